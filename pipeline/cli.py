@@ -1,0 +1,274 @@
+"""The ``cleanwire`` command line (also ``python -m pipeline``).
+
+Errors map to exit codes through the :mod:`pipeline.errors` hierarchy: 0 ok, 1 other error,
+2 configuration/usage, 3 input, 4 output, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pipeline.config import Config
+from pipeline.errors import CleanwireError, ConfigError
+
+
+class CleanwireGroup(click.Group):
+    """Turns :class:`CleanwireError` into a message on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CleanwireError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=CleanwireGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cleanwire")
+def cli() -> None:
+    """cleanwire: clean scraped news and web text into language-tagged Parquet.
+
+    \b
+    Quick start:
+      cleanwire run dump/ -o out/        clean a dump (dirs, .jsonl, .jsonl.gz)
+      cleanwire explain page.html        what each stage does to one document
+      cleanwire rules                    list the boilerplate rules
+    """
+
+
+def config_options(fn: Any) -> Any:
+    """Options shared by commands that build a pipeline."""
+    opts = [
+        click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML config file."),
+        click.option(
+            "--rules",
+            "rule_files",
+            multiple=True,
+            type=click.Path(dir_okay=False),
+            help="Extra boilerplate rule pack (TOML); repeatable.",
+        ),
+        click.option(
+            "--stages", help="Comma-separated stage order, e.g. extract,encoding,boilerplate,language."
+        ),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def build_config(
+    config_file: str | None,
+    *,
+    rule_files: tuple[str, ...] = (),
+    stages: str | None = None,
+    reader: dict[str, Any] | None = None,
+    run: dict[str, Any] | None = None,
+    dedup: bool | None = None,
+    min_chars: int | None = None,
+) -> Config:
+    """The config file (or defaults) with CLI overrides applied; validated."""
+    cfg = Config.from_toml(config_file) if config_file else Config()
+    if rule_files:
+        cfg = dataclasses.replace(
+            cfg,
+            boilerplate=dataclasses.replace(
+                cfg.boilerplate, rule_files=cfg.boilerplate.rule_files + rule_files
+            ),
+        )
+    if stages:
+        cfg = dataclasses.replace(cfg, stages=tuple(s.strip() for s in stages.split(",") if s.strip()))
+    if reader:
+        cfg = dataclasses.replace(cfg, reader=dataclasses.replace(cfg.reader, **reader))
+    if run:
+        cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, **run))
+    if dedup is not None:
+        cfg = dataclasses.replace(cfg, dedup=dataclasses.replace(cfg.dedup, enabled=dedup))
+    if min_chars is not None:
+        cfg = dataclasses.replace(cfg, filter=dataclasses.replace(cfg.filter, min_chars=min_chars))
+    cfg.validate()
+    from stages.rulepack import load_rules
+
+    load_rules(cfg.boilerplate.packs, cfg.boilerplate.rule_files, cfg.boilerplate.disabled_rules)
+    return cfg
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@config_options
+@click.option("-w", "--workers", type=int, help="Worker processes (default: number of cores).")
+@click.option("--batch-size", type=int, help="Records per batch sent to a worker.")
+@click.option("--text-field", help="Field holding plain text in JSONL records (default: text).")
+@click.option("--html-field", help="Field holding HTML in JSONL records (default: html).")
+@click.option("--url-field", help="Field holding the URL (default: url).")
+@click.option("--id-field", help="Field holding the record id (default: id).")
+@click.option(
+    "--dedup/--no-dedup", default=None, help="Drop exact duplicates of the cleaned text (default: on)."
+)
+@click.option("--min-chars", type=int, help="Drop records whose cleaned text is shorter.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def run(
+    inputs: tuple[str, ...],
+    output: str,
+    config_file: str | None,
+    rule_files: tuple[str, ...],
+    stages: str | None,
+    workers: int | None,
+    batch_size: int | None,
+    text_field: str | None,
+    html_field: str | None,
+    url_field: str | None,
+    id_field: str | None,
+    dedup: bool | None,
+    min_chars: int | None,
+    progress: bool | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """Clean INPUTS (files, directories, .jsonl[.gz]) into Parquet under OUTPUT.
+
+    Writes part-*.parquet (the cleaned records), rejects.parquet, dropped.parquet and
+    manifest.json (last). Rerunning into the same directory skips finished shards.
+    """
+    from pipeline.compose import Pipeline
+    from pipeline.readers import Source
+    from pipeline.summary import render_summary
+    from pipeline.writers import ParquetSink
+
+    reader = {
+        k: v
+        for k, v in {
+            "text_field": text_field,
+            "html_field": html_field,
+            "url_field": url_field,
+            "id_field": id_field,
+        }.items()
+        if v
+    }
+    run_opts = {k: v for k, v in {"workers": workers, "batch_size": batch_size}.items() if v is not None}
+    if progress is not None:
+        run_opts["progress"] = progress
+    cfg = build_config(
+        config_file,
+        rule_files=rule_files,
+        stages=stages,
+        reader=reader,
+        run=run_opts,
+        dedup=dedup,
+        min_chars=min_chars,
+    )
+    source = Source(inputs, cfg.reader)
+    sink = ParquetSink(output, cfg, overwrite=overwrite)
+    report = Pipeline.from_config(cfg).run(source, sink)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "counts": report.tally.to_dict(),
+                    "seconds": round(report.seconds, 3),
+                    "manifest": report.manifest_path,
+                },
+                indent=2,
+            )
+        )
+    else:
+        click.echo(render_summary(report, output))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@config_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "html", "text"]),
+    default="auto",
+    help="Treat FILE as HTML or text (default: by extension / content).",
+)
+@click.option("--url", help="URL of the document (helps extraction and site rules).")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+def explain(
+    file: str,
+    config_file: str | None,
+    rule_files: tuple[str, ...],
+    stages: str | None,
+    fmt: str,
+    url: str | None,
+    as_json: bool,
+) -> None:
+    """Show what each stage does to one document FILE ('-' for stdin)."""
+    from pipeline.explain import explain_document, render_explanation
+    from pipeline.readers import decode_bytes
+
+    data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    raw, _ = decode_bytes(data)
+    if fmt == "auto":
+        fmt = "html" if file.lower().endswith((".html", ".htm")) or raw.lstrip()[:1] == "<" else "text"
+    cfg = build_config(config_file, rule_files=rule_files, stages=stages)
+    steps = explain_document(raw, fmt=fmt, url=url, config=cfg)
+    if as_json:
+        click.echo(json.dumps([s.to_dict() for s in steps], indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_explanation(steps, color=sys.stdout.isatty()))
+
+
+@cli.command()
+@config_options
+@click.option(
+    "--check", is_flag=True, help="Run every rule's examples and counterexamples; exit 1 on a failure."
+)
+@click.option("--json", "as_json", is_flag=True, help="List as JSON.")
+def rules(
+    config_file: str | None, rule_files: tuple[str, ...], stages: str | None, check: bool, as_json: bool
+) -> None:
+    """List the boilerplate rules in force (built-in packs plus --rules files)."""
+    from stages.rulecheck import check_rules
+    from stages.rulepack import load_rules
+
+    cfg = build_config(config_file, rule_files=rule_files, stages=stages)
+    loaded = load_rules(cfg.boilerplate.packs, cfg.boilerplate.rule_files, cfg.boilerplate.disabled_rules)
+    if check:
+        failures = check_rules(loaded)
+        for f in failures:
+            click.secho(f"FAIL {f}", fg="red", err=True)
+        click.echo(f"{len(loaded)} rules, {len(failures)} failing example(s)")
+        if failures:
+            raise ConfigError(f"{len(failures)} rule example(s) fail")
+        return
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "category": r.category,
+                        "kind": r.kind,
+                        "pack": r.pack,
+                        "langs": list(r.langs),
+                        "pattern": r.pattern.pattern,
+                        "description": r.description,
+                    }
+                    for r in loaded
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    width = max((len(r.id) for r in loaded), default=10)
+    for r in loaded:
+        langs = ",".join(r.langs) or "*"
+        click.echo(f"{r.id:<{width}}  {r.category:<16} {r.kind:<8} {langs:<12} {r.description}")
+    click.echo(f"\n{len(loaded)} rules from packs {', '.join(sorted({r.pack for r in loaded}))}")
+
+
+def main() -> None:
+    cli(prog_name="cleanwire")

@@ -1,0 +1,133 @@
+"""Composition: a :class:`Pipeline` is an ordered list of stages, runnable on one document, one
+batch, or a whole source into a sink (through an engine)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from pipeline.config import Config
+from pipeline.record import Doc, Removal, Status, docs_from_batch, docs_to_batch, make_id
+from pipeline.registry import build_stages
+from pipeline.stage import Stage, StageStats
+
+if TYPE_CHECKING:
+    from pipeline.engines import Engine
+    from pipeline.readers import Source
+    from pipeline.runner import RunReport
+    from pipeline.writers import ParquetSink as Sink
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """The typed result of cleaning one document."""
+
+    text: str
+    status: str
+    lang: str
+    lang_prob: float
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    sitename: str | None = None
+    removed: tuple[Removal, ...] = ()
+    encoding_fixes: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    stage: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == Status.OK.value
+
+    @classmethod
+    def from_doc(cls, doc: Doc) -> Cleaned:
+        return cls(
+            text=doc.text,
+            status=doc.status.value,
+            lang=doc.lang,
+            lang_prob=doc.lang_prob,
+            title=doc.title,
+            author=doc.author,
+            date=doc.date,
+            sitename=doc.sitename,
+            removed=tuple(doc.removed),
+            encoding_fixes=tuple(doc.encoding_fixes),
+            flags=tuple(doc.flags),
+            stage=doc.stage,
+            reason=doc.reason,
+            detail=doc.detail,
+        )
+
+
+@dataclass
+class Pipeline:
+    """Stages in order. ``Pipeline.from_config(cfg)`` builds the configured default chain."""
+
+    stages: Sequence[Stage]
+    config: Config = field(default_factory=Config)
+
+    @classmethod
+    def from_config(cls, config: Config | None = None) -> Pipeline:
+        cfg = config or Config()
+        return cls(build_stages(cfg), cfg)
+
+    @property
+    def parallel_prefix(self) -> list[Stage]:
+        """The leading stages that may run in worker processes (until the first stateful one)."""
+        prefix: list[Stage] = []
+        for stage in self.stages:
+            if not stage.parallel_safe:
+                break
+            prefix.append(stage)
+        return prefix
+
+    @property
+    def serial_suffix(self) -> list[Stage]:
+        return list(self.stages[len(self.parallel_prefix) :])
+
+    def process_docs(self, docs: Sequence[Doc]) -> None:
+        for stage in self.stages:
+            stage.process_docs(docs)
+
+    def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch:
+        docs = docs_from_batch(batch)
+        self.process_docs(docs)
+        return docs_to_batch(docs)
+
+    def clean_doc(self, doc: Doc) -> Doc:
+        self.process_docs([doc])
+        return doc
+
+    def stats(self) -> dict[str, StageStats]:
+        return {s.name: s.stats for s in self.stages}
+
+    def run(self, source: Source, sink: Sink, *, engine: Engine | None = None) -> RunReport:
+        from pipeline.runner import Runner
+
+        return Runner(self, engine=engine).run(source, sink)
+
+
+def clean_text(
+    raw: str, *, url: str | None = None, fmt: str = "text", config: Config | None = None
+) -> Cleaned:
+    """Clean one document with the configured stages (dedup is meaningless for one doc)."""
+    pipe = _pipeline_for(config or Config())
+    doc = Doc(id=make_id("<clean_text>", 0), source="<clean_text>", raw=raw, format=fmt, url=url)
+    return Cleaned.from_doc(pipe.clean_doc(doc))
+
+
+_PIPELINES: dict[str, Pipeline] = {}
+
+
+def _pipeline_for(config: Config) -> Pipeline:
+    """One pipeline per config (stages hold compiled rules and loaded profiles)."""
+    key = config.hash
+    if key not in _PIPELINES:
+        stages = [s for s in build_stages(config) if s.parallel_safe]
+        _PIPELINES[key] = Pipeline(stages, config)
+    return _PIPELINES[key]

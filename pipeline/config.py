@@ -1,0 +1,210 @@
+"""One typed, immutable configuration object.
+
+``Config`` is a tree of frozen dataclasses. It loads from TOML (sections named like the fields),
+accepts overrides with :func:`dataclasses.replace` (the CLI does that for its flags), and has a
+canonical hash of everything that can change the *content* of the output. Run-time knobs that do
+not change content (workers, progress bars) live in :class:`RunConfig` and stay out of the hash,
+so the same run on 1 or 8 workers is recognised as the same run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pipeline.errors import ConfigError
+
+DEFAULT_STAGES: tuple[str, ...] = (
+    "extract",
+    "encoding",
+    "boilerplate",
+    "normalize",
+    "language",
+    "dedup",
+    "filter",
+)
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    """How records are found in tabular inputs and how big they may be."""
+
+    text_field: str = "text"
+    html_field: str = "html"
+    url_field: str = "url"
+    id_field: str = "id"
+    keep_fields: tuple[str, ...] = ()
+    max_record_bytes: int = 20_000_000
+    max_decompressed_bytes: int = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """trafilatura settings and the caps that keep one page from eating the run."""
+
+    include_comments: bool = False
+    include_tables: bool = True
+    favor_precision: bool = False
+    favor_recall: bool = False
+    fast: bool = False
+    prepend_title: bool = True
+    max_html_bytes: int = 5_000_000
+    max_depth: int = 400
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class EncodingConfig:
+    """ftfy's TextFixerConfig, spelled out. Curly quotes and ligatures stay as the publisher wrote them."""
+
+    unescape_html: bool | Literal["auto"] = True
+    fix_encoding: bool = True
+    fix_latin_ligatures: bool = False
+    fix_character_width: bool = False
+    uncurl_quotes: bool = False
+    fix_line_breaks: bool = True
+    remove_control_chars: bool = True
+    normalization: Literal["NFC", "NFKC"] | None = "NFC"
+    max_chars: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class BoilerplateConfig:
+    """Which rule packs run and how much of a document they may take."""
+
+    packs: tuple[str, ...] = ("builtin",)
+    rule_files: tuple[str, ...] = ()
+    site_rules_file: str | None = None
+    disabled_rules: tuple[str, ...] = ()
+    max_removed_share: float = 0.6
+    on_budget_exceeded: Literal["keep", "reject"] = "keep"
+    extract_metadata: bool = True
+
+
+@dataclass(frozen=True)
+class LanguageConfig:
+    """langdetect, seeded, on a bounded sample."""
+
+    backend: Literal["langdetect"] = "langdetect"
+    seed: int = 0
+    sample_chars: int = 1000
+    min_chars: int = 12
+    min_prob: float = 0.5
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class FilterConfig:
+    """Minimal quality filter: records whose cleaned text is shorter than this are dropped."""
+
+    min_chars: int = 1
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Execution knobs. Not part of the config hash: they never change what is written."""
+
+    workers: int = 0  # 0 = number of cores
+    batch_size: int = 64
+    progress: bool | None = None  # None = only on a terminal
+    row_group_bytes: int = 64 * 1024 * 1024
+    compression: str = "zstd"
+
+
+@dataclass(frozen=True)
+class Config:
+    stages: tuple[str, ...] = DEFAULT_STAGES
+    reader: ReaderConfig = field(default_factory=ReaderConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    encoding: EncodingConfig = field(default_factory=EncodingConfig)
+    boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
+    language: LanguageConfig = field(default_factory=LanguageConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    filter: FilterConfig = field(default_factory=FilterConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+
+    def content_dict(self) -> dict[str, Any]:
+        """Everything that can change output content, as plain JSON-able data."""
+        data = dataclasses.asdict(self)
+        data.pop("run")
+        return data
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def hash(self) -> str:
+        """Canonical hash (sha256 of sorted JSON of :meth:`content_dict`), first 16 hex digits."""
+        blob = json.dumps(self.content_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Config:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file not found: {path}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        return cls.from_dict(data, origin=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, origin: str = "config") -> Config:
+        cfg = _build(cls, data, origin)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        from pipeline.registry import STAGE_FACTORIES  # late: registry imports stages
+
+        unknown = [s for s in self.stages if s not in STAGE_FACTORIES]
+        if unknown:
+            raise ConfigError(f"unknown stage(s) {unknown}", hint=f"choose from {sorted(STAGE_FACTORIES)}")
+        if not 0.0 < self.boilerplate.max_removed_share <= 1.0:
+            raise ConfigError("boilerplate.max_removed_share must be in (0, 1]")
+        if self.run.workers < 0 or self.run.batch_size < 1:
+            raise ConfigError("run.workers must be >= 0 and run.batch_size >= 1")
+        if self.extract.timeout_s <= 0:
+            raise ConfigError("extract.timeout_s must be > 0")
+
+
+T = TypeVar("T")
+
+
+def _build(cls: type[T], data: dict[str, Any], origin: str) -> T:
+    """Build a (nested) frozen dataclass from a dict, rejecting unknown keys with a clear message."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: expected a table, got {type(data).__name__}")
+    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    extra = set(data) - set(known)
+    if extra:
+        raise ConfigError(f"{origin}: unknown key(s) {sorted(extra)}", hint=f"known: {sorted(known)}")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        default = getattr(cls(), name)  # all config classes are default-constructible
+        where = f"{origin}.{name}"
+        if dataclasses.is_dataclass(default):
+            kwargs[name] = _build(type(default), value, where)
+        elif isinstance(default, tuple):
+            if not isinstance(value, list | tuple):
+                raise ConfigError(f"{where}: expected a list")
+            kwargs[name] = tuple(value)
+        elif isinstance(default, bool) and not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true/false, got {value!r}")
+        elif isinstance(default, int | float) and not isinstance(default, bool):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"{where}: expected a number, got {value!r}")
+            kwargs[name] = type(default)(value)
+        else:
+            kwargs[name] = value
+        kwargs.setdefault(name, value)
+    return cls(**kwargs)

@@ -1,0 +1,172 @@
+"""The per-document record that stage functions see, and its Arrow round trip.
+
+Stage logic is written against :class:`Doc` (typed attributes, no string-keyed dicts); the
+conversion to and from :data:`~pipeline.schema.WORK_SCHEMA` batches happens once per batch in
+:mod:`pipeline.stage`, not once per stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.schema import RAW_PREFIX_CHARS, REJECT_SCHEMA, WORK_SCHEMA
+
+
+class Status(StrEnum):
+    OK = "ok"
+    REJECTED = "rejected"
+    DROPPED = "dropped"
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """One span a stage took out: offsets into the text as it entered that stage."""
+
+    rule: str
+    category: str
+    start: int
+    end: int
+    snippet: str
+
+
+@dataclass(slots=True)
+class Doc:
+    id: str
+    source: str
+    raw: str
+    format: str = "text"
+    url: str | None = None
+    text: str = ""
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    sitename: str | None = None
+    lang: str = "und"
+    lang_prob: float = 0.0
+    removed: list[Removal] = field(default_factory=list)
+    encoding_fixes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    status: Status = Status.OK
+    stage: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+
+    @property
+    def n_chars_raw(self) -> int:
+        return len(self.raw)
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.text)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+    def reject(self, stage: str, reason: str, detail: str | None = None) -> None:
+        self.status, self.stage, self.reason, self.detail = Status.REJECTED, stage, reason, detail
+
+    def drop(self, stage: str, reason: str, detail: str | None = None) -> None:
+        self.status, self.stage, self.reason, self.detail = Status.DROPPED, stage, reason, detail
+
+
+def content_hash(text: str) -> str:
+    """sha1 of the UTF-8 text (surrogates escaped so that any ``str`` hashes)."""
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def make_id(source: str, locator: str | int) -> str:
+    """A deterministic id from where a record came from (file path + position)."""
+    return hashlib.sha1(f"{source}\x00{locator}".encode("utf-8", "surrogateescape")).hexdigest()[:20]
+
+
+def docs_from_batch(batch: pa.RecordBatch | pa.Table) -> list[Doc]:
+    """Read a batch holding at least the input columns into Docs (missing columns take defaults)."""
+    cols = {name: batch.column(name).to_pylist() for name in batch.schema.names}
+    n = batch.num_rows
+    out: list[Doc] = []
+    for i in range(n):
+        row = {k: v[i] for k, v in cols.items()}
+        doc = Doc(
+            id=row["id"],
+            source=row["source"],
+            raw=row["raw"],
+            format=row.get("format") or "text",
+            url=row.get("url"),
+        )
+        if "status" in row:
+            doc.text = row.get("text") or ""
+            doc.title, doc.author = row.get("title"), row.get("author")
+            doc.date, doc.sitename = row.get("date"), row.get("sitename")
+            doc.lang, doc.lang_prob = row.get("lang") or "und", float(row.get("lang_prob") or 0.0)
+            doc.removed = [Removal(**r) for r in row.get("removed") or []]
+            doc.encoding_fixes = list(row.get("encoding_fixes") or [])
+            doc.flags = list(row.get("flags") or [])
+            doc.status = Status(row["status"])
+            doc.stage, doc.reason, doc.detail = row.get("stage"), row.get("reason"), row.get("detail")
+        out.append(doc)
+    return out
+
+
+def _doc_row(d: Doc) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "url": d.url,
+        "source": d.source,
+        "title": d.title,
+        "author": d.author,
+        "date": d.date,
+        "sitename": d.sitename,
+        "text": d.text,
+        "lang": d.lang,
+        "lang_prob": d.lang_prob,
+        "removed": [
+            {"rule": r.rule, "category": r.category, "start": r.start, "end": r.end, "snippet": r.snippet}
+            for r in d.removed
+        ],
+        "encoding_fixes": d.encoding_fixes,
+        "n_chars_raw": d.n_chars_raw,
+        "n_chars_text": len(d.text),
+        "content_hash": d.content_hash,
+        "format": d.format,
+        "raw": d.raw,
+        "status": d.status.value,
+        "stage": d.stage,
+        "reason": d.reason,
+        "detail": d.detail,
+        "flags": d.flags,
+    }
+
+
+def docs_to_batch(docs: Sequence[Doc]) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pylist([_doc_row(d) for d in docs], schema=WORK_SCHEMA)
+
+
+def input_batch(rows: Iterable[dict[str, Any]]) -> pa.RecordBatch:
+    """Build a work batch from reader rows (dicts with the input fields)."""
+    docs = [
+        Doc(id=r["id"], source=r["source"], raw=r["raw"], format=r.get("format", "text"), url=r.get("url"))
+        for r in rows
+    ]
+    return docs_to_batch(docs)
+
+
+def reject_row(d: Doc) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "source": d.source,
+        "stage": d.stage or "",
+        "reason": d.reason or "",
+        "detail": d.detail,
+        "raw_prefix": d.raw[:RAW_PREFIX_CHARS],
+    }
+
+
+def empty_rejects() -> pa.Table:
+    return REJECT_SCHEMA.empty_table()

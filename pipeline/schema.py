@@ -1,0 +1,74 @@
+"""The Arrow schemas: what flows between stages, what is written, what is rejected.
+
+Every stage reads and writes batches of :data:`WORK_SCHEMA`. A record never leaves the stream:
+a stage that rejects or drops a record sets its ``status`` and the reason, and later stages pass
+it through untouched. The sink splits the stream into the output, rejects and dropped files, so
+``n_in = n_kept + n_dropped + n_rejected`` holds by construction and is checked by the runner.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1"
+
+REMOVAL_TYPE = pa.struct(
+    [
+        pa.field("rule", pa.string(), nullable=False),
+        pa.field("category", pa.string(), nullable=False),
+        pa.field("start", pa.int32(), nullable=False),
+        pa.field("end", pa.int32(), nullable=False),
+        pa.field("snippet", pa.string(), nullable=False),
+    ]
+)
+
+#: The fixed, documented output schema (``part-*.parquet``).
+OUTPUT_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("url", pa.string()),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("title", pa.string()),
+        pa.field("author", pa.string()),
+        pa.field("date", pa.string()),
+        pa.field("sitename", pa.string()),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("lang", pa.string(), nullable=False),
+        pa.field("lang_prob", pa.float32(), nullable=False),
+        pa.field("removed", pa.list_(REMOVAL_TYPE), nullable=False),
+        pa.field("encoding_fixes", pa.list_(pa.string()), nullable=False),
+        pa.field("n_chars_raw", pa.int64(), nullable=False),
+        pa.field("n_chars_text", pa.int64(), nullable=False),
+        pa.field("content_hash", pa.string(), nullable=False),
+    ]
+)
+
+#: ``rejects.parquet`` (records that failed) and ``dropped.parquet`` (records filtered on purpose).
+REJECT_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("detail", pa.string()),
+        pa.field("raw_prefix", pa.string()),
+    ]
+)
+
+#: Columns that exist only while records flow between stages.
+_WORK_ONLY = [
+    pa.field("format", pa.string(), nullable=False),
+    pa.field("raw", pa.string(), nullable=False),
+    pa.field("status", pa.string(), nullable=False),  # ok | rejected | dropped
+    pa.field("stage", pa.string()),  # the stage that rejected or dropped it
+    pa.field("reason", pa.string()),
+    pa.field("detail", pa.string()),
+    pa.field("flags", pa.list_(pa.string()), nullable=False),
+]
+
+WORK_SCHEMA = pa.schema(list(OUTPUT_SCHEMA) + _WORK_ONLY)
+
+#: What a reader must provide; everything else gets its default.
+INPUT_FIELDS = ("id", "url", "source", "format", "raw")
+
+RAW_PREFIX_CHARS = 200

@@ -1,0 +1,45 @@
+"""The one-screen summary printed at the end of ``cleanwire run``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.runner import RunReport
+
+
+def _pct(n: int, total: int) -> str:
+    return f"{100 * n / total:5.1f}%" if total else "    -"
+
+
+def render_summary(report: RunReport, output: str) -> str:
+    t = report.tally
+    lines = [
+        f"cleanwire: {t.n_in} records in {report.seconds:.1f}s ({report.docs_per_s:.1f} docs/s)"
+        + (f", {report.shards_skipped} finished shard(s) skipped" if report.shards_skipped else ""),
+        f"  kept      {t.n_kept:>8}  {_pct(t.n_kept, t.n_in)}",
+        f"  dropped   {t.n_dropped:>8}  {_pct(t.n_dropped, t.n_in)}",
+        f"  rejected  {t.n_rejected:>8}  {_pct(t.n_rejected, t.n_in)}",
+    ]
+    for title, counter in (("rejected by stage/reason", t.rejected), ("dropped by stage/reason", t.dropped)):
+        if counter:
+            lines.append(f"  {title}:")
+            lines += [f"    {k:<32} {v:>8}" for k, v in counter.most_common(8)]
+    if t.langs:
+        top = ", ".join(f"{lang} {n}" for lang, n in t.langs.most_common(8))
+        more = len(t.langs) - 8
+        lines.append(f"  languages: {top}" + (f" (+{more} more)" if more > 0 else ""))
+    removed = sum(t.removed_by_category.values())
+    if t.n_kept:
+        lines.append(
+            f"  chars: {t.chars_raw:,} raw -> {t.chars_text:,} clean; boilerplate removed {removed:,}"
+        )
+        if t.removed_by_category:
+            lines.append(
+                "  removed by category: "
+                + ", ".join(f"{c} {n:,}" for c, n in t.removed_by_category.most_common(6))
+            )
+    if t.flags:
+        lines.append("  flags: " + ", ".join(f"{k} {v}" for k, v in sorted(t.flags.items())))
+    lines.append(f"  output: {output}/ (manifest.json, part-*.parquet, rejects.parquet, dropped.parquet)")
+    return "\n".join(lines)

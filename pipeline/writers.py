@@ -1,0 +1,209 @@
+"""Sinks: where cleaned records, rejects and the manifest go.
+
+:class:`ParquetSink` writes one output file per input shard (``part-<shard>.parquet``), rejects
+and dropped records per shard under ``_state/``, a completion marker per shard, and at the end
+``rejects.parquet``, ``dropped.parquet`` and ``manifest.json`` (last). Every file is written to
+a temporary name, fsynced and renamed, so a killed run never leaves a half-written file under a
+final name, and a rerun skips shards whose marker exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.accounting import Tally
+from pipeline.config import Config
+from pipeline.errors import OutputError
+from pipeline.record import docs_from_batch, reject_row
+from pipeline.schema import OUTPUT_SCHEMA, REJECT_SCHEMA, SCHEMA_VERSION
+
+STATE_DIR = "_state"
+MANIFEST = "manifest.json"
+REJECTS = "rejects.parquet"
+DROPPED = "dropped.parquet"
+LIBRARIES = ("cleanwire", "trafilatura", "ftfy", "langdetect", "pyarrow")
+
+
+def library_versions() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+def file_metadata(config: Config) -> dict[bytes, bytes]:
+    meta = {"schema_version": SCHEMA_VERSION, "config_hash": config.hash, **library_versions()}
+    return {f"cleanwire.{k}".encode(): v.encode() for k, v in meta.items()}
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_path(final: Path) -> Iterator[Path]:
+    """Yield a temp path next to ``final``; on success fsync it and rename it into place."""
+    tmp = final.with_name(f".{final.name}.tmp")
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+        fsync_dir(final.parent)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(
+            json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+
+
+def write_table_atomic(path: Path, table: pa.Table, config: Config) -> None:
+    table = table.replace_schema_metadata(file_metadata(config))
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression=config.run.compression)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class ShardWriter:
+    """Receives the processed batches of one shard and commits them atomically."""
+
+    def __init__(self, sink: ParquetSink, shard: str) -> None:
+        self.sink = sink
+        self.shard = shard
+        self.final = sink.out_dir / f"part-{shard}.parquet"
+        self.tmp = self.final.with_name(f".{self.final.name}.tmp")
+        schema = OUTPUT_SCHEMA.with_metadata(file_metadata(sink.config))
+        self.writer = pq.ParquetWriter(self.tmp, schema, compression=sink.config.run.compression)
+        self.pending: list[pa.RecordBatch] = []
+        self.pending_bytes = 0
+        self.rejects: list[dict[str, Any]] = []
+        self.dropped: list[dict[str, Any]] = []
+        self.tally = Tally()
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self.tally.add_batch(batch)
+        status = batch.column("status")
+        ok = batch.filter(pc.equal(status, "ok"))
+        if ok.num_rows:
+            out = pa.RecordBatch.from_arrays([ok.column(f.name) for f in OUTPUT_SCHEMA], schema=OUTPUT_SCHEMA)
+            self.pending.append(out)
+            self.pending_bytes += out.nbytes
+            if self.pending_bytes >= self.sink.config.run.row_group_bytes:
+                self._flush()
+        bad = batch.filter(pc.not_equal(status, "ok"))
+        for doc in docs_from_batch(bad):
+            (self.dropped if doc.status.value == "dropped" else self.rejects).append(reject_row(doc))
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.writer.write_table(pa.Table.from_batches(self.pending, schema=OUTPUT_SCHEMA))
+            self.pending, self.pending_bytes = [], 0
+
+    def commit(self) -> Tally:
+        self._flush()
+        self.writer.close()
+        with open(self.tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(self.tmp, self.final)
+        state = self.sink.state_dir
+        for name, rows in (("rejects", self.rejects), ("dropped", self.dropped)):
+            table = pa.Table.from_pylist(rows, schema=REJECT_SCHEMA)
+            write_table_atomic(state / f"{self.shard}.{name}.parquet", table, self.sink.config)
+        marker = {"shard": self.shard, "config_hash": self.sink.config.hash, "tally": self.tally.to_dict()}
+        write_json_atomic(state / f"{self.shard}.done.json", marker)
+        return self.tally
+
+    def abort(self) -> None:
+        self.writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+class ParquetSink:
+    """The output directory of a run."""
+
+    def __init__(self, out_dir: str | os.PathLike[str], config: Config, *, overwrite: bool = False) -> None:
+        self.out_dir = Path(out_dir)
+        self.config = config
+        self.overwrite = overwrite
+        self.state_dir = self.out_dir / STATE_DIR
+
+    def prepare(self) -> None:
+        """Create the directory; refuse one that holds a run made with another config."""
+        if self.overwrite and self.out_dir.exists():
+            shutil.rmtree(self.out_dir)
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            probe = self.state_dir / ".write-probe"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise OutputError(f"cannot write to output directory {self.out_dir}: {exc.strerror}") from exc
+        hashes = {json.loads(p.read_text())["config_hash"] for p in self.state_dir.glob("*.done.json")}
+        if self.out_dir.joinpath(MANIFEST).exists():
+            hashes.add(json.loads(self.out_dir.joinpath(MANIFEST).read_text())["config_hash"])
+        if hashes - {self.config.hash}:
+            raise OutputError(
+                f"{self.out_dir} holds a run made with another configuration ({', '.join(sorted(hashes))}; "
+                f"this one is {self.config.hash})",
+                hint="choose another output directory, or pass --overwrite to replace it",
+            )
+
+    def done(self, shard: str) -> Tally | None:
+        marker = self.state_dir / f"{shard}.done.json"
+        if not marker.exists() or not (self.out_dir / f"part-{shard}.parquet").exists():
+            return None
+        return Tally.from_dict(json.loads(marker.read_text())["tally"])
+
+    def kept_hashes(self, shard: str) -> list[str]:
+        path = self.out_dir / f"part-{shard}.parquet"
+        return [str(h) for h in pq.read_table(path, columns=["content_hash"]).column(0).to_pylist()]
+
+    def open_shard(self, shard: str) -> ShardWriter:
+        return ShardWriter(self, shard)
+
+    def finish(self, shards: list[str], manifest: dict[str, Any]) -> Path:
+        """Gather rejects/dropped of every shard, then write the manifest last."""
+        outputs: dict[str, dict[str, Any]] = {}
+        for name, final in (("rejects", REJECTS), ("dropped", DROPPED)):
+            parts = [self.state_dir / f"{s}.{name}.parquet" for s in shards]
+            tables = [pq.read_table(p) for p in parts if p.exists()]
+            table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
+            write_table_atomic(self.out_dir / final, table.cast(REJECT_SCHEMA), self.config)
+        for path in sorted(self.out_dir.glob("*.parquet")):
+            rows = pq.ParquetFile(path).metadata.num_rows
+            outputs[path.name] = {"sha256": sha256_file(path), "rows": rows, "bytes": path.stat().st_size}
+        manifest = {**manifest, "outputs": outputs}
+        path = self.out_dir / MANIFEST
+        write_json_atomic(path, manifest)
+        return path

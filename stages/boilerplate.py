@@ -1,0 +1,212 @@
+"""boilerplate: remove boilerplate lines and blocks, recording every removal.
+
+:func:`find_removals` is the engine: it runs rules (see :mod:`stages.rulepack`) over the text
+*as it entered the stage* and returns removals with exact offsets, so ``text[start:end] ==
+snippet`` always holds. :func:`apply_removals` cuts them out. :func:`clean` does both.
+Bylines and timestamps found by ``meta`` rules become the record's ``author``/``date``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pipeline.config import BoilerplateConfig
+from pipeline.record import Doc, Removal
+from pipeline.stage import DocStage, RejectRecord
+from stages.dates import parse_date
+from stages.rulepack import Rule, load_rules
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    index: int
+    start: int  # offset of the first non-blank char
+    end: int  # offset after the last non-blank char
+    text: str  # stripped content
+
+
+@dataclass
+class Cleaned:
+    """What :func:`clean` found: the new text, the removals, and metadata lifted from the text."""
+
+    text: str
+    removed: list[Removal]
+    author: str | None = None
+    date: str | None = None
+    meta_rules: list[str] = field(default_factory=list)
+
+
+def split_lines(text: str) -> list[Line]:
+    """Non-blank lines with the offsets of their stripped content."""
+    out: list[Line] = []
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        body = raw.rstrip("\r\n")
+        stripped = body.strip()
+        if stripped:
+            lead = len(body) - len(body.lstrip())
+            out.append(Line(len(out), pos + lead, pos + lead + len(stripped), stripped))
+        pos += len(raw)
+    return out
+
+
+def _in_window(rule: Rule, i: int, n: int) -> bool:
+    if rule.where == "head":
+        return i < rule.window
+    if rule.where == "tail":
+        return i >= n - rule.window
+    return True
+
+
+def find_removals(text: str, rules: Sequence[Rule]) -> list[tuple[Removal, Rule, re.Match[str] | None]]:
+    """Every span the rules take out of ``text``, non-overlapping, in text order."""
+    lines = split_lines(text)
+    n = len(lines)
+    found: list[tuple[Removal, Rule, re.Match[str] | None]] = []
+    taken: dict[int, str] = {}  # line index -> category of the removal covering it
+
+    def add(rule: Rule, start: int, end: int, match: re.Match[str] | None, covered: range) -> None:
+        found.append((Removal(rule.id, rule.category, start, end, text[start:end]), rule, match))
+        for j in covered:
+            taken[j] = rule.category
+
+    # 1. inline: spans anywhere (notices glued to paragraphs).
+    for rule in rules:
+        if rule.kind != "inline":
+            continue
+        for m in rule.pattern.finditer(text):
+            if m.end() > m.start():
+                idx = [ln.index for ln in lines if ln.start >= m.start() and ln.end <= m.end()]
+                add(rule, m.start(), m.end(), m, range(idx[0], idx[-1] + 1) if idx else range(0))
+    inline_spans = [(r.start, r.end) for r, _, _ in found]
+
+    def free(ln: Line) -> bool:
+        return ln.index not in taken and not any(s < ln.end and ln.start < e for s, e in inline_spans)
+
+    # 2. blocks, then 3. whole lines, in rule order; the first rule to claim a line wins.
+    for i, ln in enumerate(lines):
+        if not free(ln):
+            continue
+        for rule in rules:
+            if rule.kind == "block" and rule.item is not None and _in_window(rule, i, n):
+                if not rule.pattern.fullmatch(ln.text):
+                    continue
+                j = i + 1
+                while (
+                    j < n
+                    and j - i <= rule.max_items
+                    and free(lines[j])
+                    and rule.item.fullmatch(lines[j].text)
+                ):
+                    j += 1
+                if j - i - 1 >= rule.min_items:
+                    add(rule, ln.start, lines[j - 1].end, None, range(i, j))
+                    break
+            elif rule.kind == "line" and _in_window(rule, i, n):
+                line_match = rule.pattern.fullmatch(ln.text)
+                if line_match:
+                    add(rule, ln.start, ln.end, line_match, range(i, i + 1))
+                    break
+
+    # 4. adjacent: lines next to a removal of the anchor category, until nothing changes.
+    adjacent = [r for r in rules if r.kind == "adjacent"]
+    changed = bool(adjacent)
+    while changed:
+        changed = False
+        for ln in lines[1:]:  # never the first line: it is the title
+            if not free(ln):
+                continue
+            for rule in adjacent:
+                if not _in_window(rule, ln.index, n) or not rule.pattern.fullmatch(ln.text):
+                    continue
+                before = taken.get(ln.index + 1) if ln.index + 1 < n else None
+                after = taken.get(ln.index - 1)
+                hit = (rule.direction in ("before", "either") and before == rule.anchor) or (
+                    rule.direction in ("after", "either") and after == rule.anchor
+                )
+                if hit:
+                    add(
+                        rule, ln.start, ln.end, rule.pattern.fullmatch(ln.text), range(ln.index, ln.index + 1)
+                    )
+                    changed = True
+                    break
+    found.sort(key=lambda f: f[0].start)
+    # Drop spans inside an earlier, longer one (an inline match within a removed block).
+    kept: list[tuple[Removal, Rule, re.Match[str] | None]] = []
+    for item in found:
+        if kept and item[0].start < kept[-1][0].end:
+            continue
+        kept.append(item)
+    return kept
+
+
+def apply_removals(text: str, removals: Sequence[Removal]) -> str:
+    """Cut the (sorted, non-overlapping) spans out of ``text``.
+
+    A span that is a whole line takes its line break with it; a span with text on both sides on
+    its line (a notice glued between two paragraphs) becomes a line break; otherwise the span
+    simply goes.
+    """
+    out: list[str] = []
+    pos = 0
+    for r in removals:
+        line_start = text.rfind("\n", 0, r.start) + 1
+        line_end = text.find("\n", r.end)
+        line_end = len(text) if line_end < 0 else line_end
+        text_before = text[max(pos, line_start) : r.start].strip() != ""
+        text_after = text[r.end : line_end].strip() != ""
+        if not text_before and not text_after:
+            out.append(text[pos : max(pos, line_start)])
+            pos = min(len(text), line_end + 1)
+        else:
+            out.append(text[pos : r.start])
+            if text_before and text_after:
+                out.append("\n")
+            pos = r.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def clean(text: str, rules: Sequence[Rule]) -> Cleaned:
+    """Find and cut boilerplate; lift bylines/timestamps into ``author``/``date``."""
+    found = find_removals(text, rules)
+    removed = [r for r, _, _ in found]
+    result = Cleaned(text=apply_removals(text, removed), removed=removed)
+    for removal, rule, match in found:
+        if rule.meta is None or match is None:
+            continue
+        value = (match.group(rule.meta) or "").strip()
+        if rule.meta == "author" and value and result.author is None:
+            result.author = value
+        elif rule.meta == "date" and value and result.date is None:
+            result.date = parse_date(value) or value
+        result.meta_rules.append(removal.rule)
+    return result
+
+
+class Boilerplate(DocStage):
+    name = "boilerplate"
+
+    def __init__(self, config: BoilerplateConfig | None = None) -> None:
+        super().__init__()
+        self.config = cfg = config or BoilerplateConfig()
+        self.rules = load_rules(cfg.packs, cfg.rule_files, cfg.disabled_rules)
+
+    def process(self, doc: Doc) -> None:
+        result = clean(doc.text, self.rules)
+        if not result.removed:
+            return
+        share = sum(r.end - r.start for r in result.removed) / max(1, len(doc.text.strip()))
+        if share > self.config.max_removed_share:
+            detail = f"rules would remove {share:.0%} > boilerplate.max_removed_share={self.config.max_removed_share:.0%}"
+            if self.config.on_budget_exceeded == "reject":
+                raise RejectRecord("removal_budget", detail)
+            doc.flags.append("removal_budget_exceeded")
+            return
+        doc.text = result.text
+        doc.removed.extend(result.removed)
+        if self.config.extract_metadata:
+            doc.author = doc.author or result.author
+            doc.date = doc.date or result.date

@@ -1,0 +1,68 @@
+"""Parse the dates that news sites print in bylines and update lines into ISO 8601."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            "jan january janvier januar enero gennaio januari janeiro",
+            "feb february février fevrier februar febrero febbraio februari fevereiro",
+            "mar march mars märz marz marzo maart março",
+            "apr april avril abril aprile",
+            "may mai mayo maggio mei maio",
+            "jun june juin juni junio giugno junho",
+            "jul july juillet juli julio luglio julho",
+            "aug august août aout agosto augustus",
+            "sep sept september septembre septiembre settembre setembro",
+            "oct october octobre oktober octubre ottobre oktober outubro",
+            "nov november novembre noviembre novembro",
+            "dec december décembre decembre dezember diciembre dicembre december dezembro",
+        ]
+    )
+    for m in names.split()
+}
+_NUMERIC = re.compile(r"\b(?P<d>\d{1,2})[./-](?P<m>\d{1,2})[./-](?P<y>\d{4})\b")
+_ISO = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b")
+_NAMED_MDY = re.compile(r"\b(?P<mon>[A-Za-zéû]{3,9})\.? (?P<d>\d{1,2}),? (?P<y>\d{4})\b")
+_NAMED_DMY = re.compile(r"\b(?P<d>\d{1,2})\.? (?:de )?(?P<mon>[A-Za-zéûä]{3,9})\.? (?:de )?(?P<y>\d{4})\b")
+_TIME = re.compile(r"\b(?P<h>[01]?\d|2[0-3])[:h.](?P<mi>[0-5]\d)\b")
+
+
+def parse_date(text: str) -> str | None:
+    """``"11:05, Thu, Aug 10, 2023"`` -> ``"2023-08-10T11:05"``; ``None`` when no date is found.
+
+    Numeric dates are read day-first (the European order every site in scope uses) unless the
+    first number cannot be a day.
+    """
+    day: date | None = None
+    for rx in (_ISO, _NUMERIC):
+        m = rx.search(text)
+        if m:
+            d, mo, y = int(m["d"]), int(m["m"]), int(m["y"])
+            if mo > 12 and d <= 12:
+                d, mo = mo, d
+            try:
+                day = date(y, mo, d)
+            except ValueError:
+                day = None
+            break
+    if day is None:
+        for rx in (_NAMED_MDY, _NAMED_DMY):
+            m = rx.search(text)
+            if m and m["mon"].lower() in _MONTHS:
+                try:
+                    day = date(int(m["y"]), _MONTHS[m["mon"].lower()], int(m["d"]))
+                except ValueError:
+                    continue
+                break
+    if day is None:
+        return None
+    rest = text
+    t = _TIME.search(rest)
+    if t:
+        return datetime(day.year, day.month, day.day, int(t["h"]), int(t["mi"])).isoformat(timespec="minutes")
+    return day.isoformat()

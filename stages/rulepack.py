@@ -1,0 +1,213 @@
+"""Boilerplate rule packs: rules kept as data (TOML), loaded and validated into typed rules.
+
+A pack file looks like::
+
+    [pack]
+    name = "builtin"
+    version = "1"
+
+    [[rules]]
+    id = "promo.read_more"          # unique, stable: it is written into every removal
+    category = "promo_block"        # one of CATEGORIES
+    kind = "line"                   # line | inline | block | adjacent
+    langs = ["en"]                  # informational; rules run on every document
+    pattern = '''(?i)READ MORE:\\s+\\S.{3,160}'''
+    examples = ["READ MORE: Council confirms dates for bin rounds"]
+    counterexamples = ["Read more about the plans on the council website."]
+
+Kinds:
+  * ``line``: the whole (stripped) line matches ``pattern``. ``where = "head"|"tail"`` limits it
+    to the first/last ``window`` non-blank lines.
+  * ``inline``: every match of ``pattern`` anywhere in the text (glued notices).
+  * ``block``: a header line matching ``pattern`` followed by ``min_items``..``max_items`` lines
+    matching ``item`` (blank lines between them allowed) is removed as one span.
+  * ``adjacent``: a line matching ``pattern`` right before/after (``direction``) a line removed
+    under category ``anchor`` (a video title after "Video player loading"). The first line of a
+    document (its title) is never taken by an adjacent rule.
+``meta = "author"|"date"`` moves the named group of the same name into the record's metadata.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from pipeline.errors import RuleError
+
+CATEGORIES = frozenset(
+    {
+        "signup_notice",
+        "promo_block",
+        "source_link",
+        "newsletter_cta",
+        "cookie_notice",
+        "share_prompt",
+        "ad_marker",
+        "video_caption",
+        "image_credit",
+        "comments_prompt",
+        "related_links",
+        "paywall_notice",
+        "author_bio_line",
+        "timestamp_update",
+        "byline",
+        "navigation",
+        "footer",
+        "site_repeated",
+    }
+)
+
+RuleKind = Literal["line", "inline", "block", "adjacent"]
+_KINDS = ("line", "inline", "block", "adjacent")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    category: str
+    kind: RuleKind
+    pattern: re.Pattern[str]
+    item: re.Pattern[str] | None = None
+    min_items: int = 1
+    max_items: int = 8
+    anchor: str | None = None
+    direction: Literal["before", "after", "either"] = "either"
+    where: Literal["any", "head", "tail"] = "any"
+    window: int = 4
+    meta: Literal["author", "date"] | None = None
+    langs: tuple[str, ...] = ()
+    description: str = ""
+    examples: tuple[str, ...] = ()
+    counterexamples: tuple[str, ...] = ()
+    pack: str = ""
+
+
+@dataclass(frozen=True)
+class RulePack:
+    name: str
+    version: str
+    rules: tuple[Rule, ...]
+    path: str
+
+
+def _compile(pattern: Any, where: str) -> re.Pattern[str]:
+    if not isinstance(pattern, str) or not pattern:
+        raise RuleError(f"{where}: pattern must be a non-empty string")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise RuleError(f"{where}: bad regular expression: {exc}") from exc
+
+
+_RULE_KEYS = {
+    "id",
+    "category",
+    "kind",
+    "pattern",
+    "item",
+    "min_items",
+    "max_items",
+    "anchor",
+    "direction",
+    "where",
+    "window",
+    "meta",
+    "langs",
+    "description",
+    "examples",
+    "counterexamples",
+}
+
+
+def parse_rule(data: dict[str, Any], *, pack: str, origin: str) -> Rule:
+    rid = data.get("id")
+    where = f"{origin}: rule {rid!r}"
+    if not isinstance(rid, str) or not rid:
+        raise RuleError(f"{origin}: every rule needs a string id")
+    extra = set(data) - _RULE_KEYS
+    if extra:
+        raise RuleError(f"{where}: unknown key(s) {sorted(extra)}")
+    category = data.get("category")
+    if category not in CATEGORIES:
+        raise RuleError(f"{where}: unknown category {category!r}", hint=f"one of {sorted(CATEGORIES)}")
+    kind = data.get("kind", "line")
+    if kind not in _KINDS:
+        raise RuleError(f"{where}: kind must be one of {_KINDS}")
+    item = _compile(data["item"], where + " item") if "item" in data else None
+    if kind == "block" and item is None:
+        raise RuleError(f"{where}: a block rule needs an item pattern")
+    if kind == "adjacent" and data.get("anchor") not in CATEGORIES:
+        raise RuleError(f"{where}: an adjacent rule needs an anchor category")
+    pattern = _compile(data.get("pattern"), where)
+    meta = data.get("meta")
+    if meta is not None and meta not in pattern.groupindex:
+        raise RuleError(f"{where}: meta={meta!r} needs a named group (?P<{meta}>...) in the pattern")
+    return Rule(
+        id=rid,
+        category=category,
+        kind=cast(RuleKind, kind),
+        pattern=pattern,
+        item=item,
+        min_items=int(data.get("min_items", 1)),
+        max_items=int(data.get("max_items", 8)),
+        anchor=data.get("anchor"),
+        direction=data.get("direction", "either"),
+        where=data.get("where", "any"),
+        window=int(data.get("window", 4)),
+        meta=meta,
+        langs=tuple(data.get("langs", ())),
+        description=str(data.get("description", "")),
+        examples=tuple(data.get("examples", ())),
+        counterexamples=tuple(data.get("counterexamples", ())),
+        pack=pack,
+    )
+
+
+def load_pack(path: str | Path) -> RulePack:
+    origin = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise RuleError(f"rule file not found: {origin}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RuleError(f"rule file {origin} is not valid TOML: {exc}") from exc
+    head = data.get("pack", {})
+    name = str(head.get("name") or Path(path).stem)
+    rules = tuple(parse_rule(r, pack=name, origin=origin) for r in data.get("rules", []))
+    ids = [r.id for r in rules]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise RuleError(f"{origin}: duplicate rule ids {dupes}")
+    return RulePack(name=name, version=str(head.get("version", "0")), rules=rules, path=origin)
+
+
+def builtin_pack_path(name: str) -> Path:
+    ref = resources.files("stages.rules").joinpath(f"{name}.toml")
+    path = Path(str(ref))
+    if not path.is_file():
+        available = sorted(p.stem for p in Path(str(resources.files("stages.rules"))).glob("*.toml"))
+        raise RuleError(f"no built-in rule pack {name!r}", hint=f"built-in packs: {available}")
+    return path
+
+
+@lru_cache(maxsize=8)
+def load_rules(
+    packs: tuple[str, ...], files: tuple[str, ...] = (), disabled: tuple[str, ...] = ()
+) -> tuple[Rule, ...]:
+    """All rules of the named built-in packs and the given files, minus ``disabled`` ids."""
+    loaded = [load_pack(builtin_pack_path(p)) for p in packs] + [load_pack(f) for f in files]
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for pack in loaded:
+        for rule in pack.rules:
+            if rule.id in seen:
+                raise RuleError(f"rule id {rule.id!r} is defined in both {seen[rule.id]} and {pack.path}")
+            seen[rule.id] = pack.path
+            if rule.id not in disabled:
+                rules.append(rule)
+    return tuple(rules)
