@@ -272,3 +272,27 @@ def rules(
 
 def main() -> None:
     cli(prog_name="cleanwire")
+
+
+# Commands implemented in their own modules register here, one line each, so that work on one
+# command never touches another's code.
+def _register_commands() -> None:
+    import importlib
+
+    for module, attr in _COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        cli.add_command(getattr(mod, attr))
+
+
+_COMMAND_MODULES: list[tuple[str, str]] = [
+    ("pipeline.cli_eval", "eval_cmd"),
+    ("pipeline.cli_stats", "stats_cmd"),
+    ("pipeline.cli_report", "report_cmd"),
+    ("pipeline.cli_sites", "learn_sites_cmd"),
+]
+_register_commands()
