@@ -1,0 +1,152 @@
+"""The module API: clean_text, Pipeline composition, stages as Arrow batch transforms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import pipeline
+from pipeline import Config, Pipeline
+from pipeline.readers import Source
+from pipeline.record import Doc, Status, docs_from_batch, docs_to_batch, input_batch
+from pipeline.schema import OUTPUT_SCHEMA, WORK_SCHEMA
+from pipeline.stage import DocStage, DropRecord
+from pipeline.writers import ParquetSink
+from stages import Boilerplate, DetectLanguage, Extract, FixEncoding, NormalizeWhitespace
+
+ARTICLE = (
+    "Ferry service returns to Kestrel Bay\n\n"
+    "The island ferry resumed sailings on Saturday after a six-week suspension caused by a damaged ramp.\n\n"
+    "Source: Read Full Article"
+)
+
+
+def test_clean_text_returns_typed_result() -> None:
+    result = pipeline.clean_text(ARTICLE)
+    assert isinstance(result, pipeline.Cleaned)
+    assert result.text == (
+        "Ferry service returns to Kestrel Bay\n\n"
+        "The island ferry resumed sailings on Saturday after a six-week suspension caused by a damaged ramp."
+    )
+    assert result.title == "Ferry service returns to Kestrel Bay"
+    assert [r.rule for r in result.removed] == ["source.read_full_article"]
+    assert result.lang == "en"
+
+
+def test_clean_text_html_keeps_metadata() -> None:
+    html = (
+        "<html><head><title>Ferry | Coast Watch</title></head><body><article><h1>Ferry service returns</h1>"
+        "<p>The island ferry resumed sailings on Saturday after a six-week suspension caused by a damaged "
+        "ramp, the operator said.</p><p>Passengers are advised to book ahead during the summer months.</p>"
+        "</article></body></html>"
+    )
+    result = pipeline.clean_text(html, fmt="html", url="https://coastwatch.example/ferry")
+    assert result.ok
+    assert result.title == "Ferry service returns"
+    assert result.text.startswith("Ferry service returns\n\nThe island ferry resumed sailings")
+    assert "Passengers are advised" in result.text
+
+
+def test_clean_text_rejects_empty_input_without_raising() -> None:
+    result = pipeline.clean_text("   \n ")
+    assert not result.ok
+    assert (result.status, result.stage, result.reason) == ("rejected", "extract", "empty")
+
+
+def test_stage_process_batch_keeps_rows_and_marks_failures() -> None:
+    batch = input_batch(
+        [
+            {"id": "a", "source": "t", "raw": ARTICLE, "format": "text"},
+            {"id": "b", "source": "t", "raw": "", "format": "text"},
+            {"id": "c", "source": "t", "raw": "<html><body></body></html>", "format": "html"},
+        ]
+    )
+    out = Extract().process_batch(batch)
+    assert out.schema == WORK_SCHEMA
+    assert out.column("id").to_pylist() == ["a", "b", "c"]
+    assert out.column("status").to_pylist() == ["ok", "rejected", "rejected"]
+    assert out.column("reason").to_pylist()[1:] == ["empty", "no_content"]
+
+
+def test_stages_compose_over_arrow_batches_like_a_distributed_engine_would() -> None:
+    stages = [Extract(), FixEncoding(), Boilerplate(), NormalizeWhitespace(), DetectLanguage()]
+    batch = input_batch([{"id": "x", "source": "t", "raw": ARTICLE.replace("’", "â€™"), "format": "text"}])
+    for stage in stages:  # each stage alone, Arrow in and Arrow out
+        batch = stage.process_batch(batch)
+    whole = Pipeline(stages).process_batch(
+        input_batch([{"id": "x", "source": "t", "raw": ARTICLE.replace("’", "â€™"), "format": "text"}])
+    )
+    assert batch.to_pylist() == whole.to_pylist()
+    (doc,) = docs_from_batch(batch)
+    assert doc.lang == "en"
+    assert [r.category for r in doc.removed] == ["source_link"]
+
+
+class DropOdd(DocStage):
+    """A user-written stage: drops records whose id ends in an odd digit."""
+
+    name = "drop_odd"
+
+    def process(self, doc: Doc) -> None:
+        if int(doc.id[-1]) % 2:
+            raise DropRecord("odd_id")
+
+
+class Explode(DocStage):
+    name = "explode"
+
+    def process(self, doc: Doc) -> None:
+        raise ValueError("boom")
+
+
+def test_custom_stages_plug_in_and_errors_become_rejects(tmp_path: Path) -> None:
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(
+        "".join(f'{{"id": "r{i}", "text": "Record number {i} of the test dump."}}\n' for i in range(6))
+    )
+    cfg = Config()
+    pipe = Pipeline([Extract(), DropOdd(), NormalizeWhitespace()], cfg)
+    report = pipe.run(Source([dump]), ParquetSink(tmp_path / "out", cfg))
+    assert (report.tally.n_in, report.tally.n_kept, report.tally.n_dropped) == (6, 3, 3)
+    assert report.tally.dropped == {"drop_odd/odd_id": 3}
+    kept = pq.read_table(tmp_path / "out" / "part-00000.parquet")
+    assert kept.schema.remove_metadata() == OUTPUT_SCHEMA
+    assert kept.column("id").to_pylist() == ["r0", "r2", "r4"]
+
+    doc = Doc(id="z1", source="t", raw="text", text="text")
+    Explode().process_docs([doc])
+    assert doc.status is Status.REJECTED
+    assert (doc.stage, doc.reason) == ("explode", "stage_error")
+    assert doc.detail == "ValueError: boom"
+
+
+def test_doc_batch_round_trip_preserves_every_field() -> None:
+    doc = Doc(id="1", source="s:1", raw="r", format="html", url="https://x.example/a", text="t", title="T")
+    doc.lang, doc.lang_prob = "fr", 0.75
+    doc.encoding_fixes = ["apply:unescape_html"]
+    doc.flags = ["f"]
+    doc.drop("dedup", "duplicate", "same hash")
+    (back,) = docs_from_batch(docs_to_batch([doc]))
+    assert back == doc
+
+
+def test_pipeline_from_config_follows_configured_order() -> None:
+    cfg = Config(stages=("extract", "boilerplate", "encoding", "language"))
+    names = [s.name for s in Pipeline.from_config(cfg).stages]
+    assert names == ["extract", "boilerplate", "encoding", "language"]
+    default = [s.name for s in Pipeline.from_config().stages]
+    assert default[:4] == ["extract", "encoding", "boilerplate", "normalize"]
+
+
+def test_unknown_stage_is_a_config_error() -> None:
+    with pytest.raises(pipeline.ConfigError, match="unknown stage"):
+        Config.from_dict({"stages": ["extract", "telepathy"]})
+
+
+def test_table_input_accepted() -> None:
+    table = pa.Table.from_batches([input_batch([{"id": "a", "source": "t", "raw": ARTICLE}])])
+    out = Pipeline.from_config().process_batch(table)
+    assert out.column("status").to_pylist() == ["ok"]

@@ -1,0 +1,133 @@
+"""The CLI, through click's runner: run, explain, rules, and exit codes for what cannot proceed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.errors import ConfigError, InputError, OutputError
+
+GOOD = "Tram line extension approved\n\nThe city council approved the tram extension to the new hospital on Tuesday evening."
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(cli, list(args))
+    if res.exception and not isinstance(res.exception, SystemExit):
+        raise res.exception
+    return res.exit_code, res.output
+
+
+def test_run_on_the_demo_fixtures_prints_a_summary_and_a_balanced_manifest(
+    demo_dump: Path, tmp_path: Path
+) -> None:
+    code, out = invoke("run", str(demo_dump), "-o", str(tmp_path / "o"), "--workers", "1")
+    assert code == 0, out
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    c = manifest["counts"]
+    assert c["n_in"] == c["n_kept"] + c["n_dropped"] + c["n_rejected"]
+    assert c["n_kept"] > 0 and c["n_rejected"] > 0 and c["n_dropped"] > 0
+    assert f"{c['n_in']} records" in out
+    assert "kept" in out and "rejected by stage/reason" in out and "languages:" in out
+    assert set(c["langs"]) >= {"en", "de", "fr", "es"}
+    kept = sum(pq.ParquetFile(p).metadata.num_rows for p in (tmp_path / "o").glob("part-*.parquet"))
+    assert kept == c["n_kept"]
+    assert pq.ParquetFile(tmp_path / "o" / "rejects.parquet").metadata.num_rows == c["n_rejected"]
+
+
+def test_python_dash_m_pipeline_is_the_same_cli() -> None:
+    import runpy
+    import sys
+
+    argv = sys.argv
+    sys.argv = ["cleanwire", "--help"]
+    try:
+        runpy.run_module("pipeline", run_name="__main__")
+    except SystemExit as exc:
+        assert exc.code == 0
+    finally:
+        sys.argv = argv
+
+
+def test_explain_shows_removals_fixes_language_and_final_text(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.txt"
+    doc.write_text(
+        GOOD.replace("approved the", "approvedÂ the") + "\n\nSource: Read Full Article\n", encoding="utf-8"
+    )
+    code, out = invoke("explain", str(doc))
+    assert code == 0, out
+    assert "removed source_link by source.read_full_article" in out
+    assert "fix " in out
+    assert "lang: en" in out
+    assert out.rstrip().endswith("new hospital on Tuesday evening.")
+
+    code, out = invoke("explain", str(doc), "--json")
+    steps = json.loads(out)
+    assert [s["stage"] for s in steps][:3] == ["extract", "encoding", "boilerplate"]
+    assert steps[2]["removed"][0]["category"] == "source_link"
+
+
+def test_rules_lists_and_checks_the_builtin_pack(tmp_path: Path) -> None:
+    code, out = invoke("rules")
+    assert code == 0 and "source.read_full_article" in out
+    code, out = invoke("rules", "--check")
+    assert code == 0, out
+
+
+def test_user_rule_pack_is_loaded_and_applied(tmp_path: Path) -> None:
+    pack = tmp_path / "mine.toml"
+    pack.write_text(
+        '[pack]\nname = "mine"\n[[rules]]\nid = "mine.tip"\ncategory = "promo_block"\n'
+        "pattern = '''Got a story\\? Email .+'''\nexamples = [\"Got a story? Email news@x.example\"]\n"
+    )
+    doc = tmp_path / "d.txt"
+    doc.write_text(GOOD + "\n\nGot a story? Email news@x.example\n")
+    code, out = invoke("explain", str(doc), "--rules", str(pack))
+    assert code == 0 and "by mine.tip" in out
+    code, out = invoke("rules", "--rules", str(pack))
+    assert "mine.tip" in out
+
+
+def test_missing_input_fails_fast_with_input_exit_code(tmp_path: Path) -> None:
+    code, out = invoke("run", str(tmp_path / "nope"), "-o", str(tmp_path / "o"))
+    assert code == InputError.exit_code
+    assert "input not found" in out
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_config_fails_fast_with_config_exit_code(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[language]\nseed = 'zero'\n")
+    (tmp_path / "d.txt").write_text(GOOD)
+    code, out = invoke("run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "--config", str(cfg))
+    assert code == ConfigError.exit_code
+    assert "language.seed" in out
+    bad_rules = tmp_path / "r.toml"
+    bad_rules.write_text("[[rules]]\nid = 'x'\ncategory = 'nonsense'\npattern = 'a'\n")
+    code, out = invoke("run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "--rules", str(bad_rules))
+    assert code == ConfigError.exit_code and "unknown category" in out
+    assert not (tmp_path / "o").exists()
+
+
+def test_output_with_another_config_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "d.txt").write_text(GOOD)
+    out_dir = str(tmp_path / "o")
+    assert invoke("run", str(tmp_path / "d.txt"), "-o", out_dir, "--workers", "1")[0] == 0
+    code, out = invoke("run", str(tmp_path / "d.txt"), "-o", out_dir, "--min-chars", "50", "--workers", "1")
+    assert code == OutputError.exit_code
+    assert "another configuration" in out and "--overwrite" in out
+    code, _ = invoke("run", str(tmp_path / "d.txt"), "-o", out_dir, "--min-chars", "50", "--overwrite")
+    assert code == 0
+
+
+def test_rerun_of_a_finished_run_skips_its_shards(tmp_path: Path) -> None:
+    (tmp_path / "d.txt").write_text(GOOD)
+    out_dir = tmp_path / "o"
+    assert invoke("run", str(tmp_path / "d.txt"), "-o", str(out_dir), "--workers", "1")[0] == 0
+    before = (out_dir / "part-00000.parquet").read_bytes()
+    code, out = invoke("run", str(tmp_path / "d.txt"), "-o", str(out_dir), "--workers", "1")
+    assert code == 0 and "1 finished shard(s) skipped" in out
+    assert (out_dir / "part-00000.parquet").read_bytes() == before
