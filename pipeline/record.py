@@ -56,6 +56,10 @@ class Doc:
     stage: str | None = None
     reason: str | None = None
     detail: str | None = None
+    #: Codec the input bytes were decoded with (set by readers; None when the input was text).
+    encoding: str | None = None
+    #: User columns kept with ``--keep-field`` (keys are user data, values strings).
+    passthrough: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_chars_raw(self) -> int:
@@ -99,6 +103,8 @@ def docs_from_batch(batch: pa.RecordBatch | pa.Table) -> list[Doc]:
             raw=row["raw"],
             format=row.get("format") or "text",
             url=row.get("url"),
+            encoding=row.get("encoding"),
+            passthrough=_as_dict(row.get("extra")),
         )
         if "status" in row:
             doc.text = row.get("text") or ""
@@ -112,6 +118,13 @@ def docs_from_batch(batch: pa.RecordBatch | pa.Table) -> list[Doc]:
             doc.stage, doc.reason, doc.detail = row.get("stage"), row.get("reason"), row.get("detail")
         out.append(doc)
     return out
+
+
+def _as_dict(value: Any) -> dict[str, str]:
+    """An Arrow ``map`` value as ``to_pylist`` gives it (list of pairs, or a dict) to a dict."""
+    if not value:
+        return {}
+    return dict(value.items() if isinstance(value, dict) else value)
 
 
 def _doc_row(d: Doc) -> dict[str, Any]:
@@ -134,6 +147,8 @@ def _doc_row(d: Doc) -> dict[str, Any]:
         "n_chars_raw": d.n_chars_raw,
         "n_chars_text": len(d.text),
         "content_hash": d.content_hash,
+        "encoding": d.encoding,
+        "extra": list(d.passthrough.items()),
         "format": d.format,
         "raw": d.raw,
         "status": d.status.value,
@@ -151,7 +166,15 @@ def docs_to_batch(docs: Sequence[Doc]) -> pa.RecordBatch:
 def input_batch(rows: Iterable[dict[str, Any]]) -> pa.RecordBatch:
     """Build a work batch from reader rows (dicts with the input fields)."""
     docs = [
-        Doc(id=r["id"], source=r["source"], raw=r["raw"], format=r.get("format", "text"), url=r.get("url"))
+        Doc(
+            id=r["id"],
+            source=r["source"],
+            raw=r["raw"],
+            format=r.get("format", "text"),
+            url=r.get("url"),
+            encoding=r.get("encoding"),
+            passthrough=_as_dict(r.get("extra")),
+        )
         for r in rows
     ]
     return docs_to_batch(docs)

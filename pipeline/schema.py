@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+#: Version history (additive changes only; readers of an older version keep working):
+#: 1 - initial schema. 2 - ``encoding`` (how the input bytes were decoded) and ``extra``
+#: (user columns passed through with ``--keep-field``).
+SCHEMA_VERSION = "2"
 
 REMOVAL_TYPE = pa.struct(
     [
@@ -40,6 +43,11 @@ OUTPUT_SCHEMA = pa.schema(
         pa.field("n_chars_raw", pa.int64(), nullable=False),
         pa.field("n_chars_text", pa.int64(), nullable=False),
         pa.field("content_hash", pa.string(), nullable=False),
+        # v2: the codec the input bytes were decoded with (``utf-8``, ``cp1252``, ...); null when
+        # the input was already text (e.g. a JSON string inside a UTF-8 JSONL file has ``utf-8``).
+        pa.field("encoding", pa.string()),
+        # v2: input columns kept with ``--keep-field`` (values as strings; JSON for non-strings).
+        pa.field("extra", pa.map_(pa.string(), pa.string()), nullable=False),
     ]
 )
 
@@ -69,6 +77,6 @@ _WORK_ONLY = [
 WORK_SCHEMA = pa.schema(list(OUTPUT_SCHEMA) + _WORK_ONLY)
 
 #: What a reader must provide; everything else gets its default.
-INPUT_FIELDS = ("id", "url", "source", "format", "raw")
+INPUT_FIELDS = ("id", "url", "source", "format", "raw", "encoding", "extra")
 
 RAW_PREFIX_CHARS = 200
