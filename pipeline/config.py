@@ -121,6 +121,20 @@ class RunConfig:
 
 
 @dataclass(frozen=True)
+class OutputConfig:
+    """The layout of the Parquet output. Part of the config hash: a run never resumes into a
+    directory laid out differently."""
+
+    #: Hive-style partition keys, outermost first: ``lang``, ``date`` (``day=YYYY-MM-DD``), ``month``.
+    partition_by: tuple[str, ...] = ()
+    #: A part file is closed and the next one started once it reaches this size on disk.
+    part_bytes: int = 256 * 1024 * 1024
+
+
+PARTITION_KEYS = ("lang", "date", "month")
+
+
+@dataclass(frozen=True)
 class Config:
     stages: tuple[str, ...] = DEFAULT_STAGES
     reader: ReaderConfig = field(default_factory=ReaderConfig)
@@ -131,6 +145,7 @@ class Config:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     filter: FilterConfig = field(default_factory=FilterConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
 
     def content_dict(self) -> dict[str, Any]:
         """Everything that can change output content, as plain JSON-able data."""
@@ -175,6 +190,14 @@ class Config:
             raise ConfigError("run.workers must be >= 0 and run.batch_size >= 1")
         if self.extract.timeout_s <= 0:
             raise ConfigError("extract.timeout_s must be > 0")
+        bad_keys = [k for k in self.output.partition_by if k not in PARTITION_KEYS]
+        if bad_keys or len(set(self.output.partition_by)) != len(self.output.partition_by):
+            raise ConfigError(
+                f"output.partition_by: bad or repeated key(s) {list(self.output.partition_by)}",
+                hint=f"choose from {list(PARTITION_KEYS)}",
+            )
+        if self.output.part_bytes < 1 or self.run.row_group_bytes < 1:
+            raise ConfigError("output.part_bytes and run.row_group_bytes must be >= 1")
 
 
 T = TypeVar("T")
