@@ -9,7 +9,7 @@ Bylines and timestamps found by ``meta`` rules become the record's ``author``/``
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from pipeline.config import BoilerplateConfig
@@ -50,6 +50,34 @@ def split_lines(text: str) -> list[Line]:
             out.append(Line(len(out), pos + lead, pos + lead + len(stripped), stripped))
         pos += len(raw)
     return out
+
+
+# A headline tag at the end of a promo item: "[NEWS]", "(VIDEO)".
+_ITEM_TAG = re.compile(r"\s*(?:\[[A-Z][A-Z ]{1,20}\]|\([A-Z][A-Z ]{1,20}\))$")
+
+
+def _is_tagged(line: str) -> bool:
+    return _ITEM_TAG.search(line) is not None
+
+
+def block_end(rule: Rule, lines: Sequence[Line], i: int, free: Callable[[Line], bool]) -> int:
+    """Index after the last item of the block whose header is ``lines[i]`` (``i + 1`` if none).
+
+    Items must all have the tag style of the first one: a tagged promo list ("… [NEWS]") stops
+    at the first untagged line, so the article paragraph after it is never taken.
+    """
+    assert rule.item is not None
+    n = len(lines)
+    j = i + 1
+    style: bool | None = None
+    while j < n and j - i <= rule.max_items and free(lines[j]) and rule.item.fullmatch(lines[j].text):
+        tagged = _is_tagged(lines[j].text)
+        if style is None:
+            style = tagged
+        elif tagged != style:
+            break
+        j += 1
+    return j
 
 
 def _in_window(rule: Rule, i: int, n: int) -> bool:
@@ -93,14 +121,7 @@ def find_removals(text: str, rules: Sequence[Rule]) -> list[tuple[Removal, Rule,
             if rule.kind == "block" and rule.item is not None and _in_window(rule, i, n):
                 if not rule.pattern.fullmatch(ln.text):
                     continue
-                j = i + 1
-                while (
-                    j < n
-                    and j - i <= rule.max_items
-                    and free(lines[j])
-                    and rule.item.fullmatch(lines[j].text)
-                ):
-                    j += 1
+                j = block_end(rule, lines, i, free)
                 if j - i - 1 >= rule.min_items:
                     add(rule, ln.start, lines[j - 1].end, None, range(i, j))
                     break

@@ -25,6 +25,11 @@ Kinds:
     under category ``anchor`` (a video title after "Video player loading"). The first line of a
     document (its title) is never taken by an adjacent rule.
 ``meta = "author"|"date"`` moves the named group of the same name into the record's metadata.
+``confidence = "high"`` marks a rule whose pattern is an unambiguous, fixed form (a consent notice,
+a cookie banner, an ad label): its removals do not count against the removal budget, so a short
+article carrying a long notice is cleaned instead of being flagged. Default ``"normal"``.
+Rules whose id starts with ``site:`` are reserved for per-site learned rules
+(:mod:`stages.sitelearn`).
 """
 
 from __future__ import annotations
@@ -64,6 +69,10 @@ CATEGORIES = frozenset(
 
 RuleKind = Literal["line", "inline", "block", "adjacent"]
 _KINDS = ("line", "inline", "block", "adjacent")
+Confidence = Literal["normal", "high"]
+_CONFIDENCES = ("normal", "high")
+_WHERES = ("any", "head", "tail")
+_DIRECTIONS = ("before", "after", "either")
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,7 @@ class Rule:
     where: Literal["any", "head", "tail"] = "any"
     window: int = 4
     meta: Literal["author", "date"] | None = None
+    confidence: Confidence = "normal"
     langs: tuple[str, ...] = ()
     description: str = ""
     examples: tuple[str, ...] = ()
@@ -117,6 +127,7 @@ _RULE_KEYS = {
     "where",
     "window",
     "meta",
+    "confidence",
     "langs",
     "description",
     "examples",
@@ -143,6 +154,22 @@ def parse_rule(data: dict[str, Any], *, pack: str, origin: str) -> Rule:
         raise RuleError(f"{where}: a block rule needs an item pattern")
     if kind == "adjacent" and data.get("anchor") not in CATEGORIES:
         raise RuleError(f"{where}: an adjacent rule needs an anchor category")
+    for key, allowed in (
+        ("confidence", _CONFIDENCES),
+        ("where", _WHERES),
+        ("direction", _DIRECTIONS),
+    ):
+        if key in data and data[key] not in allowed:
+            raise RuleError(f"{where}: {key} must be one of {allowed}, got {data[key]!r}")
+    for key in ("min_items", "max_items", "window"):
+        if key in data and (not isinstance(data[key], int) or data[key] < 0):
+            raise RuleError(f"{where}: {key} must be a non-negative integer")
+    for key in ("examples", "counterexamples", "langs"):
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise RuleError(f"{where}: {key} must be a list of strings")
+    if rid.startswith("site:"):
+        raise RuleError(f"{where}: ids starting with 'site:' are reserved for learned site rules")
     pattern = _compile(data.get("pattern"), where)
     meta = data.get("meta")
     if meta is not None and meta not in pattern.groupindex:
@@ -160,6 +187,7 @@ def parse_rule(data: dict[str, Any], *, pack: str, origin: str) -> Rule:
         where=data.get("where", "any"),
         window=int(data.get("window", 4)),
         meta=meta,
+        confidence=data.get("confidence", "normal"),
         langs=tuple(data.get("langs", ())),
         description=str(data.get("description", "")),
         examples=tuple(data.get("examples", ())),
