@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
@@ -101,7 +102,7 @@ def test_funnel_follows_the_stage_order(run_dir: Path) -> None:
     funnel = compute_stats(run_dir).funnel()
     assert [r.stage for r in funnel] == ["read", *Config().stages]
     assert funnel[0].entered == 16
-    for prev, row in zip(funnel, funnel[1:], strict=False):
+    for prev, row in itertools.pairwise(funnel):
         assert row.entered == prev.passed
     assert funnel[-1].passed == 12
     by_stage = {r.stage: (r.rejected, r.dropped) for r in funnel}
