@@ -1,26 +1,47 @@
 """Engines run the parallel-safe stages over a stream of batches, in order.
 
-* :class:`SerialEngine`: in this process (``--workers 1``, tests, one-document calls).
-* :class:`ProcessEngine`: a pool of worker processes, each holding its own copy of the stages,
-  with a bounded number of batches in flight so memory stays flat. Results come back in input
-  order, so output does not depend on the number of workers.
+* :class:`SerialEngine`: in this process, no isolation (tests, one-document calls, debugging).
+* :class:`ProcessEngine`: a *supervised* pool of worker processes (``--workers N``, also for N=1).
+  Each worker holds its own copy of the stages (sent once, at start) and receives whole batches.
+  While it works it publishes a heartbeat (record index, stage index, start time) in shared
+  memory. The supervisor kills a worker whose current record has run longer than the timeout, or
+  notices one that died (segfault, out-of-memory kill, ``os._exit``); either way *that record* is
+  rejected (``timeout`` / ``worker_crash``, with the stage it was in), a replacement worker is
+  started and the rest of the batch is resubmitted. A bad record costs one record, never the run.
+  Results come back in input order, so output does not depend on the number of workers.
+
+Stages run record-major inside a batch (each record goes through every stage before the next
+starts), so a heartbeat names one record and one stage exactly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
+import pickle
+import signal
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Protocol
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any, Protocol
 
 import pyarrow as pa
 
-from pipeline.record import docs_from_batch, docs_to_batch
+from pipeline.record import Doc, docs_from_batch, docs_to_batch
 from pipeline.stage import Stage, StageStats
 
 Result = tuple[pa.RecordBatch, dict[str, StageStats]]
+
+TIMEOUT = "timeout"
+WORKER_CRASH = "worker_crash"
+STAGE_ERROR = "stage_error"
+#: Stage name used when a worker dies outside any record (twice in a row on the same batch).
+ENGINE_STAGE = "engine"
+MAX_BLIND_RETRIES = 2
 
 
 class Engine(Protocol):
@@ -31,18 +52,117 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-def run_stages(stages: Sequence[Stage], batch: pa.RecordBatch) -> Result:
-    """Run ``stages`` over one batch; return it with fresh per-batch stats."""
+# --- making any ``str`` safe for Arrow/Parquet -------------------------------------------------
+
+
+def safe_str(text: str) -> str:
+    """``text`` as valid UTF-8 without NULs: lone surrogates become U+FFFD, NULs are removed."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _safe_opt(text: str | None) -> str | None:
+    return None if text is None else safe_str(text)
+
+
+def make_safe(doc: Doc) -> None:
+    """Sanitize every string field of ``doc`` in place (pyarrow raises on lone surrogates)."""
+    doc.id, doc.source, doc.raw, doc.text = (
+        safe_str(doc.id),
+        safe_str(doc.source),
+        safe_str(doc.raw),
+        safe_str(doc.text),
+    )
+    doc.url, doc.title, doc.author = _safe_opt(doc.url), _safe_opt(doc.title), _safe_opt(doc.author)
+    doc.date, doc.sitename, doc.detail = _safe_opt(doc.date), _safe_opt(doc.sitename), _safe_opt(doc.detail)
+    doc.encoding_fixes = [safe_str(f) for f in doc.encoding_fixes]
+    doc.flags = [safe_str(f) for f in doc.flags]
+    doc.encoding = _safe_opt(doc.encoding)
+    if doc.passthrough:
+        doc.passthrough = {safe_str(k): safe_str(v) for k, v in doc.passthrough.items()}
+    if any(not _is_safe(r.snippet) or not _is_safe(r.rule) for r in doc.removed):
+        from dataclasses import replace
+
+        doc.removed = [replace(r, snippet=safe_str(r.snippet), rule=safe_str(r.rule)) for r in doc.removed]
+
+
+def _is_safe(text: str) -> bool:
+    return safe_str(text) == text
+
+
+def safe_batch(docs: Sequence[Doc]) -> pa.RecordBatch:
+    """Docs to a work batch, sanitized at the boundary."""
+    for doc in docs:
+        make_safe(doc)
+    return docs_to_batch(docs)
+
+
+# --- running stages over one batch -------------------------------------------------------------
+
+
+class Heartbeat:
+    """What a worker is doing, in shared memory: ``[seq, record, stage, start]`` (a seqlock:
+    ``seq`` is odd while the worker writes). ``start == 0`` means "between records"."""
+
+    def __init__(self, shared: Any | None = None) -> None:
+        self.cells: Any = shared if shared is not None else [0.0, 0.0, 0.0, 0.0]
+
+    def beat(self, record: int, stage: int) -> None:
+        c = self.cells
+        c[0] += 1
+        c[1], c[2], c[3] = record, stage, time.monotonic()
+        c[0] += 1
+
+    def idle(self) -> None:
+        c = self.cells
+        c[0] += 1
+        c[3] = 0.0
+        c[0] += 1
+
+    def read(self) -> tuple[int, int, float] | None:
+        """``(record, stage, start)`` if the worker is inside a record, else None."""
+        c = self.cells
+        for _ in range(100):
+            seq = c[0]
+            record, stage, start = c[1], c[2], c[3]
+            if seq == c[0] and int(seq) % 2 == 0:
+                return (int(record), int(stage), start) if start > 0 else None
+        return None
+
+
+def _run_one(stage: Stage, doc: Doc) -> None:
+    try:
+        stage.process_docs([doc])
+    except Exception as exc:  # noqa: BLE001 - a stage bug on one record is that record's reject
+        doc.reject(stage.name, STAGE_ERROR, f"{type(exc).__name__}: {exc}"[:500])
+        stage.stats.n_in += 1
+        stage.stats.rejected[STAGE_ERROR] += 1
+
+
+def run_stages(stages: Sequence[Stage], batch: pa.RecordBatch, beat: Heartbeat | None = None) -> Result:
+    """Run ``stages`` over one batch, record by record; return it with fresh per-batch stats."""
     docs = docs_from_batch(batch)
-    stats: dict[str, StageStats] = {}
+    hb = beat or Heartbeat()
     for stage in stages:
         stage.stats = StageStats()
-        stage.process_docs(docs)
-        stats[stage.name] = stage.stats
-    return docs_to_batch(docs), stats
+    for i, doc in enumerate(docs):
+        for s, stage in enumerate(stages):
+            if not doc.ok:
+                break
+            hb.beat(i, s)
+            _run_one(stage, doc)
+    hb.idle()
+    return safe_batch(docs), {stage.name: stage.stats for stage in stages}
 
 
 class SerialEngine:
+    """Runs in the calling process: no timeouts, no crash isolation."""
+
     def map(self, stages: Sequence[Stage], batches: Iterable[pa.RecordBatch]) -> Iterator[Result]:
         for batch in batches:
             yield run_stages(stages, batch)
@@ -51,52 +171,264 @@ class SerialEngine:
         pass
 
 
-_WORKER_STAGES: Sequence[Stage] = ()
+# --- the supervised pool -----------------------------------------------------------------------
 
 
-def _init_worker(stages: Sequence[Stage]) -> None:
-    global _WORKER_STAGES
-    _WORKER_STAGES = stages
+def _worker_main(conn: Connection, stages_blob: bytes, cells: Any) -> None:
+    """A worker: unpickle the stages once, then run batches until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when workers stop
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    stages: Sequence[Stage] = pickle.loads(stages_blob)
+    beat = Heartbeat(cells)
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        job_id, batch = msg
+        conn.send((job_id, run_stages(stages, batch, beat)))
 
 
-def _work(batch: pa.RecordBatch) -> Result:
-    return run_stages(_WORKER_STAGES, batch)
+@dataclass
+class _Job:
+    """One input batch and what is left to compute of it."""
+
+    seq: int
+    batch: pa.RecordBatch
+    todo: list[int]  # indices (into ``batch``) still to compute
+    failed: dict[int, Doc] = field(default_factory=dict)  # index -> rejected doc
+    stats: dict[str, StageStats] = field(default_factory=dict)
+    blind_retries: int = 0
+
+    def payload(self) -> pa.RecordBatch:
+        if len(self.todo) == self.batch.num_rows:
+            return self.batch
+        return self.batch.take(pa.array(self.todo, pa.int64()))
+
+    def assemble(self, done: Result) -> Result:
+        out, stats = done
+        for name, st in self.stats.items():
+            stats.setdefault(name, StageStats()).merge(st)
+        if not self.failed:
+            return out, stats
+        computed = dict(zip(self.todo, docs_from_batch(out), strict=True))
+        docs = [computed[i] if i in computed else self.failed[i] for i in range(self.batch.num_rows)]
+        return safe_batch(docs), stats
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    beat: Heartbeat
+    job: _Job | None = None
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "worker still running"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (killed: out of memory?)" if -code == signal.SIGKILL else ""
+        return f"worker died with {name}{hint}"
+    return f"worker exited with code {code}"
 
 
 class ProcessEngine:
-    """A process pool fed with a bounded window of batches (``2 * workers`` in flight)."""
+    """A supervised pool of ``workers`` processes with a per-record wall-clock ``timeout_s``.
 
-    def __init__(self, workers: int = 0) -> None:
+    At most ``2 * workers`` batches are in flight (queued, running or waiting to be yielded in
+    order), so memory stays flat however long the input is.
+    """
+
+    def __init__(
+        self, workers: int = 0, *, timeout_s: float = 30.0, start_method: str = "forkserver"
+    ) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self._pool: ProcessPoolExecutor | None = None
+        self.timeout_s = timeout_s
+        self._ctx: Any = mp.get_context(start_method)
+        if start_method == "forkserver":
+            # Replacement workers then start in milliseconds instead of re-importing everything.
+            self._ctx.set_forkserver_preload(["pipeline.compose", "stages"])
+        self._pool: list[_Worker] = []
         self._stages: Sequence[Stage] | None = None
+        self._blob = b""
+        self.restarts = 0
 
-    def _pool_for(self, stages: Sequence[Stage]) -> ProcessPoolExecutor:
-        if self._pool is None or self._stages is not stages:
+    # worker lifecycle
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe()
+        cells = self._ctx.RawArray("d", 4)
+        proc = self._ctx.Process(
+            target=_worker_main, args=(child, self._blob, cells), name="cleanwire-worker", daemon=True
+        )
+        proc.start()
+        child.close()
+        return _Worker(proc, parent, Heartbeat(cells))
+
+    def _ensure(self, stages: Sequence[Stage]) -> None:
+        same = self._stages is not None and len(self._stages) == len(stages)
+        if not (same and all(a is b for a, b in zip(self._stages, stages, strict=False))):
             self.close()
-            ctx = mp.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=ctx, initializer=_init_worker, initargs=(stages,)
-            )
-            self._stages = stages
-        return self._pool
+            self._stages = list(stages)
+            self._blob = pickle.dumps(list(stages))
+        for i, w in enumerate(self._pool):
+            if w.job is not None or not w.process.is_alive():  # left over from an aborted map()
+                self._kill(w)
+                self._pool[i] = self._spawn()
+        while len(self._pool) < self.workers:
+            self._pool.append(self._spawn())
 
-    def map(self, stages: Sequence[Stage], batches: Iterable[pa.RecordBatch]) -> Iterator[Result]:
-        pool = self._pool_for(stages)
-        window: deque[Future[Result]] = deque()
-        for batch in batches:
-            window.append(pool.submit(_work, batch))
-            if len(window) >= 2 * self.workers:
-                yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
+    @staticmethod
+    def _kill(w: _Worker) -> None:
+        if w.process.is_alive():
+            w.process.kill()
+        w.process.join()
+        w.conn.close()
+        w.job = None
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        for w in self._pool:
+            if w.job is None and w.process.is_alive():
+                with contextlib.suppress(OSError):
+                    w.conn.send(None)
+        deadline = time.monotonic() + 5.0
+        for w in self._pool:
+            if w.job is None:
+                w.process.join(max(0.0, deadline - time.monotonic()))
+            self._kill(w)
+        self._pool = []
+
+    # supervision
+
+    def _fail_record(
+        self, w: _Worker, reason: str, detail: str, snapshot: tuple[int, int, float] | None
+    ) -> None:
+        """The worker ``w`` is gone: reject the record it was on and requeue the rest of its job."""
+        job = w.job
+        assert job is not None and self._stages is not None
+        if snapshot is None:
+            job.blind_retries += 1
+            if job.blind_retries <= MAX_BLIND_RETRIES:
+                return
+            culprits = list(job.todo)
+            stage_index = -1
+        else:
+            culprits = [job.todo[snapshot[0]]]
+            stage_index = snapshot[1]
+        for index in culprits:
+            doc = docs_from_batch(job.batch.slice(index, 1))[0]
+            name = self._stages[stage_index].name if stage_index >= 0 else ENGINE_STAGE
+            doc.reject(name, reason, detail)
+            job.failed[index] = doc
+            job.todo.remove(index)
+            for earlier in self._stages[: max(stage_index, 0)]:
+                st = job.stats.setdefault(earlier.name, StageStats())
+                st.n_in += 1
+                st.n_ok += 1
+            st = job.stats.setdefault(name, StageStats())
+            st.n_in += 1
+            st.rejected[reason] += 1
+
+    def _replace(self, w: _Worker) -> _Job | None:
+        job = w.job
+        self._kill(w)
+        self._pool[self._pool.index(w)] = self._spawn()
+        self.restarts += 1
+        return job
+
+    def _supervise(self, ready: dict[int, Result], queue: deque[_Job]) -> None:
+        """Wait for a result, a death or a timeout; update ``ready`` and ``queue``."""
+        busy = [w for w in self._pool if w.job is not None]
+        now = time.monotonic()
+        wait_s = 1.0
+        for w in busy:
+            snap = w.beat.read()
+            if snap is not None:
+                wait_s = min(wait_s, max(0.0, snap[2] + self.timeout_s - now))
+        handles: list[Any] = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+        wait(handles, timeout=max(wait_s, 0.01))
+        for w in busy:
+            if w.conn.poll():
+                try:
+                    job_id, result = w.conn.recv()
+                except (EOFError, OSError):
+                    pass  # died while sending: handled as a crash below
+                else:
+                    job = w.job
+                    assert job is not None and job.seq == job_id
+                    ready[job.seq] = job.assemble(result)
+                    w.job = None
+                    continue
+            if not w.process.is_alive():
+                w.process.join()
+                snap = w.beat.read()
+                detail = _describe_exit(w.process.exitcode)
+                job = w.job
+                self._fail_record(w, WORKER_CRASH, detail, snap)
+                self._replace(w)
+                if job is not None:
+                    queue.appendleft(job)
+                continue
+            snap = w.beat.read()
+            if snap is not None and time.monotonic() - snap[2] > self.timeout_s:
+                w.process.kill()
+                w.process.join()
+                after = w.beat.read()
+                culprit = snap if after is not None and after[:2] == snap[:2] else None
+                job = w.job
+                detail = f"no result after {self.timeout_s:g}s (extract.timeout_s); worker killed"
+                self._fail_record(w, TIMEOUT, detail, culprit)
+                self._replace(w)
+                if job is not None:
+                    queue.appendleft(job)
+
+    def _finish_empty(self, job: _Job, ready: dict[int, Result]) -> None:
+        """Every record of ``job`` failed: assemble it without a worker."""
+        docs = [job.failed[i] for i in range(job.batch.num_rows)]
+        ready[job.seq] = (safe_batch(docs), job.stats)
+
+    def map(self, stages: Sequence[Stage], batches: Iterable[pa.RecordBatch]) -> Iterator[Result]:
+        self._ensure(stages)
+        source = iter(batches)
+        queue: deque[_Job] = deque()
+        ready: dict[int, Result] = {}
+        next_seq = next_out = 0
+        exhausted = False
+        while True:
+            while not exhausted and next_seq - next_out < 2 * self.workers:
+                batch = next(source, None)
+                if batch is None:
+                    exhausted = True
+                    break
+                queue.append(_Job(next_seq, batch, list(range(batch.num_rows))))
+                next_seq += 1
+            while queue and not queue[0].todo:
+                self._finish_empty(queue.popleft(), ready)
+            for w in self._pool:
+                if w.job is None and queue:
+                    job = queue.popleft()
+                    if not job.todo:
+                        self._finish_empty(job, ready)
+                        continue
+                    w.job = job
+                    with contextlib.suppress(OSError):  # a dead worker is seen by _supervise
+                        w.conn.send((job.seq, job.payload()))
+            while next_out in ready:
+                yield ready.pop(next_out)
+                next_out += 1
+            if exhausted and next_out == next_seq:
+                return
+            if any(w.job is not None for w in self._pool):
+                self._supervise(ready, queue)
 
 
-def make_engine(workers: int) -> Engine:
-    n = workers or os.cpu_count() or 1
-    return SerialEngine() if n == 1 else ProcessEngine(n)
+def make_engine(workers: int, *, timeout_s: float = 30.0) -> Engine:
+    """The supervised pool with ``workers`` processes (0 = one per core)."""
+    return ProcessEngine(workers or os.cpu_count() or 1, timeout_s=timeout_s)

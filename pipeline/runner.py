@@ -6,21 +6,26 @@ the sink owns files. The runner checks the invariant that no stage lost a record
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.accounting import Tally
-from pipeline.engines import Engine, make_engine, run_stages
-from pipeline.errors import CleanwireError
+from pipeline.engines import Engine, make_engine, run_stages, safe_batch
+from pipeline.errors import CleanwireError, Interrupted
 from pipeline.readers import Shard, Source
-from pipeline.record import Doc, docs_to_batch
+from pipeline.record import Doc
 from pipeline.stage import StageStats
 from pipeline.writers import ParquetSink, library_versions
 
@@ -32,14 +37,43 @@ class AccountingError(CleanwireError):
     """A stage returned a different set of records than it received: a bug, never data."""
 
 
+class Stop(BaseException):
+    """Raised in the main thread by SIGINT/SIGTERM; turned into :class:`Interrupted`."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Stop` in the main thread while the block runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Stop(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 @dataclass
 class RunReport:
     tally: Tally = field(default_factory=Tally)
     stages: dict[str, StageStats] = field(default_factory=dict)
+    shards: dict[str, Tally] = field(default_factory=dict)
     shards_done: int = 0
     shards_skipped: int = 0
     seconds: float = 0.0
     manifest_path: str | None = None
+    #: True when the output directory already held this finished run: nothing was done or written.
+    up_to_date: bool = False
 
     @property
     def docs_per_s(self) -> float:
@@ -47,23 +81,43 @@ class RunReport:
 
 
 def batched(docs: Iterable[Doc], size: int) -> Iterator[pa.RecordBatch]:
+    """Reader docs to work batches, sanitized at the boundary (lone surrogates, NULs)."""
     it = iter(docs)
     while chunk := list(islice(it, size)):
-        yield docs_to_batch(chunk)
+        yield safe_batch(chunk)
 
 
 def _check(before: pa.RecordBatch, after: pa.RecordBatch) -> None:
+    """The invariant every stage chain must keep: same records, same order, and a record that
+    was already rejected or dropped stays so (with its reason)."""
     if before.num_rows != after.num_rows or not before.column("id").equals(after.column("id")):
         raise AccountingError(
             f"a stage changed the records of a batch ({before.num_rows} in, {after.num_rows} out)",
             hint="stages must mark records rejected/dropped, never remove them; please report this bug",
         )
+    was_out = pc.not_equal(before.column("status"), "ok")
+    for name in ("status", "stage", "reason"):
+        if not before.column(name).filter(was_out).equals(after.column(name).filter(was_out)):
+            raise AccountingError(
+                f"a stage changed the {name} of a record that was already rejected or dropped",
+                hint="stages must leave records that are not ok untouched; please report this bug",
+            )
+
+
+def _check_stats(stats: dict[str, StageStats]) -> None:
+    for name, st in stats.items():
+        if st.n_in != st.n_ok + sum(st.rejected.values()) + sum(st.dropped.values()):
+            raise AccountingError(
+                f"stage {name!r} lost records: {st.to_dict()}",
+                hint="every record a stage sees must end ok, rejected or dropped; please report this bug",
+            )
 
 
 class Runner:
     def __init__(self, pipeline: Pipeline, *, engine: Engine | None = None, progress: Any = None) -> None:
         self.pipeline = pipeline
-        self.engine = engine or make_engine(pipeline.config.run.workers)
+        cfg = pipeline.config
+        self.engine = engine or make_engine(cfg.run.workers, timeout_s=cfg.extract.timeout_s)
         self.progress = progress
 
     def _progress(self, total_hint: int | None) -> Any:
@@ -77,25 +131,27 @@ class Runner:
     def run(self, source: Source, sink: ParquetSink) -> RunReport:
         t0 = time.perf_counter()
         started = datetime.now(UTC).isoformat(timespec="seconds")
-        sink.prepare()
         shards = source.shards()
+        sink.prepare()
+        sink.check_plan({s.name: [str(p) for p in s.paths] for s in shards})
+        finished = sink.finished_run([s.name for s in shards])
+        if finished is not None:
+            self.engine.close()
+            return self._up_to_date(finished, sink, time.perf_counter() - t0)
         report = RunReport(stages={s.name: StageStats() for s in self.pipeline.stages})
-        serial = self.pipeline.serial_suffix
         n_files = sum(len(s.paths) for s in shards if s.kind == "docs")
         bar = self._progress(n_files if n_files and all(s.kind == "docs" for s in shards) else None)
         try:
-            for shard in shards:
-                previous = sink.done(shard.name)
-                if previous is not None:
-                    report.tally.merge(previous)
-                    report.shards_skipped += 1
-                    for stage in serial:
-                        if hasattr(stage, "remember"):
-                            stage.remember(sink.kept_hashes(shard.name))
-                    bar.update(previous.n_in)
-                    continue
-                report.tally.merge(self._run_shard(shard, source, sink, report, bar))
-                report.shards_done += 1
+            with stop_on_signals():
+                for shard in shards:
+                    self._shard(shard, source, sink, report, bar)
+        except (Stop, KeyboardInterrupt) as exc:
+            sig = signal.Signals(exc.signum).name if isinstance(exc, Stop) else "SIGINT"
+            raise Interrupted(
+                f"stopped by {sig}: {report.shards_done + report.shards_skipped} of {len(shards)} "
+                f"shard(s) complete in {sink.out_dir}; unfinished work was discarded",
+                hint="rerun the same command to resume: finished shards are skipped",
+            ) from None
         finally:
             bar.close()
             self.engine.close()
@@ -106,17 +162,47 @@ class Runner:
         report.manifest_path = str(sink.finish([s.name for s in shards], manifest))
         return report
 
+    def _shard(self, shard: Shard, source: Source, sink: ParquetSink, report: RunReport, bar: Any) -> None:
+        previous = sink.done(shard.name)
+        if previous is not None:
+            report.shards[shard.name] = previous
+            report.tally.merge(previous)
+            report.shards_skipped += 1
+            for stage in self.pipeline.serial_suffix:
+                if hasattr(stage, "remember"):
+                    stage.remember(sink.kept_hashes(shard.name))
+            bar.update(previous.n_in)
+            return
+        tally = self._run_shard(shard, source, sink, report, bar)
+        report.shards[shard.name] = tally
+        report.tally.merge(tally)
+        report.shards_done += 1
+
+    def _up_to_date(self, manifest: dict[str, Any], sink: ParquetSink, seconds: float) -> RunReport:
+        shards = {name: Tally.from_dict(counts) for name, counts in manifest.get("shard_counts", {}).items()}
+        return RunReport(
+            tally=Tally.from_dict(manifest["counts"]),
+            shards=shards,
+            shards_skipped=len(manifest.get("shards", {})),
+            seconds=seconds,
+            manifest_path=str(sink.out_dir / "manifest.json"),
+            up_to_date=True,
+        )
+
     def _run_shard(
         self, shard: Shard, source: Source, sink: ParquetSink, report: RunReport, bar: Any
     ) -> Tally:
-        writer = sink.open_shard(shard.name)
+        writer = sink.open_shard(shard.name, inputs=[str(p) for p in shard.paths])
         parallel, serial = self.pipeline.parallel_prefix, self.pipeline.serial_suffix
         pending: dict[int, pa.RecordBatch] = {}
         inputs = batched(shard.docs(source.config), self.pipeline.config.run.batch_size)
+        n_read = 0
 
         def remember(stream: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            nonlocal n_read
             for i, b in enumerate(stream):
                 pending[i] = b
+                n_read += b.num_rows
                 yield b
 
         try:
@@ -125,10 +211,15 @@ class Runner:
                     out, more = run_stages(serial, out)
                     stats = {**stats, **more}
                 _check(pending.pop(i), out)
+                _check_stats(stats)
                 for name, st in stats.items():
                     report.stages[name].merge(st)
                 writer.write(out)
                 bar.update(out.num_rows)
+            if writer.tally.n_in != n_read or not writer.tally.balanced:
+                raise AccountingError(
+                    f"shard {shard.name}: {n_read} records read, {writer.tally.to_dict()} accounted"
+                )
         except BaseException:
             writer.abort()
             raise
@@ -143,6 +234,7 @@ class Runner:
             "started": started,
             "inputs": [str(p) for p in source.inputs],
             "shards": {s.name: [str(p) for p in s.paths] for s in shards},
+            "shard_counts": {name: _shard_counts(t) for name, t in sorted(report.shards.items())},
             "config_hash": cfg.hash,
             "config": cfg.to_dict(),
             "versions": library_versions(),
@@ -155,3 +247,10 @@ class Runner:
                 "shards_skipped": report.shards_skipped,
             },
         }
+
+
+def _shard_counts(tally: Tally) -> dict[str, Any]:
+    """Per-shard accounting for the manifest: the identity and the per-reason counts."""
+    full = tally.to_dict()
+    keys = ("n_in", "n_kept", "n_dropped", "n_rejected", "rejected", "dropped")
+    return {k: full[k] for k in keys}

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -98,9 +98,10 @@ def sha256_file(path: Path) -> str:
 class ShardWriter:
     """Receives the processed batches of one shard and commits them atomically."""
 
-    def __init__(self, sink: ParquetSink, shard: str) -> None:
+    def __init__(self, sink: ParquetSink, shard: str, inputs: Sequence[str] = ()) -> None:
         self.sink = sink
         self.shard = shard
+        self.inputs = list(inputs)
         self.final = sink.out_dir / f"part-{shard}.parquet"
         self.tmp = self.final.with_name(f".{self.final.name}.tmp")
         schema = OUTPUT_SCHEMA.with_metadata(file_metadata(sink.config))
@@ -140,7 +141,12 @@ class ShardWriter:
         for name, rows in (("rejects", self.rejects), ("dropped", self.dropped)):
             table = pa.Table.from_pylist(rows, schema=REJECT_SCHEMA)
             write_table_atomic(state / f"{self.shard}.{name}.parquet", table, self.sink.config)
-        marker = {"shard": self.shard, "config_hash": self.sink.config.hash, "tally": self.tally.to_dict()}
+        marker = {
+            "shard": self.shard,
+            "config_hash": self.sink.config.hash,
+            "inputs": self.inputs,
+            "tally": self.tally.to_dict(),
+        }
         write_json_atomic(state / f"{self.shard}.done.json", marker)
         return self.tally
 
@@ -160,6 +166,11 @@ class ParquetSink:
 
     def prepare(self) -> None:
         """Create the directory; refuse one that holds a run made with another config."""
+        if self.out_dir.exists() and not self.out_dir.is_dir():
+            raise OutputError(
+                f"output path {self.out_dir} exists and is not a directory",
+                hint="pass a directory path to -o/--output",
+            )
         if self.overwrite and self.out_dir.exists():
             shutil.rmtree(self.out_dir)
         try:
@@ -178,6 +189,38 @@ class ParquetSink:
                 f"this one is {self.config.hash})",
                 hint="choose another output directory, or pass --overwrite to replace it",
             )
+        for stale in [*self.out_dir.glob(".*.tmp"), *self.state_dir.glob(".*.tmp")]:
+            stale.unlink(missing_ok=True)  # left by a killed run; never under a final name
+
+    def check_plan(self, plan: dict[str, list[str]]) -> None:
+        """Refuse to resume into a directory whose finished shards were made from other inputs
+        (shard names are positions in the plan, so other inputs would mix two runs)."""
+        for path in sorted(self.state_dir.glob("*.done.json")):
+            marker = json.loads(path.read_text(encoding="utf-8"))
+            shard, inputs = marker.get("shard"), marker.get("inputs")
+            if inputs is not None and plan.get(shard) != inputs:
+                raise OutputError(
+                    f"{self.out_dir} holds a run over other inputs (shard {shard} was made from "
+                    f"{inputs[:3]}{'...' if len(inputs) > 3 else ''})",
+                    hint="rerun with the same inputs to resume, choose another output directory, "
+                    "or pass --overwrite to replace it",
+                )
+
+    def finished_run(self, shards: list[str]) -> dict[str, Any] | None:
+        """The manifest, if this directory already holds this run, finished (then a rerun does
+        nothing and changes no byte)."""
+        path = self.out_dir / MANIFEST
+        if not path.exists():
+            return None
+        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        if manifest.get("config_hash") != self.config.hash or sorted(manifest.get("shards", {})) != sorted(
+            shards
+        ):
+            return None
+        outputs = manifest.get("outputs", {})
+        if not all((self.out_dir / name).exists() for name in outputs):
+            return None
+        return manifest if all(self.done(s) is not None for s in shards) else None
 
     def done(self, shard: str) -> Tally | None:
         marker = self.state_dir / f"{shard}.done.json"
@@ -189,8 +232,8 @@ class ParquetSink:
         path = self.out_dir / f"part-{shard}.parquet"
         return [str(h) for h in pq.read_table(path, columns=["content_hash"]).column(0).to_pylist()]
 
-    def open_shard(self, shard: str) -> ShardWriter:
-        return ShardWriter(self, shard)
+    def open_shard(self, shard: str, inputs: Sequence[str] = ()) -> ShardWriter:
+        return ShardWriter(self, shard, inputs)
 
     def finish(self, shards: list[str], manifest: dict[str, Any]) -> Path:
         """Gather rejects/dropped of every shard, then write the manifest last."""
