@@ -17,6 +17,7 @@ from pipeline.record import Doc, Removal
 from pipeline.stage import DocStage, RejectRecord
 from stages.dates import parse_date
 from stages.rulepack import Rule, load_rules
+from stages.sitelearn import SiteRules, load_site_rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +193,10 @@ def apply_removals(text: str, removals: Sequence[Removal]) -> str:
 
 def clean(text: str, rules: Sequence[Rule]) -> Cleaned:
     """Find and cut boilerplate; lift bylines/timestamps into ``author``/``date``."""
-    found = find_removals(text, rules)
+    return _cleaned(text, find_removals(text, rules))
+
+
+def _cleaned(text: str, found: Sequence[tuple[Removal, Rule, re.Match[str] | None]]) -> Cleaned:
     removed = [r for r, _, _ in found]
     result = Cleaned(text=apply_removals(text, removed), removed=removed)
     for removal, rule, match in found:
@@ -207,24 +211,67 @@ def clean(text: str, rules: Sequence[Rule]) -> Cleaned:
     return result
 
 
+def budget_share(text: str, found: Sequence[tuple[Removal, Rule, re.Match[str] | None]]) -> float:
+    """Share of ``text``'s non-blank characters that ``normal``-confidence removals would take.
+
+    Removals by ``confidence = "high"`` rules (fixed, unambiguous forms such as a consent notice)
+    do not count: a two-sentence article with a long cookie banner is cleaned, not flagged. What
+    the budget guards against is a rule misfiring on article text, and only the flexible rules
+    (headline lists, captions, learned site lines) can do that.
+    """
+    size = sum(1 for ch in text if not ch.isspace())
+    if size == 0:
+        return 0.0
+    risky = sum(
+        sum(1 for ch in removal.snippet if not ch.isspace())
+        for removal, rule, _ in found
+        if rule.confidence != "high"
+    )
+    return risky / size
+
+
+def clean_with_budget(text: str, rules: Sequence[Rule]) -> tuple[Cleaned, float]:
+    """:func:`clean`, plus the budget share its removals would use (see :func:`budget_share`)."""
+    found = find_removals(text, rules)
+    return _cleaned(text, found), budget_share(text, found)
+
+
 class Boilerplate(DocStage):
+    """Rule packs (built-in and ``rule_files``) plus optional learned site rules.
+
+    A document whose removals would exceed ``max_removed_share`` of its text is kept unchanged
+    and flagged ``removal_budget_exceeded`` (or rejected with reason ``removal_budget`` when
+    ``on_budget_exceeded = "reject"``).
+    """
+
     name = "boilerplate"
 
-    def __init__(self, config: BoilerplateConfig | None = None) -> None:
+    def __init__(self, config: BoilerplateConfig | None = None, site_rules: SiteRules | None = None) -> None:
         super().__init__()
         self.config = cfg = config or BoilerplateConfig()
         self.rules = load_rules(cfg.packs, cfg.rule_files, cfg.disabled_rules)
+        if site_rules is None and cfg.site_rules_file:
+            site_rules = load_site_rules(cfg.site_rules_file)
+        self.site_rules = site_rules or SiteRules()
+
+    def rules_for(self, url: str | None) -> tuple[Rule, ...]:
+        """Pack rules first (they name the category precisely), then the site's learned lines."""
+        site = self.site_rules.rules_for(url)
+        return self.rules + site if site else self.rules
 
     def process(self, doc: Doc) -> None:
-        result = clean(doc.text, self.rules)
+        result, share = clean_with_budget(doc.text, self.rules_for(doc.url))
         if not result.removed:
             return
-        share = sum(r.end - r.start for r in result.removed) / max(1, len(doc.text.strip()))
         if share > self.config.max_removed_share:
-            detail = f"rules would remove {share:.0%} > boilerplate.max_removed_share={self.config.max_removed_share:.0%}"
+            detail = (
+                f"rules would remove {share:.0%} of the text > "
+                f"boilerplate.max_removed_share={self.config.max_removed_share:.0%}"
+            )
             if self.config.on_budget_exceeded == "reject":
                 raise RejectRecord("removal_budget", detail)
             doc.flags.append("removal_budget_exceeded")
+            doc.detail = detail
             return
         doc.text = result.text
         doc.removed.extend(result.removed)

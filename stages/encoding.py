@@ -23,6 +23,10 @@ _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # Spaces that are not U+0020 (NBSP, narrow NBSP, figure space, thin spaces, ideographic space...).
 _ODD_SPACE = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 _NEEDS_FTFY = re.compile(r"[^\x20-\x7e\n\t]|&[#\w]+;?")
+# What is left of a UTF-8 right double quote (E2 80 9D) read as cp1252 once the undefined 0x9D
+# byte has been dropped on the way (HTML parsers drop it): "â€" before a space, punctuation or
+# the end. ftfy cannot repair it because the third byte is gone; it is never legitimate text.
+_LOST_RDQUO = re.compile(r"â€(?=[\s.,;:!?)\]\}]|$)")
 
 
 @lru_cache(maxsize=16)
@@ -68,6 +72,9 @@ def fix(text: str, config: EncodingConfig | None = None) -> tuple[str, list[str]
                 if step not in fixes:
                     fixes.append(step)
         text = "".join(pieces)
+    if cfg.fix_encoding and _LOST_RDQUO.search(text):
+        text = _LOST_RDQUO.sub("\u201d", text)
+        fixes.append("replace:lost_c1_quote")
     if _INVISIBLE.search(text):
         text = _INVISIBLE.sub("", text)
         fixes.append("remove:invisible_chars")

@@ -17,6 +17,15 @@ _ENDS_BLOCK = re.compile(r"[.!?:;…\"”’»)\]]$")
 _STARTS_LOWER = re.compile(r"^[a-zà-ÿ]")
 
 
+# The "- " that trafilatura puts before list items; the publisher's text has no bullet there.
+_EXTRACTED_BULLET = re.compile(r"^[ \t]*[-*•][ \t]+(?=\S)", re.MULTILINE)
+
+
+def strip_extracted_bullets(text: str) -> str:
+    """Drop the list-item markers an HTML extractor added (``"- item"`` -> ``"item"``)."""
+    return _EXTRACTED_BULLET.sub("", text)
+
+
 def normalize_layout(text: str) -> str:
     """Blocks separated by exactly one blank line, single spaces, no outer whitespace."""
     blocks: list[str] = []
@@ -38,4 +47,5 @@ class NormalizeWhitespace(DocStage):
     name = "normalize"
 
     def process(self, doc: Doc) -> None:
-        doc.text = normalize_layout(doc.text)
+        text = strip_extracted_bullets(doc.text) if doc.format == "html" else doc.text
+        doc.text = normalize_layout(text)
