@@ -273,8 +273,8 @@ class ProcessEngine:
         return _Worker(proc, parent, Heartbeat(cells))
 
     def _ensure(self, stages: Sequence[Stage]) -> None:
-        same = self._stages is not None and len(self._stages) == len(stages)
-        if not (same and all(a is b for a, b in zip(self._stages, stages, strict=False))):
+        old = self._stages or []
+        if len(old) != len(stages) or not all(a is b for a, b in zip(old, stages, strict=True)) or not old:
             self.close()
             self._stages = list(stages)
             self._blob = pickle.dumps(list(stages))
