@@ -114,6 +114,16 @@ def build_config(
 @click.option("--min-chars", type=int, help="Drop records whose cleaned text is shorter.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
+@click.option(
+    "--site-rules",
+    type=click.Path(dir_okay=False),
+    help="Learned per-site rules (from `cleanwire learn-sites`); with --learn-sites, where to write them.",
+)
+@click.option(
+    "--learn-sites",
+    is_flag=True,
+    help="First pass: learn per-site repeated lines from INPUTS, then clean with them.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def run(
     inputs: tuple[str, ...],
@@ -131,6 +141,8 @@ def run(
     min_chars: int | None,
     progress: bool | None,
     overwrite: bool,
+    site_rules: str | None,
+    learn_sites: bool,
     as_json: bool,
 ) -> None:
     """Clean INPUTS (files, directories, .jsonl[.gz]) into Parquet under OUTPUT.
@@ -165,6 +177,10 @@ def run(
         dedup=dedup,
         min_chars=min_chars,
     )
+    if site_rules or learn_sites:
+        from pipeline.cli_sites import apply_site_rules
+
+        cfg = apply_site_rules(cfg, inputs, output, site_rules, learn_sites)
     source = Source(inputs, cfg.reader)
     sink = ParquetSink(output, cfg, overwrite=overwrite)
     report = Pipeline.from_config(cfg).run(source, sink)

@@ -22,7 +22,7 @@ import re
 import tomllib
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -128,8 +128,30 @@ def _candidate_lines(text: str, config: LearnConfig) -> set[str]:
     return out
 
 
-def learn_site_rules(docs: Iterable[tuple[str | None, str]], config: LearnConfig | None = None) -> SiteRules:
-    """Learn repeated lines per host from ``(host, text)`` pairs (hosts as from :func:`host_of`)."""
+def covered_by(rules: Sequence[Rule]) -> Callable[[str], bool]:
+    """A predicate: does one of ``rules`` (line or inline) already take this whole line out?"""
+    usable = [r for r in rules if r.kind in ("line", "inline")]
+
+    def known(line: str) -> bool:
+        for rule in usable:
+            m = rule.pattern.fullmatch(line) if rule.kind == "line" else rule.pattern.search(line)
+            if m and m.end() - m.start() == len(line):
+                return True
+        return False
+
+    return known
+
+
+def learn_site_rules(
+    docs: Iterable[tuple[str | None, str]],
+    config: LearnConfig | None = None,
+    known: Callable[[str], bool] | None = None,
+) -> SiteRules:
+    """Learn repeated lines per host from ``(host, text)`` pairs (hosts as from :func:`host_of`).
+
+    ``known`` (e.g. :func:`covered_by` of the rule packs in force) leaves out lines that a pack
+    rule already removes, so the saved file holds only what is new and worth a review.
+    """
     cfg = config or LearnConfig()
     seen: set[tuple[str, str]] = set()
     n_docs: Counter[str] = Counter()
@@ -151,7 +173,7 @@ def learn_site_rules(docs: Iterable[tuple[str | None, str]], config: LearnConfig
         lines = [
             SiteLine(text=key, docs=n, share=round(n / total, 4))
             for key, n in counts[host].items()
-            if n >= cfg.min_repeat and n / total >= cfg.min_share
+            if n >= cfg.min_repeat and n / total >= cfg.min_share and not (known and known(key))
         ]
         if lines:
             learned[host] = tuple(sorted(lines, key=lambda ln: (-ln.docs, ln.text)))
