@@ -1,192 +1,162 @@
 """Readers: turn input paths into shards of records, streaming.
 
+Inputs are files, directories (walked recursively, sorted), globs (expanded here when the shell
+did not) and ``-`` (JSONL on stdin). The format of a file comes from its extension (after any
+``.gz``/``.zst``/``.bz2``), or, when that says nothing, from its first decompressed bytes;
+compression is always recognised by magic bytes. See :data:`FORMATS`.
+
 A :class:`Source` plans the inputs into :class:`Shard` s with deterministic names (the unit of
-output files, completion markers and resume). A shard yields :class:`~pipeline.record.Doc` s one
-at a time; a record that cannot be read (invalid JSON, undecodable bytes, over the size cap) is
-yielded already *rejected* by stage ``read``, so it is counted and written to rejects like any
-other failure. Only an input that cannot be opened at all before the run starts raises
-:class:`~pipeline.errors.InputError`.
+output files, completion markers and resume): each container file (JSONL, CSV/TSV, Parquet,
+WARC/ARC, stdin) is one shard, runs of loose ``.html``/``.txt`` files are grouped. A shard yields
+:class:`~pipeline.record.Doc` s one at a time; a record that cannot be read (invalid JSON,
+undecodable bytes, over the size cap, a truncated archive) is yielded already *rejected* by stage
+``read``. Only an input that cannot be used at all before the run starts (missing, unreadable,
+a table without the mapped text/HTML column) raises :class:`~pipeline.errors.InputError`.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
+import glob
 import os
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
 
 from pipeline.config import ReaderConfig
 from pipeline.errors import InputError
-from pipeline.record import Doc, make_id
+from pipeline.formats.compression import (
+    COMPRESSION_SUFFIXES,
+    STDIN,
+    InputDataError,
+    open_input,
+    peek_decompressed,
+)
+from pipeline.formats.decoding import Undecodable, charset_from_markup, decode
+from pipeline.formats.records import READ_STAGE, Origin, rejected, sanitize
+from pipeline.formats.tabular import (
+    check_fields,
+    csv_header,
+    parquet_columns,
+    read_csv,
+    read_jsonl,
+    read_parquet,
+    read_tsv,
+)
+from pipeline.formats.warc import read_warc
+from pipeline.record import Doc
 
-READ_STAGE = "read"
-DOC_SUFFIXES = {".html": "html", ".htm": "html", ".txt": "text", ".text": "text"}
-CONTAINER_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl"}
-COMPRESSED_SUFFIXES = {".gz"}
+__all__ = [
+    "FORMATS",
+    "READ_STAGE",
+    "Shard",
+    "Source",
+    "Undecodable",
+    "decode_bytes",
+    "kind_of",
+    "sanitize",
+]
+
+#: Extension -> format. ``html``/``text`` files are one record each; the rest are containers.
+FORMATS = {
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".txt": "text",
+    ".text": "text",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".warc": "warc",
+    ".arc": "warc",
+}
+DOCUMENT_KINDS = ("html", "text")
 FILES_PER_SHARD = 1000
+_GLOB_CHARS = set("*?[")
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
-
-
-def kind_of(path: Path) -> str | None:
-    """``html``/``text`` for document files, ``jsonl`` for containers, None for anything else."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in COMPRESSED_SUFFIXES:
-        suffixes = suffixes[:-1]
-    if not suffixes:
-        return None
-    last = suffixes[-1]
-    return DOC_SUFFIXES.get(last) or CONTAINER_SUFFIXES.get(last)
-
-
-def open_binary(path: Path) -> IO[bytes]:
-    """Open a file, transparently decompressing gzip (detected by magic bytes)."""
-    fh: IO[bytes] = open(path, "rb")  # noqa: SIM115 - returned to the caller
-    magic = fh.read(2)
-    fh.seek(0)
-    if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
-    return fh
-
-
-class Undecodable(ValueError):
-    """Bytes that no candidate encoding turns into plausible text."""
+Reader = Callable[[Path, ReaderConfig], Iterator[Doc]]
+CONTAINER_READERS: dict[str, Reader] = {
+    "jsonl": read_jsonl,
+    "csv": read_csv,
+    "tsv": read_tsv,
+    "parquet": read_parquet,
+    "warc": read_warc,
+}
 
 
 def decode_bytes(data: bytes, *, declared: str | None = None) -> tuple[str, str]:
-    """Bytes to text: BOM, then UTF-8, then the declared charset, then detection. Never crashes:
-    raises :class:`Undecodable` for binary data."""
-    for bom, enc in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if data.startswith(bom):
-            return data[len(bom) :].decode(enc, errors="replace"), enc
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if declared:
-        try:
-            return data.decode(declared), declared.lower()
-        except (UnicodeDecodeError, LookupError):
-            pass
-    if data.count(b"\x00") > len(data) // 100:
-        raise Undecodable("binary data (NUL bytes)")
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data[:200_000]).best()
-    if best is None or best.encoding is None:
-        raise Undecodable("no text encoding fits these bytes")
-    return data.decode(best.encoding, errors="replace"), best.encoding
+    """Bytes to ``(text, codec)``: BOM, declared charset, UTF-8, detection (see
+    :mod:`pipeline.formats.decoding`); raises :class:`Undecodable` for binary data."""
+    got = decode(data, declared=declared)
+    return got.text, got.encoding
 
 
-def sanitize(text: str) -> str:
-    """Make any ``str`` safe to write: lone surrogates -> U+FFFD, NUL removed."""
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "replace").decode("utf-8")
-    return text
+def _kind_by_name(path: Path) -> tuple[str | None, bool]:
+    """The format named by the extension, and whether a compression suffix was seen."""
+    suffixes = [s.lower() for s in path.suffixes]
+    compressed = False
+    while suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
+        suffixes.pop()
+        compressed = True
+    return (FORMATS.get(suffixes[-1]) if suffixes else None), compressed
 
 
-def _rejected(source: str, locator: str | int, reason: str, detail: str, raw: str = "") -> Doc:
-    doc = Doc(id=make_id(source, locator), source=source, raw=sanitize(raw))
-    doc.reject(READ_STAGE, reason, detail)
-    return doc
+def sniff_kind(head: bytes) -> str:
+    """The format of a file from its first (decompressed) bytes."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if start.startswith(b"WARC/") or start.startswith(b"filedesc://"):
+        return "warc"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if start.startswith(b"{"):
+        return "jsonl"
+    if start.startswith(b"<"):
+        return "html"
+    return "text"
+
+
+def kind_of(path: Path, config: ReaderConfig | None = None) -> str | None:
+    """The format of a file: by extension, else (for explicit files) by content."""
+    kind, _ = _kind_by_name(path)
+    if kind is not None:
+        return kind
+    cap = (config or ReaderConfig()).max_decompressed_bytes
+    return sniff_kind(peek_decompressed(path, 64, cap))
+
+
+def _wanted_in_directory(path: Path) -> bool:
+    """Files a directory walk picks up: known extensions, or a bare ``.gz``/``.zst``/``.bz2``."""
+    if path.name.startswith("."):
+        return False
+    kind, compressed = _kind_by_name(path)
+    return kind is not None or (compressed and len(path.suffixes) == 1)
 
 
 def read_document_file(path: Path, fmt: str, config: ReaderConfig) -> Iterator[Doc]:
-    """One ``.html``/``.txt`` file is one record."""
-    source = str(path)
+    """One ``.html``/``.txt`` file is one record; HTML charset from its ``<meta>``."""
+    origin = Origin(str(path), 0)
     try:
-        with open_binary(path) as fh:
+        with open_input(path, config.max_decompressed_bytes) as fh:
             data = fh.read(config.max_record_bytes + 1)
-    except (OSError, EOFError) as exc:
-        yield _rejected(source, 0, "unreadable", f"{type(exc).__name__}: {exc}")
+    except (OSError, InputDataError) as exc:
+        reason = exc.reason if isinstance(exc, InputDataError) else "unreadable"
+        yield rejected(origin, reason, f"{type(exc).__name__}: {exc}")
         return
     if len(data) > config.max_record_bytes:
-        yield _rejected(source, 0, "too_large", f"> reader.max_record_bytes={config.max_record_bytes}")
+        yield rejected(origin, "too_large", f"> reader.max_record_bytes={config.max_record_bytes}")
         return
-    declared = None
-    if fmt == "html":
-        m = _META_CHARSET.search(data[:4096])
-        declared = m.group(1).decode("ascii", "replace") if m else None
+    declared = charset_from_markup(data) if fmt == "html" else None
     try:
-        text, _encoding = decode_bytes(data, declared=declared)
+        got = decode(data, declared=declared)
     except Undecodable as exc:
-        yield _rejected(source, 0, "undecodable", str(exc), data[:200].decode("latin-1"))
+        yield rejected(origin, "undecodable", str(exc), data)
         return
-    yield Doc(id=make_id(source, 0), source=source, raw=sanitize(text), format=fmt)
-
-
-def _field(obj: dict[str, Any], name: str) -> str | None:
-    value = obj.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise TypeError(f"field {name!r} is {type(value).__name__}, not a string")
-    return value
-
-
-def record_from_object(obj: Any, source: str, locator: int, config: ReaderConfig) -> Doc:
-    """A tabular row (JSON object) to a Doc, by the configured field names."""
-    if not isinstance(obj, dict):
-        return _rejected(source, locator, "wrong_type", f"expected a JSON object, got {type(obj).__name__}")
-    try:
-        html = _field(obj, config.html_field)
-        text = _field(obj, config.text_field)
-        url = _field(obj, config.url_field)
-        given_id = obj.get(config.id_field)
-    except TypeError as exc:
-        return _rejected(source, locator, "wrong_type", str(exc))
-    if html is None and text is None:
-        return _rejected(
-            source,
-            locator,
-            "missing_field",
-            f"neither {config.text_field!r} nor {config.html_field!r} in record",
-            json.dumps(obj)[:200],
-        )
-    raw, fmt = (html, "html") if html is not None else (text or "", "text")
-    rid = str(given_id) if given_id not in (None, "") else make_id(source, locator)
-    return Doc(id=sanitize(rid), source=f"{source}:{locator}", raw=sanitize(raw), format=fmt, url=url)
-
-
-def read_jsonl(path: Path, config: ReaderConfig) -> Iterator[Doc]:
-    """One JSON object per line; blank lines are skipped, bad lines become rejects."""
-    source = str(path)
-    lineno = 0
-    try:
-        with open_binary(path) as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if len(line) > config.max_record_bytes:
-                    yield _rejected(source, lineno, "too_large", f"line of {len(line)} bytes")
-                    continue
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line.decode("utf-8"))
-                except UnicodeDecodeError as exc:
-                    yield _rejected(source, lineno, "invalid_utf8", str(exc), line[:200].decode("latin-1"))
-                    continue
-                except json.JSONDecodeError as exc:
-                    yield _rejected(
-                        source, lineno, "invalid_json", str(exc), line[:200].decode("utf-8", "replace")
-                    )
-                    continue
-                yield record_from_object(obj, source, lineno, config)
-    except (OSError, EOFError) as exc:
-        yield _rejected(
-            source, f"{lineno + 1}+", "unreadable", f"{type(exc).__name__}: {exc} (after line {lineno})"
-        )
-
-
-Reader = Callable[[Path, ReaderConfig], Iterator[Doc]]
-CONTAINER_READERS: dict[str, Reader] = {"jsonl": read_jsonl}
+    yield Doc(
+        id=origin.id, source=str(path), raw=sanitize(got.text), format=fmt, url=None, encoding=got.encoding
+    )
 
 
 @dataclass(frozen=True)
@@ -200,35 +170,55 @@ class Shard:
     def docs(self, config: ReaderConfig) -> Iterator[Doc]:
         if self.kind == "docs":
             for path in self.paths:
-                yield from read_document_file(path, kind_of(path) or "text", config)
+                fmt = kind_of(path, config)
+                yield from read_document_file(path, fmt if fmt in DOCUMENT_KINDS else "text", config)
         else:
             for path in self.paths:
                 yield from CONTAINER_READERS[self.kind](path, config)
 
 
+def _expand(raw: str) -> list[Path]:
+    """One input argument to paths: ``-``, an existing path, or a glob (sorted matches)."""
+    if raw == STDIN:
+        return [Path(STDIN)]
+    path = Path(raw)
+    if not path.exists() and _GLOB_CHARS & set(raw):
+        matches = sorted(glob.glob(raw, recursive=True))
+        if not matches:
+            raise InputError(f"no file matches {raw!r}", hint="check the pattern")
+        return [Path(m) for m in matches]
+    if not path.exists():
+        raise InputError(f"input not found: {path}", hint="check the path")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"input not readable: {path}", hint="check its permissions")
+    return [path]
+
+
 class Source:
-    """The inputs of a run: files and directories (walked recursively, in sorted order)."""
+    """The inputs of a run: files, directories (walked recursively, sorted), globs and ``-``."""
 
     def __init__(self, inputs: Sequence[str | os.PathLike[str]], config: ReaderConfig | None = None) -> None:
-        self.inputs = [Path(p) for p in inputs]
         self.config = config or ReaderConfig()
-        for p in self.inputs:
-            if not p.exists():
-                raise InputError(
-                    f"input not found: {p}", hint="check the path; globs must be expanded by the shell"
-                )
-            if not os.access(p, os.R_OK):
-                raise InputError(f"input not readable: {p}", hint="check its permissions")
+        self.inputs = [p for raw in inputs for p in _expand(os.fspath(raw))]
+        if sum(str(p) == STDIN for p in self.inputs) > 1:
+            raise InputError("'-' (stdin) given more than once")
 
     def _files(self) -> list[Path]:
         files: list[Path] = []
         for p in self.inputs:
             if p.is_dir():
-                found = [f for f in _walk(p) if kind_of(f)]
-                files.extend(sorted(found, key=lambda f: str(f)))
+                found = [f for f in _walk(p) if _wanted_in_directory(f)]
+                files.extend(sorted(found, key=str))
             else:
                 files.append(p)
         return files
+
+    def _check(self, path: Path, kind: str) -> None:
+        """Fail fast on a table whose columns cannot hold the configured text/HTML field."""
+        if kind == "parquet":
+            check_fields(parquet_columns(path, self.config), path, self.config)
+        elif kind in ("csv", "tsv"):
+            check_fields(csv_header(path, "," if kind == "csv" else "\t", self.config), path, self.config)
 
     def shards(self) -> list[Shard]:
         plan: list[Shard] = []
@@ -240,8 +230,11 @@ class Source:
             loose.clear()
 
         for f in self._files():
-            kind = kind_of(f)
+            kind = "jsonl" if str(f) == STDIN else kind_of(f, self.config)
             if kind in CONTAINER_READERS:
+                assert kind is not None
+                if str(f) != STDIN:
+                    self._check(f, kind)
                 flush()
                 plan.append(Shard(f"{len(plan):05d}", (f,), kind))
             else:
@@ -251,8 +244,8 @@ class Source:
 
 
 def _walk(root: Path) -> Iterator[Path]:
-    """Files below ``root``; symlinked directories are not followed (no loops)."""
+    """Files below ``root``; symlinked directories are not followed (no loops), hidden ones skipped."""
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             yield Path(dirpath) / name

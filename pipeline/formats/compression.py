@@ -1,0 +1,166 @@
+"""Opening inputs: compression detected by magic bytes (not only by extension), and bounded.
+
+:func:`open_input` returns a buffered binary stream of the *decompressed* bytes of a file or of
+stdin (``-``). gzip (also multi-member), zstd and bzip2 are recognised by their first bytes, so
+``dump.jsonl`` that is really gzip is read, and ``notes.gz`` that is really plain text too.
+
+Failures while reading become :class:`InputDataError` subclasses carrying a reject ``reason``:
+the reader that sees one rejects what it could not read and keeps what it read before.
+
+* :class:`DecompressionLimit` - more than ``reader.max_decompressed_bytes`` came out of a
+  compressed input (a bomb, or a limit set too low);
+* :class:`Truncated` - the compressed stream ends before its end-of-stream marker;
+* :class:`CorruptInput` - the compressed bytes are damaged.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import sys
+import zlib
+from pathlib import Path
+from typing import IO, Any
+
+import zstandard
+
+STDIN = "-"
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+BZIP2_MAGIC = b"BZh"
+#: Suffixes that name a compression; the suffix before them names the format.
+COMPRESSION_SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bzip2"}
+_CHUNK = 1 << 16
+
+
+class InputDataError(Exception):
+    """Bytes of an input that cannot be read further; ``reason`` is the reject reason."""
+
+    reason = "unreadable"
+
+
+class DecompressionLimit(InputDataError):
+    reason = "decompression_limit"
+
+
+class Truncated(InputDataError):
+    reason = "truncated"
+
+
+class CorruptInput(InputDataError):
+    reason = "corrupt_compressed"
+
+
+def sniff_compression(head: bytes) -> str | None:
+    """``gzip``/``zstd``/``bzip2`` from the first bytes of a stream, else None."""
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    if head.startswith(BZIP2_MAGIC) and len(head) >= 4 and head[3:4].isdigit():
+        return "bzip2"
+    return None
+
+
+class _Prefixed(io.RawIOBase):
+    """A raw stream that serves ``head`` first, then the rest of ``rest`` (for sniffing pipes)."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if self._rest is not sys.stdin.buffer:
+            self._rest.close()
+        super().close()
+
+
+class _Bounded(io.RawIOBase):
+    """Decompressed bytes with a ceiling; decoder errors translated to :class:`InputDataError`."""
+
+    def __init__(self, inner: IO[bytes], limit: int, what: str) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._what = what
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self._inner.read(min(len(buffer), _CHUNK))
+        except EOFError as exc:
+            raise Truncated(f"{self._what} stream ends early after {self.count} bytes ({exc})") from exc
+        except (OSError, zlib.error, zstandard.ZstdError, ValueError) as exc:
+            raise CorruptInput(f"{self._what} data is damaged after {self.count} bytes ({exc})") from exc
+        self.count += len(data)
+        if self.count > self._limit:
+            raise DecompressionLimit(
+                f"more than reader.max_decompressed_bytes={self._limit} bytes decompressed from {self._what}"
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+def _decompressor(kind: str, raw: IO[bytes]) -> IO[bytes]:
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if kind == "bzip2":
+        return bz2.BZ2File(raw, mode="rb")
+    reader: IO[bytes] = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)
+    return reader
+
+
+def _read_head(raw: IO[bytes], n: int) -> bytes:
+    head = b""
+    while len(head) < n:
+        more = raw.read(n - len(head))
+        if not more:
+            break
+        head += more
+    return head
+
+
+def open_input(path: Path | str, max_decompressed_bytes: int) -> io.BufferedReader:
+    """The decompressed bytes of ``path`` (``-`` is stdin) as a buffered stream.
+
+    Raises ``OSError`` if the file cannot be opened; read errors surface as
+    :class:`InputDataError` while reading.
+    """
+    name = str(path)
+    raw: IO[bytes] = sys.stdin.buffer if name == STDIN else open(path, "rb")  # noqa: SIM115 - returned
+    head = _read_head(raw, 4)
+    stream: io.RawIOBase = _Prefixed(head, raw)
+    kind = sniff_compression(head)
+    if kind is not None:
+        buffered = io.BufferedReader(stream)
+        stream = _Bounded(_decompressor(kind, buffered), max_decompressed_bytes, f"{kind} input")
+    return io.BufferedReader(stream, buffer_size=_CHUNK)
+
+
+def peek_decompressed(path: Path | str, n: int, max_decompressed_bytes: int) -> bytes:
+    """The first ``n`` decompressed bytes of a file (for format sniffing); b"" if unreadable."""
+    try:
+        with open_input(path, max_decompressed_bytes) as fh:
+            return _read_head(fh, n)
+    except (OSError, InputDataError):
+        return b""

@@ -1,0 +1,129 @@
+"""WARC and ARC archives via ``warcio``.
+
+``response`` records (and ``resource`` records) whose payload is HTML (``text/html``,
+``application/xhtml+xml``) or plain text become records; the payload is de-chunked and
+content-decoded by warcio, then decoded to text with the charset of the HTTP ``Content-Type``
+header, then the page's own declaration, then detection. The URL is ``WARC-Target-URI``; the id
+is the ``WARC-Record-ID`` (ARC records, which have none, get an id from their byte offset).
+
+Other payloads (images, PDF, scripts...) and non-2xx responses are *dropped* by stage ``read``
+(reasons ``not_html`` and ``http_status``), so they are counted in the manifest and listed in
+``dropped.parquet``. Records that carry no document (``request``, ``warcinfo``, ``metadata``,
+``revisit``) are not records of the dump and are skipped without a trace.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from pipeline.config import ReaderConfig
+from pipeline.formats.compression import InputDataError, open_input
+from pipeline.formats.decoding import Undecodable, charset_from_header, charset_from_markup, decode
+from pipeline.formats.records import Origin, as_passthrough_value, dropped, rejected, sanitize
+from pipeline.formats.tabular import label
+from pipeline.record import Doc
+
+DOCUMENT_RECORDS = {"response", "resource"}
+HTML_TYPES = {"text/html", "application/xhtml+xml"}
+TEXT_TYPES = {"text/plain"}
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _header(record: Any, name: str) -> str | None:
+    """A header of the HTTP block (if any), else of the WARC record."""
+    if record.http_headers is not None:
+        value = record.http_headers.get_header(name)
+        if value is not None:
+            return str(value)
+    value = record.rec_headers.get_header(name)
+    return None if value is None else str(value)
+
+
+def _kept(record: Any, config: ReaderConfig) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in config.keep_fields:
+        value = record.rec_headers.get_header(name)
+        if value is None and record.http_headers is not None:
+            value = record.http_headers.get_header(name)
+        if value is not None:
+            out[name] = as_passthrough_value(value)
+    return out
+
+
+def _status(record: Any) -> int | None:
+    if record.http_headers is None or record.rec_type != "response":
+        return None
+    code = record.http_headers.get_statuscode()
+    return int(code) if code and str(code).isdigit() else None
+
+
+def _payload(record: Any, config: ReaderConfig) -> bytes | str:
+    """The de-chunked, content-decoded payload (up to one byte over the cap), or an error text."""
+    try:
+        body: bytes = record.content_stream().read(config.max_record_bytes + 1)
+    except (OSError, ValueError, EOFError, zlib.error) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return body
+
+
+def _record_doc(record: Any, body: bytes | str, origin: Origin, config: ReaderConfig) -> Doc:
+    """One document record of the archive to a Doc (or a drop/reject saying why not)."""
+    url = record.rec_headers.get_header("WARC-Target-URI")
+    status = _status(record)
+    if status is not None and not 200 <= status < 300:
+        return dropped(origin, "http_status", f"HTTP {status} {url}")
+    if isinstance(body, str):
+        return rejected(origin, "unreadable", f"payload of {url}: {body}")
+    content_type = _header(record, "Content-Type")
+    media = _media_type(content_type)
+    if not media:
+        media = "text/html" if body.lstrip()[:1] == b"<" else "text/plain"
+    if media not in HTML_TYPES and media not in TEXT_TYPES:
+        return dropped(origin, "not_html", f"{media} {url}")
+    if len(body) > config.max_record_bytes:
+        return rejected(origin, "too_large", f"> reader.max_record_bytes={config.max_record_bytes} {url}")
+    is_html = media in HTML_TYPES
+    declared = charset_from_header(content_type) or (charset_from_markup(body) if is_html else None)
+    try:
+        got = decode(body, declared=declared)
+    except Undecodable as exc:
+        return rejected(origin, "undecodable", f"{exc} ({url})", body)
+    record_id = record.rec_headers.get_header("WARC-Record-ID") if record.format == "warc" else None
+    return Doc(
+        id=sanitize(record_id.strip("<>")) if record_id else origin.id,
+        source=origin.source,
+        raw=sanitize(got.text),
+        format="html" if is_html else "text",
+        url=sanitize(url) if url else None,
+        encoding=got.encoding,
+        passthrough=_kept(record, config),
+    )
+
+
+def read_warc(path: Path, config: ReaderConfig) -> Iterator[Doc]:
+    """Document records of a WARC/ARC file (plain or gzip/zstd/bzip2-compressed, by magic)."""
+    name = label(path)
+    offset: int | str = 0
+    try:
+        with open_input(path, config.max_decompressed_bytes) as fh:
+            records = ArchiveIterator(fh, arc2warc=True)
+            for record in records:
+                if record.rec_type not in DOCUMENT_RECORDS:
+                    continue
+                body = _payload(record, config)
+                offset = records.get_record_offset()  # after the payload: it may read to the end
+                yield _record_doc(record, body, Origin(name, offset), config)
+    except ArchiveLoadFailed as exc:
+        yield rejected(Origin(name, f"{offset}+"), "corrupt_archive", str(exc))
+    except (OSError, InputDataError, EOFError) as exc:
+        reason = exc.reason if isinstance(exc, InputDataError) else "unreadable"
+        yield rejected(Origin(name, f"{offset}+"), reason, f"{type(exc).__name__}: {exc}")
