@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from pipeline.config import Config
-from pipeline.errors import CleanwireError, ConfigError
+from pipeline.errors import CleanwireError, ConfigError, OutputError
 
 
 class CleanwireGroup(click.Group):
@@ -211,6 +211,16 @@ def run(
 )
 @click.option("--url", help="URL of the document (helps extraction and site rules).")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@click.option(
+    "--diff", "as_diff", is_flag=True, help="Show the text with removed spans struck through / marked."
+)
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False),
+    help="Also write the diff as a self-contained HTML page to this file.",
+)
+@click.option("--color/--no-color", default=None, help="Colour the output (default: on a terminal).")
 def explain(
     file: str,
     config_file: str | None,
@@ -219,9 +229,16 @@ def explain(
     fmt: str,
     url: str | None,
     as_json: bool,
+    as_diff: bool,
+    html_out: str | None,
+    color: bool | None,
 ) -> None:
-    """Show what each stage does to one document FILE ('-' for stdin)."""
-    from pipeline.explain import explain_document, render_explanation
+    """Show what each stage does to one document FILE ('-' for stdin).
+
+    --diff shows the document with every removed span struck through (``[-...-]`` when not on a
+    terminal), labelled with the rule that removed it; --html writes the same as a page.
+    """
+    from pipeline.explain import explain_document, render_diff, render_diff_html, render_explanation
     from pipeline.readers import decode_bytes
 
     data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
@@ -230,10 +247,19 @@ def explain(
         fmt = "html" if file.lower().endswith((".html", ".htm")) or raw.lstrip()[:1] == "<" else "text"
     cfg = build_config(config_file, rule_files=rule_files, stages=stages)
     steps = explain_document(raw, fmt=fmt, url=url, config=cfg)
+    color = sys.stdout.isatty() if color is None else color
+    if html_out:
+        try:
+            Path(html_out).write_text(render_diff_html(steps, title=file), encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"cannot write {html_out}: {exc.strerror}") from exc
+        click.echo(f"wrote {html_out}", err=True)
     if as_json:
         click.echo(json.dumps([s.to_dict() for s in steps], indent=2, ensure_ascii=False))
+    elif as_diff:
+        click.echo(render_diff(steps, color=color))
     else:
-        click.echo(render_explanation(steps, color=sys.stdout.isatty()))
+        click.echo(render_explanation(steps, color=color))
 
 
 @cli.command()

@@ -1,0 +1,131 @@
+"""``cleanwire explain --diff/--html``: removed spans shown where they were, with their rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+import pipeline
+from pipeline.cli import cli
+from pipeline.explain import (
+    SegKind,
+    Segment,
+    diff_segments,
+    explain_document,
+    place_removals,
+    removal_segments,
+    render_diff,
+    stage_diffs,
+)
+from pipeline.record import Removal
+
+READ_MORE = "READ MORE: Council confirms dates for new bin collection rounds"
+TRAILER = "Source: Read Full Article"
+DOC = (
+    "Bridge reopens after three months of repairs\n\n"
+    "The Ferry Lane bridge reopened to traffic on Monday after a three-month closure that forced drivers "
+    "into a twelve-mile detour.\n\n"
+    f"{READ_MORE}\n\n"
+    "Highways officers said the new deck should last for at least forty years.\n\n"
+    f"{TRAILER}"
+)
+
+
+def _joined(segments: list[Segment], *kinds: SegKind) -> str:
+    return "".join(s.text for s in segments if s.kind in kinds)
+
+
+def test_removal_segments_follow_the_offsets() -> None:
+    text = "keep A drop B keep C"
+    removals = [Removal("r2", "c", 12, 13, "B"), Removal("r1", "c", 5, 6, "A")]
+    segs = removal_segments(text, removals)
+    assert segs is not None
+    assert [(s.kind, s.text, s.rule) for s in segs] == [
+        (SegKind.KEEP, "keep ", None),
+        (SegKind.REMOVED, "A", "r1"),
+        (SegKind.KEEP, " drop ", None),
+        (SegKind.REMOVED, "B", "r2"),
+        (SegKind.KEEP, " keep C", None),
+    ]
+
+
+def test_removal_segments_refuse_offsets_that_do_not_fit() -> None:
+    assert removal_segments("short", [Removal("r", "c", 2, 40, "x")]) is None
+    assert (
+        removal_segments("0123456789", [Removal("r", "c", 2, 6, "x"), Removal("r", "c", 4, 8, "y")]) is None
+    )
+
+
+@given(st.text(alphabet="ab \n", max_size=60), st.text(alphabet="ab \n", max_size=60))
+def test_text_diff_rebuilds_both_sides(before: str, after: str) -> None:
+    segs = diff_segments(before, after)
+    assert _joined(segs, SegKind.KEEP, SegKind.REMOVED) == before
+    assert _joined(segs, SegKind.KEEP, SegKind.INSERTED) == after
+
+
+def test_boilerplate_diff_is_exact_and_labelled() -> None:
+    steps = explain_document(DOC)
+    diffs = {d.stage: d for d in stage_diffs(steps)}
+    bp = diffs["boilerplate"]
+    assert bp.exact
+    removed = [(s.rule, s.text) for s in bp.segments if s.kind is SegKind.REMOVED]
+    assert removed == [("promo.read_more.line", READ_MORE), ("source.read_full_article", TRAILER)]
+    assert _joined(bp.segments, SegKind.KEEP, SegKind.REMOVED) == DOC  # the text that entered the stage
+    assert steps[-1].text_after == pipeline.clean_text(DOC).text
+
+
+def test_html_extract_is_not_diffed_but_later_stages_are() -> None:
+    html = (
+        "<html><body><article><h1>Ferry returns</h1><p>The island ferry resumed sailings on Saturday after "
+        "a six-week suspension caused by a damaged ramp, the operator said today.</p>"
+        f"<p>{TRAILER}</p></article></body></html>"
+    )
+    steps = explain_document(html, fmt="html")
+    stages = [d.stage for d in stage_diffs(steps)]
+    assert "extract" not in stages
+    assert "boilerplate" in stages
+
+
+def test_terminal_diff_marks_removed_spans() -> None:
+    steps = explain_document(DOC)
+    plain = render_diff(steps, color=False)
+    assert f"«promo.read_more.line»[-{READ_MORE}-]" in plain
+    assert f"«source.read_full_article»[-{TRAILER}-]" in plain
+    coloured = render_diff(steps, color=True)
+    assert "\x1b[9m" in coloured  # strikethrough
+    assert TRAILER in coloured
+
+
+def test_place_removals_puts_each_removal_between_its_neighbours() -> None:
+    cleaned = pipeline.clean_text(DOC)
+    segs = place_removals(cleaned.text, cleaned.removed)
+    order = [s.text for s in segs if s.kind is SegKind.REMOVED]
+    assert order == [READ_MORE, TRAILER]
+    flat = "".join(s.text for s in segs)
+    assert flat.index("twelve-mile detour.") < flat.index(READ_MORE) < flat.index("Highways officers")
+    assert flat.index("forty years.") < flat.index(TRAILER)
+    # kept runs are the clean text (plus display-only line breaks)
+    assert _joined(segs, SegKind.KEEP).replace("\n", "") == cleaned.text.replace("\n", "")
+
+
+def test_cli_diff_and_html(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.txt"
+    doc.write_text(DOC, encoding="utf-8")
+    page = tmp_path / "diff.html"
+    res = CliRunner().invoke(cli, ["explain", str(doc), "--diff", "--no-color", "--html", str(page)])
+    assert res.exit_code == 0, res.output
+    assert f"[-{TRAILER}-]" in res.output
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert f'<del class="rm" title="source.read_full_article (source_link)">{TRAILER}</del>' in html
+    assert "<script" not in html and "<link" not in html
+
+
+def test_cli_html_to_an_unwritable_place_is_an_output_error(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.txt"
+    doc.write_text(DOC, encoding="utf-8")
+    res = CliRunner().invoke(cli, ["explain", str(doc), "--html", str(tmp_path / "missing" / "x.html")])
+    assert res.exit_code == 4
