@@ -1,0 +1,169 @@
+"""Hostile inputs, written small at test time, and stages that misbehave on a marker record.
+
+Nothing here is committed as data: :func:`write_hostile_dump` writes every case into a temporary
+directory and returns what each one must become (kept, or rejected by a stage for a reason).
+The misbehaving stages live here (not in the package) and reach worker processes by pickling,
+so the supervised pool can be tested against real crashes, hangs and stage bugs.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.record import Doc
+from pipeline.stage import DocStage, Stage
+
+CRASH = "@@crash@@"
+SEGV = "@@segv@@"
+HANG = "@@hang@@"
+BUG = "@@bug@@"
+
+
+class Misbehave(DocStage):
+    """Crashes (``os._exit``), segfaults, hangs or raises when the text holds a marker."""
+
+    name = "misbehave"
+
+    def process(self, doc: Doc) -> None:
+        text = doc.text or doc.raw
+        if CRASH in text:
+            os._exit(3)
+        if SEGV in text:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if HANG in text:
+            time.sleep(3600)
+
+
+class BatchBug(Stage):
+    """A batch-level stage whose own loop raises (no DocStage safety net) on a marker."""
+
+    name = "batchbug"
+
+    def process_docs(self, docs: Sequence[Doc]) -> None:
+        for doc in docs:
+            if doc.ok and BUG in doc.raw:
+                raise RuntimeError("bug in a batch stage")
+            if doc.ok:
+                doc.text = doc.raw.upper()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hostile input file and what it must become."""
+
+    name: str
+    expect: str  # "ok" or "stage/reason"
+    write: Callable[[Path], None]
+
+
+def _bytes(data: bytes) -> Callable[[Path], None]:
+    return lambda p: p.write_bytes(data)
+
+
+def _jsonl(lines: Sequence[str]) -> Callable[[Path], None]:
+    return lambda p: p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _gz_truncated(p: Path) -> None:
+    blob = gzip.compress(("\n".join(json.dumps({"text": f"line {i} " * 20}) for i in range(500))).encode())
+    p.write_bytes(blob[: len(blob) // 2])
+
+
+def _symlink_loop(p: Path) -> None:
+    p.symlink_to(p.name)  # a link to itself: ELOOP on open
+
+
+def _unreadable(p: Path) -> None:
+    p.write_text("secret", encoding="utf-8")
+    p.chmod(0)
+
+
+ARTICLE = (
+    "The harbour authority said on Tuesday that the sea wall would be repaired before winter. "
+    "Engineers found cracks along a forty metre stretch after the storms of last month. "
+)
+
+XXE = (
+    '<?xml version="1.0"?><!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    f"<html><body><article><p>{ARTICLE}</p><p>&xxe;</p></article></body></html>"
+)
+
+
+def document_cases() -> list[Case]:
+    """One record per file (``.txt``/``.html``)."""
+    return [
+        Case("empty.txt", "extract/empty", _bytes(b"")),
+        Case("blank.txt", "extract/empty", _bytes(b"  \n\t\r\n   ")),
+        Case("binary.txt", "read/undecodable", _bytes(bytes(range(256)) * 40)),
+        Case("invalid-utf8.txt", "ok", _bytes(ARTICLE.encode() + b"\xff\xfe\xc3(" + ARTICLE.encode())),
+        Case("utf16-bom.txt", "ok", _bytes(b"\xff\xfe" + ARTICLE.encode("utf-16-le"))),
+        Case("latin1.txt", "ok", _bytes(("Café crème à la française. " + ARTICLE).encode("latin-1"))),
+        Case(
+            "wrong-charset.html",
+            "ok",
+            _bytes(
+                b'<html><head><meta charset="utf-8"></head><body><p>'
+                + ("Déjà vu à Zürich. " + ARTICLE).encode("cp1252")
+                + b"</p></body></html>"
+            ),
+        ),
+        Case("nul-bytes.txt", "ok", _bytes(ARTICLE.encode().replace(b" ", b" \x00", 3))),
+        Case("long-line.txt", "ok", _bytes(b"x" * 2_000_000)),
+        Case("digits.txt", "ok", _bytes(b"0123456789 " * 50)),
+        Case("urls.txt", "ok", _bytes(b"https://example.org/a/b?c=d " * 20)),
+        Case("emoji.txt", "ok", _bytes(("😀🎉🔥 " * 100).encode())),
+        Case("xxe.html", "ok", _bytes(XXE.encode())),
+        Case(
+            "deep.html",
+            "extract/too_deep",
+            _bytes(("<div>" * 5000 + ARTICLE + "</div>" * 5000).encode()),
+        ),
+        Case("symlink-loop.txt", "read/unreadable", _symlink_loop),
+        Case("unreadable.txt", "read/unreadable", _unreadable),
+        Case("mostly-nul.txt", "read/undecodable", _bytes(b"\x00" * 5000 + b"abc")),
+    ]
+
+
+def jsonl_lines() -> list[tuple[str, str]]:
+    """(line, expected) pairs for one JSONL file; blank lines are skipped, not records."""
+    return [
+        (json.dumps({"id": "good", "text": ARTICLE}), "ok"),
+        ('{"id": "trunc", "text": "cut in the midd', "read/invalid_json"),
+        ("not json at all", "read/invalid_json"),
+        (json.dumps([1, 2, 3]), "read/wrong_type"),
+        (json.dumps({"id": "num", "text": 12345}), "read/wrong_type"),
+        (json.dumps({"id": "none"}), "read/missing_field"),
+        (json.dumps({"id": "surrogate", "text": "lone \ud800 surrogate " + ARTICLE}), "ok"),
+        (json.dumps({"id": "nul", "text": "nul \u0000 inside " + ARTICLE}), "ok"),
+        (json.dumps({"id": "dup", "text": "first of two records with one id. " + ARTICLE}), "ok"),
+        (json.dumps({"id": "dup", "text": "second of two records with one id. " + ARTICLE}), "ok"),
+        (json.dumps({"id": "html", "html": XXE}), "ok"),
+    ]
+
+
+def write_hostile_dump(root: Path) -> dict[str, str]:
+    """Write every hostile case under ``root``; return ``{source-suffix: expected}``."""
+    docs = root / "docs"
+    docs.mkdir(parents=True)
+    expected: dict[str, str] = {}
+    for case in document_cases():
+        case.write(docs / case.name)
+        expected[f"docs/{case.name}"] = case.expect
+    # A file name that is not valid UTF-8 (bytes path, so it survives any locale).
+    os.close(os.open(os.fsencode(docs) + b"/bad-\xff-name.txt", os.O_CREAT | os.O_WRONLY, 0o644))
+    with open(os.fsencode(docs) + b"/bad-\xff-name.txt", "wb") as fh:
+        fh.write(ARTICLE.encode())
+    expected["docs/bad-\ufffd-name.txt"] = "ok"
+    lines = jsonl_lines()
+    (root / "records.jsonl").write_text("\n".join(line for line, _ in lines) + "\n\n", encoding="utf-8")
+    for n, (_, want) in enumerate(lines, start=1):
+        expected[f"records.jsonl:{n}"] = want
+    _gz_truncated(root / "truncated.jsonl.gz")
+    return expected

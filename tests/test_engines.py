@@ -1,0 +1,145 @@
+"""The supervised pool: same output as in-process, and a crash, segfault, hang or stage bug on
+one record costs that record (rejected with reason and stage), never the batch or the run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import pyarrow as pa
+import pytest
+
+from pipeline.engines import ProcessEngine, SerialEngine, make_safe, run_stages, safe_str
+from pipeline.record import Doc, docs_from_batch, docs_to_batch
+from pipeline.stage import Stage
+from stages.encoding import FixEncoding
+from stages.extract import Extract
+from stages.language import DetectLanguage
+from tests.hostile import BUG, CRASH, HANG, SEGV, BatchBug, Misbehave
+
+TEXTS = [
+    "The council approved the new budget on Monday after a long debate about school funding.",
+    "Le conseil municipal a adopté le budget lundi après un long débat sur les écoles.",
+    "Der Stadtrat hat am Montag nach langer Debatte den Haushalt für die Schulen beschlossen.",
+    "cafÃ© owners say the new rules are unfair to small businesses in the old town",
+]
+
+
+def batch_of(texts: Sequence[str], start: int = 0) -> pa.RecordBatch:
+    docs = [Doc(id=f"r{start + i}", source=f"t:{start + i}", raw=t) for i, t in enumerate(texts)]
+    return docs_to_batch(docs)
+
+
+def batches(n: int, texts: Sequence[str] = TEXTS) -> Iterator[pa.RecordBatch]:
+    for b in range(n):
+        yield batch_of(texts, start=b * len(texts))
+
+
+def real_stages() -> list[Stage]:
+    return [Extract(), FixEncoding(), DetectLanguage()]
+
+
+@pytest.fixture()
+def engine() -> Iterator[ProcessEngine]:
+    eng = ProcessEngine(2, timeout_s=60.0)  # generous: a loaded CI box must not turn into timeouts
+    yield eng
+    eng.close()
+
+
+def statuses(batch: pa.RecordBatch) -> list[tuple[str, str | None, str | None]]:
+    return [(d.status.value, d.stage, d.reason) for d in docs_from_batch(batch)]
+
+
+def test_pool_output_equals_in_process_output_in_input_order(engine: ProcessEngine) -> None:
+    stages = real_stages()
+    serial = [b for b, _ in SerialEngine().map(stages, batches(5))]
+    pooled = [b for b, _ in engine.map(stages, batches(5))]
+    assert len(pooled) == 5
+    for a, b in zip(serial, pooled, strict=True):
+        assert a.equals(b)
+    assert [d.lang for d in docs_from_batch(pooled[0])][:3] == ["en", "fr", "de"]
+
+
+def test_one_worker_pool_does_the_work_in_a_child_process() -> None:
+    eng = ProcessEngine(1, timeout_s=5.0)
+    try:
+        out = [b for b, _ in eng.map(real_stages(), batches(3))]
+        assert sum(b.num_rows for b in out) == 12
+        assert all(p.process.pid for p in eng._pool)
+    finally:
+        eng.close()
+
+
+@pytest.mark.parametrize(
+    ("marker", "reason", "detail"), [(CRASH, "worker_crash", "code 3"), (SEGV, "worker_crash", "SIGSEGV")]
+)
+def test_a_worker_crash_costs_exactly_one_record(
+    engine: ProcessEngine, marker: str, reason: str, detail: str
+) -> None:
+    texts = [*TEXTS[:2], f"{marker} {TEXTS[2]}", TEXTS[3]]
+    stages = [Extract(), Misbehave(), DetectLanguage()]
+    out = list(engine.map(stages, batches(3, texts)))
+    assert len(out) == 3
+    for batch, stats in out:
+        docs = docs_from_batch(batch)
+        assert [d.id for d in docs] == [f"r{i}" for i in range(int(docs[0].id[1:]), int(docs[0].id[1:]) + 4)]
+        bad = docs[2]
+        assert (bad.status.value, bad.stage, bad.reason) == ("rejected", "misbehave", reason)
+        assert detail in (bad.detail or "")
+        assert all(d.ok for i, d in enumerate(docs) if i != 2)
+        assert [d.lang for d in docs][:2] == ["en", "fr"]
+        assert stats["misbehave"].rejected[reason] == 1
+        assert stats["extract"].n_ok == 4
+    assert engine.restarts == 3
+
+
+def test_a_hanging_record_is_rejected_as_timeout_and_the_rest_completes() -> None:
+    engine = ProcessEngine(2, timeout_s=2.0)
+    texts = [TEXTS[0], f"{HANG} {TEXTS[1]}", f"{HANG} again", TEXTS[2]]
+    try:
+        ((batch, stats),) = list(engine.map([Extract(), Misbehave()], [batch_of(texts)]))
+    finally:
+        engine.close()
+    assert statuses(batch) == [
+        ("ok", None, None),
+        ("rejected", "misbehave", "timeout"),
+        ("rejected", "misbehave", "timeout"),
+        ("ok", None, None),
+    ]
+    assert "2s" in (docs_from_batch(batch)[1].detail or "")
+    assert stats["misbehave"].rejected["timeout"] == 2
+    assert engine.restarts == 2
+
+
+def test_a_batch_stage_that_raises_rejects_only_the_record_it_raised_on(engine: ProcessEngine) -> None:
+    texts = [TEXTS[0], f"{BUG} here", TEXTS[1]]
+    ((batch, _),) = list(engine.map([BatchBug()], [batch_of(texts)]))
+    assert statuses(batch)[1] == ("rejected", "batchbug", "stage_error")
+    assert "bug in a batch stage" in (docs_from_batch(batch)[1].detail or "")
+    assert docs_from_batch(batch)[0].text == TEXTS[0].upper()
+    assert engine.restarts == 0
+
+
+def test_the_pool_keeps_working_across_map_calls_and_recovers_after_an_abandoned_map() -> None:
+    engine = ProcessEngine(2, timeout_s=60.0)
+    stages = [Extract(), Misbehave()]
+    hanging = [batch_of(TEXTS), *(batch_of([f"{HANG} x", *TEXTS], start=5 * i) for i in range(1, 6))]
+    it = engine.map(stages, hanging)
+    next(it)  # abandon the generator with hanging work in flight
+    del it
+    out = [b for b, _ in engine.map(stages, batches(2))]
+    engine.close()
+    assert sum(b.num_rows for b in out) == 8
+    assert all(s[0] == "ok" for b in out for s in statuses(b))
+
+
+def test_lone_surrogates_and_nuls_are_sanitized_at_the_batch_boundary() -> None:
+    doc = Doc(id="a\ud800", source="s\x00", raw="x\udcff y", url="u\ud83d")
+    doc.title = "t\x00"
+    make_safe(doc)
+    batch = docs_to_batch([doc])  # would raise on a lone surrogate
+    row = batch.to_pylist()[0]
+    assert row["id"] == "a\ufffd" and row["source"] == "s" and row["raw"] == "x\ufffd y"
+    assert row["title"] == "t" and row["url"] == "u\ufffd"
+    assert safe_str("fine") == "fine"
+    out, _ = run_stages([Extract()], docs_to_batch([Doc(id="1", source="s", raw="ok text")]))
+    assert out.num_rows == 1
