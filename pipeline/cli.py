@@ -124,6 +124,13 @@ def build_config(
     is_flag=True,
     help="First pass: learn per-site repeated lines from INPUTS, then clean with them.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: supervised process pool. ray: Ray Data (pip install 'cleanwire[ray]'; RAY_ADDRESS for a cluster).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def run(
     inputs: tuple[str, ...],
@@ -143,6 +150,7 @@ def run(
     overwrite: bool,
     site_rules: str | None,
     learn_sites: bool,
+    engine: str,
     as_json: bool,
 ) -> None:
     """Clean INPUTS (files, directories, .jsonl[.gz]) into Parquet under OUTPUT.
@@ -183,7 +191,12 @@ def run(
         cfg = apply_site_rules(cfg, inputs, output, site_rules, learn_sites)
     source = Source(inputs, cfg.reader)
     sink = ParquetSink(output, cfg, overwrite=overwrite)
-    report = Pipeline.from_config(cfg).run(source, sink)
+    ray_engine = None
+    if engine == "ray":
+        from pipeline.ray_engine import RayEngine
+
+        ray_engine = RayEngine(num_cpus=workers or None)
+    report = Pipeline.from_config(cfg).run(source, sink, engine=ray_engine)
     if as_json:
         click.echo(
             json.dumps(
