@@ -387,8 +387,12 @@ class RunStats:
         ]
 
     def top_sites(self, n: int = 10, min_docs: int = 1) -> list[tuple[str, SiteStats]]:
-        """Sites with at least ``min_docs`` kept records, by removed share then removed chars."""
-        eligible = [(s, st) for s, st in self.kept.sites.items() if st.docs >= min_docs and s != UNKNOWN_SITE]
+        """Sites with removals and at least ``min_docs`` kept records, by removed share."""
+        eligible = [
+            (s, st)
+            for s, st in self.kept.sites.items()
+            if st.docs >= min_docs and st.chars_removed and s != UNKNOWN_SITE
+        ]
         eligible.sort(key=lambda kv: (-kv[1].removed_share, -kv[1].chars_removed, kv[0]))
         return eligible[:n]
 
