@@ -74,11 +74,19 @@ def atomic_path(final: Path) -> Iterator[Path]:
             tmp.unlink()
 
 
+def json_bytes(data: Any) -> bytes:
+    """Readable UTF-8 JSON; ASCII-escaped when ``data`` holds strings UTF-8 cannot carry (file
+    names that are not valid UTF-8 arrive as lone surrogates), so they still round-trip exactly."""
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode("ascii")
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     with atomic_path(path) as tmp:
-        tmp.write_text(
-            json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        tmp.write_bytes(json_bytes(data))
 
 
 def write_table_atomic(path: Path, table: pa.Table, config: Config) -> None:
