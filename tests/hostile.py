@@ -90,10 +90,18 @@ ARTICLE = (
     "Engineers found cracks along a forty metre stretch after the storms of last month. "
 )
 
-XXE = (
-    '<?xml version="1.0"?><!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-    f"<html><body><article><p>{ARTICLE}</p><p>&xxe;</p></article></body></html>"
-)
+
+def article(tag: str) -> str:
+    """A plausible news paragraph, unique per ``tag`` (so dedup never merges two cases)."""
+    return f"Report {tag}: {ARTICLE}"
+
+
+def xxe(tag: str) -> str:
+    """An XXE payload around an article: the entity must never pull in a local file."""
+    return (
+        '<?xml version="1.0"?><!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        f"<html><body><article><p>{article(tag)}</p><p>&xxe;</p></article></body></html>"
+    )
 
 
 def document_cases() -> list[Case]:
@@ -102,54 +110,61 @@ def document_cases() -> list[Case]:
         Case("empty.txt", "extract/empty", _bytes(b"")),
         Case("blank.txt", "extract/empty", _bytes(b"  \n\t\r\n   ")),
         Case("binary.txt", "read/undecodable", _bytes(bytes(range(256)) * 40)),
-        Case("invalid-utf8.txt", "ok", _bytes(ARTICLE.encode() + b"\xff\xfe\xc3(" + ARTICLE.encode())),
-        Case("utf16-bom.txt", "ok", _bytes(b"\xff\xfe" + ARTICLE.encode("utf-16-le"))),
-        Case("latin1.txt", "ok", _bytes(("Café crème à la française. " + ARTICLE).encode("latin-1"))),
+        Case("invalid-utf8.txt", "ok", _bytes(article("a").encode() + b"\xff\xfe\xc3(" + ARTICLE.encode())),
+        Case("utf16-bom.txt", "ok", _bytes(b"\xff\xfe" + article("b").encode("utf-16-le"))),
+        Case("latin1.txt", "ok", _bytes(("Café crème à la française. " + article("c")).encode("latin-1"))),
         Case(
             "wrong-charset.html",
             "ok",
             _bytes(
                 b'<html><head><meta charset="utf-8"></head><body><p>'
-                + ("Déjà vu à Zürich. " + ARTICLE).encode("cp1252")
+                + ("Déjà vu à Zürich. " + article("d")).encode("cp1252")
                 + b"</p></body></html>"
             ),
         ),
-        Case("nul-bytes.txt", "ok", _bytes(ARTICLE.encode().replace(b" ", b" \x00", 3))),
+        Case("nul-bytes.txt", "ok", _bytes(article("e").encode().replace(b" ", b" \x00", 3))),
         Case("long-line.txt", "ok", _bytes(b"x" * 2_000_000)),
         Case("digits.txt", "ok", _bytes(b"0123456789 " * 50)),
         Case("urls.txt", "ok", _bytes(b"https://example.org/a/b?c=d " * 20)),
         Case("emoji.txt", "ok", _bytes(("😀🎉🔥 " * 100).encode())),
-        Case("xxe.html", "ok", _bytes(XXE.encode())),
-        Case(
-            "deep.html",
-            "extract/too_deep",
-            _bytes(("<div>" * 5000 + ARTICLE + "</div>" * 5000).encode()),
-        ),
+        Case("xxe.html", "ok", _bytes(xxe("f").encode())),
+        Case("deep.html", "extract/", _bytes(("<div>" * 5000 + article("g") + "</div>" * 5000).encode())),
         Case("symlink-loop.txt", "read/unreadable", _symlink_loop),
-        Case("unreadable.txt", "read/unreadable", _unreadable),
-        Case("mostly-nul.txt", "read/undecodable", _bytes(b"\x00" * 5000 + b"abc")),
+        # root reads any file: then the "unreadable" file is simply read
+        Case("unreadable.txt", "ok" if os.geteuid() == 0 else "read/unreadable", _unreadable),
     ]
 
 
 def jsonl_lines() -> list[tuple[str, str]]:
     """(line, expected) pairs for one JSONL file; blank lines are skipped, not records."""
     return [
-        (json.dumps({"id": "good", "text": ARTICLE}), "ok"),
+        (json.dumps({"id": "good", "text": article("j1")}), "ok"),
         ('{"id": "trunc", "text": "cut in the midd', "read/invalid_json"),
         ("not json at all", "read/invalid_json"),
         (json.dumps([1, 2, 3]), "read/wrong_type"),
         (json.dumps({"id": "num", "text": 12345}), "read/wrong_type"),
         (json.dumps({"id": "none"}), "read/missing_field"),
-        (json.dumps({"id": "surrogate", "text": "lone \ud800 surrogate " + ARTICLE}), "ok"),
-        (json.dumps({"id": "nul", "text": "nul \u0000 inside " + ARTICLE}), "ok"),
-        (json.dumps({"id": "dup", "text": "first of two records with one id. " + ARTICLE}), "ok"),
-        (json.dumps({"id": "dup", "text": "second of two records with one id. " + ARTICLE}), "ok"),
-        (json.dumps({"id": "html", "html": XXE}), "ok"),
+        (json.dumps({"id": "surrogate", "text": "lone \ud800 surrogate " + article("j7")}), "ok"),
+        (json.dumps({"id": "nul", "text": "nul \u0000 inside " + article("j8")}), "ok"),
+        (json.dumps({"id": "dup", "text": article("j9")}), "ok"),
+        (json.dumps({"id": "dup", "text": article("j10")}), "ok"),
+        (json.dumps({"id": "html", "html": xxe("j11")}), "ok"),
+        (json.dumps({"id": "big", "text": "y" * 3_000_000}), "ok"),
+    ]
+
+
+def csv_rows() -> list[tuple[str, str]]:
+    """(CSV line, expected) pairs after a ``id,text`` header."""
+    return [
+        (f"c1,{article('c1')}", "ok"),
+        ("c2," + "z" * 200_000, "ok"),  # over the csv module's default 131072-char field limit
+        (f'c3,"{article("c3")}"', "ok"),
     ]
 
 
 def write_hostile_dump(root: Path) -> dict[str, str]:
-    """Write every hostile case under ``root``; return ``{source-suffix: expected}``."""
+    """Write every hostile case under ``root``; return ``{source-suffix: expected}`` where
+    expected is ``ok`` or a ``stage/reason`` prefix."""
     docs = root / "docs"
     docs.mkdir(parents=True)
     expected: dict[str, str] = {}
@@ -157,13 +172,14 @@ def write_hostile_dump(root: Path) -> dict[str, str]:
         case.write(docs / case.name)
         expected[f"docs/{case.name}"] = case.expect
     # A file name that is not valid UTF-8 (bytes path, so it survives any locale).
-    os.close(os.open(os.fsencode(docs) + b"/bad-\xff-name.txt", os.O_CREAT | os.O_WRONLY, 0o644))
     with open(os.fsencode(docs) + b"/bad-\xff-name.txt", "wb") as fh:
-        fh.write(ARTICLE.encode())
+        fh.write(article("h").encode())
     expected["docs/bad-\ufffd-name.txt"] = "ok"
     lines = jsonl_lines()
     (root / "records.jsonl").write_text("\n".join(line for line, _ in lines) + "\n\n", encoding="utf-8")
     for n, (_, want) in enumerate(lines, start=1):
         expected[f"records.jsonl:{n}"] = want
+    rows = csv_rows()
+    (root / "table.csv").write_text("id,text\n" + "\n".join(r for r, _ in rows) + "\n", encoding="utf-8")
     _gz_truncated(root / "truncated.jsonl.gz")
     return expected

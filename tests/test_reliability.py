@@ -1,0 +1,203 @@
+"""Hostile input is data: every hostile case is cleaned or rejected with a reason, the run exits 0,
+every record is accounted for (per run and per shard), and the output is valid UTF-8 Parquet.
+Also: bounded decompression, crash isolation in a full run, fail-fast errors with exit codes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.compose import Pipeline
+from pipeline.config import Config
+from pipeline.engines import ProcessEngine
+from pipeline.readers import Source
+from pipeline.schema import OUTPUT_SCHEMA
+from pipeline.writers import ParquetSink
+from stages.extract import Extract
+from tests.hostile import CRASH, HANG, Misbehave, article, write_hostile_dump
+
+
+def run_cli(*args: str) -> Any:
+    return CliRunner().invoke(cli, ["run", *args], catch_exceptions=False)
+
+
+def kept_rows(out: Path) -> list[dict[str, Any]]:
+    return [row for part in sorted(out.rglob("part-*.parquet")) for row in pq.read_table(part).to_pylist()]
+
+
+def outcome_by_source(out: Path) -> dict[str, str]:
+    """source -> "ok" or "stage/reason", over kept, rejected and dropped records."""
+    found = {r["source"]: "ok" for r in kept_rows(out)}
+    for name in ("rejects", "dropped"):
+        for r in pq.read_table(out / f"{name}.parquet").to_pylist():
+            found[r["source"]] = f"{r['stage']}/{r['reason']}"
+    return found
+
+
+def assert_valid_text(value: str) -> None:
+    assert "\x00" not in value
+    value.encode("utf-8")  # raises on lone surrogates
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], Any]:
+    root = tmp_path_factory.mktemp("hostile")
+    expected = write_hostile_dump(root / "dump")
+    res = run_cli(str(root / "dump"), "-o", str(root / "out"), "--workers", "2", "--no-dedup")
+    return root, expected, res
+
+
+def test_hostile_dump_exits_0_and_every_case_gets_its_outcome(
+    hostile_run: tuple[Path, dict[str, str], Any],
+) -> None:
+    root, expected, res = hostile_run
+    assert res.exit_code == 0, res.output
+    got = outcome_by_source(root / "out")
+    for suffix, want in expected.items():
+        matches = [v for src, v in got.items() if src.removesuffix(":0").endswith(suffix)]
+        assert len(matches) == 1, (suffix, sorted(got))
+        assert matches[0].startswith(want), (suffix, matches[0], want)
+    # the truncated gzip is a reject with a reason, never a crash
+    assert any(
+        s.startswith(str(root / "dump" / "truncated.jsonl.gz")) and v.startswith("read/")
+        for s, v in got.items()
+    )
+
+
+def test_hostile_dump_is_fully_accounted_per_run_and_per_shard(
+    hostile_run: tuple[Path, dict[str, str], Any],
+) -> None:
+    root, _, _ = hostile_run
+    manifest = json.loads((root / "out" / "manifest.json").read_text())
+    counts = manifest["counts"]
+    assert counts["n_in"] == counts["n_kept"] + counts["n_dropped"] + counts["n_rejected"]
+    assert counts["n_in"] == len(outcome_by_source(root / "out"))
+    per_shard = manifest["shard_counts"]
+    assert set(per_shard) == set(manifest["shards"])
+    for shard in per_shard.values():
+        assert shard["n_in"] == shard["n_kept"] + shard["n_dropped"] + shard["n_rejected"]
+        assert shard["n_rejected"] == sum(shard["rejected"].values())
+    for key in ("n_in", "n_kept", "n_dropped", "n_rejected"):
+        assert sum(s[key] for s in per_shard.values()) == counts[key]
+    for name, st in manifest["stages"].items():
+        lost = st["n_in"] - st["n_ok"] - sum(st["rejected"].values()) - sum(st["dropped"].values())
+        assert lost == 0, name
+
+
+def test_hostile_output_is_valid_utf8_parquet_with_the_documented_schema(
+    hostile_run: tuple[Path, dict[str, str], Any],
+) -> None:
+    root, _, _ = hostile_run
+    parts = sorted((root / "out").rglob("part-*.parquet"))
+    assert parts
+    for part in parts:
+        schema = pq.read_schema(part)
+        for field in OUTPUT_SCHEMA:
+            assert schema.field(field.name).type == field.type
+    rows = kept_rows(root / "out")
+    for row in rows:
+        for key in ("id", "source", "text", "title", "url"):
+            if row[key] is not None:
+                assert_valid_text(row[key])
+    texts = "\n".join(r["text"] for r in rows)
+    assert "root:" not in texts  # XXE: /etc/passwd never reaches the output
+    assert "Report f:" in texts and "Report j11:" in texts  # ...and the XXE pages themselves are kept
+    for r in pq.read_table(root / "out" / "rejects.parquet").to_pylist():
+        assert r["stage"] and r["reason"]
+        for key in ("source", "detail", "raw_prefix"):
+            if r[key] is not None:
+                assert_valid_text(r[key])
+
+
+def _bomb_config(tmp_path: Path) -> Path:
+    cfg = tmp_path / "caps.toml"
+    cfg.write_text("[reader]\nmax_decompressed_bytes = 2000000\n", encoding="utf-8")
+    return cfg
+
+
+@pytest.mark.parametrize("kind", ["gzip", "zstd"])
+def test_decompression_bombs_stop_at_the_cap(tmp_path: Path, kind: str) -> None:
+    good = (json.dumps({"id": "before", "text": article("bomb")}) + "\n").encode()
+    payload = good + b'{"id": "bomb", "text": "' + b"0" * 50_000_000 + b'"}\n'
+    data = gzip.compress(payload) if kind == "gzip" else zstandard.ZstdCompressor().compress(payload)
+    assert len(data) < 200_000
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / f"bomb.jsonl.{'gz' if kind == 'gzip' else 'zst'}").write_bytes(data)
+    res = run_cli(str(dump), "-o", str(tmp_path / "out"), "-w", "1", "--config", str(_bomb_config(tmp_path)))
+    assert res.exit_code == 0, res.output
+    got = outcome_by_source(tmp_path / "out")
+    assert sorted(got.values()) == ["ok", "read/decompression_limit"]
+
+
+def test_a_worker_crash_and_a_hang_cost_one_record_each_in_a_full_run(tmp_path: Path) -> None:
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    lines = [{"id": f"r{i}", "text": article(str(i))} for i in range(12)]
+    lines[3]["text"] += CRASH
+    lines[8]["text"] += HANG
+    (dump / "feed.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    config = Config()
+    pipe = Pipeline([Extract(), Misbehave()], config)
+    engine = ProcessEngine(2, timeout_s=3.0)
+    report = pipe.run(Source([dump], config.reader), ParquetSink(tmp_path / "out", config), engine=engine)
+    assert report.tally.n_in == 12 and report.tally.n_kept == 10
+    assert report.tally.rejected == {"misbehave/worker_crash": 1, "misbehave/timeout": 1}
+    rejects = {r["id"]: r for r in pq.read_table(tmp_path / "out" / "rejects.parquet").to_pylist()}
+    assert rejects["r3"]["reason"] == "worker_crash" and rejects["r8"]["reason"] == "timeout"
+    assert [r["id"] for r in kept_rows(tmp_path / "out")] == [f"r{i}" for i in range(12) if i not in (3, 8)]
+
+
+# --- fail fast, before any output is written ---------------------------------------------------
+
+
+def test_missing_input_fails_with_exit_3_and_writes_nothing(tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli, ["run", str(tmp_path / "nope"), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 3
+    assert "input not found" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_config_file_fails_with_exit_2_and_writes_nothing(demo_dump: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[extract\ntimeout_s = 3\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["run", str(demo_dump), "-o", str(tmp_path / "out"), "--config", str(bad)])
+    assert res.exit_code == 2
+    assert "not valid TOML" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_unwritable_output_fails_with_exit_4(demo_dump: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["run", str(demo_dump), "-o", str(blocker / "out")])
+    assert res.exit_code == 4
+    assert "cannot write to output directory" in res.output
+
+
+def test_output_holding_another_config_fails_with_exit_4_and_changes_nothing(
+    demo_dump: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert run_cli(str(demo_dump), "-o", str(out), "-w", "1").exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    res = CliRunner().invoke(cli, ["run", str(demo_dump), "-o", str(out), "--min-chars", "500"])
+    assert res.exit_code == 4
+    assert "another configuration" in res.output and "--overwrite" in res.output
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_output_holding_a_run_over_other_inputs_fails_with_exit_4(demo_dump: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run_cli(str(demo_dump / "site"), "-o", str(out), "-w", "1").exit_code == 0
+    res = CliRunner().invoke(cli, ["run", str(demo_dump / "feeds"), "-o", str(out)])
+    assert res.exit_code == 4
+    assert "other inputs" in res.output
