@@ -32,37 +32,44 @@ _NAMED_DMY = re.compile(r"\b(?P<d>\d{1,2})\.? (?:de )?(?P<mon>[A-Za-zéûä]{3,9
 _TIME = re.compile(r"\b(?P<h>[01]?\d|2[0-3])[:h.](?P<mi>[0-5]\d)\b")
 
 
-def parse_date(text: str) -> str | None:
-    """``"11:05, Thu, Aug 10, 2023"`` -> ``"2023-08-10T11:05"``; ``None`` when no date is found.
-
-    Numeric dates are read day-first (the European order every site in scope uses) unless the
-    first number cannot be a day.
-    """
-    day: date | None = None
+def _numeric_day(text: str) -> tuple[date, re.Match[str]] | None:
     for rx in (_ISO, _NUMERIC):
-        m = rx.search(text)
-        if m:
+        for m in rx.finditer(text):
             d, mo, y = int(m["d"]), int(m["m"]), int(m["y"])
             if mo > 12 and d <= 12:
                 d, mo = mo, d
             try:
-                day = date(y, mo, d)
+                return date(y, mo, d), m
             except ValueError:
-                day = None
-            break
-    if day is None:
-        for rx in (_NAMED_MDY, _NAMED_DMY):
-            m = rx.search(text)
-            if m and m["mon"].lower() in _MONTHS:
-                try:
-                    day = date(int(m["y"]), _MONTHS[m["mon"].lower()], int(m["d"]))
-                except ValueError:
-                    continue
-                break
-    if day is None:
+                continue
+    return None
+
+
+def _named_day(text: str) -> tuple[date, re.Match[str]] | None:
+    for rx in (_NAMED_MDY, _NAMED_DMY):
+        for m in rx.finditer(text):
+            month = _MONTHS.get(m["mon"].lower())
+            if month is None:
+                continue
+            try:
+                return date(int(m["y"]), month, int(m["d"])), m
+            except ValueError:
+                continue
+    return None
+
+
+def parse_date(text: str) -> str | None:
+    """``"11:05, Thu, Aug 10, 2023"`` -> ``"2023-08-10T11:05"``; ``None`` when no date is found.
+
+    Numeric dates are read day-first (the European order every site in scope uses) unless the
+    first number cannot be a day. The time is looked for outside the date itself, so
+    ``"23.03.2023, 19:08 Uhr"`` is 19:08, not 23:03.
+    """
+    found = _numeric_day(text) or _named_day(text)
+    if found is None:
         return None
-    rest = text
-    t = _TIME.search(rest)
+    day, m = found
+    t = _TIME.search(text[: m.start()] + " " + text[m.end() :])
     if t:
         return datetime(day.year, day.month, day.day, int(t["h"]), int(t["mi"])).isoformat(timespec="minutes")
     return day.isoformat()

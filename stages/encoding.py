@@ -26,7 +26,7 @@ _NEEDS_FTFY = re.compile(r"[^\x20-\x7e\n\t]|&[#\w]+;?")
 # What is left of a UTF-8 right double quote (E2 80 9D) read as cp1252 once the undefined 0x9D
 # byte has been dropped on the way (HTML parsers drop it): "â€" before a space, punctuation or
 # the end. ftfy cannot repair it because the third byte is gone; it is never legitimate text.
-_LOST_RDQUO = re.compile(r"â€(?=[\s.,;:!?)\]\}]|$)")
+_LOST_RDQUO = re.compile(r"â€(?=[ \t\r\n.,;:!?)\]\}]|$)")
 
 
 @lru_cache(maxsize=16)
@@ -62,6 +62,10 @@ def fix(text: str, config: EncodingConfig | None = None) -> tuple[str, list[str]
     """Repair ``text``; return it with the list of fixes applied (``"action:parameter"``)."""
     cfg = config or EncodingConfig()
     fixes: list[str] = []
+    if cfg.fix_encoding and _LOST_RDQUO.search(text):
+        # Before ftfy, which would read "â€ " as a dagger (E2 80 A0 with the NBSP turned space).
+        text = _LOST_RDQUO.sub("\u201d", text)
+        fixes.append("replace:lost_c1_quote")
     if _NEEDS_FTFY.search(text):
         pieces: list[str] = []
         for chunk in _chunks(text, cfg.max_chars):
@@ -72,9 +76,6 @@ def fix(text: str, config: EncodingConfig | None = None) -> tuple[str, list[str]
                 if step not in fixes:
                     fixes.append(step)
         text = "".join(pieces)
-    if cfg.fix_encoding and _LOST_RDQUO.search(text):
-        text = _LOST_RDQUO.sub("\u201d", text)
-        fixes.append("replace:lost_c1_quote")
     if _INVISIBLE.search(text):
         text = _INVISIBLE.sub("", text)
         fixes.append("remove:invisible_chars")

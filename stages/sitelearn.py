@@ -255,7 +255,7 @@ def _from_data(data: dict[str, Any], origin: str) -> SiteRules:
             lines[host] = tuple(
                 SiteLine(text=str(ln["text"]), docs=int(ln.get("docs", 0)), share=float(ln.get("share", 0.0)))
                 for ln in site.get("lines", [])
-                if str(ln.get("text", "")).strip()
+                if str(ln["text"]).strip()
             )
             n_docs[host] = int(site.get("n_docs", 0))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -1,0 +1,40 @@
+"""Dates printed in bylines and update lines, parsed to ISO 8601."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stages.dates import parse_date
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("11:05, Thu, Aug 10, 2023", "2023-08-10T11:05"),
+        ("00:06, Tue, Oct 18, 2022", "2022-10-18T00:06"),
+        ("23.03.2023, 19:08 Uhr", "2023-03-23T19:08"),
+        ("22/01/2022 à 13h01", "2022-01-22T13:01"),
+        ("30/01/2021 - 22:14", "2021-01-30T22:14"),
+        ("11-11-2023, 18:50", "2023-11-11T18:50"),
+        ("2021-10-20", "2021-10-20"),
+        ("12 mars 2023", "2023-03-12"),
+        ("3 de enero de 2022", "2022-01-03"),
+        ("March 5, 2021", "2021-03-05"),
+        ("05/13/2022", "2022-05-13"),  # 13 cannot be a month: read month-first
+    ],
+)
+def test_parse_date(text: str, iso: str) -> None:
+    assert parse_date(text) == iso
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "31/02/2022", "Thu, Aug 99, 2023", "Mon 12:30"])
+def test_no_date(text: str) -> None:
+    assert parse_date(text) is None
+
+
+@given(st.text(max_size=80))
+def test_parse_date_never_crashes(text: str) -> None:
+    out = parse_date(text)
+    assert out is None or out[:4].isdigit()

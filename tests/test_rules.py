@@ -1,0 +1,113 @@
+"""Rule packs: every built-in rule's own examples and counterexamples, pack validation, user packs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.errors import RuleError
+from stages.rulecheck import check_rules
+from stages.rulepack import CATEGORIES, Rule, builtin_pack_path, load_pack, load_rules
+
+BUILTIN = load_pack(builtin_pack_path("builtin")).rules
+
+EXAMPLES = [pytest.param(r, ex, id=f"{r.id}:{i}") for r in BUILTIN for i, ex in enumerate(r.examples)]
+COUNTER = [pytest.param(r, ex, id=f"{r.id}:{i}") for r in BUILTIN for i, ex in enumerate(r.counterexamples)]
+
+
+@pytest.mark.parametrize(("rule", "example"), EXAMPLES)
+def test_rule_removes_its_example(rule: Rule, example: str) -> None:
+    assert check_rules([_only(rule, examples=(example,))]) == []
+
+
+@pytest.mark.parametrize(("rule", "example"), COUNTER)
+def test_rule_keeps_its_counterexample(rule: Rule, example: str) -> None:
+    assert check_rules([_only(rule, counterexamples=(example,))]) == []
+
+
+def _only(rule: Rule, *, examples: tuple[str, ...] = (), counterexamples: tuple[str, ...] = ()) -> Rule:
+    from dataclasses import replace
+
+    return replace(rule, examples=examples, counterexamples=counterexamples)
+
+
+def test_every_builtin_rule_is_documented_and_tested() -> None:
+    assert len(BUILTIN) >= 25
+    for rule in BUILTIN:
+        assert rule.category in CATEGORIES
+        assert rule.description, rule.id
+        assert rule.examples, f"{rule.id} has no examples"
+        if rule.kind != "adjacent":
+            assert rule.counterexamples, f"{rule.id} has no counterexamples"
+
+
+def test_builtin_pack_covers_the_news_categories() -> None:
+    covered = {r.category for r in BUILTIN}
+    assert CATEGORIES - covered == {"site_repeated"}
+
+
+def test_check_rules_reports_a_wrong_example() -> None:
+    rule = _only(BUILTIN[0], examples=("Nothing to see here.",))
+    failures = check_rules([rule])
+    assert len(failures) == 1 and "example not removed" in failures[0]
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "pack.toml"
+    path.write_text('[pack]\nname = "mine"\n' + body, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[[rules]]\nid = 'a'\ncategory = 'nope'\npattern = 'x'\n", "unknown category"),
+        ("[[rules]]\nid = 'a'\ncategory = 'ad_marker'\npattern = '('\n", "bad regular expression"),
+        ("[[rules]]\nid = 'a'\ncategory = 'ad_marker'\nkind = 'block'\npattern = 'x'\n", "item pattern"),
+        ("[[rules]]\nid = 'a'\ncategory = 'ad_marker'\npattern = 'x'\ncolour = 1\n", "unknown key"),
+        ("[[rules]]\nid = 'a'\ncategory = 'ad_marker'\npattern = 'x'\nconfidence = 'sure'\n", "confidence"),
+        ("[[rules]]\nid = 'a'\ncategory = 'ad_marker'\npattern = 'x'\nwhere = 'middle'\n", "where"),
+        ("[[rules]]\nid = 'a'\ncategory = 'byline'\npattern = 'By .+'\nmeta = 'author'\n", "named group"),
+        ("[[rules]]\nid = 'site:x:1'\ncategory = 'ad_marker'\npattern = 'x'\n", "reserved"),
+        ("[[rules]]\nid = 'a'\ncategory = 'ad_marker'\npattern = 'x'\nexamples = 'x'\n", "list of strings"),
+        (
+            "[[rules]]\nid = 'a'\ncategory = 'ad_marker'\npattern = 'x'\n"
+            "[[rules]]\nid = 'a'\ncategory = 'ad_marker'\npattern = 'y'\n",
+            "duplicate",
+        ),
+    ],
+)
+def test_bad_packs_fail_with_a_clear_message(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(RuleError, match=message):
+        load_pack(_write(tmp_path, body))
+
+
+def test_user_pack_adds_rules_and_clashing_ids_are_refused(tmp_path: Path) -> None:
+    pack = _write(
+        tmp_path,
+        "[[rules]]\nid = 'mine.tip'\ncategory = 'promo_block'\npattern = 'Got a story\\\\? Email us.*'\n"
+        "examples = ['Got a story? Email us at news@example.org']\n",
+    )
+    rules = load_rules(("builtin",), (str(pack),))
+    assert rules[-1].id == "mine.tip" and rules[-1].pack == "mine"
+    clash = tmp_path / "clash.toml"
+    clash.write_text("[[rules]]\nid = 'ad.marker'\ncategory = 'ad_marker'\npattern = 'x'\n")
+    with pytest.raises(RuleError, match="defined in both"):
+        load_rules(("builtin",), (str(clash),))
+    assert "ad.marker" not in {r.id for r in load_rules(("builtin",), (), ("ad.marker",))}
+
+
+def test_cli_rules_check_runs_every_example(tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli, ["rules", "--check"])
+    assert res.exit_code == 0, res.output
+    assert f"{len(BUILTIN)} rules, 0 failing" in res.output
+    bad = _write(
+        tmp_path,
+        "[[rules]]\nid = 'mine.bad'\ncategory = 'ad_marker'\npattern = 'Advert'\nexamples = ['Sponsored']\n",
+    )
+    res = CliRunner().invoke(cli, ["rules", "--check", "--rules", str(bad)])
+    assert res.exit_code == 2
+    assert "mine.bad: example not removed" in res.output
