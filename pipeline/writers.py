@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from pipeline.accounting import Tally
 from pipeline.config import Config
 from pipeline.errors import OutputError
+from pipeline.layout import KeptOutput, PartFiles, output_files
 from pipeline.record import docs_from_batch, reject_row
 from pipeline.schema import OUTPUT_SCHEMA, REJECT_SCHEMA, SCHEMA_VERSION
 
@@ -110,12 +111,7 @@ class ShardWriter:
         self.sink = sink
         self.shard = shard
         self.inputs = list(inputs)
-        self.final = sink.out_dir / f"part-{shard}.parquet"
-        self.tmp = self.final.with_name(f".{self.final.name}.tmp")
-        schema = OUTPUT_SCHEMA.with_metadata(file_metadata(sink.config))
-        self.writer = pq.ParquetWriter(self.tmp, schema, compression=sink.config.run.compression)
-        self.pending: list[pa.RecordBatch] = []
-        self.pending_bytes = 0
+        self.parts = sink.kept_output(shard)
         self.rejects: list[dict[str, Any]] = []
         self.dropped: list[dict[str, Any]] = []
         self.tally = Tally()
@@ -126,25 +122,13 @@ class ShardWriter:
         ok = batch.filter(pc.equal(status, "ok"))
         if ok.num_rows:
             out = pa.RecordBatch.from_arrays([ok.column(f.name) for f in OUTPUT_SCHEMA], schema=OUTPUT_SCHEMA)
-            self.pending.append(out)
-            self.pending_bytes += out.nbytes
-            if self.pending_bytes >= self.sink.config.run.row_group_bytes:
-                self._flush()
+            self.parts.add(out)
         bad = batch.filter(pc.not_equal(status, "ok"))
         for doc in docs_from_batch(bad):
             (self.dropped if doc.status.value == "dropped" else self.rejects).append(reject_row(doc))
 
-    def _flush(self) -> None:
-        if self.pending:
-            self.writer.write_table(pa.Table.from_batches(self.pending, schema=OUTPUT_SCHEMA))
-            self.pending, self.pending_bytes = [], 0
-
     def commit(self) -> Tally:
-        self._flush()
-        self.writer.close()
-        with open(self.tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(self.tmp, self.final)
+        files = self.parts.commit()
         state = self.sink.state_dir
         for name, rows in (("rejects", self.rejects), ("dropped", self.dropped)):
             table = pa.Table.from_pylist(rows, schema=REJECT_SCHEMA)
@@ -153,14 +137,14 @@ class ShardWriter:
             "shard": self.shard,
             "config_hash": self.sink.config.hash,
             "inputs": self.inputs,
+            "files": files,
             "tally": self.tally.to_dict(),
         }
         write_json_atomic(state / f"{self.shard}.done.json", marker)
         return self.tally
 
     def abort(self) -> None:
-        self.writer.close()
-        self.tmp.unlink(missing_ok=True)
+        self.parts.abort()
 
 
 class ParquetSink:
@@ -230,15 +214,31 @@ class ParquetSink:
             return None
         return manifest if all(self.done(s) is not None for s in shards) else None
 
-    def done(self, shard: str) -> Tally | None:
+    def _shard_files(self, shard: str) -> list[Path] | None:
+        """The part files a finished shard wrote (from its marker), or None if it is not done."""
         marker = self.state_dir / f"{shard}.done.json"
-        if not marker.exists() or not (self.out_dir / f"part-{shard}.parquet").exists():
+        if not marker.exists():
             return None
+        names = json.loads(marker.read_text()).get("files", [f"part-{shard}.parquet"])
+        files = [self.out_dir / name for name in names]
+        return files if all(f.exists() for f in files) else None
+
+    def done(self, shard: str) -> Tally | None:
+        if self._shard_files(shard) is None:
+            return None
+        marker = self.state_dir / f"{shard}.done.json"
         return Tally.from_dict(json.loads(marker.read_text())["tally"])
 
     def kept_hashes(self, shard: str) -> list[str]:
-        path = self.out_dir / f"part-{shard}.parquet"
-        return [str(h) for h in pq.read_table(path, columns=["content_hash"]).column(0).to_pylist()]
+        return [
+            str(h)
+            for path in self._shard_files(shard) or []
+            for h in pq.read_table(path, columns=["content_hash"]).column(0).to_pylist()
+        ]
+
+    def kept_output(self, shard: str) -> KeptOutput:
+        """Where the kept rows of ``shard`` go: bounded, optionally partitioned part files."""
+        return PartFiles(self.out_dir, shard, self.config, file_metadata(self.config))
 
     def open_shard(self, shard: str, inputs: Sequence[str] = ()) -> ShardWriter:
         return ShardWriter(self, shard, inputs)
@@ -251,9 +251,13 @@ class ParquetSink:
             tables = [pq.read_table(p) for p in parts if p.exists()]
             table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
             write_table_atomic(self.out_dir / final, table.cast(REJECT_SCHEMA), self.config)
-        for path in sorted(self.out_dir.glob("*.parquet")):
+        for path in [*output_files(self.out_dir), self.out_dir / REJECTS, self.out_dir / DROPPED]:
             rows = pq.ParquetFile(path).metadata.num_rows
-            outputs[path.name] = {"sha256": sha256_file(path), "rows": rows, "bytes": path.stat().st_size}
+            outputs[path.relative_to(self.out_dir).as_posix()] = {
+                "sha256": sha256_file(path),
+                "rows": rows,
+                "bytes": path.stat().st_size,
+            }
         manifest = {**manifest, "outputs": outputs}
         path = self.out_dir / MANIFEST
         write_json_atomic(path, manifest)
