@@ -45,7 +45,12 @@ def parse_html(html: str) -> object:
     from lxml import html as lxml_html
 
     parser = lxml_html.HTMLParser(
-        remove_comments=True, remove_pis=True, no_network=True, collect_ids=False, default_doctype=False
+        remove_comments=True,
+        remove_pis=True,
+        no_network=True,
+        collect_ids=False,
+        default_doctype=False,
+        encoding="utf-8",
     )
     data = html.encode("utf-8", "surrogatepass")
     try:
