@@ -1,0 +1,240 @@
+"""The Airflow adapters: stage-per-task partitions that add up to the CLI's output, idempotent
+``dt=`` partitions, fsspec stores, and the example DAG under a real Airflow 3 (DagBag import and
+``dag.test()`` end to end, against a SQLite metadata database this test creates)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from pipeline import airflow as cw
+from pipeline.cli import cli
+from pipeline.errors import ConfigError
+
+pytestmark = pytest.mark.airflow
+
+REPO = Path(__file__).resolve().parent.parent
+DAG_FOLDER = REPO / "examples" / "airflow"
+DAY = "2024-05-01"
+DATA_FILES = ("rejects.parquet", "dropped.parquet")
+
+
+def cli_run(inputs: Path, out: Path) -> dict[str, Any]:
+    res = CliRunner().invoke(cli, ["run", str(inputs), "-o", str(out), "--workers", "1", "--json"])
+    assert res.exit_code == 0, res.output
+    manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text())
+    return manifest
+
+
+def chain(store: str, day: str, inputs: Path) -> dict[str, Any]:
+    """Every configured stage as its own task, then publish: what the example DAG runs."""
+    manifest: dict[str, Any] | None = None
+    for name in cw.stage_names():
+        manifest = cw.run_stage(name, store=store, day=day, upstream=manifest, inputs=[str(inputs)])
+    assert manifest is not None
+    return cw.publish(store=store, day=day, upstream=manifest)
+
+
+def table(read: Callable[[str], pa.Table], name: str) -> pa.Table:
+    return read(name).replace_schema_metadata(None)
+
+
+def assert_same_output(got: Callable[[str], pa.Table], expected: Path) -> None:
+    parts = sorted(p.name for p in expected.glob("part-*.parquet"))
+    assert parts
+    for name in [*parts, *DATA_FILES]:
+        assert table(got, name).equals(table(lambda n: pq.read_table(expected / n), name)), name
+
+
+@pytest.fixture()
+def dump(demo_dump: Path) -> Path:
+    return demo_dump
+
+
+def test_stage_per_task_partitions_publish_exactly_the_cli_output(dump: Path, tmp_path: Path) -> None:
+    expected = cli_run(dump, tmp_path / "cli")
+    result = chain(str(tmp_path / "store"), DAY, dump)
+    out = tmp_path / "store" / "output" / f"dt={DAY}"
+    assert result["path"] == str(out)
+    assert_same_output(lambda n: pq.read_table(out / n), tmp_path / "cli")
+    published = json.loads((out / "manifest.json").read_text())
+    assert published["counts"] == expected["counts"]
+    assert result["counts"]["n_in"] == expected["counts"]["n_in"]
+    assert result["counts"]["rejected"] == expected["counts"]["rejected"]
+    for step in cw.stage_names():  # WORK partitions keep every record, status-marked
+        files = sorted((tmp_path / "store" / step / f"dt={DAY}").glob("part-*.parquet"))
+        assert sum(pq.ParquetFile(f).metadata.num_rows for f in files) == expected["counts"]["n_in"]
+
+
+def test_xcom_manifest_is_small_json_with_counts_and_no_document_text(dump: Path, tmp_path: Path) -> None:
+    m = cw.run_stage("extract", store=str(tmp_path / "s"), day=DAY, inputs=[str(dump)])
+    text = json.dumps(m)
+    assert len(text) < 2000
+    assert "bridge" not in text.lower() and "<html" not in text.lower()
+    back = cw.StepManifest.from_xcom(json.loads(text))
+    assert back.step == "extract" and back.day == DAY
+    assert back.n_in == back.n_ok + sum(back.rejected.values()) + sum(back.dropped.values())
+    assert back.n_records >= back.n_in and back.shards == ("00000", "00001")
+
+
+def test_rerun_replaces_only_its_own_day_partition(dump: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "one.txt").write_text("Ferry timetable changes\n\nThe ferry leaves at nine from May.\n")
+    cw.run_stage("extract", store=str(store), day="2024-05-02", inputs=[str(dump)])
+    before = {p: p.read_bytes() for p in (store / "extract" / "dt=2024-05-02").iterdir()}
+    first = cw.run_stage("extract", store=str(store), day=DAY, inputs=[str(dump)])
+    again = cw.run_stage("extract", store=str(store), day=DAY, inputs=[str(other)])  # a re-run
+    assert first["n_records"] > 1 and again["n_records"] == 1
+    day_dir = store / "extract" / f"dt={DAY}"
+    assert [p.name for p in day_dir.iterdir()] == ["part-00000.parquet"]  # old shard 00001 gone
+    assert pq.read_table(day_dir / "part-00000.parquet").num_rows == 1
+    assert {p: p.read_bytes() for p in (store / "extract" / "dt=2024-05-02").iterdir()} == before
+    assert sorted(p.name for p in (store / "extract").iterdir()) == ["dt=2024-05-01", "dt=2024-05-02"]
+
+
+def test_a_failed_task_leaves_the_previous_partition_in_place(
+    dump: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = str(tmp_path / "store")
+    m = cw.run_stage("extract", store=store, day=DAY, inputs=[str(dump)])
+    good = cw.run_stage("encoding", store=store, day=DAY, upstream=m)
+    before = {p.name: p.read_bytes() for p in Path(good["path"]).iterdir()}
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cw, "replace_partition", boom)
+    with pytest.raises(OSError, match="disk full"):
+        cw.run_stage("encoding", store=store, day=DAY, upstream=m)
+    assert {p.name: p.read_bytes() for p in Path(good["path"]).iterdir()} == before
+    assert sorted(p.name for p in (tmp_path / "store" / "encoding").iterdir()) == [f"dt={DAY}"]
+
+
+def test_tasks_refuse_an_upstream_written_with_another_config(dump: Path, tmp_path: Path) -> None:
+    m = cw.run_stage("extract", store=str(tmp_path / "s"), day=DAY, inputs=[str(dump)])
+    config = tmp_path / "c.toml"
+    config.write_text("[filter]\nmin_chars = 500\n")
+    with pytest.raises(ConfigError, match="same config"):
+        cw.run_stage("encoding", store=str(tmp_path / "s"), day=DAY, upstream=m, config_file=str(config))
+
+
+def test_partition_day_accepts_dates_and_rejects_junk() -> None:
+    import datetime as dt
+
+    assert cw.partition_day(dt.datetime(2024, 5, 1, 23, 59, tzinfo=dt.UTC)) == DAY
+    assert cw.partition_day("2024-05-01T00:00:00+00:00") == DAY
+    with pytest.raises(ConfigError):
+        cw.partition_day("yesterday")
+
+
+def test_an_fsspec_store_holds_the_same_partitions(dump: Path, tmp_path: Path) -> None:
+    pytest.importorskip("fsspec")
+    import fsspec
+
+    root = f"memory://cleanwire-{tmp_path.name}"
+    cli_run(dump, tmp_path / "cli")
+    result = chain(root, DAY, dump)
+    mem = fsspec.filesystem("memory")
+    assert mem.exists(f"{result['path']}/manifest.json")
+    assert_same_output(lambda n: pq.read_table(f"{result['path']}/{n}", filesystem=mem), tmp_path / "cli")
+
+
+# --- the example DAG under Airflow -----------------------------------------------------------
+
+DRIVER = """
+import json, sys
+import pendulum
+from airflow.dag_processing.dagbag import DagBag
+
+bag = DagBag(dag_folder=sys.argv[1])
+dag = bag.dags.get("cleanwire")
+print("CLEANWIRE_DAGBAG " + json.dumps({
+    "errors": {str(k): str(v) for k, v in bag.import_errors.items()},
+    "dags": sorted(bag.dags),
+    "tasks": [t.task_id for t in dag.topological_sort()] if dag else [],
+}), flush=True)
+run = dag.test(logical_date=pendulum.parse(sys.argv[2]))
+print("CLEANWIRE_RUN " + json.dumps({"state": str(run.state)}), flush=True)
+"""
+
+
+def tagged(output: str, tag: str) -> dict[str, Any]:
+    for line in output.splitlines():
+        if line.startswith(tag + " "):
+            found: dict[str, Any] = json.loads(line[len(tag) + 1 :])
+            return found
+    raise AssertionError(f"no {tag} line in the output:\n{output[-4000:]}")
+
+
+@pytest.fixture(scope="module")
+def dag_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """Migrate a fresh SQLite metadata DB, import the example DAG folder, ``dag.test()`` it."""
+    pytest.importorskip("airflow", reason="needs the airflow extra: pip install 'cleanwire[airflow]'")
+    tmp = tmp_path_factory.mktemp("airflow")
+    home = tmp / "home"
+    home.mkdir()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAG_FOLDER),
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "CLEANWIRE_STORE": str(tmp / "store"),
+        "CLEANWIRE_INPUTS": str(REPO / "fixtures" / "dump"),
+    }
+    migrate = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
+    proc = subprocess.run(
+        [sys.executable, "-c", DRIVER, str(DAG_FOLDER), DAY],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp,
+    )
+    output = proc.stdout + "\n" + proc.stderr
+    assert proc.returncode == 0, output[-6000:]
+    return tmp / "store", output
+
+
+def test_example_dag_imports_without_errors(dag_run: tuple[Path, str]) -> None:
+    _, output = dag_run
+    bag = tagged(output, "CLEANWIRE_DAGBAG")
+    assert bag["errors"] == {}
+    assert bag["dags"] == ["cleanwire"]
+    assert bag["tasks"] == [*cw.stage_names(), "publish"]
+
+
+def test_dag_test_end_to_end_equals_the_cli_and_logs_counts(
+    dag_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    store, output = dag_run
+    assert tagged(output, "CLEANWIRE_RUN")["state"].endswith("success")
+    expected = cli_run(REPO / "fixtures" / "dump", tmp_path / "cli")
+    out = store / "output" / f"dt={DAY}"
+    assert_same_output(lambda n: pq.read_table(out / n), tmp_path / "cli")
+    assert json.loads((out / "manifest.json").read_text())["counts"] == expected["counts"]
+    c = expected["counts"]
+    assert f"cleanwire publish dt={DAY}: {c['n_in']} in, {c['n_kept']} kept" in output
+    for reason, n in c["rejected"].items():
+        assert f"rejected {reason}: {n}" in output
+    assert "cleanwire extract dt=" in output and "cleanwire reject " in output
