@@ -15,6 +15,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
+# The airflow and ray extras (Airflow 3, Ray Data) resolve together with the core into the same
+# venv; only the tests need them (~600 MB, ~3 min cold), so `make demo` does not install them.
+EXTRAS := $(VENV)/.installed-extras
+$(EXTRAS): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,airflow,ray]'
+	@touch $(EXTRAS)
+
 demo: $(STAMP)
 	rm -rf out/demo
 	$(BIN)/cleanwire run fixtures/dump -o out/demo
@@ -26,7 +33,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck $(EXTRAS)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
