@@ -6,6 +6,7 @@ the sink owns files. The runner checks the invariant that no stage lost a record
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import sys
 import threading
@@ -78,6 +79,26 @@ class RunReport:
     @property
     def docs_per_s(self) -> float:
         return self.tally.n_in / self.seconds if self.seconds > 0 else 0.0
+
+
+READ_STAGE = "read"
+DUPLICATE_ID = "duplicate_id"
+
+
+def unique_ids(docs: Iterable[Doc]) -> Iterator[Doc]:
+    """Reject a record whose id an earlier record of the same shard already has (first wins).
+
+    Ids given by the input (``--id-field``) are unique only within their source, so the check is
+    per shard (one container file, or a run of document files whose ids are derived, hence
+    unique); its memory is bounded by the shard, and a resumed shard reruns it whole.
+    """
+    seen: set[bytes] = set()
+    for doc in docs:
+        key = hashlib.blake2b(doc.id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        if key in seen and doc.ok:
+            doc.reject(READ_STAGE, DUPLICATE_ID, f"id {doc.id[:200]!r} already used by an earlier record")
+        seen.add(key)
+        yield doc
 
 
 def batched(docs: Iterable[Doc], size: int) -> Iterator[pa.RecordBatch]:
@@ -195,7 +216,7 @@ class Runner:
         writer = sink.open_shard(shard.name, inputs=[str(p) for p in shard.paths])
         parallel, serial = self.pipeline.parallel_prefix, self.pipeline.serial_suffix
         pending: dict[int, pa.RecordBatch] = {}
-        inputs = batched(shard.docs(source.config), self.pipeline.config.run.batch_size)
+        inputs = batched(unique_ids(shard.docs(source.config)), self.pipeline.config.run.batch_size)
         n_read = 0
 
         def remember(stream: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

@@ -147,7 +147,7 @@ def jsonl_lines() -> list[tuple[str, str]]:
         (json.dumps({"id": "surrogate", "text": "lone \ud800 surrogate " + article("j7")}), "ok"),
         (json.dumps({"id": "nul", "text": "nul \u0000 inside " + article("j8")}), "ok"),
         (json.dumps({"id": "dup", "text": article("j9")}), "ok"),
-        (json.dumps({"id": "dup", "text": article("j10")}), "ok"),
+        (json.dumps({"id": "dup", "text": article("j10")}), "read/duplicate_id"),
         (json.dumps({"id": "html", "html": xxe("j11")}), "ok"),
         (json.dumps({"id": "big", "text": "y" * 3_000_000}), "ok"),
     ]
