@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from pipeline.errors import WorkerError
 from pipeline.record import Doc, docs_from_batch, docs_to_batch
 from pipeline.stage import Stage, StageStats
 
@@ -42,6 +43,8 @@ STAGE_ERROR = "stage_error"
 #: Stage name used when a worker dies outside any record (twice in a row on the same batch).
 ENGINE_STAGE = "engine"
 MAX_BLIND_RETRIES = 2
+#: Consecutive worker deaths outside any record after which the pool gives up (a broken setup).
+MAX_BLIND_STREAK = 5
 
 
 class Engine(Protocol):
@@ -260,6 +263,7 @@ class ProcessEngine:
         self._stages: Sequence[Stage] | None = None
         self._blob = b""
         self.restarts = 0
+        self._blind_streak = 0
 
     # worker lifecycle
 
@@ -278,7 +282,13 @@ class ProcessEngine:
         if len(old) != len(stages) or not all(a is b for a, b in zip(old, stages, strict=True)) or not old:
             self.close()
             self._stages = list(stages)
-            self._blob = pickle.dumps(list(stages))
+            try:
+                self._blob = pickle.dumps(list(stages))
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                raise WorkerError(
+                    f"the stages cannot be sent to worker processes: {exc}",
+                    hint="custom stages must be picklable (module-level classes, no lambdas)",
+                ) from exc
         for i, w in enumerate(self._pool):
             if w.job is not None or not w.process.is_alive():  # left over from an aborted map()
                 self._kill(w)
@@ -315,12 +325,20 @@ class ProcessEngine:
         job = w.job
         assert job is not None and self._stages is not None
         if snapshot is None:
+            self._blind_streak += 1
+            if self._blind_streak >= MAX_BLIND_STREAK:
+                raise WorkerError(
+                    f"worker processes keep dying before they process any record ({detail})",
+                    hint="check that the stages can be imported and built in a fresh process; "
+                    "run with --workers 1 and look at its stderr",
+                )
             job.blind_retries += 1
             if job.blind_retries <= MAX_BLIND_RETRIES:
                 return
             culprits = list(job.todo)
             stage_index = -1
         else:
+            self._blind_streak = 0
             culprits = [job.todo[snapshot[0]]]
             stage_index = snapshot[1]
         for index in culprits:
@@ -366,6 +384,7 @@ class ProcessEngine:
                     assert job is not None and job.seq == job_id
                     ready[job.seq] = job.assemble(result)
                     w.job = None
+                    self._blind_streak = 0
                     continue
             if not w.process.is_alive():
                 w.process.join()

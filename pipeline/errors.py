@@ -39,6 +39,13 @@ class OutputError(CleanwireError):
     exit_code = 4
 
 
+class WorkerError(CleanwireError):
+    """Worker processes cannot run the stages at all (they die before any record, or the stages
+    cannot be sent to them). One bad *record* never raises this: it becomes a reject."""
+
+    exit_code = 5
+
+
 class RuleError(ConfigError):
     """A boilerplate rule pack is malformed (bad regex, missing id, unknown category)."""
 
@@ -55,5 +62,6 @@ EXIT_CODES: dict[str, int] = {
     "config": ConfigError.exit_code,
     "input": InputError.exit_code,
     "output": OutputError.exit_code,
+    "worker": WorkerError.exit_code,
     "interrupted": Interrupted.exit_code,
 }

@@ -183,3 +183,15 @@ def write_hostile_dump(root: Path) -> dict[str, str]:
     (root / "table.csv").write_text("id,text\n" + "\n".join(r for r, _ in rows) + "\n", encoding="utf-8")
     _gz_truncated(root / "truncated.jsonl.gz")
     return expected
+
+
+class DiesOnArrival(DocStage):
+    """A stage that kills any process that unpickles it: every worker dies before any record."""
+
+    name = "dies_on_arrival"
+
+    def __reduce__(self) -> tuple[object, tuple[int]]:
+        return (os._exit, (7,))
+
+    def process(self, doc: Doc) -> None:
+        pass

@@ -9,12 +9,13 @@ import pyarrow as pa
 import pytest
 
 from pipeline.engines import ProcessEngine, SerialEngine, make_safe, run_stages, safe_str
+from pipeline.errors import WorkerError
 from pipeline.record import Doc, docs_from_batch, docs_to_batch
 from pipeline.stage import Stage
 from stages.encoding import FixEncoding
 from stages.extract import Extract
 from stages.language import DetectLanguage
-from tests.hostile import BUG, CRASH, HANG, SEGV, BatchBug, Misbehave
+from tests.hostile import BUG, CRASH, HANG, SEGV, BatchBug, DiesOnArrival, Misbehave
 
 TEXTS = [
     "The council approved the new budget on Monday after a long debate about school funding.",
@@ -143,3 +144,28 @@ def test_lone_surrogates_and_nuls_are_sanitized_at_the_batch_boundary() -> None:
     assert safe_str("fine") == "fine"
     out, _ = run_stages([Extract()], docs_to_batch([Doc(id="1", source="s", raw="ok text")]))
     assert out.num_rows == 1
+
+
+def test_workers_that_cannot_start_fail_the_run_with_a_worker_error() -> None:
+    engine = ProcessEngine(1, timeout_s=60.0)
+    try:
+        with pytest.raises(WorkerError, match="before they process any record") as info:
+            list(engine.map([DiesOnArrival()], batches(3)))
+        assert info.value.exit_code == 5
+    finally:
+        engine.close()
+
+
+class Unpicklable(Extract):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hook = lambda x: x
+
+
+def test_stages_that_cannot_be_pickled_fail_with_a_clear_worker_error() -> None:
+    engine = ProcessEngine(1, timeout_s=60.0)
+    try:
+        with pytest.raises(WorkerError, match="cannot be sent to worker processes"):
+            list(engine.map([Unpicklable()], batches(1)))
+    finally:
+        engine.close()
