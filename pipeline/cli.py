@@ -1,7 +1,7 @@
 """The ``cleanwire`` command line (also ``python -m pipeline``).
 
 Errors map to exit codes through the :mod:`pipeline.errors` hierarchy: 0 ok, 1 other error,
-2 configuration/usage, 3 input, 4 output, 130 interrupted.
+2 configuration/usage, 3 input, 4 output, 5 worker processes cannot run, 130 interrupted.
 """
 
 from __future__ import annotations
