@@ -99,15 +99,42 @@ def build_config(
 
 
 @cli.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path())
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False),
+    help="Output directory (required, except with --format jsonl: then rejects and manifest go there).",
+)
 @config_options
 @click.option("-w", "--workers", type=int, help="Worker processes (default: number of cores).")
 @click.option("--batch-size", type=int, help="Records per batch sent to a worker.")
-@click.option("--text-field", help="Field holding plain text in JSONL records (default: text).")
-@click.option("--html-field", help="Field holding HTML in JSONL records (default: html).")
+@click.option("--text-field", help="Field holding plain text in JSONL/CSV/Parquet records (default: text).")
+@click.option("--html-field", help="Field holding HTML in JSONL/CSV/Parquet records (default: html).")
 @click.option("--url-field", help="Field holding the URL (default: url).")
 @click.option("--id-field", help="Field holding the record id (default: id).")
+@click.option(
+    "--keep-field",
+    "keep_fields",
+    multiple=True,
+    help="Input column (or WARC header) copied into the output's `extra` map; repeatable.",
+)
+@click.option(
+    "--format",
+    "out_format",
+    type=click.Choice(["parquet", "jsonl"]),
+    default="parquet",
+    show_default=True,
+    help="parquet: part files under -o. jsonl: cleaned records as JSON lines on stdout.",
+)
+@click.option("--partition-by", help="Hive partitions of the Parquet output: lang, date, month (comma list).")
+@click.option("--part-size", help="Start a new part file at this size, e.g. 256MB (default 256MiB).")
+@click.option("--row-group-size", help="Row group size in memory, e.g. 64MB (default 64MiB).")
+@click.option(
+    "--compression",
+    type=click.Choice(["zstd", "snappy", "gzip", "lz4", "none"]),
+    help="Parquet compression (default: zstd).",
+)
 @click.option(
     "--dedup/--no-dedup", default=None, help="Drop exact duplicates of the cleaned text (default: on)."
 )
@@ -134,7 +161,7 @@ def build_config(
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def run(
     inputs: tuple[str, ...],
-    output: str,
+    output: str | None,
     config_file: str | None,
     rule_files: tuple[str, ...],
     stages: str | None,
@@ -144,6 +171,12 @@ def run(
     html_field: str | None,
     url_field: str | None,
     id_field: str | None,
+    keep_fields: tuple[str, ...],
+    out_format: str,
+    partition_by: str | None,
+    part_size: str | None,
+    row_group_size: str | None,
+    compression: str | None,
     dedup: bool | None,
     min_chars: int | None,
     progress: bool | None,
@@ -153,15 +186,23 @@ def run(
     engine: str,
     as_json: bool,
 ) -> None:
-    """Clean INPUTS (files, directories, .jsonl[.gz]) into Parquet under OUTPUT.
+    """Clean INPUTS into Parquet under OUTPUT (or JSON lines on stdout with --format jsonl).
 
+    INPUTS: directories, files or globs of .html/.htm/.txt, .jsonl, .csv/.tsv, .parquet,
+    .warc/.arc, each maybe .gz/.zst/.bz2; '-' reads JSONL from stdin.
     Writes part-*.parquet (the cleaned records), rejects.parquet, dropped.parquet and
     manifest.json (last). Rerunning into the same directory skips finished shards.
     """
     from pipeline.compose import Pipeline
+    from pipeline.io_options import (
+        OutputOptions,
+        apply_output_options,
+        finish_sink,
+        make_sink,
+        silence_stdout,
+    )
     from pipeline.readers import Source
     from pipeline.summary import render_summary
-    from pipeline.writers import ParquetSink
 
     reader = {
         k: v
@@ -170,6 +211,7 @@ def run(
             "html_field": html_field,
             "url_field": url_field,
             "id_field": id_field,
+            "keep_fields": keep_fields,
         }.items()
         if v
     }
@@ -188,15 +230,25 @@ def run(
     if site_rules or learn_sites:
         from pipeline.cli_sites import apply_site_rules
 
-        cfg = apply_site_rules(cfg, inputs, output, site_rules, learn_sites)
+        cfg = apply_site_rules(cfg, inputs, output or "cleanwire", site_rules, learn_sites)
+    out_opts = OutputOptions(out_format, partition_by, part_size, row_group_size, compression)
+    cfg = apply_output_options(cfg, out_opts)
     source = Source(inputs, cfg.reader)
-    sink = ParquetSink(output, cfg, overwrite=overwrite)
+    sink = make_sink(out_opts, output, cfg, overwrite=overwrite)
     ray_engine = None
     if engine == "ray":
         from pipeline.ray_engine import RayEngine
 
         ray_engine = RayEngine(num_cpus=workers or None)
-    report = Pipeline.from_config(cfg).run(source, sink, engine=ray_engine)
+    try:
+        report = Pipeline.from_config(cfg).run(source, sink, engine=ray_engine)
+    except BrokenPipeError:  # `... --format jsonl | head`: the reader has all it wants
+        silence_stdout()
+        return
+    finally:
+        finish_sink(sink)
+    if out_opts.to_stdout:
+        report.manifest_path = report.manifest_path if output else None
     if as_json:
         click.echo(
             json.dumps(
@@ -206,10 +258,11 @@ def run(
                     "manifest": report.manifest_path,
                 },
                 indent=2,
-            )
+            ),
+            err=out_opts.to_stdout,  # with --format jsonl, stdout carries only the records
         )
     else:
-        click.echo(render_summary(report, output))
+        click.echo(render_summary(report, output or "(stdout)"), err=out_opts.to_stdout)
 
 
 @cli.command()
