@@ -1,0 +1,154 @@
+"""Finding and loading the evaluation sets (``../shared/eval`` layout, see its README).
+
+Every loader returns typed records; a set whose files are absent is reported as missing, never
+as an error, so ``cleanwire eval`` can skip it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.evaluation.langid import LangSentence
+from pipeline.evaluation.newsboiler import BoilerItem, NewsDoc
+
+SET_NAMES: tuple[str, ...] = ("newsboiler", "aeb", "wcxb", "langid")
+PAGE_SETS: tuple[str, ...] = ("aeb", "wcxb")
+_MARKER_FILE = {
+    "newsboiler": "newsboiler/dev.jsonl",
+    "aeb": "aeb/ground-truth.json",
+    "wcxb": "wcxb/ground-truth.json",
+    "langid": "langid/sentences.jsonl",
+}
+DEFAULT_DATA = Path("..") / "shared" / "eval"
+
+
+def default_data_dirs(cwd: Path | None = None) -> list[Path]:
+    """``../shared/eval`` relative to the working directory, then relative to the repository."""
+    repo = Path(__file__).resolve().parents[2]
+    return [(cwd or Path.cwd()) / DEFAULT_DATA, repo / DEFAULT_DATA]
+
+
+def find_data_dir(explicit: str | Path | None = None) -> Path | None:
+    """The evaluation directory to use, or None when there is none."""
+    candidates = [Path(explicit)] if explicit is not None else default_data_dirs()
+    return next((c.resolve() for c in candidates if c.is_dir()), None)
+
+
+def set_present(root: Path, name: str) -> bool:
+    return (root / _MARKER_FILE[name]).is_file()
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def load_newsboiler(root: Path) -> list[NewsDoc]:
+    return [
+        NewsDoc(
+            id=str(r["id"]),
+            format=str(r.get("format") or "text"),
+            lang=str(r.get("lang") or "und"),
+            raw=str(r["raw"]),
+            gold_text=str(r["gold_text"]),
+            boilerplate=tuple(
+                BoilerItem(str(b["category"]), str(b["text"]), b.get("raw_text"))
+                for b in r.get("boilerplate") or []
+            ),
+            url=r.get("url"),
+            notes=str(r.get("notes") or ""),
+        )
+        for r in _jsonl(root / _MARKER_FILE["newsboiler"])
+    ]
+
+
+def load_langid(root: Path) -> list[LangSentence]:
+    return [
+        LangSentence(str(r["text"]), str(r["lang"]), str(r.get("langdetect") or r["lang"]))
+        for r in _jsonl(root / _MARKER_FILE["langid"])
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One benchmark page: its HTML file, gold article body and (WCXB) snippet checks."""
+
+    id: str
+    url: str | None
+    gold: str
+    html_path: Path
+    with_snippets: tuple[str, ...] = ()
+    without_snippets: tuple[str, ...] = ()
+
+    def html(self) -> str:
+        if self.html_path.suffix == ".gz":
+            with gzip.open(self.html_path, "rt", encoding="utf-8", errors="replace") as fh:
+                return fh.read()
+        return self.html_path.read_text(encoding="utf-8", errors="replace")
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """Another extractor's output on the same pages (``baselines/<name>.json``)."""
+
+    name: str
+    version: str
+    bodies: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class PageSet:
+    name: str
+    pages: tuple[Page, ...]
+    baselines: tuple[Baseline, ...]
+
+
+def _snippets(path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if not path.is_file():
+        return (), ()
+    truth = _read_json(path).get("ground_truth") or {}
+    return tuple(truth.get("with") or ()), tuple(truth.get("without") or ())
+
+
+def _html_path(folder: Path, pid: str) -> Path:
+    """``<id>.html.gz`` as the sets ship it, or a plain ``<id>.html`` (small authored fixtures)."""
+    plain = folder / f"{pid}.html"
+    return plain if plain.is_file() else folder / f"{pid}.html.gz"
+
+
+def load_baseline(path: Path) -> Baseline:
+    data = _read_json(path)
+    output = data.get("output", data) if isinstance(data, dict) else {}
+    bodies = {str(k): str((v or {}).get("articleBody") or "") for k, v in output.items()}
+    return Baseline(path.stem, str(data.get("version") or ""), bodies)
+
+
+def load_page_set(root: Path, name: str) -> PageSet:
+    base = root / name
+    gold = _read_json(base / "ground-truth.json")
+    pages = []
+    for pid, entry in gold.items():
+        with_, without = _snippets(base / "ground-truth" / f"{pid}.json")
+        pages.append(
+            Page(
+                id=str(pid),
+                url=entry.get("url"),
+                gold=str(entry.get("articleBody") or ""),
+                html_path=_html_path(base / "html", str(pid)),
+                with_snippets=with_,
+                without_snippets=without,
+            )
+        )
+    baselines = tuple(load_baseline(p) for p in sorted((base / "baselines").glob("*.json")))
+    return PageSet(name, tuple(pages), baselines)

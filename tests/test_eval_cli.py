@@ -1,0 +1,157 @@
+"""``cleanwire eval`` through click's CliRunner: on the tiny authored sets under fixtures/eval, on
+missing data (skips, exit 0), and (marked ``eval``) on ../shared/eval/aeb against the baselines."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from pipeline.cli import cli
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "eval"
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, ["eval", "-w", "1", *args], catch_exceptions=False)
+
+
+@dataclass(frozen=True)
+class FullRun:
+    result: Result
+    report: Path
+    preds: Path
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory: pytest.TempPathFactory) -> FullRun:
+    """One run over every fixture set, with a report and saved predictions (shared by the tests)."""
+    out = tmp_path_factory.mktemp("eval")
+    report, preds = out / "eval.html", out / "preds"
+    result = invoke(
+        "--data", str(FIXTURE), "--bootstrap", "0", "--report", str(report), "--save-predictions", str(preds)
+    )
+    return FullRun(result, report, preds)
+
+
+def _reference(name: str) -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "shared" / "eval" / "reference" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"ref_{name}", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        pytest.skip("reference scorers (../shared/eval/reference) not present")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_text_output_has_every_set(full_run: FullRun) -> None:
+    r = full_run.result
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    for heading in (
+        "== newsboiler: 3 documents",
+        "== aeb: 2 pages",
+        "== wcxb: 1 pages",
+        "== langid: 6 sentences",
+    ):
+        assert heading in out
+    assert "video_caption" in out and "overall: removal_recall=" in out
+    assert "halfway" in out and "everything" in out  # baselines printed beside cleanwire
+    assert "WCXB metric" in out
+
+
+def test_baseline_rows_are_scored_by_the_metric(full_run: FullRun) -> None:
+    rows = {
+        ln.split()[0]: ln.split() for ln in full_run.result.stdout.splitlines() if ln.startswith("halfway")
+    }
+    # p-ferry: half of the body, all correct; p-rail: null (left out of precision, recall 0)
+    f1, precision, recall, accuracy = map(float, rows["halfway"][2:6])
+    assert precision == 1.0 and accuracy == 0.0
+    assert 0.0 < recall < 0.5 and f1 == pytest.approx(2 * recall / (1 + recall), abs=1e-3)
+
+
+def test_report_is_self_contained_and_lists_the_misses(full_run: FullRun) -> None:
+    html = full_run.report.read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>")
+    assert "<script" not in html and "<link" not in html and "src=" not in html  # no network
+    assert "fx-001" in html and "survived <b>video_caption</b>" in html
+    assert "Listen to this story. Audio length 3 minutes" in html
+    for section in ("newsboiler (3 documents)", "aeb (2 pages)", "wcxb (1 pages)", "langid (6 sentences)"):
+        assert section in html
+    assert "p-ferry" in html  # worst pages are listed by id
+
+
+def test_saved_predictions_score_the_same_with_the_reference_scorers(
+    full_run: FullRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    preds = full_run.preds
+    lines = (preds / "newsboiler.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(ln)["id"] for ln in lines] == ["fx-001", "fx-002", "fx-003"]
+    saved = json.loads((preds / "aeb.json").read_text(encoding="utf-8"))
+    assert sorted(saved["output"]) == ["p-ferry", "p-rail"]
+    assert (preds / "langid.jsonl").is_file() and (preds / "wcxb.json").is_file()
+
+    ref_nb = _reference("newsboiler_score")
+    ref_nb.main([str(FIXTURE / "newsboiler" / "dev.jsonl"), str(preds / "newsboiler.jsonl")])
+    want_overall = capsys.readouterr().out.splitlines()[-1]
+    assert want_overall in full_run.result.stdout.splitlines()
+
+    ref_aeb = _reference("aeb_score")
+    gold = json.loads((FIXTURE / "aeb" / "ground-truth.json").read_text(encoding="utf-8"))
+    m: dict[str, Any] = ref_aeb.evaluate(gold, saved["output"], 0, random.Random(0))
+    row = next(
+        ln for ln in full_run.result.stdout.split("== aeb")[1].splitlines() if ln.startswith("cleanwire")
+    )
+    assert [float(x) for x in row.split()[2:6]] == [
+        round(m[k], 3) for k in ("f1", "precision", "recall", "accuracy")
+    ]
+
+
+def test_json_output_and_absent_sets_are_skipped(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURE / "langid", tmp_path / "langid")
+    r = invoke("--data", str(tmp_path), "--json")
+    assert r.exit_code == 0
+    assert "set 'newsboiler' not found" in r.stderr and "set 'aeb' not found" in r.stderr
+    data = json.loads(r.stdout)
+    assert set(data) == {"data", "config_hash", "langid"}
+    lang = data["langid"]
+    assert lang["sentences"] == 6 and set(lang["per_lang"]) == {"de", "en", "es", "fr", "it", "nl"}
+    correct = sum(v["correct"] for v in lang["per_lang"].values())
+    assert lang["accuracy"] == correct / 6
+
+
+def test_missing_data_directory_skips_with_exit_0(tmp_path: Path) -> None:
+    r = invoke("--data", str(tmp_path / "nowhere"))
+    assert r.exit_code == 0
+    assert "no evaluation data" in r.stderr and "skipped" in r.stderr
+    assert r.stdout == ""
+
+
+def test_unknown_set_is_a_usage_error() -> None:
+    r = CliRunner().invoke(cli, ["eval", "--set", "bogus"])
+    assert r.exit_code == 2
+
+
+@pytest.mark.eval
+@pytest.mark.slow
+def test_cleanwire_beats_every_aeb_baseline(eval_dir: Path, tmp_path: Path) -> None:
+    """The issue's target: AEB F1 above every baseline extractor, precision not bought with recall."""
+    r = CliRunner().invoke(
+        cli,
+        ["eval", "--data", str(eval_dir), "--set", "aeb", "--json", "--bootstrap", "0"],
+        catch_exceptions=False,
+    )
+    assert r.exit_code == 0, r.output
+    systems = {s["name"]: s["aeb"] for s in json.loads(r.stdout)["aeb"]["systems"]}
+    ours = systems.pop("cleanwire")
+    assert set(systems) == {"trafilatura", "readability", "justext", "html-text"}
+    assert all(ours["f1"] > s["f1"] for s in systems.values())
+    assert ours["recall"] >= systems["trafilatura"]["recall"] - 0.005
