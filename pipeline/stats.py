@@ -38,7 +38,8 @@ READ_STAGE = "read"
 UNKNOWN_SITE = "(unknown)"
 #: Columns of the kept records that the statistics need (``text`` is never read).
 KEPT_COLUMNS = ("id", "url", "sitename", "lang", "removed", "encoding_fixes", "n_chars_raw", "n_chars_text")
-BATCH_ROWS = 8192
+BATCH_ROWS = 65_536
+SITE_COMPACT_ROWS = 500_000  # pending per-site rows before they are re-grouped
 EXAMPLES_PER_REASON = 3
 _HOST_RE = r"^[A-Za-z][A-Za-z0-9+.\-]*://(?:[^@/?#]*@)?(?:www\d?\.)?(?P<host>[^/:?#]+)"
 
@@ -49,6 +50,17 @@ def quantize_length(n: int) -> int:
         return max(n, 0)
     unit: int = 10 ** (len(str(n)) - 3)
     return ((n + unit // 2) // unit) * unit
+
+
+def quantize_array(values: pa.Array) -> pa.Array:
+    """:func:`quantize_length` over an int64 array, with integer kernels only."""
+    values = pc.max_element_wise(values, 0)
+    unit: pa.Array | pa.Scalar = pa.scalar(1, pa.int64())
+    for digits in range(4, 20):  # up to 19 digits, all of int64
+        unit = pc.if_else(
+            pc.greater_equal(values, 10 ** (digits - 1)), pa.scalar(10 ** (digits - 3), pa.int64()), unit
+        )
+    return pc.multiply(pc.divide(pc.add(values, pc.divide(unit, 2)), unit), unit)
 
 
 @dataclass
@@ -64,6 +76,16 @@ class LengthDist:
             self.counts[quantize_length(v)] += 1
             self.total += v
             self.max = max(self.max, v)
+
+    def add_array(self, values: pa.Array) -> None:
+        """Like :meth:`add` for an Arrow integer array (vectorised; loops over distinct lengths only)."""
+        if not len(values):
+            return
+        values = values.cast(pa.int64())
+        self.total += _sum(values)
+        self.max = max(self.max, int(pc.max(values).as_py() or 0))
+        for vc in pc.value_counts(quantize_array(values)).to_pylist():
+            self.counts[int(vc["values"])] += int(vc["counts"])
 
     @property
     def n(self) -> int:
@@ -238,39 +260,64 @@ class KeptStats:
     #: How many records with the most removed characters to remember (for sample diffs).
     keep_top: int = 0
     top_docs: list[tuple[int, str]] = field(default_factory=list)  # min-heap of (chars removed, id)
+    _site_parts: list[pa.Table] = field(default_factory=list, repr=False)
 
     def add_batch(self, batch: pa.RecordBatch) -> None:
+        """Count one batch with vectorised Arrow kernels; Python loops only over distinct keys."""
         rows = batch.num_rows
         if not rows:
             return
         self.n += rows
-        raw = [int(v or 0) for v in batch.column("n_chars_raw").to_pylist()]
-        text = [int(v or 0) for v in batch.column("n_chars_text").to_pylist()]
-        per_doc = self._add_removals(batch.column("removed"), rows)
-        self.chars_raw += sum(raw)
-        self.chars_text += sum(text)
-        self.chars_removed += sum(per_doc)
-        self.docs_with_removals += sum(1 for r in per_doc if r)
-        fixes = pc.list_value_length(batch.column("encoding_fixes"))
-        self.docs_with_encoding_fixes += int(pc.sum(pc.greater(fixes, 0)).as_py() or 0)
-        self.langs.update(str(v) for v in batch.column("lang").to_pylist())
-        self.len_raw.add(raw)
-        self.len_text.add(text)
-        self.len_before.add(t + r for t, r in zip(text, per_doc, strict=True))
+        raw = pc.fill_null(batch.column("n_chars_raw").cast(pa.int64()), 0)
+        text = pc.fill_null(batch.column("n_chars_text").cast(pa.int64()), 0)
+        per_doc = self._add_removals(batch.column("removed"))
+        self.chars_raw += _sum(raw)
+        self.chars_text += _sum(text)
+        self.chars_removed += _sum(per_doc)
+        self.docs_with_removals += _sum(pc.greater(per_doc, 0))
+        self.docs_with_encoding_fixes += _sum(
+            pc.greater(pc.list_value_length(batch.column("encoding_fixes")), 0)
+        )
+        self.langs.update(_value_counts(batch.column("lang")))
+        self.len_raw.add_array(raw)
+        self.len_text.add_array(text)
+        self.len_before.add_array(pc.add(text, per_doc))
         if self.keep_top:
-            self._track_top(batch.column("id").to_pylist(), per_doc)
-        for site, removed, n_text in zip(_site_column(batch), per_doc, text, strict=True):
-            st = self.sites.setdefault(site, SiteStats())
-            st.docs += 1
-            st.docs_with_removals += 1 if removed else 0
-            st.chars_removed += removed
-            st.chars_text += n_text
+            self._track_top(batch.column("id"), per_doc)
+        self._add_sites(batch, per_doc, text)
 
-    def _track_top(self, ids: list[Any], per_doc: list[int]) -> None:
-        for doc_id, removed in zip(ids, per_doc, strict=True):
-            if not removed:
-                continue
-            item = (removed, str(doc_id))
+    def _add_sites(self, batch: pa.RecordBatch, per_doc: pa.Array, text: pa.Array) -> None:
+        """Per-site sums stay in Arrow (re-grouped when they pile up) until :meth:`finish`."""
+        has = pc.greater(per_doc, 0).cast(pa.int64())
+        ones = pa.array([1] * batch.num_rows, pa.int64())
+        table = pa.table(
+            {"site": _site_column(batch), "docs": ones, "removed": per_doc, "has": has, "text": text}
+        )
+        self._site_parts.append(_sum_by_site(table))
+        if sum(t.num_rows for t in self._site_parts) > SITE_COMPACT_ROWS:
+            self._site_parts = [_sum_by_site(pa.concat_tables(self._site_parts))]
+
+    def finish(self) -> None:
+        """Fold the pending per-site sums into :attr:`sites`."""
+        if not self._site_parts:
+            return
+        for row in _sum_by_site(pa.concat_tables(self._site_parts)).to_pylist():
+            st = self.sites.setdefault(str(row["site"]), SiteStats())
+            st.docs += int(row["docs"])
+            st.chars_removed += int(row["removed"])
+            st.docs_with_removals += int(row["has"])
+            st.chars_text += int(row["text"])
+        self._site_parts = []
+
+    def _track_top(self, ids: pa.Array, per_doc: pa.Array) -> None:
+        table = pa.table({"id": ids.cast(pa.string()), "removed": per_doc})
+        table = table.filter(pc.greater(table.column("removed"), 0))
+        if not table.num_rows:
+            return
+        order = [("removed", "descending"), ("id", "descending")]  # the same ties as the heap
+        best = pc.select_k_unstable(table, self.keep_top, sort_keys=order)
+        for row in table.take(best).to_pylist():
+            item = (int(row["removed"]), str(row["id"]))
             if len(self.top_docs) < self.keep_top:
                 heapq.heappush(self.top_docs, item)
             elif item > self.top_docs[0]:
@@ -280,29 +327,60 @@ class KeptStats:
         """Ids of the records with the most removed characters, most first."""
         return [doc_id for _, doc_id in sorted(self.top_docs, reverse=True)]
 
-    def _add_removals(self, removed: pa.Array | pa.ChunkedArray, rows: int) -> list[int]:
+    def _add_removals(self, removed: pa.Array) -> pa.Array:
         """Count spans per rule and category; return the removed characters of each record."""
-        per_doc = [0] * rows
+        if isinstance(removed, pa.ChunkedArray):
+            removed = removed.combine_chunks()
         flat = pc.list_flatten(removed)
-        if not len(flat):
-            return per_doc
-        parents = pc.list_parent_indices(removed).to_pylist()
-        starts = pc.struct_field(flat, "start").to_pylist()
-        ends = pc.struct_field(flat, "end").to_pylist()
-        rules = pc.struct_field(flat, "rule").to_pylist()
-        cats = pc.struct_field(flat, "category").to_pylist()
-        seen: set[tuple[str, str, int]] = set()
-        for parent, start, end, rule, cat in zip(parents, starts, ends, rules, cats, strict=True):
-            n = max(int(end) - int(start), 0)
-            per_doc[parent] += n
-            for kind, key, table in (("r", rule, self.rules), ("c", cat, self.categories)):
-                sc = table.setdefault(str(key), SpanCount())
-                sc.spans += 1
-                sc.chars += n
-                if (kind, str(key), parent) not in seen:
-                    seen.add((kind, str(key), parent))
-                    sc.docs += 1
+        lengths = pc.max_element_wise(
+            pc.subtract(
+                pc.struct_field(flat, "end").cast(pa.int64()), pc.struct_field(flat, "start").cast(pa.int64())
+            ),
+            0,
+        )
+        # per-record sums from the prefix sums of the span lengths at the list offsets
+        prefix = (
+            pa.concat_arrays([pa.array([0], pa.int64()), pc.cumulative_sum(lengths)])
+            if len(flat)
+            else pa.array([0], pa.int64())
+        )
+        offsets = pc.subtract(removed.offsets, removed.offsets[0]).cast(pa.int64())
+        ends = pc.take(prefix, offsets.slice(1))
+        starts = pc.take(prefix, offsets.slice(0, len(offsets) - 1))
+        per_doc = pc.subtract(ends, starts)
+        if len(flat):
+            spans = pa.table(
+                {
+                    "rule": pc.struct_field(flat, "rule"),
+                    "category": pc.struct_field(flat, "category"),
+                    "n": lengths,
+                    "doc": pc.list_parent_indices(removed),
+                }
+            )
+            for key, target in (("rule", self.rules), ("category", self.categories)):
+                grouped = spans.group_by(key).aggregate(
+                    [("n", "count"), ("n", "sum"), ("doc", "count_distinct")]
+                )
+                for row in grouped.to_pylist():
+                    sc = target.setdefault(str(row[key]), SpanCount())
+                    sc.spans += int(row["n_count"])
+                    sc.chars += int(row["n_sum"] or 0)
+                    sc.docs += int(row["doc_count_distinct"])
         return per_doc
+
+
+def _sum_by_site(table: pa.Table) -> pa.Table:
+    cols = ("docs", "removed", "has", "text")
+    grouped = table.group_by("site").aggregate([(c, "sum") for c in cols])
+    return pa.table({"site": grouped.column("site"), **{c: grouped.column(f"{c}_sum") for c in cols}})
+
+
+def _sum(values: pa.Array) -> int:
+    return int(pc.sum(values.cast(pa.int64())).as_py() or 0)
+
+
+def _value_counts(values: pa.Array) -> dict[str, int]:
+    return {str(vc["values"]): int(vc["counts"]) for vc in pc.value_counts(values).to_pylist()}
 
 
 @dataclass
@@ -473,7 +551,7 @@ def iter_kept(
         return
     names = set(dataset.schema.names)
     cols = [c for c in columns if c in names]
-    yield from dataset.to_batches(columns=cols, filter=filter, batch_size=BATCH_ROWS)
+    yield from dataset.to_batches(columns=cols, filter=filter, batch_size=BATCH_ROWS, use_threads=False)
 
 
 def _with_missing(batch: pa.RecordBatch, columns: Iterable[str]) -> pa.RecordBatch:
@@ -531,6 +609,7 @@ def compute_stats(out_dir: str | Path, *, keep_top: int = 0) -> RunStats:
     kept = KeptStats(keep_top=keep_top)
     for batch in iter_kept(path, KEPT_COLUMNS):
         kept.add_batch(_with_missing(batch, ("url", "sitename")))
+    kept.finish()
     left = LeftStats()
     for name, status in ((REJECTS_FILE, "rejected"), (DROPPED_FILE, "dropped")):
         for batch in iter_left(path, name):

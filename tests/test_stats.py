@@ -10,6 +10,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -20,7 +21,7 @@ from pipeline import Config, Pipeline
 from pipeline.cli import cli
 from pipeline.engines import SerialEngine
 from pipeline.readers import Source
-from pipeline.stats import LengthDist, compute_stats, log_edges, quantize_length
+from pipeline.stats import LengthDist, compute_stats, log_edges, quantize_array, quantize_length
 from pipeline.writers import ParquetSink
 
 CONSENT = (
@@ -163,9 +164,22 @@ def test_hive_partitioned_layout_gives_the_same_numbers(run_dir: Path, tmp_path:
 
 
 def test_result_does_not_depend_on_batch_size(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    whole = compute_stats(run_dir).to_dict()
+    whole = compute_stats(run_dir, keep_top=3)
     monkeypatch.setattr(stats_mod, "BATCH_ROWS", 2)
-    assert compute_stats(run_dir).to_dict() == whole
+    monkeypatch.setattr(stats_mod, "SITE_COMPACT_ROWS", 3)
+    small = compute_stats(run_dir, keep_top=3)
+    assert small.to_dict() == whole.to_dict()
+    assert small.kept.top_removal_ids() == whole.kept.top_removal_ids() == ["doc-2", "doc-0", "doc-3"]
+
+
+def test_vectorised_quantizing_matches_the_scalar_one() -> None:
+    values = [0, 1, 999, 1000, 1004, 1005, 9994, 9995, 99_949, 99_950, 10**12 + 5 * 10**9, 2**62]
+    values += [random.Random(3).randrange(10**9) for _ in range(500)]
+    assert quantize_array(pa.array(values, pa.int64())).to_pylist() == [quantize_length(v) for v in values]
+    scalar, vector = LengthDist(), LengthDist()
+    scalar.add(values)
+    vector.add_array(pa.array(values, pa.int64()))
+    assert (scalar.counts, scalar.total, scalar.max) == (vector.counts, vector.total, vector.max)
 
 
 def test_without_manifest_stats_still_work_and_a_wrong_manifest_is_flagged(
