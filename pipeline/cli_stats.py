@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from pipeline.stats import RunStats, compute_stats, sorted_reasons, top_counts
+if TYPE_CHECKING:
+    from pipeline.stats import RunStats
 
 Style = Callable[[str], str]
 
@@ -35,6 +36,8 @@ def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], bol
 
 
 def render_stats(stats: RunStats, *, top: int = 10, color: bool = False) -> str:
+    from pipeline.stats import sorted_reasons, top_counts
+
     def bold(s: str) -> str:
         return click.style(s, bold=True) if color else s
 
@@ -109,6 +112,8 @@ def stats_cmd(out_dir: str, as_json: bool, top: int) -> None:
     Reads part-*.parquet (flat or hive-partitioned), rejects.parquet and dropped.parquet in a
     streaming pass; manifest.json gives the stage order and a cross-check of the totals.
     """
+    from pipeline.stats import compute_stats
+
     stats = compute_stats(out_dir)
     if as_json:
         click.echo(json.dumps(stats.to_dict(top=top), indent=2, ensure_ascii=False))

@@ -383,6 +383,15 @@ def _value_counts(values: pa.Array) -> dict[str, int]:
     return {str(vc["values"]): int(vc["counts"]) for vc in pc.value_counts(values).to_pylist()}
 
 
+def _example(row: dict[str, Any]) -> RejectExample:
+    return RejectExample(
+        id=str(row.get("id")),
+        source=str(row.get("source")),
+        detail=row.get("detail"),
+        raw_prefix=row.get("raw_prefix"),
+    )
+
+
 @dataclass
 class LeftStats:
     """Accumulates rejects or dropped records, with a few examples per reason."""
@@ -390,20 +399,26 @@ class LeftStats:
     reasons: dict[tuple[str, str, str], ReasonStats] = field(default_factory=dict)
 
     def add_batch(self, batch: pa.RecordBatch, status: str) -> None:
-        cols = {name: batch.column(name).to_pylist() for name in batch.schema.names}
-        for i in range(batch.num_rows):
-            stage, reason = str(cols["stage"][i] or "?"), str(cols["reason"][i] or "?")
+        """Count by stage and reason (vectorised); take examples only for reasons short of them."""
+        table = pa.table(
+            {
+                "stage": pc.fill_null(batch.column("stage"), "?"),
+                "reason": pc.fill_null(batch.column("reason"), "?"),
+                "row": pa.array(range(batch.num_rows), pa.int64()),
+            }
+        )
+        grouped = table.group_by(["stage", "reason"]).aggregate([("row", "count")])
+        for group in grouped.to_pylist():
+            stage, reason = str(group["stage"]), str(group["reason"])
             rs = self.reasons.setdefault((status, stage, reason), ReasonStats(status, stage, reason))
-            rs.count += 1
-            if len(rs.examples) < EXAMPLES_PER_REASON:
-                rs.examples.append(
-                    RejectExample(
-                        id=str(cols["id"][i]),
-                        source=str(cols["source"][i]),
-                        detail=cols.get("detail", [None] * batch.num_rows)[i],
-                        raw_prefix=cols.get("raw_prefix", [None] * batch.num_rows)[i],
-                    )
+            rs.count += int(group["row_count"])
+            missing = EXAMPLES_PER_REASON - len(rs.examples)
+            if missing > 0:
+                mask = pc.and_(
+                    pc.equal(table.column("stage"), stage), pc.equal(table.column("reason"), reason)
                 )
+                rows = batch.filter(mask).slice(0, missing).to_pylist()
+                rs.examples += [_example(row) for row in rows]
 
     def by_stage(self, status: str) -> Counter[str]:
         out: Counter[str] = Counter()
