@@ -239,7 +239,7 @@ def run(
     if engine == "ray":
         from pipeline.ray_engine import RayEngine
 
-        ray_engine = RayEngine(num_cpus=workers or None)
+        ray_engine = RayEngine(num_cpus=workers or None, timeout_s=cfg.extract.timeout_s)
     try:
         report = Pipeline.from_config(cfg).run(source, sink, engine=ray_engine)
     except BrokenPipeError:  # `... --format jsonl | head`: the reader has all it wants

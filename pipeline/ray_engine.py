@@ -37,7 +37,7 @@ from pipeline.stage import Stage, StageStats
 
 if TYPE_CHECKING:
     from pipeline.config import Config
-    from pipeline.engines import Result
+    from pipeline.engines import Engine, Result
 
 #: Environment variable Ray itself reads for the cluster address (``ray://head:10001``, ``auto``).
 RAY_ADDRESS_ENV = "RAY_ADDRESS"
@@ -56,7 +56,9 @@ def import_ray() -> Any:
     return ray
 
 
-_STAGE_CACHE: dict[str, list[Stage]] = {}
+#: Per Ray worker process: the unpickled stages of the current job, and (when supervised) the
+#: one-process supervised engine that runs them, so rules compile and processes start once.
+_WORKER_STATE: dict[str, tuple[list[Stage], Engine | None]] = {}
 
 
 def pack_stages(stages: Sequence[Stage]) -> bytes:
@@ -66,23 +68,38 @@ def pack_stages(stages: Sequence[Stage]) -> bytes:
     return pickle.dumps(list(stages), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _unpack(blob: bytes) -> list[Stage]:
-    """One unpickled copy of the stages per worker process (rules are compiled once)."""
-    key = hashlib.sha1(blob).hexdigest()
-    if key not in _STAGE_CACHE:
-        _STAGE_CACHE.clear()
-        _STAGE_CACHE[key] = pickle.loads(blob)
-    return _STAGE_CACHE[key]
+def _worker_state(blob: bytes, timeout_s: float | None) -> tuple[list[Stage], Engine | None]:
+    key = f"{hashlib.sha1(blob).hexdigest()}:{timeout_s}"
+    if key not in _WORKER_STATE:
+        for _stages, old in _WORKER_STATE.values():
+            if old is not None:
+                old.close()
+        _WORKER_STATE.clear()
+        from pipeline.engines import ProcessEngine
+
+        engine = ProcessEngine(1, timeout_s=timeout_s) if timeout_s is not None else None
+        _WORKER_STATE[key] = (pickle.loads(blob), engine)
+    return _WORKER_STATE[key]
 
 
-def apply_stages(table: pa.Table, blob: bytes) -> pa.Table:
-    """The ``map_batches`` function: WORK rows in, the same WORK rows out after the stages."""
+def apply_stages(table: pa.Table, blob: bytes, timeout_s: float | None = None) -> pa.Table:
+    """The ``map_batches`` function: WORK rows in, the same WORK rows out after the stages.
+
+    With ``timeout_s`` the stages run in a supervised child process of the Ray worker (the local
+    engine's :class:`~pipeline.engines.ProcessEngine`), so a record that hangs past the timeout or
+    crashes its process is rejected (``timeout`` / ``worker_crash``) exactly as locally, instead
+    of failing the Ray task; without it they run in the Ray worker itself."""
     from pipeline.engines import run_stages
 
     batches = table.combine_chunks().to_batches()
     if not batches:
         return WORK_SCHEMA.empty_table()
-    out, _stats = run_stages(_unpack(blob), batches[0].cast(WORK_SCHEMA))
+    batch = batches[0].cast(WORK_SCHEMA)
+    stages, engine = _worker_state(blob, timeout_s)
+    if engine is None:
+        out, _stats = run_stages(stages, batch)
+    else:
+        ((out, _stats),) = list(engine.map(stages, [batch]))
     return pa.Table.from_batches([out], schema=WORK_SCHEMA)
 
 
@@ -135,6 +152,9 @@ class RayEngine:
     num_cpus: int | None = None
     #: batches per Ray dataset; 0 = 4 per cluster CPU (memory stays bounded by the window)
     window: int = 0
+    #: per-record wall-clock limit, enforced by a supervised child of each Ray worker, as in the
+    #: local engine; None runs the stages directly in the Ray workers (no timeout, no isolation)
+    timeout_s: float | None = 30.0
     _started: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -168,7 +188,9 @@ class RayEngine:
                 yield from ((b, {}) for b in window)
                 continue
             ds = ray.data.from_arrow([pa.Table.from_batches([b]) for b in window])
-            ds = ds.map_batches(apply_stages, batch_format="pyarrow", batch_size=None, fn_args=(blob,))
+            ds = ds.map_batches(
+                apply_stages, batch_format="pyarrow", batch_size=None, fn_args=(blob, self.timeout_s)
+            )
             parts = list(ds.iter_batches(batch_format="pyarrow", batch_size=None))
             done = pa.concat_tables([p.cast(WORK_SCHEMA) for p in parts]) if parts else None
             if done is None or done.num_rows != sum(b.num_rows for b in window):
@@ -200,7 +222,10 @@ def clean_dataset(ds: Any, config: Config) -> Any:
     pipe = Pipeline.from_config(config)
     parallel, serial = pipe.parallel_prefix, pipe.serial_suffix
     ds = ds.map_batches(
-        apply_stages, batch_format="pyarrow", batch_size=None, fn_args=(pack_stages(parallel),)
+        apply_stages,
+        batch_format="pyarrow",
+        batch_size=None,
+        fn_args=(pack_stages(parallel), config.extract.timeout_s),
     )
     if serial:
         ds = ds.repartition(1).map_batches(

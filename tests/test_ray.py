@@ -28,12 +28,17 @@ ray = pytest.importorskip("ray", reason="needs the ray extra: pip install 'clean
 
 from pipeline.ray_engine import RayEngine, clean_dataset, stats_from_batch, write_dataset  # noqa: E402
 
+REPO = Path(__file__).resolve().parent.parent
 BODY = "The harbour authority said the new breakwater would protect the fishing fleet in winter storms."
 
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="warning")
+    # PYTHONPATH: Ray workers unpickle the test-only stages of tests/hostile.py
+    env = {"env_vars": {"PYTHONPATH": str(REPO)}}
+    ray.init(
+        num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="warning", runtime_env=env
+    )
     yield
     ray.shutdown()
 
@@ -133,3 +138,21 @@ def test_ray_native_dataset_path_matches_the_local_output(
     assert got.schema.names == expected.schema.names
     assert sorted(got.column("id").to_pylist()) == sorted(expected.column("id").to_pylist())
     assert got.sort_by("id").equals(expected.sort_by("id").cast(got.schema))
+
+
+def test_a_hanging_or_crashing_record_costs_one_record_under_ray_too(local_ray: None) -> None:
+    from stages.extract import Extract
+    from tests.hostile import CRASH, HANG, Misbehave
+
+    texts = [BODY, f"{HANG} {BODY}", f"{CRASH} {BODY}", f"Another story\n\n{BODY}"]
+    docs = [Doc(id=f"r{i}", source="t", raw=t, format="text") for i, t in enumerate(texts)]
+    engine = RayEngine(window=2, timeout_s=2.0)
+    ((out, stats),) = list(engine.map([Extract(), Misbehave()], [docs_to_batch(docs)]))
+    got = list(zip(*(out.column(n).to_pylist() for n in ("status", "stage", "reason")), strict=True))
+    assert got == [
+        ("ok", None, None),
+        ("rejected", "misbehave", "timeout"),
+        ("rejected", "misbehave", "worker_crash"),
+        ("ok", None, None),
+    ]
+    assert stats["misbehave"].rejected == {"timeout": 1, "worker_crash": 1}
