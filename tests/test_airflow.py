@@ -156,7 +156,10 @@ def test_an_fsspec_store_holds_the_same_partitions(dump: Path, tmp_path: Path) -
 DRIVER = """
 import json, sys
 import pendulum
-from airflow.dag_processing.dagbag import DagBag
+try:
+    from airflow.dag_processing.dagbag import DagBag  # Airflow >= 3.1
+except ImportError:
+    from airflow.models.dagbag import DagBag
 
 bag = DagBag(dag_folder=sys.argv[1])
 dag = bag.dags.get("cleanwire")
