@@ -20,12 +20,17 @@ from stages.rulepack import Rule, load_rules
 from stages.sitelearn import SiteRules, load_site_rules
 
 
+# A list marker in front of a line ("- Share this article"): HTML extraction writes list items so.
+_LIST_MARKER = re.compile(r"^[-*•·]\s+(?=\S)")
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     index: int
     start: int  # offset of the first non-blank char
     end: int  # offset after the last non-blank char
     text: str  # stripped content
+    body: str  # what line rules match: ``text`` without a leading list marker
 
 
 @dataclass
@@ -44,17 +49,18 @@ def split_lines(text: str) -> list[Line]:
     out: list[Line] = []
     pos = 0
     for raw in text.splitlines(keepends=True):
-        body = raw.rstrip("\r\n")
-        stripped = body.strip()
+        content = raw.rstrip("\r\n")
+        stripped = content.strip()
         if stripped:
-            lead = len(body) - len(body.lstrip())
-            out.append(Line(len(out), pos + lead, pos + lead + len(stripped), stripped))
+            lead = len(content) - len(content.lstrip())
+            body = _LIST_MARKER.sub("", stripped, count=1)
+            out.append(Line(len(out), pos + lead, pos + lead + len(stripped), stripped, body))
         pos += len(raw)
     return out
 
 
 # A headline tag at the end of a promo item: "[NEWS]", "(VIDEO)".
-_ITEM_TAG = re.compile(r"\s*(?:\[[A-Z][A-Z ]{1,20}\]|\([A-Z][A-Z ]{1,20}\))$")
+_ITEM_TAG = re.compile(r"\s*(?:\[[A-Z][A-Z ]{1,20}\]|\([A-Z][A-Z ]{1,20}\))\s*[|•·]?$")
 
 
 def _is_tagged(line: str) -> bool:
@@ -71,8 +77,8 @@ def block_end(rule: Rule, lines: Sequence[Line], i: int, free: Callable[[Line], 
     n = len(lines)
     j = i + 1
     style: bool | None = None
-    while j < n and j - i <= rule.max_items and free(lines[j]) and rule.item.fullmatch(lines[j].text):
-        tagged = _is_tagged(lines[j].text)
+    while j < n and j - i <= rule.max_items and free(lines[j]) and rule.item.fullmatch(lines[j].body):
+        tagged = _is_tagged(lines[j].body)
         if style is None:
             style = tagged
         elif tagged != style:
@@ -120,14 +126,14 @@ def find_removals(text: str, rules: Sequence[Rule]) -> list[tuple[Removal, Rule,
             continue
         for rule in rules:
             if rule.kind == "block" and rule.item is not None and _in_window(rule, i, n):
-                if not rule.pattern.fullmatch(ln.text):
+                if not rule.pattern.fullmatch(ln.body):
                     continue
                 j = block_end(rule, lines, i, free)
                 if j - i - 1 >= rule.min_items:
                     add(rule, ln.start, lines[j - 1].end, None, range(i, j))
                     break
             elif rule.kind == "line" and _in_window(rule, i, n):
-                line_match = rule.pattern.fullmatch(ln.text)
+                line_match = rule.pattern.fullmatch(ln.body)
                 if line_match:
                     add(rule, ln.start, ln.end, line_match, range(i, i + 1))
                     break
@@ -141,7 +147,7 @@ def find_removals(text: str, rules: Sequence[Rule]) -> list[tuple[Removal, Rule,
             if not free(ln):
                 continue
             for rule in adjacent:
-                if not _in_window(rule, ln.index, n) or not rule.pattern.fullmatch(ln.text):
+                if not _in_window(rule, ln.index, n) or not rule.pattern.fullmatch(ln.body):
                     continue
                 before = taken.get(ln.index + 1) if ln.index + 1 < n else None
                 after = taken.get(ln.index - 1)
@@ -150,7 +156,7 @@ def find_removals(text: str, rules: Sequence[Rule]) -> list[tuple[Removal, Rule,
                 )
                 if hit:
                     add(
-                        rule, ln.start, ln.end, rule.pattern.fullmatch(ln.text), range(ln.index, ln.index + 1)
+                        rule, ln.start, ln.end, rule.pattern.fullmatch(ln.body), range(ln.index, ln.index + 1)
                     )
                     changed = True
                     break
