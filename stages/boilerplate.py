@@ -19,7 +19,6 @@ from stages.dates import parse_date
 from stages.rulepack import Rule, load_rules
 from stages.sitelearn import SiteRules, load_site_rules
 
-
 # A list marker in front of a line ("- Share this article"): HTML extraction writes list items so.
 _LIST_MARKER = re.compile(r"^[-*•·]\s+(?=\S)")
 
