@@ -32,6 +32,8 @@ BZIP2_MAGIC = b"BZh"
 #: Suffixes that name a compression; the suffix before them names the format.
 COMPRESSION_SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bzip2"}
 _CHUNK = 1 << 16
+#: zstd can expand 4 bytes into a 128 KiB block: small input steps bound each burst (~64 MiB).
+_ZSTD_IN_CHUNK = 2048
 
 
 class InputDataError(Exception):
@@ -121,13 +123,57 @@ class _Bounded(io.RawIOBase):
         super().close()
 
 
+class _ZstdFrames(io.RawIOBase):
+    """zstd frames one after another; raises ``EOFError`` when the input ends inside a frame
+    (zstandard's own stream reader silently returns a truncated stream as if it were whole)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._dctx = zstandard.ZstdDecompressor()
+        self._obj = self._dctx.decompressobj()
+        self._in_frame = False
+        self._out = b""
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _decompress(self, data: bytes) -> bytes:
+        out: list[bytes] = []
+        while data:
+            self._in_frame = True
+            out.append(self._obj.decompress(data))
+            if not self._obj.eof:
+                break
+            data = self._obj.unused_data
+            self._obj = self._dctx.decompressobj()
+            self._in_frame = False
+        return b"".join(out)
+
+    def readinto(self, buffer: Any) -> int:
+        while self._pos >= len(self._out):
+            chunk = self._raw.read(_ZSTD_IN_CHUNK)
+            if not chunk:
+                if self._in_frame:
+                    raise EOFError("zstd stream ends inside a frame")
+                return 0
+            self._out, self._pos = self._decompress(chunk), 0
+        n = min(len(buffer), len(self._out) - self._pos)
+        buffer[:n] = self._out[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 def _decompressor(kind: str, raw: IO[bytes]) -> IO[bytes]:
     if kind == "gzip":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if kind == "bzip2":
         return bz2.BZ2File(raw, mode="rb")
-    reader: IO[bytes] = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)
-    return reader
+    return io.BufferedReader(_ZstdFrames(raw))
 
 
 def _read_head(raw: IO[bytes], n: int) -> bytes:
