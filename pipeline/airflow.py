@@ -176,7 +176,7 @@ class StepManifest:
         return cls(**{**data, "shards": tuple(data["shards"])})
 
     def summary(self) -> str:
-        bad = {**{f"rejected {k}": v for k, v in self.rejected.items()}}
+        bad = {f"rejected {k}": v for k, v in self.rejected.items()}
         bad.update({f"dropped {k}": v for k, v in self.dropped.items()})
         detail = ", ".join(f"{k}: {v}" for k, v in sorted(bad.items())) or "none"
         return (
@@ -268,19 +268,6 @@ def _engine_for(stage: Stage, config: Config) -> Engine:
     return make_engine(config.run.workers, timeout_s=config.extract.timeout_s)
 
 
-def _count(stage_name: str, batch: pa.RecordBatch, stats: StageStats) -> None:
-    """Per-stage counters from the status columns (the engine's stats stay in its workers)."""
-    for status, stage, reason in zip(
-        *(batch.column(n).to_pylist() for n in ("status", "stage", "reason")), strict=True
-    ):
-        if status == "ok":
-            stats.n_in += 1
-            stats.n_ok += 1
-        elif stage == stage_name:
-            stats.n_in += 1
-            (stats.rejected if status == "rejected" else stats.dropped)[reason or "?"] += 1
-
-
 # --- the tasks -------------------------------------------------------------------------------
 
 
@@ -295,6 +282,7 @@ def run_stage(
 ) -> dict[str, Any]:
     """One stage as one task: read the upstream partition (or, for the first task, ``inputs``),
     run the stage, write ``{store}/{stage}/dt={day}`` atomically; return the XCom manifest."""
+    from pipeline.ray_engine import stats_from_batch  # pure; Ray itself is not imported
     from pipeline.registry import STAGE_FACTORIES
     from pipeline.runner import batched
     from pipeline.writers import file_metadata
@@ -322,7 +310,7 @@ def run_stage(
                 pq.ParquetWriter(fh, schema, compression=config.run.compression) as writer,
             ):
                 for out, _stats in engine.map([stage], batches):
-                    _count(stage_name, out, stats)
+                    stats.merge(stats_from_batch([stage], out)[stage.name])
                     n_records += out.num_rows
                     writer.write_batch(out.cast(schema))
         replace_partition(fs, staged, final)
