@@ -91,7 +91,7 @@ def render_stats(stats: RunStats, *, top: int = 10, color: bool = False) -> str:
             bold,
         )
     lines += _table(
-        f"Top sites by removed share ({stats.n_sites:,} sites with a URL or sitename)",
+        f"Top sites by removed share ({stats.n_sites:,} site(s) with a URL or sitename)",
         ["site", "records", "with removals", "chars removed", "removed share"],
         [
             [site, st.docs, st.docs_with_removals, st.chars_removed, _pct(st.removed_share, 1)]

@@ -70,12 +70,14 @@ class LengthDist:
     counts: Counter[int] = field(default_factory=Counter)
     total: int = 0
     max: int = 0
+    min: int | None = None
 
     def add(self, values: Iterable[int]) -> None:
         for v in values:
             self.counts[quantize_length(v)] += 1
             self.total += v
             self.max = max(self.max, v)
+            self.min = v if self.min is None else min(self.min, v)
 
     def add_array(self, values: pa.Array) -> None:
         """Like :meth:`add` for an Arrow integer array (vectorised; loops over distinct lengths only)."""
@@ -83,7 +85,9 @@ class LengthDist:
             return
         values = values.cast(pa.int64())
         self.total += _sum(values)
-        self.max = max(self.max, int(pc.max(values).as_py() or 0))
+        lo, hi = int(pc.min(values).as_py() or 0), int(pc.max(values).as_py() or 0)
+        self.max = max(self.max, hi)
+        self.min = lo if self.min is None else min(self.min, lo)
         for vc in pc.value_counts(quantize_array(values)).to_pylist():
             self.counts[int(vc["values"])] += int(vc["counts"])
 
@@ -96,7 +100,8 @@ class LengthDist:
         return self.total / self.n if self.n else 0.0
 
     def quantile(self, q: float) -> int:
-        """The smallest (quantized) length with at least ``q`` of the records at or below it."""
+        """The smallest (quantized) length with at least ``q`` of the records at or below it,
+        clamped to the exact minimum and maximum."""
         n = self.n
         if not n:
             return 0
@@ -105,8 +110,8 @@ class LengthDist:
         for value in sorted(self.counts):
             seen += self.counts[value]
             if seen >= rank:
-                return value
-        return max(self.counts)
+                return min(max(value, self.min or 0), self.max)
+        return self.max
 
     def histogram(self, edges: list[int]) -> list[int]:
         """Counts per bin ``[edges[i], edges[i+1])``; values past the last edge go in the last bin."""

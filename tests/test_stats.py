@@ -179,7 +179,12 @@ def test_vectorised_quantizing_matches_the_scalar_one() -> None:
     scalar, vector = LengthDist(), LengthDist()
     scalar.add(values)
     vector.add_array(pa.array(values, pa.int64()))
-    assert (scalar.counts, scalar.total, scalar.max) == (vector.counts, vector.total, vector.max)
+    assert (scalar.counts, scalar.total, scalar.max, scalar.min) == (
+        vector.counts,
+        vector.total,
+        vector.max,
+        vector.min,
+    )
 
 
 def test_without_manifest_stats_still_work_and_a_wrong_manifest_is_flagged(
