@@ -1,0 +1,249 @@
+"""Readers on real bytes: streaming limits, broken inputs as rejects, field mapping, planning."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from pipeline.config import ReaderConfig
+from pipeline.errors import InputError
+from pipeline.formats.decoding import decode
+from pipeline.readers import Source, kind_of
+from pipeline.record import Doc, Status
+
+
+def read_all(paths: list[Path], config: ReaderConfig | None = None) -> list[Doc]:
+    source = Source(paths, config)
+    return [doc for shard in source.shards() for doc in shard.docs(source.config)]
+
+
+def jsonl(n: int, start: int = 0) -> bytes:
+    return b"".join(
+        json.dumps({"id": f"r{i}", "text": f"Record {i} of the dump."}).encode() + b"\n"
+        for i in range(start, start + n)
+    )
+
+
+# --- compression -----------------------------------------------------------------------------
+
+
+def test_truncated_gzip_keeps_what_was_read_and_rejects_the_rest(tmp_path: Path) -> None:
+    whole = gzip.compress(jsonl(5000))
+    (tmp_path / "cut.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    docs = read_all([tmp_path / "cut.jsonl.gz"])
+    ok, bad = docs[:-1], docs[-1]
+    assert 0 < len(ok) < 5000
+    assert all(d.ok for d in ok)
+    assert [d.id for d in ok] == [f"r{i}" for i in range(len(ok))]
+    assert (bad.status, bad.stage, bad.reason) == (Status.REJECTED, "read", "truncated")
+
+
+def test_truncated_zstd_is_reported_too(tmp_path: Path) -> None:
+    whole = zstandard.ZstdCompressor().compress(jsonl(50_000))  # many 128 KiB blocks
+    (tmp_path / "cut.jsonl.zst").write_bytes(whole[: len(whole) // 2])
+    docs = read_all([tmp_path / "cut.jsonl.zst"])
+    assert docs[-1].reason == "truncated"
+    assert all(d.ok for d in docs[:-1]) and len(docs) > 1
+
+
+def test_decompression_stops_at_the_limit(tmp_path: Path) -> None:
+    data = jsonl(20_000)
+    (tmp_path / "bomb.jsonl.gz").write_bytes(gzip.compress(data))
+    limit = len(data) // 10
+    docs = read_all([tmp_path / "bomb.jsonl.gz"], ReaderConfig(max_decompressed_bytes=limit))
+    assert docs[-1].reason == "decompression_limit"
+    kept = docs[:-1]
+    assert all(d.ok for d in kept)
+    assert sum(len(jsonl(1, i)) for i in range(len(kept))) <= limit  # nothing read past the cap
+    assert len(kept) > 1000
+
+
+def test_compression_is_found_by_magic_bytes_not_by_name(tmp_path: Path) -> None:
+    (tmp_path / "looks-plain.jsonl").write_bytes(gzip.compress(jsonl(3)))
+    (tmp_path / "notes.gz").write_bytes(b"Just a plain text note, whatever the name says.\n")
+    docs = read_all([tmp_path / "looks-plain.jsonl", tmp_path / "notes.gz"])
+    assert [d.id for d in docs[:3]] == ["r0", "r1", "r2"]
+    assert docs[3].raw.startswith("Just a plain text note") and docs[3].format == "text"
+
+
+def test_unknown_extensions_are_sniffed(tmp_path: Path) -> None:
+    (tmp_path / "a.dump").write_bytes(jsonl(1))
+    (tmp_path / "b.page").write_bytes(b"<html><body><p>x</p></body></html>")
+    (tmp_path / "c.bin").write_bytes(zstandard.ZstdCompressor().compress(b"WARC/1.0\r\n"))
+    assert [kind_of(tmp_path / n) for n in ("a.dump", "b.page", "c.bin")] == ["jsonl", "html", "warc"]
+
+
+# --- byte decoding ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "text", "encoding"),
+    [
+        ("Grüße".encode("utf-16"), None, "Grüße", "utf-16-le"),
+        (b"\xef\xbb\xbfcaf\xc3\xa9", "iso-8859-1", "café", "utf-8"),  # BOM beats the declaration
+        ("café €5".encode("cp1252"), "iso-8859-1", "café €5", "cp1252"),  # latin-1 label = cp1252
+        ("café".encode(), "iso-8859-1", "café", "utf-8"),  # mislabelled UTF-8
+        ("Привет, мир".encode("koi8-r"), "koi8-r", "Привет, мир", "koi8-r"),
+        ("naïve".encode(), "no-such-charset", "naïve", "utf-8"),
+    ],
+)
+def test_decode_order(data: bytes, declared: str | None, text: str, encoding: str) -> None:
+    got = decode(data, declared=declared)
+    assert (got.text, got.encoding) == (text, encoding)
+
+
+def test_html_files_use_their_meta_charset_and_binary_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_bytes('<meta charset="windows-1252"><p>Köln, 5 €</p>'.encode("cp1252"))
+    (tmp_path / "b.txt").write_bytes(bytes(range(256)) * 4)
+    a, b = read_all([tmp_path / "a.html", tmp_path / "b.txt"])
+    assert "Köln, 5 €" in a.raw and a.encoding == "cp1252" and a.format == "html"
+    assert (b.status, b.reason) == (Status.REJECTED, "undecodable")
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def test_csv_fields_over_128k_bad_rows_and_mapping(tmp_path: Path) -> None:
+    big = "word " * 60_000  # 300 KB: over the csv module's default 128 KiB field limit
+    path = tmp_path / "t.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["key", "body", "link", "views"])
+        w.writerow(["k1", big, "https://a.example/1", "10"])
+        w.writerow(["k2", "only", "two"])  # ragged
+        w.writerow(["k3", "Short body.", "", "30"])
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write('k4,"bad "quote" here,x,1\n')  # strict CSV: a stray quote
+        fh.write("k5,Last body.,https://a.example/5,50\n")
+    cfg = ReaderConfig(text_field="body", id_field="key", url_field="link", keep_fields=("views",))
+    docs = read_all([path], cfg)
+    by_id = {d.id: d for d in docs}
+    assert len(by_id["k1"].raw) == len(big) and by_id["k1"].url == "https://a.example/1"
+    assert by_id["k1"].passthrough == {"views": "10"}
+    assert by_id["k3"].url is None  # an empty cell is no URL
+    assert by_id["k5"].ok and by_id["k5"].raw == "Last body."
+    bad = [d for d in docs if not d.ok]
+    assert [d.reason for d in bad] == ["bad_row", "bad_row"]
+    assert len(docs) == 5
+
+
+def test_a_table_without_the_mapped_column_fails_before_the_run(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"body": ["x"]}), tmp_path / "t.parquet")
+    (tmp_path / "t.csv").write_text("body\nx\n")
+    for name in ("t.parquet", "t.csv"):
+        with pytest.raises(InputError, match="no column 'text' or 'html'"):
+            Source([tmp_path / name]).shards()
+        assert Source([tmp_path / name], ReaderConfig(text_field="body")).shards()
+
+
+# --- Parquet ---------------------------------------------------------------------------------
+
+
+def test_parquet_streams_row_groups_and_passes_columns_through(tmp_path: Path) -> None:
+    n = 1000
+    table = pa.table(
+        {
+            "doc": [f"Body of article {i}." for i in range(n)],
+            "n": list(range(n)),
+            "tags": [["a", str(i)] for i in range(n)],
+            "unused": ["x" * 10] * n,
+        }
+    )
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=7)
+    cfg = ReaderConfig(text_field="doc", keep_fields=("n", "tags", "missing"))
+    docs = read_all([tmp_path / "t.parquet"], cfg)
+    assert [d.raw for d in docs] == table.column("doc").to_pylist()
+    assert docs[3].passthrough == {"n": "3", "tags": '["a", "3"]'}
+    assert docs[3].source.endswith("t.parquet:3")
+    assert len({d.id for d in docs}) == n
+
+
+def test_too_large_records_are_rejected(tmp_path: Path) -> None:
+    (tmp_path / "t.jsonl").write_bytes(
+        json.dumps({"text": "x" * 5000}).encode() + b"\n" + json.dumps({"text": "small"}).encode() + b"\n"
+    )
+    docs = read_all([tmp_path / "t.jsonl"], ReaderConfig(max_record_bytes=1000))
+    assert [d.reason for d in docs] == ["too_large", None]
+    assert docs[1].raw == "small"
+
+
+# --- WARC ------------------------------------------------------------------------------------
+
+
+def test_warc_keeps_html_skips_the_rest_and_counts_it(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    w = WARCWriter(out, gzip=True)
+
+    def response(url: str, status: str, ctype: str, body: bytes) -> None:
+        headers = StatusAndHeaders(status, [("Content-Type", ctype)], protocol="HTTP/1.1")
+        w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers))
+
+    w.write_record(w.create_warc_record("https://x.example/", "request", payload=io.BytesIO(b"GET /")))
+    response(
+        "https://x.example/a", "200 OK", "text/html; charset=iso-8859-2", "<p>Łódź</p>".encode("iso-8859-2")
+    )
+    response("https://x.example/logo.png", "200 OK", "image/png", b"\x89PNG\r\n")
+    response("https://x.example/gone", "404 Not Found", "text/html", b"<p>Not found</p>")
+    response("https://x.example/b.txt", "200 OK", "text/plain", b"plain words")
+    (tmp_path / "c.warc.gz").write_bytes(out.getvalue())
+    docs = read_all([tmp_path / "c.warc.gz"], ReaderConfig(keep_fields=("WARC-Date",)))
+    assert [(d.status.value, d.reason) for d in docs] == [
+        ("ok", None),
+        ("dropped", "not_html"),
+        ("dropped", "http_status"),
+        ("ok", None),
+    ]
+    html, _, _, text = docs
+    assert html.raw == "<p>Łódź</p>" and html.encoding == "iso8859-2" and html.url == "https://x.example/a"
+    assert html.format == "html" and text.format == "text"
+    assert html.id.startswith("urn:uuid:") and set(html.passthrough) == {"WARC-Date"}
+
+
+def test_a_corrupt_or_truncated_warc_is_a_reject_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "bad.warc").write_bytes(b"this is not an archive\r\n" * 3)
+    garbage = read_all([tmp_path / "bad.warc"])  # warcio reads garbage as ARC lines: none is HTML
+    assert garbage and not any(d.ok for d in garbage)
+
+    out = io.BytesIO()
+    w = WARCWriter(out, gzip=True)
+    for i in range(40):
+        body = f"<p>Page {i} ".encode() + b"words " * 2000 + b"</p>"
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        url = f"https://x.example/{i}"
+        w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers))
+    whole = out.getvalue()
+    (tmp_path / "cut.warc.gz").write_bytes(whole[: len(whole) // 2])
+    docs = read_all([tmp_path / "cut.warc.gz"])
+    assert 5 < len(docs) < 40
+    assert all(d.ok for d in docs[:-1]) and docs[-1].status is Status.REJECTED
+
+
+# --- planning --------------------------------------------------------------------------------
+
+
+def test_planning_is_deterministic_and_expands_globs(tmp_path: Path) -> None:
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    for name in ("b.jsonl", "a.csv", "sub/c.html", "sub/d.txt", ".hidden.jsonl", "e.png"):
+        (tmp_path / "d" / name).write_bytes(b"text\nx\n" if name.endswith("csv") else b"{}\n")
+    first = [(s.name, s.kind, s.paths) for s in Source([tmp_path / "d"]).shards()]
+    again = [(s.name, s.kind, s.paths) for s in Source([tmp_path / "d"]).shards()]
+    assert first == again
+    assert [(name, kind, [p.name for p in paths]) for name, kind, paths in first] == [
+        ("00000", "csv", ["a.csv"]),
+        ("00001", "jsonl", ["b.jsonl"]),
+        ("00002", "docs", ["c.html", "d.txt"]),
+    ]
+    globbed = Source([str(tmp_path / "d" / "**" / "*.html")]).shards()
+    assert [p.name for s in globbed for p in s.paths] == ["c.html"]
+    with pytest.raises(InputError):
+        Source([str(tmp_path / "nothing-*.jsonl")])
