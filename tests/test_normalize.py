@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.record import Doc
-from stages.normalize import NormalizeWhitespace, normalize_layout, strip_extracted_bullets
+from stages.normalize import NormalizeWhitespace, normalize_layout, strip_extracted_bullets, wrap_width
 
 
 @pytest.mark.parametrize(
@@ -58,3 +60,39 @@ def test_extracted_bullets_are_dropped_for_html_only() -> None:
     NormalizeWhitespace().process_docs([html, text])
     assert html.text == "Title\n\nFirst item.\n\nSecond item."
     assert text.text == "Title\n\n- First item.\n\n- Second item."
+
+
+ARTICLE = [
+    "Harbour wall to be rebuilt after winter storms",
+    "The council has approved a plan to rebuild the harbour wall at Kestrel Bay after winter storms "
+    "damaged it, Councillor Asha Mistry said on Tuesday evening at a packed meeting in the town hall.",
+    "Work will start in April. The contractor, Hale & Sons, expects it to take eight months, and the "
+    "harbour will stay open to fishing boats and the Skellow ferry throughout the works.",
+    "Residents said they were relieved. “We have waited three winters for this,” said Dorothy Pike, "
+    "who has run the café on the quay since 1998 and lost her terrace in the January storm.",
+]
+
+
+@pytest.mark.parametrize("width", [60, 72, 80])
+def test_hard_wrapped_paragraphs_are_rejoined(width: int) -> None:
+    wrapped = "\n\n".join(textwrap.fill(p, width) for p in ARTICLE)
+    assert wrap_width([line.strip() for line in wrapped.splitlines()]) is not None
+    assert normalize_layout(wrapped) == "\n\n".join(ARTICLE)
+
+
+def test_wrapped_text_without_blank_lines_keeps_sentence_final_breaks() -> None:
+    wrapped = "\n".join(textwrap.fill(p, 72) for p in ARTICLE)
+    out = normalize_layout(wrapped)
+    assert out.split() == "\n".join(ARTICLE).split()  # nothing lost or reordered
+    assert out.startswith(ARTICLE[0] + "\n\n")  # the title is not glued to the first paragraph
+
+
+def test_a_list_of_similar_lines_is_not_taken_for_wrapped_text() -> None:
+    results = [
+        "Ashby Athletic 2 Canal Street 1 after extra time at the ground",
+        "Northfield Wanderers 0 Old Boys 0 after extra time at ground",
+        "Railway Tavern 3 St Clement’s 2 after extra time at the ground",
+        "Greenhill United 1 Harbour Rangers 2 after extra time at ground",
+    ]
+    assert wrap_width(results) is None
+    assert normalize_layout("Results\n\n" + "\n".join(results)) == "\n\n".join(["Results", *results])
