@@ -60,6 +60,8 @@ class Engine(Protocol):
 
 def safe_str(text: str) -> str:
     """``text`` as valid UTF-8 without NULs: lone surrogates become U+FFFD, NULs are removed."""
+    if text.isascii() and "\x00" not in text:
+        return text  # the common case, checked without copying
     if "\x00" in text:
         text = text.replace("\x00", "")
     try:

@@ -201,3 +201,18 @@ def test_output_holding_a_run_over_other_inputs_fails_with_exit_4(demo_dump: Pat
     res = CliRunner().invoke(cli, ["run", str(demo_dump / "feeds"), "-o", str(out)])
     assert res.exit_code == 4
     assert "other inputs" in res.output
+
+
+def test_a_truncated_gzip_keeps_the_records_before_the_cut(tmp_path: Path) -> None:
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    lines = [json.dumps({"id": f"g{i}", "text": article(f"g{i}")}) for i in range(400)]
+    blob = gzip.compress(("\n".join(lines) + "\n").encode())
+    (dump / "cut.jsonl.gz").write_bytes(blob[: len(blob) * 2 // 3])
+    res = run_cli(str(dump), "-o", str(tmp_path / "out"), "-w", "1")
+    assert res.exit_code == 0, res.output
+    kept = [r["id"] for r in kept_rows(tmp_path / "out")]
+    assert len(kept) > 100
+    assert kept == [f"g{i}" for i in range(len(kept))]  # a prefix, in order
+    rejects = pq.read_table(tmp_path / "out" / "rejects.parquet").to_pylist()
+    assert [(r["stage"], r["reason"]) for r in rejects] == [("read", "truncated")]

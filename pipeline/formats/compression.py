@@ -16,7 +16,6 @@ the reader that sees one rejects what it could not read and keeps what it read b
 from __future__ import annotations
 
 import bz2
-import gzip
 import io
 import sys
 import zlib
@@ -168,9 +167,60 @@ class _ZstdFrames(io.RawIOBase):
         super().close()
 
 
+class _GzipMembers(io.RawIOBase):
+    """gzip members one after another, decoded incrementally with bounded output; when the input
+    ends inside a member, what was decoded before is delivered first, then ``EOFError``
+    (``gzip.GzipFile`` drops the last chunk it decoded, so a truncated file lost every record)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._obj = zlib.decompressobj(wbits=31)
+        self._in_member = False
+        self._pending = b""
+        self._out = b""
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _refill(self) -> bool:
+        """Decode the next piece into ``_out``; False at a clean end of input."""
+        while True:
+            if not self._pending:
+                self._pending = self._raw.read(_CHUNK)
+                if not self._pending:
+                    if self._in_member:
+                        raise EOFError("gzip stream ends inside a member")
+                    return False
+            self._in_member = True
+            out = self._obj.decompress(self._pending, _CHUNK)
+            self._pending = self._obj.unconsumed_tail
+            if self._obj.eof:
+                self._pending = self._obj.unused_data + self._pending
+                self._obj = zlib.decompressobj(wbits=31)
+                self._in_member = False
+                if not self._pending.strip(b"\x00"):
+                    self._pending = b""  # zero padding after the last member, as gzip allows
+            if out:
+                self._out, self._pos = out, 0
+                return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._pos >= len(self._out) and not self._refill():
+            return 0
+        n = min(len(buffer), len(self._out) - self._pos)
+        buffer[:n] = self._out[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 def _decompressor(kind: str, raw: IO[bytes]) -> IO[bytes]:
     if kind == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        return _GzipMembers(raw)  # type: ignore[return-value]  # unbuffered: one read, one piece
     if kind == "bzip2":
         return bz2.BZ2File(raw, mode="rb")
     return io.BufferedReader(_ZstdFrames(raw))
