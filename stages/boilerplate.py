@@ -9,6 +9,7 @@ Bylines and timestamps found by ``meta`` rules become the record's ``author``/``
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -106,18 +107,23 @@ def find_removals(text: str, rules: Sequence[Rule]) -> list[tuple[Removal, Rule,
         for j in covered:
             taken[j] = rule.category
 
-    # 1. inline: spans anywhere (notices glued to paragraphs).
+    # 1. inline: spans anywhere (notices glued to paragraphs). A line they touch is not free for
+    # the line rules; a line they cover whole counts as taken (for adjacent rules).
+    starts = [ln.start for ln in lines]
+    ends = [ln.end for ln in lines]
+    touched: set[int] = set()
     for rule in rules:
         if rule.kind != "inline":
             continue
         for m in rule.pattern.finditer(text):
             if m.end() > m.start():
-                idx = [ln.index for ln in lines if ln.start >= m.start() and ln.end <= m.end()]
-                add(rule, m.start(), m.end(), m, range(idx[0], idx[-1] + 1) if idx else range(0))
-    inline_spans = [(r.start, r.end) for r, _, _ in found]
+                near = range(bisect_right(ends, m.start()), bisect_left(starts, m.end()))
+                touched.update(near)
+                inside = [j for j in near if starts[j] >= m.start() and ends[j] <= m.end()]
+                add(rule, m.start(), m.end(), m, range(inside[0], inside[-1] + 1) if inside else range(0))
 
     def free(ln: Line) -> bool:
-        return ln.index not in taken and not any(s < ln.end and ln.start < e for s, e in inline_spans)
+        return ln.index not in taken and ln.index not in touched
 
     # 2. blocks, then 3. whole lines, in rule order; the first rule to claim a line wins.
     for i, ln in enumerate(lines):
@@ -143,20 +149,19 @@ def find_removals(text: str, rules: Sequence[Rule]) -> list[tuple[Removal, Rule,
     while changed:
         changed = False
         for ln in lines[1:]:  # never the first line: it is the title
-            if not free(ln):
+            before = taken.get(ln.index + 1) if ln.index + 1 < n else None
+            after = taken.get(ln.index - 1)
+            if (before is None and after is None) or not free(ln):
                 continue
             for rule in adjacent:
-                if not _in_window(rule, ln.index, n) or not rule.pattern.fullmatch(ln.body):
-                    continue
-                before = taken.get(ln.index + 1) if ln.index + 1 < n else None
-                after = taken.get(ln.index - 1)
                 hit = (rule.direction in ("before", "either") and before == rule.anchor) or (
                     rule.direction in ("after", "either") and after == rule.anchor
                 )
-                if hit:
-                    add(
-                        rule, ln.start, ln.end, rule.pattern.fullmatch(ln.body), range(ln.index, ln.index + 1)
-                    )
+                if not hit or not _in_window(rule, ln.index, n):
+                    continue
+                match = rule.pattern.fullmatch(ln.body)
+                if match:
+                    add(rule, ln.start, ln.end, match, range(ln.index, ln.index + 1))
                     changed = True
                     break
     found.sort(key=lambda f: f[0].start)
