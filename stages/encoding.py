@@ -3,15 +3,19 @@
 :func:`fix` is a plain ``str -> (str, fixes)`` function. The ftfy configuration is explicit and
 comes from :class:`~pipeline.config.EncodingConfig`: curly quotes and ligatures stay as written.
 A cheap check skips ftfy entirely for text it could not change (plain ASCII without entities or
-control characters), which is most English text.
+control characters), which is most English text. Otherwise ftfy runs line by line, the way
+``ftfy.fix_text`` segments text, and only on lines it could change (see :func:`_ftfy_keeps`):
+a document with one mojibake line no longer sends its other lines through every fixer.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import ftfy
+import ftfy.badness
 
 from pipeline.config import EncodingConfig
 from pipeline.record import Doc
@@ -58,6 +62,43 @@ def _chunks(text: str, size: int) -> list[str]:
     return out
 
 
+_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+
+
+def _segments(text: str, config: EncodingConfig) -> list[str]:
+    """Line by line, newline kept, as ``ftfy.fix_text`` segments; over-long lines are cut."""
+    out: list[str] = []
+    for line in _LINE.findall(text):
+        out.extend(_chunks(line, config.max_chars) if len(line) > config.max_chars else (line,))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _ftfy_triggers() -> re.Pattern[str]:
+    """Characters that some ftfy fixer other than the encoding fix acts on: ``&`` (entities), C0/C1
+    controls and ftfy's other control characters, CR and odd line breaks, lone surrogates."""
+    from ftfy.chardata import CONTROL_CHARS
+
+    codes = set(CONTROL_CHARS) | set(range(0x80, 0xA0)) | {0x0D, 0x1B, 0x85, 0x2028, 0x2029, ord("&")}
+    ranges = "".join(f"\\U{c:08x}" for c in sorted(codes) if c != 0x0A and c != 0x09)
+    return re.compile(f"[{ranges}\\ud800-\\udfff]")
+
+
+def _ftfy_keeps(segment: str, config: EncodingConfig) -> bool:
+    """True when ftfy would return ``segment`` unchanged, decided cheaply: no character any of its
+    fixers acts on, already normalised, and ftfy's own "is it mojibake?" gate says no. Only for
+    the fixers the default config runs; other configs always go through ftfy."""
+    if config.fix_latin_ligatures or config.fix_character_width or config.uncurl_quotes:
+        return False
+    if not _NEEDS_FTFY.search(segment):
+        return True
+    if _ftfy_triggers().search(segment):
+        return False
+    if config.normalization is not None and not unicodedata.is_normalized(config.normalization, segment):
+        return False
+    return not (config.fix_encoding and ftfy.badness.is_bad(segment))
+
+
 def fix(text: str, config: EncodingConfig | None = None) -> tuple[str, list[str]]:
     """Repair ``text``; return it with the list of fixes applied (``"action:parameter"``)."""
     cfg = config or EncodingConfig()
@@ -68,7 +109,10 @@ def fix(text: str, config: EncodingConfig | None = None) -> tuple[str, list[str]
         fixes.append("replace:lost_c1_quote")
     if _NEEDS_FTFY.search(text):
         pieces: list[str] = []
-        for chunk in _chunks(text, cfg.max_chars):
+        for chunk in _segments(text, cfg):
+            if _ftfy_keeps(chunk, cfg):
+                pieces.append(chunk)
+                continue
             explained = ftfy.fix_and_explain(chunk, config=ftfy_config(cfg))
             pieces.append(explained.text)
             for action, parameter in explained.explanation or []:

@@ -1,0 +1,246 @@
+"""``python -m bench``: the naive loop and cleanwire on the same corpus, interleaved and repeated.
+
+Examples::
+
+    python -m bench --quick                      # small run (~1-2 min): 12 HTML pages, 200 text records
+    python -m bench                              # 120 AEB pages and 2,000 text records, 3 repeats
+    python -m bench --kinds text --text-docs 20000 --repeats 5
+    python -m bench --memory                     # also peak RSS on 5,000 vs 50,000 text records
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from bench import aeb
+from bench.corpus import (
+    HTML_SOURCES,
+    Corpus,
+    build_html,
+    build_text,
+    eval_pages,
+    fallback_pool,
+    paragraph_pool,
+)
+from bench.measure import Measured, run_arm
+from bench.report import Check, Report, paired_ratios, summarize
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_EVAL = REPO.parent / "shared" / "eval"
+DEFAULT_SEED = REPO.parent / "shared" / "seeds" / "000_54a506a86ad83a73.txt"
+
+NAIVE = "naive"
+
+
+@dataclass(frozen=True)
+class Settings:
+    kinds: tuple[str, ...]
+    html_docs: int
+    text_docs: int
+    sources: tuple[str, ...]
+    repeats: int
+    workers: tuple[int, ...]
+    memory_docs: tuple[int, ...]
+    eval_dir: Path
+    workdir: Path | None
+    json_path: Path | None
+
+
+def parse_args(argv: list[str] | None) -> Settings:
+    p = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--quick", action="store_true", help="small corpora, one repeat (what `make bench` runs)")
+    p.add_argument("--kinds", default="html,text", help="corpora to run: html, text or both (default: both)")
+    p.add_argument("--html-docs", type=int, help="HTML records (default 120, quick 12); pages are cycled")
+    p.add_argument("--text-docs", type=int, help="generated text records (default 2000, quick 200)")
+    p.add_argument(
+        "--sources", default="aeb", help=f"HTML eval sets, comma-separated from {','.join(HTML_SOURCES)}"
+    )
+    p.add_argument("--repeats", type=int, help="interleaved repeats per arm (default 3, quick 1)")
+    p.add_argument("--workers", default="1,2", help="cleanwire worker counts to run (default 1,2)")
+    p.add_argument("--memory", action="store_true", help="also compare peak RSS on two text dump sizes")
+    p.add_argument("--memory-docs", default="5000,50000", help="the two sizes for --memory")
+    p.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL, help="the shared eval data")
+    p.add_argument("--workdir", type=Path, help="keep corpora and outputs here (default: a temp dir)")
+    p.add_argument("--json", dest="json_path", type=Path, help="also write the results as JSON")
+    a = p.parse_args(argv)
+    quick = bool(a.quick)
+    return Settings(
+        kinds=tuple(k for k in a.kinds.split(",") if k),
+        html_docs=a.html_docs or (12 if quick else 120),
+        text_docs=a.text_docs or (200 if quick else 2000),
+        sources=tuple(s for s in a.sources.split(",") if s),
+        repeats=a.repeats or (1 if quick else 3),
+        workers=tuple(int(w) for w in a.workers.split(",") if w),
+        memory_docs=tuple(int(n) for n in a.memory_docs.split(",") if n) if a.memory else (),
+        eval_dir=a.eval_dir,
+        workdir=a.workdir,
+        json_path=a.json_path,
+    )
+
+
+def arm_names(workers: tuple[int, ...]) -> list[str]:
+    return [NAIVE, *(f"cleanwire-w{w}" for w in workers)]
+
+
+def run_one(name: str, corpus: Corpus, out: Path) -> Measured:
+    if name == NAIVE:
+        return run_arm("naive", corpus.path, out)
+    return run_arm("cleanwire", corpus.path, out, workers=int(name.rsplit("w", 1)[1]))
+
+
+def run_interleaved(corpus: Corpus, names: list[str], repeats: int, work: Path) -> dict[str, list[Measured]]:
+    """Every arm once per repeat, the order rotating, so slow phases of a noisy machine hit all arms."""
+    runs: dict[str, list[Measured]] = {n: [] for n in names}
+    for rep in range(repeats):
+        order = names[rep % len(names) :] + names[: rep % len(names)]
+        for name in order:
+            m = run_one(name, corpus, work / f"out-{corpus.kind}-{name}")
+            runs[name].append(m)
+            print(
+                f"  {corpus.kind} #{rep + 1} {name}: {m.result.n_docs / m.result.seconds:.2f} docs/s",
+                file=sys.stderr,
+            )
+    return runs
+
+
+def predictions(work: Path, kind: str, name: str) -> dict[str, str]:
+    """id -> output text of an arm's last run."""
+    out = work / f"out-{kind}-{name}"
+    files = [out / "naive.parquet"] if name == NAIVE else sorted(out.glob("part-*.parquet"))
+    pred: dict[str, str] = {}
+    for f in files:
+        table = pq.read_table(f, columns=["id", "text"])
+        pred.update(zip(table.column("id").to_pylist(), table.column("text").to_pylist(), strict=True))
+    return pred
+
+
+def ratio(runs: dict[str, list[Measured]], fast: str, slow: str) -> tuple[float, str]:
+    """Median of per-repeat ratios (robust to a noisy neighbour), with the individual ratios."""
+    pairs = paired_ratios(runs[fast], runs[slow])
+    return statistics.median(pairs), "repeats: " + ", ".join(f"{r:.2f}" for r in pairs)
+
+
+def bench_kind(kind: str, corpus: Corpus, s: Settings, work: Path, report: Report) -> dict[str, object]:
+    names = arm_names(s.workers)
+    runs = run_interleaved(corpus, names, s.repeats, work)
+    summaries = [summarize(n, runs[n], corpus.n_bytes) for n in names]
+    mb = corpus.n_bytes / 1e6
+    report.add_table(f"{kind}: {corpus.n_docs} records, {mb:.1f} MB, {s.repeats} repeat(s)", summaries)
+    target = 1.7 if kind == "html" else 2.5
+    result: dict[str, object] = {"corpus": {"docs": corpus.n_docs, "bytes": corpus.n_bytes}}
+    result["arms"] = [dataclasses.asdict(a) for a in summaries]
+    one = "cleanwire-w1"
+    if one in runs:
+        value, detail = ratio(runs, one, NAIVE)
+        report.checks.append(
+            Check(f"{kind}: cleanwire 1 worker / naive (docs/s)", value, target, detail=detail)
+        )
+        shares = summaries[names.index(one)].shares
+        report.checks.append(
+            Check(f"{kind}: boilerplate share of cleanwire time", shares.get("boilerplate", 0.0), 0.10, False)
+        )
+        for w in s.workers:
+            if w > 1:
+                value, detail = ratio(runs, f"cleanwire-w{w}", one)
+                goal = 1.85 if w == 2 else 0.9 * w
+                report.checks.append(
+                    Check(f"{kind}: cleanwire {w} workers / 1 worker", value, goal, detail=detail)
+                )
+    if kind == "html":
+        result["aeb"] = aeb_check(s, work, names, report)
+    return result
+
+
+def aeb_check(s: Settings, work: Path, names: list[str], report: Report) -> dict[str, float]:
+    gold_all = aeb.load_gold(s.eval_dir)
+    scores: dict[str, float] = {}
+    pred_naive = predictions(work, "html", NAIVE)
+    gold = {k: v for k, v in gold_all.items() if k in pred_naive}
+    if not gold:
+        return scores
+    for name in names:
+        sc = aeb.score(gold, predictions(work, "html", name))
+        scores[name] = sc.f1
+    lines = [f"AEB F1 on the {len(gold)} AEB pages of the corpus"]
+    lines += [f"  {n:<14} F1 {v:.3f}" for n, v in scores.items()]
+    report.add_text("\n".join(lines))
+    for name in names[1:]:
+        report.checks.append(
+            Check(
+                f"html: AEB F1 {name} - naive",
+                scores[name] - scores[NAIVE],
+                0.0,
+                detail=f"{scores[name]:.3f} vs {scores[NAIVE]:.3f}",
+            )
+        )
+    return scores
+
+
+def memory_check(s: Settings, pool: list[list[str]], work: Path, report: Report) -> dict[str, int]:
+    workers = max(s.workers)
+    peaks: dict[str, int] = {}
+    for n in s.memory_docs:
+        corpus = build_text(work / f"memory-{n}.jsonl", pool, n)
+        m = run_one(f"cleanwire-w{workers}", corpus, work / f"out-memory-{n}")
+        peaks[str(n)] = m.peak_rss
+        print(f"  memory {n} records: {m.peak_rss / 2**20:.0f} MiB", file=sys.stderr)
+        corpus.path.unlink()
+    sizes = sorted(s.memory_docs)
+    lines = [f"peak RSS of the whole process tree, cleanwire with {workers} workers, text dumps"]
+    lines += [f"  {n:>7} records: {peaks[str(n)] / 2**20:.0f} MiB" for n in sizes]
+    report.add_text("\n".join(lines))
+    if len(sizes) >= 2 and peaks[str(sizes[0])] > 0:
+        value = peaks[str(sizes[-1])] / peaks[str(sizes[0])]
+        report.checks.append(Check(f"memory: peak RSS {sizes[-1]} / {sizes[0]} records", value, 1.2, False))
+    return peaks
+
+
+def run(s: Settings) -> tuple[Report, dict[str, object]]:
+    work = s.workdir or Path(tempfile.mkdtemp(prefix="cleanwire-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    report = Report()
+    results: dict[str, object] = {"settings": {k: str(v) for k, v in dataclasses.asdict(s).items()}}
+    pool = paragraph_pool(s.eval_dir, DEFAULT_SEED) or fallback_pool()
+    try:
+        if "html" in s.kinds:
+            pages = eval_pages(s.eval_dir, s.sources)
+            if pages:
+                corpus = build_html(work / "html.jsonl", pages, s.html_docs)
+                results["html"] = bench_kind("html", corpus, s, work, report)
+            else:
+                report.add_text(f"html: skipped, no eval pages under {s.eval_dir}")
+        if "text" in s.kinds:
+            corpus = build_text(work / "text.jsonl", pool, s.text_docs)
+            results["text"] = bench_kind("text", corpus, s, work, report)
+        if s.memory_docs:
+            results["memory"] = memory_check(s, pool, work, report)
+    finally:
+        if s.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    results["checks"] = [dataclasses.asdict(c) | {"ok": c.ok} for c in report.checks]
+    return report, results
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = parse_args(argv)
+    report, results = run(settings)
+    print(report.render())
+    if settings.json_path:
+        settings.json_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

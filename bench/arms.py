@@ -1,0 +1,130 @@
+"""The two things being compared. Each arm runs in its own process (``python -m bench.arms``),
+so that its peak RSS can be measured over its whole process tree and neither warms the other's
+caches; it prints one JSON :class:`ArmResult` on stdout.
+
+* ``naive``: the user's obvious loop - per record ``trafilatura.extract`` (HTML only) ->
+  ``ftfy.fix_text`` -> ``langdetect.detect_langs`` -> append a row to a list -> one
+  ``pyarrow`` Parquet write at the end.
+* ``cleanwire``: :class:`pipeline.runner.Runner` with the default configuration and
+  ``--workers N``, writing its usual output directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class ArmResult:
+    arm: str
+    n_docs: int
+    seconds: float
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage (summed over workers)
+    workers: int = 1
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ArmResult:
+        data = json.loads(text)
+        return cls(**data)
+
+
+def _records(corpus: Path) -> Iterator[dict[str, Any]]:
+    with corpus.open(encoding="utf-8") as fh:
+        for line in fh:
+            yield json.loads(line)
+
+
+class _Clock:
+    """Accumulates seconds per named step."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._t
+        self._t = now
+
+
+def run_naive(corpus: Path, out: Path) -> ArmResult:
+    """The obvious loop, exactly as a user would write it (langdetect seeded for repeatability)."""
+    import ftfy
+    import langdetect
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import trafilatura
+    from langdetect.lang_detect_exception import LangDetectException
+
+    langdetect.DetectorFactory.seed = 0
+    t0 = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    clock = _Clock()
+    for rec in _records(corpus):
+        clock.lap("read")
+        if "html" in rec:
+            text = trafilatura.extract(rec["html"], url=rec.get("url")) or ""
+            clock.lap("extract")
+        else:
+            text = rec["text"]
+        text = ftfy.fix_text(text)
+        clock.lap("encoding")
+        try:
+            best = langdetect.detect_langs(text)[0]
+            lang, prob = str(best.lang), float(best.prob)
+        except LangDetectException:
+            lang, prob = "und", 0.0
+        clock.lap("language")
+        rows.append({"id": rec["id"], "text": text, "lang": lang, "lang_prob": prob})
+    pq.write_table(pa.Table.from_pylist(rows), out / "naive.parquet")
+    clock.lap("write")
+    return ArmResult("naive", len(rows), time.perf_counter() - t0, clock.seconds)
+
+
+def run_cleanwire(corpus: Path, out: Path, workers: int) -> ArmResult:
+    """cleanwire's runner with its default configuration, as ``cleanwire run -w N`` does it."""
+    from pipeline.compose import Pipeline
+    from pipeline.config import Config
+    from pipeline.readers import Source
+    from pipeline.writers import ParquetSink
+
+    base = Config()
+    cfg = dataclasses.replace(base, run=dataclasses.replace(base.run, workers=workers, progress=False))
+    t0 = time.perf_counter()
+    report = Pipeline.from_config(cfg).run(
+        Source([corpus], cfg.reader), ParquetSink(out, cfg, overwrite=True)
+    )
+    seconds = time.perf_counter() - t0
+    stages = {name: st.seconds for name, st in report.stages.items()}
+    return ArmResult(f"cleanwire-w{workers}", report.tally.n_in, seconds, stages, workers)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.arms", description=__doc__)
+    parser.add_argument("arm", choices=["naive", "cleanwire"])
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.arm == "naive":
+        result = run_naive(args.corpus, args.out)
+    else:
+        result = run_cleanwire(args.corpus, args.out, args.workers)
+    sys.stdout.write(result.to_json() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

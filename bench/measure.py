@@ -1,0 +1,114 @@
+"""Run one arm in a child process and sample the resident memory of its whole process tree.
+
+The tree is the child and every process descended from it (cleanwire's workers, the forkserver),
+found by walking ``/proc``. Peak RSS is the largest sum of their resident set sizes over the run,
+sampled every ``interval`` seconds (shared pages are counted once per process, as ``ps`` does).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.arms import ArmResult
+
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Measured:
+    result: ArmResult
+    peak_rss: int  # bytes, whole process tree; 0 where /proc is not available
+
+
+def _parents() -> dict[int, int]:
+    """pid -> parent pid for every visible process."""
+    out: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        # the command name is in parentheses and may hold spaces: parse after the last ')'
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        out[int(entry.name)] = int(fields[1])
+    return out
+
+
+def tree_pids(root: int) -> list[int]:
+    parents = _parents()
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parents.items():
+        children.setdefault(ppid, []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def tree_rss(root: int) -> int:
+    return sum(rss_bytes(p) for p in tree_pids(root))
+
+
+class PeakSampler:
+    """Samples :func:`tree_rss` of ``pid`` in a thread until stopped; keeps the maximum."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss(self.pid))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakSampler:
+        if Path("/proc/self/statm").exists():
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+class ArmFailed(RuntimeError):
+    pass
+
+
+def run_arm(arm: str, corpus: Path, out: Path, *, workers: int = 1) -> Measured:
+    """Run ``python -m bench.arms ARM`` and return its result with the tree's peak RSS."""
+    cmd = [sys.executable, "-m", "bench.arms", arm, "--corpus", str(corpus), "--out", str(out)]
+    cmd += ["--workers", str(workers)]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
+    with PeakSampler(proc.pid) as sampler:
+        stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        raise ArmFailed(f"{arm} (workers={workers}) exited {proc.returncode}:\n{stderr[-3000:]}")
+    return Measured(ArmResult.from_json(stdout.strip().splitlines()[-1]), sampler.peak)

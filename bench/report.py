@@ -1,0 +1,100 @@
+"""Summaries of repeated, interleaved runs: medians, ratios and the target checks."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bench.measure import Measured
+
+MB = 1_000_000
+
+
+@dataclass(frozen=True)
+class ArmSummary:
+    arm: str
+    n_docs: int
+    seconds: float  # median over repeats
+    docs_per_s: float
+    mb_per_s: float
+    peak_rss: int  # median over repeats, bytes
+    shares: dict[str, float]  # stage -> share of the arm's wall time (summed over repeats)
+    runs: int
+
+
+def summarize(arm: str, runs: Sequence[Measured], corpus_bytes: int) -> ArmSummary:
+    seconds = statistics.median(m.result.seconds for m in runs)
+    total = sum(m.result.seconds * m.result.workers for m in runs)
+    stage_totals: dict[str, float] = {}
+    for m in runs:
+        for name, sec in m.result.stages.items():
+            stage_totals[name] = stage_totals.get(name, 0.0) + sec
+    shares = {name: sec / total for name, sec in stage_totals.items()} if total > 0 else {}
+    n_docs = runs[0].result.n_docs
+    return ArmSummary(
+        arm=arm,
+        n_docs=n_docs,
+        seconds=seconds,
+        docs_per_s=n_docs / seconds if seconds > 0 else 0.0,
+        mb_per_s=corpus_bytes / MB / seconds if seconds > 0 else 0.0,
+        peak_rss=int(statistics.median(m.peak_rss for m in runs)),
+        shares=shares,
+        runs=len(runs),
+    )
+
+
+def paired_ratios(fast: Sequence[Measured], slow: Sequence[Measured]) -> list[float]:
+    """Per repeat, how many times faster ``fast`` was than ``slow`` (runs of one repeat are adjacent)."""
+    return [
+        s.result.seconds / f.result.seconds for f, s in zip(fast, slow, strict=False) if f.result.seconds > 0
+    ]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    value: float
+    target: float
+    higher_is_better: bool = True
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.value >= self.target if self.higher_is_better else self.value <= self.target
+
+    def line(self) -> str:
+        op = ">=" if self.higher_is_better else "<="
+        verdict = "ok " if self.ok else "MISS"
+        extra = f"  ({self.detail})" if self.detail else ""
+        return f"  [{verdict}] {self.name:<44} {self.value:8.3f}  target {op} {self.target:g}{extra}"
+
+
+@dataclass
+class Report:
+    sections: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+    def add_table(self, title: str, arms: Sequence[ArmSummary]) -> None:
+        lines = [
+            title,
+            f"  {'arm':<14} {'docs':>6} {'median s':>9} {'docs/s':>8} {'MB/s':>7} {'peak RSS':>10}  stage shares",
+        ]
+        for a in arms:
+            shares = ", ".join(
+                f"{k} {v:.0%}" for k, v in sorted(a.shares.items(), key=lambda kv: -kv[1]) if v >= 0.005
+            )
+            lines.append(
+                f"  {a.arm:<14} {a.n_docs:>6} {a.seconds:>9.2f} {a.docs_per_s:>8.2f} {a.mb_per_s:>7.2f} "
+                f"{a.peak_rss / 2**20:>7.0f} MiB  {shares}"
+            )
+        self.sections.append("\n".join(lines))
+
+    def add_text(self, text: str) -> None:
+        self.sections.append(text)
+
+    def render(self) -> str:
+        out = list(self.sections)
+        if self.checks:
+            out.append("targets\n" + "\n".join(c.line() for c in self.checks))
+        return "\n\n".join(out)

@@ -1,0 +1,107 @@
+"""The benchmark harness runs end to end on a tiny corpus, and its parts measure what they say.
+No timings are asserted: only that the run completes and reports every figure."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import aeb
+from bench.corpus import build_html, build_text, fallback_pool, paragraph_pool, synth_text
+from bench.measure import tree_pids, tree_rss
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_text_corpus_is_deterministic_distinct_and_seed_sized(tmp_path: Path) -> None:
+    pool = fallback_pool()
+    a = build_text(tmp_path / "a.jsonl", pool, 30)
+    b = build_text(tmp_path / "b.jsonl", pool, 30)
+    assert a.path.read_bytes() == b.path.read_bytes()
+    rows = [json.loads(line) for line in a.path.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == a.n_docs == 30
+    assert len({r["text"] for r in rows}) > 25
+    assert all(len(r["text"]) >= 3000 for r in rows)
+    assert a.n_bytes == sum(len(r["text"].encode()) for r in rows)
+
+
+def test_synth_text_keeps_the_base_title_first() -> None:
+    import random
+
+    pool = [["Title line", "body one", "body two"], ["Other", "x", "y"]]
+    text = synth_text(random.Random(1), pool, 50)
+    assert text.split("\n\n")[0] in {"Title line", "Other"}
+
+
+def test_html_corpus_cycles_pages_with_distinct_ids(tmp_path: Path) -> None:
+    from bench.corpus import Page
+
+    pages = [Page("t/1", "https://a.example/1", "<p>one</p>"), Page("t/2", None, "<p>two</p>")]
+    corpus = build_html(tmp_path / "h.jsonl", pages, 5)
+    ids = [json.loads(line)["id"] for line in corpus.path.read_text().splitlines()]
+    assert ids == ["t/1", "t/2", "t/1~1", "t/2~1", "t/1~2"]
+
+
+def test_tree_rss_counts_children() -> None:
+    if not Path("/proc/self/statm").exists():
+        pytest.skip("needs /proc")
+    child = subprocess.Popen([sys.executable, "-c", "import time; x = bytearray(50_000_000); time.sleep(3)"])
+    try:
+        import time
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and tree_rss(os.getpid()) - tree_rss(child.pid) <= 0:
+            time.sleep(0.05)
+        assert child.pid in tree_pids(os.getpid())
+        assert tree_rss(os.getpid()) > tree_rss(child.pid) > 0
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_aeb_metric_worked_example() -> None:
+    score = aeb.score({"p": "a b c d e"}, {"p": "a b c d"})
+    assert (score.precision, score.recall) == (1.0, 0.5)
+    assert aeb.score({"p": "a b c d e"}, {}).recall == 0.0
+
+
+@pytest.mark.eval
+def test_aeb_metric_reproduces_the_published_trafilatura_row(eval_dir: Path) -> None:
+    baseline = eval_dir / "aeb" / "baselines" / "trafilatura.json"
+    if not baseline.exists():
+        pytest.skip("AEB baselines not present")
+    gold = aeb.load_gold(eval_dir)
+    output = json.loads(baseline.read_text(encoding="utf-8"))["output"]
+    pred = {f"aeb/{k}": (v.get("articleBody") or "") for k, v in output.items()}
+    score = aeb.score(gold, pred)
+    assert (round(score.f1, 3), round(score.precision, 3), round(score.recall, 3)) == (0.964, 0.952, 0.975)
+
+
+@pytest.mark.slow
+def test_bench_quick_runs_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    cmd = [sys.executable, "-m", "bench", "--quick", "--html-docs", "3", "--text-docs", "20"]
+    cmd += ["--workers", "1,2", "--json", str(out), "--workdir", str(tmp_path / "work")]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "targets" in done.stdout and "docs/s" in done.stdout
+    results = json.loads(out.read_text())
+    arms = {a["arm"]: a for a in results["text"]["arms"]}
+    assert set(arms) == {"naive", "cleanwire-w1", "cleanwire-w2"}
+    assert all(a["n_docs"] == 20 and a["docs_per_s"] > 0 and a["peak_rss"] > 0 for a in arms.values())
+    assert arms["cleanwire-w1"]["shares"].get("language", 0) > 0
+    names = {c["name"] for c in results["checks"]}
+    assert "text: cleanwire 1 worker / naive (docs/s)" in names
+    assert "text: cleanwire 2 workers / 1 worker" in names
+    if "html" in results:
+        assert results["html"]["corpus"]["docs"] == 3
+
+
+def test_paragraph_pool_falls_back_without_eval_data(tmp_path: Path) -> None:
+    assert paragraph_pool(tmp_path, None) == []
+    assert len(fallback_pool()) >= 2

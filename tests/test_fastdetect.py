@@ -1,0 +1,111 @@
+"""stages.fastdetect: langdetect's n-grams exactly, its random walk vectorised, accuracy kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pipeline  # noqa: F401 - the package imports stages in the right order
+from stages import fastdetect
+
+SAMPLES = [
+    "The council approved a 4.9 percent rise in the borough's share of council tax.",
+    "Le conseil municipal a approuvé jeudi une hausse de la taxe d'habitation.",
+    "Der Stadtrat hat am Donnerstag eine Erhöhung der Grundsteuer beschlossen.",
+    "Городской совет в четверг одобрил повышение местного налога на имущество.",
+    "市议会周四批准了提高地方财产税的方案，居民对此表示担忧。",
+    "東京都は木曜日、新しい予算案を発表しました。ひらがなとカタカナ。",
+    "서울시는 목요일 새로운 예산안을 발표했습니다.",
+    "Hội đồng thành phố đã phê duyệt việc tăng thuế vào thứ Năm.",  # Vietnamese normalisation
+    "Consiliul a aprobat creșterea taxei și a impozitului",  # Romanian comma-below letters
+    "NASA and the ESA SAID SO   in   http://example.com/x mail me at a@b.org",  # capitals, URL, mail
+    "مجلس المدينة وافق على زيادة الضرائب یک",  # Farsi yeh
+    "ABC xyz ÀÉÎ abc",
+]
+
+
+def _langdetect_ngrams(text: str) -> list[str]:
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    factory = _factory(PROFILES_DIRECTORY, DetectorFactory)
+    detector = factory.create()
+    detector.append(text)
+    detector.cleaning_text()
+    return list(detector._extract_ngrams())
+
+
+_FACTORY: list[Any] = []
+
+
+def _factory(directory: str, cls: Any) -> Any:
+    if not _FACTORY:
+        f = cls()
+        f.load_profile(directory)
+        _FACTORY.append(f)
+    return _FACTORY[0]
+
+
+def _ours(text: str) -> list[str]:
+    prof = fastdetect.profiles()
+    words = list(prof.ids)
+    return [words[i] for i in fastdetect.extract_ngrams(fastdetect.prepare(text), prof.ids)]
+
+
+@pytest.mark.parametrize("text", SAMPLES)
+def test_ngrams_are_langdetects(text: str) -> None:
+    assert _ours(text) == _langdetect_ngrams(text)
+
+
+def test_no_features_raises_and_results_are_deterministic() -> None:
+    with pytest.raises(fastdetect.NoFeatures):
+        fastdetect.probabilities("1234 5678 !!! ...")
+    text = SAMPLES[1]
+    first = fastdetect.probabilities(text, seed=0)
+    assert first == fastdetect.probabilities(text, seed=0)
+    assert first[0][0] == "fr"
+    assert abs(sum(p for _, p in first) - 1.0) < 0.2
+
+
+def _sentences(eval_dir: Path) -> list[dict[str, str]]:
+    path = eval_dir / "langid" / "sentences.jsonl"
+    if not path.exists():
+        pytest.skip("langid sentences not present")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.eval
+def test_ngrams_match_langdetect_on_51_languages(eval_dir: Path) -> None:
+    rows = _sentences(eval_dir)[::7]
+    for row in rows:
+        assert _ours(row["text"]) == _langdetect_ngrams(row["text"]), row["text"]
+
+
+@pytest.mark.eval
+@pytest.mark.slow
+def test_accuracy_not_below_langdetect_seed_0(eval_dir: Path) -> None:
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+    from langdetect.lang_detect_exception import LangDetectException
+
+    factory = _factory(PROFILES_DIRECTORY, DetectorFactory)
+    rows = _sentences(eval_dir)
+    ours = theirs = agree = 0
+    for row in rows:
+        detector = factory.create()
+        detector.seed = 0
+        detector.append(row["text"])
+        try:
+            ref = detector.get_probabilities()[0].lang
+        except LangDetectException:
+            ref = "und"
+        try:
+            got = fastdetect.probabilities(row["text"], seed=0)[0][0]
+        except (fastdetect.NoFeatures, IndexError):
+            got = "und"
+        ours += got == row["langdetect"]
+        theirs += ref == row["langdetect"]
+        agree += got == ref
+    assert ours >= theirs, (ours, theirs)
+    assert agree / len(rows) >= 0.98
