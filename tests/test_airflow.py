@@ -76,6 +76,20 @@ def test_stage_per_task_partitions_publish_exactly_the_cli_output(dump: Path, tm
         assert sum(pq.ParquetFile(f).metadata.num_rows for f in files) == expected["counts"]["n_in"]
 
 
+def test_whole_pipeline_as_one_task_writes_the_cli_output_and_reruns_in_place(
+    dump: Path, tmp_path: Path
+) -> None:
+    expected = cli_run(dump, tmp_path / "cli")
+    store = str(tmp_path / "store")
+    first = cw.run_partition(store=store, day=DAY, inputs=[str(dump)])
+    again = cw.run_partition(store=store, day=DAY, inputs=[str(dump)])  # a retry: same result
+    out = tmp_path / "store" / "output" / f"dt={DAY}"
+    assert first["counts"] == again["counts"]
+    assert first["counts"]["n_kept"] == expected["counts"]["n_kept"]
+    assert_same_output(lambda n: pq.read_table(out / n), tmp_path / "cli")
+    assert [p.name for p in (tmp_path / "store" / "output").iterdir()] == [f"dt={DAY}"]
+
+
 def test_xcom_manifest_is_small_json_with_counts_and_no_document_text(dump: Path, tmp_path: Path) -> None:
     m = cw.run_stage("extract", store=str(tmp_path / "s"), day=DAY, inputs=[str(dump)])
     text = json.dumps(m)
