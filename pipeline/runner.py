@@ -150,29 +150,38 @@ class Runner:
         return tqdm(total=total_hint, unit="doc", disable=not show, file=sys.stderr, dynamic_ncols=True)
 
     def run(self, source: Source, sink: ParquetSink) -> RunReport:
+        """Run every shard not yet finished, then write the manifest. SIGINT/SIGTERM at any point
+        raise :class:`Interrupted` (exit 130) and leave a resumable directory."""
+        report = RunReport(stages={s.name: StageStats() for s in self.pipeline.stages})
+        n_shards = 0
+        try:
+            with stop_on_signals():
+                shards = source.shards()
+                n_shards = len(shards)
+                return self._run(source, shards, sink, report)
+        except (Stop, KeyboardInterrupt) as exc:
+            sig = signal.Signals(exc.signum).name if isinstance(exc, Stop) else "SIGINT"
+            raise Interrupted(
+                f"stopped by {sig}: {report.shards_done + report.shards_skipped} of {n_shards} "
+                f"shard(s) complete in {sink.out_dir}; unfinished work was discarded",
+                hint="rerun the same command to resume: finished shards are skipped",
+            ) from None
+        finally:
+            self.engine.close()
+
+    def _run(self, source: Source, shards: list[Shard], sink: ParquetSink, report: RunReport) -> RunReport:
         t0 = time.perf_counter()
         started = datetime.now(UTC).isoformat(timespec="seconds")
-        shards = source.shards()
         sink.prepare()
         sink.check_plan({s.name: [str(p) for p in s.paths] for s in shards})
         finished = sink.finished_run([s.name for s in shards])
         if finished is not None:
-            self.engine.close()
             return self._up_to_date(finished, sink, time.perf_counter() - t0)
-        report = RunReport(stages={s.name: StageStats() for s in self.pipeline.stages})
         n_files = sum(len(s.paths) for s in shards if s.kind == "docs")
         bar = self._progress(n_files if n_files and all(s.kind == "docs" for s in shards) else None)
         try:
-            with stop_on_signals():
-                for shard in shards:
-                    self._shard(shard, source, sink, report, bar)
-        except (Stop, KeyboardInterrupt) as exc:
-            sig = signal.Signals(exc.signum).name if isinstance(exc, Stop) else "SIGINT"
-            raise Interrupted(
-                f"stopped by {sig}: {report.shards_done + report.shards_skipped} of {len(shards)} "
-                f"shard(s) complete in {sink.out_dir}; unfinished work was discarded",
-                hint="rerun the same command to resume: finished shards are skipped",
-            ) from None
+            for shard in shards:
+                self._shard(shard, source, sink, report, bar)
         finally:
             bar.close()
             self.engine.close()

@@ -17,9 +17,13 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.compose import Pipeline
 from pipeline.config import Config
-from pipeline.engines import ProcessEngine
+from pipeline.engines import ProcessEngine, SerialEngine
 from pipeline.readers import Source
+from pipeline.record import Doc, Status, docs_to_batch
+from pipeline.runner import AccountingError
+from pipeline.runner import _check as check_batch
 from pipeline.schema import OUTPUT_SCHEMA
+from pipeline.stage import Stage
 from pipeline.writers import ParquetSink
 from stages.extract import Extract
 from tests.hostile import CRASH, HANG, Misbehave, article, write_hostile_dump
@@ -216,3 +220,49 @@ def test_a_truncated_gzip_keeps_the_records_before_the_cut(tmp_path: Path) -> No
     assert kept == [f"g{i}" for i in range(len(kept))]  # a prefix, in order
     rejects = pq.read_table(tmp_path / "out" / "rejects.parquet").to_pylist()
     assert [(r["stage"], r["reason"]) for r in rejects] == [("read", "truncated")]
+
+
+class LosingEngine:
+    """An engine with a bug: it loses the last record of every batch."""
+
+    def map(self, stages: Any, batches: Any) -> Any:
+        for out, stats in SerialEngine().map(stages, batches):
+            yield out.slice(0, out.num_rows - 1), stats
+
+    def close(self) -> None:
+        pass
+
+
+class Resurrect(Stage):
+    """A stage with a bug: it turns rejected records back into ok ones."""
+
+    name = "resurrect"
+
+    def process_docs(self, docs: Any) -> None:
+        for d in docs:
+            d.status = Status.OK
+
+
+def test_a_lost_record_stops_the_run_with_an_accounting_error_and_commits_nothing(
+    demo_dump: Path, tmp_path: Path
+) -> None:
+    config = Config()
+    pipe = Pipeline.from_config(config)
+    out = tmp_path / "out"
+    with pytest.raises(AccountingError, match="changed the records"):
+        pipe.run(Source([demo_dump], config.reader), ParquetSink(out, config), engine=LosingEngine())
+    assert not (out / "manifest.json").exists()
+    assert not list(out.rglob("part-*.parquet")) and not list(out.rglob("*.done.json"))
+
+
+def test_a_stage_reviving_a_rejected_record_is_caught_by_the_runner_check() -> None:
+    docs = [Doc(id="a", source="s", raw=""), Doc(id="b", source="s", raw="text")]
+    docs[0].reject("read", "empty")
+    before = docs_to_batch(docs)
+    # through an engine the stage never sees the rejected record; called directly it revives it
+    engine_out, _ = next(SerialEngine().map([Resurrect()], [before]))
+    check_batch(before, engine_out)
+    after = Resurrect().process_batch(before)
+    with pytest.raises(AccountingError, match="already rejected or dropped"):
+        check_batch(before, after)
+    check_batch(before, before)
