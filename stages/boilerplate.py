@@ -221,35 +221,54 @@ def _cleaned(text: str, found: Sequence[tuple[Removal, Rule, re.Match[str] | Non
     return result
 
 
-def budget_share(text: str, found: Sequence[tuple[Removal, Rule, re.Match[str] | None]]) -> float:
-    """Share of ``text``'s non-blank characters that ``normal``-confidence removals would take.
+#: Removals smaller than this (non-blank characters, ``normal`` confidence) never trip the budget:
+#: a one-sentence article under a three-headline promo list is cleaned, not flagged. A misfire that
+#: guts a real article takes far more than this.
+MIN_BUDGET_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetUse:
+    """How much of a text the ``normal``-confidence removals would take (non-blank characters)."""
+
+    risky: int
+    size: int
+
+    @property
+    def share(self) -> float:
+        return self.risky / self.size if self.size else 0.0
+
+    def exceeds(self, max_share: float, min_chars: int = MIN_BUDGET_CHARS) -> bool:
+        return self.risky >= min_chars and self.share > max_share
+
+
+def _solid(text: str) -> int:
+    return sum(1 for ch in text if not ch.isspace())
+
+
+def budget_use(text: str, found: Sequence[tuple[Removal, Rule, re.Match[str] | None]]) -> BudgetUse:
+    """What the removals in ``found`` would spend of the removal budget.
 
     Removals by ``confidence = "high"`` rules (fixed, unambiguous forms such as a consent notice)
     do not count: a two-sentence article with a long cookie banner is cleaned, not flagged. What
     the budget guards against is a rule misfiring on article text, and only the flexible rules
     (headline lists, captions, learned site lines) can do that.
     """
-    size = sum(1 for ch in text if not ch.isspace())
-    if size == 0:
-        return 0.0
-    risky = sum(
-        sum(1 for ch in removal.snippet if not ch.isspace())
-        for removal, rule, _ in found
-        if rule.confidence != "high"
-    )
-    return risky / size
+    risky = sum(_solid(removal.snippet) for removal, rule, _ in found if rule.confidence != "high")
+    return BudgetUse(risky=risky, size=_solid(text))
 
 
-def clean_with_budget(text: str, rules: Sequence[Rule]) -> tuple[Cleaned, float]:
-    """:func:`clean`, plus the budget share its removals would use (see :func:`budget_share`)."""
+def clean_with_budget(text: str, rules: Sequence[Rule]) -> tuple[Cleaned, BudgetUse]:
+    """:func:`clean`, plus what its removals would spend of the budget (see :func:`budget_use`)."""
     found = find_removals(text, rules)
-    return _cleaned(text, found), budget_share(text, found)
+    return _cleaned(text, found), budget_use(text, found)
 
 
 class Boilerplate(DocStage):
     """Rule packs (built-in and ``rule_files``) plus optional learned site rules.
 
-    A document whose removals would exceed ``max_removed_share`` of its text is kept unchanged
+    A document whose removals would exceed ``max_removed_share`` of its text (and at least
+    :data:`MIN_BUDGET_CHARS` characters; ``confidence = "high"`` rules do not count) is kept unchanged
     and flagged ``removal_budget_exceeded`` (or rejected with reason ``removal_budget`` when
     ``on_budget_exceeded = "reject"``).
     """
@@ -270,12 +289,12 @@ class Boilerplate(DocStage):
         return self.rules + site if site else self.rules
 
     def process(self, doc: Doc) -> None:
-        result, share = clean_with_budget(doc.text, self.rules_for(doc.url))
+        result, use = clean_with_budget(doc.text, self.rules_for(doc.url))
         if not result.removed:
             return
-        if share > self.config.max_removed_share:
+        if use.exceeds(self.config.max_removed_share):
             detail = (
-                f"rules would remove {share:.0%} of the text > "
+                f"rules would remove {use.share:.0%} of the text ({use.risky} characters) > "
                 f"boilerplate.max_removed_share={self.config.max_removed_share:.0%}"
             )
             if self.config.on_budget_exceeded == "reject":

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.config import BoilerplateConfig
 from pipeline.record import Doc
-from stages.boilerplate import Boilerplate, clean, find_removals
+from stages.boilerplate import Boilerplate, BudgetUse, clean, find_removals
 from stages.rulepack import load_rules
 
 RULES = load_rules(("builtin",))
@@ -226,15 +226,25 @@ def test_short_article_with_a_long_notice_is_cleaned_not_flagged() -> None:
 
 
 def _gutted() -> str:
-    # A short article whose lines look like a headline list under a promo header.
+    # A short article whose lines happen to look like a headline list under a promo header.
     return _doc(
         "Pier reopens",
         "MORE:",
-        "Pier reopens to visitors",
-        "Café opens on the pier too",
+        "Pier reopens to visitors after a winter of repairs to its Victorian legs",
+        "Café on the pier opens again with a new menu and longer hours in summer",
+        "Owners thank the volunteers who raised the money for the ironwork",
+        "Ferry to Skellow will call at the pier head again from the first of May",
         "Short note.",
         sep="\n",
     )
+
+
+def test_small_promo_list_on_a_short_article_is_cleaned_not_flagged() -> None:
+    text = _doc("Pier reopens", "The pier reopened on Monday.", _promo(""), sep="\n")
+    doc = _stage_doc(text)
+    Boilerplate(BoilerplateConfig(max_removed_share=0.4)).process_docs([doc])
+    assert doc.flags == []
+    assert doc.text.split() == ["Pier", "reopens", "The", "pier", "reopened", "on", "Monday."]
 
 
 def test_budget_keeps_and_flags_a_document_that_would_be_gutted() -> None:
@@ -245,6 +255,8 @@ def test_budget_keeps_and_flags_a_document_that_would_be_gutted() -> None:
     assert doc.ok and doc.text == text and doc.removed == []
     assert doc.flags == ["removal_budget_exceeded"]
     assert doc.detail is not None and "max_removed_share=40%" in doc.detail
+    assert BudgetUse(risky=150, size=160).exceeds(0.4) is False  # too little to be a gutting
+    assert BudgetUse(risky=250, size=300).exceeds(0.4) is True
 
 
 def test_budget_can_send_the_document_to_rejects() -> None:
