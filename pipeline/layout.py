@@ -30,6 +30,20 @@ from pipeline.config import Config
 from pipeline.schema import OUTPUT_SCHEMA
 
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+#: Columns with min/max statistics (for filter pushdown). Long texts would only bloat the footer.
+STATISTICS_COLUMNS = (
+    "id",
+    "url",
+    "source",
+    "date",
+    "sitename",
+    "lang",
+    "lang_prob",
+    "n_chars_raw",
+    "n_chars_text",
+    "content_hash",
+    "encoding",
+)
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _MONTH = re.compile(r"^\d{4}-\d{2}")
@@ -141,11 +155,24 @@ class PartFiles:
             if part is None:
                 part = self.partitions[d] = _Partition(self.out_dir / d if d else self.out_dir)
             chunk = batch if len(rows) == batch.num_rows else batch.take(pa.array(rows, pa.int64()))
-            part.pending.append(chunk)
-            part.pending_bytes += chunk.nbytes
-            self.pending_bytes += chunk.nbytes
-        while self.pending_bytes >= self.row_group_bytes:
-            self._flush(max(self.partitions.values(), key=lambda p: p.pending_bytes))
+            for piece in self._slices(chunk):
+                part.pending.append(piece)
+                part.pending_bytes += piece.nbytes
+                self.pending_bytes += piece.nbytes
+                while self.pending_bytes >= self.row_group_bytes:
+                    self._flush(max(self.partitions.values(), key=lambda p: p.pending_bytes))
+
+    def _slices(self, chunk: pa.RecordBatch) -> list[pa.RecordBatch]:
+        """``chunk`` cut into pieces of about a row group each (a big batch is not one group)."""
+        if chunk.nbytes <= self.row_group_bytes or chunk.num_rows <= 1:
+            return [chunk]
+        step = max(1, chunk.num_rows * self.row_group_bytes // chunk.nbytes)
+        return [chunk.slice(i, step) for i in range(0, chunk.num_rows, step)]
+
+    def _writer(self, tmp: Path) -> pq.ParquetWriter:
+        return pq.ParquetWriter(
+            tmp, self.schema, compression=self.compression, write_statistics=list(STATISTICS_COLUMNS)
+        )
 
     def _flush(self, part: _Partition) -> None:
         if not part.pending:
@@ -154,7 +181,7 @@ class PartFiles:
             part.directory.mkdir(parents=True, exist_ok=True)
             final = part.directory / part_name(self.shard, part.seq)
             tmp = final.with_name(f".{final.name}.tmp")
-            part.writer = pq.ParquetWriter(tmp, self.schema, compression=self.compression)
+            part.writer = self._writer(tmp)
             part.files.append((tmp, final))
         table = pa.Table.from_batches(part.pending, schema=OUTPUT_SCHEMA)
         part.writer.write_table(table, row_group_size=max(table.num_rows, 1))
@@ -174,7 +201,7 @@ class PartFiles:
             if part.writer is None and not part.files:  # an empty shard: schema-only file
                 final = part.directory / part_name(self.shard, 0)
                 tmp = final.with_name(f".{final.name}.tmp")
-                part.writer = pq.ParquetWriter(tmp, self.schema, compression=self.compression)
+                part.writer = self._writer(tmp)
                 part.files.append((tmp, final))
             if part.writer is not None:
                 part.writer.close()

@@ -1,0 +1,219 @@
+"""Output layout: bounded part files, row groups by bytes, hive partitions, JSONL on stdout,
+and the same rows in the same order whatever the number of workers."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from pipeline import Config, Pipeline
+from pipeline.cli import cli
+from pipeline.config import OutputConfig, RunConfig
+from pipeline.engines import SerialEngine
+from pipeline.io_options import parse_size
+from pipeline.layout import NULL_PARTITION, escape_value, output_files, partition_dirs
+from pipeline.readers import Source
+from pipeline.writers import ParquetSink
+
+SENTENCES = {
+    "en": "The harbour committee met on Tuesday evening to discuss the repairs to the old sea wall.",
+    "de": "Der Gemeinderat hat am Dienstag beschlossen, die Brücke über den Fluss neu zu bauen.",
+    "fr": "Le conseil municipal a voté mardi soir la rénovation complète de la bibliothèque du quartier.",
+    "es": "El ayuntamiento aprobó el martes la construcción de un nuevo puente sobre el río principal.",
+}
+
+
+def write_dump(path: Path, n: int, *, start: int = 0, noise: int = 0) -> list[dict[str, str]]:
+    """``n`` records in four languages; ``noise`` adds that many hard-to-compress tokens each."""
+    langs = sorted(SENTENCES)
+    rows = []
+    for i in range(start, start + n):
+        tokens = " ".join(hashlib.sha256(f"{i}/{k}".encode()).hexdigest()[:12] for k in range(noise))
+        text = f"{SENTENCES[langs[i % 4]]} ({i})\n\n" + SENTENCES[langs[i % 4]] * 12 + tokens
+        rows.append({"id": f"d{i:04d}", "text": text})
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return rows
+
+
+def config(**output: object) -> Config:
+    run = {k: output.pop(k) for k in ("row_group_bytes", "compression") if k in output}
+    cfg = Config()
+    return dataclasses.replace(
+        cfg,
+        output=dataclasses.replace(OutputConfig(), **output),  # type: ignore[arg-type]
+        run=dataclasses.replace(RunConfig(), **run),  # type: ignore[arg-type]
+    )
+
+
+def run(cfg: Config, inputs: list[Path], out: Path) -> list[Path]:
+    Pipeline.from_config(cfg).run(Source(inputs, cfg.reader), ParquetSink(out, cfg), engine=SerialEngine())
+    return output_files(out)
+
+
+def test_part_files_are_bounded_and_row_groups_sized_by_bytes(tmp_path: Path) -> None:
+    rows = write_dump(tmp_path / "d.jsonl", 240, noise=100)
+    cfg = config(part_bytes=30_000, row_group_bytes=20_000)
+    parts = run(cfg, [tmp_path / "d.jsonl"], tmp_path / "out")
+    assert len(parts) > 2
+    assert parts[0].name == "part-00000.parquet" and parts[1].name == "part-00000_0001.parquet"
+    metas = [pq.ParquetFile(p).metadata for p in parts]
+    for part, meta in zip(parts, metas, strict=True):
+        group = meta.row_group(meta.num_row_groups - 1)
+        last_group = sum(group.column(c).total_compressed_size for c in range(group.num_columns))
+        before_last = part.stat().st_size - last_group - meta.serialized_size
+        assert before_last < 30_000  # closed at the first row group that takes it past the size
+        if part != parts[-1]:
+            assert part.stat().st_size >= 30_000  # ...and not before
+    assert sum(m.num_rows for m in metas) == len(rows)
+    assert any(m.num_row_groups > 1 for m in metas)
+    for m in metas:
+        for g in range(m.num_row_groups - 1):
+            assert m.row_group(g).total_byte_size > 0
+        assert m.row_group(0).column(0).compression == "ZSTD"  # the default
+    ids = [i for p in parts for i in pq.read_table(p, columns=["id"]).column(0).to_pylist()]
+    assert ids == [r["id"] for r in rows]  # file names sort in write order
+
+
+def test_hive_partitions_by_language(tmp_path: Path) -> None:
+    rows = write_dump(tmp_path / "d.jsonl", 40)
+    parts = run(config(partition_by=("lang",)), [tmp_path / "d.jsonl"], tmp_path / "out")
+    dirs = sorted({p.parent.name for p in parts})
+    assert dirs == ["lang=de", "lang=en", "lang=es", "lang=fr"]
+    seen = []
+    for part in parts:
+        table = pq.read_table(part)  # every file keeps the full schema, lang included
+        assert set(table.column("lang").to_pylist()) == {part.parent.name.split("=")[1]}
+        ids = table.column("id").to_pylist()
+        assert ids == sorted(ids)  # input order within a partition
+        seen += ids
+    assert sorted(seen) == [r["id"] for r in rows]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert {f"lang={lang}/part-00000.parquet" for lang in SENTENCES} <= set(manifest["outputs"])
+
+
+def test_rerun_of_a_partitioned_run_skips_finished_shards(tmp_path: Path) -> None:
+    write_dump(tmp_path / "a.jsonl", 12)
+    write_dump(tmp_path / "b.jsonl", 12, start=12)
+    cfg = config(partition_by=("lang",))
+    out = tmp_path / "out"
+    first = {p: p.read_bytes() for p in run(cfg, [tmp_path / "a.jsonl", tmp_path / "b.jsonl"], out)}
+    (out / "manifest.json").unlink()  # not finished: the rerun must look at each shard's files
+    sink = ParquetSink(out, cfg)
+    assert sink.done("00000") is not None and sink.done("00001") is not None
+    assert len(sink.kept_hashes("00001")) == 12
+    next(iter(first)).unlink()
+    assert sink.done(next(iter(first)).name.split("-")[1].split(".")[0]) is None
+    again = run(cfg, [tmp_path / "a.jsonl", tmp_path / "b.jsonl"], out)
+    assert {p: p.read_bytes() for p in again} == first
+
+
+def test_partition_values() -> None:
+    batch = pa.RecordBatch.from_pylist(
+        [
+            {"lang": "en", "date": "2024-05-01T10:30"},
+            {"lang": "zh-cn", "date": None},
+            {"lang": "und", "date": "yesterday"},
+            {"lang": "a/b", "date": "2023-12"},
+        ]
+    )
+    assert partition_dirs(batch, ("lang", "date")) == [
+        "lang=en/day=2024-05-01",
+        f"lang=zh-cn/day={NULL_PARTITION}",
+        f"lang=und/day={NULL_PARTITION}",
+        f"lang=a%2Fb/day={NULL_PARTITION}",
+    ]
+    assert partition_dirs(batch, ("month",))[::3] == ["month=2024-05", "month=2023-12"]
+    assert partition_dirs(batch, ()) == [""] * 4
+    assert escape_value("") == NULL_PARTITION
+
+
+def test_sizes_parse() -> None:
+    assert [parse_size(s) for s in ("1024", "64MB", "64MiB", "1.5k", "2G")] == [
+        1024,
+        64 << 20,
+        64 << 20,
+        1536,
+        2 << 30,
+    ]
+
+
+def _cli(*args: str, input: bytes | None = None) -> tuple[str, str]:
+    res = CliRunner().invoke(cli, ["run", *args, "--no-progress"], input=input)
+    assert res.exit_code == 0, res.output
+    return res.stdout, res.stderr
+
+
+def test_jsonl_to_stdout_matches_parquet_and_keeps_rejects_in_the_directory(tmp_path: Path) -> None:
+    write_dump(tmp_path / "d.jsonl", 10)
+    with open(tmp_path / "d.jsonl", "a", encoding="utf-8") as fh:
+        fh.write("{not json\n")
+    _cli(str(tmp_path / "d.jsonl"), "-o", str(tmp_path / "pq"), "-w", "1")
+    stdout, stderr = _cli(
+        str(tmp_path / "d.jsonl"), "--format", "jsonl", "-o", str(tmp_path / "js"), "-w", "1"
+    )
+    records = [json.loads(line) for line in stdout.splitlines()]
+    table = pq.read_table(output_files(tmp_path / "pq")[0])
+    expected = json.loads(json.dumps(table.to_pylist()))  # float32 lang_prob as JSON sees it
+    for row in expected:
+        row["extra"] = dict(row["extra"])
+    assert records == expected
+    assert "records in" in stderr
+    assert not output_files(tmp_path / "js")
+    assert pq.read_table(tmp_path / "js" / "rejects.parquet").column("reason").to_pylist() == ["invalid_json"]
+    manifest = json.loads((tmp_path / "js" / "manifest.json").read_text())
+    assert manifest["counts"]["n_in"] == 11
+    # a Parquet run into that directory is not fooled into skipping shards
+    _cli(str(tmp_path / "d.jsonl"), "-o", str(tmp_path / "js"), "-w", "1")
+    assert pq.ParquetFile(output_files(tmp_path / "js")[0]).metadata.num_rows == 10
+
+
+def test_jsonl_refuses_partitions_and_parquet_needs_a_directory(tmp_path: Path) -> None:
+    write_dump(tmp_path / "d.jsonl", 1)
+    res = CliRunner().invoke(
+        cli, ["run", str(tmp_path / "d.jsonl"), "--format", "jsonl", "--partition-by", "lang"]
+    )
+    assert res.exit_code == 2 and "partition" in res.output
+    res = CliRunner().invoke(cli, ["run", str(tmp_path / "d.jsonl")])
+    assert res.exit_code == 2 and "-o/--output" in res.output
+    res = CliRunner().invoke(
+        cli, ["run", str(tmp_path / "d.jsonl"), "-o", str(tmp_path / "o"), "--partition-by", "x"]
+    )
+    assert res.exit_code == 2
+
+
+@pytest.mark.slow
+def test_same_rows_same_order_same_bytes_whatever_the_workers(tmp_path: Path) -> None:
+    write_dump(tmp_path / "a.jsonl", 30)
+    (tmp_path / "pages").mkdir()
+    for i in range(12):
+        (tmp_path / "pages" / f"p{i:02d}.txt").write_text(f"Page {i}\n\n" + SENTENCES["en"] * (i + 1))
+    digests = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}"
+        _cli(
+            str(tmp_path / "a.jsonl"),
+            str(tmp_path / "pages"),
+            "-o",
+            str(out),
+            "-w",
+            workers,
+            "--batch-size",
+            "4",
+            "--partition-by",
+            "lang",
+        )
+        digests.append(
+            {
+                p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in output_files(out)
+            }
+        )
+    assert digests[0] == digests[1]
+    assert len(digests[0]) >= 5
