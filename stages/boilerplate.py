@@ -17,11 +17,8 @@ from pipeline.config import BoilerplateConfig
 from pipeline.record import Doc, Removal
 from pipeline.stage import DocStage, RejectRecord
 from stages.dates import parse_date
-from stages.rulepack import Rule, load_rules
+from stages.rulepack import LIST_MARKER, Rule, load_rules
 from stages.sitelearn import SiteRules, load_site_rules
-
-# A list marker in front of a line ("- Share this article"): HTML extraction writes list items so.
-_LIST_MARKER = re.compile(r"^[-*•·]\s+(?=\S)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +50,7 @@ def split_lines(text: str) -> list[Line]:
         stripped = content.strip()
         if stripped:
             lead = len(content) - len(content.lstrip())
-            body = _LIST_MARKER.sub("", stripped, count=1)
+            body = LIST_MARKER.sub("", stripped, count=1)
             out.append(Line(len(out), pos + lead, pos + lead + len(stripped), stripped, body))
         pos += len(raw)
     return out

@@ -67,6 +67,10 @@ CATEGORIES = frozenset(
     }
 )
 
+#: A list marker in front of a line ("- Share this article"), as HTML extraction writes list items.
+#: Line rules match the line without it (learned site lines too).
+LIST_MARKER = re.compile(r"^[-*•·]\s+(?=\S)")
+
 RuleKind = Literal["line", "inline", "block", "adjacent"]
 _KINDS = ("line", "inline", "block", "adjacent")
 Confidence = Literal["normal", "high"]

@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pipeline.errors import RuleError
-from stages.rulepack import Rule
+from stages.rulepack import LIST_MARKER, Rule
 
 _SPACES = re.compile(r"\s+")
 
@@ -67,8 +67,9 @@ def host_of(url: str | None) -> str | None:
 
 
 def line_key(line: str) -> str:
-    """The form a line is compared in: NFC, whitespace collapsed, stripped."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", line)).strip()
+    """The form a line is compared in: NFC, list marker dropped, whitespace collapsed, stripped."""
+    key = _SPACES.sub(" ", unicodedata.normalize("NFC", line)).strip()
+    return LIST_MARKER.sub("", key, count=1)
 
 
 def line_hash(key: str) -> str:

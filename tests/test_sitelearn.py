@@ -177,3 +177,15 @@ def test_run_with_a_missing_site_rules_file_fails_before_output(tmp_path: Path) 
     )
     assert res.exit_code == 2
     assert not out.exists()
+
+
+def test_list_markers_do_not_hide_a_repeated_line() -> None:
+    docs = [("a.example", f"Story {i}\nBody {i} of the story.\n- {TIP}") for i in range(5)]
+    docs.append(("a.example", f"Story 5\nBody 5 of the story.\n{TIP}"))
+    rules = learn_site_rules(docs)
+    (line,) = rules.lines["a.example"]
+    assert (line.text, line.docs) == (TIP, 6)
+    text = f"Story\nBody.\n• {TIP}"
+    doc = Doc(id="a", source="s", raw=text, text=text, url="https://a.example/9")
+    Boilerplate(site_rules=rules).process_docs([doc])
+    assert [r.snippet for r in doc.removed] == [f"• {TIP}"]
