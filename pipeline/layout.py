@@ -6,9 +6,10 @@ reaches ``output.part_bytes`` on disk (names sort in write order). Rows are buff
 ``run.row_group_bytes`` (Arrow in-memory bytes, across all partitions of the shard) and each
 flush is one row group. With ``output.partition_by`` the files go under ``lang=<code>/``,
 ``day=<YYYY-MM-DD>/`` (key ``date``) or ``month=<YYYY-MM>/``; a record without a date goes to
-``__HIVE_DEFAULT_PARTITION__``, which the tools above read as NULL. Partitioned files keep every
-column of the fixed schema (the partition value equals the column value for ``lang``; ``day`` and
-``month`` are derived from ``date``, which keeps its time of day).
+``__HIVE_DEFAULT_PARTITION__``, which the tools above read as NULL. As Spark, DuckDB and pyarrow
+write them, files under ``lang=xx/`` leave out the ``lang`` column: the directory holds it, and
+every reader with hive partitioning puts it back (a file holding it too makes pandas fail to
+merge the two types). ``day``/``month`` are derived from ``date``, which stays in the files.
 
 Every file is written under a hidden temporary name and renamed into place when the shard
 commits, so readers never see a half-written part file.
@@ -140,7 +141,9 @@ class PartFiles:
         self.part_bytes = config.output.part_bytes
         self.row_group_bytes = config.run.row_group_bytes
         self.compression = config.run.compression
-        self.schema = OUTPUT_SCHEMA.with_metadata(metadata)
+        in_dirs = {PARTITION_KEYS[k].dir_key for k in self.keys}
+        self.columns = [name for name in OUTPUT_SCHEMA.names if name not in in_dirs]
+        self.schema = pa.schema([OUTPUT_SCHEMA.field(n) for n in self.columns], metadata=metadata)
         self.partitions: dict[str, _Partition] = {}
         self.pending_bytes = 0
 
@@ -170,9 +173,8 @@ class PartFiles:
         return [chunk.slice(i, step) for i in range(0, chunk.num_rows, step)]
 
     def _writer(self, tmp: Path) -> pq.ParquetWriter:
-        return pq.ParquetWriter(
-            tmp, self.schema, compression=self.compression, write_statistics=list(STATISTICS_COLUMNS)
-        )
+        stats = [c for c in STATISTICS_COLUMNS if c in self.columns]
+        return pq.ParquetWriter(tmp, self.schema, compression=self.compression, write_statistics=stats)
 
     def _flush(self, part: _Partition) -> None:
         if not part.pending:
@@ -183,7 +185,7 @@ class PartFiles:
             tmp = final.with_name(f".{final.name}.tmp")
             part.writer = self._writer(tmp)
             part.files.append((tmp, final))
-        table = pa.Table.from_batches(part.pending, schema=OUTPUT_SCHEMA)
+        table = pa.Table.from_batches(part.pending, schema=OUTPUT_SCHEMA).select(self.columns)
         part.writer.write_table(table, row_group_size=max(table.num_rows, 1))
         self.pending_bytes -= part.pending_bytes
         part.pending, part.pending_bytes = [], 0
