@@ -10,7 +10,16 @@ import pipeline  # noqa: F401 - import order: pipeline before stages
 from pipeline.config import ExtractConfig
 from pipeline.record import Doc
 from pipeline.stage import RejectRecord
-from stages.extract import Extract, extract_html, max_depth, parse_html, title_of_text
+from stages.extract import (
+    Extract,
+    drop_self_links,
+    extract_html,
+    max_depth,
+    parse_html,
+    place_title,
+    same_headline,
+    title_of_text,
+)
 
 PARAS = [
     "Der Bürgermeister von Nordstadt eröffnete am Montag die neue Brücke über die Weißach.",
@@ -94,3 +103,71 @@ def test_stage_sets_metadata_on_html_and_passes_text_through() -> None:
 )
 def test_title_of_text(text: str, title: str | None) -> None:
     assert title_of_text(text) == title
+
+
+@pytest.mark.parametrize(
+    ("line", "title", "same"),
+    [
+        ("Ferry service resumes", "Ferry service resumes", True),
+        ("Ferry  service resumes", "ferry service resumes.", True),
+        ("Remake de “Zodiaco” per Netflix", 'Remake de "Zodiaco" per Netflix - Remember 80/90', True),
+        ("Kindle for PCの方法", "Kindle for PCの方法 | ノート100YEN.com", True),
+        ("Week 2018 | Michael Anastassiades’ light show", "Week 2018 | Anastassiades' light show", True),
+        ("Ferry service resumes", "Ferry service resumes after storm cancels sailings", False),
+        ("Storm closes the harbour", "Ferry service resumes", False),
+        ("", "Ferry", False),
+    ],
+)
+def test_same_headline(line: str, title: str, same: bool) -> None:
+    assert same_headline(line, title) is same
+
+
+def test_place_title_never_duplicates_the_headline() -> None:
+    body = "Ferry service resumes\nThe ferry sailed on Thursday."
+    assert place_title(body, "Ferry service resumes | Coast News", prepend=True) == (
+        body,
+        "Ferry service resumes",
+    )
+    other = "The ferry sailed on Thursday."
+    assert place_title(other, "Ferry service resumes", prepend=True) == (
+        "Ferry service resumes\nThe ferry sailed on Thursday.",
+        "Ferry service resumes",
+    )
+    assert place_title(other, "Ferry service resumes", prepend=False) == (other, "Ferry service resumes")
+    assert place_title(other, None, prepend=True) == (other, None)
+
+
+def test_page_with_site_suffixed_title_gets_the_visible_headline_once() -> None:
+    html = page(title="Neue Brücke eröffnet").replace(
+        "<title>Neue Brücke eröffnet | Anzeiger</title>",
+        "<title>Neue Brücke eröffnet - Nordstädter Anzeiger</title>",
+    )
+    got = extract_html(html)
+    lines = [ln for ln in got.text.splitlines() if ln.strip()]
+    assert got.title == "Neue Brücke eröffnet"
+    assert lines[0] == "Neue Brücke eröffnet" and lines.count("Neue Brücke eröffnet") == 1
+
+
+def test_lines_that_are_only_the_page_url_are_dropped() -> None:
+    url = "https://www.example.test/news/bridge-opens-123.php"
+    body = f"Para one.\n  {url}  \nhttp://example.test/news/bridge-opens-123.php/\nSee https://other.test/x\n{url}x"
+    assert drop_self_links(body, url).splitlines() == ["Para one.", "See https://other.test/x", f"{url}x"]
+    assert drop_self_links(body, None) == body
+
+
+def test_short_article_keeps_its_own_extraction_not_a_glued_fallback() -> None:
+    """A one-paragraph item: trafilatura's main extraction is kept (MIN_EXTRACTED_SIZE), so the
+    byline, time and caption are not glued onto the body line by a whole-page fallback."""
+    html = (
+        "<!doctype html><html><head><title>Lift reopens | Coast Post</title></head><body>"
+        "<nav><ul><li><a href='/'>Home</a></li><li><a href='/local'>Local</a></li></ul></nav>"
+        "<main><article><h1>Lift reopens</h1><p class='byline'>By <a href='/a/hp'>Helen Pryor</a></p>"
+        "<time datetime='2021-05-20'>Published: 21:30, Thu, May 20, 2021</time>"
+        "<figure><img src='/i.jpg' alt='x'><figcaption>File photo (Image: Coast Post)</figcaption></figure>"
+        "<div class='article-body'><p>The cliff lift on the seafront is running again after six months of repairs.</p>"
+        "</div></article></main><footer><p>© 2023 Coast Post</p></footer></body></html>"
+    )
+    got = extract_html(html)
+    lines = [ln.strip() for ln in got.text.splitlines() if ln.strip()]
+    assert "The cliff lift on the seafront is running again after six months of repairs." in lines
+    assert lines[0] == "Lift reopens"

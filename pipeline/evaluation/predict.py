@@ -9,7 +9,6 @@ own. A record the pipeline rejects or drops predicts the empty text, as it would
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -20,9 +19,9 @@ from pipeline.engines import Engine, make_engine, run_stages
 from pipeline.record import Doc, docs_from_batch, docs_to_batch
 from pipeline.registry import STAGE_FACTORIES
 from pipeline.stage import Stage
+from stages.extract import same_headline
 
 EVAL_BATCH = 8  # small batches keep both workers busy on sets of ~100 pages
-_WS = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,18 +88,15 @@ def detect_languages(texts: Sequence[str], config: Config, *, workers: int) -> l
         engine.close()
 
 
-def _squash(text: str) -> str:
-    return _WS.sub(" ", text).strip()
-
-
 def article_body(text: str, title: str | None) -> str:
     """The predicted article body: cleanwire's text without its leading title block.
 
     ``extract`` puts the page title on the first line (its own block after ``normalize``);
-    benchmark gold bodies have no title, so a first line equal to the extracted title (ignoring
-    case and whitespace) is dropped. Nothing else is changed.
+    benchmark gold bodies have no title, so a first line that is the extracted title (equal up to
+    case, quotes and spacing, or with a site suffix: :func:`stages.extract.same_headline`) is
+    dropped. Nothing else is changed.
     """
     head, _, rest = text.strip().partition("\n")
-    if title and _squash(head).casefold() == _squash(title).casefold():
+    if title and same_headline(head, title):
         return rest.strip()
     return text.strip()
