@@ -87,7 +87,7 @@ def test_duckdb_reads_day_partitions(tmp_path: Path) -> None:
     run(dump, out, "--partition-by", "month,lang")
     months = sorted(p.name for p in out.iterdir() if p.is_dir() and not p.name.startswith("_"))
     assert months and all(m.startswith("month=") for m in months)
-    rows = duckdb.sql(
+    rows = duckdb.connect().execute(
         f"SELECT month, lang, date FROM read_parquet('{out}/**/part-*.parquet', hive_partitioning = true)"
     ).fetchall()
     assert len(rows) == 9
