@@ -12,6 +12,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from pipeline.config import BoilerplateConfig
 from pipeline.record import Doc, Removal
@@ -92,65 +93,71 @@ def _in_window(rule: Rule, i: int, n: int) -> bool:
     return True
 
 
-def find_removals(text: str, rules: Sequence[Rule]) -> list[tuple[Removal, Rule, re.Match[str] | None]]:
-    """Every span the rules take out of ``text``, non-overlapping, in text order."""
-    lines = split_lines(text)
-    n = len(lines)
-    found: list[tuple[Removal, Rule, re.Match[str] | None]] = []
-    taken: dict[int, str] = {}  # line index -> category of the removal covering it
+#: One removal with the rule that made it and its match (``None`` for blocks).
+Found: TypeAlias = tuple[Removal, Rule, re.Match[str] | None]
 
-    def add(rule: Rule, start: int, end: int, match: re.Match[str] | None, covered: range) -> None:
-        found.append((Removal(rule.id, rule.category, start, end, text[start:end]), rule, match))
+
+class _Scan:
+    """One pass of the rules over one text: which lines are taken, by which category."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = split_lines(text)
+        self.found: list[Found] = []
+        self.taken: dict[int, str] = {}  # line index -> category of the removal covering it
+        self.touched: set[int] = set()  # lines an inline span overlaps: not free for line rules
+
+    def add(self, rule: Rule, start: int, end: int, match: re.Match[str] | None, covered: range) -> None:
+        removal = Removal(rule.id, rule.category, start, end, self.text[start:end])
+        self.found.append((removal, rule, match))
         for j in covered:
-            taken[j] = rule.category
+            self.taken[j] = rule.category
 
-    # 1. inline: spans anywhere (notices glued to paragraphs). A line they touch is not free for
-    # the line rules; a line they cover whole counts as taken (for adjacent rules).
-    starts = [ln.start for ln in lines]
-    ends = [ln.end for ln in lines]
-    touched: set[int] = set()
-    for rule in rules:
-        if rule.kind != "inline":
-            continue
-        for m in rule.pattern.finditer(text):
+    def free(self, ln: Line) -> bool:
+        return ln.index not in self.taken and ln.index not in self.touched
+
+    def inline(self, rule: Rule) -> None:
+        """Spans anywhere (notices glued to paragraphs); lines they cover whole count as taken."""
+        starts = [ln.start for ln in self.lines]
+        ends = [ln.end for ln in self.lines]
+        for m in rule.pattern.finditer(self.text):
             if m.end() > m.start():
                 near = range(bisect_right(ends, m.start()), bisect_left(starts, m.end()))
-                touched.update(near)
+                self.touched.update(near)
                 inside = [j for j in near if starts[j] >= m.start() and ends[j] <= m.end()]
-                add(rule, m.start(), m.end(), m, range(inside[0], inside[-1] + 1) if inside else range(0))
+                self.add(
+                    rule, m.start(), m.end(), m, range(inside[0], inside[-1] + 1) if inside else range(0)
+                )
 
-    def free(ln: Line) -> bool:
-        return ln.index not in taken and ln.index not in touched
-
-    # 2. blocks, then 3. whole lines, in rule order; the first rule to claim a line wins.
-    for i, ln in enumerate(lines):
-        if not free(ln):
-            continue
+    def claim(self, ln: Line, rules: Sequence[Rule]) -> None:
+        """Blocks and whole lines, in rule order: the first rule to claim ``ln`` wins."""
+        i, n = ln.index, len(self.lines)
         for rule in rules:
-            if rule.kind == "block" and rule.item is not None and _in_window(rule, i, n):
+            if rule.kind not in ("block", "line") or not _in_window(rule, i, n):
+                continue
+            if rule.kind == "block" and rule.item is not None:
                 if not rule.pattern.fullmatch(ln.body):
                     continue
-                j = block_end(rule, lines, i, free)
+                j = block_end(rule, self.lines, i, self.free)
                 if j - i - 1 >= rule.min_items:
-                    add(rule, ln.start, lines[j - 1].end, None, range(i, j))
-                    break
-            elif rule.kind == "line" and _in_window(rule, i, n):
-                line_match = rule.pattern.fullmatch(ln.body)
-                if line_match:
-                    add(rule, ln.start, ln.end, line_match, range(i, i + 1))
-                    break
+                    self.add(rule, ln.start, self.lines[j - 1].end, None, range(i, j))
+                    return
+            elif rule.kind == "line":
+                match = rule.pattern.fullmatch(ln.body)
+                if match:
+                    self.add(rule, ln.start, ln.end, match, range(i, i + 1))
+                    return
 
-    # 4. adjacent: lines next to a removal of the anchor category, until nothing changes.
-    adjacent = [r for r in rules if r.kind == "adjacent"]
-    changed = bool(adjacent)
-    while changed:
+    def adjacent(self, rules: Sequence[Rule]) -> bool:
+        """Lines next to a removal of a rule's anchor category; True when one was taken."""
+        n = len(self.lines)
         changed = False
-        for ln in lines[1:]:  # never the first line: it is the title
-            before = taken.get(ln.index + 1) if ln.index + 1 < n else None
-            after = taken.get(ln.index - 1)
-            if (before is None and after is None) or not free(ln):
+        for ln in self.lines[1:]:  # never the first line: it is the title
+            before = self.taken.get(ln.index + 1) if ln.index + 1 < n else None
+            after = self.taken.get(ln.index - 1)
+            if (before is None and after is None) or not self.free(ln):
                 continue
-            for rule in adjacent:
+            for rule in rules:
                 hit = (rule.direction in ("before", "either") and before == rule.anchor) or (
                     rule.direction in ("after", "either") and after == rule.anchor
                 )
@@ -158,17 +165,38 @@ def find_removals(text: str, rules: Sequence[Rule]) -> list[tuple[Removal, Rule,
                     continue
                 match = rule.pattern.fullmatch(ln.body)
                 if match:
-                    add(rule, ln.start, ln.end, match, range(ln.index, ln.index + 1))
+                    self.add(rule, ln.start, ln.end, match, range(ln.index, ln.index + 1))
                     changed = True
                     break
-    found.sort(key=lambda f: f[0].start)
-    # Drop spans inside an earlier, longer one (an inline match within a removed block).
-    kept: list[tuple[Removal, Rule, re.Match[str] | None]] = []
-    for item in found:
-        if kept and item[0].start < kept[-1][0].end:
-            continue
-        kept.append(item)
-    return kept
+        return changed
+
+    def result(self) -> list[Found]:
+        """In text order; a span inside an earlier one (overlapping inline matches) is dropped."""
+        kept: list[Found] = []
+        for item in sorted(self.found, key=lambda f: f[0].start):
+            if kept and item[0].start < kept[-1][0].end:
+                continue
+            kept.append(item)
+        return kept
+
+
+def find_removals(text: str, rules: Sequence[Rule]) -> list[Found]:
+    """Every span the rules take out of ``text``, non-overlapping, in text order.
+
+    Order of play: inline rules first (anywhere), then each line is offered to the block and line
+    rules in rule order, then adjacent rules grow removals until nothing changes.
+    """
+    scan = _Scan(text)
+    for rule in rules:
+        if rule.kind == "inline":
+            scan.inline(rule)
+    for ln in scan.lines:
+        if scan.free(ln):
+            scan.claim(ln, rules)
+    adjacent = [r for r in rules if r.kind == "adjacent"]
+    while adjacent and scan.adjacent(adjacent):
+        pass
+    return scan.result()
 
 
 def apply_removals(text: str, removals: Sequence[Removal]) -> str:
@@ -203,7 +231,7 @@ def clean(text: str, rules: Sequence[Rule]) -> Cleaned:
     return _cleaned(text, find_removals(text, rules))
 
 
-def _cleaned(text: str, found: Sequence[tuple[Removal, Rule, re.Match[str] | None]]) -> Cleaned:
+def _cleaned(text: str, found: Sequence[Found]) -> Cleaned:
     removed = [r for r, _, _ in found]
     result = Cleaned(text=apply_removals(text, removed), removed=removed)
     for removal, rule, match in found:
@@ -243,7 +271,7 @@ def _solid(text: str) -> int:
     return sum(1 for ch in text if not ch.isspace())
 
 
-def budget_use(text: str, found: Sequence[tuple[Removal, Rule, re.Match[str] | None]]) -> BudgetUse:
+def budget_use(text: str, found: Sequence[Found]) -> BudgetUse:
     """What the removals in ``found`` would spend of the removal budget.
 
     Removals by ``confidence = "high"`` rules (fixed, unambiguous forms such as a consent notice)

@@ -66,12 +66,6 @@ def test_whole_set_preservation_exact_and_mojibake(eval_dir: Path) -> None:
     assert moji and sum(moji) / len(moji) >= 0.95
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="extract: for short HTML articles trafilatura's default mode flattens the whole <article> "
-    "(nav, byline, captions, ad labels, body) into one line, so no line rule can apply "
-    "(nbd-0083/0084/0116/0119); favor_precision=True extracts them correctly",
-)
 def test_every_category_meets_the_recall_target_including_html(eval_dir: Path) -> None:
     recall = _recall_by_category(_scored(eval_dir))
     assert {c: r for c, r in recall.items() if r < 0.98} == {}
