@@ -559,8 +559,22 @@ def kept_dataset(out_dir: Path) -> ds.Dataset | None:
     if not files:
         return None
     return ds.dataset(
-        [str(f) for f in files], format="parquet", partitioning="hive", partition_base_dir=str(out_dir)
+        [str(f) for f in files],
+        format="parquet",
+        partitioning=hive_partitioning(out_dir, files),
+        partition_base_dir=str(out_dir),
     )
+
+
+def hive_partitioning(out_dir: Path, files: Iterable[Path]) -> ds.Partitioning:
+    """``key=value`` directories as string fields (inference fails when every value is null)."""
+    keys: list[str] = []
+    for f in files:
+        for part in f.relative_to(out_dir).parts[:-1]:
+            key = part.split("=", 1)[0]
+            if "=" in part and key not in keys:
+                keys.append(key)
+    return ds.partitioning(pa.schema([(k, pa.string()) for k in keys]), flavor="hive")
 
 
 def iter_kept(
