@@ -43,6 +43,10 @@ STAGE_ERROR = "stage_error"
 #: Stage name used when a worker dies outside any record (twice in a row on the same batch).
 ENGINE_STAGE = "engine"
 MAX_BLIND_RETRIES = 2
+#: Heartbeat record index while a fresh worker warms up; it gets ``STARTUP_GRACE_S`` on top of the
+#: per-record timeout (a stage that hangs even on the warm-up documents is a broken setup).
+WARMING_UP = -1
+STARTUP_GRACE_S = 60.0
 #: Consecutive worker deaths outside any record after which the pool gives up (a broken setup).
 MAX_BLIND_STREAK = 5
 
@@ -180,12 +184,37 @@ class SerialEngine:
 # --- the supervised pool -----------------------------------------------------------------------
 
 
+_WARM_UP_DOCS = (
+    (
+        "html",
+        "<html><head><title>Warm up</title></head><body><article><p>The council met on "
+        "Monday to discuss the harbour.</p><p>It will meet again next week.</p></article></body></html>",
+    ),
+    ("text", "Warm up\n\nThe council met on Monday to discuss the harbour. It will meet again next week."),
+)
+
+
+def warm_up(stages: Sequence[Stage]) -> None:
+    """Run two small documents through the stages once, so lazy imports, compiled patterns and
+    language profiles load before the per-record timeout starts counting."""
+    docs = [
+        Doc(id=f"warm-up-{i}", source="<warm-up>", raw=raw, format=fmt)
+        for i, (fmt, raw) in enumerate(_WARM_UP_DOCS)
+    ]
+    run_stages(stages, docs_to_batch(docs))
+    for stage in stages:
+        stage.stats = StageStats()
+
+
 def _worker_main(conn: Connection, stages_blob: bytes, cells: Any) -> None:
     """A worker: unpickle the stages once, then run batches until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when workers stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     stages: Sequence[Stage] = pickle.loads(stages_blob)
     beat = Heartbeat(cells)
+    beat.beat(WARMING_UP, 0)
+    warm_up(stages)
+    beat.idle()
     while True:
         try:
             msg = conn.recv()
@@ -326,6 +355,8 @@ class ProcessEngine:
         """The worker ``w`` is gone: reject the record it was on and requeue the rest of its job."""
         job = w.job
         assert job is not None and self._stages is not None
+        if snapshot is not None and snapshot[0] == WARMING_UP:
+            snapshot = None  # died or hung before any record: nobody to blame
         if snapshot is None:
             self._blind_streak += 1
             if self._blind_streak >= MAX_BLIND_STREAK:
@@ -357,6 +388,9 @@ class ProcessEngine:
             st.n_in += 1
             st.rejected[reason] += 1
 
+    def _limit(self, snap: tuple[int, int, float]) -> float:
+        return self.timeout_s + (STARTUP_GRACE_S if snap[0] == WARMING_UP else 0.0)
+
     def _replace(self, w: _Worker) -> _Job | None:
         job = w.job
         self._kill(w)
@@ -372,7 +406,7 @@ class ProcessEngine:
         for w in busy:
             snap = w.beat.read()
             if snap is not None:
-                wait_s = min(wait_s, max(0.0, snap[2] + self.timeout_s - now))
+                wait_s = min(wait_s, max(0.0, snap[2] + self._limit(snap) - now))
         handles: list[Any] = [w.conn for w in busy] + [w.process.sentinel for w in busy]
         wait(handles, timeout=max(wait_s, 0.01))
         for w in busy:
@@ -399,7 +433,7 @@ class ProcessEngine:
                     queue.appendleft(job)
                 continue
             snap = w.beat.read()
-            if snap is not None and time.monotonic() - snap[2] > self.timeout_s:
+            if snap is not None and time.monotonic() - snap[2] > self._limit(snap):
                 w.process.kill()
                 w.process.join()
                 after = w.beat.read()

@@ -266,3 +266,22 @@ def test_a_stage_reviving_a_rejected_record_is_caught_by_the_runner_check() -> N
     with pytest.raises(AccountingError, match="already rejected or dropped"):
         check_batch(before, after)
     check_batch(before, before)
+
+
+@pytest.mark.slow
+def test_a_page_trafilatura_chews_on_is_rejected_as_timeout_and_the_run_goes_on(tmp_path: Path) -> None:
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    items = "".join(
+        f"<div class='c{i % 50}'><p>Sentence {i} about the sea wall.</p></div>" for i in range(20000)
+    )
+    (dump / "huge.html").write_text(f"<html><body>{items}</body></html>", encoding="utf-8")
+    for i in range(3):
+        page = f"<html><body><article><p>{article(str(i))}</p></article></body></html>"
+        (dump / f"page{i}.html").write_text(page, encoding="utf-8")
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text("[extract]\ntimeout_s = 1.0\n", encoding="utf-8")
+    res = run_cli(str(dump), "-o", str(tmp_path / "out"), "-w", "2", "--config", str(cfg))
+    assert res.exit_code == 0, res.output
+    got = {Path(s).name: v for s, v in outcome_by_source(tmp_path / "out").items()}
+    assert got == {"huge.html": "extract/timeout", "page0.html": "ok", "page1.html": "ok", "page2.html": "ok"}
