@@ -165,10 +165,14 @@ def _removed(stats: RunStats, top: int) -> str:
         + hbar_chart("removed-by-rule", "Removed characters by rule", rules, color=PALETTE[4])
         + hbar_chart("removed-by-site", "Removed characters by site", sites, color=PALETTE[1])
         + "<h3>Sites by removed share</h3>"
-        + table_html(
-            ["site", "records", "with removals", "chars removed", "removed share"],
-            share_rows,
-            [False, True, True, True, True],
+        + (
+            table_html(
+                ["site", "records", "with removals", "chars removed", "removed share"],
+                share_rows,
+                [False, True, True, True, True],
+            )
+            if share_rows
+            else '<p class="muted">no site had text removed.</p>'
         )
     )
 
