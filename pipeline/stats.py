@@ -34,6 +34,7 @@ PART_GLOB = "part-*.parquet"
 REJECTS_FILE = "rejects.parquet"
 DROPPED_FILE = "dropped.parquet"
 MANIFEST_FILE = "manifest.json"
+STATE_DIR = "_state"
 READ_STAGE = "read"
 UNKNOWN_SITE = "(unknown)"
 #: Columns of the kept records that the statistics need (``text`` is never read).
@@ -596,9 +597,17 @@ def _with_missing(batch: pa.RecordBatch, columns: Iterable[str]) -> pa.RecordBat
     return batch
 
 
-def iter_left(out_dir: Path, name: str) -> Iterator[pa.RecordBatch]:
+def left_files(out_dir: Path, name: str) -> list[Path]:
+    """``rejects.parquet``/``dropped.parquet``; while a run is still going (not written yet), the
+    per-shard files of the finished shards under ``_state/``, matching their part files."""
     path = out_dir / name
     if path.exists():
+        return [path]
+    return sorted((out_dir / STATE_DIR).glob(f"*.{name}"))
+
+
+def iter_left(out_dir: Path, name: str) -> Iterator[pa.RecordBatch]:
+    for path in left_files(out_dir, name):
         yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS)
 
 

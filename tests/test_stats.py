@@ -220,6 +220,17 @@ def test_without_manifest_stats_still_work_and_a_wrong_manifest_is_flagged(
     assert st.n_in == 16 and st.manifest_mismatch() == []
 
 
+def test_a_run_still_in_progress_counts_its_finished_shards(run_dir: Path, tmp_path: Path) -> None:
+    """Before the run ends there is no rejects/dropped.parquet yet, only per-shard files in _state/."""
+    copy = tmp_path / "running"
+    shutil.copytree(run_dir, copy)
+    for name in ("manifest.json", "rejects.parquet", "dropped.parquet"):
+        (copy / name).unlink()
+    assert list((copy / "_state").glob("*.rejects.parquet"))
+    st = compute_stats(copy)
+    assert (st.n_in, st.n_kept, st.n_rejected, st.n_dropped) == (16, 12, 3, 1)
+
+
 def test_quantized_lengths_and_quantiles() -> None:
     assert [quantize_length(n) for n in (0, 7, 999, 1000, 1004, 1005, 123456)] == [
         0,
