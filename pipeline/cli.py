@@ -199,6 +199,7 @@ def run(
         apply_output_options,
         finish_sink,
         make_sink,
+        refuse_stdin_resume,
         silence_stdout,
     )
     from pipeline.readers import Source
@@ -235,6 +236,7 @@ def run(
     cfg = apply_output_options(cfg, out_opts)
     source = Source(inputs, cfg.reader)
     sink = make_sink(out_opts, output, cfg, overwrite=overwrite)
+    refuse_stdin_resume(inputs, sink)
     ray_engine = None
     if engine == "ray":
         from pipeline.ray_engine import RayEngine

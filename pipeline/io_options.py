@@ -12,7 +12,8 @@ from typing import IO
 import click
 
 from pipeline.config import Config
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, OutputError
+from pipeline.formats.compression import STDIN
 from pipeline.writers import ParquetSink
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.I)
@@ -73,6 +74,15 @@ def make_sink(opts: OutputOptions, output: str | None, cfg: Config, *, overwrite
 
     stream: IO[bytes] = sys.stdout.buffer
     return JsonlSink(output, cfg, stream, overwrite=overwrite)
+
+
+def refuse_stdin_resume(inputs: tuple[str, ...], sink: ParquetSink) -> None:
+    """A rerun skips finished shards, but stdin brings new data each time: never resume it."""
+    if STDIN in inputs and not sink.overwrite and any(sink.state_dir.glob("*.done.json")):
+        raise OutputError(
+            f"{sink.out_dir} holds a run, and '-' (stdin) cannot be resumed",
+            hint="pass --overwrite, or choose another output directory",
+        )
 
 
 def finish_sink(sink: ParquetSink) -> None:

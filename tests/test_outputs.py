@@ -223,3 +223,11 @@ def test_same_rows_same_order_same_bytes_whatever_the_workers(tmp_path: Path) ->
         )
     assert digests[0] == digests[1]
     assert len(digests[0]) >= 5
+
+
+def test_stdin_is_never_resumed(tmp_path: Path) -> None:
+    line = json.dumps({"id": "a", "text": SENTENCES["en"]}) + "\n"
+    _cli("-", "-o", str(tmp_path / "o"), "-w", "1", input=line.encode())
+    res = CliRunner().invoke(cli, ["run", "-", "-o", str(tmp_path / "o"), "-w", "1"], input=line.encode())
+    assert res.exit_code == 4 and "cannot be resumed" in res.output
+    _cli("-", "-o", str(tmp_path / "o"), "-w", "1", "--overwrite", input=line.encode())
