@@ -123,9 +123,14 @@ class Heartbeat:
         self.cells: Any = shared if shared is not None else [0.0, 0.0, 0.0, 0.0]
 
     def beat(self, record: int, stage: int) -> None:
+        """Entering ``stage`` of ``record``; the clock restarts only for a new record, so the
+        timeout bounds a record's time through all the stages, not each stage."""
         c = self.cells
+        same = c[3] > 0 and int(c[1]) == record
         c[0] += 1
-        c[1], c[2], c[3] = record, stage, time.monotonic()
+        c[1], c[2] = record, stage
+        if not same:
+            c[3] = time.monotonic()
         c[0] += 1
 
     def idle(self) -> None:
