@@ -7,6 +7,7 @@ the sink owns files. The runner checks the invariant that no stage lost a record
 from __future__ import annotations
 
 import hashlib
+import os
 import signal
 import sys
 import threading
@@ -173,7 +174,7 @@ class Runner:
         t0 = time.perf_counter()
         started = datetime.now(UTC).isoformat(timespec="seconds")
         sink.prepare()
-        sink.check_plan({s.name: [str(p) for p in s.paths] for s in shards})
+        sink.check_plan({s.name: _abs_inputs(s) for s in shards})
         finished = sink.finished_run([s.name for s in shards])
         if finished is not None:
             return self._up_to_date(finished, sink, time.perf_counter() - t0)
@@ -222,7 +223,7 @@ class Runner:
     def _run_shard(
         self, shard: Shard, source: Source, sink: ParquetSink, report: RunReport, bar: Any
     ) -> Tally:
-        writer = sink.open_shard(shard.name, inputs=[str(p) for p in shard.paths])
+        writer = sink.open_shard(shard.name, inputs=_abs_inputs(shard))
         parallel, serial = self.pipeline.parallel_prefix, self.pipeline.serial_suffix
         pending: dict[int, pa.RecordBatch] = {}
         inputs = batched(unique_ids(shard.docs(source.config)), self.pipeline.config.run.batch_size)
@@ -277,6 +278,11 @@ class Runner:
                 "shards_skipped": report.shards_skipped,
             },
         }
+
+
+def _abs_inputs(shard: Shard) -> list[str]:
+    """The shard's input paths made absolute, so a rerun from another directory still matches."""
+    return [str(p) if str(p) == "-" else os.path.abspath(p) for p in shard.paths]
 
 
 def _shard_counts(tally: Tally) -> dict[str, Any]:
