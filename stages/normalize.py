@@ -78,7 +78,10 @@ def normalize_layout(text: str) -> str:
             joinable = wrapped = False
             continue
         continues = _STARTS_LOWER.match(line) is not None
-        if blocks and ((continues and (joinable or wrapped)) or (wrapped and paragraphs)):
+        if blocks and (
+            (continues and (joinable or wrapped))
+            or (wrapped and (paragraphs or (joinable and len(blocks) > 1)))
+        ):
             blocks[-1] = f"{blocks[-1]} {line}"
         else:
             blocks.append(line)

@@ -288,3 +288,14 @@ def test_removals_are_in_text_order_and_disjoint() -> None:
     found = [r for r, _, _ in find_removals(text, RULES)]
     assert [r.category for r in found] == ["byline", "ad_marker", "promo_block", "share_prompt"]
     assert all(a.end <= b.start for a, b in pairwise(found))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limitation: an untagged headline list has no end marker, so a sub-heading without "
+    "a full stop right after it is taken as one more headline",
+)
+def test_untagged_block_stops_before_a_subheading() -> None:
+    text = _doc(TITLE, P1, "Lesen Sie auch:", "Polizei sucht Zeugen nach Unfall", "Reaktionen im Rathaus", P2)
+    result = clean(text, RULES)
+    assert "Reaktionen im Rathaus" in result.text

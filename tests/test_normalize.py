@@ -96,3 +96,32 @@ def test_a_list_of_similar_lines_is_not_taken_for_wrapped_text() -> None:
     ]
     assert wrap_width(results) is None
     assert normalize_layout("Results\n\n" + "\n".join(results)) == "\n\n".join(["Results", *results])
+
+
+WRAPPED_BODY = [
+    "The council has approved a plan to rebuild the harbour wall at",
+    "Kestrel Bay after the winter storms damaged it, said councillor",
+    "Asha Mistry, who chairs the harbour committee and has pushed for",
+    "the work for three years. She said the town had waited far too",
+    "long, and that the fishing fleet had lost two seasons already to",
+    "the damage, which closed half of the quay for most of the year.",
+]
+
+
+def test_wrap_before_a_name_without_blank_lines() -> None:
+    last = "Work will start in April and the harbour will stay open all through."
+    lines = ["Harbour wall to be rebuilt", *WRAPPED_BODY, last]
+    out = normalize_layout("\n".join(lines))
+    assert out.split("\n\n") == [lines[0], " ".join(WRAPPED_BODY), last]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limitation: in wrapped text without blank lines, a sub-heading as long as the wrap "
+    "width and without a full stop cannot be told from a wrapped line and is joined to what follows",
+)
+def test_long_subheading_in_wrapped_text_without_blank_lines() -> None:
+    heading = "What the harbour committee will decide at its meeting in April"
+    lines = ["Harbour wall to be rebuilt", *WRAPPED_BODY, heading, "Work will start in April."]
+    out = normalize_layout("\n".join(lines))
+    assert heading + "\n\n" in out
