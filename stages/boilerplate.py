@@ -231,6 +231,17 @@ def clean(text: str, rules: Sequence[Rule]) -> Cleaned:
     return _cleaned(text, find_removals(text, rules))
 
 
+_NAME_PART = re.compile(r"(^|[\s'’-])(\w)")
+
+
+def author_name(name: str) -> str:
+    """A byline name as a name: ``"AISHA RAHMAN"`` -> ``"Aisha Rahman"`` (mixed case is kept)."""
+    name = " ".join(name.split())
+    if not name.isupper():
+        return name
+    return _NAME_PART.sub(lambda m: m.group(1) + m.group(2).upper(), name.lower())
+
+
 def _cleaned(text: str, found: Sequence[Found]) -> Cleaned:
     removed = [r for r, _, _ in found]
     result = Cleaned(text=apply_removals(text, removed), removed=removed)
@@ -239,7 +250,7 @@ def _cleaned(text: str, found: Sequence[Found]) -> Cleaned:
             continue
         value = (match.group(rule.meta) or "").strip()
         if rule.meta == "author" and value and result.author is None:
-            result.author = value
+            result.author = author_name(value)
         elif rule.meta == "date" and value and result.date is None:
             result.date = parse_date(value) or value
         result.meta_rules.append(removal.rule)

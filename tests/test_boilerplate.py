@@ -168,7 +168,8 @@ def test_cookie_banner_with_its_buttons() -> None:
     ("byline", "author"),
     [
         ("By Jane Doe, Political Correspondent", "Jane Doe"),
-        ("By AISHA RAHMAN", "AISHA RAHMAN"),
+        ("By AISHA RAHMAN", "Aisha Rahman"),
+        ("BY JEAN-PAUL O'NEILL, Chief Reporter", "Jean-Paul O'Neill"),
         ("Von Anna Keller", "Anna Keller"),
         ("Par Léa Fontaine", "Léa Fontaine"),
     ],
