@@ -108,9 +108,11 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
     if deeper_than(tree, cfg.max_depth):
         depth = max_depth(tree)
         raise RejectRecord("too_deep", f"HTML nesting depth {depth} > extract.max_depth={cfg.max_depth}")
+    extensive = trafilatura_settings(MIN_EXTRACTED_SIZE).getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH")
+    meta = page_metadata(tree, url, extensive_dates=extensive)
     result: Any = trafilatura.bare_extraction(
         tree,
-        url=url,
+        url=url or meta.url,
         fast=cfg.fast,
         include_comments=cfg.include_comments,
         include_tables=cfg.include_tables,
@@ -121,8 +123,6 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
     )
     if result is None or not (result.text or "").strip():
         raise RejectRecord("no_content", "trafilatura found no main text")
-    extensive = trafilatura_settings(MIN_EXTRACTED_SIZE).getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH")
-    meta = page_metadata(tree, url, extensive_dates=extensive)
     result.title, result.author, result.date, result.sitename = (
         meta.title,
         meta.author,
