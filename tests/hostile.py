@@ -130,6 +130,7 @@ def document_cases() -> list[Case]:
         Case("xxe.html", "ok", _bytes(xxe("f").encode())),
         Case("deep.html", "extract/", _bytes(("<div>" * 5000 + article("g") + "</div>" * 5000).encode())),
         Case("symlink-loop.txt", "read/unreadable", _symlink_loop),
+        Case("named-pipe.txt", "extract/empty", lambda p: os.mkfifo(p)),  # no writer: must not hang
         # root reads any file: then the "unreadable" file is simply read
         Case("unreadable.txt", "ok" if os.geteuid() == 0 else "read/unreadable", _unreadable),
     ]

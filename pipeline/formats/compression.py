@@ -16,7 +16,9 @@ the reader that sees one rejects what it could not read and keeps what it read b
 from __future__ import annotations
 
 import bz2
+import fcntl
 import io
+import os
 import sys
 import zlib
 from pathlib import Path
@@ -236,6 +238,15 @@ def _read_head(raw: IO[bytes], n: int) -> bytes:
     return head
 
 
+def _open_file(path: Path | str) -> IO[bytes]:
+    """Open for reading without blocking on a named pipe that has no writer (one found in a dump
+    would hang the run; it reads as empty instead). Reads then block as usual, so a pipe given on
+    the command line (``<(zcat dump.gz)``) still streams."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    return os.fdopen(fd, "rb")
+
+
 def open_input(path: Path | str, max_decompressed_bytes: int) -> io.BufferedReader:
     """The decompressed bytes of ``path`` (``-`` is stdin) as a buffered stream.
 
@@ -243,7 +254,7 @@ def open_input(path: Path | str, max_decompressed_bytes: int) -> io.BufferedRead
     :class:`InputDataError` while reading.
     """
     name = str(path)
-    raw: IO[bytes] = sys.stdin.buffer if name == STDIN else open(path, "rb")  # noqa: SIM115 - returned
+    raw: IO[bytes] = sys.stdin.buffer if name == STDIN else _open_file(path)
     head = _read_head(raw, 4)
     stream: io.RawIOBase = _Prefixed(head, raw)
     kind = sniff_compression(head)
