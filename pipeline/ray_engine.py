@@ -21,6 +21,7 @@ lazily, inside functions: importing it costs nothing when Ray is not installed.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import pickle
 from collections.abc import Iterable, Iterator, Sequence
@@ -170,6 +171,8 @@ class RayEngine:
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True
         ctx.enable_progress_bars = False
+        # one "Starting execution" INFO block per window would drown the run's own summary
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         return ray
 
     def _window_size(self, ray: Any) -> int:
