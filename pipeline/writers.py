@@ -181,7 +181,7 @@ class ParquetSink:
                 f"this one is {self.config.hash})",
                 hint="choose another output directory, or pass --overwrite to replace it",
             )
-        for stale in [*self.out_dir.glob(".*.tmp"), *self.state_dir.glob(".*.tmp")]:
+        for stale in self.out_dir.rglob(".*.tmp"):  # also inside partition directories
             stale.unlink(missing_ok=True)  # left by a killed run; never under a final name
 
     def check_plan(self, plan: dict[str, list[str]]) -> None:
