@@ -54,6 +54,7 @@ class Settings:
     eval_dir: Path
     workdir: Path | None
     json_path: Path | None
+    config: Path | None = None
 
 
 def parse_args(argv: list[str] | None) -> Settings:
@@ -74,6 +75,9 @@ def parse_args(argv: list[str] | None) -> Settings:
     p.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL, help="the shared eval data")
     p.add_argument("--workdir", type=Path, help="keep corpora and outputs here (default: a temp dir)")
     p.add_argument("--json", dest="json_path", type=Path, help="also write the results as JSON")
+    p.add_argument(
+        "--config", type=Path, help="cleanwire TOML config for its arms (e.g. extract.fast = true)"
+    )
     a = p.parse_args(argv)
     quick = bool(a.quick)
     return Settings(
@@ -87,6 +91,7 @@ def parse_args(argv: list[str] | None) -> Settings:
         eval_dir=a.eval_dir,
         workdir=a.workdir,
         json_path=a.json_path,
+        config=a.config,
     )
 
 
@@ -94,19 +99,21 @@ def arm_names(workers: tuple[int, ...]) -> list[str]:
     return [NAIVE, *(f"cleanwire-w{w}" for w in workers)]
 
 
-def run_one(name: str, corpus: Corpus, out: Path) -> Measured:
+def run_one(name: str, corpus: Corpus, out: Path, config: Path | None = None) -> Measured:
     if name == NAIVE:
         return run_arm("naive", corpus.path, out)
-    return run_arm("cleanwire", corpus.path, out, workers=int(name.rsplit("w", 1)[1]))
+    return run_arm("cleanwire", corpus.path, out, workers=int(name.rsplit("w", 1)[1]), config=config)
 
 
-def run_interleaved(corpus: Corpus, names: list[str], repeats: int, work: Path) -> dict[str, list[Measured]]:
+def run_interleaved(
+    corpus: Corpus, names: list[str], repeats: int, work: Path, config: Path | None
+) -> dict[str, list[Measured]]:
     """Every arm once per repeat, the order rotating, so slow phases of a noisy machine hit all arms."""
     runs: dict[str, list[Measured]] = {n: [] for n in names}
     for rep in range(repeats):
         order = names[rep % len(names) :] + names[: rep % len(names)]
         for name in order:
-            m = run_one(name, corpus, work / f"out-{corpus.kind}-{name}")
+            m = run_one(name, corpus, work / f"out-{corpus.kind}-{name}", config)
             runs[name].append(m)
             print(
                 f"  {corpus.kind} #{rep + 1} {name}: {m.result.n_docs / m.result.seconds:.2f} docs/s",
@@ -134,7 +141,7 @@ def ratio(runs: dict[str, list[Measured]], fast: str, slow: str) -> tuple[float,
 
 def bench_kind(kind: str, corpus: Corpus, s: Settings, work: Path, report: Report) -> dict[str, object]:
     names = arm_names(s.workers)
-    runs = run_interleaved(corpus, names, s.repeats, work)
+    runs = run_interleaved(corpus, names, s.repeats, work, s.config)
     summaries = [summarize(n, runs[n], corpus.n_bytes) for n in names]
     mb = corpus.n_bytes / 1e6
     report.add_table(f"{kind}: {corpus.n_docs} records, {mb:.1f} MB, {s.repeats} repeat(s)", summaries)
@@ -193,7 +200,7 @@ def memory_check(s: Settings, pool: list[list[str]], work: Path, report: Report)
     peaks: dict[str, int] = {}
     for n in s.memory_docs:
         corpus = build_text(work / f"memory-{n}.jsonl", pool, n)
-        m = run_one(f"cleanwire-w{workers}", corpus, work / f"out-memory-{n}")
+        m = run_one(f"cleanwire-w{workers}", corpus, work / f"out-memory-{n}", s.config)
         peaks[str(n)] = m.peak_rss
         print(f"  memory {n} records: {m.peak_rss / 2**20:.0f} MiB", file=sys.stderr)
         corpus.path.unlink()

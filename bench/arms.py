@@ -92,14 +92,14 @@ def run_naive(corpus: Path, out: Path) -> ArmResult:
     return ArmResult("naive", len(rows), time.perf_counter() - t0, clock.seconds)
 
 
-def run_cleanwire(corpus: Path, out: Path, workers: int) -> ArmResult:
-    """cleanwire's runner with its default configuration, as ``cleanwire run -w N`` does it."""
+def run_cleanwire(corpus: Path, out: Path, workers: int, config: Path | None = None) -> ArmResult:
+    """cleanwire's runner with its default (or the given TOML) configuration, as ``cleanwire run -w N``."""
     from pipeline.compose import Pipeline
     from pipeline.config import Config
     from pipeline.readers import Source
     from pipeline.writers import ParquetSink
 
-    base = Config()
+    base = Config.from_toml(config) if config else Config()
     cfg = dataclasses.replace(base, run=dataclasses.replace(base.run, workers=workers, progress=False))
     t0 = time.perf_counter()
     report = Pipeline.from_config(cfg).run(
@@ -116,12 +116,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--config", type=Path, help="cleanwire TOML config (default: built-in defaults)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.arm == "naive":
         result = run_naive(args.corpus, args.out)
     else:
-        result = run_cleanwire(args.corpus, args.out, args.workers)
+        result = run_cleanwire(args.corpus, args.out, args.workers, args.config)
     sys.stdout.write(result.to_json() + "\n")
     return 0
 

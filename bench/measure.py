@@ -98,10 +98,12 @@ class ArmFailed(RuntimeError):
     pass
 
 
-def run_arm(arm: str, corpus: Path, out: Path, *, workers: int = 1) -> Measured:
+def run_arm(arm: str, corpus: Path, out: Path, *, workers: int = 1, config: Path | None = None) -> Measured:
     """Run ``python -m bench.arms ARM`` and return its result with the tree's peak RSS."""
     cmd = [sys.executable, "-m", "bench.arms", arm, "--corpus", str(corpus), "--out", str(out)]
     cmd += ["--workers", str(workers)]
+    if config is not None:
+        cmd += ["--config", str(config.resolve())]
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
