@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
+import pyarrow as pa
 
 from pipeline.config import Config
 from pipeline.readers import Source
-from pipeline.record import Doc
+from pipeline.record import Doc, docs_from_batch, docs_to_batch
 from stages.sitelearn import (
     LearnConfig,
     SiteRules,
@@ -26,8 +27,6 @@ from stages.sitelearn import (
     save_site_rules,
 )
 
-_BATCH = 256
-
 
 def pre_boilerplate_stages(config: Config) -> list[str]:
     """The configured stages that run before ``boilerplate`` (all of them if it is absent)."""
@@ -35,28 +34,40 @@ def pre_boilerplate_stages(config: Config) -> list[str]:
     return names[: names.index("boilerplate")] if "boilerplate" in names else names
 
 
-def _texts(source: Source, config: Config) -> Iterator[tuple[str | None, str]]:
-    from pipeline.registry import STAGE_FACTORIES
-
-    stages = [STAGE_FACTORIES[name](config) for name in pre_boilerplate_stages(config)]
-
-    def flush(batch: list[Doc]) -> Iterator[tuple[str | None, str]]:
-        for stage in stages:
-            stage.process_docs(batch)
-        for doc in batch:
-            if doc.ok:
-                yield host_of(doc.url), doc.text
-
+def _batches(source: Source, config: Config) -> Iterator[pa.RecordBatch]:
     batch: list[Doc] = []
     for shard in source.shards():
         for doc in shard.docs(config.reader):
-            if not doc.ok:
-                continue
             batch.append(doc)
-            if len(batch) >= _BATCH:
-                yield from flush(batch)
+            if len(batch) >= config.run.batch_size:
+                yield docs_to_batch(batch)
                 batch = []
-    yield from flush(batch)
+    if batch:
+        yield docs_to_batch(batch)
+
+
+def _texts(source: Source, config: Config) -> Iterator[tuple[str | None, str]]:
+    """``(host, text)`` of every record after the pre-boilerplate stages, run by the same
+    supervised engine as ``cleanwire run`` (per-record timeout, crash isolation, workers)."""
+    from pipeline.engines import make_engine
+    from pipeline.registry import STAGE_FACTORIES
+
+    stages = [STAGE_FACTORIES[name](config) for name in pre_boilerplate_stages(config)]
+    batches = _batches(source, config)
+    if not stages:
+        results: Iterator[pa.RecordBatch] = batches
+        engine = None
+    else:
+        engine = make_engine(config.run.workers, timeout_s=config.extract.timeout_s)
+        results = (batch for batch, _ in engine.map(stages, batches))
+    try:
+        for batch in results:
+            for doc in docs_from_batch(batch):
+                if doc.ok:
+                    yield host_of(doc.url), doc.text
+    finally:
+        if engine is not None:
+            engine.close()
 
 
 def learn_from_inputs(inputs: tuple[str, ...], config: Config, learn: LearnConfig) -> SiteRules:
