@@ -11,7 +11,6 @@ import pyarrow as pa
 
 from pipeline.config import Config
 from pipeline.record import Doc, Removal, Status, docs_from_batch, docs_to_batch, make_id
-from pipeline.registry import build_stages
 from pipeline.stage import Stage, StageStats
 
 if TYPE_CHECKING:
@@ -73,6 +72,8 @@ class Pipeline:
 
     @classmethod
     def from_config(cls, config: Config | None = None) -> Pipeline:
+        from pipeline.registry import build_stages  # late: the stages import pipeline's modules
+
         cfg = config or Config()
         return cls(build_stages(cfg), cfg)
 
@@ -128,6 +129,8 @@ def _pipeline_for(config: Config) -> Pipeline:
     """One pipeline per config (stages hold compiled rules and loaded profiles)."""
     key = config.hash
     if key not in _PIPELINES:
+        from pipeline.registry import build_stages
+
         stages = [s for s in build_stages(config) if s.parallel_safe]
         _PIPELINES[key] = Pipeline(stages, config)
     return _PIPELINES[key]

@@ -150,3 +150,13 @@ def test_table_input_accepted() -> None:
     table = pa.Table.from_batches([input_batch([{"id": "a", "source": "t", "raw": ARTICLE}])])
     out = Pipeline.from_config().process_batch(table)
     assert out.column("status").to_pylist() == ["ok"]
+
+
+def test_stages_import_first_in_a_fresh_interpreter() -> None:
+    """The design's entry point `from stages import ...` must work before `pipeline` is imported."""
+    import subprocess
+    import sys
+
+    code = "from stages import Extract, Boilerplate, FixEncoding, DetectLanguage; import pipeline"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
