@@ -144,3 +144,22 @@ def test_output_bytes_do_not_depend_on_pythonhashseed_or_worker_count(
     dump, clean = clean_run
     run_ok(str(dump), "-o", str(tmp_path / "other"), "-w", "1", seed="12345")
     assert parquet_bytes(tmp_path / "other") == parquet_bytes(clean)
+
+
+def test_sigkill_then_rerun_is_byte_identical_with_partitioned_output(
+    clean_run: tuple[Path, Path], tmp_path: Path
+) -> None:
+    dump, _ = clean_run
+    cfg = tmp_path / "partitioned.toml"
+    cfg.write_text('[output]\npartition_by = ["lang"]\n', encoding="utf-8")
+    run_ok(str(dump), "-o", str(tmp_path / "clean"), "-w", "2", "--config", str(cfg))
+    out = tmp_path / "out"
+    proc = cli(str(dump), "-o", str(out), "-w", "2", "--config", str(cfg))
+    wait_for_markers(out, 1, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    run_ok(str(dump), "-o", str(out), "-w", "1", "--config", str(cfg))
+    got, want = parquet_bytes(out), parquet_bytes(tmp_path / "clean")
+    assert any("=" in name for name in got)  # really partitioned
+    assert got == want
+    assert not list(out.rglob("*.tmp"))
