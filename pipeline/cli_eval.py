@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,13 @@ def _run_sets(
 @config_options
 @click.option("-w", "--workers", type=int, help="Worker processes (default: run.workers, 0 = cores).")
 @click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    help="Per-record wall-clock limit in seconds (default: extract.timeout_s). Raise it on a loaded "
+    "machine: a page that times out is scored as an empty prediction.",
+)
+@click.option(
     "--bootstrap",
     "n_bootstrap",
     type=int,
@@ -116,6 +124,7 @@ def eval_cmd(
     rule_files: tuple[str, ...],
     stages: str | None,
     workers: int | None,
+    timeout_s: float | None,
     n_bootstrap: int,
     as_json: bool,
     report: str | None,
@@ -131,6 +140,10 @@ def eval_cmd(
     Sets that are not present are skipped (exit 0).
     """
     cfg = build_config(config_file, rule_files=rule_files, stages=stages)
+    if timeout_s is not None:
+        if timeout_s <= 0:
+            raise click.BadParameter("must be > 0", param_hint="--timeout")
+        cfg = dataclasses.replace(cfg, extract=dataclasses.replace(cfg.extract, timeout_s=timeout_s))
     root = find_data_dir(data_dir)
     if root is None:
         where = data_dir or "../shared/eval"

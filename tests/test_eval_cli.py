@@ -135,8 +135,9 @@ def test_missing_data_directory_skips_with_exit_0(tmp_path: Path) -> None:
     assert r.stdout == ""
 
 
-def test_unknown_set_is_a_usage_error() -> None:
-    r = CliRunner().invoke(cli, ["eval", "--set", "bogus"])
+@pytest.mark.parametrize("args", [["--set", "bogus"], ["--timeout", "0"]])
+def test_bad_options_are_usage_errors(args: list[str]) -> None:
+    r = CliRunner().invoke(cli, ["eval", "--data", str(FIXTURE), *args])
     assert r.exit_code == 2
 
 
