@@ -23,11 +23,12 @@ from pipeline.stage import DocStage, Stage
 CRASH = "@@crash@@"
 SEGV = "@@segv@@"
 HANG = "@@hang@@"
+OOM = "@@oom@@"  # what the kernel's OOM killer does to a worker: SIGKILL
 BUG = "@@bug@@"
 
 
 class Misbehave(DocStage):
-    """Crashes (``os._exit``), segfaults, hangs or raises when the text holds a marker."""
+    """Crashes (``os._exit``), segfaults, is OOM-killed or hangs when the text holds a marker."""
 
     name = "misbehave"
 
@@ -39,6 +40,8 @@ class Misbehave(DocStage):
             os.kill(os.getpid(), signal.SIGSEGV)
         if HANG in text:
             time.sleep(3600)
+        if OOM in text:
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 class BatchBug(Stage):

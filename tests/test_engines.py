@@ -15,7 +15,7 @@ from pipeline.stage import Stage
 from stages.encoding import FixEncoding
 from stages.extract import Extract
 from stages.language import DetectLanguage
-from tests.hostile import BUG, CRASH, HANG, SEGV, BatchBug, DiesOnArrival, Misbehave
+from tests.hostile import BUG, CRASH, HANG, OOM, SEGV, BatchBug, DiesOnArrival, Misbehave
 
 TEXTS = [
     "The council approved the new budget on Monday after a long debate about school funding.",
@@ -71,7 +71,12 @@ def test_one_worker_pool_does_the_work_in_a_child_process() -> None:
 
 
 @pytest.mark.parametrize(
-    ("marker", "reason", "detail"), [(CRASH, "worker_crash", "code 3"), (SEGV, "worker_crash", "SIGSEGV")]
+    ("marker", "reason", "detail"),
+    [
+        (CRASH, "worker_crash", "code 3"),
+        (SEGV, "worker_crash", "SIGSEGV"),
+        (OOM, "worker_crash", "SIGKILL (killed: out of memory?)"),
+    ],
 )
 def test_a_worker_crash_costs_exactly_one_record(
     engine: ProcessEngine, marker: str, reason: str, detail: str
