@@ -34,8 +34,9 @@ class ReportInput:
 
 
 def _table(head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A table from a header and rows of already-rendered ``<td>`` cells."""
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(rows_cell for rows_cell in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(cells) + "</tr>" for cells in rows)
     return f"<table><tr>{th}</tr>{body}</table>"
 
 

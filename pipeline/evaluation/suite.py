@@ -108,17 +108,18 @@ def score_system(
     )
 
 
+def _page_result(page: Page, pred: Prediction) -> PageResult:
+    body = article_body(pred.text, pred.title)
+    return PageResult(page, body, aeb.score_page(page.gold, body), pred.status, pred.reason)
+
+
 def eval_page_set(
     root: Path, name: str, config: Config, *, workers: int, n_bootstrap: int = N_BOOTSTRAP
 ) -> PageSetResult:
     page_set = load_page_set(root, name)
     inputs = [InputDoc(p.id, _read_page(p), "html", p.url) for p in page_set.pages]
     preds: list[Prediction] = predict(inputs, config, workers=workers, source=f"eval:{name}")
-    results = tuple(
-        PageResult(page, body, aeb.score_page(page.gold, body), pred.status, pred.reason)
-        for page, pred in zip(page_set.pages, preds, strict=True)
-        for body in [article_body(pred.text, pred.title)]
-    )
+    results = tuple(_page_result(page, pred) for page, pred in zip(page_set.pages, preds, strict=True))
     from pipeline import __version__
 
     bodies = {r.page.id: r.body for r in results}
