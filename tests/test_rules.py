@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.errors import RuleError
-from stages.rulecheck import check_rules
+from stages.boilerplate import find_removals
+from stages.rulecheck import check_rules, removes
 from stages.rulepack import CATEGORIES, Rule, builtin_pack_path, load_pack, load_rules
 
 BUILTIN = load_pack(builtin_pack_path("builtin")).rules
@@ -20,12 +21,20 @@ COUNTER = [pytest.param(r, ex, id=f"{r.id}:{i}") for r in BUILTIN for i, ex in e
 
 @pytest.mark.parametrize(("rule", "example"), EXAMPLES)
 def test_rule_removes_its_example(rule: Rule, example: str) -> None:
-    assert check_rules([_only(rule, examples=(example,))]) == []
+    assert removes(rule, example, BUILTIN)
 
 
 @pytest.mark.parametrize(("rule", "example"), COUNTER)
 def test_rule_keeps_its_counterexample(rule: Rule, example: str) -> None:
-    assert check_rules([_only(rule, counterexamples=(example,))]) == []
+    assert not removes(rule, example, BUILTIN)
+
+
+def test_adjacent_examples_are_checked_next_to_their_anchor() -> None:
+    buttons = next(r for r in BUILTIN if r.id == "cookie.buttons")
+    assert removes(buttons, "Accept Manage settings", BUILTIN)
+    # Without a cookie notice next to it, the same line stays.
+    text = "Headline\nAccept Manage settings\nThe council accepted the plan."
+    assert find_removals(text, BUILTIN) == []
 
 
 def _only(rule: Rule, *, examples: tuple[str, ...] = (), counterexamples: tuple[str, ...] = ()) -> Rule:
