@@ -253,3 +253,18 @@ def test_newsboiler_metric_equals_the_reference_scorer(
             0.852,
             0.103,
         )
+
+
+@pytest.mark.eval
+@pytest.mark.slow
+def test_aeb_metric_reproduces_the_local_trafilatura_2_3_1_run(eval_dir: Path) -> None:
+    """The eval README: trafilatura 2.3.1 with upstream's recipe scores 0.964 / 0.953 / 0.976 / 0.317."""
+    import trafilatura
+
+    if trafilatura.__version__ != "2.3.1":
+        pytest.skip(f"the README's local numbers are for trafilatura 2.3.1, not {trafilatura.__version__}")
+    page_set = load_page_set(eval_dir, "aeb")
+    bodies = {p.id: trafilatura.extract(p.html(), include_comments=False) or "" for p in page_set.pages}
+    got = score_system(page_set, "trafilatura", "2.3.1", bodies, n_bootstrap=0).aeb
+    rounded = tuple(round(x, 3) for x in (got.f1, got.precision, got.recall, got.accuracy))
+    assert rounded == (0.964, 0.953, 0.976, 0.317)
