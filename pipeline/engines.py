@@ -294,7 +294,7 @@ class ProcessEngine:
         self._ctx: Any = mp.get_context(start_method)
         if start_method == "forkserver":
             # Replacement workers then start in milliseconds instead of re-importing everything.
-            self._ctx.set_forkserver_preload(["pipeline.compose", "stages"])
+            self._ctx.set_forkserver_preload(["pipeline.compose", "stages", "trafilatura", "ftfy"])
         self._pool: list[_Worker] = []
         self._stages: Sequence[Stage] | None = None
         self._blob = b""
