@@ -303,3 +303,22 @@ def test_undeclared_latin1_and_a_wrong_meta_charset_decode_to_the_right_letters(
     texts = " ".join(r["text"] for r in kept_rows(tmp_path / "out"))
     assert "Café crème à la française" in texts
     assert "Déjà vu à Zürich" in texts
+
+
+def test_records_over_the_configured_caps_are_rejected_too_large(tmp_path: Path) -> None:
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    rows = [
+        {"id": "small", "text": article("small")},
+        {"id": "huge-text", "text": "w" * 300_000},
+        {"id": "huge-html", "html": "<html><body><p>" + "h " * 60_000 + "</p></body></html>"},
+    ]
+    (dump / "feed.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    cfg = tmp_path / "caps.toml"
+    cfg.write_text(
+        "[reader]\nmax_record_bytes = 200000\n[extract]\nmax_html_bytes = 100000\n", encoding="utf-8"
+    )
+    res = run_cli(str(dump), "-o", str(tmp_path / "out"), "-w", "1", "--config", str(cfg))
+    assert res.exit_code == 0, res.output
+    got = {s.rsplit(":", 1)[1]: v for s, v in outcome_by_source(tmp_path / "out").items()}
+    assert got == {"1": "ok", "2": "read/too_large", "3": "extract/too_large"}
