@@ -82,6 +82,8 @@ class BoilerplateConfig:
     site_rules_file: str | None = None
     disabled_rules: tuple[str, ...] = ()
     max_removed_share: float = 0.6
+    #: Removals smaller than this many characters never trip the budget.
+    budget_min_chars: int = 200
     on_budget_exceeded: Literal["keep", "reject"] = "keep"
     extract_metadata: bool = True
 
@@ -148,9 +150,15 @@ class Config:
     output: OutputConfig = field(default_factory=OutputConfig)
 
     def content_dict(self) -> dict[str, Any]:
-        """Everything that can change output content, as plain JSON-able data."""
+        """Everything that can change output content, as plain JSON-able data.
+
+        Rule files are named by path in the config; their *content* (sha256) is included too, so
+        editing a rule pack or a reviewed site-rules file makes a different run.
+        """
         data = dataclasses.asdict(self)
         data.pop("run")
+        files = [*self.boilerplate.rule_files, *filter(None, [self.boilerplate.site_rules_file])]
+        data["rule_file_digests"] = {f: _digest(f) for f in files}
         return data
 
     def to_dict(self) -> dict[str, Any]:
@@ -198,6 +206,14 @@ class Config:
             )
         if self.output.part_bytes < 1 or self.run.row_group_bytes < 1:
             raise ConfigError("output.part_bytes and run.row_group_bytes must be >= 1")
+
+
+def _digest(path: str) -> str:
+    """sha256 of a file's bytes, or ``"missing"`` (loading it later fails with a clear error)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
 
 
 T = TypeVar("T")

@@ -260,7 +260,7 @@ def _cleaned(text: str, found: Sequence[Found]) -> Cleaned:
 #: Removals smaller than this (non-blank characters, ``normal`` confidence) never trip the budget:
 #: a one-sentence article under a three-headline promo list is cleaned, not flagged. A misfire that
 #: guts a real article takes far more than this.
-MIN_BUDGET_CHARS = 200
+MIN_BUDGET_CHARS = BoilerplateConfig.budget_min_chars
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +305,7 @@ class Boilerplate(DocStage):
     """Rule packs (built-in and ``rule_files``) plus optional learned site rules.
 
     A document whose removals would exceed ``max_removed_share`` of its text (and at least
-    :data:`MIN_BUDGET_CHARS` characters; ``confidence = "high"`` rules do not count) is kept unchanged
+    ``boilerplate.budget_min_chars`` characters; ``confidence = "high"`` rules do not count) is kept unchanged
     and flagged ``removal_budget_exceeded`` (or rejected with reason ``removal_budget`` when
     ``on_budget_exceeded = "reject"``).
     """
@@ -329,7 +329,7 @@ class Boilerplate(DocStage):
         result, use = clean_with_budget(doc.text, self.rules_for(doc.url))
         if not result.removed:
             return
-        if use.exceeds(self.config.max_removed_share):
+        if use.exceeds(self.config.max_removed_share, self.config.budget_min_chars):
             detail = (
                 f"rules would remove {use.share:.0%} of the text ({use.risky} characters) > "
                 f"boilerplate.max_removed_share={self.config.max_removed_share:.0%}"

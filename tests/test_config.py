@@ -63,3 +63,16 @@ def test_hash_covers_content_settings_but_not_run_knobs() -> None:
     assert other_seed.hash != base.hash
     reordered = dataclasses.replace(base, stages=tuple(reversed(base.stages)))
     assert reordered.hash != base.hash
+
+
+def test_hash_follows_rule_file_content_not_just_its_path(tmp_path: Path) -> None:
+    pack = tmp_path / "site-rules.toml"
+    pack.write_text("[pack]\nname = 'a'\n")
+    base = Config()
+    cfg = dataclasses.replace(
+        base, boilerplate=dataclasses.replace(base.boilerplate, site_rules_file=str(pack))
+    )
+    first = cfg.hash
+    assert first != base.hash
+    pack.write_text("[pack]\nname = 'b'\n")  # a reviewer edits the learned rules
+    assert cfg.hash != first
