@@ -65,18 +65,20 @@ class NoFeatures(ValueError):
     """The text has no n-gram that any profile knows (langdetect's ``CantDetectError``)."""
 
 
-_NORMALIZED: dict[str, tuple[str, bool]] = {}
+_TRANSLATE: dict[int, str] = {}  # code point -> NGram.normalize(char), filled as chars are seen
+_SEEN: set[str] = set()
 
 
-def _normalized(ch: str) -> tuple[str, bool]:
-    """``NGram.normalize(ch)`` and whether the result is upper case, cached per character."""
-    got = _NORMALIZED.get(ch)
-    if got is None:
+def normalize(text: str) -> str:
+    """``NGram.normalize`` applied to every character (cached per character, then ``str.translate``)."""
+    missing = set(text).difference(_SEEN)
+    if missing:
         from langdetect.utils.ngram import NGram
 
-        norm: str = NGram.normalize(ch)
-        got = _NORMALIZED[ch] = (norm, norm.isupper())
-    return got
+        for ch in missing:
+            _TRANSLATE[ord(ch)] = NGram.normalize(ch)
+        _SEEN.update(missing)
+    return text.translate(_TRANSLATE)
 
 
 def prepare(text: str) -> str:
@@ -99,25 +101,21 @@ def prepare(text: str) -> str:
     return text
 
 
-def extract_ngrams(text: str, ids: dict[str, int]) -> list[int]:
-    """The ids of the known 1-3-grams of ``text``, in langdetect's order (``Detector._extract_ngrams``)."""
+def _word_ngrams(word: str, ids: dict[str, int]) -> tuple[int, ...]:
+    """``NGram.add_char`` over one normalised word (plus its trailing space, if any), from the
+    state every word starts in (buffer " ", not in a capitalised word)."""
     result: list[int] = []
-    append = result.append
-    get = ids.get
     grams = " "
     capital = False
-    for raw in text:
-        ch, upper = _NORMALIZED.get(raw) or _normalized(raw)
+    for ch in word:
         last = grams[-1]
         if last == " ":
             grams = " "
             capital = False
-            if ch == " ":
-                continue
         elif len(grams) >= 3:
             grams = grams[1:]
         grams += ch
-        if upper:
+        if ch.isupper():
             if last.isupper():
                 capital = True
         else:
@@ -125,12 +123,39 @@ def extract_ngrams(text: str, ids: dict[str, int]) -> list[int]:
         if capital:
             continue
         # n = 1, 2, 3 while the buffer is long enough (it always holds >= 2 chars here)
-        if ch != " " and (k := get(ch)) is not None:
-            append(k)
-        if (k := get(grams[-2:])) is not None:
-            append(k)
-        if len(grams) >= 3 and (k := get(grams[-3:])) is not None:
-            append(k)
+        if ch != " " and (k := ids.get(ch)) is not None:
+            result.append(k)
+        if (k := ids.get(grams[-2:])) is not None:
+            result.append(k)
+        if len(grams) >= 3 and (k := ids.get(grams[-3:])) is not None:
+            result.append(k)
+    return tuple(result)
+
+
+_WORDS: dict[str, tuple[int, ...]] = {}
+_WORDS_MAX = 200_000
+
+
+def extract_ngrams(text: str, ids: dict[str, int]) -> list[int]:
+    """The ids of the known 1-3-grams of ``text``, in langdetect's order (``Detector._extract_ngrams``).
+
+    langdetect's n-gram buffer restarts at every space, so the n-grams of a text are those of its
+    words (each with the space that follows it), in order: they are computed once per distinct
+    word and cached (words repeat within and across documents).
+    """
+    result: list[int] = []
+    words = normalize(text).split(" ")
+    last = len(words) - 1
+    for i, word in enumerate(words):
+        if not word:
+            continue
+        key = word + " " if i < last else word
+        got = _WORDS.get(key)
+        if got is None:
+            if len(_WORDS) >= _WORDS_MAX:
+                _WORDS.clear()
+            got = _WORDS[key] = _word_ngrams(key, ids)
+        result.extend(got)
     return result
 
 
