@@ -133,7 +133,7 @@ def _word_ngrams(word: str, ids: dict[str, int]) -> tuple[int, ...]:
 
 
 _WORDS: dict[str, tuple[int, ...]] = {}
-_WORDS_MAX = 200_000
+_WORDS_MAX = 50_000  # bounded: a few MB per worker, however long the run
 
 
 def extract_ngrams(text: str, ids: dict[str, int]) -> list[int]:
