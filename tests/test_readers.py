@@ -102,6 +102,21 @@ def test_decode_order(data: bytes, declared: str | None, text: str, encoding: st
     assert (got.text, got.encoding) == (text, encoding)
 
 
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("Café crème à la française, déjà vu à Zürich: the menu changes each week.", "cp1252"),
+        ("Il était une fois, à Montréal, un garçon qui s’appelait François.", "cp1252"),
+        ("Zażółć gęślą jaźń. Władysław poszedł do sklepu po chleb i masło.", "cp1250"),
+        ("Привет, как дела? Сегодня хорошая погода для прогулки по городу.", "cp1251"),
+        ("Ελληνικά κείμενα για δοκιμή της ανίχνευσης κωδικοποίησης στο διαδίκτυο.", "cp1253"),
+    ],
+)
+def test_undeclared_legacy_text_is_detected_with_a_cp1252_tie_break(text: str, codec: str) -> None:
+    got = decode(text.encode(codec))
+    assert (got.text, got.encoding, got.how) == (text, codec, "detected")
+
+
 def test_html_files_use_their_meta_charset_and_binary_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "a.html").write_bytes('<meta charset="windows-1252"><p>Köln, 5 €</p>'.encode("cp1252"))
     (tmp_path / "b.txt").write_bytes(bytes(range(256)) * 4)

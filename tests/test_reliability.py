@@ -287,11 +287,6 @@ def test_a_page_trafilatura_chews_on_is_rejected_as_timeout_and_the_run_goes_on(
     assert got == {"huge.html": "extract/timeout", "page0.html": "ok", "page1.html": "ok", "page2.html": "ok"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug in readers' charset detection: short undeclared latin-1/cp1252 text is "
-    "detected as cp1250/cp1257 (è -> č, à -> ŕ); see the reliability report",
-)
 def test_undeclared_latin1_and_a_wrong_meta_charset_decode_to_the_right_letters(tmp_path: Path) -> None:
     dump = tmp_path / "dump"
     dump.mkdir()

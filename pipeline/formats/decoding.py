@@ -16,6 +16,7 @@ import codecs
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([\w:.-]+)""", re.I)
@@ -31,6 +32,11 @@ _BOMS = (
 _AS_CP1252 = {"latin-1", "iso8859-1", "ascii"}
 _DETECT_BYTES = 200_000
 _SNIFF_BYTES = 4096
+_TIE_CHAOS = 0.1
+_TIE_COHERENCE = 0.1
+_WESTERN = frozenset(
+    "ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿŒœŠšŽžŸ\u00a0€‘’‚“”„–—…•«»°·©®™§¶ªº¡¿"
+)
 
 
 class Undecodable(ValueError):
@@ -113,8 +119,29 @@ def decode(data: bytes, *, declared: str | None = None) -> Decoded:
         raise Undecodable("binary data (NUL bytes)")
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:_DETECT_BYTES]).best()
+    results = from_bytes(data[:_DETECT_BYTES])
+    best = results.best()
     if best is None or best.encoding is None:
         raise Undecodable("no text encoding fits these bytes")
+    if any(_as_good_cp1252(r, best) for r in results):
+        text = _try(data, "cp1252")
+        if text is not None and _western(text):
+            return Decoded(text, "cp1252", How.DETECTED)
     found = canonical_codec(best.encoding) or best.encoding
     return Decoded(data.decode(found, errors="replace"), found, How.DETECTED)
+
+
+def _western(text: str) -> bool:
+    """Every non-ASCII character is a Western European letter or common typography."""
+    return all(c.isascii() or c in _WESTERN for c in text)
+
+
+def _as_good_cp1252(candidate: Any, best: Any) -> bool:
+    """cp1252 (the web's default legacy charset) wins a near tie when its reading is plain Western
+    text: short French or German text scores as well as cp1250/cp1257 for charset-normalizer,
+    which would turn è into č and à into ŕ."""
+    return bool(
+        canonical_codec(candidate.encoding) == "cp1252"
+        and candidate.chaos <= best.chaos + _TIE_CHAOS
+        and candidate.coherence >= best.coherence - _TIE_COHERENCE
+    )
