@@ -87,9 +87,13 @@ def test_duckdb_reads_day_partitions(tmp_path: Path) -> None:
     run(dump, out, "--partition-by", "month,lang")
     months = sorted(p.name for p in out.iterdir() if p.is_dir() and not p.name.startswith("_"))
     assert months and all(m.startswith("month=") for m in months)
-    rows = duckdb.connect().execute(
-        f"SELECT month, lang, date FROM read_parquet('{out}/**/part-*.parquet', hive_partitioning = true)"
-    ).fetchall()
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"SELECT month, lang, date FROM read_parquet('{out}/**/part-*.parquet', hive_partitioning = true)"
+        )
+        .fetchall()
+    )
     assert len(rows) == 9
     for month, _lang, date in rows:
         expected = date[:7] if date else None
