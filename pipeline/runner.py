@@ -280,9 +280,21 @@ class Runner:
         }
 
 
-def _abs_inputs(shard: Shard) -> list[str]:
-    """The shard's input paths made absolute, so a rerun from another directory still matches."""
-    return [str(p) if str(p) == "-" else os.path.abspath(p) for p in shard.paths]
+def _abs_inputs(shard: Shard) -> list[list[str | int]]:
+    """``[absolute path, size, mtime_ns]`` per input of the shard: absolute, so a rerun from another
+    directory still matches; size and mtime, so a resumed run notices an input that changed (a
+    finished shard would otherwise silently miss records appended since)."""
+    out: list[list[str | int]] = []
+    for p in shard.paths:
+        if str(p) == "-":
+            out.append(["-", -1, -1])
+            continue
+        try:
+            st = os.stat(p)
+            out.append([os.path.abspath(p), st.st_size, st.st_mtime_ns])
+        except OSError:
+            out.append([os.path.abspath(p), -1, -1])
+    return out
 
 
 def _shard_counts(tally: Tally) -> dict[str, Any]:

@@ -107,7 +107,7 @@ def sha256_file(path: Path) -> str:
 class ShardWriter:
     """Receives the processed batches of one shard and commits them atomically."""
 
-    def __init__(self, sink: ParquetSink, shard: str, inputs: Sequence[str] = ()) -> None:
+    def __init__(self, sink: ParquetSink, shard: str, inputs: Sequence[Any] = ()) -> None:
         self.sink = sink
         self.shard = shard
         self.inputs = list(inputs)
@@ -147,6 +147,11 @@ class ShardWriter:
         self.parts.abort()
 
 
+def _path_of(entry: Any) -> Any:
+    """The path of a marker input entry (``[path, size, mtime_ns]``, or a bare path)."""
+    return entry[0] if isinstance(entry, list) else entry
+
+
 class ParquetSink:
     """The output directory of a run."""
 
@@ -184,19 +189,29 @@ class ParquetSink:
         for stale in self.out_dir.rglob(".*.tmp"):  # also inside partition directories
             stale.unlink(missing_ok=True)  # left by a killed run; never under a final name
 
-    def check_plan(self, plan: dict[str, list[str]]) -> None:
+    def check_plan(self, plan: dict[str, list[Any]]) -> None:
         """Refuse to resume into a directory whose finished shards were made from other inputs
-        (shard names are positions in the plan, so other inputs would mix two runs)."""
+        (shard names are positions in the plan, so other inputs would mix two runs), or from
+        inputs that changed since (``[path, size, mtime_ns]`` entries)."""
         for path in sorted(self.state_dir.glob("*.done.json")):
             marker = json.loads(path.read_text(encoding="utf-8"))
             shard, inputs = marker.get("shard"), marker.get("inputs")
-            if inputs is not None and plan.get(shard) != inputs:
+            now = plan.get(shard)
+            if inputs is None or now == inputs:
+                continue
+            if now is not None and [_path_of(i) for i in now] == [_path_of(i) for i in inputs]:
                 raise OutputError(
-                    f"{self.out_dir} holds a run over other inputs (shard {shard} was made from "
-                    f"{inputs[:3]}{'...' if len(inputs) > 3 else ''})",
-                    hint="rerun with the same inputs to resume, choose another output directory, "
-                    "or pass --overwrite to replace it",
+                    f"an input of finished shard {shard} in {self.out_dir} changed since it was "
+                    "written (size or modification time)",
+                    hint="pass --overwrite to redo the run, or choose another output directory",
                 )
+            paths = [_path_of(i) for i in inputs]
+            raise OutputError(
+                f"{self.out_dir} holds a run over other inputs (shard {shard} was made from "
+                f"{paths[:3]}{'...' if len(paths) > 3 else ''})",
+                hint="rerun with the same inputs to resume, choose another output directory, "
+                "or pass --overwrite to replace it",
+            )
 
     def finished_run(self, shards: list[str]) -> dict[str, Any] | None:
         """The manifest, if this directory already holds this run, finished (then a rerun does
@@ -240,7 +255,7 @@ class ParquetSink:
         """Where the kept rows of ``shard`` go: bounded, optionally partitioned part files."""
         return PartFiles(self.out_dir, shard, self.config, file_metadata(self.config))
 
-    def open_shard(self, shard: str, inputs: Sequence[str] = ()) -> ShardWriter:
+    def open_shard(self, shard: str, inputs: Sequence[Any] = ()) -> ShardWriter:
         return ShardWriter(self, shard, inputs)
 
     def finish(self, shards: list[str], manifest: dict[str, Any]) -> Path:

@@ -317,3 +317,22 @@ def test_records_over_the_configured_caps_are_rejected_too_large(tmp_path: Path)
     assert res.exit_code == 0, res.output
     got = {s.rsplit(":", 1)[1]: v for s, v in outcome_by_source(tmp_path / "out").items()}
     assert got == {"1": "ok", "2": "read/too_large", "3": "extract/too_large"}
+
+
+def test_an_input_that_changed_since_its_shard_finished_is_refused_not_silently_skipped(
+    tmp_path: Path,
+) -> None:
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    feed = dump / "feed.jsonl"
+    feed.write_text(json.dumps({"id": "a", "text": article("a")}) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_cli(str(dump), "-o", str(out), "-w", "1").exit_code == 0
+    (out / "manifest.json").unlink()  # as if killed after the shard finished
+    with feed.open("a", encoding="utf-8") as fh:  # the dump grew since
+        fh.write(json.dumps({"id": "b", "text": article("b")}) + "\n")
+    res = CliRunner().invoke(cli, ["run", str(dump), "-o", str(out)])
+    assert res.exit_code == 4
+    assert "changed since it was written" in res.output and "--overwrite" in res.output
+    assert run_cli(str(dump), "-o", str(out), "-w", "1", "--overwrite").exit_code == 0
+    assert [r["id"] for r in kept_rows(out)] == ["a", "b"]
