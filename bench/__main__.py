@@ -123,13 +123,19 @@ def run_interleaved(
 
 
 def predictions(work: Path, kind: str, name: str) -> dict[str, str]:
-    """id -> output text of an arm's last run."""
+    """id -> article body of an arm's last run. cleanwire's text is scored as ``cleanwire eval``
+    scores it: without its first line when that is the page's headline (gold bodies have none)."""
+    from pipeline.evaluation.predict import article_body
+
     out = work / f"out-{kind}-{name}"
-    files = [out / "naive.parquet"] if name == NAIVE else sorted(out.glob("part-*.parquet"))
+    if name == NAIVE:
+        table = pq.read_table(out / "naive.parquet", columns=["id", "text"])
+        return dict(zip(table.column("id").to_pylist(), table.column("text").to_pylist(), strict=True))
     pred: dict[str, str] = {}
-    for f in files:
-        table = pq.read_table(f, columns=["id", "text"])
-        pred.update(zip(table.column("id").to_pylist(), table.column("text").to_pylist(), strict=True))
+    for f in sorted(out.glob("part-*.parquet")):
+        table = pq.read_table(f, columns=["id", "text", "title"])
+        rows = zip(*(table.column(c).to_pylist() for c in ("id", "text", "title")), strict=True)
+        pred.update((rid, article_body(text, title)) for rid, text, title in rows)
     return pred
 
 
