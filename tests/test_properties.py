@@ -53,7 +53,11 @@ PIECES = st.sampled_from(
     ]
 )
 TEXT = st.lists(st.one_of(st.text(ANY_CHAR, max_size=40), PIECES), max_size=30).map("".join)
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same examples on every run and machine (CI stays deterministic); run locally
+# with a larger max_examples to search further.
+SETTINGS = settings(
+    max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 RULES = load_rules(("builtin",), (), ())
 
 
@@ -166,6 +170,7 @@ def default_stages() -> list[object]:
 @settings(
     max_examples=25,
     deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(st.lists(st.tuples(TEXT, st.sampled_from(["text", "html"])), min_size=1, max_size=6))
