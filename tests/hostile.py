@@ -63,14 +63,14 @@ class Case:
 
     name: str
     expect: str  # "ok" or "stage/reason"
-    write: Callable[[Path], None]
+    write: Callable[[Path], object]
 
 
-def _bytes(data: bytes) -> Callable[[Path], None]:
+def _bytes(data: bytes) -> Callable[[Path], object]:
     return lambda p: p.write_bytes(data)
 
 
-def _jsonl(lines: Sequence[str]) -> Callable[[Path], None]:
+def _jsonl(lines: Sequence[str]) -> Callable[[Path], object]:
     return lambda p: p.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

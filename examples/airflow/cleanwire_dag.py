@@ -63,7 +63,7 @@ def publish(upstream: dict[str, Any]) -> dict[str, Any]:
     doc_md=__doc__,
 )
 def cleanwire() -> None:
-    manifest = None
+    manifest: Any = None  # an XComArg: resolved to the upstream task's manifest at run time
     for name in cw.stage_names(CONFIG):
         manifest = stage.override(task_id=name)(name, manifest)
     publish(manifest)
