@@ -50,6 +50,33 @@ def max_depth(root: object) -> int:
     return deepest
 
 
+# A UTF-8 lead byte read as Latin-1 followed by continuation bytes read the same way. Only runs
+# that contain a C1 control character (U+0080-U+009F, never real text) are touched.
+_C1_MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf]+")
+_C1 = re.compile("[\u0080-\u009f]")
+
+
+def _undo_latin1(m: re.Match[str]) -> str:
+    run = m.group(0)
+    if not _C1.search(run):
+        return run
+    try:
+        return run.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return run
+
+
+def repair_c1_mojibake(html: str) -> str:
+    """Undo UTF-8-read-as-Latin-1 sequences that carry C1 controls (``donâ\x80\x99t`` -> ``don’t``).
+
+    The extractor drops control characters, which would leave ``donât`` behind and take away the
+    evidence the encoding stage needs, so these runs are repaired here, before parsing.
+    """
+    if not _C1.search(html):
+        return html
+    return _C1_MOJIBAKE.sub(_undo_latin1, html)
+
+
 def parse_html(html: str) -> object:
     """Parse with a locked-down lxml parser: no network, no DTD loading, no entity expansion."""
     from lxml import etree
@@ -104,7 +131,7 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
         raise RejectRecord("too_large", f"{len(html)} chars > extract.max_html_bytes={cfg.max_html_bytes}")
     if not html.strip():
         raise RejectRecord("empty", "no content")
-    tree = parse_html(html)
+    tree = parse_html(repair_c1_mojibake(html))
     if deeper_than(tree, cfg.max_depth):
         depth = max_depth(tree)
         raise RejectRecord("too_deep", f"HTML nesting depth {depth} > extract.max_depth={cfg.max_depth}")

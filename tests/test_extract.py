@@ -17,6 +17,7 @@ from stages.extract import (
     max_depth,
     parse_html,
     place_title,
+    repair_c1_mojibake,
     same_headline,
     title_of_text,
 )
@@ -171,3 +172,19 @@ def test_short_article_keeps_its_own_extraction_not_a_glued_fallback() -> None:
     lines = [ln.strip() for ln in got.text.splitlines() if ln.strip()]
     assert "The cliff lift on the seafront is running again after six months of repairs." in lines
     assert lines[0] == "Lift reopens"
+
+
+def test_utf8_read_as_latin1_with_c1_controls_is_repaired_before_extraction() -> None:
+    """``don’t`` stored as ``donâ\\x80\\x99t``: the extractor would drop the controls and leave
+    ``donât`` behind, so the run is repaired before parsing; runs without C1 controls are left
+    to the encoding stage."""
+    assert repair_c1_mojibake("you don\u00e2\u0080\u0099t need") == "you don\u2019t need"
+    assert repair_c1_mojibake("Caf\u00c3\u00a9 costs \u00a33") == "Caf\u00c3\u00a9 costs \u00a33"
+    assert (
+        repair_c1_mojibake("broken \u00e2\u0080 tail") == "broken \u00e2\u0080 tail"
+    )  # not valid UTF-8: kept
+    html = page().replace(
+        "Anwohner begrüßten", "Anwohner sagten: \u00e2\u0080\u009ewir sind froh\u00e2\u0080\u009c,"
+    )
+    got = extract_html(html)
+    assert "Anwohner sagten: \u201ewir sind froh\u201c," in got.text
