@@ -27,13 +27,14 @@ demo: $(STAMP)
 	$(BIN)/cleanwire run fixtures/dump -o out/demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipeline stages tests bench
-	$(BIN)/ruff format --check pipeline stages tests bench
+	$(BIN)/ruff check pipeline stages tests bench examples
+	$(BIN)/ruff format --check pipeline stages tests bench examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck $(EXTRAS)
+# Extras first, so mypy checks tests and examples against the same installed packages every time.
+test: $(EXTRAS) lint typecheck
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -224,7 +224,8 @@ def test_wcxb_metric_reproduces_the_readme_trafilatura_numbers(eval_dir: Path) -
 def _ref_newsboiler_lines(ref: ModuleType, set_path: Path, pred_path: Path | None, capsys: Any) -> list[str]:
     args = [str(set_path), str(pred_path)] if pred_path else [str(set_path), "--baseline", "oracle"]
     ref.main(args)
-    return capsys.readouterr().out.splitlines()
+    out: str = capsys.readouterr().out
+    return out.splitlines()
 
 
 @pytest.mark.eval
