@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.config import Config
+from pipeline.fsutil import fsync_path
 from pipeline.schema import OUTPUT_SCHEMA
 
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
@@ -109,14 +110,6 @@ def partition_dirs(batch: pa.RecordBatch, keys: tuple[str, ...]) -> list[str]:
         values = batch.column(key.column).to_pylist()
         columns.append([f"{key.dir_key}={escape_value(key.value(v))}" for v in values])
     return ["/".join(parts) for parts in zip(*columns, strict=True)]
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass
@@ -211,10 +204,10 @@ class PartFiles:
         written: list[str] = []
         for part in self.partitions.values():
             for tmp, final in part.files:
-                _fsync(tmp)
+                fsync_path(tmp)
                 os.replace(tmp, final)
                 written.append(final.relative_to(self.out_dir).as_posix())
-            _fsync(part.directory)
+            fsync_path(part.directory)
         return sorted(written)
 
     def abort(self) -> None:

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from pipeline.accounting import Tally
 from pipeline.config import Config
 from pipeline.errors import OutputError
+from pipeline.fsutil import fsync_path
 from pipeline.layout import KeptOutput, PartFiles, output_files
 from pipeline.record import docs_from_batch, reject_row
 from pipeline.schema import OUTPUT_SCHEMA, REJECT_SCHEMA, SCHEMA_VERSION
@@ -52,14 +53,6 @@ def file_metadata(config: Config) -> dict[bytes, bytes]:
     return {f"cleanwire.{k}".encode(): v.encode() for k, v in meta.items()}
 
 
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @contextmanager
 def atomic_path(final: Path) -> Iterator[Path]:
     """Yield a temp path next to ``final``; on success fsync it and rename it into place."""
@@ -69,7 +62,7 @@ def atomic_path(final: Path) -> Iterator[Path]:
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, final)
-        fsync_dir(final.parent)
+        fsync_path(final.parent)
     finally:
         if tmp.exists():
             tmp.unlink()

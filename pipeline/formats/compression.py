@@ -124,20 +124,44 @@ class _Bounded(io.RawIOBase):
         super().close()
 
 
-class _ZstdFrames(io.RawIOBase):
-    """zstd frames one after another; raises ``EOFError`` when the input ends inside a frame
-    (zstandard's own stream reader silently returns a truncated stream as if it were whole)."""
+class _Decoder(io.RawIOBase):
+    """A raw stream that decodes its input piece by piece: subclasses fill ``_out`` in ``_refill``."""
 
     def __init__(self, raw: IO[bytes]) -> None:
         self._raw = raw
-        self._dctx = zstandard.ZstdDecompressor()
-        self._obj = self._dctx.decompressobj()
-        self._in_frame = False
         self._out = b""
         self._pos = 0
 
     def readable(self) -> bool:
         return True
+
+    def _refill(self) -> bool:
+        """Decode the next piece into ``_out`` (resetting ``_pos``); False at a clean end of input."""
+        raise NotImplementedError
+
+    def readinto(self, buffer: Any) -> int:
+        while self._pos >= len(self._out):
+            if not self._refill():
+                return 0
+        n = min(len(buffer), len(self._out) - self._pos)
+        buffer[:n] = self._out[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _ZstdFrames(_Decoder):
+    """zstd frames one after another; raises ``EOFError`` when the input ends inside a frame
+    (zstandard's own stream reader silently returns a truncated stream as if it were whole)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__(raw)
+        self._dctx = zstandard.ZstdDecompressor()
+        self._obj = self._dctx.decompressobj()
+        self._in_frame = False
 
     def _decompress(self, data: bytes) -> bytes:
         out: list[bytes] = []
@@ -151,42 +175,28 @@ class _ZstdFrames(io.RawIOBase):
             self._in_frame = False
         return b"".join(out)
 
-    def readinto(self, buffer: Any) -> int:
-        while self._pos >= len(self._out):
-            chunk = self._raw.read(_ZSTD_IN_CHUNK)
-            if not chunk:
-                if self._in_frame:
-                    raise EOFError("zstd stream ends inside a frame")
-                return 0
-            self._out, self._pos = self._decompress(chunk), 0
-        n = min(len(buffer), len(self._out) - self._pos)
-        buffer[:n] = self._out[self._pos : self._pos + n]
-        self._pos += n
-        return n
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
+    def _refill(self) -> bool:
+        chunk = self._raw.read(_ZSTD_IN_CHUNK)
+        if not chunk:
+            if self._in_frame:
+                raise EOFError("zstd stream ends inside a frame")
+            return False
+        self._out, self._pos = self._decompress(chunk), 0
+        return True
 
 
-class _GzipMembers(io.RawIOBase):
+class _GzipMembers(_Decoder):
     """gzip members one after another, decoded incrementally with bounded output; when the input
     ends inside a member, what was decoded before is delivered first, then ``EOFError``
     (``gzip.GzipFile`` drops the last chunk it decoded, so a truncated file lost every record)."""
 
     def __init__(self, raw: IO[bytes]) -> None:
-        self._raw = raw
+        super().__init__(raw)
         self._obj = zlib.decompressobj(wbits=31)
         self._in_member = False
         self._pending = b""
-        self._out = b""
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
 
     def _refill(self) -> bool:
-        """Decode the next piece into ``_out``; False at a clean end of input."""
         while True:
             if not self._pending:
                 self._pending = self._raw.read(_CHUNK)
@@ -206,18 +216,6 @@ class _GzipMembers(io.RawIOBase):
             if out:
                 self._out, self._pos = out, 0
                 return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self._pos >= len(self._out) and not self._refill():
-            return 0
-        n = min(len(buffer), len(self._out) - self._pos)
-        buffer[:n] = self._out[self._pos : self._pos + n]
-        self._pos += n
-        return n
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
 
 
 def _decompressor(kind: str, raw: IO[bytes]) -> IO[bytes]:
