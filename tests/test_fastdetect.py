@@ -109,3 +109,15 @@ def test_accuracy_not_below_langdetect_seed_0(eval_dir: Path) -> None:
         agree += got == ref
     assert ours >= theirs, (ours, theirs)
     assert agree / len(rows) >= 0.98
+
+
+def test_profiles_equal_langdetects() -> None:
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    factory = _factory(PROFILES_DIRECTORY, DetectorFactory)
+    prof = fastdetect.profiles()
+    assert prof.langs == tuple(factory.langlist)
+    known = {w: p for w, p in factory.word_lang_prob_map.items() if 1 <= len(w) <= 3}
+    assert set(prof.ids) == set(known)
+    for word in list(known)[::97]:
+        assert prof.table[prof.ids[word]].tolist() == known[word], word
