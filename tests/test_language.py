@@ -60,3 +60,19 @@ def test_long_text_is_sampled_from_start_middle_and_end() -> None:
 def test_min_prob_gives_und_with_the_probability() -> None:
     lang, prob = detect(SENTENCES["en"], LanguageConfig(min_prob=1.01))
     assert lang == "und" and 0.9 < prob <= 1.0
+
+
+@pytest.mark.parametrize(("lang", "text"), sorted(SENTENCES.items()))
+def test_default_backend_is_langdetect_itself_and_fast_backend_agrees(lang: str, text: str) -> None:
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    detector = factory.create()
+    detector.seed = 0
+    detector.append(text)
+    best = detector.get_probabilities()[0]
+    assert detect(text) == (best.lang, best.prob)  # exactly langdetect's answer
+    assert LanguageConfig().backend == "langdetect"
+    fast_lang, fast_prob = detect(text, LanguageConfig(backend="fast"))
+    assert fast_lang == lang and fast_prob > 0.9
