@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from pipeline.errors import WorkerError
-from pipeline.record import Doc, docs_from_batch, docs_to_batch
+from pipeline.record import Doc, docs_from_batch, docs_to_batch, safe_str
 from pipeline.stage import Stage, StageStats
 
 Result = tuple[pa.RecordBatch, dict[str, StageStats]]
@@ -60,20 +60,6 @@ class Engine(Protocol):
 
 
 # --- making any ``str`` safe for Arrow/Parquet -------------------------------------------------
-
-
-def safe_str(text: str) -> str:
-    """``text`` as valid UTF-8 without NULs: lone surrogates become U+FFFD, NULs are removed."""
-    if text.isascii() and "\x00" not in text:
-        return text  # the common case, checked without copying
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # Pairs of surrogates become the character they encode; lone ones become U+FFFD.
-        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return text
 
 
 def _safe_opt(text: str | None) -> str | None:

@@ -32,7 +32,7 @@ from pipeline.formats.compression import (
     peek_decompressed,
 )
 from pipeline.formats.decoding import Undecodable, charset_from_markup, decode
-from pipeline.formats.records import READ_STAGE, Origin, rejected, sanitize
+from pipeline.formats.records import READ_STAGE, Origin, rejected
 from pipeline.formats.tabular import (
     check_fields,
     csv_header,
@@ -43,7 +43,7 @@ from pipeline.formats.tabular import (
     read_tsv,
 )
 from pipeline.formats.warc import read_warc
-from pipeline.record import Doc
+from pipeline.record import Doc, safe_str
 
 __all__ = [
     "FORMATS",
@@ -53,7 +53,7 @@ __all__ = [
     "Undecodable",
     "decode_bytes",
     "kind_of",
-    "sanitize",
+    "safe_str",
 ]
 
 #: Extension -> format. ``html``/``text`` files are one record each; the rest are containers.
@@ -155,7 +155,7 @@ def read_document_file(path: Path, fmt: str, config: ReaderConfig) -> Iterator[D
         yield rejected(origin, "undecodable", str(exc), data)
         return
     yield Doc(
-        id=origin.id, source=str(path), raw=sanitize(got.text), format=fmt, url=None, encoding=got.encoding
+        id=origin.id, source=str(path), raw=safe_str(got.text), format=fmt, url=None, encoding=got.encoding
     )
 
 

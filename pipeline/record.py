@@ -80,6 +80,20 @@ class Doc:
         self.status, self.stage, self.reason, self.detail = Status.DROPPED, stage, reason, detail
 
 
+def safe_str(text: str) -> str:
+    """``text`` as valid UTF-8 without NULs: lone surrogates become U+FFFD, NULs are removed."""
+    if text.isascii() and "\x00" not in text:
+        return text  # the common case, checked without copying
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Pairs of surrogates become the character they encode; lone ones become U+FFFD.
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
 def content_hash(text: str) -> str:
     """sha1 of the UTF-8 text (surrogates escaped so that any ``str`` hashes)."""
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()

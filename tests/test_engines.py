@@ -8,9 +8,9 @@ from collections.abc import Iterator, Sequence
 import pyarrow as pa
 import pytest
 
-from pipeline.engines import ProcessEngine, SerialEngine, make_safe, run_stages, safe_str
+from pipeline.engines import ProcessEngine, SerialEngine, make_safe, run_stages
 from pipeline.errors import WorkerError
-from pipeline.record import Doc, docs_from_batch, docs_to_batch
+from pipeline.record import Doc, docs_from_batch, docs_to_batch, safe_str
 from pipeline.stage import Stage
 from stages.encoding import FixEncoding
 from stages.extract import Extract

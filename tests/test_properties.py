@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from pipeline.compose import clean_text
 from pipeline.config import Config
-from pipeline.engines import make_safe, run_stages, safe_str
+from pipeline.engines import make_safe, run_stages
 from pipeline.readers import Undecodable, decode_bytes
-from pipeline.record import Doc, docs_from_batch, docs_to_batch
+from pipeline.record import Doc, docs_from_batch, docs_to_batch, safe_str
 from pipeline.registry import build_stages
 from pipeline.stage import RejectRecord
 from stages.boilerplate import clean

@@ -262,3 +262,10 @@ def test_planning_is_deterministic_and_expands_globs(tmp_path: Path) -> None:
     assert [p.name for s in globbed for p in s.paths] == ["c.html"]
     with pytest.raises(InputError):
         Source([str(tmp_path / "nothing-*.jsonl")])
+
+
+def test_reader_turns_lone_surrogates_into_replacement_chars_and_keeps_pairs(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"id": "a", "text": "lone \\ud800 pair \\ud83d\\ude00 end"}\n', encoding="utf-8")
+    (doc,) = list(Source([path]).shards()[0].docs(ReaderConfig()))
+    assert doc.raw == "lone \ufffd pair \U0001f600 end"

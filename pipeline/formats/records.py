@@ -15,21 +15,10 @@ from typing import Any
 
 from pipeline.config import ReaderConfig
 from pipeline.formats.decoding import Undecodable, charset_from_markup, decode
-from pipeline.record import Doc, make_id
+from pipeline.record import Doc, make_id, safe_str
 
 READ_STAGE = "read"
 PREFIX_CHARS = 200
-
-
-def sanitize(text: str) -> str:
-    """Make any ``str`` safe to write: lone surrogates -> U+FFFD, NUL removed."""
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "replace").decode("utf-8")
-    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +41,7 @@ def rejected(origin: Origin, reason: str, detail: str, raw: str | bytes = "") ->
     """A record that could not be read: rejected by stage ``read`` with ``reason``."""
     if isinstance(raw, bytes):
         raw = raw[:PREFIX_CHARS].decode("utf-8", "replace")
-    doc = Doc(id=origin.id, source=origin.source, raw=sanitize(raw[:PREFIX_CHARS]))
+    doc = Doc(id=origin.id, source=origin.source, raw=safe_str(raw[:PREFIX_CHARS]))
     doc.reject(READ_STAGE, reason, detail[:500])
     return doc
 
@@ -67,10 +56,10 @@ def dropped(origin: Origin, reason: str, detail: str) -> Doc:
 def as_passthrough_value(value: Any) -> str:
     """A kept column's value as a string: strings as they are, anything else as JSON."""
     if isinstance(value, str):
-        return sanitize(value)
+        return safe_str(value)
     if isinstance(value, bytes):
-        return sanitize(value.decode("utf-8", "replace"))
-    return sanitize(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+        return safe_str(value.decode("utf-8", "replace"))
+    return safe_str(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
 
 
 def passthrough(row: Mapping[str, Any], config: ReaderConfig) -> dict[str, str]:
@@ -140,11 +129,11 @@ def doc_from_row(
         )
     given_id = _optional_str(row, config.id_field)
     return Doc(
-        id=sanitize(given_id) if given_id is not None else origin.id,
+        id=safe_str(given_id) if given_id is not None else origin.id,
         source=origin.source,
-        raw=sanitize(chosen.raw),
+        raw=safe_str(chosen.raw),
         format=chosen.format,
-        url=sanitize(url) if (url := _optional_str(row, config.url_field)) else None,
+        url=safe_str(url) if (url := _optional_str(row, config.url_field)) else None,
         encoding=chosen.encoding,
         passthrough=passthrough(row, config),
     )

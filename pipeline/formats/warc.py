@@ -25,9 +25,9 @@ from warcio.exceptions import ArchiveLoadFailed
 from pipeline.config import ReaderConfig
 from pipeline.formats.compression import InputDataError, open_input
 from pipeline.formats.decoding import Undecodable, charset_from_header, charset_from_markup, decode
-from pipeline.formats.records import Origin, as_passthrough_value, dropped, rejected, sanitize
+from pipeline.formats.records import Origin, as_passthrough_value, dropped, rejected
 from pipeline.formats.tabular import label
-from pipeline.record import Doc
+from pipeline.record import Doc, safe_str
 
 DOCUMENT_RECORDS = {"response", "resource"}
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
@@ -99,11 +99,11 @@ def _record_doc(record: Any, body: bytes | str, origin: Origin, config: ReaderCo
         return rejected(origin, "undecodable", f"{exc} ({url})", body)
     record_id = record.rec_headers.get_header("WARC-Record-ID") if record.format == "warc" else None
     return Doc(
-        id=sanitize(record_id.strip("<>")) if record_id else origin.id,
+        id=safe_str(record_id.strip("<>")) if record_id else origin.id,
         source=origin.source,
-        raw=sanitize(got.text),
+        raw=safe_str(got.text),
         format="html" if is_html else "text",
-        url=sanitize(url) if url else None,
+        url=safe_str(url) if url else None,
         encoding=got.encoding,
         passthrough=_kept(record, config),
     )
