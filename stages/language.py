@@ -1,16 +1,23 @@
 """language: tag the language with langdetect, seeded, on a bounded sample of the text.
 
 :func:`detect` never raises: text that is empty, too short or has no letters (digits, URLs,
-emoji) is ``("und", 0.0)``; so is a best guess below ``min_prob``. The detector factory (and its
-~50 language profiles) is loaded once per process with its own seed, instead of mutating
-langdetect's global ``DetectorFactory.seed``. ``language.backend = "fast"`` runs langdetect's
-profiles and n-grams through :mod:`stages.fastdetect` instead (a vectorised random walk; several
-times faster, not bit-identical to langdetect).
+emoji) is ``("und", 0.0)``; so is a best guess below ``min_prob``. Three backends
+(``language.backend``), all on langdetect's profiles, loaded once per process:
+
+* ``langdetect`` (default): langdetect's own answer - the same n-grams, seeded random stream and
+  arithmetic, so the same languages and probabilities - computed by :mod:`stages.fastdetect`
+  about three times faster than the library;
+* ``langdetect-library``: the library's ``Detector`` itself, with its own seed (instead of
+  mutating langdetect's global ``DetectorFactory.seed``); the reference the default is tested
+  against;
+* ``fast``: a vectorised random walk (:func:`stages.fastdetect.random_walk`), faster still, not
+  bit-identical to langdetect.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -46,11 +53,25 @@ def _langdetect(probe: str, seed: int) -> list[tuple[str, float]]:
         return []
 
 
-def _fast(probe: str, seed: int) -> list[tuple[str, float]]:
+def _exact(probe: str, seed: int) -> list[tuple[str, float]]:
     try:
-        return list(fastdetect.probabilities(probe, seed))
+        return fastdetect.probabilities(probe, seed, exact=True)
     except fastdetect.NoFeatures:
         return []
+
+
+def _fast(probe: str, seed: int) -> list[tuple[str, float]]:
+    try:
+        return fastdetect.probabilities(probe, seed, exact=False)
+    except fastdetect.NoFeatures:
+        return []
+
+
+_BACKENDS: dict[str, Callable[[str, int], list[tuple[str, float]]]] = {
+    "langdetect": _exact,
+    "langdetect-library": _langdetect,
+    "fast": _fast,
+}
 
 
 def sample(text: str, size: int) -> str:
@@ -68,7 +89,7 @@ def detect(text: str, config: LanguageConfig | None = None) -> tuple[str, float]
     probe = _URL.sub(" ", sample(text, cfg.sample_chars))
     if len(_LETTER.findall(probe)) < cfg.min_chars:
         return UNDETERMINED, 0.0
-    best = (_fast if cfg.backend == "fast" else _langdetect)(probe, cfg.seed)
+    best = _BACKENDS[cfg.backend](probe, cfg.seed)
     if not best or best[0][1] < cfg.min_prob:
         return UNDETERMINED, float(best[0][1]) if best else 0.0
     return best[0]

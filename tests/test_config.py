@@ -40,6 +40,9 @@ def test_toml_round_trip_and_overrides(tmp_path: Path) -> None:
         ("[boilerplate]\nmax_removed_share = 2.0\n", "max_removed_share"),
         ("stages = ['extract', 'nope']\n", "unknown stage"),
         ("this is not toml", "not valid TOML"),
+        ("[language]\nbackend = 'fasttext'\n", "not one of"),
+        ("[encoding]\nnormalization = 'NFD'\n", "not one of"),
+        ("[encoding]\nunescape_html = 'sometimes'\n", "expected true/false"),
     ],
 )
 def test_bad_config_files_are_config_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -47,6 +50,19 @@ def test_bad_config_files_are_config_errors(tmp_path: Path, text: str, message: 
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         Config.from_toml(path)
+
+
+def test_literal_choices_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        "[language]\nbackend = 'fast'\n[encoding]\nunescape_html = 'auto'\nnormalization = 'NFKC'\n"
+    )
+    cfg = Config.from_toml(path)
+    assert (cfg.language.backend, cfg.encoding.unescape_html, cfg.encoding.normalization) == (
+        "fast",
+        "auto",
+        "NFKC",
+    )
 
 
 def test_missing_config_file_is_a_config_error(tmp_path: Path) -> None:

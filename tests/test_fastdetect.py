@@ -1,4 +1,4 @@
-"""stages.fastdetect: langdetect's n-grams exactly, its random walk vectorised, accuracy kept."""
+"""stages.fastdetect: langdetect's n-grams and answers exactly; the vectorised walk keeps its accuracy."""
 
 from __future__ import annotations
 
@@ -59,14 +59,50 @@ def test_ngrams_are_langdetects(text: str) -> None:
     assert _ours(text) == _langdetect_ngrams(text)
 
 
+def _library(text: str, seed: int) -> list[tuple[str, float]] | None:
+    """langdetect's own answer (None where it raises "No features in text")."""
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+    from langdetect.lang_detect_exception import LangDetectException
+
+    detector = _factory(PROFILES_DIRECTORY, DetectorFactory).create()
+    detector.seed = seed
+    detector.append(text)
+    try:
+        return [(str(p.lang), float(p.prob)) for p in detector.get_probabilities()]
+    except LangDetectException:
+        return None
+
+
+def _exact(text: str, seed: int) -> list[tuple[str, float]] | None:
+    try:
+        return fastdetect.probabilities(text, seed, exact=True)
+    except fastdetect.NoFeatures:
+        return None
+
+
+@pytest.mark.parametrize("seed", [0, 1, 42])
+@pytest.mark.parametrize("text", SAMPLES)
+def test_exact_walk_returns_langdetects_answer_bit_for_bit(text: str, seed: int) -> None:
+    assert _exact(text, seed) == _library(text, seed)
+
+
+def test_exact_walk_on_long_mixed_text_and_ambiguous_text() -> None:
+    # long enough to run many steps; mixed scripts and near-ties exercise the convergence checks
+    texts = [" ".join(SAMPLES) * 3, "Bonjour hello hallo hola ciao", "a b c d e f g", "Ok. Zo. Ja."]
+    for text in texts:
+        for seed in range(5):
+            assert _exact(text, seed) == _library(text, seed), (text, seed)
+
+
 def test_no_features_raises_and_results_are_deterministic() -> None:
     with pytest.raises(fastdetect.NoFeatures):
         fastdetect.probabilities("1234 5678 !!! ...")
     text = SAMPLES[1]
-    first = fastdetect.probabilities(text, seed=0)
-    assert first == fastdetect.probabilities(text, seed=0)
-    assert first[0][0] == "fr"
-    assert abs(sum(p for _, p in first) - 1.0) < 0.2
+    for exact in (True, False):
+        first = fastdetect.probabilities(text, seed=0, exact=exact)
+        assert first == fastdetect.probabilities(text, seed=0, exact=exact)
+        assert first[0][0] == "fr"
+        assert abs(sum(p for _, p in first) - 1.0) < 0.2
 
 
 def _sentences(eval_dir: Path) -> list[dict[str, str]]:
@@ -81,6 +117,13 @@ def test_ngrams_match_langdetect_on_51_languages(eval_dir: Path) -> None:
     rows = _sentences(eval_dir)[::7]
     for row in rows:
         assert _ours(row["text"]) == _langdetect_ngrams(row["text"]), row["text"]
+
+
+@pytest.mark.eval
+def test_exact_walk_equals_langdetect_on_51_languages(eval_dir: Path) -> None:
+    rows = _sentences(eval_dir)[::3]
+    mismatched = [row["text"] for row in rows if _exact(row["text"], 0) != _library(row["text"], 0)]
+    assert mismatched == []
 
 
 @pytest.mark.eval
@@ -101,7 +144,7 @@ def test_accuracy_not_below_langdetect_seed_0(eval_dir: Path) -> None:
         except LangDetectException:
             ref = "und"
         try:
-            got = fastdetect.probabilities(row["text"], seed=0)[0][0]
+            got = fastdetect.probabilities(row["text"], seed=0, exact=False)[0][0]
         except (fastdetect.NoFeatures, IndexError):
             got = "und"
         ours += got == row["langdetect"]

@@ -63,7 +63,7 @@ def test_min_prob_gives_und_with_the_probability() -> None:
 
 
 @pytest.mark.parametrize(("lang", "text"), sorted(SENTENCES.items()))
-def test_default_backend_is_langdetect_itself_and_fast_backend_agrees(lang: str, text: str) -> None:
+def test_default_backend_gives_langdetects_answer_and_fast_backend_agrees(lang: str, text: str) -> None:
     from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
     factory = DetectorFactory()
@@ -73,6 +73,7 @@ def test_default_backend_is_langdetect_itself_and_fast_backend_agrees(lang: str,
     detector.append(text)
     best = detector.get_probabilities()[0]
     assert detect(text) == (best.lang, best.prob)  # exactly langdetect's answer
+    assert detect(text, LanguageConfig(backend="langdetect-library")) == (best.lang, best.prob)
     assert LanguageConfig().backend == "langdetect"
     fast_lang, fast_prob = detect(text, LanguageConfig(backend="fast"))
     assert fast_lang == lang and fast_prob > 0.9
