@@ -243,8 +243,8 @@ class Runner:
                     stats = {**stats, **more}
                 _check(pending.pop(i), out)
                 _check_stats(stats)
-                for name, st in stats.items():
-                    report.stages[name].merge(st)
+                for name, st in stats.items():  # "engine" too: records of a batch no worker survived
+                    report.stages.setdefault(name, StageStats()).merge(st)
                 writer.write(out)
                 bar.update(out.num_rows)
             if writer.tally.n_in != n_read or not writer.tally.balanced:

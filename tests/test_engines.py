@@ -4,14 +4,20 @@ one record costs that record (rejected with reason and stage), never the batch o
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from pipeline.compose import Pipeline
+from pipeline.config import Config
 from pipeline.engines import ProcessEngine, SerialEngine, make_safe, run_stages
 from pipeline.errors import WorkerError
+from pipeline.readers import Source
 from pipeline.record import Doc, docs_from_batch, docs_to_batch, safe_str
 from pipeline.stage import Stage
+from pipeline.writers import ParquetSink
 from stages.encoding import FixEncoding
 from stages.extract import Extract
 from stages.language import DetectLanguage
@@ -159,6 +165,28 @@ def test_workers_that_cannot_start_fail_the_run_with_a_worker_error() -> None:
         assert info.value.exit_code == 5
     finally:
         engine.close()
+
+
+def test_a_batch_no_worker_survives_is_rejected_by_the_engine_and_the_run_accounts_for_it(
+    tmp_path: Path,
+) -> None:
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    for i, text in enumerate(TEXTS):
+        (dump / f"{i}.txt").write_text(text, encoding="utf-8")
+    config = Config()
+    out = tmp_path / "out"
+    engine = ProcessEngine(1, timeout_s=60.0)
+    try:
+        report = Pipeline([DiesOnArrival()], config).run(
+            Source([dump], config.reader), ParquetSink(out, config), engine=engine
+        )
+    finally:
+        engine.close()
+    assert report.tally.n_in == len(TEXTS) == report.tally.n_rejected
+    rejects = pq.read_table(out / "rejects.parquet").to_pylist()
+    assert {(r["stage"], r["reason"]) for r in rejects} == {("engine", "worker_crash")}
+    assert report.stages["engine"].n_in == len(TEXTS)
 
 
 class Unpicklable(Extract):
