@@ -19,9 +19,11 @@ langdetect itself on real sentences in 51 languages and on generated news record
 
 from __future__ import annotations
 
+import functools
+import random
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -189,6 +191,29 @@ def extract_ngrams(text: str, ids: dict[str, int]) -> list[int]:
     return result
 
 
+def _seeded_choice(seed: int, n: int) -> tuple[random.Random, Callable[[], int]]:
+    """``random.Random(seed)`` and its ``choice`` over ``n`` items as an index: the same numbers.
+
+    ``Random.choice(seq)`` is ``seq[self._randbelow(len(seq))]``; CPython's ``_randbelow`` draws
+    ``n.bit_length()`` random bits until the number is below ``n``. That loop is inlined here (it
+    is most of the walk's Python overhead); on an interpreter whose ``Random`` works otherwise, the
+    library's own ``choice`` is used.
+    """
+    rng = random.Random()
+    rng.seed(seed)
+    if random.Random._randbelow is not random.Random._randbelow_with_getrandbits:  # type: ignore[attr-defined]
+        return rng, functools.partial(rng.choice, range(n))
+    getrandbits, k = rng.getrandbits, n.bit_length()
+
+    def below() -> int:
+        r = getrandbits(k)
+        while r >= n:
+            r = getrandbits(k)
+        return r
+
+    return rng, below
+
+
 def langdetect_walk(
     picks: Sequence[int], table: Any, seed: int, n_trial: int = LANGDETECT_N_TRIAL
 ) -> list[float]:
@@ -201,31 +226,34 @@ def langdetect_walk(
     convergence checks are drawn first (the draws never depend on the probabilities) and
     multiplied into the probability vector by numpy instead of a Python loop over ~55 languages.
     """
-    import random
-
     import numpy as np
 
     n_langs = table.shape[1]
-    rng = random.Random()
-    rng.seed(seed)
-    choice = rng.choice
+    rng, draw = _seeded_choice(seed, len(picks))
+    gauss = rng.gauss
+    # rows 1..5: the factors ``weight + q`` of one block of steps; row 0: the probabilities.
+    # multiply.accumulate along the rows multiplies them in one after the other, as the loop does.
+    buf = np.empty((CHECK_EVERY + 1, n_langs))
     langprob = np.zeros(n_langs)
     for _ in range(n_trial):
-        prob = np.full(n_langs, 1.0 / n_langs)
-        weight = (ALPHA_DEFAULT + rng.gauss(0.0, 1.0) * ALPHA_WIDTH) / BASE_FREQ
+        buf[0] = 1.0 / n_langs
+        weight = (ALPHA_DEFAULT + gauss(0.0, 1.0) * ALPHA_WIDTH) / BASE_FREQ
         step, block = 0, 1  # langdetect checks after step 0, then after every 5th step
         while True:
-            for factor in table[[choice(picks) for _ in range(block)]] + weight:
-                prob *= factor
+            rows = buf[: block + 1]
+            np.add(table[[picks[draw()] for _ in range(block)]], weight, out=rows[1:])
+            np.multiply.accumulate(rows, axis=0, out=rows)
+            prob = rows[block]
             values = prob.tolist()
             total = sum(values)
-            prob /= total
             # max(p) / total is max(p / total) exactly: division by a positive number is monotone
-            if max(values) / total > CONV_THRESHOLD or step >= ITERATION_LIMIT:
+            converged = max(values) / total > CONV_THRESHOLD
+            np.divide(prob, total, out=buf[0])
+            if converged or step >= ITERATION_LIMIT:
                 break
             step += CHECK_EVERY
             block = CHECK_EVERY
-        langprob += prob / n_trial
+        langprob += buf[0] / n_trial
     return [float(p) for p in langprob]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from pipeline.config import LanguageConfig
@@ -87,7 +88,7 @@ def detect(text: str, config: LanguageConfig | None = None) -> tuple[str, float]
     """Return ``(lang, probability)`` for ``text``; ``("und", 0.0)`` when unsure."""
     cfg = config or LanguageConfig()
     probe = _URL.sub(" ", sample(text, cfg.sample_chars))
-    if len(_LETTER.findall(probe)) < cfg.min_chars:
+    if sum(1 for _ in islice(_LETTER.finditer(probe), cfg.min_chars)) < cfg.min_chars:
         return UNDETERMINED, 0.0
     best = _BACKENDS[cfg.backend](probe, cfg.seed)
     if not best or best[0][1] < cfg.min_prob:
