@@ -164,3 +164,22 @@ def test_profiles_equal_langdetects() -> None:
     assert set(prof.ids) == set(known)
     for word in list(known)[::97]:
         assert prof.table[prof.ids[word]].tolist() == known[word], word
+
+
+def test_exact_walk_falls_back_to_random_choice_where_randbelow_differs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import random
+
+    original = random.Random._randbelow_with_getrandbits  # type: ignore[attr-defined]
+    calls: list[int] = []
+
+    def counting(self: random.Random, n: int) -> int:
+        calls.append(n)
+        return int(original(self, n))
+
+    monkeypatch.setattr(random.Random, "_randbelow", counting)
+    text = SAMPLES[2]
+    got = _exact(text, 3)
+    assert calls  # the walk went through Random.choice, not the inlined draw
+    assert got == _library(text, 3)
