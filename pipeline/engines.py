@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from pipeline.errors import WorkerError
 from pipeline.record import Doc, docs_from_batch, docs_to_batch, safe_str
-from pipeline.stage import Stage, StageStats
+from pipeline.stage import Stage, StageStats, VerdictStage
 
 Result = tuple[pa.RecordBatch, dict[str, StageStats]]
 
@@ -159,6 +159,33 @@ def run_stages(stages: Sequence[Stage], batch: pa.RecordBatch, beat: Heartbeat |
             _run_one(stage, doc)
     hb.idle()
     return safe_batch(docs), {stage.name: stage.stats for stage in stages}
+
+
+def run_in_order(stages: Sequence[Stage], batch: pa.RecordBatch) -> Result:
+    """Run ``stages`` over one batch in this process (the runner's serial stages, e.g. dedup).
+
+    A :class:`VerdictStage` works on the batch's columns directly; consecutive other stages go
+    through :func:`run_stages` together, with its per-record error handling.
+    """
+    stats: dict[str, StageStats] = {}
+    pending: list[Stage] = []
+
+    def flush(batch: pa.RecordBatch) -> pa.RecordBatch:
+        if pending:
+            batch, more = run_stages(pending, batch)
+            stats.update(more)
+            pending.clear()
+        return batch
+
+    for stage in stages:
+        if isinstance(stage, VerdictStage):
+            batch = flush(batch)
+            stage.stats = StageStats()
+            batch = stage.process_batch(batch)
+            stats[stage.name] = stage.stats
+        else:
+            pending.append(stage)
+    return flush(batch), stats
 
 
 class SerialEngine:

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.accounting import Tally
-from pipeline.engines import Engine, make_engine, run_stages, safe_batch
+from pipeline.engines import Engine, make_engine, run_in_order, safe_batch
 from pipeline.errors import CleanwireError, Interrupted
 from pipeline.readers import Shard, Source
 from pipeline.record import Doc
@@ -239,7 +239,7 @@ class Runner:
         try:
             for i, (out, stats) in enumerate(self.engine.map(parallel, remember(inputs))):
                 if serial:
-                    out, more = run_stages(serial, out)
+                    out, more = run_in_order(serial, out)
                     stats = {**stats, **more}
                 _check(pending.pop(i), out)
                 _check_stats(stats)

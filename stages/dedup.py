@@ -6,22 +6,23 @@ stages, where records arrive in input order: the kept copy is the same whatever 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-from pipeline.record import Doc
-from pipeline.stage import DocStage, DropRecord
+from pipeline.stage import DropRecord, VerdictStage
 
 
-class Dedup(DocStage):
+class Dedup(VerdictStage):
     name = "dedup"
     parallel_safe = False
+    reads = ("content_hash",)
 
     def __init__(self, seen: Iterable[str] = ()) -> None:
         super().__init__()
         self.seen: set[str] = set(seen)
 
-    def process(self, doc: Doc) -> None:
-        digest = doc.content_hash
+    def judge(self, fields: Mapping[str, Any]) -> None:
+        digest = fields["content_hash"]
         if digest in self.seen:
             raise DropRecord("duplicate", f"same content_hash as an earlier record: {digest}")
         self.seen.add(digest)

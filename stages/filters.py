@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pipeline.config import FilterConfig
-from pipeline.record import Doc
-from pipeline.stage import DocStage, DropRecord, RejectRecord
+from pipeline.stage import DropRecord, RejectRecord, VerdictStage
 
 
-class MinLength(DocStage):
+class MinLength(VerdictStage):
     name = "filter"
+    reads = ("text",)
 
     def __init__(self, config: FilterConfig | None = None) -> None:
         super().__init__()
         self.config = config or FilterConfig()
 
-    def process(self, doc: Doc) -> None:
-        n = len(doc.text.strip())
+    def judge(self, fields: Mapping[str, Any]) -> None:
+        n = len(fields["text"].strip())
         if n == 0:
             raise RejectRecord("empty_after_cleaning", "no text left after the cleaning stages")
         if n < self.config.min_chars:

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.compose import Pipeline
-from pipeline.config import Config
-from pipeline.engines import ProcessEngine, SerialEngine, make_safe, run_stages
+from pipeline.config import Config, FilterConfig
+from pipeline.engines import ProcessEngine, SerialEngine, make_safe, run_in_order, run_stages
 from pipeline.errors import WorkerError
 from pipeline.readers import Source
 from pipeline.record import Doc, docs_from_batch, docs_to_batch, safe_str
@@ -202,3 +202,49 @@ def test_stages_that_cannot_be_pickled_fail_with_a_clear_worker_error() -> None:
             list(engine.map([Unpicklable()], batches(1)))
     finally:
         engine.close()
+
+
+def test_verdict_stages_on_columns_give_what_they_give_on_docs() -> None:
+    from stages.dedup import Dedup
+    from stages.filters import MinLength
+
+    texts = [
+        "A long enough text about the harbour wall.",
+        "",
+        "short",
+        "A long enough text about the harbour wall.",
+    ]
+    texts += ["Another long text about the new school.", "x" * 40]
+    docs = [Doc(id=f"d{i}", source=f"s:{i}", raw=t) for i, t in enumerate(texts)]
+    for d in docs:
+        d.text = d.raw
+    docs[5].reject("extract", "no_content")  # not ok: must be left alone
+    batch = docs_to_batch(docs)
+
+    class Boom(Dedup):
+        def judge(self, fields: object) -> None:
+            raise ValueError("bug")
+
+    for make in (
+        lambda: [Dedup(), MinLength(FilterConfig(10))],
+        lambda: [MinLength(FilterConfig(10)), Dedup()],
+        lambda: [Boom()],
+    ):
+        on_columns, stats_c = run_in_order(make(), batch)
+        on_docs, stats_d = run_stages(make(), batch)
+        assert on_columns.to_pylist() == on_docs.to_pylist()
+        assert {k: (v.n_in, v.n_ok, v.rejected, v.dropped) for k, v in stats_c.items()} == {
+            k: (v.n_in, v.n_ok, v.rejected, v.dropped) for k, v in stats_d.items()
+        }
+    outcome = [
+        (r["status"], r["stage"], r["reason"])
+        for r in run_in_order([Dedup(), MinLength(FilterConfig(10))], batch)[0].to_pylist()
+    ]
+    assert outcome == [
+        ("ok", None, None),
+        ("rejected", "filter", "empty_after_cleaning"),
+        ("dropped", "filter", "too_short"),
+        ("dropped", "dedup", "duplicate"),
+        ("ok", None, None),
+        ("rejected", "extract", "no_content"),
+    ]
