@@ -304,7 +304,7 @@ def run_stage(
     engine = _engine_for(stage, config)
     try:
         for shard in shards:
-            batches = batched(shard.docs(config.reader), config.run.batch_size)
+            batches = batched(shard.docs(config.reader), config.run.batch_size, config.run.batch_chars)
             with (
                 fs.open_output_stream(f"{staged}/{PART_PREFIX}{shard.name}.parquet") as fh,
                 pq.ParquetWriter(fh, schema, compression=config.run.compression) as writer,

@@ -122,6 +122,9 @@ class RunConfig:
 
     workers: int = 0  # 0 = number of cores
     batch_size: int = 64
+    #: A batch is also closed once its raw inputs reach this many characters (HTML pages are
+    #: big: smaller batches keep the workers evenly loaded and the memory in flight small).
+    batch_chars: int = 2_000_000
     progress: bool | None = None  # None = only on a terminal
     row_group_bytes: int = 64 * 1024 * 1024
     compression: str = "zstd"
@@ -199,8 +202,8 @@ class Config:
             raise ConfigError(f"unknown stage(s) {unknown}", hint=f"choose from {sorted(STAGE_FACTORIES)}")
         if not 0.0 < self.boilerplate.max_removed_share <= 1.0:
             raise ConfigError("boilerplate.max_removed_share must be in (0, 1]")
-        if self.run.workers < 0 or self.run.batch_size < 1:
-            raise ConfigError("run.workers must be >= 0 and run.batch_size >= 1")
+        if self.run.workers < 0 or self.run.batch_size < 1 or self.run.batch_chars < 1:
+            raise ConfigError("run.workers must be >= 0, run.batch_size and run.batch_chars >= 1")
         if self.extract.timeout_s <= 0:
             raise ConfigError("extract.timeout_s must be > 0")
         bad_keys = [k for k in self.output.partition_by if k not in PARTITION_KEYS]

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -102,10 +101,18 @@ def unique_ids(docs: Iterable[Doc]) -> Iterator[Doc]:
         yield doc
 
 
-def batched(docs: Iterable[Doc], size: int) -> Iterator[pa.RecordBatch]:
-    """Reader docs to work batches, sanitized at the boundary (lone surrogates, NULs)."""
-    it = iter(docs)
-    while chunk := list(islice(it, size)):
+def batched(docs: Iterable[Doc], size: int, max_chars: int | None = None) -> Iterator[pa.RecordBatch]:
+    """Reader docs to work batches of at most ``size`` records, closed early once their raw inputs
+    reach ``max_chars`` characters; sanitized at the boundary (lone surrogates, NULs)."""
+    chunk: list[Doc] = []
+    chars = 0
+    for doc in docs:
+        chunk.append(doc)
+        chars += len(doc.raw)
+        if len(chunk) >= size or (max_chars is not None and chars >= max_chars):
+            yield safe_batch(chunk)
+            chunk, chars = [], 0
+    if chunk:
         yield safe_batch(chunk)
 
 
@@ -226,7 +233,8 @@ class Runner:
         writer = sink.open_shard(shard.name, inputs=_abs_inputs(shard))
         parallel, serial = self.pipeline.parallel_prefix, self.pipeline.serial_suffix
         pending: dict[int, pa.RecordBatch] = {}
-        inputs = batched(unique_ids(shard.docs(source.config)), self.pipeline.config.run.batch_size)
+        run = self.pipeline.config.run
+        inputs = batched(unique_ids(shard.docs(source.config)), run.batch_size, run.batch_chars)
         n_read = 0
 
         def remember(stream: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

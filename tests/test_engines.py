@@ -248,3 +248,12 @@ def test_verdict_stages_on_columns_give_what_they_give_on_docs() -> None:
         ("ok", None, None),
         ("rejected", "extract", "no_content"),
     ]
+
+
+def test_batches_close_at_the_record_count_or_the_character_budget() -> None:
+    from pipeline.runner import batched
+
+    docs = [Doc(id=str(i), source="s", raw="x" * n) for i, n in enumerate([10, 10, 10, 50, 5, 5])]
+    assert [b.num_rows for b in batched(docs, 3, 25)] == [3, 1, 2]
+    assert [b.num_rows for b in batched(docs, 3)] == [3, 3]
+    assert [b.num_rows for b in batched(docs, 64, 1)] == [1] * 6
