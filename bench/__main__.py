@@ -6,6 +6,7 @@ Examples::
     python -m bench                              # 120 AEB pages and 2,000 text records, 3 repeats
     python -m bench --kinds text --text-docs 20000 --repeats 5
     python -m bench --memory                     # also peak RSS on 5,000 vs 50,000 text records
+    python -m bench --profile --kinds html       # a cProfile summary of cleanwire's hot path
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bench.corpus import (
     paragraph_pool,
 )
 from bench.measure import Measured, run_arm
+from bench.profile import profile_cleanwire
 from bench.report import Check, Report, paired_ratios, summarize
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,6 +57,7 @@ class Settings:
     workdir: Path | None
     json_path: Path | None
     config: Path | None = None
+    profile: bool = False
 
 
 def parse_args(argv: list[str] | None) -> Settings:
@@ -78,6 +81,11 @@ def parse_args(argv: list[str] | None) -> Settings:
     p.add_argument(
         "--config", type=Path, help="cleanwire TOML config for its arms (e.g. extract.fast = true)"
     )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of timing, profile cleanwire in one process (cProfile summary per corpus)",
+    )
     a = p.parse_args(argv)
     quick = bool(a.quick)
     return Settings(
@@ -92,6 +100,7 @@ def parse_args(argv: list[str] | None) -> Settings:
         workdir=a.workdir,
         json_path=a.json_path,
         config=a.config,
+        profile=a.profile,
     )
 
 
@@ -220,6 +229,20 @@ def memory_check(s: Settings, pool: list[list[str]], work: Path, report: Report)
     return peaks
 
 
+def corpora(s: Settings, pool: list[list[str]], work: Path, report: Report) -> list[Corpus]:
+    """The HTML and/or text corpora the settings ask for."""
+    built: list[Corpus] = []
+    if "html" in s.kinds:
+        pages = eval_pages(s.eval_dir, s.sources)
+        if pages:
+            built.append(build_html(work / "html.jsonl", pages, s.html_docs))
+        else:
+            report.add_text(f"html: skipped, no eval pages under {s.eval_dir}")
+    if "text" in s.kinds:
+        built.append(build_text(work / "text.jsonl", pool, s.text_docs))
+    return built
+
+
 def run(s: Settings) -> tuple[Report, dict[str, object]]:
     work = s.workdir or Path(tempfile.mkdtemp(prefix="cleanwire-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -227,16 +250,11 @@ def run(s: Settings) -> tuple[Report, dict[str, object]]:
     results: dict[str, object] = {"settings": {k: str(v) for k, v in dataclasses.asdict(s).items()}}
     pool = paragraph_pool(s.eval_dir, DEFAULT_SEED) or fallback_pool()
     try:
-        if "html" in s.kinds:
-            pages = eval_pages(s.eval_dir, s.sources)
-            if pages:
-                corpus = build_html(work / "html.jsonl", pages, s.html_docs)
-                results["html"] = bench_kind("html", corpus, s, work, report)
+        for corpus in corpora(s, pool, work, report):
+            if s.profile:
+                report.add_text(profile_cleanwire(corpus, work / f"out-profile-{corpus.kind}", s.config))
             else:
-                report.add_text(f"html: skipped, no eval pages under {s.eval_dir}")
-        if "text" in s.kinds:
-            corpus = build_text(work / "text.jsonl", pool, s.text_docs)
-            results["text"] = bench_kind("text", corpus, s, work, report)
+                results[corpus.kind] = bench_kind(corpus.kind, corpus, s, work, report)
         if s.memory_docs:
             results["memory"] = memory_check(s, pool, work, report)
     finally:

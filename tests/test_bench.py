@@ -105,3 +105,14 @@ def test_bench_quick_runs_end_to_end(tmp_path: Path) -> None:
 def test_paragraph_pool_falls_back_without_eval_data(tmp_path: Path) -> None:
     assert paragraph_pool(tmp_path, None) == []
     assert len(fallback_pool()) >= 2
+
+
+def test_profile_names_the_stages_and_the_hot_functions(tmp_path: Path) -> None:
+    from bench.profile import profile_cleanwire
+
+    corpus = build_text(tmp_path / "t.jsonl", fallback_pool(), 12)
+    text = profile_cleanwire(corpus, tmp_path / "out", top=10)
+    assert "cleanwire in one process on 12 text records" in text
+    assert "language" in text.splitlines()[1] and "boilerplate" in text.splitlines()[1]
+    assert "langdetect_walk" in text  # the exact walk is among the hottest functions on text
+    assert (tmp_path / "out" / "manifest.json").exists()
