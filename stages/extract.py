@@ -77,12 +77,53 @@ def repair_c1_mojibake(html: str) -> str:
     return _C1_MOJIBAKE.sub(_undo_latin1, html)
 
 
-def parse_html(html: str) -> object:
-    """Parse with a locked-down lxml parser: no network, no DTD loading, no entity expansion."""
+# A C1 control (U+0080-U+009F) in UTF-8. The bytes search is a fast literal scan; the str
+# search in repair_c1_mojibake is a character-class scan of the whole page.
+_C1_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
+
+
+def utf8_page(html: str) -> bytes:
+    """The page as UTF-8 for the parser, after :func:`repair_c1_mojibake` when it has C1 controls.
+
+    The same bytes as ``repair_c1_mojibake(html).encode("utf-8", "surrogatepass")``: the repair
+    only runs when the encoded page shows a C1 control, and it returns the page unchanged without one.
+    """
+    data = html.encode("utf-8", "surrogatepass")
+    if _C1_UTF8.search(data) is None:
+        return data
+    return repair_c1_mojibake(html).encode("utf-8", "surrogatepass")
+
+
+@lru_cache(maxsize=1)
+def _html_class_lookup() -> Any:
+    """lxml.html's element classes, chosen in C.
+
+    ``lxml.html.HTMLParser`` picks the class of every element proxy with a Python callback
+    (``HtmlElementClassLookup.lookup``), run thousands of times per page by trafilatura. This
+    lookup gives the same ``HtmlElement``/``HtmlComment``/... classes without the callback; only
+    the form-specific subclasses (``FormElement``, ``InputElement``, ...) become plain
+    ``HtmlElement``, whose extra form properties nothing downstream uses.
+    """
     from lxml import etree
     from lxml import html as lxml_html
 
-    parser = lxml_html.HTMLParser(
+    return etree.ElementDefaultClassLookup(
+        element=lxml_html.HtmlElement,
+        comment=lxml_html.HtmlComment,
+        pi=lxml_html.HtmlProcessingInstruction,
+        entity=lxml_html.HtmlEntity,
+    )
+
+
+def parse_html(html: str | bytes) -> object:
+    """Parse with a locked-down lxml parser: no network, no DTD loading, no entity expansion.
+
+    ``html`` is the page as text, or as its UTF-8 encoding (see :func:`utf8_page`).
+    """
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    parser = etree.HTMLParser(
         remove_comments=True,
         remove_pis=True,
         no_network=True,
@@ -90,7 +131,8 @@ def parse_html(html: str) -> object:
         default_doctype=False,
         encoding="utf-8",
     )
-    data = html.encode("utf-8", "surrogatepass")
+    parser.set_element_class_lookup(_html_class_lookup())
+    data = html if isinstance(html, bytes) else html.encode("utf-8", "surrogatepass")
     try:
         return lxml_html.document_fromstring(data, parser=parser)
     except (etree.ParserError, ValueError) as exc:
@@ -129,9 +171,9 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
     cfg = config or ExtractConfig()
     if len(html) > cfg.max_html_bytes:
         raise RejectRecord("too_large", f"{len(html)} chars > extract.max_html_bytes={cfg.max_html_bytes}")
-    if not html.strip():
+    if not html or html.isspace():
         raise RejectRecord("empty", "no content")
-    tree = parse_html(repair_c1_mojibake(html))
+    tree = parse_html(utf8_page(html))
     if deeper_than(tree, cfg.max_depth):
         depth = max_depth(tree)
         raise RejectRecord("too_deep", f"HTML nesting depth {depth} > extract.max_depth={cfg.max_depth}")
@@ -187,7 +229,16 @@ def same_headline(line: str, title: str) -> bool:
         return True
     if b.startswith(a) and _SITE_SUFFIX.match(b[len(a) :]):
         return True
-    return min(len(a), len(b)) >= _FUZZY_MIN_CHARS and SequenceMatcher(None, a, b).ratio() >= _FUZZY_RATIO
+    if min(len(a), len(b)) < _FUZZY_MIN_CHARS:
+        return False
+    # real_quick_ratio() and quick_ratio() are upper bounds of ratio(), computed without
+    # matching: a line far longer than the title (a paragraph) is ruled out for free.
+    matcher = SequenceMatcher(None, a, b)
+    return (
+        matcher.real_quick_ratio() >= _FUZZY_RATIO
+        and matcher.quick_ratio() >= _FUZZY_RATIO
+        and matcher.ratio() >= _FUZZY_RATIO
+    )
 
 
 def place_title(body: str, title: str | None, *, prepend: bool) -> tuple[str, str | None]:
@@ -215,7 +266,10 @@ def drop_self_links(body: str, url: str | None) -> str:
     if not url or _url_key(url) == "":
         return body
     own = _url_key(url)
-    kept = [ln for ln in body.splitlines() if not (ln.strip() and _url_key(ln) == own)]
+    lines = body.splitlines()
+    if own not in body:  # a line's key is a substring of the line
+        return "\n".join(lines)
+    kept = [ln for ln in lines if not (ln.strip() and _url_key(ln) == own)]
     return "\n".join(kept)
 
 
