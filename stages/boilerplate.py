@@ -8,21 +8,22 @@ Bylines and timestamps found by ``meta`` rules become the record's ``author``/``
 
 from __future__ import annotations
 
+import heapq
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 from pipeline.config import BoilerplateConfig
 from pipeline.record import Doc, Removal
 from pipeline.stage import DocStage, RejectRecord
 from stages.dates import parse_date
-from stages.rulepack import LIST_MARKER, Rule, load_rules
+from stages.rulepack import LIST_MARKER, START_CHARS, LineFilter, Rule, foldable, line_filter, load_rules
 from stages.sitelearn import SiteRules, load_site_rules
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build, and texts have many lines
 class Line:
     index: int
     start: int  # offset of the first non-blank char
@@ -42,17 +43,19 @@ class Cleaned:
     meta_rules: list[str] = field(default_factory=list)
 
 
+_MARKER_CHARS = "-*•·"  # what LIST_MARKER can start with: other lines skip the substitution
+
+
 def split_lines(text: str) -> list[Line]:
     """Non-blank lines with the offsets of their stripped content."""
     out: list[Line] = []
     pos = 0
     for raw in text.splitlines(keepends=True):
-        content = raw.rstrip("\r\n")
-        stripped = content.strip()
+        stripped = raw.strip()  # the line break itself is whitespace: strip takes it too
         if stripped:
-            lead = len(content) - len(content.lstrip())
-            body = LIST_MARKER.sub("", stripped, count=1)
-            out.append(Line(len(out), pos + lead, pos + lead + len(stripped), stripped, body))
+            start = pos + raw.index(stripped[0])  # only blanks come before it
+            body = LIST_MARKER.sub("", stripped, count=1) if stripped[0] in _MARKER_CHARS else stripped
+            out.append(Line(len(out), start, start + len(stripped), stripped, body))
         pos += len(raw)
     return out
 
@@ -96,6 +99,88 @@ def _in_window(rule: Rule, i: int, n: int) -> bool:
 #: One removal with the rule that made it and its match (``None`` for blocks).
 Found: TypeAlias = tuple[Removal, Rule, re.Match[str] | None]
 
+#: A block or line rule, its position among them, and its filter if it is gated (see :class:`RuleSet`).
+Candidate: TypeAlias = tuple[int, Rule, LineFilter | None]
+
+_MAX_STARTS = 20_000  # line beginnings remembered per rule set (memory stays bounded)
+
+
+class Offer(NamedTuple):
+    """The block/line rules worth trying on a line with a given beginning, in rule order."""
+
+    #: All of them; a gated rule carries its filter.
+    rules: tuple[Candidate, ...]
+    #: Without the gated rules (see :attr:`RuleSet.gated`): for a line holding none of their literals.
+    ungated: tuple[Candidate, ...]
+
+
+class RuleSet:
+    """Rules prepared for :func:`find_removals`, once per rule list (rules are immutable).
+
+    Rules keep their order. Block and line rules get a :class:`~stages.rulepack.LineFilter`: a
+    line is offered only to the rules that can match a line with its first characters. A rule
+    whose matches can begin almost anyhow but must contain a literal (a "(" for a photo credit,
+    "newsletter" for a sign-up sentence) is *gated*: the text is searched once for its literals
+    and the rule is offered only the lines that hold one.
+    """
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = tuple(rules)
+        self.inline = tuple(r for r in self.rules if r.kind == "inline")
+        self.adjacent = tuple(r for r in self.rules if r.kind == "adjacent")
+        #: Block (with an item pattern) and line rules, in rule order.
+        self.claiming = tuple(
+            (r, line_filter(r.pattern))
+            for r in self.rules
+            if r.kind == "line" or (r.kind == "block" and r.item is not None)
+        )
+        self.gated = {
+            k: filt
+            for k, (rule, filt) in enumerate(self.claiming)
+            if filt.broad and filt.has_needs and rule.where == "any"
+        }
+        #: Lines before ``head`` or in the last ``tail`` are in reach of some head/tail rule.
+        self.head = max((r.window for r, _ in self.claiming if r.where == "head"), default=0)
+        self.tail = max((r.window for r, _ in self.claiming if r.where == "tail"), default=0)
+        self._by_start: dict[tuple[str, bool], Offer] = {}
+
+    def offer(self, start: str, edge: bool) -> Offer:
+        """The rules that can match a line beginning with ``start`` (its first
+        :data:`~stages.rulepack.START_CHARS` characters). Away from the ``edge`` of the text (the
+        head/tail windows) only ``where = "any"`` rules."""
+        key = (start, edge)
+        found = self._by_start.get(key)
+        if found is None:
+            rules = tuple(
+                (k, rule, filt if k in self.gated else None)
+                for k, (rule, filt) in enumerate(self.claiming)
+                if (edge or rule.where == "any") and filt.admits_start(start)
+            )
+            found = Offer(rules, tuple(c for c in rules if c[0] not in self.gated))
+            if len(self._by_start) < _MAX_STARTS:
+                self._by_start[key] = found
+        return found
+
+
+_RULE_SETS: dict[int, tuple[Sequence[Rule], RuleSet]] = {}
+_MAX_RULE_SETS = 32
+
+
+def rule_set(rules: Sequence[Rule] | RuleSet) -> RuleSet:
+    """``rules`` prepared; the same sequence object (``load_rules`` caches its tuples) is
+    prepared once."""
+    if isinstance(rules, RuleSet):
+        return rules
+    cached = _RULE_SETS.get(id(rules))
+    if cached is not None and cached[0] is rules:
+        return cached[1]
+    prepared = RuleSet(rules)
+    if isinstance(rules, tuple):  # immutable: safe to reuse while we hold it (so its id is not reused)
+        if len(_RULE_SETS) >= _MAX_RULE_SETS:
+            _RULE_SETS.pop(next(iter(_RULE_SETS)))
+        _RULE_SETS[id(rules)] = (rules, prepared)
+    return prepared
+
 
 class _Scan:
     """One pass of the rules over one text: which lines are taken, by which category."""
@@ -116,43 +201,98 @@ class _Scan:
     def free(self, ln: Line) -> bool:
         return ln.index not in self.taken and ln.index not in self.touched
 
-    def inline(self, rule: Rule) -> None:
+    def inline(self, rules: Sequence[Rule]) -> None:
         """Spans anywhere (notices glued to paragraphs); lines they cover whole count as taken."""
         starts = [ln.start for ln in self.lines]
         ends = [ln.end for ln in self.lines]
-        for m in rule.pattern.finditer(self.text):
-            if m.end() > m.start():
-                near = range(bisect_right(ends, m.start()), bisect_left(starts, m.end()))
-                self.touched.update(near)
-                inside = [j for j in near if starts[j] >= m.start() and ends[j] <= m.end()]
-                self.add(
-                    rule, m.start(), m.end(), m, range(inside[0], inside[-1] + 1) if inside else range(0)
-                )
-
-    def claim(self, ln: Line, rules: Sequence[Rule]) -> None:
-        """Blocks and whole lines, in rule order: the first rule to claim ``ln`` wins."""
-        i, n = ln.index, len(self.lines)
         for rule in rules:
-            if rule.kind not in ("block", "line") or not _in_window(rule, i, n):
+            for m in rule.pattern.finditer(self.text):
+                if m.end() > m.start():
+                    near = range(bisect_right(ends, m.start()), bisect_left(starts, m.end()))
+                    self.touched.update(near)
+                    inside = [j for j in near if starts[j] >= m.start() and ends[j] <= m.end()]
+                    self.add(
+                        rule, m.start(), m.end(), m, range(inside[0], inside[-1] + 1) if inside else range(0)
+                    )
+
+    def holders(self, gated: Mapping[int, LineFilter]) -> dict[int, frozenset[int]]:
+        """For each gated rule, the lines whose body holds one of its literals (all lines when
+        the text cannot be searched lower-cased), found by searching the whole text at once."""
+        body_starts = [ln.end - len(ln.body) for ln in self.lines]
+        lowered = self.text.lower() if foldable(self.text) else None  # same offsets (no "İ")
+        held: dict[int, frozenset[int]] = {}
+        for k, filt in gated.items():
+            if filt.needs_folded and lowered is None:
+                held[k] = frozenset(range(len(self.lines)))
                 continue
-            if rule.kind == "block" and rule.item is not None:
-                if not rule.pattern.fullmatch(ln.body):
+            lines: set[int] = set()
+            for literal, folded in filt.literals:
+                haystack = lowered if folded and lowered is not None else self.text
+                at = haystack.find(literal)
+                while at >= 0:
+                    j = bisect_right(body_starts, at) - 1
+                    if j >= 0 and at + len(literal) <= self.lines[j].end:
+                        lines.add(j)
+                    at = haystack.find(literal, at + 1)
+            held[k] = frozenset(lines)
+        return held
+
+    def claim_all(self, rules: RuleSet) -> None:
+        """Offer each free line to the block and line rules that can match it."""
+        n = len(self.lines)
+        middle = range(rules.head, n - rules.tail)
+        held = self.holders(rules.gated)
+        gated_lines = frozenset().union(*held.values())
+        for ln in self.lines:
+            if ln.index in self.taken or ln.index in self.touched:
+                continue
+            offer = rules.offer(ln.body[:START_CHARS], ln.index not in middle)
+            candidates = offer.rules if ln.index in gated_lines else offer.ungated
+            if candidates:
+                self.claim(ln, candidates, held)
+
+    def claim(self, ln: Line, rules: Sequence[Candidate], held: Mapping[int, frozenset[int]]) -> None:
+        """Blocks and whole lines, in rule order: the first rule to claim ``ln`` wins.
+
+        A gated rule (it carries its filter) is tried only on the lines ``held`` says hold one of
+        its literals.
+        """
+        i, n, body = ln.index, len(self.lines), ln.body
+        for k, rule, filt in rules:
+            if filt is not None and i not in held[k]:
+                continue
+            if rule.where != "any" and not _in_window(rule, i, n):
+                continue
+            if rule.kind == "block":
+                if not rule.pattern.fullmatch(body):
                     continue
                 j = block_end(rule, self.lines, i, self.free)
                 if j - i - 1 >= rule.min_items:
                     self.add(rule, ln.start, self.lines[j - 1].end, None, range(i, j))
                     return
-            elif rule.kind == "line":
-                match = rule.pattern.fullmatch(ln.body)
+            else:
+                match = rule.pattern.fullmatch(body)
                 if match:
                     self.add(rule, ln.start, ln.end, match, range(i, i + 1))
                     return
 
     def adjacent(self, rules: Sequence[Rule]) -> bool:
-        """Lines next to a removal of a rule's anchor category; True when one was taken."""
+        """Lines next to a removal of a rule's anchor category; True when one was taken.
+
+        Lines are visited in order; only those next to a removal of an anchor category can be
+        taken (the next line too, once a line is taken on the way).
+        """
         n = len(self.lines)
+        anchors = {rule.anchor for rule in rules}
+        near = [j for i, cat in self.taken.items() if cat in anchors for j in (i - 1, i + 1) if 0 < j < n]
+        heapq.heapify(near)
         changed = False
-        for ln in self.lines[1:]:  # never the first line: it is the title
+        last = 0  # never the first line: it is the title
+        while near:
+            ln = self.lines[heapq.heappop(near)]
+            if ln.index == last:
+                continue
+            last = ln.index
             before = self.taken.get(ln.index + 1) if ln.index + 1 < n else None
             after = self.taken.get(ln.index - 1)
             if (before is None and after is None) or not self.free(ln):
@@ -167,6 +307,8 @@ class _Scan:
                 if match:
                     self.add(rule, ln.start, ln.end, match, range(ln.index, ln.index + 1))
                     changed = True
+                    if ln.index + 1 < n and rule.category in anchors:
+                        heapq.heappush(near, ln.index + 1)
                     break
         return changed
 
@@ -180,21 +322,17 @@ class _Scan:
         return kept
 
 
-def find_removals(text: str, rules: Sequence[Rule]) -> list[Found]:
+def find_removals(text: str, rules: Sequence[Rule] | RuleSet) -> list[Found]:
     """Every span the rules take out of ``text``, non-overlapping, in text order.
 
     Order of play: inline rules first (anywhere), then each line is offered to the block and line
     rules in rule order, then adjacent rules grow removals until nothing changes.
     """
+    prepared = rule_set(rules)
     scan = _Scan(text)
-    for rule in rules:
-        if rule.kind == "inline":
-            scan.inline(rule)
-    for ln in scan.lines:
-        if scan.free(ln):
-            scan.claim(ln, rules)
-    adjacent = [r for r in rules if r.kind == "adjacent"]
-    while adjacent and scan.adjacent(adjacent):
+    scan.inline(prepared.inline)
+    scan.claim_all(prepared)
+    while prepared.adjacent and scan.adjacent(prepared.adjacent):
         pass
     return scan.result()
 
@@ -226,7 +364,7 @@ def apply_removals(text: str, removals: Sequence[Removal]) -> str:
     return "".join(out)
 
 
-def clean(text: str, rules: Sequence[Rule]) -> Cleaned:
+def clean(text: str, rules: Sequence[Rule] | RuleSet) -> Cleaned:
     """Find and cut boilerplate; lift bylines/timestamps into ``author``/``date``."""
     return _cleaned(text, find_removals(text, rules))
 
@@ -280,7 +418,11 @@ class BudgetUse:
 
 def _solid(text: str) -> int:
     """Non-whitespace characters (``str.split`` and ``str.isspace`` share one definition)."""
-    return sum(map(len, text.split()))
+    return len("".join(text.split()))
+
+
+def _risky(found: Sequence[Found]) -> int:
+    return sum(_solid(removal.snippet) for removal, rule, _ in found if rule.confidence != "high")
 
 
 def budget_use(text: str, found: Sequence[Found]) -> BudgetUse:
@@ -291,11 +433,10 @@ def budget_use(text: str, found: Sequence[Found]) -> BudgetUse:
     the budget guards against is a rule misfiring on article text, and only the flexible rules
     (headline lists, captions, learned site lines) can do that.
     """
-    risky = sum(_solid(removal.snippet) for removal, rule, _ in found if rule.confidence != "high")
-    return BudgetUse(risky=risky, size=_solid(text))
+    return BudgetUse(risky=_risky(found), size=_solid(text))
 
 
-def clean_with_budget(text: str, rules: Sequence[Rule]) -> tuple[Cleaned, BudgetUse]:
+def clean_with_budget(text: str, rules: Sequence[Rule] | RuleSet) -> tuple[Cleaned, BudgetUse]:
     """:func:`clean`, plus what its removals would spend of the budget (see :func:`budget_use`)."""
     found = find_removals(text, rules)
     return _cleaned(text, found), budget_use(text, found)
@@ -319,17 +460,43 @@ class Boilerplate(DocStage):
         if site_rules is None and cfg.site_rules_file:
             site_rules = load_site_rules(cfg.site_rules_file)
         self.site_rules = site_rules or SiteRules()
+        self.rule_set = RuleSet(self.rules)
+        # per host with learned lines: (that host's learned rules, pack + learned rules prepared)
+        self._site_sets: dict[int, tuple[tuple[Rule, ...], RuleSet]] = {}
 
     def rules_for(self, url: str | None) -> tuple[Rule, ...]:
         """Pack rules first (they name the category precisely), then the site's learned lines."""
         site = self.site_rules.rules_for(url)
         return self.rules + site if site else self.rules
 
+    def rule_set_for(self, url: str | None) -> RuleSet:
+        """:meth:`rules_for`, prepared once per host (``SiteRules`` hands out one tuple per host)."""
+        site = self.site_rules.rules_for(url)
+        if not site:
+            return self.rule_set
+        cached = self._site_sets.get(id(site))
+        if cached is None or cached[0] is not site:
+            cached = (site, RuleSet(self.rules + site))
+            self._site_sets[id(site)] = cached
+        return cached[1]
+
+    def over_budget(self, text: str, found: Sequence[Found]) -> BudgetUse | None:
+        """The budget use when ``found`` exceeds the budget (see :class:`BudgetUse`), else None.
+
+        The text's size is counted only when the removals are big enough to matter.
+        """
+        risky = _risky(found)
+        if risky < self.config.budget_min_chars:
+            return None
+        use = BudgetUse(risky=risky, size=_solid(text))
+        return use if use.exceeds(self.config.max_removed_share, self.config.budget_min_chars) else None
+
     def process(self, doc: Doc) -> None:
-        result, use = clean_with_budget(doc.text, self.rules_for(doc.url))
-        if not result.removed:
+        found = find_removals(doc.text, self.rule_set_for(doc.url))
+        if not found:
             return
-        if use.exceeds(self.config.max_removed_share, self.config.budget_min_chars):
+        use = self.over_budget(doc.text, found)
+        if use is not None:
             detail = (
                 f"rules would remove {use.share:.0%} of the text ({use.risky} characters) > "
                 f"boilerplate.max_removed_share={self.config.max_removed_share:.0%}"
@@ -339,6 +506,7 @@ class Boilerplate(DocStage):
             doc.flags.append("removal_budget_exceeded")
             doc.detail = detail
             return
+        result = _cleaned(doc.text, found)
         doc.text = result.text
         doc.removed.extend(result.removed)
         if self.config.extract_metadata:
