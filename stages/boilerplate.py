@@ -148,8 +148,7 @@ class RuleSet:
         """The rules that can match a line beginning with ``start`` (its first
         :data:`~stages.rulepack.START_CHARS` characters). Away from the ``edge`` of the text (the
         head/tail windows) only ``where = "any"`` rules."""
-        key = (start, edge)
-        found = self._by_start.get(key)
+        found = self._by_start.get((start, edge))
         if found is None:
             rules = tuple(
                 (k, rule, filt if k in self.gated else None)
@@ -158,7 +157,7 @@ class RuleSet:
             )
             found = Offer(rules, tuple(c for c in rules if c[0] not in self.gated))
             if len(self._by_start) < _MAX_STARTS:
-                self._by_start[key] = found
+                self._by_start[start, edge] = found
         return found
 
 
@@ -203,11 +202,14 @@ class _Scan:
 
     def inline(self, rules: Sequence[Rule]) -> None:
         """Spans anywhere (notices glued to paragraphs); lines they cover whole count as taken."""
-        starts = [ln.start for ln in self.lines]
-        ends = [ln.end for ln in self.lines]
+        starts: list[int] = []
+        ends: list[int] = []
         for rule in rules:
             for m in rule.pattern.finditer(self.text):
                 if m.end() > m.start():
+                    if not ends:  # the first span: line offsets are needed now
+                        starts = [ln.start for ln in self.lines]
+                        ends = [ln.end for ln in self.lines]
                     near = range(bisect_right(ends, m.start()), bisect_left(starts, m.end()))
                     self.touched.update(near)
                     inside = [j for j in near if starts[j] >= m.start() and ends[j] <= m.end()]
@@ -243,11 +245,13 @@ class _Scan:
         middle = range(rules.head, n - rules.tail)
         held = self.holders(rules.gated)
         gated_lines = frozenset().union(*held.values())
+        taken, touched = self.taken, self.touched
         for ln in self.lines:
-            if ln.index in self.taken or ln.index in self.touched:
+            i = ln.index
+            if i in taken or i in touched:
                 continue
-            offer = rules.offer(ln.body[:START_CHARS], ln.index not in middle)
-            candidates = offer.rules if ln.index in gated_lines else offer.ungated
+            offer = rules.offer(ln.body[:START_CHARS], i not in middle)
+            candidates = offer.rules if i in gated_lines else offer.ungated
             if candidates:
                 self.claim(ln, candidates, held)
 
