@@ -340,6 +340,7 @@ class _AuthorSearch:
     find: tuple[_AuthorXPath, ...]
     attributes: tuple[tuple[str, Any], ...]  # (name, //*/@name) for every attribute the XPaths test
     pruned: Any  # is the context node or one of its ancestors pruned by AUTHOR_DISCARD_XPATHS?
+    discard: tuple[Any, ...]  # AUTHOR_DISCARD_XPATHS, guarded, to prune a copy of a match
     has_rel: Any  # boolean(//rel)
     this: Any  # "." (the copy itself, for trafilatura's extract_metainfo)
 
@@ -377,6 +378,7 @@ def _author_search() -> _AuthorSearch | None:
         find=tuple(f for f in find if f),
         attributes=tuple((a, etree.XPath(f"//*/@{a}", smart_strings=False)) for a in attributes),
         pruned=etree.XPath("boolean(" + " | ".join(f"({a})" for a in ancestors if a) + ")", namespaces=ns),
+        discard=tuple(etree.XPath(guarded_path(x.path), namespaces=ns) for x in AUTHOR_DISCARD_XPATHS),
         has_rel=etree.XPath("boolean(//rel)"),
         this=etree.XPath("."),
     )
@@ -387,7 +389,6 @@ def fallback_author(tree: Any) -> str | None:
     from trafilatura import metadata as tm
     from trafilatura.htmlprocessing import prune_unwanted_nodes
     from trafilatura.json_metadata import normalize_authors
-    from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS
 
     search = _author_search()
     if search is None or search.has_rel(tree):
@@ -398,7 +399,7 @@ def fallback_author(tree: Any) -> str | None:
         for elem in xpath.select(tree, values):
             if search.pruned(elem):
                 continue
-            alone = prune_unwanted_nodes(deepcopy(elem), AUTHOR_DISCARD_XPATHS)
+            alone = prune_unwanted_nodes(deepcopy(elem), list(search.discard))
             content = tm.extract_metainfo(alone, [search.this], len_limit=120)
             if content:
                 found: str | None = normalize_authors(None, content)

@@ -125,6 +125,9 @@ def article(byline: str, before: str = "", after: str = "") -> str:
         article('<span class="author">X</span><span class="author">Lena Berg</span>'),  # too short, next one
         article('<div id="authorbox"><span>Lena Berg</span></div>'),
         article("<div><rel>me</rel><span class='author'>Lena Berg</span></div>"),  # <rel>: upstream runs
+        # pruned inside the match, via the discard XPath's regex tests
+        article('<div class="author-box"><div class="article-share">Share this</div>Lena Berg</div>'),
+        article('<span class="author">Lena <span class="print-only">(print)</span>Berg</span>'),
     ],
 )
 def test_fallback_author_equals_extract_author(html: str) -> None:
