@@ -4,6 +4,11 @@
 *as it entered the stage* and returns removals with exact offsets, so ``text[start:end] ==
 snippet`` always holds. :func:`apply_removals` cuts them out. :func:`clean` does both.
 Bylines and timestamps found by ``meta`` rules become the record's ``author``/``date``.
+
+The result is that of offering every line to every rule in rule order; :class:`RuleSet` only
+skips the rules that cannot match a line (by its first characters, and by literals every match
+must contain). ``tests/test_boilerplate_speed.py`` holds a plain reference engine and checks that
+both find the same removals.
 """
 
 from __future__ import annotations
