@@ -469,7 +469,7 @@ class Boilerplate(DocStage):
         if site_rules is None and cfg.site_rules_file:
             site_rules = load_site_rules(cfg.site_rules_file)
         self.site_rules = site_rules or SiteRules()
-        self.rule_set = RuleSet(self.rules)
+        self.rule_set = rule_set(self.rules)  # shared by stages with the same rules
         # per host with learned lines: (that host's learned rules, pack + learned rules prepared)
         self._site_sets: dict[int, tuple[tuple[Rule, ...], RuleSet]] = {}
 
