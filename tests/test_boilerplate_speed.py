@@ -382,3 +382,89 @@ def test_split_lines_matches_the_reference(text: str) -> None:
 def test_rule_lists_are_prepared_once() -> None:
     assert rule_set(RULES) is rule_set(RULES)
     assert rule_set(list(RULES)).rules == RULES
+
+
+# --- patterns of a shape the built-in pack does not use (user rule files may) ----------------------
+
+ODD_PATTERNS = [
+    r"(?x) read \s+ more \s* : \s* \S.*",  # verbose
+    r"(?s)Ad.*",
+    r"(?ai)kelvin\s+\w+",  # ASCII-only case folding
+    r"(\w+) \1",  # a group reference
+    r"(?>Atomic)\s+group",
+    r"a++b",  # possessive
+    r"(?<=x)y|(?<!\d)Photo: \w+",
+    r"\bShare\b.{0,10}",
+    r"[^\W\d_]+ only",
+    r"(?i:ſign) up",  # matches "sign up" ignoring case
+    r"(?i)İstanbul.*",
+    r"x{0}abc|(?:)def|(?:gh|)ij",
+    r"a{2,}b",
+    r"^Ad$|\AAds\Z",
+    r"(?P<q>\")?Quote(?(q)\")",
+    r"\d+\s+Comments?",
+    r"[»›] .+",
+]
+ODD_RULES = tuple(
+    Rule(id=f"odd.{i}", category="promo_block", kind="line", pattern=re.compile(p))
+    for i, p in enumerate(ODD_PATTERNS)
+)
+ODD_WORDS = st.sampled_from(
+    [
+        "read",
+        "READ",
+        "more",
+        ":",
+        " ",
+        "  ",
+        "Ad",
+        "Ads",
+        "ad",
+        "kelvin",
+        "KELVIN",
+        "\u212aelvin",
+        "word",
+        "Atomic",
+        "group",
+        "aaab",
+        "ab",
+        "x",
+        "y",
+        "1",
+        "Photo: ",
+        "Share",
+        "only",
+        "sign",
+        "SIGN",
+        "ſign",
+        "up",
+        "İstanbul",
+        "istanbul",
+        "ISTANBUL",
+        "abc",
+        "def",
+        "ij",
+        "ghij",
+        '"',
+        "Quote",
+        "12",
+        "Comments",
+        "» ",
+        "› ",
+        "é",
+        "\u0131",
+    ]
+)
+ODD_LINE = st.lists(ODD_WORDS, max_size=6).map("".join)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(ODD_LINE, BREAK), min_size=1, max_size=10))
+def test_same_removals_with_unusual_patterns(parts: list[tuple[str, str]]) -> None:
+    text = "".join(line + brk for line, brk in parts)
+    assert engine_removals(text, ODD_RULES) == reference_removals(text, ODD_RULES)
+    for line, _ in parts:
+        body = line.strip()
+        for rule in ODD_RULES:
+            if body and rule.pattern.fullmatch(body):
+                assert line_filter(rule.pattern).admits(body), (rule.pattern.pattern, body)
