@@ -144,14 +144,6 @@ def parse_html(html: str | bytes) -> object:
 #: paragraphs) to the fallbacks, whose output glues title, byline, captions and body into one
 #: line. 25 measured better on WCXB and newsboiler, and neutral on AEB (README, Evaluation).
 MIN_EXTRACTED_SIZE = 25
-#: With ``fast = true`` there are no fallback extractors to compare against: a short result is
-#: then better replaced by trafilatura's whole-text baseline, so upstream's 250 stays (WCXB F1
-#: 0.921 with it, 0.895 with 25).
-MIN_EXTRACTED_SIZE_FAST = 250
-
-
-def min_extracted_size(config: ExtractConfig) -> int:
-    return MIN_EXTRACTED_SIZE_FAST if config.fast else MIN_EXTRACTED_SIZE
 
 
 @lru_cache(maxsize=4)
@@ -166,7 +158,6 @@ def trafilatura_settings(min_extracted_size: int) -> ConfigParser:
 
 def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | None = None) -> Extracted:
     """Extract the main text and metadata of one HTML page. Raises :class:`RejectRecord`."""
-    import trafilatura
 
     cfg = config or ExtractConfig()
     if len(html) > cfg.max_html_bytes:
@@ -179,17 +170,9 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
         raise RejectRecord("too_deep", f"HTML nesting depth {depth} > extract.max_depth={cfg.max_depth}")
     extensive = trafilatura_settings(MIN_EXTRACTED_SIZE).getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH")
     meta = page_metadata(tree, url, extensive_dates=extensive)
-    result: Any = trafilatura.bare_extraction(
-        tree,
-        url=url or meta.url,
-        fast=cfg.fast,
-        include_comments=cfg.include_comments,
-        include_tables=cfg.include_tables,
-        favor_precision=cfg.favor_precision,
-        favor_recall=cfg.favor_recall,
-        with_metadata=False,  # page_metadata() below: the same fields, without categories/tags/licence
-        config=trafilatura_settings(min_extracted_size(cfg)),
-    )
+    result = _extract_main(tree, url or meta.url, cfg, fast=cfg.fast)
+    if cfg.fast and len(getattr(result, "text", None) or "") < cfg.fast_retry_below:
+        result = _extract_main(tree, url or meta.url, cfg, fast=False)
     if result is None or not (result.text or "").strip():
         raise RejectRecord("no_content", "trafilatura found no main text")
     result.title, result.author, result.date, result.sitename = (
@@ -206,6 +189,24 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
         author=result.author or None,
         date=result.date or None,
         sitename=result.sitename or None,
+    )
+
+
+def _extract_main(tree: object, url: str | None, cfg: ExtractConfig, *, fast: bool) -> Any:
+    """trafilatura's main-text extraction of ``tree`` (which it copies, so it can run twice):
+    ``fast`` skips the comparison with the readability and jusText fallbacks."""
+    import trafilatura
+
+    return trafilatura.bare_extraction(
+        tree,
+        url=url,
+        fast=fast,
+        include_comments=cfg.include_comments,
+        include_tables=cfg.include_tables,
+        favor_precision=cfg.favor_precision,
+        favor_recall=cfg.favor_recall,
+        with_metadata=False,  # page_metadata(): the same fields, without categories/tags/licence
+        config=trafilatura_settings(MIN_EXTRACTED_SIZE),
     )
 
 

@@ -188,3 +188,28 @@ def test_utf8_read_as_latin1_with_c1_controls_is_repaired_before_extraction() ->
     )
     got = extract_html(html)
     assert "Anwohner sagten: \u201ewir sind froh\u201c," in got.text
+
+
+def test_fast_mode_runs_the_full_cascade_only_when_the_fast_extraction_is_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stages import extract
+
+    calls: list[bool] = []
+    real = extract._extract_main
+
+    def spy(tree: object, url: str | None, cfg: ExtractConfig, *, fast: bool) -> object:
+        calls.append(fast)
+        return real(tree, url, cfg, fast=fast)
+
+    monkeypatch.setattr(extract, "_extract_main", spy)
+    long_page = page()  # three paragraphs, ~230 characters of body + the headline
+    assert ExtractConfig().fast and ExtractConfig().fast_retry_below == 250
+    text = extract_html(long_page, config=ExtractConfig(fast_retry_below=100)).text
+    assert calls == [True] and PARAS[2] in text
+    calls.clear()
+    assert extract_html(long_page, config=ExtractConfig(fast_retry_below=5000)).text == text
+    assert calls == [True, False]  # short for this threshold: extracted again, fallbacks compared
+    calls.clear()
+    extract_html(long_page, config=ExtractConfig(fast=False))
+    assert calls == [False]
