@@ -145,9 +145,10 @@ def _run_one(stage: Stage, doc: Doc) -> None:
         stage.stats.rejected[STAGE_ERROR] += 1
 
 
-def run_stages(stages: Sequence[Stage], batch: pa.RecordBatch, beat: Heartbeat | None = None) -> Result:
-    """Run ``stages`` over one batch, record by record; return it with fresh per-batch stats."""
-    docs = docs_from_batch(batch)
+def run_docs(
+    stages: Sequence[Stage], docs: Sequence[Doc], beat: Heartbeat | None = None
+) -> dict[str, StageStats]:
+    """Run ``stages`` over ``docs`` in place, record by record; return fresh per-call stats."""
     hb = beat or Heartbeat()
     for stage in stages:
         stage.stats = StageStats()
@@ -158,7 +159,14 @@ def run_stages(stages: Sequence[Stage], batch: pa.RecordBatch, beat: Heartbeat |
             hb.beat(i, s)
             _run_one(stage, doc)
     hb.idle()
-    return safe_batch(docs), {stage.name: stage.stats for stage in stages}
+    return {stage.name: stage.stats for stage in stages}
+
+
+def run_stages(stages: Sequence[Stage], batch: pa.RecordBatch, beat: Heartbeat | None = None) -> Result:
+    """Run ``stages`` over one batch, record by record; return it with fresh per-batch stats."""
+    docs = docs_from_batch(batch)
+    stats = run_docs(stages, docs, beat)
+    return safe_batch(docs), stats
 
 
 def run_in_order(stages: Sequence[Stage], batch: pa.RecordBatch) -> Result:
@@ -219,7 +227,7 @@ def warm_up(stages: Sequence[Stage]) -> None:
         Doc(id=f"warm-up-{i}", source="<warm-up>", raw=raw, format=fmt)
         for i, (fmt, raw) in enumerate(_WARM_UP_DOCS)
     ]
-    run_stages(stages, docs_to_batch(docs))
+    run_docs(stages, docs)
     for stage in stages:
         stage.stats = StageStats()
 
@@ -241,7 +249,11 @@ def _worker_main(conn: Connection, stages_blob: bytes, cells: Any) -> None:
         if msg is None:
             return
         job_id, batch = msg
-        conn.send((job_id, run_stages(stages, batch, beat)))
+        docs = docs_from_batch(batch)
+        # Docs go back as they are (pickled): the coordinator turns them into Arrow. A worker
+        # never builds Arrow arrays, so it never pays pyarrow's lazy imports (pandas, if
+        # installed: ~0.7 s of every worker's start-up) or the conversion.
+        conn.send((job_id, (docs, run_docs(stages, docs, beat))))
 
 
 @dataclass
@@ -260,14 +272,15 @@ class _Job:
             return self.batch
         return self.batch.take(pa.array(self.todo, pa.int64()))
 
-    def assemble(self, done: Result) -> Result:
-        out, stats = done
+    def assemble(self, done: tuple[list[Doc], dict[str, StageStats]]) -> Result:
+        """The batch's result: the worker's docs for the records it computed, the failed ones as
+        rejected, in input order, as a sanitized work batch."""
+        docs, stats = done
         for name, st in self.stats.items():
             stats.setdefault(name, StageStats()).merge(st)
-        if not self.failed:
-            return out, stats
-        computed = dict(zip(self.todo, docs_from_batch(out), strict=True))
-        docs = [computed[i] if i in computed else self.failed[i] for i in range(self.batch.num_rows)]
+        if self.failed:
+            computed = dict(zip(self.todo, docs, strict=True))
+            docs = [computed[i] if i in computed else self.failed[i] for i in range(self.batch.num_rows)]
         return safe_batch(docs), stats
 
 
