@@ -183,3 +183,32 @@ def test_exact_walk_falls_back_to_random_choice_where_randbelow_differs(
     got = _exact(text, 3)
     assert calls  # the walk went through Random.choice, not the inlined draw
     assert got == _library(text, 3)
+
+
+def test_profiles_cache_gives_the_same_profiles_and_survives_a_bad_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    monkeypatch.setenv("CLEANWIRE_CACHE_DIR", str(tmp_path / "cache"))
+    built = fastdetect.build_profiles()
+    try:
+        fastdetect.profiles.cache_clear()
+        first = fastdetect.profiles()  # builds and writes the cache
+        files = sorted(p.name for p in (tmp_path / "cache").iterdir())
+        assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".npy")
+        fastdetect.profiles.cache_clear()
+        cached = fastdetect.profiles()  # maps the cached matrix
+        assert isinstance(cached.table, np.memmap) and not isinstance(first.table, np.memmap)
+        for prof in (first, cached):
+            assert prof.langs == built.langs and prof.ids == built.ids
+            assert np.array_equal(prof.table, built.table)
+        text = SAMPLES[1]
+        assert _exact(text, 0) == _library(text, 0)  # answers from the cached matrix are langdetect's
+        for path in (tmp_path / "cache").iterdir():
+            path.write_bytes(b"garbage")
+        fastdetect.profiles.cache_clear()
+        rebuilt = fastdetect.profiles()  # unreadable cache: rebuilt from langdetect's files
+        assert rebuilt.ids == built.ids and np.array_equal(rebuilt.table, built.table)
+    finally:
+        fastdetect.profiles.cache_clear()
