@@ -98,6 +98,8 @@ def test_bench_quick_runs_end_to_end(tmp_path: Path) -> None:
     names = {c["name"] for c in results["checks"]}
     assert "text: cleanwire 1 worker / naive (docs/s)" in names
     assert "text: cleanwire 2 workers / 1 worker" in names
+    assert "the machine itself: 2 processes / 1 =" in done.stdout
+    assert all(0.5 < v < 2.5 for v in results["text"]["machine_two_process_scaling"])
     if "html" in results:
         assert results["html"]["corpus"]["docs"] == 3
 
