@@ -321,6 +321,11 @@ class ProcessEngine:
         if start_method == "forkserver":
             # Replacement workers then start in milliseconds instead of re-importing everything.
             self._ctx.set_forkserver_preload(["pipeline.compose", "stages", "trafilatura", "ftfy"])
+            # Start it now (it does not wait for the imports): they run while this process
+            # lists and reads its first input, instead of after it, when the first worker is asked for.
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
         self._pool: list[_Worker] = []
         self._stages: Sequence[Stage] | None = None
         self._blob = b""
@@ -482,12 +487,11 @@ class ProcessEngine:
         ready[job.seq] = (safe_batch(docs), job.stats)
 
     def map(self, stages: Sequence[Stage], batches: Iterable[pa.RecordBatch]) -> Iterator[Result]:
-        self._ensure(stages)
         source = iter(batches)
         queue: deque[_Job] = deque()
         ready: dict[int, Result] = {}
         next_seq = next_out = 0
-        exhausted = False
+        exhausted = started = False
         while True:
             while not exhausted and next_seq - next_out < 2 * self.workers:
                 batch = next(source, None)
@@ -496,6 +500,9 @@ class ProcessEngine:
                     break
                 queue.append(_Job(next_seq, batch, list(range(batch.num_rows))))
                 next_seq += 1
+            if not started:  # after the first reads: they overlapped with the forkserver's imports
+                self._ensure(stages)
+                started = True
             while queue and not queue[0].todo:
                 self._finish_empty(queue.popleft(), ready)
             for w in self._pool:
