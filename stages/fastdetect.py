@@ -110,7 +110,9 @@ def _load_cached(key: str) -> Profiles:
 
     folder = cache_dir()
     meta = json.loads((folder / f"langdetect-{key}.json").read_text(encoding="utf-8"))
-    table = np.load(folder / f"langdetect-{key}.npy", mmap_mode="r", allow_pickle=False)
+    # A plain read-only view of the mapped file: np.memmap's own indexing runs Python code per
+    # lookup, and the random walk indexes the table ~500 times per document.
+    table = np.load(folder / f"langdetect-{key}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
     words: list[str] = meta["ngrams"]
     if table.shape != (len(words), len(meta["langs"])):
         raise ValueError("cached profiles do not fit together")
