@@ -115,6 +115,17 @@ def _html_class_lookup() -> Any:
     )
 
 
+#: The locked-down parser's options: no network, no DTD, comments and PIs dropped, input is UTF-8.
+PARSER_OPTIONS: dict[str, bool | str] = {
+    "remove_comments": True,
+    "remove_pis": True,
+    "no_network": True,
+    "collect_ids": False,
+    "default_doctype": False,
+    "encoding": "utf-8",
+}
+
+
 def parse_html(html: str | bytes) -> object:
     """Parse with a locked-down lxml parser: no network, no DTD loading, no entity expansion.
 
@@ -123,14 +134,7 @@ def parse_html(html: str | bytes) -> object:
     from lxml import etree
     from lxml import html as lxml_html
 
-    parser = etree.HTMLParser(
-        remove_comments=True,
-        remove_pis=True,
-        no_network=True,
-        collect_ids=False,
-        default_doctype=False,
-        encoding="utf-8",
-    )
+    parser = etree.HTMLParser(**PARSER_OPTIONS)
     parser.set_element_class_lookup(_html_class_lookup())
     data = html if isinstance(html, bytes) else html.encode("utf-8", "surrogatepass")
     try:

@@ -40,14 +40,9 @@ def lxml_html_parser() -> Any:
     """lxml.html's own parser (Python class lookup) with the options of stages.extract.parse_html."""
     from lxml import html as lxml_html
 
-    return lxml_html.HTMLParser(
-        remove_comments=True,
-        remove_pis=True,
-        no_network=True,
-        collect_ids=False,
-        default_doctype=False,
-        encoding="utf-8",
-    )
+    from stages.extract import PARSER_OPTIONS
+
+    return lxml_html.HTMLParser(**PARSER_OPTIONS)
 
 
 def tree_of(html: str) -> Any:
