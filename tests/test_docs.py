@@ -1,11 +1,13 @@
-"""The README's opening example and the package docstring run as written."""
+"""The README's opening example and the package docstring run as written; its config example loads."""
 
 from __future__ import annotations
 
 import doctest
 import re
+import tomllib
 
 import pipeline
+from pipeline.config import Config
 from tests.conftest import REPO
 
 
@@ -22,3 +24,12 @@ def test_readme_opening_example_runs() -> None:
 def test_package_docstring_example_runs() -> None:
     result = doctest.testmod(pipeline)
     assert result.attempted >= 2 and result.failed == 0
+
+
+def test_readme_config_example_is_a_valid_config() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Configuration") :]
+    block = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert block is not None
+    cfg = Config.from_dict(tomllib.loads(block.group(1)))
+    assert cfg.extract.fast and cfg.language.backend == "langdetect" and cfg.run.batch_chars == 2_000_000
