@@ -2,7 +2,10 @@
 
 * :class:`SerialEngine`: in this process, no isolation (tests, one-document calls, debugging).
 * :class:`ProcessEngine`: a *supervised* pool of worker processes (``--workers N``, also for N=1).
-  Each worker holds its own copy of the stages (sent once, at start) and receives whole batches.
+  Each worker holds its own copy of the stages (sent once, at start), receives whole Arrow
+  batches and sends back its documents (pickled; the supervisor builds the result batch, so a
+  worker never converts to Arrow). Workers fork from a forkserver that has imported the stages'
+  libraries, started with the pool so that its imports overlap the first reads.
   While it works it publishes a heartbeat (record index, stage index, start time) in shared
   memory. The supervisor kills a worker whose current record has run longer than the timeout, or
   notices one that died (segfault, out-of-memory kill, ``os._exit``); either way *that record* is
