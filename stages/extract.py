@@ -1,7 +1,9 @@
 """extract: HTML to text + metadata with trafilatura; text records pass through.
 
 :func:`extract_html` is the per-document function. It parses once with lxml (no network, no
-entity resolution), checks the nesting depth, and hands the parsed tree to trafilatura.
+entity resolution), checks the nesting depth, reads the metadata (:mod:`stages.pagemeta`) and hands
+the parsed tree to trafilatura: in its fast mode by default, and again with the full fallback
+cascade when that finds less than ``extract.fast_retry_below`` characters.
 The wall-clock timeout is enforced by the runner's supervised workers, not here.
 """
 
