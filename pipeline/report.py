@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from pipeline.errors import OutputError
 from pipeline.explain import place_removals, segments_html
+from pipeline.fsutil import atomic_path
 from pipeline.htmlplots import (
     DROPPED_COLOR,
     KEPT_COLOR,
@@ -284,11 +285,9 @@ def write_report(out_dir: str | Path, target: str | Path, options: ReportOptions
     """Build the report and write it (to a temporary name first, then renamed)."""
     html = build_report(out_dir, options)
     dest = Path(target)
-    tmp = dest.with_name(f".{dest.name}.tmp")
     try:
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(dest)
+        with atomic_path(dest) as tmp:
+            tmp.write_text(html, encoding="utf-8")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write {dest}: {exc.strerror}") from exc
     return dest

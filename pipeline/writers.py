@@ -13,8 +13,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ import pyarrow.parquet as pq
 from pipeline.accounting import Tally
 from pipeline.config import Config
 from pipeline.errors import OutputError
-from pipeline.fsutil import fsync_path
+from pipeline.fsutil import atomic_path
 from pipeline.layout import KeptOutput, PartFiles, output_files
 from pipeline.record import docs_from_batch, reject_row
 from pipeline.schema import OUTPUT_SCHEMA, REJECT_SCHEMA, SCHEMA_VERSION
@@ -51,21 +50,6 @@ def library_versions() -> dict[str, str]:
 def file_metadata(config: Config) -> dict[bytes, bytes]:
     meta = {"schema_version": SCHEMA_VERSION, "config_hash": config.hash, **library_versions()}
     return {f"cleanwire.{k}".encode(): v.encode() for k, v in meta.items()}
-
-
-@contextmanager
-def atomic_path(final: Path) -> Iterator[Path]:
-    """Yield a temp path next to ``final``; on success fsync it and rename it into place."""
-    tmp = final.with_name(f".{final.name}.tmp")
-    try:
-        yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
-        fsync_path(final.parent)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def json_bytes(data: Any) -> bytes:

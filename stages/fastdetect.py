@@ -105,14 +105,20 @@ def _profiles_key() -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def _cache_files(key: str) -> tuple[Path, Path]:
+    """The cached matrix (``.npy``) and its n-gram and language lists (``.json``)."""
+    folder = cache_dir()
+    return folder / f"langdetect-{key}.npy", folder / f"langdetect-{key}.json"
+
+
 def _load_cached(key: str) -> Profiles:
     import numpy as np
 
-    folder = cache_dir()
-    meta = json.loads((folder / f"langdetect-{key}.json").read_text(encoding="utf-8"))
+    matrix, lists = _cache_files(key)
+    meta = json.loads(lists.read_text(encoding="utf-8"))
     # A plain read-only view of the mapped file: np.memmap's own indexing runs Python code per
     # lookup, and the random walk indexes the table ~500 times per document.
-    table = np.load(folder / f"langdetect-{key}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
+    table = np.load(matrix, mmap_mode="r", allow_pickle=False).view(np.ndarray)
     words: list[str] = meta["ngrams"]
     if table.shape != (len(words), len(meta["langs"])):
         raise ValueError("cached profiles do not fit together")
@@ -120,20 +126,20 @@ def _load_cached(key: str) -> Profiles:
 
 
 def _store_cached(key: str, prof: Profiles) -> None:
-    """Write the cache files atomically (a temporary name, then a rename)."""
+    """Write the cache files, each atomically (the matrix first: it is read only with its lists)."""
     import numpy as np
 
-    folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = f".tmp-{os.getpid()}"
-    with open(folder / f"langdetect-{key}.npy{tmp}", "wb") as fh:
+    from pipeline.fsutil import atomic_path
+
+    matrix, lists = _cache_files(key)
+    matrix.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(matrix) as tmp, open(tmp, "wb") as fh:
         np.save(fh, prof.table, allow_pickle=False)
-    os.replace(folder / f"langdetect-{key}.npy{tmp}", folder / f"langdetect-{key}.npy")
-    meta = {"langs": list(prof.langs), "ngrams": list(prof.ids)}
-    (folder / f"langdetect-{key}.json{tmp}").write_text(
-        json.dumps(meta, ensure_ascii=False), encoding="utf-8"
-    )
-    os.replace(folder / f"langdetect-{key}.json{tmp}", folder / f"langdetect-{key}.json")
+    with atomic_path(lists) as tmp:
+        tmp.write_text(
+            json.dumps({"langs": list(prof.langs), "ngrams": list(prof.ids)}, ensure_ascii=False),
+            encoding="utf-8",
+        )
 
 
 def build_profiles() -> Profiles:
