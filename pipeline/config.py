@@ -241,10 +241,12 @@ def _build(cls: type[T], data: dict[str, Any], origin: str) -> T:
     if extra:
         raise ConfigError(f"{origin}: unknown key(s) {sorted(extra)}", hint=f"known: {sorted(known)}")
     kwargs: dict[str, Any] = {}
+    defaults = cls()  # all config classes are default-constructible
+    hints = get_type_hints(cls)
     for name, value in data.items():
-        default = getattr(cls(), name)  # all config classes are default-constructible
+        default = getattr(defaults, name)
         where = f"{origin}.{name}"
-        choices = _choices(cls, name)
+        choices = _choices(hints[name])
         if dataclasses.is_dataclass(default):
             kwargs[name] = _build(type(default), value, where)
         elif isinstance(value, str) and value in choices:
@@ -267,8 +269,7 @@ def _build(cls: type[T], data: dict[str, Any], origin: str) -> T:
     return cls(**kwargs)
 
 
-def _choices(cls: type[Any], name: str) -> list[object]:
-    """The values of a field's ``Literal[...]`` type (``bool | Literal["auto"]`` gives ``["auto"]``)."""
-    hint = get_type_hints(cls)[name]
+def _choices(hint: Any) -> list[object]:
+    """The values of a ``Literal[...]`` field type (``bool | Literal["auto"]`` gives ``["auto"]``)."""
     members = get_args(hint) if get_origin(hint) in (Union, UnionType) else (hint,)
     return [c for m in members if get_origin(m) is Literal for c in get_args(m)]
