@@ -152,13 +152,13 @@ def parse_html(html: str | bytes) -> object:
 MIN_EXTRACTED_SIZE = 25
 
 
-@lru_cache(maxsize=4)
-def trafilatura_settings(min_extracted_size: int) -> ConfigParser:
-    """trafilatura's settings with our minimum extraction size (cached: built once per process)."""
+@lru_cache(maxsize=1)
+def trafilatura_settings() -> ConfigParser:
+    """trafilatura's settings with our :data:`MIN_EXTRACTED_SIZE` (built once per process)."""
     from trafilatura.settings import use_config
 
     settings: ConfigParser = use_config()
-    settings.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(min_extracted_size))
+    settings.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(MIN_EXTRACTED_SIZE))
     return settings
 
 
@@ -174,7 +174,7 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
     if deeper_than(tree, cfg.max_depth):
         depth = max_depth(tree)
         raise RejectRecord("too_deep", f"HTML nesting depth {depth} > extract.max_depth={cfg.max_depth}")
-    extensive = trafilatura_settings(MIN_EXTRACTED_SIZE).getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH")
+    extensive = trafilatura_settings().getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH")
     meta = page_metadata(tree, url, extensive_dates=extensive)
     result = _extract_main(tree, url or meta.url, cfg, fast=cfg.fast)
     if cfg.fast and len(getattr(result, "text", None) or "") < cfg.fast_retry_below:
@@ -212,7 +212,7 @@ def _extract_main(tree: object, url: str | None, cfg: ExtractConfig, *, fast: bo
         favor_precision=cfg.favor_precision,
         favor_recall=cfg.favor_recall,
         with_metadata=False,  # page_metadata(): the same fields, without categories/tags/licence
-        config=trafilatura_settings(MIN_EXTRACTED_SIZE),
+        config=trafilatura_settings(),
     )
 
 
