@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import islice
 from typing import Any
 
@@ -54,24 +54,18 @@ def _langdetect(probe: str, seed: int) -> list[tuple[str, float]]:
         return []
 
 
-def _exact(probe: str, seed: int) -> list[tuple[str, float]]:
+def _fastdetect(probe: str, seed: int, *, exact: bool) -> list[tuple[str, float]]:
+    """:mod:`stages.fastdetect`, exact (langdetect's answer) or vectorised; [] without features."""
     try:
-        return fastdetect.probabilities(probe, seed, exact=True)
-    except fastdetect.NoFeatures:
-        return []
-
-
-def _fast(probe: str, seed: int) -> list[tuple[str, float]]:
-    try:
-        return fastdetect.probabilities(probe, seed, exact=False)
+        return fastdetect.probabilities(probe, seed, exact=exact)
     except fastdetect.NoFeatures:
         return []
 
 
 _BACKENDS: dict[str, Callable[[str, int], list[tuple[str, float]]]] = {
-    "langdetect": _exact,
+    "langdetect": partial(_fastdetect, exact=True),
     "langdetect-library": _langdetect,
-    "fast": _fast,
+    "fast": partial(_fastdetect, exact=False),
 }
 
 
