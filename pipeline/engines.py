@@ -35,7 +35,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from pipeline.errors import WorkerError
-from pipeline.record import Doc, docs_from_batch, docs_to_batch, safe_str
+from pipeline.record import Doc, Status, docs_from_batch, docs_to_batch, safe_str
 from pipeline.stage import Stage, StageStats, VerdictStage
 
 Result = tuple[pa.RecordBatch, dict[str, StageStats]]
@@ -144,8 +144,7 @@ def _run_one(stage: Stage, doc: Doc) -> None:
         stage.process_docs([doc])
     except Exception as exc:  # noqa: BLE001 - a stage bug on one record is that record's reject
         doc.reject(stage.name, STAGE_ERROR, f"{type(exc).__name__}: {exc}"[:500])
-        stage.stats.n_in += 1
-        stage.stats.rejected[STAGE_ERROR] += 1
+        stage.stats.count(Status.REJECTED, STAGE_ERROR)
 
 
 def run_docs(
@@ -420,12 +419,8 @@ class ProcessEngine:
             job.failed[index] = doc
             job.todo.remove(index)
             for earlier in self._stages[: max(stage_index, 0)]:
-                st = job.stats.setdefault(earlier.name, StageStats())
-                st.n_in += 1
-                st.n_ok += 1
-            st = job.stats.setdefault(name, StageStats())
-            st.n_in += 1
-            st.rejected[reason] += 1
+                job.stats.setdefault(earlier.name, StageStats()).count(Status.OK)
+            job.stats.setdefault(name, StageStats()).count(Status.REJECTED, reason)
 
     def _limit(self, snap: tuple[int, int, float]) -> float:
         return self.timeout_s + (STARTUP_GRACE_S if snap[0] == WARMING_UP else 0.0)

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.errors import ConfigError
+from pipeline.record import Status
 from pipeline.schema import OUTPUT_SCHEMA, REJECT_SCHEMA, WORK_SCHEMA
 from pipeline.stage import Stage, StageStats
 
@@ -116,17 +117,13 @@ def stats_from_batch(stages: Sequence[Stage], batch: pa.RecordBatch | pa.Table) 
     stats = {stage.name: StageStats() for stage in stages}
     columns = (batch.column(n).to_pylist() for n in ("status", "stage", "reason"))
     for status, stage_name, reason in zip(*columns, strict=True):
-        last = len(stages) - 1 if status == "ok" else index.get(stage_name, -1)
-        for stage in stages[: last + 1]:
-            stats[stage.name].n_in += 1
+        last = len(stages) if status == Status.OK else index.get(stage_name, -1)
         if last < 0:
             continue
-        for stage in stages[:last] if status != "ok" else stages:
-            stats[stage.name].n_ok += 1
-        if status == "rejected":
-            stats[stages[last].name].rejected[reason or "?"] += 1
-        elif status == "dropped":
-            stats[stages[last].name].dropped[reason or "?"] += 1
+        for stage in stages[:last]:
+            stats[stage.name].count(Status.OK)
+        if last < len(stages):
+            stats[stages[last].name].count(Status(status), reason)
     return stats
 
 

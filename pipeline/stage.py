@@ -11,8 +11,9 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar
 
 import pyarrow as pa
@@ -33,6 +34,27 @@ class DropRecord(RejectRecord):
     """Raised inside :meth:`DocStage.process` to drop the record on purpose (a filter said no)."""
 
 
+#: How one record ended in a stage that did not keep it: (status, reason, detail).
+Verdict = tuple[Status, str, str | None]
+
+
+def outcome(step: Callable[[], None]) -> Verdict | None:
+    """Run one record's ``step``: None when it raised nothing, else how the record ends.
+
+    :class:`DropRecord` drops it, :class:`RejectRecord` rejects it, and any other exception
+    rejects it as ``stage_error`` with the cause: one record's failure is data, not a crash.
+    """
+    try:
+        step()
+    except DropRecord as sig:
+        return Status.DROPPED, sig.reason, sig.detail
+    except RejectRecord as sig:
+        return Status.REJECTED, sig.reason, sig.detail
+    except Exception as exc:  # noqa: BLE001 - one record's failure is data: rejected with the cause
+        return Status.REJECTED, "stage_error", f"{type(exc).__name__}: {exc}"[:500]
+    return None
+
+
 @dataclass
 class StageStats:
     """Counters for one stage. Mergeable, so worker stats add up in the coordinator."""
@@ -49,6 +71,16 @@ class StageStats:
         self.rejected.update(other.rejected)
         self.dropped.update(other.dropped)
         self.seconds += other.seconds
+
+    def count(self, status: Status, reason: str | None = None) -> None:
+        """One record seen, ending ``status`` (with ``reason`` when not ok)."""
+        self.n_in += 1
+        if status is Status.OK:
+            self.n_ok += 1
+        elif status is Status.REJECTED:
+            self.rejected[reason or "?"] += 1
+        else:
+            self.dropped[reason or "?"] += 1
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -96,21 +128,11 @@ class DocStage(Stage):
         for doc in docs:
             if not doc.ok:
                 continue
-            stats.n_in += 1
-            try:
-                self.process(doc)
-            except DropRecord as sig:
-                doc.drop(self.name, sig.reason, sig.detail)
-            except RejectRecord as sig:
-                doc.reject(self.name, sig.reason, sig.detail)
-            except Exception as exc:  # noqa: BLE001 - one record's failure is data: rejected with the cause
-                doc.reject(self.name, "stage_error", f"{type(exc).__name__}: {exc}"[:500])
-            if doc.ok:
-                stats.n_ok += 1
-            elif doc.status.value == "rejected":
-                stats.rejected[doc.reason or "?"] += 1
-            else:
-                stats.dropped[doc.reason or "?"] += 1
+            verdict = outcome(partial(self.process, doc))
+            if verdict is not None:
+                status, reason, detail = verdict
+                (doc.drop if status is Status.DROPPED else doc.reject)(self.name, reason, detail)
+            stats.count(doc.status, doc.reason)  # also when process() marked the doc itself
         stats.seconds += time.perf_counter() - t0
 
     @abstractmethod
@@ -142,41 +164,29 @@ class VerdictStage(DocStage):
             return super().process_batch(batch)
         stats, t0 = self.stats, time.perf_counter()
         columns = [batch.column(name).to_pylist() for name in self.reads]
-        verdicts: dict[int, tuple[Status, str, str | None]] = {}
+        verdicts: dict[int, Verdict] = {}
         for i, status in enumerate(batch.column("status").to_pylist()):
             if status != Status.OK:
                 continue
-            stats.n_in += 1
-            try:
-                self.judge({name: column[i] for name, column in zip(self.reads, columns, strict=True)})
-            except DropRecord as sig:
-                verdicts[i] = (Status.DROPPED, sig.reason, sig.detail)
-                stats.dropped[sig.reason] += 1
-            except RejectRecord as sig:
-                verdicts[i] = (Status.REJECTED, sig.reason, sig.detail)
-                stats.rejected[sig.reason] += 1
-            except Exception as exc:  # noqa: BLE001 - one record's failure is data: rejected with the cause
-                verdicts[i] = (Status.REJECTED, "stage_error", f"{type(exc).__name__}: {exc}"[:500])
-                stats.rejected["stage_error"] += 1
+            fields = {name: column[i] for name, column in zip(self.reads, columns, strict=True)}
+            verdict = outcome(partial(self.judge, fields))
+            if verdict is None:
+                stats.count(Status.OK)
             else:
-                stats.n_ok += 1
+                verdicts[i] = verdict
+                stats.count(verdict[0], verdict[1])
         stats.seconds += time.perf_counter() - t0
         return with_verdicts(batch, self.name, verdicts) if verdicts else batch
 
 
-def with_verdicts(
-    batch: pa.RecordBatch, stage: str, verdicts: Mapping[int, tuple[Status, str, str | None]]
-) -> pa.RecordBatch:
+def with_verdicts(batch: pa.RecordBatch, stage: str, verdicts: Mapping[int, Verdict]) -> pa.RecordBatch:
     """``batch`` with the rows in ``verdicts`` marked (status, reason, detail) by ``stage``."""
-    marks = {"status": 0, "stage": -1, "reason": 1, "detail": 2}
-    arrays = []
-    for name in batch.schema.names:
-        column = batch.column(name)
-        if name in marks:
-            values = column.to_pylist()
-            for i, verdict in verdicts.items():
-                mark = stage if marks[name] < 0 else verdict[marks[name]]
-                values[i] = mark.value if isinstance(mark, Status) else mark
-            column = pa.array(values, type=column.type)
-        arrays.append(column)
+    marked = {name: batch.column(name).to_pylist() for name in ("status", "stage", "reason", "detail")}
+    for i, (status, reason, detail) in verdicts.items():
+        marked["status"][i], marked["stage"][i] = status.value, stage
+        marked["reason"][i], marked["detail"][i] = reason, detail
+    arrays = [
+        pa.array(marked[name], type=column.type) if name in marked else column
+        for name, column in zip(batch.schema.names, batch.columns, strict=True)
+    ]
     return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
