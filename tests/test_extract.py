@@ -12,6 +12,7 @@ from pipeline.record import Doc
 from pipeline.stage import RejectRecord
 from stages.extract import (
     Extract,
+    drop_inert,
     drop_self_links,
     extract_html,
     max_depth,
@@ -213,3 +214,34 @@ def test_fast_mode_runs_the_full_cascade_only_when_the_fast_extraction_is_short(
     calls.clear()
     extract_html(long_page, config=ExtractConfig(fast=False))
     assert calls == [False]
+
+
+SCRIPTED = (
+    "<html><head><title>Harbour reopens</title><style>p{color:red}</style>"
+    '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", "author": {"@type": "Person", "name": "Ann Lee"}}</script>'
+    "<script>var ads = [1, 2, 3];</script></head><body><article><h1>Harbour reopens</h1>"
+    f"<p>{PARAS[0]}<script>track()</script> after the script</p>"
+    '<svg viewBox="0 0 1 1"><title>icon</title><path d="M0 0"/></svg>'
+    f"<p>{PARAS[1]}</p><p>{PARAS[2]}</p></article></body></html>"
+)
+
+
+def test_drop_inert_removes_scripts_styles_and_svg_but_keeps_json_ld_and_following_text() -> None:
+    tree = parse_html(SCRIPTED)
+    assert drop_inert(tree) == 4
+    tags = [el.tag for el in tree.iter()]  # type: ignore[attr-defined]
+    assert "style" not in tags and "svg" not in tags and tags.count("script") == 1
+    assert tree.find(".//script").get("type") == "application/ld+json"  # type: ignore[attr-defined]
+    first = tree.find(".//p").text_content()  # type: ignore[attr-defined]
+    assert first == f"{PARAS[0]} after the script"
+
+
+def test_dropping_inert_subtrees_changes_neither_text_nor_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stages import extract
+
+    dropped = extract_html(SCRIPTED, url="https://news.example.com/harbour")
+    monkeypatch.setattr(extract, "drop_inert", lambda tree: 0)
+    kept = extract_html(SCRIPTED, url="https://news.example.com/harbour")
+    assert dropped == kept
+    assert dropped.author == "Ann Lee"  # read from the JSON-LD script
+    assert "track()" not in dropped.text and "after the script" in dropped.text
