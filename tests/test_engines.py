@@ -257,3 +257,33 @@ def test_batches_close_at_the_record_count_or_the_character_budget() -> None:
     assert [b.num_rows for b in batched(docs, 3, 25)] == [3, 1, 2]
     assert [b.num_rows for b in batched(docs, 3)] == [3, 3]
     assert [b.num_rows for b in batched(docs, 64, 1)] == [1] * 6
+
+
+class _Log(Stage):
+    """Appends ``(stage name, doc id)`` to a shared log; rejects the docs in ``reject``."""
+
+    name = "a"
+
+    def __init__(self, log: list[tuple[str, str]], reject: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.log, self.reject = log, reject
+
+    def process_docs(self, docs: Sequence[Doc]) -> None:
+        for doc in docs:
+            if doc.ok:
+                self.log.append((self.name, doc.id))
+                self.stats.n_in += 1
+                if doc.id in self.reject:
+                    doc.reject(self.name, "test", None)
+
+
+class _LogB(_Log):
+    name = "b"
+
+
+def test_a_batch_runs_stage_by_stage_and_a_rejected_record_skips_the_later_stages() -> None:
+    log: list[tuple[str, str]] = []
+    out, stats = run_stages([_Log(log, frozenset({"r1"})), _LogB(log)], batch_of(TEXTS[:3]))
+    assert log == [("a", "r0"), ("a", "r1"), ("a", "r2"), ("b", "r0"), ("b", "r2")]
+    assert statuses(out) == [("ok", None, None), ("rejected", "a", "test"), ("ok", None, None)]
+    assert (stats["a"].n_in, stats["b"].n_in) == (3, 2)
