@@ -47,7 +47,6 @@ def deeper_than(tree: Any, limit: int) -> bool:
 
 def page_metadata(tree: Any, url: str | None, *, extensive_dates: bool) -> PageMeta:
     """trafilatura's metadata for ``tree`` (not modified), restricted to the fields cleanwire keeps."""
-    from courlan import extract_domain
     from htmldate import find_date
     from trafilatura import metadata as tm
     from trafilatura.settings import set_date_params
@@ -65,8 +64,6 @@ def page_metadata(tree: Any, url: str | None, *, extensive_dates: bool) -> PageM
         meta.author = fallback_author(tree)
     if not meta.url:
         meta.url = tm.extract_url(tree, url)
-    if meta.url:
-        meta.hostname = extract_domain(meta.url, fast=True)
     dates = set_date_params(extensive_dates)
     dates["url"] = meta.url
     meta.date = find_date(tree, **dates)
