@@ -293,6 +293,10 @@ class _Job:
         return safe_batch(docs), stats
 
 
+#: A job and what its worker sent back (docs and per-stage stats), not yet assembled.
+_Finished = tuple[_Job, tuple[list[Doc], dict[str, StageStats]]]
+
+
 @dataclass
 class _Worker:
     process: BaseProcess
@@ -440,8 +444,13 @@ class ProcessEngine:
         self.restarts += 1
         return job
 
-    def _supervise(self, ready: dict[int, Result], queue: deque[_Job]) -> None:
-        """Wait for a result, a death or a timeout; update ``ready`` and ``queue``."""
+    def _supervise(self, ready: dict[int, _Finished], queue: deque[_Job]) -> None:
+        """Wait for a result, a death or a timeout; update ``ready`` and ``queue``.
+
+        A result is stored as the worker sent it: it becomes an Arrow batch only when it is
+        yielded, after the worker has been given its next batch (building the batch of a dozen
+        175 KB pages takes tens of milliseconds, which the worker would otherwise spend idle).
+        """
         busy = [w for w in self._pool if w.job is not None]
         now = time.monotonic()
         wait_s = 1.0
@@ -460,7 +469,7 @@ class ProcessEngine:
                 else:
                     job = w.job
                     assert job is not None and job.seq == job_id
-                    ready[job.seq] = job.assemble(result)
+                    ready[job.seq] = (job, result)
                     w.job = None
                     self._blind_streak = 0
                     continue
@@ -487,15 +496,14 @@ class ProcessEngine:
                 if job is not None:
                     queue.appendleft(job)
 
-    def _finish_empty(self, job: _Job, ready: dict[int, Result]) -> None:
-        """Every record of ``job`` failed: assemble it without a worker."""
-        docs = [job.failed[i] for i in range(job.batch.num_rows)]
-        ready[job.seq] = (safe_batch(docs), job.stats)
+    def _finish_empty(self, job: _Job, ready: dict[int, _Finished]) -> None:
+        """Every record of ``job`` failed: it is finished without a worker."""
+        ready[job.seq] = (job, ([], {}))
 
     def map(self, stages: Sequence[Stage], batches: Iterable[pa.RecordBatch]) -> Iterator[Result]:
         source = iter(batches)
         queue: deque[_Job] = deque()
-        ready: dict[int, Result] = {}
+        ready: dict[int, _Finished] = {}
         next_seq = next_out = 0
         exhausted = started = False
         while True:
@@ -520,9 +528,11 @@ class ProcessEngine:
                     w.job = job
                     with contextlib.suppress(OSError):  # a dead worker is seen by _supervise
                         w.conn.send((job.seq, job.payload()))
-            while next_out in ready:
-                yield ready.pop(next_out)
+            if next_out in ready:
+                job, done = ready.pop(next_out)
                 next_out += 1
+                yield job.assemble(done)
+                continue  # read and hand out the next batch before waiting on the workers
             if exhausted and next_out == next_seq:
                 return
             if any(w.job is not None for w in self._pool):
