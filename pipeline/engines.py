@@ -3,9 +3,10 @@
 * :class:`SerialEngine`: in this process, no isolation (tests, one-document calls, debugging).
 * :class:`ProcessEngine`: a *supervised* pool of worker processes (``--workers N``, also for N=1).
   Each worker holds its own copy of the stages (sent once, at start), receives whole Arrow
-  batches and sends back its documents (pickled; the supervisor builds the result batch, so a
-  worker never converts to Arrow). Workers fork from a forkserver that has imported the stages'
-  libraries, started with the pool so that its imports overlap the first reads.
+  batches and sends back its documents (pickled, without their raw input, which the supervisor
+  still holds; the supervisor builds the result batch, so a worker never converts to Arrow).
+  Workers fork from a forkserver that has imported the stages' libraries and warmed them up
+  (:mod:`pipeline.preload`), started with the pool so that its work overlaps the first reads.
   While it works it publishes a heartbeat (record index, stage index, start time) in shared
   memory. The supervisor kills a worker whose current record has run longer than the timeout, or
   notices one that died (segfault, out-of-memory kill, ``os._exit``); either way *that record* is
@@ -13,8 +14,8 @@
   started and the rest of the batch is resubmitted. A bad record costs one record, never the run.
   Results come back in input order, so output does not depend on the number of workers.
 
-Stages run record-major inside a batch (each record goes through every stage before the next
-starts), so a heartbeat names one record and one stage exactly.
+Stages run stage-major inside a batch (every record goes through a stage before any goes on to
+the next one, see :func:`run_docs`); a heartbeat names one record and one stage exactly.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.errors import WorkerError
 from pipeline.record import Doc, Status, docs_from_batch, docs_to_batch, safe_str
@@ -259,10 +261,23 @@ def _worker_main(conn: Connection, stages_blob: bytes, cells: Any) -> None:
             return
         job_id, batch = msg
         docs = docs_from_batch(batch)
-        # Docs go back as they are (pickled): the coordinator turns them into Arrow. A worker
-        # never builds Arrow arrays, so it never pays pyarrow's lazy imports (pandas, if
-        # installed: ~0.7 s of every worker's start-up) or the conversion.
-        conn.send((job_id, (docs, run_docs(stages, docs, beat))))
+        stats = run_docs(stages, docs, beat)
+        # Docs go back pickled: the coordinator turns them into Arrow. A worker never builds
+        # Arrow arrays, so it never pays pyarrow's lazy imports (pandas, if installed: ~0.7 s of
+        # every worker's start-up) or the conversion. Their raw inputs stay behind (stages never
+        # change them, and the coordinator holds the batch): a 175 KB page is not sent back.
+        for doc in docs:
+            doc.raw = ""
+        conn.send((job_id, (docs, stats)))
+
+
+def with_raw(out: pa.RecordBatch, inputs: pa.RecordBatch) -> pa.RecordBatch:
+    """``out`` with the ``raw`` column (and ``n_chars_raw``) of ``inputs``, the same records in
+    the same order: workers send their documents back without the raw input."""
+    raw = inputs.column("raw")
+    put = {"raw": raw, "n_chars_raw": pc.utf8_length(raw).cast(pa.int64())}
+    columns = [put.get(name, out.column(name)) for name in out.schema.names]
+    return pa.RecordBatch.from_arrays(columns, schema=out.schema)
 
 
 @dataclass
@@ -290,7 +305,7 @@ class _Job:
         if self.failed:
             computed = dict(zip(self.todo, docs, strict=True))
             docs = [computed[i] if i in computed else self.failed[i] for i in range(self.batch.num_rows)]
-        return safe_batch(docs), stats
+        return with_raw(safe_batch(docs), self.batch), stats
 
 
 #: A job and what its worker sent back (docs and per-stage stats), not yet assembled.

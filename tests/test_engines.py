@@ -94,6 +94,8 @@ def test_a_worker_crash_costs_exactly_one_record(
     for batch, stats in out:
         docs = docs_from_batch(batch)
         assert [d.id for d in docs] == [f"r{i}" for i in range(int(docs[0].id[1:]), int(docs[0].id[1:]) + 4)]
+        assert [d.raw for d in docs] == texts  # workers send no raw back: the pool puts it back
+        assert [d.n_chars_raw for d in docs] == [len(t) for t in texts]
         bad = docs[2]
         assert (bad.status.value, bad.stage, bad.reason) == ("rejected", "misbehave", reason)
         assert detail in (bad.detail or "")
