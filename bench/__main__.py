@@ -3,7 +3,7 @@
 Examples::
 
     python -m bench --quick                      # small run (~1-2 min): 12 HTML pages, 200 text records
-    python -m bench                              # 240 HTML records (AEB pages) and 3,000 text records, 3 repeats
+    python -m bench                              # 600 HTML records (AEB pages x5) and 3,000 text records, 3 repeats
     python -m bench --kinds text --text-docs 20000 --repeats 5
     python -m bench --memory                     # also peak RSS on 5,000 vs 50,000 text records
     python -m bench --profile --kinds html       # a cProfile summary of cleanwire's hot path
@@ -67,7 +67,7 @@ def parse_args(argv: list[str] | None) -> Settings:
     )
     p.add_argument("--quick", action="store_true", help="small corpora, one repeat (what `make bench` runs)")
     p.add_argument("--kinds", default="html,text", help="corpora to run: html, text or both (default: both)")
-    p.add_argument("--html-docs", type=int, help="HTML records (default 240, quick 12); pages are cycled")
+    p.add_argument("--html-docs", type=int, help="HTML records (default 600, quick 12); pages are cycled")
     p.add_argument("--text-docs", type=int, help="generated text records (default 3000, quick 200)")
     p.add_argument(
         "--sources", default="aeb", help=f"HTML eval sets, comma-separated from {','.join(HTML_SOURCES)}"
@@ -91,7 +91,7 @@ def parse_args(argv: list[str] | None) -> Settings:
     quick = bool(a.quick)
     return Settings(
         kinds=tuple(k for k in a.kinds.split(",") if k),
-        html_docs=a.html_docs or (12 if quick else 240),
+        html_docs=a.html_docs or (12 if quick else 600),
         text_docs=a.text_docs or (200 if quick else 3000),
         sources=tuple(s for s in a.sources.split(",") if s),
         repeats=a.repeats or (1 if quick else 3),
