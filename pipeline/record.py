@@ -82,16 +82,17 @@ class Doc:
 
 def safe_str(text: str) -> str:
     """``text`` as valid UTF-8 without NULs: lone surrogates become U+FFFD, NULs are removed."""
-    if text.isascii() and "\x00" not in text:
-        return text  # the common case, checked without copying
-    if "\x00" in text:
-        text = text.replace("\x00", "")
+    if text.isascii():
+        return text.replace("\x00", "") if "\x00" in text else text  # the common case, no copy
     try:
-        text.encode("utf-8")
+        # One pass finds lone surrogates (they raise) and NULs (in the bytes, a fast scan that
+        # a wide str does not get): 0.3 instead of 0.5 ms for a 175 KB page.
+        has_nul = b"\x00" in text.encode("utf-8")
     except UnicodeEncodeError:
         # Pairs of surrogates become the character they encode; lone ones become U+FFFD.
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return text
+        has_nul = "\x00" in text
+    return text.replace("\x00", "") if has_nul else text
 
 
 def content_hash(text: str) -> str:
