@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from stages.rulepack import required_atoms
+
 
 @dataclass(frozen=True, slots=True)
 class PageMeta:
@@ -110,130 +112,19 @@ CHECKED_AUTHOR_XPATHS = "bd5f280624916a837f627a558a6f87d6ebde80d97a00908c8a856c7
 _RE_TEST = re.compile(r"re:test\((@[\w:-]+), '([^']*)'\)")
 
 
-def _class_end(pattern: str, i: int) -> int:
-    """Index after the ``[...]`` character class starting at ``pattern[i]``, or -1."""
-    j = i + 1
-    if pattern[j : j + 1] == "^":
-        j += 1
-    if pattern[j : j + 1] == "]":
-        j += 1
-    while j < len(pattern):
-        if pattern[j] == "\\":
-            j += 2
-        elif pattern[j] == "]":
-            return j + 1
-        else:
-            j += 1
-    return -1
-
-
-def _group_end(pattern: str, i: int) -> int:
-    """Index after the group opened at ``pattern[i]``, or -1 when unbalanced."""
-    depth, j = 0, i
-    while j < len(pattern):
-        c = pattern[j]
-        if c == "\\":
-            j += 2
-            continue
-        if c == "[":
-            j = _class_end(pattern, j)
-            if j < 0:
-                return -1
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return j + 1
-        j += 1
-    return -1
-
-
-def _top_level_alternatives(pattern: str) -> list[str] | None:
-    """``pattern`` split at its top-level ``|`` (None when it cannot be scanned)."""
-    alternatives, start, i = [], 0, 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-        elif c == "[":
-            i = _class_end(pattern, i)
-            if i < 0:
-                return None
-        elif c == "(":
-            i = _group_end(pattern, i)
-            if i < 0:
-                return None
-        elif c == "|":
-            alternatives.append(pattern[start:i])
-            i += 1
-            start = i
-        else:
-            i += 1
-    alternatives.append(pattern[start:])
-    return alternatives
-
-
-def _skip_quantifier(alt: str, i: int) -> tuple[int, str]:
-    """Skip a ``*``, ``+`` or ``?`` quantifier (and a lazy/possessive suffix) at ``alt[i]``."""
-    q = alt[i : i + 1]
-    if q not in ("*", "+", "?"):
-        return i, ""
-    i += 1
-    if alt[i : i + 1] in ("?", "+"):
-        i += 1
-    return i, q
-
-
-def required_literal(alternative: str) -> str:
-    """The longest run of plain characters that every match of ``alternative`` contains.
-
-    ``""`` when there is none or the syntax is beyond this small scanner (``{m,n}``, inline
-    flags such as ``(?i)``): an empty answer only means "no shortcut", never a wrong one.
-    """
-    runs, current, i = [], "", 0
-    while i < len(alternative):
-        c = alternative[i]
-        literal = ""
-        if c == "{" or (alternative.startswith("(?", i) and not alternative.startswith("(?:", i)):
-            return ""
-        if c == "\\":
-            i += 2
-        elif c == "[":
-            i = _class_end(alternative, i)
-        elif c == "(":
-            i = _group_end(alternative, i)
-        elif c in ".^$":
-            i += 1
-        elif c in "*+?)]|}":
-            return ""
-        else:
-            literal, i = c, i + 1
-        if i < 0 or alternative[i : i + 1] == "{":
-            return ""
-        i, quantifier = _skip_quantifier(alternative, i)
-        if literal and quantifier in ("", "+"):
-            current += literal
-        if not literal or quantifier:
-            runs.append(current)
-            current = ""
-    runs.append(current)
-    return max(runs, key=len)
-
-
 def required_literals(pattern: str) -> list[str] | None:
-    """One substring per top-level alternative of the regex ``pattern`` such that every match
-    contains one of them (shortest set, redundant ones dropped); None when some alternative has
-    no such substring."""
-    alternatives = _top_level_alternatives(pattern)
-    if alternatives is None:
-        return None
-    literals = [required_literal(a) for a in alternatives]
-    if not all(literals) or any("'" in lit for lit in literals):
+    """Substrings, one of which every match of the regex ``pattern`` contains (shortest first,
+    ones containing another dropped); None when there is no such set an XPath ``contains()`` can
+    test: none found, one matched ignoring case, or one with a quote.
+
+    lxml runs EXSLT regexes with Python's :mod:`re`, so the rule prefilter's analysis of the
+    parsed pattern (:func:`stages.rulepack.required_atoms`) applies as it is.
+    """
+    atoms = required_atoms(pattern)
+    if not atoms or any(icase or "'" in text for text, icase in atoms):
         return None
     kept: list[str] = []
-    for lit in sorted(set(literals), key=len):
+    for lit in sorted({text for text, _ in atoms}, key=len):
         if not any(k in lit for k in kept):
             kept.append(lit)
     return kept

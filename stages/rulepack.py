@@ -488,6 +488,16 @@ def _needs_filter(atoms: frozenset[_Atom]) -> tuple[tuple[str, ...], tuple[str, 
     return tuple(sorted(exact)), tuple(sorted(folded))
 
 
+def required_atoms(source: str, flags: int = 0) -> frozenset[tuple[str, bool]] | None:
+    """Literals, each with whether it is matched ignoring case, one of which every match of the
+    regex ``source`` contains (the cheapest such set found); None when the analysis finds none."""
+    try:
+        tree = _SRE_PARSER.parse(source, flags)
+        return _needs(tree.data, bool(tree.state.flags & re.IGNORECASE))
+    except (AttributeError, TypeError, ValueError, RecursionError):
+        return None  # a parse tree of an unfamiliar shape: no shortcut
+
+
 @lru_cache(maxsize=4096)
 def _line_filter(source: str, flags: int) -> LineFilter:
     try:
