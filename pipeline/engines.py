@@ -38,13 +38,12 @@ import pyarrow.compute as pc
 
 from pipeline.errors import WorkerError
 from pipeline.record import Doc, Status, docs_from_batch, docs_to_batch, safe_str
-from pipeline.stage import Stage, StageStats, VerdictStage
+from pipeline.stage import STAGE_ERROR, Stage, StageStats, VerdictStage, error_detail
 
 Result = tuple[pa.RecordBatch, dict[str, StageStats]]
 
 TIMEOUT = "timeout"
 WORKER_CRASH = "worker_crash"
-STAGE_ERROR = "stage_error"
 #: Stage name used when a worker dies outside any record (twice in a row on the same batch).
 ENGINE_STAGE = "engine"
 MAX_BLIND_RETRIES = 2
@@ -145,7 +144,7 @@ def _run_one(stage: Stage, doc: Doc) -> None:
     try:
         stage.process_docs([doc])
     except Exception as exc:  # noqa: BLE001 - a stage bug on one record is that record's reject
-        doc.reject(stage.name, STAGE_ERROR, f"{type(exc).__name__}: {exc}"[:500])
+        doc.reject(stage.name, STAGE_ERROR, error_detail(exc))
         stage.stats.count(Status.REJECTED, STAGE_ERROR)
 
 

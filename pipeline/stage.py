@@ -37,6 +37,14 @@ class DropRecord(RejectRecord):
 #: How one record ended in a stage that did not keep it: (status, reason, detail).
 Verdict = tuple[Status, str, str | None]
 
+#: The reason of a record rejected because its stage raised something other than a verdict.
+STAGE_ERROR = "stage_error"
+
+
+def error_detail(exc: BaseException) -> str:
+    """The ``detail`` of a :data:`STAGE_ERROR` reject: the exception's type and message."""
+    return f"{type(exc).__name__}: {exc}"[:500]
+
 
 def outcome(step: Callable[[], None]) -> Verdict | None:
     """Run one record's ``step``: None when it raised nothing, else how the record ends.
@@ -51,7 +59,7 @@ def outcome(step: Callable[[], None]) -> Verdict | None:
     except RejectRecord as sig:
         return Status.REJECTED, sig.reason, sig.detail
     except Exception as exc:  # noqa: BLE001 - one record's failure is data: rejected with the cause
-        return Status.REJECTED, "stage_error", f"{type(exc).__name__}: {exc}"[:500]
+        return Status.REJECTED, STAGE_ERROR, error_detail(exc)
     return None
 
 
