@@ -276,6 +276,10 @@ def with_raw(out: pa.RecordBatch, inputs: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=out.schema)
 
 
+#: What a worker sends back for a batch: its documents (without raw input) and per-stage stats.
+_Done = tuple[list[Doc], dict[str, StageStats]]
+
+
 @dataclass
 class _Job:
     """One input batch and what is left to compute of it."""
@@ -292,7 +296,7 @@ class _Job:
             return self.batch
         return self.batch.take(pa.array(self.todo, pa.int64()))
 
-    def assemble(self, done: tuple[list[Doc], dict[str, StageStats]]) -> Result:
+    def assemble(self, done: _Done) -> Result:
         """The batch's result: the worker's docs for the records it computed, the failed ones as
         rejected, in input order, as a sanitized work batch."""
         docs, stats = done
@@ -304,8 +308,8 @@ class _Job:
         return with_raw(safe_batch(docs), self.batch), stats
 
 
-#: A job and what its worker sent back (docs and per-stage stats), not yet assembled.
-_Finished = tuple[_Job, tuple[list[Doc], dict[str, StageStats]]]
+#: A job and what its worker sent back, not yet assembled.
+_Finished = tuple[_Job, _Done]
 
 
 @dataclass

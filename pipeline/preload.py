@@ -15,9 +15,6 @@ run would wait for them here.
 
 from __future__ import annotations
 
-import ftfy  # noqa: F401 - imported here so that workers fork with it loaded
-import trafilatura  # noqa: F401
-
 from pipeline.config import Config
 from pipeline.engines import warm_up
 from pipeline.registry import build_stages
