@@ -488,25 +488,33 @@ def _needs_filter(atoms: frozenset[_Atom]) -> tuple[tuple[str, ...], tuple[str, 
     return tuple(sorted(exact)), tuple(sorted(folded))
 
 
+#: What parsing or walking a parse tree of an unfamiliar shape raises: then no shortcut is taken.
+_UNFAMILIAR = (AttributeError, TypeError, ValueError, RecursionError)
+
+
+def _parsed(source: str, flags: int) -> tuple[list[_Node], bool]:
+    """The regex's parse tree and whether it matches ignoring case (flags given or inline)."""
+    tree = _SRE_PARSER.parse(source, flags)
+    return tree.data, bool(tree.state.flags & re.IGNORECASE)
+
+
 def required_atoms(source: str, flags: int = 0) -> frozenset[tuple[str, bool]] | None:
     """Literals, each with whether it is matched ignoring case, one of which every match of the
     regex ``source`` contains (the cheapest such set found); None when the analysis finds none."""
     try:
-        tree = _SRE_PARSER.parse(source, flags)
-        return _needs(tree.data, bool(tree.state.flags & re.IGNORECASE))
-    except (AttributeError, TypeError, ValueError, RecursionError):
-        return None  # a parse tree of an unfamiliar shape: no shortcut
+        return _needs(*_parsed(source, flags))
+    except _UNFAMILIAR:
+        return None
 
 
 @lru_cache(maxsize=4096)
 def _line_filter(source: str, flags: int) -> LineFilter:
     try:
-        tree = _SRE_PARSER.parse(source, flags)
-        icase = bool(tree.state.flags & re.IGNORECASE)
-        starts = _starts(tree.data, icase, START_CHARS)
-        atoms = _needs(tree.data, icase)
-    except (AttributeError, TypeError, ValueError, RecursionError):
-        return LineFilter()  # a parse tree of an unfamiliar shape: no shortcut, the rule always runs
+        data, icase = _parsed(source, flags)
+        starts = _starts(data, icase, START_CHARS)
+        atoms = _needs(data, icase)
+    except _UNFAMILIAR:
+        return LineFilter()  # no shortcut: the rule always runs
     ascii_only = flags & re.ASCII
     alternatives = ["".join(chars) for chars, _ in starts]
     start = re.compile("|".join(alternatives), ascii_only) if all(alternatives) else None
