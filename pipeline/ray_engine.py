@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 
 from pipeline.errors import ConfigError
 from pipeline.record import Status
-from pipeline.schema import OUTPUT_SCHEMA, REJECT_SCHEMA, WORK_SCHEMA
+from pipeline.schema import OUTPUT_SCHEMA, WORK_SCHEMA
 from pipeline.stage import Stage, StageStats
 
 if TYPE_CHECKING:
@@ -236,13 +236,13 @@ def clean_dataset(ds: Any, config: Config) -> Any:
 
 def _split(table: pa.Table, status: str) -> pa.Table:
     """Rows of one status: ok rows projected to the output schema, the others to reject rows
-    (the same :func:`~pipeline.record.reject_row` the local sink uses)."""
-    from pipeline.record import docs_from_batch, reject_row
+    (the same :func:`~pipeline.record.reject_rows` the local sink uses)."""
+    from pipeline.record import reject_rows
 
     rows = table.filter(pc.equal(table.column("status"), status))
     if status == "ok":
         return rows.select(OUTPUT_SCHEMA.names).cast(OUTPUT_SCHEMA)
-    return pa.Table.from_pylist([reject_row(d) for d in docs_from_batch(rows)], schema=REJECT_SCHEMA)
+    return reject_rows(rows)
 
 
 def write_dataset(ds: Any, out: str) -> dict[str, int]:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.schema import RAW_PREFIX_CHARS, REJECT_SCHEMA, WORK_SCHEMA
 
@@ -195,15 +196,18 @@ def input_batch(rows: Iterable[dict[str, Any]]) -> pa.RecordBatch:
     return docs_to_batch(docs)
 
 
-def reject_row(d: Doc) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "source": d.source,
-        "stage": d.stage or "",
-        "reason": d.reason or "",
-        "detail": d.detail,
-        "raw_prefix": d.raw[:RAW_PREFIX_CHARS],
-    }
+def reject_rows(rows: pa.RecordBatch | pa.Table) -> pa.Table:
+    """The rejects-file rows (:data:`~pipeline.schema.REJECT_SCHEMA`) of work rows, computed on
+    their columns: a 175 KB page is not turned into a ``str`` for its 200-character prefix."""
+    columns = [
+        rows.column("id"),
+        rows.column("source"),
+        pc.fill_null(rows.column("stage"), ""),
+        pc.fill_null(rows.column("reason"), ""),
+        rows.column("detail"),
+        pc.utf8_slice_codeunits(rows.column("raw"), 0, RAW_PREFIX_CHARS),  # code points, like str slicing
+    ]
+    return pa.Table.from_arrays(columns, schema=REJECT_SCHEMA)
 
 
 def empty_rejects() -> pa.Table:

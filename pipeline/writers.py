@@ -9,6 +9,7 @@ final name, and a rerun skips shards whose marker exists.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -27,7 +28,7 @@ from pipeline.config import Config
 from pipeline.errors import OutputError
 from pipeline.fsutil import atomic_path
 from pipeline.layout import KeptOutput, PartFiles, output_files
-from pipeline.record import docs_from_batch, reject_row
+from pipeline.record import Status, reject_rows
 from pipeline.schema import OUTPUT_SCHEMA, REJECT_SCHEMA, SCHEMA_VERSION
 
 STATE_DIR = "_state"
@@ -38,13 +39,18 @@ LIBRARIES = ("cleanwire", "trafilatura", "ftfy", "langdetect", "pyarrow")
 
 
 def library_versions() -> dict[str, str]:
-    out: dict[str, str] = {}
+    return dict(_library_versions())
+
+
+@functools.cache  # read from the installed packages' metadata (~1 ms a lookup), once per process
+def _library_versions() -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = []
     for name in LIBRARIES:
         try:
-            out[name] = version(name)
+            out.append((name, version(name)))
         except PackageNotFoundError:
-            out[name] = "unknown"
-    return out
+            out.append((name, "unknown"))
+    return tuple(out)
 
 
 def file_metadata(config: Config) -> dict[bytes, bytes]:
@@ -89,26 +95,27 @@ class ShardWriter:
         self.shard = shard
         self.inputs = list(inputs)
         self.parts = sink.kept_output(shard)
-        self.rejects: list[dict[str, Any]] = []
-        self.dropped: list[dict[str, Any]] = []
+        self.rejects: list[pa.Table] = []
+        self.dropped: list[pa.Table] = []
         self.tally = Tally()
 
     def write(self, batch: pa.RecordBatch) -> None:
         self.tally.add_batch(batch)
         status = batch.column("status")
-        ok = batch.filter(pc.equal(status, "ok"))
+        ok = batch.filter(pc.equal(status, Status.OK.value))
         if ok.num_rows:
             out = pa.RecordBatch.from_arrays([ok.column(f.name) for f in OUTPUT_SCHEMA], schema=OUTPUT_SCHEMA)
             self.parts.add(out)
-        bad = batch.filter(pc.not_equal(status, "ok"))
-        for doc in docs_from_batch(bad):
-            (self.dropped if doc.status.value == "dropped" else self.rejects).append(reject_row(doc))
+        for kind, kept in ((Status.REJECTED, self.rejects), (Status.DROPPED, self.dropped)):
+            rows = batch.filter(pc.equal(status, kind.value))
+            if rows.num_rows:
+                kept.append(reject_rows(rows))
 
     def commit(self) -> Tally:
         files = self.parts.commit()
         state = self.sink.state_dir
-        for name, rows in (("rejects", self.rejects), ("dropped", self.dropped)):
-            table = pa.Table.from_pylist(rows, schema=REJECT_SCHEMA)
+        for name, tables in (("rejects", self.rejects), ("dropped", self.dropped)):
+            table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
             write_table_atomic(state / f"{self.shard}.{name}.parquet", table, self.sink.config)
         marker = {
             "shard": self.shard,
