@@ -3,8 +3,8 @@
 * :class:`SerialEngine`: in this process, no isolation (tests, one-document calls, debugging).
 * :class:`ProcessEngine`: a *supervised* pool of worker processes (``--workers N``, also for N=1).
   Each worker holds its own copy of the stages (sent once, at start), receives whole Arrow
-  batches and sends back its documents (pickled, without their raw input, which the supervisor
-  still holds; the supervisor builds the result batch, so a worker never converts to Arrow).
+  batches and sends back Arrow batches without the raw input, which the supervisor still holds
+  and puts back (:func:`with_raw`).
   Workers fork from a forkserver that has imported the stages' libraries and warmed them up
   (:mod:`pipeline.preload`), started with the pool so that its work overlaps the first reads.
   While it works it publishes a heartbeat (record index, stage index, start time) in shared
@@ -95,8 +95,40 @@ def _is_safe(text: str) -> bool:
     return safe_str(text) == text
 
 
+def _string_data(array: pa.Array) -> Iterator[pa.Buffer]:
+    """The character data buffers of ``array`` and of its nested string fields."""
+    kind = array.type
+    if pa.types.is_string(kind):
+        data = array.buffers()[2]
+        if data is not None:
+            yield data
+    elif pa.types.is_list(kind) or pa.types.is_map(kind):
+        yield from _string_data(array.values)
+    elif pa.types.is_struct(kind):
+        for i in range(kind.num_fields):
+            yield from _string_data(array.field(i))
+
+
+def has_nul(batch: pa.RecordBatch) -> bool:
+    """Whether any string in ``batch`` holds a NUL (one byte scan per column, ~0.1 ms per MB)."""
+    return any(b"\x00" in data.to_pybytes() for column in batch.columns for data in _string_data(column))
+
+
 def safe_batch(docs: Sequence[Doc]) -> pa.RecordBatch:
-    """Docs to a work batch, sanitized at the boundary."""
+    """Docs to a work batch, sanitized at the boundary.
+
+    Clean documents (nearly all) are converted as they are: the conversion itself finds lone
+    surrogates (it raises) and :func:`has_nul` finds NULs in the converted bytes. Only a batch
+    with either is sanitized field by field (:func:`make_safe`) and converted again. Checking a
+    175 KB page's ``str`` first would cost as much as converting it.
+    """
+    try:
+        batch = docs_to_batch(docs)
+    except UnicodeEncodeError:
+        pass
+    else:
+        if not has_nul(batch):
+            return batch
     for doc in docs:
         make_safe(doc)
     return docs_to_batch(docs)
@@ -228,13 +260,15 @@ _WARM_UP_DOCS = (
 
 
 def warm_up(stages: Sequence[Stage]) -> None:
-    """Run two small documents through the stages once, so lazy imports, compiled patterns and
-    language profiles load before the per-record timeout starts counting."""
+    """Run two small documents through the stages once and convert them to Arrow, so lazy
+    imports (pyarrow's of pandas, if installed, ~0.4 s), compiled patterns and language profiles
+    load before the per-record timeout starts counting."""
     docs = [
         Doc(id=f"warm-up-{i}", source="<warm-up>", raw=raw, format=fmt)
         for i, (fmt, raw) in enumerate(_WARM_UP_DOCS)
     ]
     run_docs(stages, docs)
+    safe_batch(docs)
     for stage in stages:
         stage.stats = StageStats()
 
@@ -258,13 +292,12 @@ def _worker_main(conn: Connection, stages_blob: bytes, cells: Any) -> None:
         job_id, batch = msg
         docs = docs_from_batch(batch)
         stats = run_docs(stages, docs, beat)
-        # Docs go back pickled: the coordinator turns them into Arrow. A worker never builds
-        # Arrow arrays, so it never pays pyarrow's lazy imports (pandas, if installed: ~0.7 s of
-        # every worker's start-up) or the conversion. Their raw inputs stay behind (stages never
-        # change them, and the coordinator holds the batch): a 175 KB page is not sent back.
+        # The raw inputs stay behind (stages never change them, and the supervisor holds the
+        # batch): a 175 KB page is not sent back. The worker builds the Arrow batch, so that
+        # conversion scales with the workers instead of loading the supervisor.
         for doc in docs:
             doc.raw = ""
-        conn.send((job_id, (docs, stats)))
+        conn.send((job_id, (safe_batch(docs), stats)))
 
 
 def with_raw(out: pa.RecordBatch, inputs: pa.RecordBatch) -> pa.RecordBatch:
@@ -276,8 +309,9 @@ def with_raw(out: pa.RecordBatch, inputs: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=out.schema)
 
 
-#: What a worker sends back for a batch: its documents (without raw input) and per-stage stats.
-_Done = tuple[list[Doc], dict[str, StageStats]]
+#: What a worker sends back for a job: the records it computed (without their raw input), in
+#: the order of the job's ``todo``, and per-stage stats; ``None`` when it computed none.
+_Done = tuple[pa.RecordBatch | None, dict[str, StageStats]]
 
 
 @dataclass
@@ -299,13 +333,20 @@ class _Job:
     def assemble(self, done: _Done) -> Result:
         """The batch's result: the worker's docs for the records it computed, the failed ones as
         rejected, in input order, as a sanitized work batch."""
-        docs, stats = done
+        computed, stats = done
         for name, st in self.stats.items():
             stats.setdefault(name, StageStats()).merge(st)
-        if self.failed:
-            computed = dict(zip(self.todo, docs, strict=True))
-            docs = [computed[i] if i in computed else self.failed[i] for i in range(self.batch.num_rows)]
-        return with_raw(safe_batch(docs), self.batch), stats
+        if not self.failed and computed is not None:
+            return with_raw(computed, self.batch), stats
+        failed = sorted(self.failed)
+        parts = [safe_batch([self.failed[i] for i in failed])]
+        if computed is not None:
+            parts.insert(0, computed)
+        where = (self.todo if computed is not None else []) + failed  # input index of each row
+        order = sorted(range(len(where)), key=where.__getitem__)
+        rows = pa.Table.from_batches(parts).take(pa.array(order, pa.int64()))
+        merged = pa.RecordBatch.from_arrays([c.combine_chunks() for c in rows.columns], schema=rows.schema)
+        return with_raw(merged, self.batch), stats
 
 
 #: A job and what its worker sent back, not yet assembled.
@@ -513,7 +554,7 @@ class ProcessEngine:
 
     def _finish_empty(self, job: _Job, ready: dict[int, _Finished]) -> None:
         """Every record of ``job`` failed: it is finished without a worker."""
-        ready[job.seq] = (job, ([], {}))
+        ready[job.seq] = (job, (None, {}))
 
     def map(self, stages: Sequence[Stage], batches: Iterable[pa.RecordBatch]) -> Iterator[Result]:
         source = iter(batches)
