@@ -3,20 +3,30 @@
 >>> import pipeline
 >>> pipeline.clean_text("Title\\n\\nBody text.\\n\\nSource: Read Full Article").text
 'Title\\n\\nBody text.'
+
+The names below load on first use (PEP 562), so ``import pipeline.cli`` does not import the
+stages' libraries before it needs them: ``cleanwire run`` starts its worker processes' parent
+first, and that parent's imports overlap this process's.
 """
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-from pipeline.compose import Cleaned, Pipeline, clean_text
 from pipeline.config import Config
 from pipeline.errors import CleanwireError, ConfigError, InputError, OutputError
+
+if TYPE_CHECKING:
+    from pipeline.compose import Cleaned, Pipeline, clean_text
 
 try:
     __version__ = version("cleanwire")
 except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0.0.0+local"
+
+_LAZY = {"Cleaned": "pipeline.compose", "Pipeline": "pipeline.compose", "clean_text": "pipeline.compose"}
 
 __all__ = [
     "Cleaned",
@@ -29,3 +39,15 @@ __all__ = [
     "__version__",
     "clean_text",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pipeline' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

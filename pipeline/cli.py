@@ -7,6 +7,7 @@ Errors map to exit codes through the :mod:`pipeline.errors` hierarchy: 0 ok, 1 o
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -17,9 +18,31 @@ import click
 from pipeline.config import Config
 from pipeline.errors import CleanwireError, ConfigError, OutputError
 
+#: Commands implemented in their own modules, one line each (so that work on one command never
+#: touches another's code). They are imported when used or listed, not on every start: ``eval``
+#: alone imports ~0.4 s of modules that ``cleanwire run`` never needs.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "eval": ("pipeline.cli_eval", "eval_cmd"),
+    "stats": ("pipeline.cli_stats", "stats_cmd"),
+    "report": ("pipeline.cli_report", "report_cmd"),
+    "learn-sites": ("pipeline.cli_sites", "learn_sites_cmd"),
+}
+
 
 class CleanwireGroup(click.Group):
-    """Turns :class:`CleanwireError` into a message on stderr and its exit code."""
+    """Loads :data:`LAZY_COMMANDS` on demand; turns :class:`CleanwireError` into a message on
+    stderr and its exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in LAZY_COMMANDS:
+            module, attr = LAZY_COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attr)
+            self.add_command(command, cmd_name)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -193,6 +216,10 @@ def run(
     Writes part-*.parquet (the cleaned records), rejects.parquet, dropped.parquet and
     manifest.json (last). Rerunning into the same directory skips finished shards.
     """
+    if engine == "local":
+        from pipeline import forkserver
+
+        forkserver.start()  # before the imports below: the workers' parent imports alongside them
     from pipeline.compose import Pipeline
     from pipeline.io_options import (
         OutputOptions,
@@ -382,27 +409,3 @@ def rules(
 
 def main() -> None:
     cli(prog_name="cleanwire")
-
-
-# Commands implemented in their own modules register here, one line each, so that work on one
-# command never touches another's code.
-def _register_commands() -> None:
-    import importlib
-
-    for module, attr in _COMMAND_MODULES:
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        cli.add_command(getattr(mod, attr))
-
-
-_COMMAND_MODULES: list[tuple[str, str]] = [
-    ("pipeline.cli_eval", "eval_cmd"),
-    ("pipeline.cli_stats", "stats_cmd"),
-    ("pipeline.cli_report", "report_cmd"),
-    ("pipeline.cli_sites", "learn_sites_cmd"),
-]
-_register_commands()

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline import forkserver
 from pipeline.errors import WorkerError
 from pipeline.record import Doc, Status, docs_from_batch, docs_to_batch, safe_str
 from pipeline.stage import STAGE_ERROR, Stage, StageStats, VerdictStage, error_detail
@@ -388,14 +389,11 @@ class ProcessEngine:
         self.timeout_s = timeout_s
         self._ctx: Any = mp.get_context(start_method)
         if start_method == "forkserver":
-            # Replacement workers then start in milliseconds instead of re-importing everything.
-            # pipeline.preload also warms the default stages up, so every worker forks warm.
-            self._ctx.set_forkserver_preload(["pipeline.preload"])
-            # Start it now (it does not wait for the imports): they run while this process
-            # lists and reads its first input, instead of after it, when the first worker is asked for.
-            from multiprocessing import forkserver
-
-            forkserver.ensure_running()
+            # Workers, replacements too, fork from a process that has imported and warmed up the
+            # default stages: they start in milliseconds. Starting it now (if ``cleanwire run``
+            # has not already) lets its imports run while this process reads its first input.
+            self._ctx = forkserver.context()
+            forkserver.start()
         self._pool: list[_Worker] = []
         self._stages: Sequence[Stage] | None = None
         self._blob = b""
