@@ -12,10 +12,18 @@ import pytest
 
 from pipeline.compose import Pipeline
 from pipeline.config import Config, FilterConfig
-from pipeline.engines import ProcessEngine, SerialEngine, make_safe, run_in_order, run_stages
+from pipeline.engines import (
+    ProcessEngine,
+    SerialEngine,
+    has_nul,
+    make_safe,
+    run_in_order,
+    run_stages,
+    safe_batch,
+)
 from pipeline.errors import WorkerError
 from pipeline.readers import Source
-from pipeline.record import Doc, docs_from_batch, docs_to_batch, safe_str
+from pipeline.record import Doc, Removal, docs_from_batch, docs_to_batch, reject_rows, safe_str
 from pipeline.stage import Stage
 from pipeline.writers import ParquetSink
 from stages.encoding import FixEncoding
@@ -157,6 +165,71 @@ def test_lone_surrogates_and_nuls_are_sanitized_at_the_batch_boundary() -> None:
     assert safe_str("fine") == "fine"
     out, _ = run_stages([Extract()], docs_to_batch([Doc(id="1", source="s", raw="ok text")]))
     assert out.num_rows == 1
+
+
+@pytest.mark.parametrize(
+    "field, bad",
+    [
+        ("text", "body\x00"),
+        ("raw", "x\udcff y"),
+        ("snippet", "cut\x00"),  # nested: list<struct<..., snippet>>
+        ("extra", "v\x00"),  # nested: map<string, string>
+        ("flags", "f\ud800"),  # nested: list<string>
+    ],
+)
+def test_safe_batch_converts_clean_docs_as_they_are_and_sanitizes_any_string_field(
+    field: str, bad: str
+) -> None:
+    def doc() -> Doc:
+        d = Doc(id="1", source="s", raw="<p>page</p>", text="body")
+        d.removed = [Removal("r", "c", 0, 3, "cut")]
+        d.passthrough = {"k": "v"}
+        d.flags = ["f"]
+        return d
+
+    clean = safe_batch([doc()])
+    assert not has_nul(clean) and clean.to_pylist()[0]["text"] == "body"
+    dirty = doc()
+    if field == "snippet":
+        dirty.removed = [Removal("r", "c", 0, 3, bad)]
+    elif field == "extra":
+        dirty.passthrough = {"k": bad}
+    elif field == "flags":
+        dirty.flags = [bad]
+    else:
+        setattr(dirty, field, bad)
+    if "\x00" in bad:  # what the fast path checks: NULs in the converted bytes
+        assert has_nul(docs_to_batch([dirty]))
+    else:  # and lone surrogates, which the conversion refuses
+        with pytest.raises(UnicodeEncodeError):
+            docs_to_batch([dirty])
+    row = safe_batch([dirty]).to_pylist()[0]
+    values = {
+        "text": row["text"],
+        "raw": row["raw"],
+        "snippet": row["removed"][0]["snippet"],
+        "extra": dict(row["extra"])["k"],
+        "flags": row["flags"][0],
+    }
+    assert values[field] == safe_str(bad) and "\x00" not in values[field]
+
+
+def test_reject_rows_keep_the_first_200_characters_of_the_raw_input() -> None:
+    page = "é" * 150 + "😀" * 100
+    bad = Doc(id="1", source="s", raw=page)
+    bad.reject("extract", "empty", None)
+    dropped = Doc(id="2", source="s", raw="short")
+    dropped.drop("dedup", "duplicate", "of 1")
+    rows = reject_rows(docs_to_batch([bad, dropped])).to_pylist()
+    assert rows[0]["raw_prefix"] == page[:200] and rows[0]["stage"] == "extract"
+    assert rows[1] == {
+        "id": "2",
+        "source": "s",
+        "stage": "dedup",
+        "reason": "duplicate",
+        "detail": "of 1",
+        "raw_prefix": "short",
+    }
 
 
 def test_workers_that_cannot_start_fail_the_run_with_a_worker_error() -> None:
