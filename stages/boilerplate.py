@@ -16,16 +16,25 @@ from __future__ import annotations
 import heapq
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import NamedTuple, TypeAlias
+from typing import AnyStr, NamedTuple, TypeAlias
 
 from pipeline.config import BoilerplateConfig
 from pipeline.record import Doc, Removal
 from pipeline.stage import DocStage, RejectRecord
 from stages.dates import parse_date
-from stages.rulepack import LIST_MARKER, START_CHARS, LineFilter, Rule, foldable, line_filter, load_rules
+from stages.rulepack import (
+    LIST_MARKER,
+    START_CHARS,
+    LineFilter,
+    Rule,
+    ascii_folded,
+    foldable,
+    line_filter,
+    load_rules,
+)
 from stages.sitelearn import SiteRules, load_site_rules
 
 
@@ -141,20 +150,20 @@ class RuleSet:
             if r.kind == "line" or (r.kind == "block" and r.item is not None)
         )
         self.gated = {
-            k: filt
-            for k, (rule, filt) in enumerate(self.claiming)
-            if filt.broad and filt.has_needs and rule.where == "any"
+            k: filt for k, (rule, filt) in enumerate(self.claiming) if filt.broad and filt.has_needs
         }
         #: Lines before ``head`` or in the last ``tail`` are in reach of some head/tail rule.
         self.head = max((r.window for r, _ in self.claiming if r.where == "head"), default=0)
         self.tail = max((r.window for r, _ in self.claiming if r.where == "tail"), default=0)
-        self._by_start: dict[tuple[str, bool], Offer] = {}
+        #: Offers by line beginning: ``[False]`` away from the edge of the text, ``[True]`` at it.
+        self.offers: tuple[dict[str, Offer], dict[str, Offer]] = ({}, {})
 
     def offer(self, start: str, edge: bool) -> Offer:
         """The rules that can match a line beginning with ``start`` (its first
         :data:`~stages.rulepack.START_CHARS` characters). Away from the ``edge`` of the text (the
-        head/tail windows) only ``where = "any"`` rules."""
-        found = self._by_start.get((start, edge))
+        head/tail windows) only ``where = "any"`` rules. Also in :attr:`offers` once made."""
+        known = self.offers[edge]
+        found = known.get(start)
         if found is None:
             rules = tuple(
                 (k, rule, filt if k in self.gated else None)
@@ -162,8 +171,8 @@ class RuleSet:
                 if (edge or rule.where == "any") and filt.admits_start(start)
             )
             found = Offer(rules, tuple(c for c in rules if c[0] not in self.gated))
-            if len(self._by_start) < _MAX_STARTS:
-                self._by_start[start, edge] = found
+            if len(known) < _MAX_STARTS:
+                known[start] = found
         return found
 
 
@@ -185,6 +194,14 @@ def rule_set(rules: Sequence[Rule] | RuleSet) -> RuleSet:
             _RULE_SETS.pop(next(iter(_RULE_SETS)))
         _RULE_SETS[id(rules)] = (rules, prepared)
     return prepared
+
+
+def _offsets(haystack: AnyStr, needle: AnyStr) -> Iterator[int]:
+    """Where ``needle`` starts in ``haystack``, overlapping occurrences included."""
+    at = haystack.find(needle)
+    while at >= 0:
+        yield at
+        at = haystack.find(needle, at + 1)
 
 
 class _Scan:
@@ -227,21 +244,22 @@ class _Scan:
         """For each gated rule, the lines whose body holds one of its literals (all lines when
         the text cannot be searched lower-cased), found by searching the whole text at once."""
         body_starts = [ln.end - len(ln.body) for ln in self.lines]
-        lowered = self.text.lower() if foldable(self.text) else None  # same offsets (no "İ")
+        folded = ascii_folded(self.text) if foldable(self.text) else None  # same offsets
         held: dict[int, frozenset[int]] = {}
         for k, filt in gated.items():
-            if filt.needs_folded and lowered is None:
+            if filt.needs_folded and folded is None:
                 held[k] = frozenset(range(len(self.lines)))
                 continue
             lines: set[int] = set()
-            for literal, folded in filt.literals:
-                haystack = lowered if folded and lowered is not None else self.text
-                at = haystack.find(literal)
-                while at >= 0:
+            for literal, is_folded in filt.literals:
+                if is_folded and folded is not None:
+                    found = _offsets(folded, literal.encode("ascii"))
+                else:
+                    found = _offsets(self.text, literal)
+                for at in found:
                     j = bisect_right(body_starts, at) - 1
                     if j >= 0 and at + len(literal) <= self.lines[j].end:
                         lines.add(j)
-                    at = haystack.find(literal, at + 1)
             held[k] = frozenset(lines)
         return held
 
@@ -251,12 +269,13 @@ class _Scan:
         middle = range(rules.head, n - rules.tail)
         held = self.holders(rules.gated)
         gated_lines = frozenset().union(*held.values())
-        taken, touched = self.taken, self.touched
+        taken, touched, offers = self.taken, self.touched, rules.offers
         for ln in self.lines:
             i = ln.index
             if i in taken or i in touched:
                 continue
-            offer = rules.offer(ln.body[:START_CHARS], i not in middle)
+            start, edge = ln.body[:START_CHARS], i not in middle
+            offer = offers[edge].get(start) or rules.offer(start, edge)
             candidates = offer.rules if i in gated_lines else offer.ungated
             if candidates:
                 self.claim(ln, candidates, held)
@@ -427,7 +446,14 @@ class BudgetUse:
 
 
 def _solid(text: str) -> int:
-    """Non-whitespace characters (``str.split`` and ``str.isspace`` share one definition)."""
+    """Non-whitespace characters (``str.split`` and ``str.isspace`` share one definition).
+
+    Every whitespace character but the space is unprintable (``str.isprintable``), so a text
+    that is printable but for its line breaks has only spaces and line breaks to subtract:
+    3-4 times quicker than splitting a 4 KB text into words.
+    """
+    if text.replace("\n", " ").isprintable():
+        return len(text) - text.count(" ") - text.count("\n")
     return len("".join(text.split()))
 
 

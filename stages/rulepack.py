@@ -277,17 +277,26 @@ _MAX_CLASS_ATOMS = 4  # a class of at most this many single characters counts as
 _MAX_NEEDS = 4  # a literals test with more than this is not worth it
 _PROBE = string.ascii_letters + string.digits  # what "most first characters" is counted on
 
-#: The characters beyond ASCII that match an ASCII letter ignoring case but do not lower-case to
-#: it ("ſ" matches s, "ı" and "İ" match i; "İ".lower() is even two characters). In a text without
-#: them, the regex engine finds an ASCII literal ignoring case exactly where ``text.lower()``
-#: holds the literal lower-cased, at the same offsets.
-FOLD_UNSAFE = ("\u0130", "\u0131", "\u017f")
+#: The characters beyond ASCII that match an ASCII letter ignoring case ("ſ" matches s, "ı" and
+#: "İ" match i, the Kelvin sign "\u212a" matches k; "İ".lower() is even two characters). In a
+#: text without them, the regex engine finds an ASCII literal ignoring case exactly where
+#: ``text.lower()`` holds the literal lower-cased, and where :func:`ascii_folded` does, at the
+#: same offsets.
+FOLD_UNSAFE = ("\u0130", "\u0131", "\u017f", "\u212a")
 _ASCII_RUN = re.compile(r"[\x00-\x7f]+")
 
 
 def foldable(text: str) -> bool:
-    """Can ASCII literals matched ignoring case be looked for in ``text.lower()``?"""
+    """Can ASCII literals matched ignoring case be looked for in ``text.lower()`` (or in
+    :func:`ascii_folded`)?"""
     return text.isascii() or not any(c in text for c in FOLD_UNSAFE)
+
+
+def ascii_folded(text: str) -> bytes:
+    """``text`` with its ASCII letters lower-cased and every other character a ``?``: one byte a
+    character, so offsets are the text's. For looking for lower-cased ASCII literals in a whole
+    text: ~3 times quicker than ``str.lower`` on a 4 KB text with accented letters."""
+    return text.encode("ascii", "replace").lower()
 
 
 #: Lines are told apart by their first characters: rules are picked per beginning of a line.

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from bench.corpus import fallback_pool, paragraph_pool, synth_text
 from pipeline.config import BoilerplateConfig
 from stages.boilerplate import Boilerplate, Line, block_end, budget_use, find_removals, rule_set, split_lines
-from stages.rulepack import FOLD_UNSAFE, LIST_MARKER, Rule, foldable, line_filter, load_rules
+from stages.rulepack import FOLD_UNSAFE, LIST_MARKER, Rule, ascii_folded, foldable, line_filter, load_rules
 from stages.sitelearn import host_of, learn_site_rules
 from tests.conftest import FIXTURES
 
@@ -343,7 +343,8 @@ def test_filter_analysis() -> None:
 
 
 def test_folding_is_exact_outside_the_few_unsafe_characters() -> None:
-    """``foldable`` texts: the regex engine matches ASCII ignoring case exactly where ``lower()`` does."""
+    """``foldable`` texts: the regex engine matches ASCII ignoring case exactly where ``lower()``
+    does, and only at ASCII characters (so ``ascii_folded`` turning the rest into "?" loses none)."""
     any_ascii = re.compile(r"(?i)[\x00-\x7f]")
     for code in range(sys.maxunicode + 1):
         char = chr(code)
@@ -351,11 +352,15 @@ def test_folding_is_exact_outside_the_few_unsafe_characters() -> None:
             continue
         lowered = char.lower()
         assert len(lowered) == 1, hex(code)
-        if code < 128 or any_ascii.fullmatch(char) or lowered.isascii():
+        assert code < 128 or not any_ascii.fullmatch(char), hex(code)
+        if code < 128 or lowered.isascii():
             for a in map(chr, range(128)):
                 regex_says = re.fullmatch("(?i)" + re.escape(a), char) is not None
                 assert regex_says == (lowered == a.lower()), (hex(code), a)
-    assert not foldable("Şanlıurfa") and foldable("Ærø og Straße")
+    assert not foldable("Şanlıurfa") and foldable("Ærø og Straße") and not foldable("5 \u212a")
+    text = "Ærø: Sign up to the NEWSletter — ‘Straße’"
+    assert ascii_folded(text).find(b"newsletter") == text.lower().find("newsletter") == 20
+    assert len(ascii_folded(text)) == len(text)
 
 
 @SETTINGS
