@@ -448,13 +448,18 @@ class BudgetUse:
 def _solid(text: str) -> int:
     """Non-whitespace characters (``str.split`` and ``str.isspace`` share one definition).
 
-    Every whitespace character but the space is unprintable (``str.isprintable``), so a text
-    that is printable but for its line breaks has only spaces and line breaks to subtract:
-    3-4 times quicker than splitting a 4 KB text into words.
+    Every whitespace character but the space is unprintable (``str.isprintable``), so in a text
+    that is printable once its line breaks and tabs are gone, the rest is spaces: counting them is
+    ~2x quicker than splitting a 4 KB text into words (a short snippet splits quicker).
     """
-    if text.replace("\n", " ").isprintable():
-        return len(text) - text.count(" ") - text.count("\n")
+    if len(text) > _SPLIT_BELOW:
+        rest = text.replace("\n", "").replace("\t", "")
+        if rest.isprintable():
+            return len(rest) - rest.count(" ")
     return len("".join(text.split()))
+
+
+_SPLIT_BELOW = 256
 
 
 def _risky(found: Sequence[Found]) -> int:

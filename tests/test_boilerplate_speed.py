@@ -25,7 +25,16 @@ from hypothesis import strategies as st
 
 from bench.corpus import fallback_pool, paragraph_pool, synth_text
 from pipeline.config import BoilerplateConfig
-from stages.boilerplate import Boilerplate, Line, block_end, budget_use, find_removals, rule_set, split_lines
+from stages.boilerplate import (
+    Boilerplate,
+    Line,
+    _solid,
+    block_end,
+    budget_use,
+    find_removals,
+    rule_set,
+    split_lines,
+)
 from stages.rulepack import FOLD_UNSAFE, LIST_MARKER, Rule, ascii_folded, foldable, line_filter, load_rules
 from stages.sitelearn import host_of, learn_site_rules
 from tests.conftest import FIXTURES
@@ -486,3 +495,14 @@ def test_same_removals_with_unusual_patterns(parts: list[tuple[str, str]]) -> No
         for rule in ODD_RULES:
             if body and rule.pattern.fullmatch(body):
                 assert line_filter(rule.pattern).admits(body), (rule.pattern.pattern, body)
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.sampled_from(["word", " ", "\n", "\t", "\r\n", "\xa0", "\u3000", "\u2028", "\x1f", "\u200b", "é"]),
+        max_size=300,
+    ).map("".join)
+)
+def test_the_budget_counts_non_blank_characters_as_split_does(text: str) -> None:
+    assert _solid(text) == len("".join(text.split()))
