@@ -6,7 +6,8 @@
   batches and sends back Arrow batches without the raw input, which the supervisor still holds
   and puts back (:func:`with_raw`).
   Workers fork from a forkserver that has imported the stages' libraries and warmed them up
-  (:mod:`pipeline.preload`), started with the pool so that its work overlaps the first reads.
+  (:mod:`pipeline.preload`), started before the pool needs it (:mod:`pipeline.forkserver`) so
+  that its work overlaps the caller's imports and first reads.
   While it works it publishes a heartbeat (record index, stage index, start time) in shared
   memory. The supervisor kills a worker whose current record has run longer than the timeout, or
   notices one that died (segfault, out-of-memory kill, ``os._exit``); either way *that record* is
@@ -262,7 +263,7 @@ _WARM_UP_DOCS = (
 
 def warm_up(stages: Sequence[Stage]) -> None:
     """Run two small documents through the stages once and convert them to Arrow, so lazy
-    imports (pyarrow's of pandas, if installed, ~0.4 s), compiled patterns and language profiles
+    imports (pyarrow's of pandas, if installed, ~0.25 s), compiled patterns and language profiles
     load before the per-record timeout starts counting."""
     docs = [
         Doc(id=f"warm-up-{i}", source="<warm-up>", raw=raw, format=fmt)
@@ -332,8 +333,8 @@ class _Job:
         return self.batch.take(pa.array(self.todo, pa.int64()))
 
     def assemble(self, done: _Done) -> Result:
-        """The batch's result: the worker's docs for the records it computed, the failed ones as
-        rejected, in input order, as a sanitized work batch."""
+        """The batch's result: the rows the worker computed and the failed records as rejected,
+        in input order, with their raw input put back."""
         computed, stats = done
         for name, st in self.stats.items():
             stats.setdefault(name, StageStats()).merge(st)
