@@ -40,7 +40,12 @@ class CleanwireGroup(click.Group):
         command = super().get_command(ctx, cmd_name)
         if command is None and cmd_name in LAZY_COMMANDS:
             module, attr = LAZY_COMMANDS[cmd_name]
-            command = getattr(importlib.import_module(module), attr)
+            try:
+                command = getattr(importlib.import_module(module), attr)
+            except ModuleNotFoundError as exc:
+                if exc.name != module:
+                    raise
+                return None  # a command module left out of this install: not offered
             self.add_command(command, cmd_name)
         return command
 
