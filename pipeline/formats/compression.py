@@ -245,11 +245,34 @@ def _open_file(path: Path | str) -> IO[bytes]:
     return os.fdopen(fd, "rb")
 
 
+class ShortReads:
+    """A stream from :func:`open_input` whose ``read(n)`` reads the decoder at most once
+    (``read1``), so a failing read raises only once everything decoded before it was handed out.
+
+    ``io.BufferedReader.read(n)`` drops what it has gathered when a later read of its raw stream
+    fails: a WARC cut short lost the last whole record before the cut with the broken one.
+    """
+
+    def __init__(self, fh: io.BufferedReader) -> None:
+        self._fh = fh
+
+    def read(self, n: int | None = -1) -> bytes:
+        return self._fh.read1(n) if n is not None and n > 0 else self._fh.read(n)
+
+    def readline(self, limit: int | None = -1) -> bytes:
+        return self._fh.readline(limit)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fh, name)
+
+
 def open_input(path: Path | str, max_decompressed_bytes: int) -> io.BufferedReader:
     """The decompressed bytes of ``path`` (``-`` is stdin) as a buffered stream.
 
     Raises ``OSError`` if the file cannot be opened; read errors surface as
-    :class:`InputDataError` while reading.
+    :class:`InputDataError` while reading. Lines (``readline``) and ``read1`` get everything
+    decoded before an error; a ``read(n)`` that needs two decoder reads loses what it gathered
+    when the second fails, so a reader that reads in blocks wraps the stream in :class:`ShortReads`.
     """
     name = str(path)
     raw: IO[bytes] = sys.stdin.buffer if name == STDIN else _open_file(path)

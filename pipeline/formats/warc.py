@@ -23,7 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from pipeline.config import ReaderConfig
-from pipeline.formats.compression import InputDataError, open_input
+from pipeline.formats.compression import InputDataError, ShortReads, open_input
 from pipeline.formats.decoding import Undecodable, charset_from_header, charset_from_markup, decode
 from pipeline.formats.records import Origin, as_passthrough_value, dropped, rejected
 from pipeline.formats.tabular import label
@@ -109,35 +109,13 @@ def _record_doc(record: Any, body: bytes | str, origin: Origin, config: ReaderCo
     )
 
 
-class _ShortReads:
-    """A stream whose ``read(n)`` reads the decompressed input at most once (``read1``).
-
-    A buffered ``read(n)`` that needs more than one read of the decoder loses what it has already
-    gathered when a later one fails, and warcio reads in blocks: a WARC cut short lost the last
-    whole record before the cut along with the broken one. With at most one read a call, the
-    error comes only once everything decoded before it has been handed out.
-    """
-
-    def __init__(self, fh: Any) -> None:
-        self._fh = fh
-
-    def read(self, n: int = -1) -> bytes:
-        return bytes(self._fh.read1(n)) if n is not None and n > 0 else bytes(self._fh.read(n))
-
-    def readline(self, limit: int = -1) -> bytes:
-        return bytes(self._fh.readline(limit))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._fh, name)
-
-
 def read_warc(path: Path, config: ReaderConfig) -> Iterator[Doc]:
     """Document records of a WARC/ARC file (plain or gzip/zstd/bzip2-compressed, by magic)."""
     name = label(path)
     offset: int | str = 0
     try:
         with open_input(path, config.max_decompressed_bytes) as fh:
-            records = ArchiveIterator(_ShortReads(fh), arc2warc=True)
+            records = ArchiveIterator(ShortReads(fh), arc2warc=True)  # warcio reads in blocks
             for record in records:
                 if record.rec_type not in DOCUMENT_RECORDS:
                     continue
