@@ -388,12 +388,13 @@ class ProcessEngine:
     ) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.timeout_s = timeout_s
-        self._ctx: Any = mp.get_context(start_method)
+        # With a forkserver, workers (replacements too) fork from a process that has imported and
+        # warmed up the default stages: they start in milliseconds. Starting it now (if
+        # ``cleanwire run`` has not already) lets its imports run while this process reads.
+        self._ctx: Any = (
+            forkserver.context() if start_method == "forkserver" else mp.get_context(start_method)
+        )
         if start_method == "forkserver":
-            # Workers, replacements too, fork from a process that has imported and warmed up the
-            # default stages: they start in milliseconds. Starting it now (if ``cleanwire run``
-            # has not already) lets its imports run while this process reads its first input.
-            self._ctx = forkserver.context()
             forkserver.start()
         self._pool: list[_Worker] = []
         self._stages: Sequence[Stage] | None = None
