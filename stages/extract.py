@@ -2,7 +2,8 @@
 
 :func:`extract_html` is the per-document function. It parses once with lxml (no network, no
 entity resolution), checks the nesting depth, reads the metadata (:mod:`stages.pagemeta`), drops
-scripts, styles and inline SVG (:func:`drop_inert`) and hands the parsed tree to trafilatura: in
+what trafilatura would delete on every path (:func:`drop_inert`: scripts, styles, inline SVG,
+``aside`` and ``footer``) and hands the parsed tree to trafilatura: in
 its fast mode by default, and again with the full fallback cascade when that finds less than
 ``extract.fast_retry_below`` characters.
 The wall-clock timeout is enforced by the runner's supervised workers, not here.
@@ -146,8 +147,11 @@ def parse_html(html: str | bytes) -> object:
         raise RejectRecord("unparseable_html", str(exc)[:200]) from exc
 
 
-#: Elements whose whole subtree is never article text and which trafilatura deletes itself.
-INERT_TAGS = ("script", "style", "svg")
+#: Elements whose whole subtree is never article text: trafilatura deletes each of them in its
+#: tree cleaning (main extractor) and in its ``basic_cleaning`` (the baseline, and the page-length
+#: measure that decides a recall retry), so neither its result nor its decisions depend on them.
+#: ``nav`` is not here: ``basic_cleaning`` keeps it, and its text counts in that page length.
+INERT_TAGS = ("script", "style", "svg", "aside", "footer")
 _JSON_LD = "application/ld+json"
 
 
@@ -155,9 +159,11 @@ def drop_inert(tree: Any) -> int:
     """Remove the :data:`INERT_TAGS` subtrees (keeping the text that follows each one), except
     JSON-LD scripts, which trafilatura reads. Returns how many were removed.
 
-    Called once the metadata has been read, so that trafilatura's many passes over the tree
-    (pruning XPaths, copies, ``text_content``) do not walk scripts and inline SVG that it would
-    delete anyway: about 15 % of its time on news pages, the same output on every eval page.
+    Called once the metadata has been read (a byline or date in a footer still counts), so that
+    trafilatura's many passes over the tree (pruning XPaths, copies, ``text_content``) do not walk
+    subtrees that it would delete anyway: scripts, styles and SVG saved about 15 % of its time on
+    news pages, ``aside`` and ``footer`` 5 % more (instructions counted on 60 AEB pages);
+    the text is the same on all 303 HTML pages of the eval sets.
     """
     inert = [
         el

@@ -222,15 +222,18 @@ SCRIPTED = (
     "<script>var ads = [1, 2, 3];</script></head><body><article><h1>Harbour reopens</h1>"
     f"<p>{PARAS[0]}<script>track()</script> after the script</p>"
     '<svg viewBox="0 0 1 1"><title>icon</title><path d="M0 0"/></svg>'
-    f"<p>{PARAS[1]}</p><p>{PARAS[2]}</p></article></body></html>"
+    f"<p>{PARAS[1]}</p><p>{PARAS[2]}</p>"
+    "<aside><h3>Most read</h3><ul><li><a href='/a'>Council votes on the budget</a></li></ul></aside>"
+    "</article><footer><p>By Ann Lee. Published 3 March 2024.</p><p>Copyright Harbour News</p></footer>"
+    "</body></html>"
 )
 
 
-def test_drop_inert_removes_scripts_styles_and_svg_but_keeps_json_ld_and_following_text() -> None:
+def test_drop_inert_removes_inert_subtrees_but_keeps_json_ld_and_following_text() -> None:
     tree = parse_html(SCRIPTED)
-    assert drop_inert(tree) == 4
+    assert drop_inert(tree) == 6
     tags = [el.tag for el in tree.iter()]  # type: ignore[attr-defined]
-    assert "style" not in tags and "svg" not in tags and tags.count("script") == 1
+    assert not {"style", "svg", "aside", "footer"} & set(tags) and tags.count("script") == 1
     assert tree.find(".//script").get("type") == "application/ld+json"  # type: ignore[attr-defined]
     first = tree.find(".//p").text_content()  # type: ignore[attr-defined]
     assert first == f"{PARAS[0]} after the script"
@@ -245,3 +248,4 @@ def test_dropping_inert_subtrees_changes_neither_text_nor_metadata(monkeypatch: 
     assert dropped == kept
     assert dropped.author == "Ann Lee"  # read from the JSON-LD script
     assert "track()" not in dropped.text and "after the script" in dropped.text
+    assert "Most read" not in dropped.text and "Copyright" not in dropped.text
