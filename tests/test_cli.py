@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
@@ -131,3 +132,20 @@ def test_rerun_of_a_finished_run_skips_its_shards(tmp_path: Path) -> None:
     code, out = invoke("run", str(tmp_path / "d.txt"), "-o", str(out_dir), "--workers", "1")
     assert code == 0 and "1 finished shard(s) skipped" in out
     assert (out_dir / "part-00000.parquet").read_bytes() == before
+
+
+def test_the_command_freezes_what_is_alive_on_its_way_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import sys
+
+    from pipeline.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["cleanwire", "--help"])
+    assert gc.get_freeze_count() == 0
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main()
+        assert exited.value.code == 0
+        assert gc.get_freeze_count() > 0  # the interpreter's exit will not scan these objects
+    finally:
+        gc.unfreeze()
