@@ -132,7 +132,7 @@ def run_interleaved(
             m = run_one(name, corpus, work / f"out-{corpus.kind}-{name}", config)
             runs[name].append(m)
             print(
-                f"  {corpus.kind} #{rep + 1} {name}: {m.result.n_docs / m.result.seconds:.2f} docs/s",
+                f"  {corpus.kind} #{rep + 1} {name}: {m.result.n_docs / m.wall:.2f} docs/s",
                 file=sys.stderr,
             )
     return runs

@@ -11,10 +11,11 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.arms import ArmResult
+from bench.arms import ArmResult, cleanwire_command, cleanwire_result
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 REPO = Path(__file__).resolve().parent.parent
@@ -24,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 class Measured:
     result: ArmResult
     peak_rss: int  # bytes, whole process tree; 0 where /proc is not available
+    wall: float  # seconds from starting the arm's process to its exit, as ``time`` would show
 
 
 def _parents() -> dict[int, int]:
@@ -99,18 +101,25 @@ class ArmFailed(RuntimeError):
 
 
 def run_arm(arm: str, corpus: Path, out: Path, *, workers: int = 1, config: Path | None = None) -> Measured:
-    """Run ``python -m bench.arms ARM`` and return its result with the tree's peak RSS."""
-    cmd = [sys.executable, "-m", "bench.arms", arm, "--corpus", str(corpus), "--out", str(out)]
-    cmd += ["--workers", str(workers)]
-    if config is not None:
-        cmd += ["--config", str(config.resolve())]
+    """Run one arm's command (``naive`` or ``cleanwire``) and return its result, the peak RSS of
+    its process tree and its wall time from start to exit."""
+    if arm == "naive":
+        cmd = [sys.executable, "-m", "bench.arms", "--corpus", str(corpus), "--out", str(out)]
+    else:
+        cmd = cleanwire_command(corpus, out, workers, config)
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
+    started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
     with PeakSampler(proc.pid) as sampler:
         stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise ArmFailed(f"{arm} (workers={workers}) exited {proc.returncode}:\n{stderr[-3000:]}")
-    return Measured(ArmResult.from_json(stdout.strip().splitlines()[-1]), sampler.peak)
+    if arm == "naive":
+        result = ArmResult.from_json(stdout.strip().splitlines()[-1])
+    else:
+        result = cleanwire_result(out, workers)
+    return Measured(result, sampler.peak, wall)

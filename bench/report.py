@@ -15,17 +15,17 @@ MB = 1_000_000
 class ArmSummary:
     arm: str
     n_docs: int
-    seconds: float  # median over repeats
+    seconds: float  # median over repeats of the whole command (process start to exit)
     docs_per_s: float
     mb_per_s: float
     peak_rss: int  # median over repeats, bytes
-    shares: dict[str, float]  # stage -> share of the arm's wall time (summed over repeats)
+    shares: dict[str, float]  # stage -> share of the arm's end-to-end time x workers (summed over repeats)
     runs: int
 
 
 def summarize(arm: str, runs: Sequence[Measured], corpus_bytes: int) -> ArmSummary:
-    seconds = statistics.median(m.result.seconds for m in runs)
-    total = sum(m.result.seconds * m.result.workers for m in runs)
+    seconds = statistics.median(m.wall for m in runs)
+    total = sum(m.wall * m.result.workers for m in runs)
     stage_totals: dict[str, float] = {}
     for m in runs:
         for name, sec in m.result.stages.items():
@@ -45,10 +45,9 @@ def summarize(arm: str, runs: Sequence[Measured], corpus_bytes: int) -> ArmSumma
 
 
 def paired_ratios(fast: Sequence[Measured], slow: Sequence[Measured]) -> list[float]:
-    """Per repeat, how many times faster ``fast`` was than ``slow`` (runs of one repeat are adjacent)."""
-    return [
-        s.result.seconds / f.result.seconds for f, s in zip(fast, slow, strict=False) if f.result.seconds > 0
-    ]
+    """Per repeat, how many times faster ``fast`` was than ``slow`` (runs of one repeat are adjacent),
+    each timed as a whole command, imports and start-up included."""
+    return [s.wall / f.wall for f, s in zip(fast, slow, strict=False) if f.wall > 0]
 
 
 @dataclass(frozen=True)

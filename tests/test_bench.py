@@ -118,3 +118,19 @@ def test_profile_names_the_stages_and_the_hot_functions(tmp_path: Path) -> None:
     assert "language" in text.splitlines()[1] and "boilerplate" in text.splitlines()[1]
     assert "/stages/" in text  # the stages' own functions are among the hottest
     assert (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_rates_ratios_and_shares_use_the_whole_commands_time() -> None:
+    from bench.arms import ArmResult
+    from bench.measure import Measured
+    from bench.report import paired_ratios, summarize
+
+    def run(arm: str, loop_s: float, wall: float, workers: int = 1) -> Measured:
+        return Measured(ArmResult(arm, 100, loop_s, {"extract": loop_s / 2}, workers), 0, wall)
+
+    naive = [run("naive", 9.0, 10.0), run("naive", 18.0, 20.0)]
+    fast = [run("cw", 4.0, 5.0), run("cw", 4.5, 5.0)]
+    assert paired_ratios(fast, naive) == [2.0, 4.0]  # 10/5 and 20/5: walls, not loops
+    summary = summarize("cw", fast, corpus_bytes=1_000_000)
+    assert summary.seconds == 5.0 and summary.docs_per_s == 20.0
+    assert summary.shares == {"extract": 4.25 / 10}  # stage seconds over end-to-end seconds
