@@ -96,6 +96,13 @@ class PeakSampler:
             self._thread.join()
 
 
+def child_env() -> dict[str, str]:
+    """The environment for the benchmark's child processes: this one, with the repository first
+    on ``PYTHONPATH``."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
 class ArmFailed(RuntimeError):
     pass
 
@@ -107,12 +114,10 @@ def run_arm(arm: str, corpus: Path, out: Path, *, workers: int = 1, config: Path
         cmd = [sys.executable, "-m", "bench.arms", "--corpus", str(corpus), "--out", str(out)]
     else:
         cmd = cleanwire_command(corpus, out, workers, config)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    }
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=child_env()
+    )
     with PeakSampler(proc.pid) as sampler:
         stdout, stderr = proc.communicate()
     wall = time.perf_counter() - started

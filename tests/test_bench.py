@@ -100,6 +100,8 @@ def test_bench_quick_runs_end_to_end(tmp_path: Path) -> None:
     assert "text: cleanwire 2 workers / 1 worker" in names
     assert "the machine itself: 2 processes / 1 =" in done.stdout
     assert all(0.5 < v < 2.5 for v in results["text"]["machine_two_process_scaling"])
+    assert all(0.5 < v < 2.5 for v in results["text"]["workload_two_process_scaling"])
+    assert "on this stage work without a pool" in done.stdout
     if "html" in results:
         assert results["html"]["corpus"]["docs"] == 3
 
