@@ -78,7 +78,8 @@ def _stage_seconds(corpus: Path, n_docs: int, processes: int) -> list[float]:
 
 def workload_scaling(corpus: Path, n_docs: int) -> float:
     """Throughput of two processes over one, each running the default stages over the first
-    ``n_docs`` records of ``corpus`` in process (2.0 = the work scales perfectly here)."""
+    ``n_docs`` records of ``corpus`` (cycled if it has fewer) in process (2.0 = the work scales
+    perfectly here)."""
     one = _stage_seconds(corpus, n_docs, 1)[0]
     two = max(_stage_seconds(corpus, n_docs, 2))
     return 2 * one / two if two > 0 else 0.0
@@ -89,11 +90,14 @@ def _child(corpus: Path, n_docs: int) -> None:
     from pipeline.config import Config
     from pipeline.engines import run_docs, warm_up
     from pipeline.readers import Source
+    from pipeline.record import Doc
 
     cfg = Config()
     stages = Pipeline.from_config(cfg).parallel_prefix
     shard = Source([corpus], cfg.reader).shards()[0]
-    docs = list(islice(shard.docs(cfg.reader), n_docs))
+    docs: list[Doc] = []
+    while len(docs) < n_docs:  # a small corpus is read again (fresh records) up to n_docs
+        docs.extend(islice(shard.docs(cfg.reader), n_docs - len(docs)))
     warm_up(stages)
     print("ready", flush=True)
     sys.stdin.readline()
