@@ -141,7 +141,7 @@ def test_the_command_freezes_what_is_alive_on_its_way_out(monkeypatch: pytest.Mo
     from pipeline.cli import main
 
     monkeypatch.setattr(sys, "argv", ["cleanwire", "--help"])
-    gc.unfreeze()  # whatever an earlier test froze (Airflow freezes when it forks)
+    gc.unfreeze()  # whatever an earlier test in this process froze
     assert gc.get_freeze_count() == 0
     try:
         with pytest.raises(SystemExit) as exited:
