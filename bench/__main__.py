@@ -130,7 +130,7 @@ def run_interleaved(
     for rep in range(repeats):
         if "cleanwire-w2" in names:
             spin = two_process_scaling()
-            load = workload_scaling(corpus.path, WORKLOAD_DOCS[corpus.kind])
+            load = workload_scaling(corpus.path, WORKLOAD_DOCS[corpus.kind], config)
             ceilings.setdefault("spin", []).append(spin)
             ceilings.setdefault("workload", []).append(load)
             print(

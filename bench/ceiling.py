@@ -49,10 +49,12 @@ def two_process_scaling(n: int = SPIN) -> float:
     return 2 * one / two if two > 0 else 0.0
 
 
-def _stage_seconds(corpus: Path, n_docs: int, processes: int) -> list[float]:
+def _stage_seconds(corpus: Path, n_docs: int, processes: int, config: Path | None) -> list[float]:
     """Start ``processes`` children on the same records; once all have loaded and warmed up,
     start their clocks together; return each one's seconds of stage work."""
     cmd = [sys.executable, "-m", "bench.ceiling", "--corpus", str(corpus), "--docs", str(n_docs)]
+    if config is not None:
+        cmd += ["--config", str(config.resolve())]
     procs = [
         subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO, env=child_env()
@@ -76,23 +78,23 @@ def _stage_seconds(corpus: Path, n_docs: int, processes: int) -> list[float]:
             p.wait()
 
 
-def workload_scaling(corpus: Path, n_docs: int) -> float:
-    """Throughput of two processes over one, each running the default stages over the first
-    ``n_docs`` records of ``corpus`` (cycled if it has fewer) in process (2.0 = the work scales
-    perfectly here)."""
-    one = _stage_seconds(corpus, n_docs, 1)[0]
-    two = max(_stage_seconds(corpus, n_docs, 2))
+def workload_scaling(corpus: Path, n_docs: int, config: Path | None = None) -> float:
+    """Throughput of two processes over one, each running the stages of the default (or the
+    given TOML) configuration over the first ``n_docs`` records of ``corpus`` (cycled if it has
+    fewer) in process (2.0 = the work scales perfectly here)."""
+    one = _stage_seconds(corpus, n_docs, 1, config)[0]
+    two = max(_stage_seconds(corpus, n_docs, 2, config))
     return 2 * one / two if two > 0 else 0.0
 
 
-def _child(corpus: Path, n_docs: int) -> None:
+def _child(corpus: Path, n_docs: int, config: Path | None) -> None:
     from pipeline.compose import Pipeline
     from pipeline.config import Config
     from pipeline.engines import run_docs, warm_up
     from pipeline.readers import Source
     from pipeline.record import Doc
 
-    cfg = Config()
+    cfg = Config.from_toml(config) if config else Config()
     stages = Pipeline.from_config(cfg).parallel_prefix
     shard = Source([corpus], cfg.reader).shards()[0]
     docs: list[Doc] = []
@@ -110,5 +112,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.ceiling", description=__doc__)
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--docs", type=int, required=True)
+    parser.add_argument("--config", type=Path)
     args = parser.parse_args()
-    _child(args.corpus, args.docs)
+    _child(args.corpus, args.docs, args.config)
