@@ -482,6 +482,7 @@ class ProcessEngine:
             stage_index = snapshot[1]
         for index in culprits:
             doc = docs_from_batch(job.batch.slice(index, 1))[0]
+            doc.raw = ""  # as a worker does: assemble() puts the input back (with_raw)
             name = self._stages[stage_index].name if stage_index >= 0 else ENGINE_STAGE
             doc.reject(name, reason, detail)
             job.failed[index] = doc
