@@ -9,8 +9,8 @@ whole command's, imports and exit included, as a user would time it (:func:`benc
 * ``cleanwire``: the ``cleanwire run`` command (:func:`cleanwire_command`); its figures are read
   from the run's manifest (:func:`cleanwire_result`).
 
-An :class:`ArmResult`'s own ``seconds`` (the loop, or the runner, without imports and exit) are
-for information: rates, ratios and stage shares use the whole command's time.
+An :class:`ArmResult` holds no time of its own: rates, ratios and stage shares use the whole
+command's time, measured by the caller.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from typing import Any
 class ArmResult:
     arm: str
     n_docs: int
-    seconds: float
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage (summed over workers)
     workers: int = 1
 
@@ -72,7 +71,6 @@ def run_naive(corpus: Path, out: Path) -> ArmResult:
     from langdetect.lang_detect_exception import LangDetectException
 
     langdetect.DetectorFactory.seed = 0
-    t0 = time.perf_counter()
     rows: list[dict[str, Any]] = []
     clock = _Clock()
     for rec in _records(corpus):
@@ -93,7 +91,7 @@ def run_naive(corpus: Path, out: Path) -> ArmResult:
         rows.append({"id": rec["id"], "text": text, "lang": lang, "lang_prob": prob})
     pq.write_table(pa.Table.from_pylist(rows), out / "naive.parquet")
     clock.lap("write")
-    return ArmResult("naive", len(rows), time.perf_counter() - t0, clock.seconds)
+    return ArmResult("naive", len(rows), clock.seconds)
 
 
 def cleanwire_command(corpus: Path, out: Path, workers: int, config: Path | None = None) -> list[str]:
@@ -107,12 +105,11 @@ def cleanwire_command(corpus: Path, out: Path, workers: int, config: Path | None
 
 
 def cleanwire_result(out: Path, workers: int) -> ArmResult:
-    """The cleanwire arm's figures, from the run's ``manifest.json``: records in, the runner's own
-    seconds and each stage's seconds (summed over the workers)."""
+    """The cleanwire arm's figures, from the run's ``manifest.json``: records in and each stage's
+    seconds (summed over the workers)."""
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     stages = {name: float(st["seconds"]) for name, st in manifest["stages"].items()}
-    seconds = float(manifest["timings"]["seconds"])
-    return ArmResult(f"cleanwire-w{workers}", int(manifest["counts"]["n_in"]), seconds, stages, workers)
+    return ArmResult(f"cleanwire-w{workers}", int(manifest["counts"]["n_in"]), stages, workers)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -128,7 +128,7 @@ def test_rates_ratios_and_shares_use_the_whole_commands_time() -> None:
     from bench.report import paired_ratios, summarize
 
     def run(arm: str, loop_s: float, wall: float, workers: int = 1) -> Measured:
-        return Measured(ArmResult(arm, 100, loop_s, {"extract": loop_s / 2}, workers), 0, wall)
+        return Measured(ArmResult(arm, 100, {"extract": loop_s / 2}, workers), 0, wall)
 
     naive = [run("naive", 9.0, 10.0), run("naive", 18.0, 20.0)]
     fast = [run("cw", 4.0, 5.0), run("cw", 4.5, 5.0)]
