@@ -97,10 +97,12 @@ def test_sigkill_midway_then_rerun_gives_byte_identical_parquet(
     proc = cli(str(dump), "-o", str(out), "-w", "2")
     if after_shards:
         wait_for_markers(out, after_shards, proc)
-    else:
+    else:  # once the output has started, up to 1 s later but before the first shard is done
         while not (out / "_state").exists() and proc.poll() is None:
             time.sleep(0.01)
-        time.sleep(1.0)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and not list((out / "_state").glob("*.done.json")):
+            time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (out / "manifest.json").exists()
