@@ -32,11 +32,12 @@ from bench.corpus import (
     build_text,
     eval_pages,
     fallback_pool,
+    first_record,
     paragraph_pool,
 )
 from bench.measure import Measured, run_arm
 from bench.profile import profile_cleanwire
-from bench.report import Check, Report, paired_ratios, summarize
+from bench.report import Check, Report, paired_ratios, steady_ratios, summarize
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_EVAL = REPO.parent / "shared" / "eval"
@@ -115,18 +116,25 @@ def run_one(name: str, corpus: Corpus, out: Path, config: Path | None = None) ->
     return run_arm("cleanwire", corpus.path, out, workers=int(name.rsplit("w", 1)[1]), config=config)
 
 
-def run_interleaved(
-    corpus: Corpus,
-    names: list[str],
-    repeats: int,
-    work: Path,
-    config: Path | None,
-    ceilings: dict[str, list[float]],
-) -> dict[str, list[Measured]]:
-    """Every arm once per repeat, the order rotating, so slow phases of a noisy machine hit all arms.
+@dataclass
+class Runs:
+    """What :func:`run_interleaved` measured, per arm name in repeat order."""
+
+    measured: dict[str, list[Measured]]
+    #: seconds of the arm's command on the corpus's first record alone (start-up and exit)
+    fixed: dict[str, list[float]]
+    #: "spin" (pure Python) and "workload" (this corpus's stage work): 2 processes / 1
+    ceilings: dict[str, list[float]]
+
+
+def run_interleaved(corpus: Corpus, names: list[str], repeats: int, work: Path, config: Path | None) -> Runs:
+    """Every arm once per repeat, the order rotating, so slow phases of a noisy machine hit all arms;
+    after each, the same command on the corpus's first record alone, which costs its fixed seconds.
     With a 2-worker arm, each repeat also measures what the machine gives two processes, on a
-    pure-Python loop and on this corpus's stage work (appended to ``ceilings``)."""
-    runs: dict[str, list[Measured]] = {n: [] for n in names}
+    pure-Python loop and on this corpus's stage work."""
+    runs = Runs({n: [] for n in names}, {n: [] for n in names}, {})
+    ceilings = runs.ceilings
+    head = first_record(corpus, work / f"{corpus.kind}-first.jsonl")
     for rep in range(repeats):
         if "cleanwire-w2" in names:
             spin = two_process_scaling()
@@ -141,9 +149,12 @@ def run_interleaved(
         order = names[rep % len(names) :] + names[: rep % len(names)]
         for name in order:
             m = run_one(name, corpus, work / f"out-{corpus.kind}-{name}", config)
-            runs[name].append(m)
+            fixed = run_one(name, head, work / f"out-{corpus.kind}-{name}-first", config).wall
+            runs.measured[name].append(m)
+            runs.fixed[name].append(fixed)
             print(
-                f"  {corpus.kind} #{rep + 1} {name}: {m.result.n_docs / m.wall:.2f} docs/s",
+                f"  {corpus.kind} #{rep + 1} {name}: {m.result.n_docs / m.wall:.2f} docs/s "
+                f"({m.wall:.2f} s; {fixed:.2f} s on one record)",
                 file=sys.stderr,
             )
     return runs
@@ -166,24 +177,29 @@ def predictions(work: Path, kind: str, name: str) -> dict[str, str]:
     return pred
 
 
-def ratio(runs: dict[str, list[Measured]], fast: str, slow: str) -> tuple[float, str]:
-    """Median of per-repeat ratios (robust to a noisy neighbour), with the individual ratios."""
-    pairs = paired_ratios(runs[fast], runs[slow])
-    return statistics.median(pairs), "repeats: " + ", ".join(f"{r:.2f}" for r in pairs)
+def ratio(runs: Runs, fast: str, slow: str) -> tuple[float, str]:
+    """Median of per-repeat ratios of whole commands (robust to a noisy neighbour), with the
+    individual ratios and, for comparison, the same ratio with each command's fixed seconds off."""
+    pairs = paired_ratios(runs.measured[fast], runs.measured[slow])
+    detail = "repeats: " + ", ".join(f"{r:.2f}" for r in pairs)
+    steady = steady_ratios(runs.measured[fast], runs.measured[slow], runs.fixed[fast], runs.fixed[slow])
+    if steady:
+        detail += f"; without start-up and exit: {statistics.median(steady):.2f}"
+    return statistics.median(pairs), detail
 
 
 def bench_kind(kind: str, corpus: Corpus, s: Settings, work: Path, report: Report) -> dict[str, object]:
     names = arm_names(s.workers)
-    ceilings: dict[str, list[float]] = {}
-    runs = run_interleaved(corpus, names, s.repeats, work, s.config, ceilings)
-    summaries = [summarize(n, runs[n], corpus.n_bytes) for n in names]
+    runs = run_interleaved(corpus, names, s.repeats, work, s.config)
+    ceilings = runs.ceilings
+    summaries = [summarize(n, runs.measured[n], corpus.n_bytes, runs.fixed[n]) for n in names]
     mb = corpus.n_bytes / 1e6
     report.add_table(f"{kind}: {corpus.n_docs} records, {mb:.1f} MB, {s.repeats} repeat(s)", summaries)
     target = 1.7 if kind == "html" else 2.5
     result: dict[str, object] = {"corpus": {"docs": corpus.n_docs, "bytes": corpus.n_bytes}}
     result["arms"] = [dataclasses.asdict(a) for a in summaries]
     one = "cleanwire-w1"
-    if one in runs:
+    if one in runs.measured:
         value, detail = ratio(runs, one, NAIVE)
         report.checks.append(
             Check(f"{kind}: cleanwire 1 worker / naive (docs/s)", value, target, detail=detail)

@@ -90,6 +90,17 @@ def build_html(path: Path, pages: list[Page], n_docs: int) -> Corpus:
     return Corpus(path, "html", n_docs, n_bytes)
 
 
+def first_record(corpus: Corpus, path: Path) -> Corpus:
+    """A corpus of ``corpus``'s first record alone, written to ``path``: an arm's command on it
+    costs what the command costs whatever its input (interpreter, imports, workers' start, exit)."""
+    with corpus.path.open("rb") as fh:
+        line = fh.readline()
+    path.write_bytes(line)
+    record = json.loads(line)
+    body = record.get("html") or record.get("text") or ""
+    return Corpus(path, corpus.kind, 1, len(body.encode("utf-8")))
+
+
 def paragraph_pool(eval_dir: Path, seed_file: Path | None) -> list[list[str]]:
     """Documents as lists of non-blank lines (the text records of newsboiler, and the seed)."""
     docs = [[ln for ln in r["raw"].splitlines() if ln.strip()] for r in _newsboiler(eval_dir, "text")]

@@ -21,9 +21,27 @@ class ArmSummary:
     peak_rss: int  # median over repeats, bytes
     shares: dict[str, float]  # stage -> share of the arm's end-to-end time x workers (summed over repeats)
     runs: int
+    #: median seconds of the same command on one record: start-up and exit, whatever the input
+    fixed_s: float = 0.0
+    #: median over repeats of records per second of the command's time less its fixed seconds
+    steady_docs_per_s: float = 0.0
 
 
-def summarize(arm: str, runs: Sequence[Measured], corpus_bytes: int) -> ArmSummary:
+def _steady(wall: float, fixed: float) -> float | None:
+    """``wall`` less ``fixed``; None when ``fixed`` is more than half of it (on so short a run
+    the difference is mostly the noise of two measurements)."""
+    return wall - fixed if wall > 2 * fixed else None
+
+
+def steady_seconds(runs: Sequence[Measured], fixed: Sequence[float]) -> list[float]:
+    """Per repeat, the command's time less its fixed seconds measured in the same repeat."""
+    return [t for m, f in zip(runs, fixed, strict=False) if (t := _steady(m.wall, f)) is not None]
+
+
+def summarize(
+    arm: str, runs: Sequence[Measured], corpus_bytes: int, fixed: Sequence[float] = ()
+) -> ArmSummary:
+    """An arm's figures over its repeats; ``fixed`` holds its fixed seconds per repeat, if measured."""
     seconds = statistics.median(m.wall for m in runs)
     total = sum(m.wall * m.result.workers for m in runs)
     stage_totals: dict[str, float] = {}
@@ -41,6 +59,10 @@ def summarize(arm: str, runs: Sequence[Measured], corpus_bytes: int) -> ArmSumma
         peak_rss=int(statistics.median(m.peak_rss for m in runs)),
         shares=shares,
         runs=len(runs),
+        fixed_s=statistics.median(fixed) if fixed else 0.0,
+        steady_docs_per_s=statistics.median(n_docs / t for t in steady)
+        if (steady := steady_seconds(runs, fixed))
+        else 0.0,
     )
 
 
@@ -48,6 +70,22 @@ def paired_ratios(fast: Sequence[Measured], slow: Sequence[Measured]) -> list[fl
     """Per repeat, how many times faster ``fast`` was than ``slow`` (runs of one repeat are adjacent),
     each timed as a whole command, imports and start-up included."""
     return [s.wall / f.wall for f, s in zip(fast, slow, strict=False) if f.wall > 0]
+
+
+def steady_ratios(
+    fast: Sequence[Measured],
+    slow: Sequence[Measured],
+    fast_fixed: Sequence[float],
+    slow_fixed: Sequence[float],
+) -> list[float]:
+    """Per repeat, the same ratio with each command's fixed seconds taken off its time: how the
+    two compare once started, as on a dump long enough for start-up not to count."""
+    out: list[float] = []
+    for f, s, ff, sf in zip(fast, slow, fast_fixed, slow_fixed, strict=False):
+        fast_s, slow_s = _steady(f.wall, ff), _steady(s.wall, sf)
+        if fast_s is not None and slow_s is not None:
+            out.append(slow_s / fast_s)
+    return out
 
 
 @dataclass(frozen=True)
@@ -77,7 +115,8 @@ class Report:
     def add_table(self, title: str, arms: Sequence[ArmSummary]) -> None:
         lines = [
             title,
-            f"  {'arm':<14} {'docs':>6} {'median s':>9} {'docs/s':>8} {'MB/s':>7} {'peak RSS':>10}  stage shares",
+            f"  {'arm':<14} {'docs':>6} {'median s':>9} {'docs/s':>8} {'MB/s':>7} {'peak RSS':>10} "
+            f"{'fixed s':>8} {'steady docs/s':>14}  stage shares",
         ]
         for a in arms:
             shares = ", ".join(
@@ -85,8 +124,12 @@ class Report:
             )
             lines.append(
                 f"  {a.arm:<14} {a.n_docs:>6} {a.seconds:>9.2f} {a.docs_per_s:>8.2f} {a.mb_per_s:>7.2f} "
-                f"{a.peak_rss / 2**20:>7.0f} MiB  {shares}"
+                f"{a.peak_rss / 2**20:>7.0f} MiB {a.fixed_s:>8.2f} {a.steady_docs_per_s:>14.2f}  {shares}"
             )
+        lines.append(
+            "  fixed s: the same command on the corpus's first record alone (start-up and exit); "
+            "steady docs/s: records / (s - fixed s)"
+        )
         self.sections.append("\n".join(lines))
 
     def add_text(self, text: str) -> None:

@@ -94,6 +94,9 @@ def test_bench_quick_runs_end_to_end(tmp_path: Path) -> None:
     arms = {a["arm"]: a for a in results["text"]["arms"]}
     assert set(arms) == {"naive", "cleanwire-w1", "cleanwire-w2"}
     assert all(a["n_docs"] == 20 and a["docs_per_s"] > 0 and a["peak_rss"] > 0 for a in arms.values())
+    # each command again on one record: its fixed seconds, less than the whole run's
+    assert all(0 < a["fixed_s"] < a["seconds"] + 1.0 for a in arms.values())
+    assert "without start-up and exit:" in done.stdout
     assert arms["cleanwire-w1"]["shares"].get("language", 0) > 0
     names = {c["name"] for c in results["checks"]}
     assert "text: cleanwire 1 worker / naive (docs/s)" in names
@@ -136,3 +139,20 @@ def test_rates_ratios_and_shares_use_the_whole_commands_time() -> None:
     summary = summarize("cw", fast, corpus_bytes=1_000_000)
     assert summary.seconds == 5.0 and summary.docs_per_s == 20.0
     assert summary.shares == {"extract": 4.25 / 10}  # stage seconds over end-to-end seconds
+
+
+def test_steady_figures_take_each_repeats_fixed_seconds_off() -> None:
+    from bench.arms import ArmResult
+    from bench.measure import Measured
+    from bench.report import steady_ratios, summarize
+
+    def run(wall: float) -> Measured:
+        return Measured(ArmResult("cw", 100, {}, 1), 0, wall)
+
+    one, two = [run(11.0), run(13.0)], [run(7.0), run(6.0)]
+    # (11 - 1) / (7 - 2) and (13 - 3) / (6 - 1): the fixed seconds of the same repeat
+    assert steady_ratios(two, one, [2.0, 1.0], [1.0, 3.0]) == [2.0, 2.0]
+    assert steady_ratios(two, one, [4.0, 1.0], [1.0, 3.0]) == [2.0]  # fixed > half the run: left out
+    summary = summarize("cw", one, corpus_bytes=1, fixed=[1.0, 3.0])
+    assert summary.fixed_s == 2.0 and summary.steady_docs_per_s == 10.0
+    assert summarize("cw", one, corpus_bytes=1).steady_docs_per_s == 0.0  # not measured
