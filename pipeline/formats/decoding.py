@@ -39,6 +39,12 @@ _WESTERN = frozenset(
 )
 
 
+#: The bytes where cp1254 has ğ ı ş Ğ İ Ş (see :func:`_turkish`).
+_TURKISH_BYTES = re.compile(rb"[\xd0\xdd\xde\xf0\xfd\xfe]")
+#: Letters of the languages written with those bytes in other codecs, which Turkish does not use.
+_NOT_TURKISH = frozenset("áéíóúæøåèìòùãšžÁÉÍÓÚÆØÅÈÌÒÙÃŠŽ")
+
+
 class Undecodable(ValueError):
     """Bytes that no candidate encoding turns into plausible text (binary data)."""
 
@@ -123,12 +129,32 @@ def decode(data: bytes, *, declared: str | None = None) -> Decoded:
     best = results.best()
     if best is None or best.encoding is None:
         raise Undecodable("no text encoding fits these bytes")
+    if any(canonical_codec(r.encoding) == "cp1254" for r in results) and (turkish := _turkish(data)):
+        return Decoded(turkish, "cp1254", How.DETECTED)
     if any(_as_good_cp1252(r, best) for r in results):
         text = _try(data, "cp1252")
         if text is not None and _western(text):
             return Decoded(text, "cp1252", How.DETECTED)
     found = canonical_codec(best.encoding) or best.encoding
     return Decoded(data.decode(found, errors="replace"), found, How.DETECTED)
+
+
+def _turkish(data: bytes) -> str | None:
+    """The cp1254 reading of ``data`` if it reads as Turkish, else None.
+
+    cp1254 differs from cp1252 (and the cp125x family around it) where Turkish has ğ ı ş Ğ İ Ş:
+    cp1252 has the Icelandic ð ý þ there, cp1250 đ ý ţ. charset-normalizer scores short Turkish
+    text as well in those codecs, and cp1252's reading passes as Western text ("baþkenti" for
+    "başkenti"). So bytes with one of those six are Turkish unless the cp1254 reading also has
+    a letter Turkish never writes but its neighbours do (Icelandic á æ, Czech é, Croatian è š,
+    Romanian ã as cp1254 shows ă).
+    """
+    if _TURKISH_BYTES.search(data) is None:
+        return None
+    text = _try(data, "cp1254")
+    if text is None or any(c in _NOT_TURKISH for c in text):
+        return None
+    return text
 
 
 def _western(text: str) -> bool:
