@@ -261,11 +261,11 @@ def _input_shards(
 def _engine_for(stage: Stage, config: Config) -> Engine:
     """Parallel-safe stages run in the supervised local pool (a timeout or crash costs one
     record); stateful ones (dedup) in this process, where records arrive in input order."""
-    from pipeline.engines import SerialEngine, make_engine
+    from pipeline.engines import SerialEngine, engine_for
 
     if not stage.parallel_safe:
         return SerialEngine()
-    return make_engine(config.run.workers, timeout_s=config.extract.timeout_s)
+    return engine_for(config)
 
 
 # --- the tasks -------------------------------------------------------------------------------

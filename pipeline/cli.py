@@ -138,6 +138,12 @@ def build_config(
 @config_options
 @click.option("-w", "--workers", type=int, help="Worker processes (default: number of cores).")
 @click.option("--batch-size", type=int, help="Records per batch sent to a worker.")
+@click.option(
+    "--max-worker-memory",
+    metavar="SIZE",
+    help="Kill a worker whose resident memory exceeds SIZE (e.g. 4GB) and reject the record it was "
+    "on as memory_limit (default: 80% of RAM over the workers, at least 1GiB; 0 = no limit).",
+)
 @click.option("--text-field", help="Field holding plain text in JSONL/CSV/Parquet records (default: text).")
 @click.option("--html-field", help="Field holding HTML in JSONL/CSV/Parquet records (default: html).")
 @click.option("--url-field", help="Field holding the URL (default: url).")
@@ -196,6 +202,7 @@ def run(
     stages: str | None,
     workers: int | None,
     batch_size: int | None,
+    max_worker_memory: str | None,
     text_field: str | None,
     html_field: str | None,
     url_field: str | None,
@@ -232,6 +239,7 @@ def run(
         apply_output_options,
         finish_sink,
         make_sink,
+        parse_size,
         refuse_stdin_resume,
         silence_stdout,
     )
@@ -250,6 +258,8 @@ def run(
         if v
     }
     run_opts = {k: v for k, v in {"workers": workers, "batch_size": batch_size}.items() if v is not None}
+    if max_worker_memory is not None:
+        run_opts["max_worker_memory"] = parse_size(max_worker_memory)
     if progress is not None:
         run_opts["progress"] = progress
     cfg = build_config(

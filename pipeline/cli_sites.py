@@ -49,7 +49,7 @@ def _batches(source: Source, config: Config) -> Iterator[pa.RecordBatch]:
 def _texts(source: Source, config: Config) -> Iterator[tuple[str | None, str]]:
     """``(host, text)`` of every record after the pre-boilerplate stages, run by the same
     supervised engine as ``cleanwire run`` (per-record timeout, crash isolation, workers)."""
-    from pipeline.engines import make_engine
+    from pipeline.engines import engine_for
     from pipeline.registry import STAGE_FACTORIES
 
     stages = [STAGE_FACTORIES[name](config) for name in pre_boilerplate_stages(config)]
@@ -58,7 +58,7 @@ def _texts(source: Source, config: Config) -> Iterator[tuple[str | None, str]]:
         results: Iterator[pa.RecordBatch] = batches
         engine = None
     else:
-        engine = make_engine(config.run.workers, timeout_s=config.extract.timeout_s)
+        engine = engine_for(config)
         results = (batch for batch, _ in engine.map(stages, batches))
     try:
         for batch in results:

@@ -133,6 +133,10 @@ class RunConfig:
     progress: bool | None = None  # None = only on a terminal
     row_group_bytes: int = 64 * 1024 * 1024
     compression: str = "zstd"
+    #: A worker whose resident memory exceeds this many bytes is killed and the record it was on
+    #: rejected (``memory_limit``). None: 80 % of the machine's memory over the workers, at least
+    #: 1 GiB; 0: no limit (the kernel's out-of-memory killer still costs only one record).
+    max_worker_memory: int | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,8 @@ class Config:
                 f"output.partition_by: bad or repeated key(s) {list(self.output.partition_by)}",
                 hint=f"choose from {list(PARTITION_KEYS)}",
             )
+        if self.run.max_worker_memory is not None and self.run.max_worker_memory < 0:
+            raise ConfigError("run.max_worker_memory must be >= 0 bytes (0 = no limit)")
         if self.output.part_bytes < 1 or self.run.row_group_bytes < 1:
             raise ConfigError("output.part_bytes and run.row_group_bytes must be >= 1")
 

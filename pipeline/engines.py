@@ -12,7 +12,8 @@
   memory. The supervisor kills a worker whose current record has run longer than the timeout, or
   notices one that died (segfault, out-of-memory kill, ``os._exit``); either way *that record* is
   rejected (``timeout`` / ``worker_crash``, with the stage it was in), a replacement worker is
-  started and the rest of the batch is resubmitted. A bad record costs one record, never the run.
+  started and the rest of the batch is resubmitted. A worker over its memory limit is killed the
+  same way (``memory_limit``). A bad record costs one record, never the run.
   Results come back in input order, so output does not depend on the number of workers.
 
 Stages run stage-major inside a batch (every record goes through a stage before any goes on to
@@ -38,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import forkserver
+from pipeline.config import Config
 from pipeline.errors import WorkerError
 from pipeline.record import Doc, Status, docs_from_batch, docs_to_batch, safe_str
 from pipeline.stage import STAGE_ERROR, Stage, StageStats, VerdictStage, error_detail
@@ -46,6 +48,13 @@ Result = tuple[pa.RecordBatch, dict[str, StageStats]]
 
 TIMEOUT = "timeout"
 WORKER_CRASH = "worker_crash"
+MEMORY_LIMIT = "memory_limit"
+#: How often a busy worker's resident memory is read when there is a limit (seconds).
+MEMORY_POLL_S = 0.5
+#: The automatic limit: this share of the machine's memory, split between the workers...
+AUTO_MEMORY_SHARE = 0.8
+#: ... but never less than this (a worker with the stages loaded holds ~0.3 GiB).
+MIN_AUTO_MEMORY = 1 << 30
 #: Stage name used when a worker dies outside any record (twice in a row on the same batch).
 ENGINE_STAGE = "engine"
 MAX_BLIND_RETRIES = 2
@@ -376,18 +385,53 @@ def _describe_exit(code: int | None) -> str:
     return f"worker exited with code {code}"
 
 
+def physical_memory() -> int:
+    """This machine's memory in bytes (0 where the platform does not say)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
+def auto_memory_limit(workers: int) -> int:
+    """Each worker's share of the machine's memory (:data:`AUTO_MEMORY_SHARE` of it over
+    ``workers``), at least :data:`MIN_AUTO_MEMORY`; 0 (no limit) where the total is unknown."""
+    total = physical_memory()
+    return max(MIN_AUTO_MEMORY, int(total * AUTO_MEMORY_SHARE) // max(workers, 1)) if total else 0
+
+
+def resident_bytes(pid: int) -> int | None:
+    """The resident set size of process ``pid`` (None where ``/proc`` cannot tell)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class ProcessEngine:
     """A supervised pool of ``workers`` processes with a per-record wall-clock ``timeout_s``.
+
+    With a ``memory_limit`` (bytes; None = :func:`auto_memory_limit`, 0 = none), a worker whose
+    resident memory exceeds it is killed like one that hangs: the record it was on is rejected
+    (``memory_limit``), before the kernel's out-of-memory killer picks a process itself. The
+    limit is checked every :data:`MEMORY_POLL_S` seconds, on Linux (``/proc``).
 
     At most ``2 * workers`` batches are in flight (queued, running or waiting to be yielded in
     order), so memory stays flat however long the input is.
     """
 
     def __init__(
-        self, workers: int = 0, *, timeout_s: float = 30.0, start_method: str = "forkserver"
+        self,
+        workers: int = 0,
+        *,
+        timeout_s: float = 30.0,
+        memory_limit: int | None = None,
+        start_method: str = "forkserver",
     ) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.timeout_s = timeout_s
+        self.memory_limit = auto_memory_limit(self.workers) if memory_limit is None else memory_limit
         # With a forkserver, workers (replacements too) fork from a process that has imported and
         # warmed up the default stages: they start in milliseconds. Starting it now (if
         # ``cleanwire run`` has not already) lets its imports run while this process reads.
@@ -510,7 +554,7 @@ class ProcessEngine:
         """
         busy = [w for w in self._pool if w.job is not None]
         now = time.monotonic()
-        wait_s = 1.0
+        wait_s = MEMORY_POLL_S if self.memory_limit else 1.0
         for w in busy:
             snap = w.beat.read()
             if snap is not None:
@@ -542,16 +586,32 @@ class ProcessEngine:
                 continue
             snap = w.beat.read()
             if snap is not None and time.monotonic() - snap[2] > self._limit(snap):
-                w.process.kill()
-                w.process.join()
-                after = w.beat.read()
-                culprit = snap if after is not None and after[:2] == snap[:2] else None
-                job = w.job
                 detail = f"no result after {self.timeout_s:g}s (extract.timeout_s); worker killed"
-                self._fail_record(w, TIMEOUT, detail, culprit)
-                self._replace(w)
-                if job is not None:
-                    queue.appendleft(job)
+                self._kill_for(w, snap, TIMEOUT, detail, queue)
+                continue
+            pid = w.process.pid
+            rss = resident_bytes(pid) if self.memory_limit and pid is not None else None
+            if rss is not None and rss > self.memory_limit:
+                detail = (
+                    f"worker used {rss >> 20} MiB > {self.memory_limit >> 20} MiB "
+                    "(run.max_worker_memory); worker killed"
+                )
+                self._kill_for(w, snap, MEMORY_LIMIT, detail, queue)
+
+    def _kill_for(
+        self, w: _Worker, snap: tuple[int, int, float] | None, reason: str, detail: str, queue: deque[_Job]
+    ) -> None:
+        """Kill ``w`` and reject the record of ``snap`` for ``reason`` - if the worker was still
+        on it when it died (else nobody is blamed: see :meth:`_fail_record`)."""
+        w.process.kill()
+        w.process.join()
+        after = w.beat.read()
+        culprit = snap if snap is not None and after is not None and after[:2] == snap[:2] else None
+        job = w.job
+        self._fail_record(w, reason, detail, culprit)
+        self._replace(w)
+        if job is not None:
+            queue.appendleft(job)
 
     def _finish_empty(self, job: _Job, ready: dict[int, _Finished]) -> None:
         """Every record of ``job`` failed: it is finished without a worker."""
@@ -596,6 +656,14 @@ class ProcessEngine:
                 self._supervise(ready, queue)
 
 
-def make_engine(workers: int, *, timeout_s: float = 30.0) -> Engine:
-    """The supervised pool with ``workers`` processes (0 = one per core)."""
-    return ProcessEngine(workers or os.cpu_count() or 1, timeout_s=timeout_s)
+def make_engine(workers: int, *, timeout_s: float = 30.0, memory_limit: int | None = None) -> Engine:
+    """The supervised pool with ``workers`` processes (0 = one per core); ``memory_limit`` as
+    :class:`ProcessEngine` takes it."""
+    return ProcessEngine(workers or os.cpu_count() or 1, timeout_s=timeout_s, memory_limit=memory_limit)
+
+
+def engine_for(config: Config) -> Engine:
+    """The supervised pool as ``config`` sets it up (workers, record timeout, memory limit)."""
+    return make_engine(
+        config.run.workers, timeout_s=config.extract.timeout_s, memory_limit=config.run.max_worker_memory
+    )

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.accounting import Tally
-from pipeline.engines import Engine, make_engine, run_in_order, safe_batch
+from pipeline.engines import Engine, engine_for, run_in_order, safe_batch
 from pipeline.errors import CleanwireError, Interrupted
 from pipeline.readers import Shard, Source
 from pipeline.record import Doc
@@ -146,7 +146,7 @@ class Runner:
     def __init__(self, pipeline: Pipeline, *, engine: Engine | None = None, progress: Any = None) -> None:
         self.pipeline = pipeline
         cfg = pipeline.config
-        self.engine = engine or make_engine(cfg.run.workers, timeout_s=cfg.extract.timeout_s)
+        self.engine = engine or engine_for(cfg)
         self.progress = progress
 
     def _progress(self, total_hint: int | None) -> Any:

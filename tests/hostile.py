@@ -25,10 +25,13 @@ SEGV = "@@segv@@"
 HANG = "@@hang@@"
 OOM = "@@oom@@"  # what the kernel's OOM killer does to a worker: SIGKILL
 BUG = "@@bug@@"
+HOG = "@@hog@@"  # takes HOG_BYTES of memory, then waits to be killed for it
+HOG_BYTES = 1200 << 20
 
 
 class Misbehave(DocStage):
-    """Crashes (``os._exit``), segfaults, is OOM-killed or hangs when the text holds a marker."""
+    """Crashes (``os._exit``), segfaults, is OOM-killed, hangs or hogs memory when the text holds a
+    marker."""
 
     name = "misbehave"
 
@@ -42,6 +45,10 @@ class Misbehave(DocStage):
             time.sleep(3600)
         if OOM in text:
             os.kill(os.getpid(), signal.SIGKILL)
+        if HOG in text:
+            hog = b"x" * HOG_BYTES  # written, so resident
+            time.sleep(60)
+            del hog
 
 
 class BatchBug(Stage):

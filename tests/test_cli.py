@@ -150,3 +150,18 @@ def test_the_command_freezes_what_is_alive_on_its_way_out(monkeypatch: pytest.Mo
         assert gc.get_freeze_count() > 0  # the interpreter's exit will not scan these objects
     finally:
         gc.unfreeze()
+
+
+def test_max_worker_memory_takes_a_size_and_reaches_the_run(tmp_path: Path) -> None:
+    (tmp_path / "d.txt").write_text(GOOD, encoding="utf-8")
+    code, out = invoke(
+        "run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "-w", "1", "--max-worker-memory", "1.5GB"
+    )
+    assert code == 0, out
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["config"]["run"]["max_worker_memory"] == 3 << 29
+    code, out = invoke(
+        "run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "p"), "--max-worker-memory", "lots"
+    )
+    assert code == ConfigError.exit_code and "not a size" in out
+    assert not (tmp_path / "p").exists()

@@ -3,6 +3,7 @@ one record costs that record (rejected with reason and stage), never the batch o
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -15,8 +16,11 @@ from pipeline.config import Config, FilterConfig
 from pipeline.engines import (
     ProcessEngine,
     SerialEngine,
+    auto_memory_limit,
     has_nul,
     make_safe,
+    physical_memory,
+    resident_bytes,
     run_in_order,
     run_stages,
     safe_batch,
@@ -29,7 +33,7 @@ from pipeline.writers import ParquetSink
 from stages.encoding import FixEncoding
 from stages.extract import Extract
 from stages.language import DetectLanguage
-from tests.hostile import BUG, CRASH, HANG, OOM, SEGV, BatchBug, DiesOnArrival, Misbehave
+from tests.hostile import BUG, CRASH, HANG, HOG, OOM, SEGV, BatchBug, DiesOnArrival, Misbehave
 
 TEXTS = [
     "The council approved the new budget on Monday after a long debate about school funding.",
@@ -130,6 +134,34 @@ def test_a_hanging_record_is_rejected_as_timeout_and_the_rest_completes() -> Non
     assert "2s" in (docs_from_batch(batch)[1].detail or "")
     assert stats["misbehave"].rejected["timeout"] == 2
     assert engine.restarts == 2
+
+
+def test_a_worker_over_its_memory_limit_costs_the_record_it_was_on() -> None:
+    if resident_bytes(os.getpid()) is None:
+        pytest.skip("needs /proc")
+    engine = ProcessEngine(1, timeout_s=60.0, memory_limit=800 << 20)  # the hog takes 1,200 MiB
+    texts = [TEXTS[0], f"{HOG} {TEXTS[1]}", TEXTS[2]]
+    try:
+        ((batch, stats),) = list(engine.map([Misbehave()], [batch_of(texts)]))
+    finally:
+        engine.close()
+    assert statuses(batch) == [
+        ("ok", None, None),
+        ("rejected", "misbehave", "memory_limit"),
+        ("ok", None, None),
+    ]
+    assert "MiB > 800 MiB (run.max_worker_memory)" in (docs_from_batch(batch)[1].detail or "")
+    assert stats["misbehave"].rejected["memory_limit"] == 1
+    assert engine.restarts == 1
+
+
+def test_the_memory_limit_is_a_share_of_the_machine_unless_set() -> None:
+    auto = ProcessEngine(2, timeout_s=1.0, memory_limit=None).memory_limit
+    assert auto == auto_memory_limit(2) >= 1 << 30
+    if physical_memory():
+        assert auto == max(1 << 30, int(physical_memory() * 0.8) // 2)
+    assert ProcessEngine(2, timeout_s=1.0, memory_limit=0).memory_limit == 0  # no limit
+    assert auto_memory_limit(10_000) == 1 << 30 or not physical_memory()  # never below 1 GiB
 
 
 def test_a_batch_stage_that_raises_rejects_only_the_record_it_raised_on(engine: ProcessEngine) -> None:

@@ -69,7 +69,9 @@ def predict(inputs: Sequence[InputDoc], config: Config, *, workers: int, source:
     cfg = eval_config(config)
     stages = Pipeline.from_config(cfg).stages
     docs = [Doc(id=d.id, source=source, raw=d.raw, format=d.format, url=d.url) for d in inputs]
-    engine = make_engine(workers, timeout_s=config.extract.timeout_s)
+    engine = make_engine(
+        workers, timeout_s=config.extract.timeout_s, memory_limit=config.run.max_worker_memory
+    )
     try:
         done = run_docs(stages, docs, engine)
     finally:
@@ -81,7 +83,9 @@ def detect_languages(texts: Sequence[str], config: Config, *, workers: int) -> l
     """The language stage's code for each text (the stage alone, as configured)."""
     stage = STAGE_FACTORIES["language"](config)
     docs = [Doc(id=str(i), source="eval:langid", raw=t, text=t) for i, t in enumerate(texts)]
-    engine = make_engine(workers, timeout_s=config.extract.timeout_s)
+    engine = make_engine(
+        workers, timeout_s=config.extract.timeout_s, memory_limit=config.run.max_worker_memory
+    )
     try:
         return [d.lang for d in run_docs([stage], docs, engine)]
     finally:
