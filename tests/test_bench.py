@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -96,7 +97,7 @@ def test_bench_quick_runs_end_to_end(tmp_path: Path) -> None:
     assert all(a["n_docs"] == 20 and a["docs_per_s"] > 0 and a["peak_rss"] > 0 for a in arms.values())
     # each command again on one record: its fixed seconds, less than the whole run's
     assert all(0 < a["fixed_s"] < a["seconds"] + 1.0 for a in arms.values())
-    assert "without start-up and exit:" in done.stdout
+    assert "fixed s" in done.stdout and "steady docs/s" in done.stdout
     assert arms["cleanwire-w1"]["shares"].get("language", 0) > 0
     names = {c["name"] for c in results["checks"]}
     assert "text: cleanwire 1 worker / naive (docs/s)" in names
@@ -153,6 +154,12 @@ def test_steady_figures_take_each_repeats_fixed_seconds_off() -> None:
     # (11 - 1) / (7 - 2) and (13 - 3) / (6 - 1): the fixed seconds of the same repeat
     assert steady_ratios(two, one, [2.0, 1.0], [1.0, 3.0]) == [2.0, 2.0]
     assert steady_ratios(two, one, [4.0, 1.0], [1.0, 3.0]) == [2.0]  # fixed > half the run: left out
+    from bench.__main__ import Runs, ratio
+
+    runs = Runs({"one": one, "two": two}, {"one": [1.0, 3.0], "two": [2.0, 1.0]}, {})
+    value, detail = ratio(runs, "two", "one")
+    assert value == statistics.median([11 / 7, 13 / 6])  # whole commands
+    assert detail.endswith("without start-up and exit: 2.00")
     summary = summarize("cw", one, corpus_bytes=1, fixed=[1.0, 3.0])
     assert summary.fixed_s == 2.0 and summary.steady_docs_per_s == 10.0
     assert summarize("cw", one, corpus_bytes=1).steady_docs_per_s == 0.0  # not measured
