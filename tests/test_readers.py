@@ -107,35 +107,82 @@ def test_decode_order(data: bytes, declared: str | None, text: str, encoding: st
     [
         ("Café crème à la française, déjà vu à Zürich: the menu changes each week.", "cp1252"),
         ("Il était une fois, à Montréal, un garçon qui s’appelait François.", "cp1252"),
+        ("Ýmislegt var á döfinni þann dag.", "cp1252"),
         ("Zażółć gęślą jaźń. Władysław poszedł do sklepu po chleb i masło.", "cp1250"),
+        ("Příliš žluťoučký kůň úpěl ďábelské ódy. Dobrý den, jak se máte?", "cp1250"),
+        ("Međunarodni sud je donio odluku. Čovjek je došao kući.", "cp1250"),
+        ("Ţara noastră are munţi frumoşi şi păduri întinse.", "cp1250"),
+        ("Árvíztűrő tükörfúrógép. Ez egy magyar mondat.", "cp1250"),
         ("Привет, как дела? Сегодня хорошая погода для прогулки по городу.", "cp1251"),
+        ("Привет, как дела? Сегодня хорошая погода для прогулки по городу.", "koi8-r"),
         ("Ελληνικά κείμενα για δοκιμή της ανίχνευσης κωδικοποίησης στο διαδίκτυο.", "cp1253"),
-        # Turkish: cp1252 would read ğ ı ş as ð ý þ, which pass for Western letters
+        # Turkish: cp1252 would read ğ ı ş as ð ý þ, charset-normalizer calls short Turkish cp1250
         ("Türkiye'nin başkenti Ankara'dır. İstanbul ise en kalabalık şehirdir.", "cp1254"),
         ("Şu anda hava çok sıcak, ama akşam yağmur yağacak.", "cp1254"),
         ("Kısa bir haber: maç 2-1 bitti.", "cp1254"),
-        # ... and the languages that do write ð ý þ, or đ ý ţ in cp1250, stay what they are
-        ("Íslenska er þjóðtunga Íslendinga. Það er norrænt mál sem þróaðist úr fornnorrænu.", "cp1252"),
-        ("Ýmislegt var á döfinni þann dag.", "cp1252"),
-        ("Příliš žluťoučký kůň úpěl ďábelské ódy. Dobrý den, jak se máte?", "cp1250"),
-        ("Međunarodni sud je donio odluku. Čovjek je došao kući.", "cp1250"),
+        ("Latvija ir valsts Baltijas jūras austrumu krastā; tās galvaspilsēta ir Rīga.", "cp1257"),
+        ("Le prix est de 5 € pour un café et une brioche, œuvre du boulanger.", "iso8859-15"),
     ],
 )
-def test_undeclared_legacy_text_is_detected_with_a_cp1252_tie_break(text: str, codec: str) -> None:
+def test_undeclared_legacy_text_is_read_in_its_most_plausible_code_page(text: str, codec: str) -> None:
     got = decode(text.encode(codec))
     assert (got.text, got.encoding, got.how) == (text, codec, "detected")
 
 
-@pytest.mark.xfail(strict=True, reason="cp1250 text whose cp1252 reading looks Western: ş as º, ő as õ")
 @pytest.mark.parametrize(
-    "text",
+    ("text", "codec"),
     [
-        "Ţara noastră are munţi frumoşi şi păduri întinse.",  # Romanian
-        "Árvíztűrő tükörfúrógép. Ez egy magyar mondat.",  # Hungarian
+        ("日本語のテキストです。今日はいい天気ですね。東京の街を散歩しました。", "shift_jis"),
+        ("这是一个中文句子，用来测试编码检测。今天天气很好。", "gb2312"),
+        ("這是一個中文句子，用來測試編碼檢測。今天天氣很好。", "big5"),
+        ("이것은 한국어 문장입니다. 오늘 날씨가 좋습니다.", "euc-kr"),
     ],
 )
-def test_known_limit_some_central_european_text_reads_as_cp1252(text: str) -> None:
-    assert decode(text.encode("cp1250")).text == text
+def test_undeclared_multibyte_text_keeps_charset_normalizers_reading(text: str, codec: str) -> None:
+    assert decode(text.encode(codec)).text == text  # its codec name may be a superset's (cp932)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="langdetect has no Icelandic profile: its cp1257 reading scores higher"
+)
+def test_known_limit_longer_icelandic_text_reads_as_cp1257() -> None:
+    text = "Íslenska er þjóðtunga Íslendinga. Það er norrænt mál sem þróaðist úr fornnorrænu."
+    assert decode(text.encode("cp1252")).text == text
+
+
+@pytest.mark.eval
+def test_undeclared_legacy_text_of_the_langid_sentences(eval_dir: Path) -> None:
+    """Every langid sentence that its language's legacy code page can hold, as those bytes
+    without a declaration: read back exactly (568 of 573 measured; 403 before plausibility)."""
+    pages = {
+        "cp1252": "af ca cy da de en es fi fr id it nl no pt so sq sv sw tl",
+        "cp1250": "cs hr hu pl ro sk sl",
+        "cp1251": "bg mk ru uk",
+        "cp1253": "el",
+        "cp1254": "tr",
+        "cp1255": "he",
+        "cp1256": "ar fa ur",
+        "cp1257": "et lt lv",
+        "cp874": "th",
+        "gb18030": "zh-cn",
+        "shift_jis": "ja",
+        "euc-kr": "ko",
+    }
+    page_of = {lang: page for page, langs in pages.items() for lang in langs.split()}
+    exact = total = 0
+    for line in (eval_dir / "langid" / "sentences.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        page = page_of.get(row["lang"])
+        if page is None:
+            continue
+        try:
+            data = row["text"].encode(page)
+        except UnicodeEncodeError:
+            continue
+        if not data.isascii():
+            total += 1
+            exact += decode(data).text == row["text"]
+    assert total > 500 and exact / total >= 0.98
 
 
 def test_html_files_use_their_meta_charset_and_binary_is_rejected(tmp_path: Path) -> None:

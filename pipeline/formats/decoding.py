@@ -6,6 +6,12 @@ declared ``iso-8859-1``/``ascii`` is read as ``cp1252``. A declared single-byte 
 overruled when the bytes are valid UTF-8 with non-ASCII characters: mislabelled UTF-8 pages are
 common, while legacy text that happens to be valid multi-byte UTF-8 is vanishingly rare.
 
+Undeclared legacy bytes: charset-normalizer proposes codecs, and among the single-byte ones
+browsers know (the WHATWG Encoding Standard's) the reading whose character n-grams look most like
+some language wins (:func:`plausibility`, langdetect's profiles); ``cp1252``, the web's default,
+wins a tie. charset-normalizer alone cannot tell short French from ``cp1250`` (è read as č) nor
+short Czech or Turkish from ``cp1252`` (ř read as ø, ş as þ).
+
 The result records which codec was used (Python's canonical name, e.g. ``utf-8``, ``cp1252``)
 and how it was chosen, so the output can say per record how its bytes were read.
 """
@@ -14,8 +20,10 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
@@ -30,19 +38,20 @@ _BOMS = (
 )
 #: WHATWG: these labels mean windows-1252 on the web.
 _AS_CP1252 = {"latin-1", "iso8859-1", "ascii"}
+#: The single-byte encodings of the WHATWG Encoding Standard (what browsers decode), by Python's
+#: canonical names: the readings a detection chooses from (not DOS or HP code pages).
+WEB_SINGLE_BYTE = frozenset(
+    {f"cp{n}" for n in (866, 874, *range(1250, 1259))}
+    | {f"iso8859-{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)}
+    | {"koi8-r", "koi8-u", "mac-roman", "mac-cyrillic"}
+)
+#: Read and compared always, whatever charset-normalizer proposes: the legacy code pages most
+#: text on the web was written in (it misses KOI8-R and ISO-8859-15 on short text).
+COMMON_LEGACY = ("cp1250", "cp1251", "koi8-r", "cp1253", "cp1254", "cp1257", "iso8859-15")
 _DETECT_BYTES = 200_000
 _SNIFF_BYTES = 4096
-_TIE_CHAOS = 0.1
-_TIE_COHERENCE = 0.1
-_WESTERN = frozenset(
-    "ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿŒœŠšŽžŸ\u00a0€‘’‚“”„–—…•«»°·©®™§¶ªº¡¿"
-)
-
-
-#: The bytes where cp1254 has ğ ı ş Ğ İ Ş (see :func:`_turkish`).
-_TURKISH_BYTES = re.compile(rb"[\xd0\xdd\xde\xf0\xfd\xfe]")
-#: Letters of the languages written with those bytes in other codecs, which Turkish does not use.
-_NOT_TURKISH = frozenset("áéíóúæøåèìòùãšžÁÉÍÓÚÆØÅÈÌÒÙÃŠŽ")
+#: How many bytes of the input :func:`plausibility` reads in each candidate code page.
+_PLAUSIBILITY_BYTES = 1000
 
 
 class Undecodable(ValueError):
@@ -129,45 +138,60 @@ def decode(data: bytes, *, declared: str | None = None) -> Decoded:
     best = results.best()
     if best is None or best.encoding is None:
         raise Undecodable("no text encoding fits these bytes")
-    if any(canonical_codec(r.encoding) == "cp1254" for r in results) and (turkish := _turkish(data)):
-        return Decoded(turkish, "cp1254", How.DETECTED)
-    if any(_as_good_cp1252(r, best) for r in results):
-        text = _try(data, "cp1252")
-        if text is not None and _western(text):
-            return Decoded(text, "cp1252", How.DETECTED)
     found = canonical_codec(best.encoding) or best.encoding
+    proposed = [c for r in results if (c := canonical_codec(r.encoding)) in WEB_SINGLE_BYTE]
+    # charset-normalizer's own choice when it is multi-byte (CJK) or a web code page (not DOS's)
+    own = found if found in WEB_SINGLE_BYTE or not _is_single_byte(found) else None
+    candidates = list(dict.fromkeys(c for c in ("cp1252", own, *proposed, *COMMON_LEGACY) if c))
+    # most plausible first; sorted() is stable, so a tie keeps the order above (cp1252 first)
+    for codec in sorted(candidates, key=_scorer(data[:_PLAUSIBILITY_BYTES])):
+        if (text := _try(data, codec)) is not None:
+            return Decoded(text, codec, How.DETECTED)
     return Decoded(data.decode(found, errors="replace"), found, How.DETECTED)
 
 
-def _turkish(data: bytes) -> str | None:
-    """The cp1254 reading of ``data`` if it reads as Turkish, else None.
+def _scorer(head: bytes) -> Callable[[str], float]:
+    """A sort key for code pages: minus the :func:`plausibility` of ``head`` read in each (code
+    pages that read it alike are scored once)."""
+    seen: dict[str, float] = {}
 
-    cp1254 differs from cp1252 (and the cp125x family around it) where Turkish has ğ ı ş Ğ İ Ş:
-    cp1252 has the Icelandic ð ý þ there, cp1250 đ ý ţ. charset-normalizer scores short Turkish
-    text as well in those codecs, and cp1252's reading passes as Western text ("baþkenti" for
-    "başkenti"). So bytes with one of those six are Turkish unless the cp1254 reading also has
-    a letter Turkish never writes but its neighbours do (Icelandic á æ, Czech é, Croatian è š,
-    Romanian ã as cp1254 shows ă).
-    """
-    if _TURKISH_BYTES.search(data) is None:
-        return None
-    text = _try(data, "cp1254")
-    if text is None or any(c in _NOT_TURKISH for c in text):
-        return None
-    return text
+    def key(codec: str) -> float:
+        try:
+            text = head.decode(codec, errors="ignore")
+        except LookupError:
+            return 0.0
+        if text not in seen:
+            seen[text] = plausibility(text)
+        return -seen[text]
 
-
-def _western(text: str) -> bool:
-    """Every non-ASCII character is a Western European letter or common typography."""
-    return all(c.isascii() or c in _WESTERN for c in text)
+    return key
 
 
-def _as_good_cp1252(candidate: Any, best: Any) -> bool:
-    """cp1252 (the web's default legacy charset) wins a near tie when its reading is plain Western
-    text: short French or German text scores as well as cp1250/cp1257 for charset-normalizer,
-    which would turn è into č and à into ŕ."""
-    return bool(
-        canonical_codec(candidate.encoding) == "cp1252"
-        and candidate.chaos <= best.chaos + _TIE_CHAOS
-        and candidate.coherence >= best.coherence - _TIE_COHERENCE
-    )
+def plausibility(text: str) -> float:
+    """How much ``text`` looks like a language: over its known character 1-3-grams (langdetect's
+    profiles, :mod:`stages.fastdetect`), the best language's summed log-likelihood above a
+    floor, per character. A wrong code page turns letters into ones no language puts there, and
+    their n-grams drop out. Per character, so that a multi-byte reading (half as many characters
+    for the same bytes) is not outscored by a single-byte one made of twice as many random
+    letters; single-byte readings of the same bytes have the same length, so among them it is
+    the sum that counts."""
+    import numpy as np
+
+    from stages.fastdetect import extract_ngrams, profiles
+
+    grams = extract_ngrams(text, profiles().ids)
+    if not grams:
+        return 0.0
+    ids, counts = np.unique(np.asarray(grams), return_counts=True)
+    return float((_log_table()[ids] * counts[:, None]).sum(axis=0).max()) / len(text)
+
+
+@lru_cache(maxsize=1)
+def _log_table() -> Any:
+    """log p(n-gram | language) over the floor p = 1e-7, never below 0 (an n-gram a language
+    hardly uses counts nothing for it, rather than against it)."""
+    import numpy as np
+
+    from stages.fastdetect import profiles
+
+    return np.maximum(np.log(np.maximum(profiles().table, 1e-12)) - np.log(1e-7), 0.0)
