@@ -6,11 +6,12 @@ declared ``iso-8859-1``/``ascii`` is read as ``cp1252``. A declared single-byte 
 overruled when the bytes are valid UTF-8 with non-ASCII characters: mislabelled UTF-8 pages are
 common, while legacy text that happens to be valid multi-byte UTF-8 is vanishingly rare.
 
-Undeclared legacy bytes: charset-normalizer proposes codecs, and among the single-byte ones
-browsers know (the WHATWG Encoding Standard's) the reading whose character n-grams look most like
-some language wins (:func:`plausibility`, langdetect's profiles); ``cp1252``, the web's default,
-wins a tie. charset-normalizer alone cannot tell short French from ``cp1250`` (è read as č) nor
-short Czech or Turkish from ``cp1252`` (ř read as ø, ş as þ).
+Undeclared legacy bytes: among charset-normalizer's choice (when it is multi-byte or a web code
+page), the single-byte code pages browsers know (the WHATWG Encoding Standard's) that it proposes,
+and :data:`COMMON_LEGACY`, the reading whose character n-grams look most like some language wins
+(:func:`plausibility`, langdetect's profiles); ``cp1252``, the web's default, wins a tie.
+charset-normalizer alone cannot tell short French from ``cp1250`` (è read as č) nor short Czech
+or Turkish from ``cp1252`` (ř read as ø, ş as þ).
 
 The result records which codec was used (Python's canonical name, e.g. ``utf-8``, ``cp1252``)
 and how it was chosen, so the output can say per record how its bytes were read.
