@@ -6,9 +6,9 @@ declared ``iso-8859-1``/``ascii`` is read as ``cp1252``. A declared single-byte 
 overruled when the bytes are valid UTF-8 with non-ASCII characters: mislabelled UTF-8 pages are
 common, while legacy text that happens to be valid multi-byte UTF-8 is vanishingly rare.
 
-Undeclared legacy bytes: among charset-normalizer's choice (when it is multi-byte or a web code
-page), the single-byte code pages browsers know (the WHATWG Encoding Standard's) that it proposes,
-and :data:`COMMON_LEGACY`, the reading whose character n-grams look most like some language wins
+Undeclared legacy bytes: among what charset-normalizer proposes (the single-byte code pages
+browsers know, the WHATWG Encoding Standard's, and multi-byte codecs) and :data:`COMMON_LEGACY`,
+the reading whose character n-grams look most like some language wins
 (:func:`plausibility`, langdetect's profiles); ``cp1252``, the web's default, wins a tie.
 charset-normalizer alone cannot tell short French from ``cp1250`` (è read as č) nor short Czech
 or Turkish from ``cp1252`` (ř read as ø, ş as þ).
@@ -140,15 +140,20 @@ def decode(data: bytes, *, declared: str | None = None) -> Decoded:
     if best is None or best.encoding is None:
         raise Undecodable("no text encoding fits these bytes")
     found = canonical_codec(best.encoding) or best.encoding
-    proposed = [c for r in results if (c := canonical_codec(r.encoding)) in WEB_SINGLE_BYTE]
-    # charset-normalizer's own choice when it is multi-byte (CJK) or a web code page (not DOS's)
-    own = found if found in WEB_SINGLE_BYTE or not _is_single_byte(found) else None
-    candidates = list(dict.fromkeys(c for c in ("cp1252", own, *proposed, *COMMON_LEGACY) if c))
+    # what charset-normalizer proposes: web code pages and multi-byte (CJK) codecs, not DOS's
+    proposed = [c for r in results if (c := canonical_codec(r.encoding)) and _comparable(c)]
+    candidates = list(dict.fromkeys(("cp1252", *proposed, *COMMON_LEGACY)))
     # most plausible first; sorted() is stable, so a tie keeps the order above (cp1252 first)
     for codec in sorted(candidates, key=_scorer(data[:_PLAUSIBILITY_BYTES])):
         if (text := _try(data, codec)) is not None:
             return Decoded(text, codec, How.DETECTED)
     return Decoded(data.decode(found, errors="replace"), found, How.DETECTED)
+
+
+def _comparable(codec: str) -> bool:
+    """A codec worth a reading: a web code page, or a multi-byte one other than UTF-16/32 (which
+    a page without a BOM is not, WHATWG)."""
+    return codec in WEB_SINGLE_BYTE or not (_is_single_byte(codec) or codec.startswith("utf"))
 
 
 def _scorer(head: bytes) -> Callable[[str], float]:
