@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.arms import ArmResult, cleanwire_command, cleanwire_result
+from pipeline.engines import resident_bytes
 
-PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -59,11 +59,7 @@ def tree_pids(root: int) -> list[int]:
 
 
 def rss_bytes(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as fh:
-            return int(fh.read().split()[1]) * PAGE
-    except (OSError, IndexError, ValueError):
-        return 0
+    return resident_bytes(pid) or 0
 
 
 def tree_rss(root: int) -> int:
