@@ -538,12 +538,10 @@ class ProcessEngine:
     def _limit(self, snap: tuple[int, int, float]) -> float:
         return self.timeout_s + (STARTUP_GRACE_S if snap[0] == WARMING_UP else 0.0)
 
-    def _replace(self, w: _Worker) -> _Job | None:
-        job = w.job
+    def _replace(self, w: _Worker) -> None:
         self._kill(w)
         self._pool[self._pool.index(w)] = self._spawn()
         self.restarts += 1
-        return job
 
     def _supervise(self, ready: dict[int, _Finished], queue: deque[_Job]) -> None:
         """Wait for a result, a death or a timeout; update ``ready`` and ``queue``.
@@ -576,13 +574,7 @@ class ProcessEngine:
                     continue
             if not w.process.is_alive():
                 w.process.join()
-                snap = w.beat.read()
-                detail = _describe_exit(w.process.exitcode)
-                job = w.job
-                self._fail_record(w, WORKER_CRASH, detail, snap)
-                self._replace(w)
-                if job is not None:
-                    queue.appendleft(job)
+                self._lost(w, WORKER_CRASH, _describe_exit(w.process.exitcode), w.beat.read(), queue)
                 continue
             snap = w.beat.read()
             if snap is not None and time.monotonic() - snap[2] > self._limit(snap):
@@ -607,6 +599,13 @@ class ProcessEngine:
         w.process.join()
         after = w.beat.read()
         culprit = snap if snap is not None and after is not None and after[:2] == snap[:2] else None
+        self._lost(w, reason, detail, culprit, queue)
+
+    def _lost(
+        self, w: _Worker, reason: str, detail: str, culprit: tuple[int, int, float] | None, queue: deque[_Job]
+    ) -> None:
+        """``w`` is dead: reject ``culprit``'s record (:meth:`_fail_record`), start a replacement
+        and put the rest of its job first in the queue."""
         job = w.job
         self._fail_record(w, reason, detail, culprit)
         self._replace(w)
@@ -662,8 +661,11 @@ def make_engine(workers: int, *, timeout_s: float = 30.0, memory_limit: int | No
     return ProcessEngine(workers or os.cpu_count() or 1, timeout_s=timeout_s, memory_limit=memory_limit)
 
 
-def engine_for(config: Config) -> Engine:
-    """The supervised pool as ``config`` sets it up (workers, record timeout, memory limit)."""
+def engine_for(config: Config, *, workers: int | None = None) -> Engine:
+    """The supervised pool as ``config`` sets it up (workers unless given, record timeout, memory
+    limit)."""
     return make_engine(
-        config.run.workers, timeout_s=config.extract.timeout_s, memory_limit=config.run.max_worker_memory
+        config.run.workers if workers is None else workers,
+        timeout_s=config.extract.timeout_s,
+        memory_limit=config.run.max_worker_memory,
     )

@@ -15,7 +15,7 @@ from itertools import islice
 
 from pipeline.compose import Pipeline
 from pipeline.config import Config
-from pipeline.engines import Engine, make_engine, run_stages
+from pipeline.engines import Engine, engine_for, run_stages
 from pipeline.record import Doc, docs_from_batch, docs_to_batch
 from pipeline.registry import STAGE_FACTORIES
 from pipeline.stage import Stage
@@ -69,9 +69,7 @@ def predict(inputs: Sequence[InputDoc], config: Config, *, workers: int, source:
     cfg = eval_config(config)
     stages = Pipeline.from_config(cfg).stages
     docs = [Doc(id=d.id, source=source, raw=d.raw, format=d.format, url=d.url) for d in inputs]
-    engine = make_engine(
-        workers, timeout_s=config.extract.timeout_s, memory_limit=config.run.max_worker_memory
-    )
+    engine = engine_for(config, workers=workers)
     try:
         done = run_docs(stages, docs, engine)
     finally:
@@ -83,9 +81,7 @@ def detect_languages(texts: Sequence[str], config: Config, *, workers: int) -> l
     """The language stage's code for each text (the stage alone, as configured)."""
     stage = STAGE_FACTORIES["language"](config)
     docs = [Doc(id=str(i), source="eval:langid", raw=t, text=t) for i, t in enumerate(texts)]
-    engine = make_engine(
-        workers, timeout_s=config.extract.timeout_s, memory_limit=config.run.max_worker_memory
-    )
+    engine = engine_for(config, workers=workers)
     try:
         return [d.lang for d in run_docs([stage], docs, engine)]
     finally:
