@@ -62,6 +62,10 @@ MAX_BLIND_RETRIES = 2
 #: per-record timeout (a stage that hangs even on the warm-up documents is a broken setup).
 WARMING_UP = -1
 STARTUP_GRACE_S = 60.0
+#: Heartbeat record index of a worker that has not yet started warming up (unpickling the
+#: stages, importing) and, after warm-up, of one that has not yet begun a record.
+STARTING = -3
+READY = -2
 #: Consecutive worker deaths outside any record after which the pool gives up (a broken setup).
 MAX_BLIND_STREAK = 5
 
@@ -153,7 +157,7 @@ class Heartbeat:
     ``seq`` is odd while the worker writes). ``start == 0`` means "between records"."""
 
     def __init__(self, shared: Any | None = None) -> None:
-        self.cells: Any = shared if shared is not None else [0.0, 0.0, 0.0, 0.0]
+        self.cells: Any = shared if shared is not None else [0.0, float(STARTING), 0.0, 0.0]
 
     def beat(self, record: int, stage: int) -> None:
         """Entering ``stage`` of ``record``; the clock restarts only for a new record. Batches
@@ -171,6 +175,17 @@ class Heartbeat:
         c[0] += 1
         c[3] = 0.0
         c[0] += 1
+
+    def ready(self) -> None:
+        """Warm-up done: from now on a death is the work's, not the set-up's."""
+        c = self.cells
+        c[0] += 1
+        c[1], c[3] = READY, 0.0
+        c[0] += 1
+
+    def started(self) -> bool:
+        """Whether the worker got through its start (unpickling the stages, warm-up)."""
+        return int(self.cells[1]) not in (STARTING, WARMING_UP)
 
     def read(self) -> tuple[int, int, float] | None:
         """``(record, stage, start)`` if the worker is inside a record, else None."""
@@ -292,7 +307,7 @@ def _worker_main(conn: Connection, stages_blob: bytes, cells: Any) -> None:
     beat = Heartbeat(cells)
     beat.beat(WARMING_UP, 0)
     warm_up(stages)
-    beat.idle()
+    beat.ready()
     while True:
         try:
             msg = conn.recv()
@@ -332,7 +347,7 @@ class _Job:
     seq: int
     batch: pa.RecordBatch
     todo: list[int]  # indices (into ``batch``) still to compute
-    failed: dict[int, Doc] = field(default_factory=dict)  # index -> rejected doc
+    failed: dict[int, Doc] = field(default_factory=dict)  # index -> doc settled without a worker
     stats: dict[str, StageStats] = field(default_factory=dict)
     blind_retries: int = 0
 
@@ -450,7 +465,7 @@ class ProcessEngine:
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        cells = self._ctx.RawArray("d", 4)
+        cells = self._ctx.RawArray("d", Heartbeat().cells)
         proc = self._ctx.Process(
             target=_worker_main, args=(child, self._blob, cells), name="cleanwire-worker", daemon=True
         )
@@ -502,19 +517,25 @@ class ProcessEngine:
     def _fail_record(
         self, w: _Worker, reason: str, detail: str, snapshot: tuple[int, int, float] | None
     ) -> None:
-        """The worker ``w`` is gone: reject the record it was on and requeue the rest of its job."""
+        """The worker ``w`` is gone: reject the record it was on and requeue the rest of its job.
+
+        A worker that died before it got through its start (unpickling the stages, warm-up)
+        blames no record: the set-up is broken, and after :data:`MAX_BLIND_STREAK` such deaths
+        in a row the run stops. One that died outside any record later gives its job
+        :data:`MAX_BLIND_RETRIES` more tries, then the job's records still ok are rejected."""
         job = w.job
         assert job is not None and self._stages is not None
-        if snapshot is not None and snapshot[0] == WARMING_UP:
-            snapshot = None  # died or hung before any record: nobody to blame
-        if snapshot is None:
+        if snapshot is None or not w.beat.started():
             self._blind_streak += 1
             if self._blind_streak >= MAX_BLIND_STREAK:
                 raise WorkerError(
                     f"worker processes keep dying before they process any record ({detail})",
-                    hint="check that the stages can be imported and built in a fresh process; "
+                    hint="check that the stages can be imported and built in a fresh process "
+                    '(a script that runs a pipeline must do so under `if __name__ == "__main__":`); '
                     "run with --workers 1 and look at its stderr",
                 )
+            if not w.beat.started():
+                return
             job.blind_retries += 1
             if job.blind_retries <= MAX_BLIND_RETRIES:
                 return
@@ -527,10 +548,12 @@ class ProcessEngine:
         for index in culprits:
             doc = docs_from_batch(job.batch.slice(index, 1))[0]
             doc.raw = ""  # as a worker does: assemble() puts the input back (with_raw)
-            name = self._stages[stage_index].name if stage_index >= 0 else ENGINE_STAGE
-            doc.reject(name, reason, detail)
             job.failed[index] = doc
             job.todo.remove(index)
+            if not doc.ok:
+                continue  # rejected or dropped before the pool (at read): that verdict stands
+            name = self._stages[stage_index].name if stage_index >= 0 else ENGINE_STAGE
+            doc.reject(name, reason, detail)
             for earlier in self._stages[: max(stage_index, 0)]:
                 job.stats.setdefault(earlier.name, StageStats()).count(Status.OK)
             job.stats.setdefault(name, StageStats()).count(Status.REJECTED, reason)

@@ -51,6 +51,20 @@ class Misbehave(DocStage):
             del hog
 
 
+POISON = "@@poison@@"
+
+
+class PoisonsItsBatch(DocStage):
+    """On a marker, leaves a flag that is not a string: the worker dies building the batch it
+    sends back, after its records, outside any of them."""
+
+    name = "poisons"
+
+    def process(self, doc: Doc) -> None:
+        if POISON in (doc.text or doc.raw):
+            doc.flags.append(object())  # type: ignore[arg-type]
+
+
 class BatchBug(Stage):
     """A batch-level stage whose own loop raises (no DocStage safety net) on a marker."""
 

@@ -33,7 +33,19 @@ from pipeline.writers import ParquetSink
 from stages.encoding import FixEncoding
 from stages.extract import Extract
 from stages.language import DetectLanguage
-from tests.hostile import BUG, CRASH, HANG, HOG, OOM, SEGV, BatchBug, DiesOnArrival, Misbehave
+from tests.hostile import (
+    BUG,
+    CRASH,
+    HANG,
+    HOG,
+    OOM,
+    POISON,
+    SEGV,
+    BatchBug,
+    DiesOnArrival,
+    Misbehave,
+    PoisonsItsBatch,
+)
 
 TEXTS = [
     "The council approved the new budget on Monday after a long debate about school funding.",
@@ -264,12 +276,17 @@ def test_reject_rows_keep_the_first_200_characters_of_the_raw_input() -> None:
     }
 
 
-def test_workers_that_cannot_start_fail_the_run_with_a_worker_error() -> None:
+@pytest.mark.parametrize("n_batches", [1, 3])
+def test_workers_that_cannot_start_fail_the_run_with_a_worker_error(n_batches: int) -> None:
+    # Even with one batch: a worker that dies before it has started blames no record (the
+    # batch is requeued, not rejected) and the run stops once five have died in a row.
     engine = ProcessEngine(1, timeout_s=60.0)
     try:
         with pytest.raises(WorkerError, match="before they process any record") as info:
-            list(engine.map([DiesOnArrival()], batches(3)))
+            list(engine.map([DiesOnArrival()], batches(n_batches)))
         assert info.value.exit_code == 5
+        assert "__main__" in (info.value.hint or "")
+        assert engine.restarts == 4  # replaced four times; the fifth death stops the run
     finally:
         engine.close()
 
@@ -279,21 +296,26 @@ def test_a_batch_no_worker_survives_is_rejected_by_the_engine_and_the_run_accoun
 ) -> None:
     dump = tmp_path / "dump"
     dump.mkdir()
-    for i, text in enumerate(TEXTS):
+    texts = [*TEXTS, f"{TEXTS[0]} {POISON}"]
+    for i, text in enumerate(texts):
         (dump / f"{i}.txt").write_text(text, encoding="utf-8")
+    (dump / "binary.txt").write_bytes(bytes(range(256)) * 40)  # rejected at read, in the same batch
     config = Config()
     out = tmp_path / "out"
     engine = ProcessEngine(1, timeout_s=60.0)
     try:
-        report = Pipeline([DiesOnArrival()], config).run(
+        report = Pipeline([PoisonsItsBatch()], config).run(
             Source([dump], config.reader), ParquetSink(out, config), engine=engine
         )
     finally:
         engine.close()
-    assert report.tally.n_in == len(TEXTS) == report.tally.n_rejected
-    rejects = pq.read_table(out / "rejects.parquet").to_pylist()
-    assert {(r["stage"], r["reason"]) for r in rejects} == {("engine", "worker_crash")}
-    assert report.stages["engine"].n_in == len(TEXTS)
+    assert engine.restarts == 3  # the batch's first try and its two retries
+    assert report.tally.n_in == len(texts) + 1 == report.tally.n_rejected
+    rows = pq.read_table(out / "rejects.parquet").to_pylist()
+    rejects = {Path(r["source"]).name.split(":")[0]: (r["stage"], r["reason"]) for r in rows}
+    assert rejects.pop("binary.txt") == ("read", "undecodable")  # its verdict stands
+    assert set(rejects.values()) == {("engine", "worker_crash")} and len(rejects) == len(texts)
+    assert report.stages["engine"].n_in == len(texts)
 
 
 class Unpicklable(Extract):
