@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from pipeline.config import Config
-from pipeline.record import Doc, Removal, Status, docs_from_batch, docs_to_batch, make_id
-from pipeline.stage import Stage, StageStats
+from pipeline.record import Doc, Removal, Status, docs_from_batch, docs_to_batch, make_id, raw_format
+from pipeline.stage import Stage, StageStats, same_kind
 
 if TYPE_CHECKING:
     from pipeline.engines import Engine
@@ -95,10 +95,10 @@ class Pipeline:
         for stage in self.stages:
             stage.process_docs(docs)
 
-    def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch:
+    def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
         docs = docs_from_batch(batch)
         self.process_docs(docs)
-        return docs_to_batch(docs)
+        return same_kind(docs_to_batch(docs), batch)
 
     def clean_doc(self, doc: Doc) -> Doc:
         self.process_docs([doc])
@@ -116,8 +116,12 @@ class Pipeline:
 def clean_text(
     raw: str, *, url: str | None = None, fmt: str = "text", config: Config | None = None
 ) -> Cleaned:
-    """Clean one document with the configured stages (dedup is meaningless for one doc)."""
+    """Clean one document with the configured stages (dedup is meaningless for one doc).
+
+    ``fmt`` is ``"text"``, ``"html"`` or ``"auto"`` (``html`` when ``raw`` starts with a tag); any
+    other value raises :class:`ValueError`."""
     pipe = _pipeline_for(config or Config())
+    fmt = raw_format(raw, fmt)
     doc = Doc(id=make_id("<clean_text>", 0), source="<clean_text>", raw=raw, format=fmt, url=url)
     return Cleaned.from_doc(pipe.clean_doc(doc))
 

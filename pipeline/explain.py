@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from pipeline.config import Config
-from pipeline.record import Doc, Removal, make_id
+from pipeline.record import Doc, Removal, make_id, raw_format
 from pipeline.registry import build_stages
 
 
@@ -43,6 +43,7 @@ def explain_document(
     raw: str, *, fmt: str = "text", url: str | None = None, config: Config | None = None
 ) -> list[Step]:
     cfg = config or Config()
+    fmt = raw_format(raw, fmt)
     doc = Doc(id=make_id("<explain>", 0), source="<explain>", raw=raw, format=fmt, url=url)
     steps: list[Step] = []
     for stage in build_stages(cfg):

@@ -101,6 +101,20 @@ def content_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+#: What a record's raw input can be (``Doc.format``).
+RAW_FORMATS = ("text", "html")
+
+
+def raw_format(raw: str, fmt: str) -> str:
+    """``fmt`` checked against :data:`RAW_FORMATS`; ``"auto"`` is ``html`` when ``raw`` starts
+    with a tag, else ``text``."""
+    if fmt == "auto":
+        return "html" if raw.lstrip()[:1] == "<" else "text"
+    if fmt not in RAW_FORMATS:
+        raise ValueError(f"fmt must be 'text', 'html' or 'auto', not {fmt!r}")
+    return fmt
+
+
 def make_id(source: str, locator: str | int) -> str:
     """A deterministic id from where a record came from (file path + position)."""
     return hashlib.sha1(f"{source}\x00{locator}".encode("utf-8", "surrogateescape")).hexdigest()[:20]

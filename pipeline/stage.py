@@ -110,13 +110,14 @@ class Stage(ABC):
     def __init__(self) -> None:
         self.stats = StageStats()
 
-    def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch:
-        """Arrow in, Arrow out (same rows, same order): the interface for Ray Data and Airflow."""
+    def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+        """Arrow in, Arrow out (same rows, same order, a table for a table): the interface for
+        Ray Data's ``map_batches(stage, batch_format="pyarrow")`` and Airflow."""
         docs = docs_from_batch(batch)
         self.process_docs(docs)
-        return docs_to_batch(docs)
+        return same_kind(docs_to_batch(docs), batch)
 
-    def __call__(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch:
+    def __call__(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
         return self.process_batch(batch)
 
     @abstractmethod
@@ -167,7 +168,7 @@ class VerdictStage(DocStage):
     def process(self, doc: Doc) -> None:
         self.judge({name: getattr(doc, name) for name in self.reads})
 
-    def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch:
+    def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
         if isinstance(batch, pa.Table):
             return super().process_batch(batch)
         stats, t0 = self.stats, time.perf_counter()
@@ -185,6 +186,11 @@ class VerdictStage(DocStage):
                 stats.count(verdict[0], verdict[1])
         stats.seconds += time.perf_counter() - t0
         return with_verdicts(batch, self.name, verdicts) if verdicts else batch
+
+
+def same_kind(out: pa.RecordBatch, like: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+    """``out`` as a table when ``like`` is one (Ray Data takes tables, not record batches)."""
+    return pa.Table.from_batches([out]) if isinstance(like, pa.Table) else out
 
 
 def with_verdicts(batch: pa.RecordBatch, stage: str, verdicts: Mapping[int, Verdict]) -> pa.RecordBatch:

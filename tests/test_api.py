@@ -50,6 +50,20 @@ def test_clean_text_html_keeps_metadata() -> None:
     assert "Passengers are advised" in result.text
 
 
+def test_clean_text_reads_auto_as_html_or_text_and_refuses_an_unknown_format() -> None:
+    html = (
+        "<html><body><article><h1>Ferry service returns</h1><p>"
+        + ARTICLE.split("\n\n")[1]
+        + "</p></article></body></html>"
+    )
+    auto = pipeline.clean_text("  " + html, fmt="auto")
+    assert auto.text == pipeline.clean_text(html, fmt="html").text
+    assert "<" not in auto.text and "ferry resumed sailings" in auto.text
+    assert pipeline.clean_text(ARTICLE, fmt="auto").text == pipeline.clean_text(ARTICLE).text
+    with pytest.raises(ValueError, match="'HTML'"):
+        pipeline.clean_text(html, fmt="HTML")
+
+
 def test_clean_text_rejects_empty_input_without_raising() -> None:
     result = pipeline.clean_text("   \n ")
     assert not result.ok
@@ -149,7 +163,10 @@ def test_unknown_stage_is_a_config_error() -> None:
 def test_table_input_accepted() -> None:
     table = pa.Table.from_batches([input_batch([{"id": "a", "source": "t", "raw": ARTICLE}])])
     out = Pipeline.from_config().process_batch(table)
+    assert isinstance(out, pa.Table)  # a table for a table: what Ray Data's map_batches takes
     assert out.column("status").to_pylist() == ["ok"]
+    assert isinstance(Boilerplate().process_batch(table), pa.Table)
+    assert isinstance(Boilerplate().process_batch(table.to_batches()[0]), pa.RecordBatch)
 
 
 def test_stages_import_first_in_a_fresh_interpreter() -> None:

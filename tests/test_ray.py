@@ -156,3 +156,19 @@ def test_a_hanging_or_crashing_record_costs_one_record_under_ray_too(local_ray: 
         ("ok", None, None),
     ]
     assert stats["misbehave"].rejected == {"timeout": 1, "worker_crash": 1}
+
+
+def test_a_stage_plugs_into_ray_map_batches_as_it_is(local_ray: None) -> None:
+    from pipeline.record import input_batch
+    from stages import Boilerplate, Extract, NormalizeWhitespace
+
+    rows = [
+        {"id": f"r{i}", "source": "t", "raw": f"{BODY} ({i})\n\nSource: Read Full Article"} for i in range(6)
+    ]
+    ds = ray.data.from_arrow(pa.Table.from_batches([input_batch(rows)]))
+    for stage in (Extract(), Boilerplate(), NormalizeWhitespace()):
+        ds = ds.map_batches(stage, batch_format="pyarrow", batch_size=4)
+    out = ds.to_arrow_refs()
+    table = pa.concat_tables(ray.get(out))
+    assert sorted(table.column("id").to_pylist()) == [f"r{i}" for i in range(6)]
+    assert all(t == f"{BODY} ({i})" for i, t in enumerate(table.sort_by("id").column("text").to_pylist()))
