@@ -244,7 +244,7 @@ def run(
         silence_stdout,
     )
     from pipeline.readers import Source
-    from pipeline.summary import render_summary
+    from pipeline.summary import output_line, render_summary
 
     reader = {
         k: v
@@ -307,7 +307,8 @@ def run(
             err=out_opts.to_stdout,  # with --format jsonl, stdout carries only the records
         )
     else:
-        click.echo(render_summary(report, output or "(stdout)"), err=out_opts.to_stdout)
+        where = output_line(output, to_stdout=out_opts.to_stdout)
+        click.echo(render_summary(report, where), err=out_opts.to_stdout)
 
 
 @cli.command()
@@ -354,8 +355,8 @@ def explain(
 
     data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     raw, _ = decode_bytes(data)
-    if fmt == "auto":
-        fmt = "html" if file.lower().endswith((".html", ".htm")) or raw.lstrip()[:1] == "<" else "text"
+    if fmt == "auto" and file.lower().endswith((".html", ".htm")):
+        fmt = "html"
     cfg = build_config(config_file, rule_files=rule_files, stages=stages)
     steps = explain_document(raw, fmt=fmt, url=url, config=cfg)
     color = sys.stdout.isatty() if color is None else color
@@ -376,7 +377,7 @@ def explain(
 @cli.command()
 @config_options
 @click.option(
-    "--check", is_flag=True, help="Run every rule's examples and counterexamples; exit 1 on a failure."
+    "--check", is_flag=True, help="Run every rule's examples and counterexamples; exit 2 on a failure."
 )
 @click.option("--json", "as_json", is_flag=True, help="List as JSON.")
 def rules(

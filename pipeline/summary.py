@@ -12,7 +12,22 @@ def _pct(n: int, total: int) -> str:
     return f"{100 * n / total:5.1f}%" if total else "    -"
 
 
+PARQUET_FILES = "manifest.json, part-*.parquet, rejects.parquet, dropped.parquet"
+SIDE_FILES = "manifest.json, rejects.parquet, dropped.parquet"
+
+
+def output_line(output: str | None, *, to_stdout: bool) -> str:
+    """Where the run's results went: Parquet under ``output``, or records on stdout (with the
+    side files under ``output`` when given, else nowhere: see :mod:`pipeline.jsonl_sink`)."""
+    if not to_stdout:
+        return f"{output}/ ({PARQUET_FILES})"
+    if output:
+        return f"records on stdout; {output}/ ({SIDE_FILES})"
+    return "records on stdout (rejects, dropped records and the manifest are not kept: add -o DIR)"
+
+
 def render_summary(report: RunReport, output: str) -> str:
+    """The summary; ``output`` is the last line's text (:func:`output_line`)."""
     t = report.tally
     lines = [
         f"cleanwire: {t.n_in} records in {report.seconds:.1f}s ({report.docs_per_s:.1f} docs/s)"
@@ -41,5 +56,5 @@ def render_summary(report: RunReport, output: str) -> str:
             )
     if t.flags:
         lines.append("  flags: " + ", ".join(f"{k} {v}" for k, v in sorted(t.flags.items())))
-    lines.append(f"  output: {output}/ (manifest.json, part-*.parquet, rejects.parquet, dropped.parquet)")
+    lines.append(f"  output: {output}")
     return "\n".join(lines)

@@ -171,12 +171,19 @@ def test_jsonl_to_stdout_matches_parquet_and_keeps_rejects_in_the_directory(tmp_
         row["extra"] = dict(row["extra"])
     assert records == expected
     assert "records in" in stderr
+    assert (
+        f"output: records on stdout; {tmp_path / 'js'}/ (manifest.json, rejects.parquet, dropped.parquet)"
+        in stderr
+    )
     assert not output_files(tmp_path / "js")
     assert pq.read_table(tmp_path / "js" / "rejects.parquet").column("reason").to_pylist() == ["invalid_json"]
     manifest = json.loads((tmp_path / "js" / "manifest.json").read_text())
     assert manifest["counts"]["n_in"] == 11
+    _, stderr = _cli(str(tmp_path / "d.jsonl"), "--format", "jsonl", "-w", "1")
+    assert "output: records on stdout (rejects, dropped records and the manifest are not kept" in stderr
     # a Parquet run into that directory is not fooled into skipping shards
-    _cli(str(tmp_path / "d.jsonl"), "-o", str(tmp_path / "js"), "-w", "1")
+    stdout, _ = _cli(str(tmp_path / "d.jsonl"), "-o", str(tmp_path / "js"), "-w", "1")
+    assert "part-*.parquet" in stdout
     assert pq.ParquetFile(output_files(tmp_path / "js")[0]).metadata.num_rows == 10
 
 
