@@ -1,5 +1,11 @@
-"""cleanwire's transforms, one module each. Every stage has a plain per-document function that can
-be called and tested on its own, and a thin :class:`~pipeline.stage.Stage` wrapper for batches."""
+"""cleanwire's transforms, one module each.
+
+Each transform of the text has a plain function that can be called and tested on its own
+(:func:`stages.extract.extract_html`, :func:`stages.encoding.fix`, :func:`stages.boilerplate.clean`,
+:func:`stages.normalize.normalize_layout`, :func:`stages.language.detect`) and a thin
+:class:`~pipeline.stage.DocStage` wrapper for batches. The stages that only keep or drop records
+(:class:`~stages.dedup.Dedup`, :class:`~stages.filters.MinLength`) are
+:class:`~pipeline.stage.VerdictStage` s: a ``judge`` of a few fields, run on Arrow columns."""
 
 from stages.boilerplate import Boilerplate
 from stages.dedup import Dedup

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
@@ -98,3 +100,25 @@ def test_duckdb_reads_day_partitions(tmp_path: Path) -> None:
     for month, _lang, date in rows:
         expected = date[:7] if date else None
         assert (str(month) if month is not None else None) == expected
+
+
+def test_pandas_reads_partitions_with_a_missing_key_the_way_the_readme_says(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    dump = make_dump(tmp_path / "dump")
+    undated = {
+        "id": "undated",
+        "html": f"<html><body><article><p>{DOCS['en']} (undated)</p></article></body></html>",
+    }
+    with (dump / "feed.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(undated) + "\n")
+    out = tmp_path / "out"
+    run(dump, out, "--partition-by", "lang,month")
+    assert (out / "lang=en" / "month=__HIVE_DEFAULT_PARTITION__").is_dir()
+    with pytest.raises(pa.ArrowInvalid):  # pandas' default: dictionary keys, which cannot be null
+        pd.read_parquet(out, ignore_prefixes=IGNORE)
+    frame = pd.read_parquet(
+        out, ignore_prefixes=IGNORE, partitioning=ds.HivePartitioning.discover(infer_dictionary=False)
+    )
+    months = dict(zip(frame["id"], frame["month"], strict=True))
+    assert len(months) == 10 and pd.isna(months.pop("undated"))
+    assert set(months.values()) == {"2024-01", "2024-02"}
