@@ -202,13 +202,21 @@ class Source:
         self.inputs = [p for raw in inputs for p in _expand(os.fspath(raw))]
         if sum(str(p) == STDIN for p in self.inputs) > 1:
             raise InputError("'-' (stdin) given more than once")
+        #: Files the walk of an input directory passed over, by :meth:`shards`: an extension
+        #: that names no format (hidden files are not listed). Named on the command line, such a
+        #: file is sniffed instead.
+        self.skipped: list[Path] = []
 
     def _files(self) -> list[Path]:
         files: list[Path] = []
+        self.skipped = []
         for p in self.inputs:
             if p.is_dir():
-                found = [f for f in _walk(p) if _wanted_in_directory(f)]
-                files.extend(sorted(found, key=str))
+                for f in sorted(_walk(p), key=str):
+                    if _wanted_in_directory(f):
+                        files.append(f)
+                    elif not f.name.startswith("."):
+                        self.skipped.append(f)
             else:
                 files.append(p)
         return files

@@ -75,6 +75,8 @@ class RunReport:
     manifest_path: str | None = None
     #: True when the output directory already held this finished run: nothing was done or written.
     up_to_date: bool = False
+    #: Files in the input directories that were not read (:attr:`Source.skipped`).
+    skipped_files: list[str] = field(default_factory=list)
 
     @property
     def docs_per_s(self) -> float:
@@ -82,6 +84,8 @@ class RunReport:
 
 
 READ_STAGE = "read"
+#: How many of the files a directory walk skipped the manifest names.
+SKIPPED_LISTED = 20
 DUPLICATE_ID = "duplicate_id"
 
 
@@ -166,6 +170,7 @@ class Runner:
             with stop_on_signals():
                 shards = source.shards()
                 n_shards = len(shards)
+                report.skipped_files = [str(p) for p in source.skipped]
                 return self._run(source, shards, sink, report)
         except (Stop, KeyboardInterrupt) as exc:
             sig = signal.Signals(exc.signum).name if isinstance(exc, Stop) else "SIGINT"
@@ -184,7 +189,9 @@ class Runner:
         sink.check_plan({s.name: _abs_inputs(s) for s in shards})
         finished = sink.finished_run([s.name for s in shards])
         if finished is not None:
-            return self._up_to_date(finished, sink, time.perf_counter() - t0)
+            done = self._up_to_date(finished, sink, time.perf_counter() - t0)
+            done.skipped_files = report.skipped_files
+            return done
         n_files = sum(len(s.paths) for s in shards if s.kind == "docs")
         bar = self._progress(n_files if n_files and all(s.kind == "docs" for s in shards) else None)
         try:
@@ -274,6 +281,10 @@ class Runner:
             "inputs": [str(p) for p in source.inputs],
             "shards": {s.name: [str(p) for p in s.paths] for s in shards},
             "shard_counts": {name: _shard_counts(t) for name, t in sorted(report.shards.items())},
+            "skipped_files": {
+                "count": len(report.skipped_files),
+                "first": report.skipped_files[:SKIPPED_LISTED],
+            },
             "config_hash": cfg.hash,
             "config": cfg.to_dict(),
             "versions": library_versions(),

@@ -56,5 +56,11 @@ def render_summary(report: RunReport, output: str) -> str:
             )
     if t.flags:
         lines.append("  flags: " + ", ".join(f"{k} {v}" for k, v in sorted(t.flags.items())))
+    if report.skipped_files:
+        first = report.skipped_files[0]
+        lines.append(
+            f"  not read: {len(report.skipped_files)} file(s) in the input directories whose extension "
+            f"names no format, e.g. {first} (manifest: skipped_files; name a file to have it sniffed)"
+        )
     lines.append(f"  output: {output}")
     return "\n".join(lines)

@@ -165,3 +165,28 @@ def test_max_worker_memory_takes_a_size_and_reaches_the_run(tmp_path: Path) -> N
     )
     assert code == ConfigError.exit_code and "not a size" in out
     assert not (tmp_path / "p").exists()
+
+
+def test_files_a_directory_walk_does_not_read_are_counted_not_lost(tmp_path: Path) -> None:
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "story.txt").write_text(GOOD)
+    (dump / "story.json").write_text('{"title": "Tram line extension approved"}')  # a scraper's sidecar
+    (dump / "photo.png").write_bytes(b"\x89PNG\r\n")
+    (dump / ".DS_Store").write_bytes(b"\x00")
+    code, out = invoke("run", str(dump), "-o", str(tmp_path / "o"), "--workers", "1")
+    assert code == 0, out
+    assert (
+        f"not read: 2 file(s) in the input directories whose extension names no format, e.g. {dump / 'photo.png'}"
+        in out
+    )
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["counts"]["n_in"] == 1
+    assert manifest["skipped_files"] == {
+        "count": 2,
+        "first": [str(dump / "photo.png"), str(dump / "story.json")],
+    }
+    # named on the command line, the same file is sniffed and read
+    code, out = invoke("run", str(dump / "story.json"), "-o", str(tmp_path / "o2"), "--workers", "1")
+    assert code == 0 and "not read" not in out
+    assert json.loads((tmp_path / "o2" / "manifest.json").read_text())["counts"]["n_in"] == 1

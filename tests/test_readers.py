@@ -322,9 +322,11 @@ def test_planning_is_deterministic_and_expands_globs(tmp_path: Path) -> None:
     (tmp_path / "d" / "sub").mkdir(parents=True)
     for name in ("b.jsonl", "a.csv", "sub/c.html", "sub/d.txt", ".hidden.jsonl", "e.png"):
         (tmp_path / "d" / name).write_bytes(b"text\nx\n" if name.endswith("csv") else b"{}\n")
-    first = [(s.name, s.kind, s.paths) for s in Source([tmp_path / "d"]).shards()]
+    source = Source([tmp_path / "d"])
+    first = [(s.name, s.kind, s.paths) for s in source.shards()]
     again = [(s.name, s.kind, s.paths) for s in Source([tmp_path / "d"]).shards()]
     assert first == again
+    assert source.skipped == [tmp_path / "d" / "e.png"]  # hidden files are not listed
     assert [(name, kind, [p.name for p in paths]) for name, kind, paths in first] == [
         ("00000", "csv", ["a.csv"]),
         ("00001", "jsonl", ["b.jsonl"]),
