@@ -27,6 +27,7 @@ Layout of a store (a local path or any pyarrow/fsspec URI, e.g. ``s3://bucket/cl
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -237,9 +238,10 @@ class WorkSource(Source):
     def __init__(self, shards: Sequence[WorkShard], config: ReaderConfig) -> None:
         self.config = config
         self.inputs = [Path(s.location) for s in shards]
+        self.skipped = []
         self._shards = list(shards)
 
-    def shards(self) -> list[Shard]:
+    def shards(self, *, leave_out: str | os.PathLike[str] | None = None) -> list[Shard]:
         return list(self._shards)
 
 

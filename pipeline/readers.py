@@ -207,12 +207,12 @@ class Source:
         #: file is sniffed instead.
         self.skipped: list[Path] = []
 
-    def _files(self) -> list[Path]:
+    def _files(self, leave_out: Path | None) -> list[Path]:
         files: list[Path] = []
         self.skipped = []
         for p in self.inputs:
             if p.is_dir():
-                for f in sorted(_walk(p), key=str):
+                for f in sorted(_walk(p, leave_out), key=str):
                     if _wanted_in_directory(f):
                         files.append(f)
                     elif not f.name.startswith("."):
@@ -228,7 +228,9 @@ class Source:
         elif kind in ("csv", "tsv"):
             check_fields(csv_header(path, "," if kind == "csv" else "\t", self.config), path, self.config)
 
-    def shards(self) -> list[Shard]:
+    def shards(self, *, leave_out: str | os.PathLike[str] | None = None) -> list[Shard]:
+        """The plan: a shard per container file, document files in runs of
+        :data:`FILES_PER_SHARD`. A directory ``leave_out`` (the run's output) is not walked."""
         plan: list[Shard] = []
         loose: list[Path] = []
 
@@ -237,7 +239,7 @@ class Source:
                 plan.append(Shard(f"{len(plan):05d}", tuple(loose[i : i + FILES_PER_SHARD]), "docs"))
             loose.clear()
 
-        for f in self._files():
+        for f in self._files(Path(leave_out).resolve() if leave_out is not None else None):
             kind = "jsonl" if str(f) == STDIN else kind_of(f, self.config)
             if kind in CONTAINER_READERS:
                 assert kind is not None
@@ -251,9 +253,14 @@ class Source:
         return plan
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Files below ``root``; symlinked directories are not followed (no loops), hidden ones skipped."""
+def _walk(root: Path, leave_out: Path | None = None) -> Iterator[Path]:
+    """Files below ``root``; symlinked directories are not followed (no loops), hidden ones and
+    ``leave_out`` (resolved) skipped."""
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".") and (leave_out is None or Path(dirpath, d).resolve() != leave_out)
+        )
         for name in filenames:
             yield Path(dirpath) / name

@@ -168,7 +168,8 @@ class Runner:
         n_shards = 0
         try:
             with stop_on_signals():
-                shards = source.shards()
+                sink.check_inputs(source.inputs)
+                shards = source.shards(leave_out=sink.out_dir)
                 n_shards = len(shards)
                 report.skipped_files = [str(p) for p in source.skipped]
                 return self._run(source, shards, sink, report)

@@ -136,6 +136,16 @@ def _path_of(entry: Any) -> Any:
     return entry[0] if isinstance(entry, list) else entry
 
 
+def _is_output_file(relative: Path) -> bool:
+    """Whether a path inside an output directory is one a run writes (or replaces)."""
+    name = relative.name
+    return (
+        relative.parts[0] == STATE_DIR
+        or name in (MANIFEST, REJECTS, DROPPED)
+        or (name.startswith("part-") and name.endswith(".parquet"))
+    )
+
+
 class ParquetSink:
     """The output directory of a run."""
 
@@ -153,7 +163,7 @@ class ParquetSink:
                 hint="pass a directory path to -o/--output",
             )
         if self.overwrite and self.out_dir.exists():
-            shutil.rmtree(self.out_dir)
+            self._remove_own_files()
         try:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             probe = self.state_dir / ".write-probe"
@@ -172,6 +182,52 @@ class ParquetSink:
             )
         for stale in self.out_dir.rglob(".*.tmp"):  # also inside partition directories
             stale.unlink(missing_ok=True)  # left by a killed run; never under a final name
+
+    def check_inputs(self, inputs: Sequence[Path]) -> None:
+        """Refuse inputs this directory would overwrite: the directory itself, or a file of a
+        run's output in it (a part file, the side files, the state). An input directory that
+        holds the output directory is fine: its walk leaves the output out."""
+        root = self.out_dir.resolve()
+        for path in inputs:
+            if str(path) == "-":
+                continue
+            full = path.resolve()
+            if full == root:
+                raise OutputError(
+                    f"the output directory {self.out_dir} is also an input",
+                    hint=f"write the output elsewhere, e.g. -o {self.out_dir.name}-clean",
+                )
+            if full.is_relative_to(root) and _is_output_file(full.relative_to(root)):
+                raise OutputError(
+                    f"input {path} is a file of the output directory {self.out_dir}, which this run writes",
+                    hint="read the output of an earlier run from another output directory",
+                )
+
+    def own_files(self) -> list[Path]:
+        """What runs of cleanwire wrote here, and nothing else: the part files named by the
+        manifest and by the shards' markers, the manifest, the rejects and dropped files."""
+        names = {MANIFEST, REJECTS, DROPPED}
+        manifest = self.out_dir / MANIFEST
+        if manifest.is_file():
+            names |= set(json.loads(manifest.read_text(encoding="utf-8")).get("outputs", {}))
+        for marker in self.state_dir.glob("*.done.json"):
+            names |= set(json.loads(marker.read_text(encoding="utf-8")).get("files", []))
+        root = self.out_dir.resolve()
+        paths = (self.out_dir / name for name in sorted(names))
+        return [p for p in paths if p.is_file() and p.resolve().is_relative_to(root)]
+
+    def _remove_own_files(self) -> None:
+        """``--overwrite``: remove :meth:`own_files`, the state directory, temporary files and the
+        partition directories left empty. Anything else in the directory stays."""
+        for path in self.own_files():
+            path.unlink()
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+        for stale in self.out_dir.rglob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+        for dirpath, _, _ in sorted(os.walk(self.out_dir), key=lambda w: -len(w[0])):
+            here = Path(dirpath)
+            if here != self.out_dir and "=" in here.name and not any(here.iterdir()):
+                here.rmdir()
 
     def check_plan(self, plan: dict[str, list[Any]]) -> None:
         """Refuse to resume into a directory whose finished shards were made from other inputs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -190,3 +191,49 @@ def test_files_a_directory_walk_does_not_read_are_counted_not_lost(tmp_path: Pat
     code, out = invoke("run", str(dump / "story.json"), "-o", str(tmp_path / "o2"), "--workers", "1")
     assert code == 0 and "not read" not in out
     assert json.loads((tmp_path / "o2" / "manifest.json").read_text())["counts"]["n_in"] == 1
+
+
+def test_overwrite_replaces_cleanwire_files_only(tmp_path: Path) -> None:
+    (tmp_path / "d.txt").write_text(GOOD)
+    out = tmp_path / "o"
+    (out / "notes").mkdir(parents=True)
+    (out / "thesis.txt").write_text("mine")
+    (out / "notes" / "n.csv").write_text("a,b\n")
+    assert invoke("run", str(tmp_path / "d.txt"), "-o", str(out), "-w", "1", "--partition-by", "lang")[0] == 0
+    assert (out / "lang=en" / "part-00000.parquet").is_file()
+    code, text = invoke(
+        "run", str(tmp_path / "d.txt"), "-o", str(out), "-w", "1", "--min-chars", "5", "--overwrite"
+    )
+    assert code == 0, text
+    assert (out / "thesis.txt").read_text() == "mine" and (out / "notes" / "n.csv").is_file()
+    assert not (out / "lang=en").exists()  # the old run's partition, emptied, is gone
+    assert (out / "part-00000.parquet").is_file()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["filter"]["min_chars"] == 5 and manifest["counts"]["n_kept"] == 1
+
+
+def test_an_output_directory_overlapping_the_inputs_never_eats_them(tmp_path: Path) -> None:
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "a.txt").write_text(GOOD)
+    # the output is the input: refused before anything is written or removed
+    code, text = invoke("run", str(dump), "-o", str(dump), "-w", "1", "--overwrite")
+    assert code == 4 and "is also an input" in text
+    assert sorted(p.name for p in dump.iterdir()) == ["a.txt"]
+    # the output inside the input: the walk leaves it out, so a rerun is up to date
+    for _ in range(2):
+        code, text = invoke("run", str(dump), "-o", str(dump / "clean"), "-w", "1")
+        assert code == 0, text
+    manifest = json.loads((dump / "clean" / "manifest.json").read_text())
+    assert manifest["counts"]["n_in"] == 1 and manifest["skipped_files"]["count"] == 0
+    # a file of an output read back into the same output: refused
+    code, text = invoke(
+        "run", str(dump / "clean" / "part-00000.parquet"), "-o", str(dump / "clean"), "-w", "1"
+    )
+    assert code == 4 and "file of the output directory" in text
+    # the input inside the output, replaced with --overwrite: the input stays
+    shutil.rmtree(dump / "clean")
+    for _ in range(2):
+        code, text = invoke("run", str(dump), "-o", str(tmp_path), "-w", "1", "--overwrite")
+        assert code == 0, text
+    assert (dump / "a.txt").read_text() == GOOD
