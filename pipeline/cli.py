@@ -110,7 +110,7 @@ def build_config(
                 cfg.boilerplate, rule_files=cfg.boilerplate.rule_files + rule_files
             ),
         )
-    if stages:
+    if stages is not None:
         cfg = dataclasses.replace(cfg, stages=tuple(s.strip() for s in stages.split(",") if s.strip()))
     if reader:
         cfg = dataclasses.replace(cfg, reader=dataclasses.replace(cfg.reader, **reader))

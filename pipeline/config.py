@@ -209,6 +209,17 @@ class Config:
         unknown = [s for s in self.stages if s not in STAGE_FACTORIES]
         if unknown:
             raise ConfigError(f"unknown stage(s) {unknown}", hint=f"choose from {sorted(STAGE_FACTORIES)}")
+        if not self.stages or self.stages[0] != "extract":
+            raise ConfigError(
+                f"stages must start with extract (it turns each raw record into text), got {list(self.stages)}",
+                hint="e.g. stages = ['extract', 'encoding', 'boilerplate', 'language']",
+            )
+        if len(set(self.stages)) != len(self.stages):
+            raise ConfigError(f"a stage is named twice in {list(self.stages)}")
+        if self.filter.min_chars < 0 or self.language.min_chars < 0 or self.language.sample_chars < 1:
+            raise ConfigError(
+                "filter.min_chars and language.min_chars must be >= 0, language.sample_chars >= 1"
+            )
         if not 0.0 < self.boilerplate.max_removed_share <= 1.0:
             raise ConfigError("boilerplate.max_removed_share must be in (0, 1]")
         if self.run.workers < 0 or self.run.batch_size < 1 or self.run.batch_chars < 1:

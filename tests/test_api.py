@@ -160,6 +160,21 @@ def test_unknown_stage_is_a_config_error() -> None:
         Config.from_dict({"stages": ["extract", "telepathy"]})
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"stages": ["language"]}, "must start with extract"),  # every record kept, with no text
+        ({"stages": []}, "must start with extract"),
+        ({"stages": ["extract", "encoding", "extract"]}, "named twice"),
+        ({"filter": {"min_chars": -3}}, "min_chars must be >= 0"),
+        ({"language": {"sample_chars": 0}}, "sample_chars >= 1"),
+    ],
+)
+def test_configs_that_cannot_clean_anything_are_refused(data: dict[str, object], message: str) -> None:
+    with pytest.raises(pipeline.ConfigError, match=message):
+        Config.from_dict(data)
+
+
 def test_table_input_accepted() -> None:
     table = pa.Table.from_batches([input_batch([{"id": "a", "source": "t", "raw": ARTICLE}])])
     out = Pipeline.from_config().process_batch(table)

@@ -111,6 +111,11 @@ def test_bad_config_fails_fast_with_config_exit_code(tmp_path: Path) -> None:
     bad_rules.write_text("[[rules]]\nid = 'x'\ncategory = 'nonsense'\npattern = 'a'\n")
     code, out = invoke("run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "--rules", str(bad_rules))
     assert code == ConfigError.exit_code and "unknown category" in out
+    for stages in ("language", "", "extract,extract"):
+        code, out = invoke("run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "--stages", stages)
+        assert code == ConfigError.exit_code, (stages, out)
+    code, out = invoke("run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "--min-chars", "-3")
+    assert code == ConfigError.exit_code and "min_chars" in out
     assert not (tmp_path / "o").exists()
 
 
