@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bz2
 import csv
 import gzip
 import io
@@ -17,6 +18,7 @@ from warcio.warcwriter import WARCWriter
 
 from pipeline.config import ReaderConfig
 from pipeline.errors import InputError
+from pipeline.formats.compression import _CHUNK, _GzipMembers, open_input
 from pipeline.formats.decoding import decode
 from pipeline.readers import Source, kind_of
 from pipeline.record import Doc, Status
@@ -74,6 +76,83 @@ def test_compression_is_found_by_magic_bytes_not_by_name(tmp_path: Path) -> None
     docs = read_all([tmp_path / "looks-plain.jsonl", tmp_path / "notes.gz"])
     assert [d.id for d in docs[:3]] == ["r0", "r1", "r2"]
     assert docs[3].raw.startswith("Just a plain text note") and docs[3].format == "text"
+
+
+def gzip_members(*parts: bytes) -> bytes:
+    """One gzip member per part, concatenated (as ``cat a.gz b.gz`` or a per-record ``.warc.gz``)."""
+    return b"".join(gzip.compress(part) for part in parts)
+
+
+# Members decoding to more than the 64 KiB decoder chunk (3000 records, ~150 KB) and to less.
+@pytest.mark.parametrize(("first", "second"), [(3000, 3000), (3000, 100), (100, 3000), (100, 100)])
+def test_concatenated_gzip_members_read_back_exactly(tmp_path: Path, first: int, second: int) -> None:
+    plain = jsonl(first) + jsonl(second, start=first)
+    (tmp_path / "cat.jsonl.gz").write_bytes(gzip_members(jsonl(first), jsonl(second, start=first)))
+    with open_input(tmp_path / "cat.jsonl.gz", 10**9) as fh:
+        assert fh.read() == plain
+    docs = read_all([tmp_path / "cat.jsonl.gz"])
+    assert all(d.ok for d in docs)
+    assert [d.id for d in docs] == [f"r{i}" for i in range(first + second)]
+
+
+def test_many_gzip_members_read_back_exactly(tmp_path: Path) -> None:
+    # 500 members, mostly one record each, every 100th one larger than the decoder chunk
+    sizes = [2000 if i % 100 == 50 else 1 for i in range(500)]
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    parts = [jsonl(n, start) for n, start in zip(sizes, starts, strict=True)]
+    (tmp_path / "many.jsonl.gz").write_bytes(gzip_members(*parts))
+    with open_input(tmp_path / "many.jsonl.gz", 10**9) as fh:
+        assert fh.read() == b"".join(parts)
+    docs = read_all([tmp_path / "many.jsonl.gz"])
+    assert all(d.ok for d in docs)
+    assert [d.id for d in docs] == [f"r{i}" for i in range(sum(sizes))]
+
+
+def test_gzip_members_are_decoded_in_bounded_memory() -> None:
+    # 40 members of 70 KB each that compress to ~100 bytes: the whole file is one read of the
+    # input. The input held between decoder calls must stay within one chunk, however many
+    # members follow (it used to double at the end of each member larger than a chunk).
+    member = b"a" * 70_000
+    data = gzip_members(*[member] * 40)
+    decoder = _GzipMembers(io.BytesIO(data))
+    got, held = 0, 0
+    while piece := decoder.read(_CHUNK):
+        assert piece == member[: len(piece)]  # pieces never straddle a member here
+        got += len(piece)
+        held = max(held, len(decoder._pending))
+        assert held <= _CHUNK
+    assert got == len(member) * 40
+
+
+def test_gzip_members_end_cut_padded_or_followed_by_garbage(tmp_path: Path) -> None:
+    data = gzip_members(jsonl(3000), jsonl(3000, start=3000))
+    (tmp_path / "padded.jsonl.gz").write_bytes(data + b"\0" * 1024)
+    (tmp_path / "padded-far.jsonl.gz").write_bytes(data + b"\0" * (3 * _CHUNK))
+    for name in ("padded.jsonl.gz", "padded-far.jsonl.gz"):
+        docs = read_all([tmp_path / name])
+        assert [d.id for d in docs] == [f"r{i}" for i in range(6000)] and all(d.ok for d in docs)
+    (tmp_path / "garbage.jsonl.gz").write_bytes(data + b"not gzip at all")
+    docs = read_all([tmp_path / "garbage.jsonl.gz"])
+    assert [d.id for d in docs[:-1]] == [f"r{i}" for i in range(6000)] and all(d.ok for d in docs[:-1])
+    assert docs[-1].reason == "corrupt_compressed"
+    last = gzip.compress(jsonl(3000, start=6000))
+    (tmp_path / "cut.jsonl.gz").write_bytes(data + last[: len(last) // 2])
+    docs = read_all([tmp_path / "cut.jsonl.gz"])
+    ok, bad = docs[:-1], docs[-1]
+    assert 6000 <= len(ok) < 9000 and all(d.ok for d in ok)
+    assert [d.id for d in ok] == [f"r{i}" for i in range(len(ok))]
+    assert (bad.status, bad.reason) == (Status.REJECTED, "truncated")
+
+
+@pytest.mark.parametrize("kind", ["zstd", "bzip2"])
+def test_concatenated_zstd_frames_and_bzip2_streams_read_back_exactly(tmp_path: Path, kind: str) -> None:
+    parts = [jsonl(3000), jsonl(1, 3000), jsonl(3000, 3001), jsonl(100, 6001)]
+    compress = zstandard.ZstdCompressor().compress if kind == "zstd" else bz2.compress
+    (tmp_path / "cat.jsonl").write_bytes(b"".join(compress(part) for part in parts))
+    with open_input(tmp_path / "cat.jsonl", 10**9) as fh:
+        assert fh.read() == b"".join(parts)
+    docs = read_all([tmp_path / "cat.jsonl"])
+    assert [d.id for d in docs] == [f"r{i}" for i in range(6101)] and all(d.ok for d in docs)
 
 
 def test_unknown_extensions_are_sniffed(tmp_path: Path) -> None:
@@ -290,6 +369,25 @@ def test_warc_keeps_html_skips_the_rest_and_counts_it(tmp_path: Path) -> None:
     assert html.raw == "<p>Łódź</p>" and html.encoding == "iso8859-2" and html.url == "https://x.example/a"
     assert html.format == "html" and text.format == "text"
     assert html.id.startswith("urn:uuid:") and set(html.passthrough) == {"WARC-Date"}
+
+
+def test_a_warc_gz_with_pages_larger_than_the_decoder_chunk_reads_every_record(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    w = WARCWriter(out, gzip=True)  # one gzip member per record
+    sizes = [100_000, 150_000, 2_000, 200_000, 120_000]
+    bodies = [
+        f"<html><body><h1>Page {i}</h1>".encode() + f"<p>Paragraph of page {i}.</p>".encode() * (n // 30)
+        for i, n in enumerate(sizes)
+    ]
+    headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+    for i, body in enumerate(bodies):
+        url = f"https://x.example/{i}"
+        w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers))
+    (tmp_path / "big.warc.gz").write_bytes(out.getvalue())
+    docs = read_all([tmp_path / "big.warc.gz"])
+    assert [d.url for d in docs] == [f"https://x.example/{i}" for i in range(len(sizes))]
+    assert all(d.ok for d in docs)
+    assert [d.raw for d in docs] == [body.decode() for body in bodies]
 
 
 def test_a_corrupt_or_truncated_warc_is_a_reject_not_a_crash(tmp_path: Path) -> None:

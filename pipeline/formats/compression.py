@@ -188,7 +188,12 @@ class _ZstdFrames(_Decoder):
 class _GzipMembers(_Decoder):
     """gzip members one after another, decoded incrementally with bounded output; when the input
     ends inside a member, what was decoded before is delivered first, then ``EOFError``
-    (``gzip.GzipFile`` drops the last chunk it decoded, so a truncated file lost every record)."""
+    (``gzip.GzipFile`` drops the last chunk it decoded, so a truncated file lost every record).
+
+    ``_pending`` is the input read but not yet decoded: always the tail of one read of at most
+    ``_CHUNK`` bytes, so memory stays bounded whatever the number and size of the members.
+    Zero bytes between members (padding, as ``gzip`` allows) are skipped; anything else after a
+    member must be another member."""
 
     def __init__(self, raw: IO[bytes]) -> None:
         super().__init__(raw)
@@ -204,15 +209,21 @@ class _GzipMembers(_Decoder):
                     if self._in_member:
                         raise EOFError("gzip stream ends inside a member")
                     return False
+            if not self._in_member:
+                self._pending = self._pending.lstrip(b"\x00")
+                if not self._pending:
+                    continue
             self._in_member = True
             out = self._obj.decompress(self._pending, _CHUNK)
-            self._pending = self._obj.unconsumed_tail
             if self._obj.eof:
-                self._pending = self._obj.unused_data + self._pending
+                # The input after the member is exactly unused_data. unconsumed_tail is not: at a
+                # member's end it may still hold (part of) the same bytes, and adding it to them
+                # decoded what follows twice, doubling the input held at each such member end.
+                self._pending = self._obj.unused_data
                 self._obj = zlib.decompressobj(wbits=31)
                 self._in_member = False
-                if not self._pending.strip(b"\x00"):
-                    self._pending = b""  # zero padding after the last member, as gzip allows
+            else:
+                self._pending = self._obj.unconsumed_tail
             if out:
                 self._out, self._pos = out, 0
                 return True
