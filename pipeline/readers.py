@@ -11,7 +11,8 @@ WARC/ARC, stdin) is one shard, runs of loose ``.html``/``.txt`` files are groupe
 :class:`~pipeline.record.Doc` s one at a time; a record that cannot be read (invalid JSON,
 undecodable bytes, over the size cap, a truncated archive) is yielded already *rejected* by stage
 ``read``. Only an input that cannot be used at all before the run starts (missing, unreadable,
-a table without the mapped text/HTML column) raises :class:`~pipeline.errors.InputError`.
+a table without the mapped text/HTML column or naming a mapped column twice) raises
+:class:`~pipeline.errors.InputError`.
 """
 
 from __future__ import annotations

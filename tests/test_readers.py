@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -306,6 +307,73 @@ def test_a_table_without_the_mapped_column_fails_before_the_run(tmp_path: Path) 
         with pytest.raises(InputError, match="no column 'text' or 'html'"):
             Source([tmp_path / name]).shards()
         assert Source([tmp_path / name], ReaderConfig(text_field="body")).shards()
+
+
+BUERGERMEISTERIN = "Die Bürgermeisterin sagte, dass die Straße über die Brücke gesperrt bleibt."
+
+
+@pytest.mark.parametrize(
+    "compress",
+    [
+        lambda b: b,
+        gzip.compress,
+        zstandard.ZstdCompressor().compress,
+        bz2.compress,
+    ],
+    ids=["plain", "gzip", "zstd", "bzip2"],
+)
+@pytest.mark.parametrize("delimiter", [",", "\t"], ids=["csv", "tsv"])
+def test_csv_in_a_legacy_code_page_is_decoded_plain_or_compressed(
+    tmp_path: Path, compress: Callable[[bytes], bytes], delimiter: str
+) -> None:
+    # A plain file used to be sniffed from the 4 bytes its stream had buffered ("id,t"): read
+    # as UTF-8, every umlaut became U+FFFD.
+    path = tmp_path / ("t.csv" if delimiter == "," else "t.tsv")
+    table = f'id{delimiter}text\nl1{delimiter}"{BUERGERMEISTERIN}"\n'
+    path.write_bytes(compress(table.encode("latin-1")))
+    (doc,) = read_all([path])
+    assert doc.ok and doc.encoding == "cp1252" and doc.raw == BUERGERMEISTERIN
+
+
+def test_csv_charset_is_judged_on_a_sample_past_its_first_kilobytes(tmp_path: Path) -> None:
+    rows = "".join(f"a{i},Plain ASCII row number {i}.\n" for i in range(300))  # ~9 KB
+    path = tmp_path / "t.csv"
+    path.write_bytes(("id,text\n" + rows + "z,Ça coûte très cher à Noël.\n").encode("cp1252"))
+    docs = read_all([path])
+    assert len(docs) == 301 and all(d.ok and d.encoding == "cp1252" for d in docs)
+    assert docs[-1].raw == "Ça coûte très cher à Noël."
+
+
+def test_a_truncated_small_gzip_csv_keeps_its_rows_before_the_cut(tmp_path: Path) -> None:
+    # The charset sample (64 KiB) runs into the cut: the rows before it are still read.
+    data = ("id,text\n" + "".join(f"r{i},Row {i} of the table.\n" for i in range(400))).encode()
+    whole = gzip.compress(data)
+    (tmp_path / "cut.csv.gz").write_bytes(whole[: len(whole) * 3 // 4])
+    docs = read_all([tmp_path / "cut.csv.gz"])
+    ok, bad = docs[:-1], docs[-1]
+    assert 0 < len(ok) < 400 and all(d.ok for d in ok)
+    assert [d.raw for d in ok] == [f"Row {i} of the table." for i in range(len(ok))]
+    assert (bad.status, bad.reason) == (Status.REJECTED, "truncated")
+
+
+def test_a_repeated_mapped_column_fails_before_the_run_a_repeated_other_one_is_read(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "dup.csv").write_text("id,text,text\nd1,first,second\n")
+    with pytest.raises(InputError, match="column 'text' appears 2 times"):
+        Source([tmp_path / "dup.csv"]).shards()
+    (tmp_path / "kept.csv").write_text("id,body,views,views\nd1,Body.,1,2\n")
+    cfg = ReaderConfig(text_field="body", keep_fields=("views",))
+    with pytest.raises(InputError, match="column 'views' appears 2 times"):
+        Source([tmp_path / "kept.csv"], cfg).shards()
+    (doc,) = read_all([tmp_path / "kept.csv"], ReaderConfig(text_field="body"))  # views not mapped
+    assert doc.ok and doc.raw == "Body."
+    pq.write_table(
+        pa.Table.from_arrays([pa.array(["a"]), pa.array(["b"])], names=["html", "html"]),
+        tmp_path / "dup.parquet",
+    )
+    with pytest.raises(InputError, match="column 'html' appears 2 times"):
+        Source([tmp_path / "dup.parquet"]).shards()
 
 
 # --- Parquet ---------------------------------------------------------------------------------

@@ -67,11 +67,13 @@ def sniff_compression(head: bytes) -> str | None:
 
 
 class _Prefixed(io.RawIOBase):
-    """A raw stream that serves ``head`` first, then the rest of ``rest`` (for sniffing pipes)."""
+    """A raw stream that serves ``head`` first, then the rest of ``rest`` (for sniffing pipes).
+    ``error``, met while ``head`` was read, is raised once ``head`` has been served."""
 
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+    def __init__(self, head: bytes, rest: IO[bytes], error: InputDataError | None = None) -> None:
         self._head = head
         self._rest = rest
+        self._error = error
 
     def readable(self) -> bool:
         return True
@@ -82,6 +84,9 @@ class _Prefixed(io.RawIOBase):
             buffer[:n] = self._head[:n]
             self._head = self._head[n:]
             return n
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
         data = self._rest.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
@@ -294,6 +299,28 @@ def open_input(path: Path | str, max_decompressed_bytes: int) -> io.BufferedRead
         buffered = io.BufferedReader(stream)
         stream = _Bounded(_decompressor(kind, buffered), max_decompressed_bytes, f"{kind} input")
     return io.BufferedReader(stream, buffer_size=_CHUNK)
+
+
+def sniff_head(fh: io.BufferedReader, n: int) -> tuple[bytes, io.BufferedReader]:
+    """The first ``n`` bytes of ``fh`` (fewer at its end) to sniff a charset from, and a stream
+    that reads ``fh`` again from its start (``peek`` is no sample: it returns what one read of the
+    raw stream gave, 4 bytes for a plain file). A read error met within the first ``n`` bytes is
+    raised by the new stream once it has handed out the bytes before it; closing the new stream
+    closes ``fh``."""
+    chunks: list[bytes] = []
+    size = 0
+    error: InputDataError | None = None
+    try:
+        while size < n:
+            chunk = fh.read1(n - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except InputDataError as exc:
+        error = exc
+    head = b"".join(chunks)
+    return head, io.BufferedReader(_Prefixed(head, fh, error), buffer_size=_CHUNK)
 
 
 def peek_decompressed(path: Path | str, n: int, max_decompressed_bytes: int) -> bytes:

@@ -28,6 +28,7 @@ from pipeline.formats.compression import (
     InputDataError,
     open_input,
     sniff_compression,
+    sniff_head,
 )
 from pipeline.formats.decoding import Undecodable, decode
 from pipeline.formats.records import Origin, doc_from_row, rejected
@@ -126,8 +127,13 @@ def raise_csv_limit(max_record_bytes: int) -> None:
 
 
 def _open_csv(path: Path, config: ReaderConfig) -> tuple[io.TextIOWrapper, str]:
-    fh = open_input(path, config.max_decompressed_bytes)
-    encoding = sniff_text_encoding(fh.peek(_SNIFF_BYTES)[:_SNIFF_BYTES])
+    raw = open_input(path, config.max_decompressed_bytes)
+    try:
+        head, fh = sniff_head(raw, _SNIFF_BYTES)
+    except BaseException:
+        raw.close()
+        raise
+    encoding = sniff_text_encoding(head)
     text = io.TextIOWrapper(fh, encoding=encoding, errors="replace", newline="")
     return text, "utf-8" if encoding == "utf-8-sig" else encoding
 
@@ -237,9 +243,19 @@ def _parquet_row(values: dict[str, Any], origin: Origin, config: ReaderConfig) -
 
 
 def check_fields(columns: list[str], path: Path, config: ReaderConfig) -> None:
-    """Fail fast when a table has neither the text nor the HTML column (a mapping mistake)."""
+    """Fail fast when a table has neither the text nor the HTML column (a mapping mistake), or
+    names a mapped column (text, HTML, URL, id, a kept field) more than once: which of them to
+    read would be a guess (a row keeps only the last). A repeated unmapped column is not read."""
     if columns and config.text_field not in columns and config.html_field not in columns:
         raise InputError(
             f"{path}: no column {config.text_field!r} or {config.html_field!r} (columns: {columns[:12]})",
             hint="map the columns with --text-field / --html-field",
+        )
+    mapped = {config.text_field, config.html_field, config.url_field, config.id_field, *config.keep_fields}
+    repeated = [c for c in dict.fromkeys(columns) if c in mapped and columns.count(c) > 1]
+    if repeated:
+        names = ", ".join(f"column {c!r} appears {columns.count(c)} times" for c in repeated)
+        raise InputError(
+            f"{path}: {names}; which one to read is ambiguous",
+            hint="rename the repeated columns, or map another one with --text-field / --html-field / ...",
         )
