@@ -458,6 +458,38 @@ def test_a_warc_gz_with_pages_larger_than_the_decoder_chunk_reads_every_record(t
     assert [d.raw for d in docs] == [body.decode() for body in bodies]
 
 
+def test_a_warc_response_without_content_type_is_sniffed_from_its_payload(tmp_path: Path) -> None:
+    # Its WARC header's type, application/http, names the HTTP message: it used to be taken for
+    # the payload's, and an untyped HTML page was dropped as not_html.
+    out = io.BytesIO()
+    w = WARCWriter(out, gzip=False)
+
+    def response(url: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+        w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http))
+
+    response("https://x.example/page", [("Server", "x")], b"\n <!doctype html><p>Caf\xe9 cr\xe8me</p>")
+    response("https://x.example/note", [], "Straße über die Brücke.".encode())
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
+    response("https://x.example/pixel", [], png)
+    response("https://x.example/a.css", [("Content-Type", "text/css")], b"<!-- -->body{color:red}")
+    response("https://x.example/i.svg", [("Content-Type", "image/svg+xml")], b"<svg></svg>")
+    (tmp_path / "c.warc").write_bytes(out.getvalue())
+    docs = read_all([tmp_path / "c.warc"])
+    assert [(d.status.value, d.reason, d.format) for d in docs[:2]] == [
+        ("ok", None, "html"),
+        ("ok", None, "text"),
+    ]
+    page, note = docs[:2]
+    assert page.url == "https://x.example/page" and "<p>Café crème</p>" in page.raw
+    assert page.encoding == "cp1252" and note.raw == "Straße über die Brücke."
+    assert [(d.status.value, d.reason, d.detail) for d in docs[2:]] == [
+        ("dropped", "not_html", "application/octet-stream https://x.example/pixel"),
+        ("dropped", "not_html", "text/css https://x.example/a.css"),
+        ("dropped", "not_html", "image/svg+xml https://x.example/i.svg"),
+    ]
+
+
 def test_a_corrupt_or_truncated_warc_is_a_reject_not_a_crash(tmp_path: Path) -> None:
     (tmp_path / "bad.warc").write_bytes(b"this is not an archive\r\n" * 3)
     garbage = read_all([tmp_path / "bad.warc"])  # warcio reads garbage as ARC lines: none is HTML

@@ -6,6 +6,10 @@ content-decoded by warcio, then decoded to text with the charset of the HTTP ``C
 header, then the page's own declaration, then detection. The URL is ``WARC-Target-URI``; the id
 is the ``WARC-Record-ID`` (ARC records, which have none, get an id from their byte offset).
 
+The payload's type is the HTTP ``Content-Type`` (a ``resource`` record's is its WARC
+``Content-Type``); a payload without one is sniffed: HTML when it starts with ``<``, binary when it
+holds control bytes no text has, else plain text.
+
 Other payloads (images, PDF, scripts...) and non-2xx responses are *dropped* by stage ``read``
 (reasons ``not_html`` and ``http_status``), so they are counted in the manifest and listed in
 ``dropped.parquet``. Records that carry no document (``request``, ``warcinfo``, ``metadata``,
@@ -14,6 +18,7 @@ Other payloads (images, PDF, scripts...) and non-2xx responses are *dropped* by 
 
 from __future__ import annotations
 
+import codecs
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,20 +37,35 @@ from pipeline.record import Doc, safe_str
 DOCUMENT_RECORDS = {"response", "resource"}
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 TEXT_TYPES = {"text/plain"}
+#: Bytes that mark a payload as binary (WHATWG MIME Sniffing), looked for in its first bytes.
+_BINARY_BYTES = frozenset([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+_SNIFF_BYTES = 1445
 
 
 def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def _header(record: Any, name: str) -> str | None:
-    """A header of the HTTP block (if any), else of the WARC record."""
-    if record.http_headers is not None:
-        value = record.http_headers.get_header(name)
-        if value is not None:
-            return str(value)
-    value = record.rec_headers.get_header(name)
+def _content_type(record: Any) -> str | None:
+    """The payload's ``Content-Type``: the HTTP header's when the record holds an HTTP response
+    (the record's own, ``application/http``, names the HTTP message, not the page in it), else
+    the record's (a ``resource`` record, a non-HTTP URI). None when that one is missing."""
+    headers = record.http_headers if record.http_headers is not None else record.rec_headers
+    value = headers.get_header("Content-Type")
     return None if value is None else str(value)
+
+
+def _sniff_media(body: bytes) -> str:
+    """The type of a payload that has none: HTML when it starts with ``<``; binary (not a
+    document) when its first bytes hold a control byte no text has (WHATWG MIME Sniffing,
+    "binary data byte"); else plain text."""
+    if body.lstrip()[:1] == b"<":
+        return "text/html"
+    if body.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "text/plain"
+    if any(b in _BINARY_BYTES for b in body[:_SNIFF_BYTES]):
+        return "application/octet-stream"
+    return "text/plain"
 
 
 def _kept(record: Any, config: ReaderConfig) -> dict[str, str]:
@@ -83,10 +103,8 @@ def _record_doc(record: Any, body: bytes | str, origin: Origin, config: ReaderCo
         return dropped(origin, "http_status", f"HTTP {status} {url}")
     if isinstance(body, str):
         return rejected(origin, "unreadable", f"payload of {url}: {body}")
-    content_type = _header(record, "Content-Type")
-    media = _media_type(content_type)
-    if not media:
-        media = "text/html" if body.lstrip()[:1] == b"<" else "text/plain"
+    content_type = _content_type(record)
+    media = _media_type(content_type) or _sniff_media(body)
     if media not in HTML_TYPES and media not in TEXT_TYPES:
         return dropped(origin, "not_html", f"{media} {url}")
     if len(body) > config.max_record_bytes:
