@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from pipeline.config import Config
-from pipeline.errors import CleanwireError, ConfigError, OutputError
+from pipeline.errors import CleanwireError, ConfigError, InputError, OutputError
 
 #: Commands implemented in their own modules, one line each (so that work on one command never
 #: touches another's code). They are imported when used or listed, not on every start: ``eval``
@@ -351,13 +351,11 @@ def explain(
     terminal), labelled with the rule that removed it; --html writes the same as a page.
     """
     from pipeline.explain import explain_document, render_diff, render_diff_html, render_explanation
-    from pipeline.readers import decode_bytes
 
-    data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
-    raw, _ = decode_bytes(data)
-    if fmt == "auto" and file.lower().endswith((".html", ".htm")):
-        fmt = "html"
     cfg = build_config(config_file, rule_files=rule_files, stages=stages)
+    raw, read_as = _read_document(file, fmt, cfg)
+    if fmt == "auto" and read_as == "html":
+        fmt = "html"
     steps = explain_document(raw, fmt=fmt, url=url, config=cfg)
     color = sys.stdout.isatty() if color is None else color
     if html_out:
@@ -372,6 +370,28 @@ def explain(
         click.echo(render_diff(steps, color=color))
     else:
         click.echo(render_explanation(steps, color=color))
+
+
+def _read_document(file: str, fmt: str, cfg: Config) -> tuple[str, str]:
+    """The text of one document FILE read as ``run`` reads an ``.html``/``.txt`` file
+    (decompressed, HTML charset from its ``<meta>``, decoded), and whether it was read as
+    ``html`` or ``text``; a file that cannot be read or decoded is an :class:`InputError`."""
+    from pipeline.formats.compression import STDIN
+    from pipeline.readers import DOCUMENT_KINDS, kind_of, read_document_file
+
+    path = Path(file)
+    if fmt != "auto":
+        read_as = fmt
+    elif file == STDIN:
+        read_as = "text"  # sniffing would consume stdin
+    else:
+        kind = kind_of(path, cfg.reader)
+        read_as = kind if kind in DOCUMENT_KINDS else "text"
+    (doc,) = read_document_file(path, read_as, cfg.reader)
+    if not doc.ok:
+        detail = " ".join((doc.detail or "").split())
+        raise InputError(f"{file}: cannot be read ({doc.reason}): {detail}")
+    return doc.raw, read_as
 
 
 @cli.command()

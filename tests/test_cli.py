@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from pathlib import Path
@@ -70,6 +71,31 @@ def test_explain_shows_removals_fixes_language_and_final_text(tmp_path: Path) ->
     steps = json.loads(out)
     assert [s["stage"] for s in steps][:3] == ["extract", "encoding", "boilerplate"]
     assert steps[2]["removed"][0]["category"] == "source_link"
+
+
+def test_explain_reads_a_compressed_html_file_as_run_does(tmp_path: Path) -> None:
+    # explain read the raw bytes of page.html.gz (gzip data, "undecodable") and crashed.
+    body = "Die Bürgermeisterin sagte, dass die Straße über die Brücke für drei Wochen gesperrt bleibt."
+    html = f'<html><head><meta charset="windows-1252"><title>Brücke</title></head><body><article><p>{body}</p><p>{body}</p></article></body></html>'
+    page = tmp_path / "page.html.gz"
+    page.write_bytes(gzip.compress(html.encode("cp1252")))
+    code, out = invoke("explain", str(page))
+    assert code == 0, out
+    assert "lang: de" in out and out.rstrip().endswith(body)
+    res = CliRunner().invoke(
+        cli, ["explain", "-", "--format", "html"], input=gzip.compress(html.encode("cp1252"))
+    )
+    assert res.exit_code == 0 and res.output.rstrip().endswith(body)
+
+
+def test_explain_on_binary_bytes_is_an_input_error_not_a_traceback(tmp_path: Path) -> None:
+    blob = tmp_path / "blob.txt"
+    blob.write_bytes(bytes(range(256)) * 40)
+    res = CliRunner().invoke(cli, ["explain", str(blob)])
+    assert res.exit_code == InputError.exit_code
+    assert isinstance(res.exception, SystemExit) and "Traceback" not in res.output
+    (line,) = res.output.splitlines()
+    assert line.startswith(f"error: {blob}: cannot be read (undecodable): ")
 
 
 def test_rules_lists_and_checks_the_builtin_pack(tmp_path: Path) -> None:
