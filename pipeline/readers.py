@@ -137,23 +137,30 @@ def _wanted_in_directory(path: Path) -> bool:
 
 
 def read_document_file(path: Path, fmt: str, config: ReaderConfig) -> Iterator[Doc]:
-    """One ``.html``/``.txt`` file is one record; HTML charset from its ``<meta>``."""
+    """One ``.html``/``.txt`` file is one record; HTML charset from its ``<meta>``. Its
+    ``source`` is the path alone, kept or rejected."""
     origin = Origin(str(path), 0)
+
+    def reject(reason: str, detail: str, data: bytes = b"") -> Doc:
+        doc = rejected(origin, reason, detail, data)
+        doc.source = str(path)
+        return doc
+
     try:
         with open_input(path, config.max_decompressed_bytes) as fh:
             data = fh.read(config.max_record_bytes + 1)
     except (OSError, InputDataError) as exc:
         reason = exc.reason if isinstance(exc, InputDataError) else "unreadable"
-        yield rejected(origin, reason, f"{type(exc).__name__}: {exc}")
+        yield reject(reason, f"{type(exc).__name__}: {exc}")
         return
     if len(data) > config.max_record_bytes:
-        yield rejected(origin, "too_large", f"> reader.max_record_bytes={config.max_record_bytes}")
+        yield reject("too_large", f"> reader.max_record_bytes={config.max_record_bytes}")
         return
     declared = charset_from_markup(data) if fmt == "html" else None
     try:
         got = decode(data, declared=declared)
     except Undecodable as exc:
-        yield rejected(origin, "undecodable", str(exc), data)
+        yield reject("undecodable", str(exc), data)
         return
     yield Doc(
         id=origin.id, source=str(path), raw=safe_str(got.text), format=fmt, url=None, encoding=got.encoding

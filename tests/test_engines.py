@@ -312,7 +312,7 @@ def test_a_batch_no_worker_survives_is_rejected_by_the_engine_and_the_run_accoun
     assert engine.restarts == 3  # the batch's first try and its two retries
     assert report.tally.n_in == len(texts) + 1 == report.tally.n_rejected
     rows = pq.read_table(out / "rejects.parquet").to_pylist()
-    rejects = {Path(r["source"]).name.split(":")[0]: (r["stage"], r["reason"]) for r in rows}
+    rejects = {Path(r["source"]).name: (r["stage"], r["reason"]) for r in rows}
     assert rejects.pop("binary.txt") == ("read", "undecodable")  # its verdict stands
     assert set(rejects.values()) == {("engine", "worker_crash")} and len(rejects) == len(texts)
     assert report.stages["engine"].n_in == len(texts)
