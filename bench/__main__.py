@@ -24,7 +24,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from bench import aeb
-from bench.ceiling import WORKLOAD_DOCS, two_process_scaling, workload_scaling
+from bench.ceiling import POOL_DOCS, WORKLOAD_DOCS, pool_scaling, two_process_scaling, workload_scaling
 from bench.corpus import (
     HTML_SOURCES,
     Corpus,
@@ -123,7 +123,8 @@ class Runs:
     measured: dict[str, list[Measured]]
     #: seconds of the arm's command on the corpus's first record alone (start-up and exit)
     fixed: dict[str, list[float]]
-    #: "spin" (pure Python) and "workload" (this corpus's stage work): 2 processes / 1
+    #: 2 / 1: "spin" (two processes, pure Python), "workload" (two processes, this corpus's stage
+    #: work), "pool" (the pool's 2 workers over 1 on that work, batches built beforehand)
     ceilings: dict[str, list[float]]
 
 
@@ -139,11 +140,13 @@ def run_interleaved(corpus: Corpus, names: list[str], repeats: int, work: Path, 
         if "cleanwire-w2" in names:
             spin = two_process_scaling()
             load = workload_scaling(corpus.path, WORKLOAD_DOCS[corpus.kind], config)
+            pool = pool_scaling(corpus.path, POOL_DOCS[corpus.kind], config)
             ceilings.setdefault("spin", []).append(spin)
             ceilings.setdefault("workload", []).append(load)
+            ceilings.setdefault("pool", []).append(pool)
             print(
                 f"  {corpus.kind} #{rep + 1} machine: 2 processes / 1 = {spin:.2f} (pure Python), "
-                f"{load:.2f} (this corpus's stage work)",
+                f"{load:.2f} (this corpus's stage work); the pool alone, 2 workers / 1: {pool:.2f}",
                 file=sys.stderr,
             )
         order = names[rep % len(names) :] + names[: rep % len(names)]
@@ -213,13 +216,15 @@ def bench_kind(kind: str, corpus: Corpus, s: Settings, work: Path, report: Repor
                 value, detail = ratio(runs, f"cleanwire-w{w}", one)
                 goal = 1.85 if w == 2 else 0.9 * w
                 if w == 2 and ceilings:
-                    spin, load = (statistics.median(ceilings[k]) for k in ("spin", "workload"))
+                    spin, load, pool = (statistics.median(ceilings[k]) for k in ("spin", "workload", "pool"))
                     detail += (
                         f"; the machine itself: 2 processes / 1 = {spin:.2f} on pure Python, "
-                        f"{load:.2f} on this stage work without a pool"
+                        f"{load:.2f} on this stage work without a pool; the pool alone on it "
+                        f"(batches built beforehand, no reading or writing): {pool:.2f}"
                     )
                     result["machine_two_process_scaling"] = ceilings["spin"]
                     result["workload_two_process_scaling"] = ceilings["workload"]
+                    result["pool_two_worker_scaling"] = ceilings["pool"]
                 report.checks.append(
                     Check(f"{kind}: cleanwire {w} workers / 1 worker", value, goal, detail=detail)
                 )

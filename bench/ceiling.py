@@ -7,6 +7,9 @@
   the first records of the corpus, in one process, then in two at the same time. HTML extraction
   walks large trees and shares the caches and memory bandwidth that the loop above does not
   touch, so this is what the machine gives *this* work, and what a pool of two could reach at best.
+* :func:`pool_scaling`: the supervised pool itself, 2 workers over 1, on batches of those records
+  built before the clock starts, results dropped: no reading, JSON, writing or start-up. The gap
+  between it and a whole command is the coordinator's work and the command's fixed seconds.
 """
 
 from __future__ import annotations
@@ -20,11 +23,15 @@ from itertools import islice
 from pathlib import Path
 
 from bench.measure import REPO, child_env
+from pipeline.config import Config
+from pipeline.record import Doc
 
 SPIN = 8_000_000  # ~0.5-1 s of work per process on this kind of machine
 
 #: Records per process for :func:`workload_scaling`: about 1-2 s of stage work each.
 WORKLOAD_DOCS = {"html": 48, "text": 500}
+#: Records for :func:`pool_scaling`: about 3-6 s of stage work for one worker.
+POOL_DOCS = {"html": 96, "text": 1000}
 
 
 def _spin(n: int) -> int:
@@ -87,19 +94,58 @@ def workload_scaling(corpus: Path, n_docs: int, config: Path | None = None) -> f
     return 2 * one / two if two > 0 else 0.0
 
 
-def _child(corpus: Path, n_docs: int, config: Path | None) -> None:
-    from pipeline.compose import Pipeline
-    from pipeline.config import Config
-    from pipeline.engines import run_docs, warm_up
+def pool_scaling(corpus: Path, n_docs: int, config: Path | None = None) -> float:
+    """Throughput of the supervised pool with 2 workers over 1 on the first ``n_docs`` records of
+    ``corpus``, batched as a run batches them, in a child process (2.0 = the pool scales
+    perfectly here)."""
+    cmd = [sys.executable, "-m", "bench.ceiling", "--pool", "--corpus", str(corpus), "--docs", str(n_docs)]
+    if config is not None:
+        cmd += ["--config", str(config.resolve())]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=child_env(), check=True)
+    return float(done.stdout.split()[-1])
+
+
+def _docs(corpus: Path, n_docs: int, cfg: Config) -> list[Doc]:
+    """The first ``n_docs`` records of ``corpus``; a small corpus is read again (fresh records)."""
     from pipeline.readers import Source
-    from pipeline.record import Doc
+
+    shard = Source([corpus], cfg.reader).shards()[0]
+    docs: list[Doc] = []
+    while len(docs) < n_docs:
+        docs.extend(islice(shard.docs(cfg.reader), n_docs - len(docs)))
+    return docs
+
+
+def _pool_child(corpus: Path, n_docs: int, config: Path | None) -> None:
+    from pipeline.compose import Pipeline
+    from pipeline.engines import ProcessEngine
+    from pipeline.runner import batched
 
     cfg = Config.from_toml(config) if config else Config()
     stages = Pipeline.from_config(cfg).parallel_prefix
-    shard = Source([corpus], cfg.reader).shards()[0]
-    docs: list[Doc] = []
-    while len(docs) < n_docs:  # a small corpus is read again (fresh records) up to n_docs
-        docs.extend(islice(shard.docs(cfg.reader), n_docs - len(docs)))
+    batches = list(batched(_docs(corpus, n_docs, cfg), cfg.run.batch_size, cfg.run.batch_chars))
+    seconds: dict[int, float] = {}
+    for workers in (1, 2):
+        engine = ProcessEngine(workers, timeout_s=600.0)
+        try:
+            for _ in engine.map(stages, batches[:workers]):  # started and warmed up
+                pass
+            t0 = time.perf_counter()
+            for _ in engine.map(stages, batches):
+                pass
+            seconds[workers] = time.perf_counter() - t0
+        finally:
+            engine.close()
+    print(seconds[1] / seconds[2], flush=True)
+
+
+def _child(corpus: Path, n_docs: int, config: Path | None) -> None:
+    from pipeline.compose import Pipeline
+    from pipeline.engines import run_docs, warm_up
+
+    cfg = Config.from_toml(config) if config else Config()
+    stages = Pipeline.from_config(cfg).parallel_prefix
+    docs = _docs(corpus, n_docs, cfg)
     warm_up(stages)
     print("ready", flush=True)
     sys.stdin.readline()
@@ -113,5 +159,6 @@ if __name__ == "__main__":
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--docs", type=int, required=True)
     parser.add_argument("--config", type=Path)
+    parser.add_argument("--pool", action="store_true", help="measure the pool (pool_scaling)")
     args = parser.parse_args()
-    _child(args.corpus, args.docs, args.config)
+    (_pool_child if args.pool else _child)(args.corpus, args.docs, args.config)

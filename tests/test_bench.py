@@ -105,9 +105,10 @@ def test_bench_quick_runs_end_to_end(tmp_path: Path) -> None:
     assert "the machine itself: 2 processes / 1 =" in done.stdout
     # measured, not judged: on this VM a few seconds of work in two processes once came out
     # outside 0.5-2.5x one process (a slowed lone run), so only check each ratio was measured
-    for key in ("machine_two_process_scaling", "workload_two_process_scaling"):
+    for key in ("machine_two_process_scaling", "workload_two_process_scaling", "pool_two_worker_scaling"):
         assert results["text"][key] and all(0 < v < 10 for v in results["text"][key])
     assert "on this stage work without a pool" in done.stdout
+    assert "the pool alone on it (batches built beforehand, no reading or writing)" in done.stdout
     if "html" in results:
         assert results["html"]["corpus"]["docs"] == 3
 
