@@ -302,7 +302,7 @@ def run_stage(
     final = where.partition(stage_name, day)
     staged = _staging(fs, final)
     stats, n_records = StageStats(), 0
-    schema = WORK_SCHEMA.with_metadata(file_metadata(config))
+    schema = WORK_SCHEMA.with_metadata(file_metadata(config.hash))
     engine = _engine_for(stage, config)
     try:
         for shard in shards:

@@ -3,6 +3,8 @@ batch, or a whole source into a sink (through an engine)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -78,6 +80,26 @@ class Pipeline:
         return cls(build_stages(cfg), cfg)
 
     @property
+    def chain(self) -> list[str]:
+        """The stages that run, in order, as ``module.Class:name``."""
+        from pipeline.registry import describe
+
+        return [describe(type(s), s.name) for s in self.stages]
+
+    @property
+    def run_hash(self) -> str:
+        """What an output made by this pipeline is made of: the config's hash when the stages are
+        the chain the config builds, else a hash of both (custom stages, another order), so a
+        run never resumes into, or counts as up to date, an output made by another chain."""
+        from pipeline.registry import configured_chain
+
+        chain = self.chain
+        if chain == configured_chain(self.config):
+            return self.config.hash
+        blob = json.dumps([self.config.hash, chain], separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    @property
     def parallel_prefix(self) -> list[Stage]:
         """The leading stages that may run in worker processes (until the first stateful one)."""
         prefix: list[Stage] = []
@@ -119,7 +141,10 @@ def clean_text(
     """Clean one document with the configured stages (dedup is meaningless for one doc).
 
     ``fmt`` is ``"text"``, ``"html"`` or ``"auto"`` (``html`` when ``raw`` starts with a tag); any
-    other value raises :class:`ValueError`."""
+    other value raises :class:`ValueError`; ``raw`` that is not a ``str`` raises :class:`TypeError`
+    (decode bytes first, or let a :class:`~pipeline.readers.Source` read them: it detects charsets)."""
+    if not isinstance(raw, str):
+        raise TypeError(f"clean_text takes a str, not {type(raw).__name__}")
     pipe = _pipeline_for(config or Config())
     fmt = raw_format(raw, fmt)
     doc = Doc(id=make_id("<clean_text>", 0), source="<clean_text>", raw=raw, format=fmt, url=url)

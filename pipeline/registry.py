@@ -25,6 +25,29 @@ STAGE_FACTORIES: dict[str, Callable[[Config], Stage]] = {
 }
 
 
+#: The class each name builds (what :func:`configured_chain` describes).
+STAGE_CLASSES: dict[str, type[Stage]] = {
+    "extract": Extract,
+    "encoding": FixEncoding,
+    "boilerplate": Boilerplate,
+    "normalize": NormalizeWhitespace,
+    "language": DetectLanguage,
+    "dedup": Dedup,
+    "filter": MinLength,
+}
+
+
+def describe(cls: type[Stage], name: str) -> str:
+    """One stage of a chain as ``module.Class:name``."""
+    return f"{cls.__module__}.{cls.__qualname__}:{name}"
+
+
+def configured_chain(config: Config) -> list[str]:
+    """The chain :func:`build_stages` builds for ``config``, described without building it."""
+    names = [n for n in config.stages if n != "dedup" or config.dedup.enabled]
+    return [describe(STAGE_CLASSES[n], n) for n in names]
+
+
 def build_stages(config: Config) -> list[Stage]:
     stages = [STAGE_FACTORIES[name](config) for name in config.stages]
     if not config.dedup.enabled:

@@ -168,6 +168,7 @@ class Runner:
         n_shards = 0
         try:
             with stop_on_signals():
+                sink.run_hash = self.pipeline.run_hash
                 sink.check_inputs(source.inputs)
                 shards = source.shards(leave_out=sink.out_dir)
                 n_shards = len(shards)
@@ -286,7 +287,8 @@ class Runner:
                 "count": len(report.skipped_files),
                 "first": report.skipped_files[:SKIPPED_LISTED],
             },
-            "config_hash": cfg.hash,
+            "config_hash": self.pipeline.run_hash,
+            "stages_run": [stage.name for stage in self.pipeline.stages],
             "config": cfg.to_dict(),
             "versions": library_versions(),
             "counts": report.tally.to_dict(),

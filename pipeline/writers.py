@@ -53,8 +53,10 @@ def _library_versions() -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def file_metadata(config: Config) -> dict[bytes, bytes]:
-    meta = {"schema_version": SCHEMA_VERSION, "config_hash": config.hash, **library_versions()}
+def file_metadata(run_hash: str) -> dict[bytes, bytes]:
+    """Parquet key-value metadata of every file a run writes (``run_hash``: see
+    :attr:`ParquetSink.run_hash`)."""
+    meta = {"schema_version": SCHEMA_VERSION, "config_hash": run_hash, **library_versions()}
     return {f"cleanwire.{k}".encode(): v.encode() for k, v in meta.items()}
 
 
@@ -73,8 +75,8 @@ def write_json_atomic(path: Path, data: Any) -> None:
         tmp.write_bytes(json_bytes(data))
 
 
-def write_table_atomic(path: Path, table: pa.Table, config: Config) -> None:
-    table = table.replace_schema_metadata(file_metadata(config))
+def write_table_atomic(path: Path, table: pa.Table, config: Config, run_hash: str) -> None:
+    table = table.replace_schema_metadata(file_metadata(run_hash))
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression=config.run.compression)
 
@@ -116,10 +118,12 @@ class ShardWriter:
         state = self.sink.state_dir
         for name, tables in (("rejects", self.rejects), ("dropped", self.dropped)):
             table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
-            write_table_atomic(state / f"{self.shard}.{name}.parquet", table, self.sink.config)
+            write_table_atomic(
+                state / f"{self.shard}.{name}.parquet", table, self.sink.config, self.sink.run_hash
+            )
         marker = {
             "shard": self.shard,
-            "config_hash": self.sink.config.hash,
+            "config_hash": self.sink.run_hash,
             "inputs": self.inputs,
             "files": files,
             "tally": self.tally.to_dict(),
@@ -152,6 +156,9 @@ class ParquetSink:
     def __init__(self, out_dir: str | os.PathLike[str], config: Config, *, overwrite: bool = False) -> None:
         self.out_dir = Path(out_dir)
         self.config = config
+        #: What made the output: ``config.hash``, or the pipeline's :attr:`~pipeline.compose.Pipeline.run_hash`
+        #: once the runner has set it (custom stages count). Markers, manifest and files carry it.
+        self.run_hash = config.hash
         self.overwrite = overwrite
         self.state_dir = self.out_dir / STATE_DIR
 
@@ -174,10 +181,10 @@ class ParquetSink:
         hashes = {json.loads(p.read_text())["config_hash"] for p in self.state_dir.glob("*.done.json")}
         if self.out_dir.joinpath(MANIFEST).exists():
             hashes.add(json.loads(self.out_dir.joinpath(MANIFEST).read_text())["config_hash"])
-        if hashes - {self.config.hash}:
+        if hashes - {self.run_hash}:
             raise OutputError(
                 f"{self.out_dir} holds a run made with another configuration ({', '.join(sorted(hashes))}; "
-                f"this one is {self.config.hash})",
+                f"this one is {self.run_hash})",
                 hint="choose another output directory, or pass --overwrite to replace it",
             )
         for stale in self.out_dir.rglob(".*.tmp"):  # also inside partition directories
@@ -260,7 +267,7 @@ class ParquetSink:
         if not path.exists():
             return None
         manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        if manifest.get("config_hash") != self.config.hash or sorted(manifest.get("shards", {})) != sorted(
+        if manifest.get("config_hash") != self.run_hash or sorted(manifest.get("shards", {})) != sorted(
             shards
         ):
             return None
@@ -293,7 +300,7 @@ class ParquetSink:
 
     def kept_output(self, shard: str) -> KeptOutput:
         """Where the kept rows of ``shard`` go: bounded, optionally partitioned part files."""
-        return PartFiles(self.out_dir, shard, self.config, file_metadata(self.config))
+        return PartFiles(self.out_dir, shard, self.config, file_metadata(self.run_hash))
 
     def open_shard(self, shard: str, inputs: Sequence[Any] = ()) -> ShardWriter:
         return ShardWriter(self, shard, inputs)
@@ -305,7 +312,7 @@ class ParquetSink:
             parts = [self.state_dir / f"{s}.{name}.parquet" for s in shards]
             tables = [pq.read_table(p) for p in parts if p.exists()]
             table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
-            write_table_atomic(self.out_dir / final, table.cast(REJECT_SCHEMA), self.config)
+            write_table_atomic(self.out_dir / final, table.cast(REJECT_SCHEMA), self.config, self.run_hash)
         for path in [*output_files(self.out_dir), self.out_dir / REJECTS, self.out_dir / DROPPED]:
             rows = pq.ParquetFile(path).metadata.num_rows
             outputs[path.relative_to(self.out_dir).as_posix()] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -62,6 +63,9 @@ def test_clean_text_reads_auto_as_html_or_text_and_refuses_an_unknown_format() -
     assert pipeline.clean_text(ARTICLE, fmt="auto").text == pipeline.clean_text(ARTICLE).text
     with pytest.raises(ValueError, match="'HTML'"):
         pipeline.clean_text(html, fmt="HTML")
+    for wrong in (None, html.encode(), 5):
+        with pytest.raises(TypeError, match="takes a str"):
+            pipeline.clean_text(wrong)  # type: ignore[arg-type]
 
 
 def test_clean_text_rejects_empty_input_without_raising() -> None:
@@ -135,6 +139,25 @@ def test_custom_stages_plug_in_and_errors_become_rejects(tmp_path: Path) -> None
     assert doc.status is Status.REJECTED
     assert (doc.stage, doc.reason) == ("explode", "stage_error")
     assert doc.detail == "ValueError: boom"
+
+
+def test_another_chain_of_stages_is_another_run_for_resume_and_the_manifest(tmp_path: Path) -> None:
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text("".join(f'{{"id": "r{i}", "text": "Record {i} of the dump."}}\n' for i in range(4)))
+    cfg = Config()
+    assert Pipeline.from_config(cfg).run_hash == cfg.hash  # the configured chain: the config's hash
+    plain = Pipeline([Extract(), NormalizeWhitespace()], cfg)
+    report = plain.run(Source([dump]), ParquetSink(tmp_path / "out", cfg))
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["stages_run"] == ["extract", "normalize"] and manifest["config_hash"] == plain.run_hash
+    assert plain.run_hash != cfg.hash and report.tally.n_kept == 4
+    # the same chain again: up to date; another chain into that directory: refused, nothing mixed
+    again = Pipeline([Extract(), NormalizeWhitespace()], cfg)
+    assert again.run(Source([dump]), ParquetSink(tmp_path / "out", cfg)).up_to_date
+    other = Pipeline([Extract(), DropOdd(), NormalizeWhitespace()], cfg)
+    with pytest.raises(pipeline.OutputError, match="another configuration"):
+        other.run(Source([dump]), ParquetSink(tmp_path / "out", cfg))
+    assert other.run(Source([dump]), ParquetSink(tmp_path / "out", cfg, overwrite=True)).tally.n_kept == 2
 
 
 def test_doc_batch_round_trip_preserves_every_field() -> None:
