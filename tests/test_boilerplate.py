@@ -122,7 +122,38 @@ HARD_NEGATIVES = [
     "It is not clear when it will reopen.",
     "By Friday the river had burst its banks.",
     "Updated figures will be published on Friday.",
+    # from a user's sweep: headlines, sub-headings and captions the rules once took
+    "« Nous ne céderons pas » affirme le maire",
+    "Das Motto lautet » Jetzt erst recht «",
+    "By Rail Or By Road",
+    "Recommended: Five portions of fruit and vegetables a day",
+    "Photo: Emergency crews cleared the road within hours",
+    "Contact Trading Standards at help@tradingstandards.example if you are targeted",
 ]
+
+#: Title-case headlines that start like a byline ('Por' = by, 'Di' = by, 'Door' = by).
+HEADLINES_LIKE_BYLINES = [
+    "Por Qué Sube El Precio Del Pan",
+    "Por Dentro Da Crise Hídrica",
+    "Di Maio Incontra Il Premier",
+    "Door De Storm Geen Treinen",
+    "« Un moment historique » pour la ville",
+]
+
+
+@pytest.mark.parametrize("headline", HEADLINES_LIKE_BYLINES)
+def test_a_headline_that_starts_like_a_byline_is_the_title(headline: str) -> None:
+    result = clean(_doc(headline, P1, P2), RULES)
+    assert result.removed == [] and result.author is None
+
+
+def test_a_plain_text_table_below_the_first_lines_is_content() -> None:
+    table = ["Team | Played | Won | Lost | Points", "Arsenal | 10 | 7 | 2 | 23", "Chelsea | 10 | 6 | 3 | 21"]
+    forecast = ["Fri | Sat | Sun | Mon", "Sunny | Cloudy | Rain | Storms"]
+    text = _doc(TITLE, P1, *table, P2, *forecast, P3)
+    assert clean(text, RULES).removed == []
+    menu = "Brightwater Post | Home | Local | Politics | Sport | Lifestyle | Jobs"
+    assert [r.rule for r in clean(_doc(menu, TITLE, P1), RULES).removed] == ["nav.link_row"]
 
 
 @pytest.mark.parametrize("sentence", HARD_NEGATIVES)
