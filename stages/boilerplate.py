@@ -419,7 +419,7 @@ def _cleaned(text: str, found: Sequence[Found]) -> Cleaned:
         if rule.meta == "author" and value and result.author is None:
             result.author = author_name(value)
         elif rule.meta == "date" and value and result.date is None:
-            result.date = parse_date(value) or value
+            result.date = parse_date(value)  # ISO 8601 or nothing: '3 hours ago' is no date
         result.meta_rules.append(removal.rule)
     return result
 

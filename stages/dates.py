@@ -29,7 +29,16 @@ _NUMERIC = re.compile(r"\b(?P<d>\d{1,2})[./-](?P<m>\d{1,2})[./-](?P<y>\d{4})\b")
 _ISO = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b")
 _NAMED_MDY = re.compile(r"\b(?P<mon>[A-Za-zéû]{3,9})\.? (?P<d>\d{1,2}),? (?P<y>\d{4})\b")
 _NAMED_DMY = re.compile(r"\b(?P<d>\d{1,2})\.? (?:de )?(?P<mon>[A-Za-zéûä]{3,9})\.? (?:de )?(?P<y>\d{4})\b")
-_TIME = re.compile(r"\b(?P<h>[01]?\d|2[0-3])[:h.](?P<mi>[0-5]\d)\b")
+_TIME = re.compile(r"\b(?P<h>[01]?\d|2[0-3])[:h.](?P<mi>[0-5]\d)\b(?:\s?(?P<half>[AaPp])\.?\s?[Mm]\b\.?)?")
+
+
+def _hour(t: re.Match[str]) -> int:
+    """The 24-hour hour of a time: ``9:30 pm`` is 21, ``12:05 a.m.`` is 0."""
+    hour = int(t["h"])
+    half = (t["half"] or "").lower()
+    if half and 1 <= hour <= 12:
+        return hour % 12 + (12 if half == "p" else 0)
+    return hour
 
 
 def _numeric_day(text: str) -> tuple[date, re.Match[str]] | None:
@@ -60,6 +69,7 @@ def _named_day(text: str) -> tuple[date, re.Match[str]] | None:
 
 def parse_date(text: str) -> str | None:
     """``"11:05, Thu, Aug 10, 2023"`` -> ``"2023-08-10T11:05"``; ``None`` when no date is found.
+    A 12-hour time (``"11:05 pm"``, ``"9:30 p.m."``, ``"09:30 PM"``) is read as one.
 
     Numeric dates are read day-first (the European order every site in scope uses) unless the
     first number cannot be a day. The time is looked for outside the date itself, so
@@ -71,5 +81,5 @@ def parse_date(text: str) -> str | None:
     day, m = found
     t = _TIME.search(text[: m.start()] + " " + text[m.end() :])
     if t:
-        return datetime(day.year, day.month, day.day, int(t["h"]), int(t["mi"])).isoformat(timespec="minutes")
+        return datetime(day.year, day.month, day.day, _hour(t), int(t["mi"])).isoformat(timespec="minutes")
     return day.isoformat()

@@ -331,3 +331,10 @@ def test_untagged_block_stops_before_a_subheading() -> None:
     text = _doc(TITLE, P1, "Lesen Sie auch:", "Polizei sucht Zeugen nach Unfall", "Reaktionen im Rathaus", P2)
     result = clean(text, RULES)
     assert "Reaktionen im Rathaus" in result.text
+
+
+@pytest.mark.parametrize("line", ["Updated 3 hours ago", "Updated at 1:23 p.m.", "Updated: 12 p.m."])
+def test_an_update_line_without_a_date_is_removed_and_sets_no_date(line: str) -> None:
+    result = clean(_doc(TITLE, line, P1), RULES)
+    assert line not in result.text and [r.category for r in result.removed] == ["timestamp_update"]
+    assert result.date is None  # the date column is ISO 8601 or null, never '3 hours ago'

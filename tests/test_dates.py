@@ -23,6 +23,12 @@ from stages.dates import parse_date
         ("3 de enero de 2022", "2022-01-03"),
         ("March 5, 2021", "2021-03-05"),
         ("05/13/2022", "2022-05-13"),  # 13 cannot be a month: read month-first
+        ("11:05 pm, Thu, Aug 10, 2023", "2023-08-10T23:05"),
+        ("11/19/2019 09:30 PM", "2019-11-19T21:30"),
+        ("Aug 10, 2023 at 9:30 p.m.", "2023-08-10T21:30"),
+        ("Aug 10, 2023 12:05 a.m.", "2023-08-10T00:05"),
+        ("Aug 10, 2023 12:40 PM", "2023-08-10T12:40"),
+        ("Aug 10, 2023 7:15 AM EST", "2023-08-10T07:15"),
     ],
 )
 def test_parse_date(text: str, iso: str) -> None:
