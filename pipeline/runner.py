@@ -78,9 +78,13 @@ class RunReport:
     #: Files in the input directories that were not read (:attr:`Source.skipped`).
     skipped_files: list[str] = field(default_factory=list)
 
+    #: Records of the shards this invocation ran (not those a resumed run skipped).
+    n_processed: int = 0
+
     @property
     def docs_per_s(self) -> float:
-        return self.tally.n_in / self.seconds if self.seconds > 0 else 0.0
+        """This invocation's rate: the records it ran over its seconds."""
+        return self.n_processed / self.seconds if self.seconds > 0 else 0.0
 
 
 READ_STAGE = "read"
@@ -214,6 +218,8 @@ class Runner:
         if previous is not None:
             report.shards[shard.name] = previous
             report.tally.merge(previous)
+            for name, st in sink.done_stages(shard.name).items():
+                report.stages.setdefault(name, StageStats()).merge(st)
             report.shards_skipped += 1
             for stage in self.pipeline.serial_suffix:
                 if hasattr(stage, "remember"):
@@ -223,6 +229,7 @@ class Runner:
         tally = self._run_shard(shard, source, sink, report, bar)
         report.shards[shard.name] = tally
         report.tally.merge(tally)
+        report.n_processed += tally.n_in
         report.shards_done += 1
 
     def _up_to_date(self, manifest: dict[str, Any], sink: ParquetSink, seconds: float) -> RunReport:
@@ -262,6 +269,7 @@ class Runner:
                 _check_stats(stats)
                 for name, st in stats.items():  # "engine" too: records of a batch no worker survived
                     report.stages.setdefault(name, StageStats()).merge(st)
+                writer.count_stages(stats)
                 writer.write(out)
                 bar.update(out.num_rows)
             if writer.tally.n_in != n_read or not writer.tally.balanced:
@@ -295,6 +303,7 @@ class Runner:
             "stages": {name: st.to_dict() for name, st in report.stages.items()},
             "timings": {
                 "seconds": round(report.seconds, 3),
+                "records_processed": report.n_processed,
                 "docs_per_s": round(report.docs_per_s, 2),
                 "shards_done": report.shards_done,
                 "shards_skipped": report.shards_skipped,

@@ -90,6 +90,17 @@ class StageStats:
         else:
             self.dropped[reason or "?"] += 1
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StageStats:
+        """The counters :meth:`to_dict` wrote."""
+        return cls(
+            n_in=int(data.get("n_in", 0)),
+            n_ok=int(data.get("n_ok", 0)),
+            rejected=Counter(data.get("rejected", {})),
+            dropped=Counter(data.get("dropped", {})),
+            seconds=float(data.get("seconds", 0.0)),
+        )
+
     def to_dict(self) -> dict[str, object]:
         return {
             "n_in": self.n_in,

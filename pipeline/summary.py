@@ -29,8 +29,12 @@ def output_line(output: str | None, *, to_stdout: bool) -> str:
 def render_summary(report: RunReport, output: str) -> str:
     """The summary; ``output`` is the last line's text (:func:`output_line`)."""
     t = report.tally
+    rate = ""
+    if report.n_processed:
+        over = f" over the {report.n_processed} run now" if report.n_processed < t.n_in else ""
+        rate = f" ({report.docs_per_s:.1f} docs/s{over})"
     lines = [
-        f"cleanwire: {t.n_in} records in {report.seconds:.1f}s ({report.docs_per_s:.1f} docs/s)"
+        f"cleanwire: {t.n_in} records in {report.seconds:.1f}s{rate}"
         + (f", {report.shards_skipped} finished shard(s) skipped" if report.shards_skipped else ""),
         f"  kept      {t.n_kept:>8}  {_pct(t.n_kept, t.n_in)}",
         f"  dropped   {t.n_dropped:>8}  {_pct(t.n_dropped, t.n_in)}",

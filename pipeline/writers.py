@@ -30,6 +30,7 @@ from pipeline.fsutil import atomic_path
 from pipeline.layout import KeptOutput, PartFiles, output_files
 from pipeline.record import Status, reject_rows
 from pipeline.schema import OUTPUT_SCHEMA, REJECT_SCHEMA, SCHEMA_VERSION
+from pipeline.stage import StageStats
 
 STATE_DIR = "_state"
 MANIFEST = "manifest.json"
@@ -100,6 +101,12 @@ class ShardWriter:
         self.rejects: list[pa.Table] = []
         self.dropped: list[pa.Table] = []
         self.tally = Tally()
+        #: per-stage counters of this shard, kept in its marker so a resumed run still reports them
+        self.stages: dict[str, StageStats] = {}
+
+    def count_stages(self, stats: dict[str, StageStats]) -> None:
+        for name, st in stats.items():
+            self.stages.setdefault(name, StageStats()).merge(st)
 
     def write(self, batch: pa.RecordBatch) -> None:
         self.tally.add_batch(batch)
@@ -127,6 +134,7 @@ class ShardWriter:
             "inputs": self.inputs,
             "files": files,
             "tally": self.tally.to_dict(),
+            "stages": {name: st.to_dict() for name, st in self.stages.items()},
         }
         write_json_atomic(state / f"{self.shard}.done.json", marker)
         return self.tally
@@ -290,6 +298,11 @@ class ParquetSink:
             return None
         marker = self.state_dir / f"{shard}.done.json"
         return Tally.from_dict(json.loads(marker.read_text())["tally"])
+
+    def done_stages(self, shard: str) -> dict[str, StageStats]:
+        """The per-stage counters a finished shard's marker holds (none in older markers)."""
+        marker = json.loads((self.state_dir / f"{shard}.done.json").read_text())
+        return {name: StageStats.from_dict(d) for name, d in marker.get("stages", {}).items()}
 
     def kept_hashes(self, shard: str) -> list[str]:
         return [
