@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from pipeline.config import Config
+from pipeline.config import COMPRESSIONS, Compression, Config, parse_size
 from pipeline.errors import CleanwireError, ConfigError, InputError, OutputError
 
 #: Commands implemented in their own modules, one line each (so that work on one command never
@@ -167,7 +167,7 @@ def build_config(
 @click.option("--row-group-size", help="Row group size in memory, e.g. 64MB (default 64MiB).")
 @click.option(
     "--compression",
-    type=click.Choice(["zstd", "snappy", "gzip", "lz4", "none"]),
+    type=click.Choice(COMPRESSIONS),
     help="Parquet compression (default: zstd).",
 )
 @click.option(
@@ -212,7 +212,7 @@ def run(
     partition_by: str | None,
     part_size: str | None,
     row_group_size: str | None,
-    compression: str | None,
+    compression: Compression | None,
     dedup: bool | None,
     min_chars: int | None,
     progress: bool | None,
@@ -239,7 +239,6 @@ def run(
         apply_output_options,
         finish_sink,
         make_sink,
-        parse_size,
         refuse_stdin_resume,
         silence_stdout,
     )

@@ -12,11 +12,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from types import UnionType
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from pipeline.errors import ConfigError
 
@@ -30,6 +32,30 @@ DEFAULT_STAGES: tuple[str, ...] = (
     "filter",
 )
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.I)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """``"256MB"``/``"64MiB"``/``"1g"``/``"1048576"`` to bytes (binary multiples)."""
+    m = _SIZE.match(text)
+    if not m:
+        raise ConfigError(f"not a size: {text!r}", hint="use bytes or a unit: 64MB, 512k, 1G")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+class _ByteCount:
+    """Marks a field as a number of bytes: a config file may write it as a size (``"64MB"``)."""
+
+
+#: A number of bytes. In TOML an integer, or a string with a unit as the CLI's size options take
+#: (``"4GB"``, ``"512k"``, binary multiples; see :func:`parse_size`).
+ByteSize = Annotated[int, _ByteCount]
+
+#: The Parquet codecs ``run.compression`` and ``--compression`` offer (all written by pyarrow).
+Compression = Literal["zstd", "snappy", "gzip", "lz4", "none"]
+COMPRESSIONS: tuple[str, ...] = get_args(Compression)
+
 
 @dataclass(frozen=True)
 class ReaderConfig:
@@ -40,8 +66,8 @@ class ReaderConfig:
     url_field: str = "url"
     id_field: str = "id"
     keep_fields: tuple[str, ...] = ()
-    max_record_bytes: int = 20_000_000
-    max_decompressed_bytes: int = 2_000_000_000
+    max_record_bytes: ByteSize = 20_000_000
+    max_decompressed_bytes: ByteSize = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -59,7 +85,7 @@ class ExtractConfig:
     fast: bool = True
     fast_retry_below: int = 250
     prepend_title: bool = True
-    max_html_bytes: int = 5_000_000
+    max_html_bytes: ByteSize = 5_000_000
     max_depth: int = 400
     timeout_s: float = 30.0
 
@@ -131,12 +157,12 @@ class RunConfig:
     #: big: smaller batches keep the workers evenly loaded and the memory in flight small).
     batch_chars: int = 2_000_000
     progress: bool | None = None  # None = only on a terminal
-    row_group_bytes: int = 64 * 1024 * 1024
-    compression: str = "zstd"
+    row_group_bytes: ByteSize = 64 * 1024 * 1024
+    compression: Compression = "zstd"
     #: A worker whose resident memory exceeds this many bytes is killed and the record it was on
     #: rejected (``memory_limit``). None: 80 % of the machine's memory over the workers, at least
     #: 1 GiB; 0: no limit (the kernel's out-of-memory killer still costs only one record).
-    max_worker_memory: int | None = None
+    max_worker_memory: ByteSize | None = None
 
 
 @dataclass(frozen=True)
@@ -147,7 +173,7 @@ class OutputConfig:
     #: Hive-style partition keys, outermost first: ``lang``, ``date`` (``day=YYYY-MM-DD``), ``month``.
     partition_by: tuple[str, ...] = ()
     #: A part file is closed and the next one started once it reaches this size on disk.
-    part_bytes: int = 256 * 1024 * 1024
+    part_bytes: ByteSize = 256 * 1024 * 1024
 
 
 PARTITION_KEYS = ("lang", "date", "month")
@@ -206,6 +232,7 @@ class Config:
     def validate(self) -> None:
         from pipeline.registry import STAGE_FACTORIES  # late: registry imports stages
 
+        _check_types(self, "")
         unknown = [s for s in self.stages if s not in STAGE_FACTORIES]
         if unknown:
             raise ConfigError(f"unknown stage(s) {unknown}", hint=f"choose from {sorted(STAGE_FACTORIES)}")
@@ -250,43 +277,111 @@ T = TypeVar("T")
 
 
 def _build(cls: type[T], data: dict[str, Any], origin: str) -> T:
-    """Build a (nested) frozen dataclass from a dict, rejecting unknown keys with a clear message."""
+    """Build a (nested) frozen dataclass from a dict, rejecting unknown keys with a clear message
+    and values that are not of their field's annotated type (see :func:`_value`)."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{origin}: expected a table, got {type(data).__name__}")
+        raise ConfigError(f"{origin}: expected a table, got {_shown(data)}")
     known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
     extra = set(data) - set(known)
     if extra:
         raise ConfigError(f"{origin}: unknown key(s) {sorted(extra)}", hint=f"known: {sorted(known)}")
-    kwargs: dict[str, Any] = {}
-    defaults = cls()  # all config classes are default-constructible
-    hints = get_type_hints(cls)
-    for name, value in data.items():
-        default = getattr(defaults, name)
-        where = f"{origin}.{name}"
-        choices = _choices(hints[name])
-        if dataclasses.is_dataclass(default):
-            kwargs[name] = _build(type(default), value, where)
-        elif isinstance(value, str) and value in choices:
-            kwargs[name] = value
-        elif isinstance(default, tuple):
-            if not isinstance(value, list | tuple):
-                raise ConfigError(f"{where}: expected a list")
-            kwargs[name] = tuple(value)
-        elif isinstance(default, bool) and not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true/false, got {value!r}")
-        elif isinstance(default, int | float) and not isinstance(default, bool):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ConfigError(f"{where}: expected a number, got {value!r}")
-            kwargs[name] = type(default)(value)
-        else:
-            if isinstance(default, str | None) and choices:
-                raise ConfigError(f"{where}: {value!r} is not one of {choices}")
-            kwargs[name] = value
-        kwargs.setdefault(name, value)
+    hints = get_type_hints(cls, include_extras=True)
+    kwargs = {
+        name: _value(hints[name], value, f"{origin}.{name}", loading=True) for name, value in data.items()
+    }
     return cls(**kwargs)
 
 
-def _choices(hint: Any) -> list[object]:
-    """The values of a ``Literal[...]`` field type (``bool | Literal["auto"]`` gives ``["auto"]``)."""
+def _check_types(obj: object, origin: str) -> None:
+    """Refuse a field of ``obj`` (a config dataclass, recursively) that is not of its annotated
+    type: what ``Config(...)`` or :func:`dataclasses.replace` were given in Python."""
+    hints = get_type_hints(type(obj), include_extras=True)
+    for f in fields(obj):  # type: ignore[arg-type]
+        hint, value, where = hints[f.name], getattr(obj, f.name), f"{origin}{f.name}"
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, hint):
+            _check_types(value, f"{where}.")
+        else:
+            _value(hint, value, where, loading=False)
+
+
+def _value(hint: Any, value: Any, where: str, *, loading: bool) -> Any:
+    """``value`` as a field annotated ``hint`` holds it, or a :class:`ConfigError` naming ``where``.
+
+    The types are those of the config dataclasses: ``bool``; ``int`` (not a bool, not a float:
+    ``99.9`` is not silently cut to 99); ``float`` (an int is fine; finite); ``str``;
+    ``Literal[...]`` (one of its values); ``tuple[X, ...]``; :data:`ByteSize`; unions of these
+    with ``None``; nested dataclasses. ``loading`` (a TOML file or a dict): a list for a tuple,
+    a size string for a :data:`ByteSize`.
+    """
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if loading:
+            return _build(hint, value, where)
+        if not isinstance(value, hint):
+            raise ConfigError(f"{where}: expected {hint.__name__}, got {_shown(value)}")
+        return value
     members = get_args(hint) if get_origin(hint) in (Union, UnionType) else (hint,)
-    return [c for m in members if get_origin(m) is Literal for c in get_args(m)]
+    for member in members:
+        ok, converted = _accepts(member, value, where, loading)
+        if ok:
+            return converted
+    shown = [m for m in members if m is not NoneType]  # a TOML file cannot write None
+    if all(get_origin(m) is Literal for m in shown):
+        choices = [c for m in shown for c in get_args(m)]
+        raise ConfigError(f"{where}: {_shown(value)} is not one of {choices}")
+    wanted = " or ".join(_described(m, loading) for m in shown)
+    raise ConfigError(f"{where}: expected {wanted}, got {_shown(value)}")
+
+
+def _accepts(member: Any, value: Any, where: str, loading: bool) -> tuple[bool, Any]:
+    """Whether ``value`` is a ``member`` of a field's type, and the value to store."""
+    origin = get_origin(member)
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if member is NoneType:
+        return value is None, None
+    if origin is Literal:
+        return any(type(value) is type(c) and value == c for c in get_args(member)), value
+    if origin is Annotated and get_args(member)[1:] == (_ByteCount,):
+        if loading and isinstance(value, str):
+            try:
+                return True, parse_size(value)
+            except ConfigError:
+                return False, None
+        return is_int, value
+    if member is bool:
+        return isinstance(value, bool), value
+    if member is int:
+        return is_int, value
+    if member is float:
+        number = is_int or isinstance(value, float)
+        return number and math.isfinite(value), float(value) if number else None
+    if member is str:
+        return isinstance(value, str), value
+    if origin is tuple and get_args(member)[1:] == (...,):
+        if not isinstance(value, tuple | list if loading else tuple):
+            return False, None
+        item = get_args(member)[0]
+        return True, tuple(_value(item, v, f"{where}[{i}]", loading=loading) for i, v in enumerate(value))
+    raise TypeError(f"{where}: config field type {member!r} is not supported")
+
+
+def _described(member: Any, loading: bool) -> str:
+    """What a config file (or, not ``loading``, Python code) must give for ``member``."""
+    origin = get_origin(member)
+    if origin is Literal:
+        choices = get_args(member)
+        return repr(choices[0]) if len(choices) == 1 else f"one of {list(choices)}"
+    if origin is Annotated:
+        return "a whole number of bytes or a size such as '64MB'" if loading else "a whole number of bytes"
+    if origin is tuple:
+        return f"a {'list' if loading else 'tuple'} of {_described(get_args(member)[0], loading)[2:]}s"
+    names = {bool: "true/false", int: "a whole number", float: "a number", str: "a string"}
+    return names[member]
+
+
+def _shown(value: Any) -> str:
+    """``value`` for a message: its repr, with its type when the repr does not say it."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return f"a list {value!r}"
+    return repr(value)

@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import sys
 from dataclasses import dataclass
 from typing import IO
 
 import click
 
-from pipeline.config import Config
+from pipeline.config import Compression, Config, parse_size
 from pipeline.errors import ConfigError, OutputError
 from pipeline.formats.compression import STDIN
 from pipeline.writers import ParquetSink
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.I)
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 FORMATS = ("parquet", "jsonl")
-COMPRESSIONS = ("zstd", "snappy", "gzip", "lz4", "none")
-
-
-def parse_size(text: str) -> int:
-    """``"256MB"``/``"64MiB"``/``"1g"``/``"1048576"`` to bytes (binary multiples)."""
-    m = _SIZE.match(text)
-    if not m:
-        raise ConfigError(f"not a size: {text!r}", hint="use bytes or a unit: 64MB, 512k, 1G")
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
 @dataclass(frozen=True)
@@ -38,7 +26,7 @@ class OutputOptions:
     partition_by: str | None = None
     part_size: str | None = None
     row_group_size: str | None = None
-    compression: str | None = None
+    compression: Compression | None = None
 
     @property
     def to_stdout(self) -> bool:

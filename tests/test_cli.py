@@ -145,6 +145,51 @@ def test_bad_config_fails_fast_with_config_exit_code(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[run]\ncompression = 'brotli9'\n", "run.compression"),  # was a pyarrow traceback, _state/ left
+        ("[run]\nmax_worker_memory = '4 bytes please'\n", "run.max_worker_memory"),  # was a TypeError
+        ("[boilerplate]\nsite_rules_file = 5\n", "boilerplate.site_rules_file"),  # was a TypeError
+        ("[reader]\ntext_field = 5\n", "reader.text_field"),
+        ("[run]\nprogress = 'yes'\n", "run.progress"),
+        ("[filter]\nmin_chars = 99.9\n", "filter.min_chars"),
+    ],
+)
+def test_config_value_of_the_wrong_type_is_one_line_exit_2_before_any_output(
+    tmp_path: Path, text: str, key: str
+) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(text)
+    (tmp_path / "d.txt").write_text(GOOD)
+    res = CliRunner().invoke(
+        cli, ["run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "-w", "1", "--config", str(cfg)]
+    )
+    assert isinstance(res.exception, SystemExit) and res.exit_code == ConfigError.exit_code, res.output
+    assert res.stderr.startswith("error: ") and key in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_config_file_sizes_take_units(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        "[run]\nmax_worker_memory = '1.5GB'\ncompression = 'gzip'\n[output]\npart_bytes = '64MB'\n"
+    )
+    (tmp_path / "d.txt").write_text(GOOD)
+    code, out = invoke(
+        "run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "-w", "1", "--config", str(cfg)
+    )
+    assert code == 0, out
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["config"]["run"]["max_worker_memory"] == 3 << 29
+    assert manifest["config"]["output"]["part_bytes"] == 64 << 20
+    assert (
+        pq.ParquetFile(tmp_path / "o" / "part-00000.parquet").metadata.row_group(0).column(0).compression
+        == "GZIP"
+    )
+
+
 def test_output_with_another_config_is_refused(tmp_path: Path) -> None:
     (tmp_path / "d.txt").write_text(GOOD)
     out_dir = str(tmp_path / "o")

@@ -35,7 +35,7 @@ def test_toml_round_trip_and_overrides(tmp_path: Path) -> None:
     [
         ("[language]\nsead = 1\n", "unknown key"),
         ("[langauge]\nseed = 1\n", "unknown key"),
-        ("[language]\nseed = 'x'\n", "expected a number"),
+        ("[language]\nseed = 'x'\n", "language.seed: expected a whole number, got 'x'"),
         ("[dedup]\nenabled = 'yes'\n", "expected true/false"),
         ("[boilerplate]\nmax_removed_share = 2.0\n", "max_removed_share"),
         ("stages = ['extract', 'nope']\n", "unknown stage"),
@@ -50,6 +50,95 @@ def test_bad_config_files_are_config_errors(tmp_path: Path, text: str, message: 
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         Config.from_toml(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # each of these was taken, or failed later with a TypeError from deep inside a run
+        ("[filter]\nmin_chars = 99.9\n", "filter.min_chars: expected a whole number, got 99.9"),
+        ("[filter]\nmin_chars = true\n", "filter.min_chars: expected a whole number, got True"),
+        ("[run]\nworkers = 1.7\n", "run.workers: expected a whole number"),
+        ("[run]\nprogress = 'yes'\n", "run.progress: expected true/false, got 'yes'"),
+        ("[reader]\ntext_field = 5\n", "reader.text_field: expected a string, got 5"),
+        ("[boilerplate]\nsite_rules_file = 5\n", "boilerplate.site_rules_file: expected a string, got 5"),
+        ("[boilerplate]\npacks = [1, 2]\n", r"boilerplate.packs\[0\]: expected a string, got 1"),
+        ("[boilerplate]\ndisabled_rules = 'ad.marker'\n", "disabled_rules: expected a list of strings"),
+        ("[boilerplate]\nextract_metadata = 1\n", "extract_metadata: expected true/false, got 1"),
+        ("[language]\nmin_prob = 'high'\n", "language.min_prob: expected a number, got 'high'"),
+        ("[extract]\ntimeout_s = nan\n", "extract.timeout_s: expected a number, got nan"),
+        ("[run]\ncompression = 'brotli9'\n", "run.compression: 'brotli9' is not one of"),
+        (
+            "[run]\nmax_worker_memory = 'lots'\n",
+            "run.max_worker_memory: expected a whole number of bytes or a size",
+        ),
+        ("[output]\npart_bytes = 1.5\n", "output.part_bytes: expected a whole number of bytes"),
+        ("[output]\npartition_by = 'lang'\n", "output.partition_by: expected a list of strings, got 'lang'"),
+        ("stages = 'extract'\n", "stages: expected a list of strings"),
+        ("run = 5\n", "run: expected a table, got 5"),
+    ],
+)
+def test_values_of_the_wrong_type_are_refused_naming_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        Config.from_toml(path)
+
+
+def test_every_field_refuses_a_value_of_the_wrong_type() -> None:
+    """A table where a setting goes is a ConfigError naming the key for every field there is:
+    no field type falls through to being taken as given."""
+    for section, value in Config().to_dict().items():
+        names = list(value) if isinstance(value, dict) else [None]
+        for name in names:
+            data = {section: {name: {"x": 1}}} if name else {section: {"x": 1}}
+            key = f"{section}.{name}" if name else section
+            with pytest.raises(ConfigError, match=f"config.{key}: "):
+                Config.from_dict(data)
+
+
+def test_values_as_python_gives_them_round_trip_and_ints_serve_as_floats() -> None:
+    assert Config.from_dict(Config().to_dict()) == Config()
+    cfg = Config.from_dict({"extract": {"timeout_s": 5}, "language": {"min_prob": 1}})
+    assert cfg.extract.timeout_s == 5.0 and isinstance(cfg.extract.timeout_s, float)
+    assert isinstance(cfg.language.min_prob, float)
+
+
+def test_byte_sizes_take_a_unit_as_the_cli_options_do(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        "[reader]\nmax_record_bytes = '10MB'\nmax_decompressed_bytes = '1G'\n"
+        "[extract]\nmax_html_bytes = '512k'\n"
+        "[run]\nmax_worker_memory = '4GB'\nrow_group_bytes = '1.5MiB'\n"
+        "[output]\npart_bytes = 1048576\n"
+    )
+    cfg = Config.from_toml(path)
+    assert (cfg.reader.max_record_bytes, cfg.reader.max_decompressed_bytes) == (10 << 20, 1 << 30)
+    assert cfg.extract.max_html_bytes == 512 << 10
+    assert (cfg.run.max_worker_memory, cfg.run.row_group_bytes) == (4 << 30, 3 << 19)
+    assert cfg.output.part_bytes == 1 << 20
+
+
+def test_compression_choices_are_the_cli_flags(tmp_path: Path) -> None:
+    from pipeline.cli import run
+    from pipeline.config import COMPRESSIONS
+
+    flag = next(p for p in run.params if p.name == "compression")
+    assert tuple(flag.type.choices) == COMPRESSIONS  # type: ignore[attr-defined]
+    for codec in COMPRESSIONS:
+        assert Config.from_dict({"run": {"compression": codec}}).run.compression == codec
+
+
+def test_validate_refuses_wrong_types_given_in_python() -> None:
+    base = Config()
+    for bad in (
+        dataclasses.replace(base, encoding=dataclasses.replace(base.encoding, max_chars="5")),  # type: ignore[arg-type]
+        dataclasses.replace(base, run=dataclasses.replace(base.run, max_worker_memory="4GB")),  # type: ignore[arg-type]
+        dataclasses.replace(base, stages=["extract"]),  # type: ignore[arg-type]
+        dataclasses.replace(base, reader=base.extract),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(ConfigError, match="expected"):
+            bad.validate()
 
 
 def test_literal_choices_are_accepted(tmp_path: Path) -> None:

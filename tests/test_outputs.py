@@ -15,9 +15,8 @@ from click.testing import CliRunner
 
 from pipeline import Config, Pipeline
 from pipeline.cli import cli
-from pipeline.config import OutputConfig, RunConfig
+from pipeline.config import OutputConfig, RunConfig, parse_size
 from pipeline.engines import SerialEngine
-from pipeline.io_options import parse_size
 from pipeline.layout import NULL_PARTITION, escape_value, output_files, partition_dirs
 from pipeline.readers import Source
 from pipeline.writers import ParquetSink
