@@ -10,6 +10,7 @@ so the same run on 1 or 8 workers is recognised as the same run.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -243,26 +244,64 @@ class Config:
             )
         if len(set(self.stages)) != len(self.stages):
             raise ConfigError(f"a stage is named twice in {list(self.stages)}")
-        if self.filter.min_chars < 0 or self.language.min_chars < 0 or self.language.sample_chars < 1:
-            raise ConfigError(
-                "filter.min_chars and language.min_chars must be >= 0, language.sample_chars >= 1"
-            )
-        if not 0.0 < self.boilerplate.max_removed_share <= 1.0:
-            raise ConfigError("boilerplate.max_removed_share must be in (0, 1]")
-        if self.run.workers < 0 or self.run.batch_size < 1 or self.run.batch_chars < 1:
-            raise ConfigError("run.workers must be >= 0, run.batch_size and run.batch_chars >= 1")
-        if self.extract.timeout_s <= 0:
-            raise ConfigError("extract.timeout_s must be > 0")
         bad_keys = [k for k in self.output.partition_by if k not in PARTITION_KEYS]
         if bad_keys or len(set(self.output.partition_by)) != len(self.output.partition_by):
             raise ConfigError(
                 f"output.partition_by: bad or repeated key(s) {list(self.output.partition_by)}",
                 hint=f"choose from {list(PARTITION_KEYS)}",
             )
-        if self.run.max_worker_memory is not None and self.run.max_worker_memory < 0:
-            raise ConfigError("run.max_worker_memory must be >= 0 bytes (0 = no limit)")
-        if self.output.part_bytes < 1 or self.run.row_group_bytes < 1:
-            raise ConfigError("output.part_bytes and run.row_group_bytes must be >= 1")
+        for key, allowed in RANGES.items():
+            value: Any = functools.reduce(getattr, key.split("."), self)
+            if value is not None and not allowed.holds(value):
+                raise ConfigError(f"{key} must be {allowed}, got {value}")
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric setting may take: ``low`` (excluded when ``low_open``) to ``high``."""
+
+    low: float
+    high: float = math.inf
+    low_open: bool = False
+    #: What a boundary value means, for the message.
+    note: str = ""
+
+    def holds(self, value: float) -> bool:
+        return (value > self.low if self.low_open else value >= self.low) and value <= self.high
+
+    def __str__(self) -> str:
+        if self.high == math.inf:
+            text = f"{'>' if self.low_open else '>='} {self.low:g}"
+        else:
+            text = f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
+        return f"{text} ({self.note})" if self.note else text
+
+
+#: Every numeric setting's range, checked by :meth:`Config.validate` (a test checks that no
+#: numeric field is missing). Sizes, counts and limits of zero would reject every record or,
+#: for ``encoding.max_chars``, never finish.
+RANGES: dict[str, Range] = {
+    "reader.max_record_bytes": Range(1),
+    "reader.max_decompressed_bytes": Range(1),
+    "extract.fast_retry_below": Range(0, note="0 = never retry"),
+    "extract.max_html_bytes": Range(1),
+    "extract.max_depth": Range(1),
+    "extract.timeout_s": Range(0, low_open=True),
+    "encoding.max_chars": Range(1),
+    "boilerplate.max_removed_share": Range(0, 1, low_open=True),
+    "boilerplate.budget_min_chars": Range(0),
+    "language.seed": Range(0),
+    "language.sample_chars": Range(1),
+    "language.min_chars": Range(0),
+    "language.min_prob": Range(0, 1),
+    "filter.min_chars": Range(0),
+    "run.workers": Range(0, note="0 = one per core"),
+    "run.batch_size": Range(1),
+    "run.batch_chars": Range(1),
+    "run.row_group_bytes": Range(1),
+    "run.max_worker_memory": Range(0, note="bytes, 0 = no limit"),
+    "output.part_bytes": Range(1),
+}
 
 
 def _digest(path: str) -> str:

@@ -17,7 +17,8 @@ from functools import lru_cache
 import ftfy
 import ftfy.badness
 
-from pipeline.config import EncodingConfig
+from pipeline.config import RANGES, EncodingConfig
+from pipeline.errors import ConfigError
 from pipeline.record import Doc
 from pipeline.stage import DocStage
 
@@ -49,7 +50,9 @@ def ftfy_config(config: EncodingConfig) -> ftfy.TextFixerConfig:
 
 
 def _chunks(text: str, size: int) -> list[str]:
-    """Split at line ends into pieces of at most ~``size`` chars (a single longer line stays whole)."""
+    """Split at line ends into pieces of at most ``size`` chars (a longer line is cut at ``size``)."""
+    if size < 1:  # no piece would ever be taken off: the loop below would never end
+        raise ValueError(f"chunk size must be >= 1, got {size}")
     if len(text) <= size:
         return [text]
     out: list[str] = []
@@ -135,6 +138,10 @@ class FixEncoding(DocStage):
     def __init__(self, config: EncodingConfig | None = None) -> None:
         super().__init__()
         self.config = config or EncodingConfig()
+        if not RANGES["encoding.max_chars"].holds(self.config.max_chars):  # a config not validated
+            raise ConfigError(
+                f"encoding.max_chars must be {RANGES['encoding.max_chars']}, got {self.config.max_chars}"
+            )
 
     def process(self, doc: Doc) -> None:
         doc.text, fixes = fix(doc.text, self.config)

@@ -190,7 +190,7 @@ def test_unknown_stage_is_a_config_error() -> None:
         ({"stages": []}, "must start with extract"),
         ({"stages": ["extract", "encoding", "extract"]}, "named twice"),
         ({"filter": {"min_chars": -3}}, "min_chars must be >= 0"),
-        ({"language": {"sample_chars": 0}}, "sample_chars >= 1"),
+        ({"language": {"sample_chars": 0}}, "sample_chars must be >= 1"),
     ],
 )
 def test_configs_that_cannot_clean_anything_are_refused(data: dict[str, object], message: str) -> None:

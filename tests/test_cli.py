@@ -171,6 +171,18 @@ def test_config_value_of_the_wrong_type_is_one_line_exit_2_before_any_output(
     assert not (tmp_path / "o").exists()
 
 
+def test_encoding_max_chars_zero_is_refused_before_the_run(tmp_path: Path) -> None:
+    # it passed validation, then the encoding stage cut lines into empty pieces forever
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[encoding]\nmax_chars = 0\n")
+    (tmp_path / "d.txt").write_text("CafÃ© " + GOOD)
+    code, out = invoke(
+        "run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "-w", "1", "--config", str(cfg)
+    )
+    assert code == ConfigError.exit_code and "encoding.max_chars must be >= 1, got 0" in out
+    assert not (tmp_path / "o").exists()
+
+
 def test_config_file_sizes_take_units(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(

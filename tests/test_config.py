@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import typing
 from pathlib import Path
 
 import pytest
 
 from pipeline import Config, ConfigError
+from pipeline.config import RANGES, Range
 
 
 def test_defaults_are_frozen() -> None:
@@ -139,6 +142,59 @@ def test_validate_refuses_wrong_types_given_in_python() -> None:
     ):
         with pytest.raises(ConfigError, match="expected"):
             bad.validate()
+
+
+def _outside(allowed: Range) -> list[float]:
+    values = [allowed.low if allowed.low_open else allowed.low - 1, allowed.low - 1000]
+    return [*values, allowed.high + 1] if allowed.high != math.inf else values
+
+
+@pytest.mark.parametrize("key", list(RANGES))
+def test_numeric_settings_out_of_range_are_refused_naming_the_key(key: str) -> None:
+    section, name = key.split(".")
+    default = getattr(getattr(Config(), section), name)
+    for value in _outside(RANGES[key]):
+        bad = int(value) if isinstance(default, int) or default is None else value
+        with pytest.raises(ConfigError, match=rf"^{key} must be "):
+            Config.from_dict({section: {name: bad}})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[encoding]\nmax_chars = 0\n", "encoding.max_chars must be >= 1, got 0"),  # hung the run
+        ("[encoding]\nmax_chars = -4\n", "encoding.max_chars must be >= 1, got -4"),
+        (
+            "[reader]\nmax_record_bytes = 0\n",
+            "reader.max_record_bytes must be >= 1",
+        ),  # every record too_large
+        ("[extract]\nmax_depth = 0\n", "extract.max_depth must be >= 1"),  # every page too_deep
+        ("[language]\nmin_prob = 5\n", r"language.min_prob must be in \[0, 1\], got 5"),
+        ("[language]\nseed = -1\n", "language.seed must be >= 0"),
+        ("[boilerplate]\nbudget_min_chars = -1\n", "boilerplate.budget_min_chars must be >= 0"),
+        ("[run]\nmax_worker_memory = -1\n", r"run.max_worker_memory must be >= 0 \(bytes, 0 = no limit\)"),
+    ],
+)
+def test_sweep_ranges(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        Config.from_toml(path)
+
+
+def test_every_numeric_setting_has_a_range_and_the_defaults_are_in_it() -> None:
+    hints = typing.get_type_hints(Config)
+    numeric = set()
+    for section in dataclasses.fields(Config):
+        if dataclasses.is_dataclass(hints[section.name]):
+            for f in dataclasses.fields(hints[section.name]):
+                value = getattr(getattr(Config(), section.name), f.name)
+                if f.name == "max_worker_memory" or (
+                    isinstance(value, int | float) and not isinstance(value, bool)
+                ):
+                    numeric.add(f"{section.name}.{f.name}")
+    assert numeric == set(RANGES)
+    Config().validate()
 
 
 def test_literal_choices_are_accepted(tmp_path: Path) -> None:
