@@ -27,10 +27,12 @@ from pipeline.stage import DocStage, RejectRecord
 from stages.dates import parse_date
 from stages.rulepack import (
     LIST_MARKER,
+    SITE_PREFIX,
     START_CHARS,
     LineFilter,
     Rule,
     ascii_folded,
+    check_disabled,
     foldable,
     line_filter,
     load_rules,
@@ -500,7 +502,10 @@ class Boilerplate(DocStage):
         self.rules = load_rules(cfg.packs, cfg.rule_files, cfg.disabled_rules)
         if site_rules is None and cfg.site_rules_file:
             site_rules = load_site_rules(cfg.site_rules_file)
-        self.site_rules = site_rules or SiteRules()
+        site_rules = site_rules or SiteRules()
+        disabled_sites = [rid for rid in cfg.disabled_rules if rid.startswith(SITE_PREFIX)]
+        check_disabled(disabled_sites, site_rules.ids)  # pack rule ids: checked by load_rules
+        self.site_rules = site_rules.without(disabled_sites)
         # per host with learned lines: (that host's learned rules, pack + learned rules prepared)
         self._site_sets: dict[int, tuple[tuple[Rule, ...], RuleSet]] = {}
 

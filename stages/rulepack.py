@@ -34,10 +34,12 @@ Rules whose id starts with ``site:`` are reserved for per-site learned rules
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import re
 import string
 import tomllib
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -174,8 +176,8 @@ def parse_rule(data: dict[str, Any], *, pack: str, origin: str) -> Rule:
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise RuleError(f"{where}: {key} must be a list of strings")
-    if rid.startswith("site:"):
-        raise RuleError(f"{where}: ids starting with 'site:' are reserved for learned site rules")
+    if rid.startswith(SITE_PREFIX):
+        raise RuleError(f"{where}: ids starting with {SITE_PREFIX!r} are reserved for learned site rules")
     pattern = _compile(data.get("pattern"), where)
     meta = data.get("meta")
     if meta is not None and meta not in pattern.groupindex:
@@ -229,11 +231,34 @@ def builtin_pack_path(name: str) -> Path:
     return path
 
 
+#: The id prefix of learned site rules (``site:<host>:<hash>``); no rule pack may use it.
+SITE_PREFIX = "site:"
+
+
+def check_disabled(disabled: Iterable[str], known: Collection[str]) -> None:
+    """Refuse ids in ``boilerplate.disabled_rules`` that name none of the ``known`` rules: a
+    typo would otherwise leave the rule on without a word."""
+    unknown = [rid for rid in dict.fromkeys(disabled) if rid not in known]
+    if not unknown:
+        return
+    close = [m for rid in unknown for m in difflib.get_close_matches(rid, known, n=1)]
+    raise RuleError(
+        f"boilerplate.disabled_rules: unknown rule id(s) {unknown}"
+        + (f" (did you mean {close}?)" if close else ""),
+        hint="`cleanwire rules` lists the rule ids (learned site rules: the `id` lines of the site rules file)",
+    )
+
+
 @lru_cache(maxsize=8)
 def load_rules(
     packs: tuple[str, ...], files: tuple[str, ...] = (), disabled: tuple[str, ...] = ()
 ) -> tuple[Rule, ...]:
-    """All rules of the named built-in packs and the given files, minus ``disabled`` ids."""
+    """All rules of the named built-in packs and the given files, minus ``disabled`` ids.
+
+    A disabled id that none of these packs defines is a :class:`RuleError`, except learned site
+    rule ids (:data:`SITE_PREFIX`): those are checked where the site rules are loaded
+    (:class:`stages.boilerplate.Boilerplate`).
+    """
     loaded = [load_pack(builtin_pack_path(p)) for p in packs] + [load_pack(f) for f in files]
     rules: list[Rule] = []
     seen: dict[str, str] = {}
@@ -244,6 +269,7 @@ def load_rules(
             seen[rule.id] = pack.path
             if rule.id not in disabled:
                 rules.append(rule)
+    check_disabled((rid for rid in disabled if not rid.startswith(SITE_PREFIX)), seen)
     return tuple(rules)
 
 

@@ -22,7 +22,7 @@ import re
 import tomllib
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pipeline.errors import RuleError
-from stages.rulepack import LIST_MARKER, Rule
+from stages.rulepack import LIST_MARKER, SITE_PREFIX, Rule
 
 _SPACES = re.compile(r"\s+")
 
@@ -107,11 +107,31 @@ class SiteRules:
         host = host_of(url)
         return self._rules.get(host, ()) if host else ()
 
+    @cached_property
+    def ids(self) -> frozenset[str]:
+        """The rule id of every learned line (``site:<host>:<hash>``)."""
+        return frozenset(site_rule_id(host, ln) for host, lines in self.lines.items() for ln in lines)
+
+    def without(self, ids: Collection[str]) -> SiteRules:
+        """These rules minus the lines whose rule id is in ``ids`` (``boilerplate.disabled_rules``)."""
+        if not self.ids & set(ids):
+            return self
+        kept = {
+            h: tuple(ln for ln in lines if site_rule_id(h, ln) not in ids) for h, lines in self.lines.items()
+        }
+        kept = {h: lines for h, lines in kept.items() if lines}
+        n_docs = {h: n for h, n in self.n_docs.items() if h in kept}
+        return SiteRules(lines=kept, n_docs=n_docs, config=self.config)
+
+
+def site_rule_id(host: str, line: SiteLine) -> str:
+    return f"{SITE_PREFIX}{host}:{line.hash}"
+
 
 def _rule_for(host: str, line: SiteLine) -> Rule:
     words = [re.escape(w) for w in line_key(line.text).split(" ")]
     return Rule(
-        id=f"site:{host}:{line.hash}",
+        id=site_rule_id(host, line),
         category="site_repeated",
         kind="line",
         pattern=re.compile(r"\s+".join(words)),
@@ -199,7 +219,7 @@ def _to_data(rules: SiteRules) -> dict[str, Any]:
                 "host": host,
                 "n_docs": rules.n_docs.get(host, 0),
                 "lines": [
-                    {"id": f"site:{host}:{ln.hash}", "text": ln.text, "docs": ln.docs, "share": ln.share}
+                    {"id": site_rule_id(host, ln), "text": ln.text, "docs": ln.docs, "share": ln.share}
                     for ln in lines
                 ],
             }

@@ -109,6 +109,37 @@ def test_user_pack_adds_rules_and_clashing_ids_are_refused(tmp_path: Path) -> No
     assert "ad.marker" not in {r.id for r in load_rules(("builtin",), (), ("ad.marker",))}
 
 
+def test_unknown_disabled_rule_ids_are_refused_and_user_pack_rules_can_be_disabled(tmp_path: Path) -> None:
+    # a typo in disabled_rules was ignored: the rule stayed on without a word
+    with pytest.raises(RuleError, match=r"unknown rule id\(s\) \['no\.such\.rule'\]") as err:
+        load_rules(("builtin",), (), ("ad.marker", "no.such.rule"))
+    assert err.value.hint is not None and "cleanwire rules" in err.value.hint
+    with pytest.raises(RuleError, match=r"did you mean \['source\.read_full_article'\]"):
+        load_rules(("builtin",), (), ("source.read_full_articel",))
+    pack = _write(
+        tmp_path,
+        "[[rules]]\nid = 'mine.tip'\ncategory = 'promo_block'\npattern = 'Got a story\\\\? Email us.*'\n",
+    )
+    assert "mine.tip" not in {r.id for r in load_rules(("builtin",), (str(pack),), ("mine.tip",))}
+    with pytest.raises(RuleError, match=r"mine\.tip"):  # the pack that defines it is not loaded
+        load_rules(("builtin",), (), ("mine.tip",))
+
+
+def test_cli_refuses_an_unknown_disabled_rule_before_any_output(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[boilerplate]\ndisabled_rules = ['no.such.rule']\n")
+    doc = tmp_path / "d.txt"
+    doc.write_text("Tram line extension approved by the council on Tuesday.\n\nSource: Read Full Article\n")
+    for args in (["run", str(doc), "-o", str(tmp_path / "o"), "-w", "1"], ["rules"], ["explain", str(doc)]):
+        res = CliRunner().invoke(cli, [*args, "--config", str(cfg)])
+        assert res.exit_code == RuleError.exit_code == 2, (args, res.output)
+        assert "unknown rule id(s) ['no.such.rule']" in res.stderr and "cleanwire rules" in res.stderr
+    assert not (tmp_path / "o").exists()
+    cfg.write_text("[boilerplate]\ndisabled_rules = ['source.read_full_article']\n")
+    res = CliRunner().invoke(cli, ["explain", str(doc), "--config", str(cfg)])
+    assert res.exit_code == 0 and "Read Full Article" in res.stdout.rstrip().splitlines()[-1]
+
+
 def test_cli_rules_check_runs_every_example(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["rules", "--check"])
     assert res.exit_code == 0, res.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.config import BoilerplateConfig
 from pipeline.errors import RuleError
 from pipeline.record import Doc
 from stages.boilerplate import Boilerplate
@@ -22,6 +24,7 @@ from stages.sitelearn import (
     learn_site_rules,
     load_site_rules,
     save_site_rules,
+    site_rule_id,
 )
 
 from .conftest import FIXTURES
@@ -128,6 +131,44 @@ def test_stage_removes_learned_lines_only_on_their_site() -> None:
     assert removal.rule.startswith("site:harbourgazette.example:")
     assert text[removal.start : removal.end] == TIP
     assert elsewhere.removed == []
+
+
+def test_learned_site_rules_can_be_disabled_by_id_and_unknown_site_ids_are_refused() -> None:
+    learned = learn_site_rules(_pairs())
+    tip_id = next(site_rule_id(h, ln) for h, lines in learned.lines.items() for ln in lines if ln.text == TIP)
+    assert tip_id in learned.ids and tip_id.startswith("site:harbourgazette.example:")
+    stage = Boilerplate(BoilerplateConfig(disabled_rules=(tip_id,)), site_rules=learned)
+    text = f"Story\n\nFirst paragraph here.\n\n{TIP}\n\n{GROUP}\n\nSecond paragraph here."
+    doc = Doc(id="a", source="s", raw=text, text=text, url="https://harbourgazette.example/x")
+    stage.process_docs([doc])
+    assert TIP in doc.text and GROUP not in doc.text  # the other learned line still goes
+    for bad in ("site:harbourgazette.example:0000000000", "site:nowhere.example:abc"):
+        with pytest.raises(RuleError, match="unknown rule id"):
+            Boilerplate(BoilerplateConfig(disabled_rules=(bad,)), site_rules=learned)
+    with pytest.raises(RuleError, match="unknown rule id"):  # no site rules at all
+        Boilerplate(BoilerplateConfig(disabled_rules=(tip_id,)))
+
+
+def test_run_with_a_disabled_site_rule_from_the_file(tmp_path: Path) -> None:
+    rules_file = tmp_path / "site-rules.toml"
+    save_site_rules(learn_site_rules(_pairs()), rules_file)
+    tip_id = next(
+        ln["id"]
+        for site in tomllib.loads(rules_file.read_text(encoding="utf-8"))["sites"]
+        for ln in site["lines"]
+        if ln["text"] == TIP
+    )
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f"[boilerplate]\ndisabled_rules = [{tip_id!r}]\n")
+    out = tmp_path / "out"
+    args = ["run", str(DUMP), "-o", str(out), "--site-rules", str(rules_file), "-w", "1", "--no-dedup"]
+    res = CliRunner().invoke(cli, [*args, "--config", str(cfg)])
+    assert res.exit_code == 0, res.output
+    rows = _rows(out)
+    assert TIP in str(rows["hg-1"]["text"]) and PRINTED not in str(rows["ht-0"]["text"])
+    cfg.write_text(f"[boilerplate]\ndisabled_rules = [{tip_id[:-1] + 'x'!r}]\n")
+    res = CliRunner().invoke(cli, [*args, "--config", str(cfg), "--overwrite"])
+    assert res.exit_code == 2 and "unknown rule id" in res.stderr
 
 
 def test_empty_site_rules_change_nothing() -> None:
