@@ -145,27 +145,34 @@ def eval_cmd(
             raise click.BadParameter("must be > 0", param_hint="--timeout")
         cfg = dataclasses.replace(cfg, extract=dataclasses.replace(cfg.extract, timeout_s=timeout_s))
     root = find_data_dir(data_dir)
-    if root is None:
-        where = data_dir or "../shared/eval"
-        _note(f"eval: no evaluation data at {where}; nothing to do (skipped)")
-        return
     wanted = list(dict.fromkeys(sets)) if sets else list(SET_NAMES)
-    present = [n for n in wanted if set_present(root, n)]
-    for name in wanted:
-        if name not in present:
-            _note(f"eval: set {name!r} not found under {root} (skipped)")
-    if not present:
-        return
-    n_workers = cfg.run.workers if workers is None else workers
-    newsboiler, page_sets, langid = _run_sets(root, present, cfg, n_workers, n_bootstrap)
-    if save_dir:
-        save_predictions(Path(save_dir), newsboiler, page_sets, langid)
-    if report:
-        html = render_report(ReportInput(str(root), cfg.hash, newsboiler, tuple(page_sets), langid))
-        Path(report).write_text(html, encoding="utf-8")
-        _note(f"eval: report written to {report}")
-    if as_json:
-        payload: dict[str, Any] = {"data": str(root), "config_hash": cfg.hash}
+    present = [n for n in wanted if root is not None and set_present(root, n)]
+    if root is None:
+        _note(f"eval: no evaluation data at {data_dir or '../shared/eval'}; nothing to do (skipped)")
+    else:
+        for name in wanted:
+            if name not in present:
+                _note(f"eval: set {name!r} not found under {root} (skipped)")
+    skipped = [n for n in wanted if n not in present]
+    newsboiler: NewsboilerResult | None = None
+    page_sets: list[PageSetResult] = []
+    langid: LangidResult | None = None
+    if root is not None and present:
+        n_workers = cfg.run.workers if workers is None else workers
+        newsboiler, page_sets, langid = _run_sets(root, present, cfg, n_workers, n_bootstrap)
+        if save_dir:
+            save_predictions(Path(save_dir), newsboiler, page_sets, langid)
+        if report:
+            html = render_report(ReportInput(str(root), cfg.hash, newsboiler, tuple(page_sets), langid))
+            Path(report).write_text(html, encoding="utf-8")
+            _note(f"eval: report written to {report}")
+    if as_json:  # always a JSON object, also when no set ran: a caller parses stdout
+        payload: dict[str, Any] = {
+            "data": str(root) if root is not None else None,
+            "config_hash": cfg.hash,
+            "sets": present,
+            "skipped": skipped,
+        }
         if newsboiler is not None:
             payload["newsboiler"] = newsboiler_dict(newsboiler)
         for ps in page_sets:
@@ -178,4 +185,5 @@ def eval_cmd(
     parts += [render_page_set(ps) for ps in page_sets]
     if langid is not None:
         parts.append(render_langid(langid))
-    click.echo("\n\n".join(parts))
+    if parts:
+        click.echo("\n\n".join(parts))

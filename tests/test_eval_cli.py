@@ -121,7 +121,8 @@ def test_json_output_and_absent_sets_are_skipped(tmp_path: Path) -> None:
     assert r.exit_code == 0
     assert "set 'newsboiler' not found" in r.stderr and "set 'aeb' not found" in r.stderr
     data = json.loads(r.stdout)
-    assert set(data) == {"data", "config_hash", "langid"}
+    assert set(data) == {"data", "config_hash", "sets", "skipped", "langid"}
+    assert data["sets"] == ["langid"] and data["skipped"] == ["newsboiler", "aeb", "wcxb"]
     lang = data["langid"]
     assert lang["sentences"] == 6 and set(lang["per_lang"]) == {"de", "en", "es", "fr", "it", "nl"}
     correct = sum(v["correct"] for v in lang["per_lang"].values())
@@ -133,6 +134,26 @@ def test_missing_data_directory_skips_with_exit_0(tmp_path: Path) -> None:
     assert r.exit_code == 0
     assert "no evaluation data" in r.stderr and "skipped" in r.stderr
     assert r.stdout == ""
+
+
+def test_json_is_printed_when_no_set_runs(tmp_path: Path) -> None:
+    # an eval directory without sets (or none at all) printed nothing: a caller's JSON parse failed
+    (tmp_path / "empty").mkdir()
+    r = invoke("--data", str(tmp_path / "empty"), "--json")
+    assert r.exit_code == 0 and "(skipped)" in r.stderr
+    data = json.loads(r.stdout)
+    assert data["data"] == str((tmp_path / "empty").resolve()) and isinstance(data["config_hash"], str)
+    assert data["sets"] == [] and data["skipped"] == ["newsboiler", "aeb", "wcxb", "langid"]
+    r = invoke("--data", str(tmp_path / "nowhere"), "--set", "aeb", "--json")
+    assert r.exit_code == 0 and "no evaluation data" in r.stderr
+    assert json.loads(r.stdout) == {
+        "data": None,
+        "config_hash": data["config_hash"],
+        "sets": [],
+        "skipped": ["aeb"],
+    }
+    r = invoke("--data", str(tmp_path / "empty"))
+    assert r.exit_code == 0 and r.stdout == ""
 
 
 @pytest.mark.parametrize("args", [["--set", "bogus"], ["--timeout", "0"]])
