@@ -118,6 +118,12 @@ class Pipeline:
             stage.process_docs(docs)
 
     def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+        """Every stage over one Arrow batch, in this process: same rows, same order, a table for a
+        table, always in the full :data:`~pipeline.schema.WORK_SCHEMA`. The input needs ``id``,
+        ``source`` and ``raw`` (non-null strings); the other work-schema columns are optional and
+        columns outside it are not carried over, as for :meth:`Stage.process_batch
+        <pipeline.stage.Stage.process_batch>`. A batch that does not fit raises
+        :class:`ValueError` naming the column and the problem."""
         docs = docs_from_batch(batch)
         self.process_docs(docs)
         return same_kind(docs_to_batch(docs), batch)

@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.schema import RAW_PREFIX_CHARS, REJECT_SCHEMA, WORK_SCHEMA
+from pipeline.schema import RAW_PREFIX_CHARS, REJECT_SCHEMA, REQUIRED_FIELDS, WORK_SCHEMA
 
 
 class Status(StrEnum):
@@ -120,8 +120,107 @@ def make_id(source: str, locator: str | int) -> str:
     return hashlib.sha1(f"{source}\x00{locator}".encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
 
+#: Input columns read as strings that may be null (a null takes the :class:`Doc` default).
+_OPTIONAL_STRINGS = ("url", "encoding", "format")
+#: Columns read as strings only when the batch has ``status`` (rows that went through stages).
+_PROCESSED_STRINGS = (
+    "text",
+    "title",
+    "author",
+    "date",
+    "sitename",
+    "lang",
+    "stage",
+    "reason",
+    "detail",
+    "status",
+)
+_STATUS_VALUES = tuple(s.value for s in Status)
+
+
+def _is_text_type(t: pa.DataType) -> bool:
+    """A type whose values ``to_pylist`` gives as ``str`` (or None): string, large/view, dictionary."""
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return bool(
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_string_view(t)
+        or pa.types.is_null(t)
+    )
+
+
+def _check_columns(schema: pa.Schema) -> None:
+    """The names and types of a batch that is not exactly in the work schema."""
+    names = schema.names
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"input has more than one column named {', '.join(map(repr, twice))}")
+    missing = [n for n in REQUIRED_FIELDS if n not in names]
+    if missing:
+        raise ValueError(
+            f"input has no {', '.join(map(repr, missing))} column: every row needs id, source and raw "
+            "(non-null strings); the other work-schema columns are optional"
+        )
+    processed = "status" in names
+    for name in (*REQUIRED_FIELDS, *_OPTIONAL_STRINGS, *(_PROCESSED_STRINGS if processed else ())):
+        if name in names and not _is_text_type(schema.field(name).type):
+            raise ValueError(
+                f"input column {name!r} is {schema.field(name).type}, not strings "
+                "(cast it first, e.g. pyarrow.compute.cast(column, pyarrow.string()))"
+            )
+    if processed and "lang_prob" in names:
+        t = schema.field("lang_prob").type
+        if not (pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_null(t)):
+            raise ValueError(f"input column 'lang_prob' is {t}, not numbers")
+
+
+def _check_values(
+    name: str, column: pa.Array | pa.ChunkedArray, allowed: tuple[str, ...], nulls_ok: bool
+) -> None:
+    for value in pc.unique(column).to_pylist():  # a batch holds one or two distinct values
+        if value in allowed or (value is None and nulls_ok):
+            continue
+        where = pc.is_null(column) if value is None else pc.equal(pc.cast(column, pa.string()), value)
+        row = pc.index(where, True).as_py()
+        choices = ", ".join(map(repr, allowed)) + (" (a null means 'text')" if nulls_ok else "")
+        raise ValueError(f"input column {name!r} has {value!r} in row {row}; allowed values: {choices}")
+
+
+def check_input(batch: pa.RecordBatch | pa.Table) -> None:
+    """Raise :class:`ValueError`, naming the column and the problem, when ``batch`` cannot be read
+    into Docs: a required column (:data:`~pipeline.schema.REQUIRED_FIELDS`) missing or holding a
+    null, a column read as text that is not a string column, a ``format`` outside
+    :data:`RAW_FORMATS` or a ``status`` outside :class:`Status`.
+
+    Works on the Arrow columns (the schema, null counts, the distinct values of ``format`` and
+    ``status``), not per row: it runs on every batch a worker reads, and costs tens of
+    microseconds there (a batch already in the work schema skips the name and type checks)."""
+    schema = batch.schema
+    work = schema.equals(WORK_SCHEMA)  # a reader's or a stage's batch; metadata is not compared
+    if not work:
+        _check_columns(schema)
+    for name in REQUIRED_FIELDS:
+        column = batch.column(name)
+        if column.null_count:
+            row = pc.index(pc.is_null(column), True).as_py()
+            raise ValueError(
+                f"input column {name!r} is null in row {row}: id, source and raw must not be null"
+            )
+    names = WORK_SCHEMA.names if work else schema.names
+    if "format" in names:
+        _check_values("format", batch.column("format"), RAW_FORMATS, nulls_ok=True)
+    if "status" in names:
+        _check_values("status", batch.column("status"), _STATUS_VALUES, nulls_ok=False)
+
+
 def docs_from_batch(batch: pa.RecordBatch | pa.Table) -> list[Doc]:
-    """Read a batch holding at least the input columns into Docs (missing columns take defaults)."""
+    """Read a batch into Docs. It needs the columns ``id``, ``source`` and ``raw`` (non-null
+    strings); every other work-schema column is optional (a missing one or a null takes the
+    :class:`Doc` default, and the processed columns are read only when ``status`` is present);
+    columns outside :data:`~pipeline.schema.WORK_SCHEMA` are ignored. Raises :class:`ValueError`
+    naming the column when the batch does not fit (see :func:`check_input`)."""
+    check_input(batch)
     cols = {name: batch.column(name).to_pylist() for name in batch.schema.names}
     n = batch.num_rows
     out: list[Doc] = []

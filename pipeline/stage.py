@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 
 from pipeline.record import Doc, Status, docs_from_batch, docs_to_batch
+from pipeline.schema import WORK_SCHEMA
 
 
 class RejectRecord(Exception):
@@ -123,7 +124,18 @@ class Stage(ABC):
 
     def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
         """Arrow in, Arrow out (same rows, same order, a table for a table): the interface for
-        Ray Data's ``map_batches(stage, batch_format="pyarrow")`` and Airflow."""
+        Ray Data's ``map_batches(stage, batch_format="pyarrow")`` and Airflow.
+
+        Input: ``id``, ``source`` and ``raw`` are required, as non-null strings. Every other
+        column of :data:`~pipeline.schema.WORK_SCHEMA` is optional: a missing one, or a null,
+        takes its default (``format``, ``"text"`` or ``"html"``, is ``"text"``; ``url`` and
+        ``encoding`` are null; ``status`` is ``ok``; ``text`` is empty, so a stage that reads it,
+        such as dedup or the length filter, needs ``extract`` to have run first). The processed
+        columns (``text``, ``lang``, ``removed``, ...) are read only when ``status`` is present.
+        Columns outside the work schema are not carried over (to keep one, put it in ``extra``,
+        a string-to-string map). Output: always a full work-schema batch. A batch that does not
+        fit raises :class:`ValueError` naming the column and the problem
+        (:func:`~pipeline.record.check_input`)."""
         docs = docs_from_batch(batch)
         self.process_docs(docs)
         return same_kind(docs_to_batch(docs), batch)
@@ -180,8 +192,8 @@ class VerdictStage(DocStage):
         self.judge({name: getattr(doc, name) for name in self.reads})
 
     def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
-        if isinstance(batch, pa.Table):
-            return super().process_batch(batch)
+        if isinstance(batch, pa.Table) or batch.schema.names != WORK_SCHEMA.names:
+            return super().process_batch(batch)  # not a work batch: read (and checked) as Docs
         stats, t0 = self.stats, time.perf_counter()
         columns = [batch.column(name).to_pylist() for name in self.reads]
         verdicts: dict[int, Verdict] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,11 +13,11 @@ import pytest
 import pipeline
 from pipeline import Config, Pipeline
 from pipeline.readers import Source
-from pipeline.record import Doc, Status, docs_from_batch, docs_to_batch, input_batch
+from pipeline.record import Doc, Status, check_input, docs_from_batch, docs_to_batch, input_batch
 from pipeline.schema import OUTPUT_SCHEMA, WORK_SCHEMA
 from pipeline.stage import DocStage, DropRecord
 from pipeline.writers import ParquetSink
-from stages import Boilerplate, DetectLanguage, Extract, FixEncoding, NormalizeWhitespace
+from stages import Boilerplate, Dedup, DetectLanguage, Extract, FixEncoding, NormalizeWhitespace
 
 ARTICLE = (
     "Ferry service returns to Kestrel Bay\n\n"
@@ -215,3 +216,60 @@ def test_stages_import_first_in_a_fresh_interpreter() -> None:
     code = "from stages import Extract, Boilerplate, FixEncoding, DetectLanguage; import pipeline"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def user_table(**columns: object) -> pa.Table:
+    base: dict[str, object] = {"id": ["a", "b"], "source": ["s", "s"], "raw": [ARTICLE, ARTICLE + " More."]}
+    return pa.table({**base, **columns})
+
+
+def test_process_batch_takes_a_user_table_with_only_the_required_columns_and_extra_ones() -> None:
+    table = user_table(section=["news", "sport"], score=[1.5, 2.0])
+    out = Pipeline.from_config().process_batch(table)
+    assert isinstance(out, pa.Table)
+    assert out.schema == WORK_SCHEMA  # columns outside the work schema are not carried over
+    assert out.column("status").to_pylist() == ["ok", "ok"]
+    assert out.column("format").to_pylist() == ["text", "text"]
+    assert out.column("text").to_pylist()[0].startswith("Ferry service returns to Kestrel Bay")
+    nulls = user_table(format=pa.array([None, "html"]), url=pa.array([None, None], pa.null()))
+    assert Extract().process_batch(nulls).column("format").to_pylist() == ["text", "html"]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (pa.table({"id": ["a"], "raw": [ARTICLE]}), "input has no 'source' column"),
+        (pa.table({"raw": [ARTICLE]}), "input has no 'id', 'source' column"),
+        (user_table(id=["a", None]), "input column 'id' is null in row 1"),
+        (user_table(source=[None, "s"]), "input column 'source' is null in row 0"),
+        (user_table(raw=[ARTICLE, None]), "input column 'raw' is null in row 1"),
+        (user_table(id=[1, 2]), "input column 'id' is int64, not strings"),
+        (user_table(raw=[1.5, 2.0]), "input column 'raw' is double, not strings"),
+        (
+            user_table(format=["text", "pdf"]),
+            "input column 'format' has 'pdf' in row 1; allowed values: 'text', 'html'",
+        ),
+        (user_table(format=["HTML", "text"]), "input column 'format' has 'HTML' in row 0"),
+        (user_table(status=["ok", "weird"]), "input column 'status' has 'weird' in row 1"),
+    ],
+)
+def test_process_batch_refuses_a_table_that_does_not_fit_naming_the_column(
+    table: pa.Table, message: str
+) -> None:
+    for run in (Pipeline.from_config().process_batch, Extract().process_batch, Dedup().process_batch):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            run(table)
+        with pytest.raises(ValueError, match=re.escape(message)):
+            run(table.to_batches()[0])  # a record batch too (a verdict stage reads it as Docs)
+
+
+def test_the_input_check_passes_every_batch_a_reader_or_a_stage_makes() -> None:
+    batch = input_batch([{"id": "a", "source": "t", "raw": ARTICLE}, {"id": "b", "source": "t", "raw": ""}])
+    check_input(batch)
+    out = Pipeline.from_config().process_batch(batch)
+    check_input(out)
+    assert [d.status for d in docs_from_batch(out)] == [Status.OK, Status.REJECTED]
+    large = batch.cast(
+        pa.schema([f.with_type(pa.large_string()) if f.type == pa.string() else f for f in WORK_SCHEMA])
+    )
+    assert [d.id for d in docs_from_batch(large)] == ["a", "b"]
