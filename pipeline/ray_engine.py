@@ -33,8 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.errors import ConfigError
-from pipeline.record import Status
-from pipeline.schema import OUTPUT_SCHEMA, WORK_SCHEMA
+from pipeline.record import Status, check_input, docs_from_batch, docs_to_batch
+from pipeline.schema import OUTPUT_SCHEMA, REQUIRED_FIELDS, WORK_SCHEMA
 from pipeline.stage import Stage, StageStats
 
 if TYPE_CHECKING:
@@ -84,8 +84,37 @@ def _worker_state(blob: bytes, timeout_s: float | None) -> tuple[list[Stage], En
     return _WORKER_STATE[key]
 
 
+def work_batch(table: pa.Table) -> pa.RecordBatch:
+    """``table`` as one WORK batch. Columns outside :data:`~pipeline.schema.WORK_SCHEMA` are
+    dropped (e.g. the ``dt`` column Ray Data adds when it reads a hive-partitioned directory such
+    as ``{store}/extract/dt=2024-05-01``); missing optional columns take their defaults, as in
+    :func:`~pipeline.record.docs_from_batch`; a missing or null ``id``, ``source`` or ``raw`` (or
+    another column that does not fit) raises :class:`ValueError` naming it."""
+    check_input(table)
+    if not set(WORK_SCHEMA.names) <= set(table.schema.names):
+        return docs_to_batch(docs_from_batch(table))
+    batches = table.select(WORK_SCHEMA.names).combine_chunks().to_batches()
+    return batches[0].cast(WORK_SCHEMA) if batches else docs_to_batch([])
+
+
+def _check_dataset_columns(ds: Any) -> None:
+    """Refuse, in the driver, a dataset whose known schema lacks a required column (the workers
+    would fail on every block with the same error wrapped in Ray's)."""
+    schema = ds.schema(fetch_if_missing=False)  # None when it would take running the dataset
+    names = getattr(schema, "names", None)
+    if names is None:
+        return
+    missing = [n for n in REQUIRED_FIELDS if n not in names]
+    if missing:
+        raise ValueError(
+            f"the dataset has no {', '.join(map(repr, missing))} column: every row needs id, source "
+            f"and raw (non-null strings); it has {', '.join(map(repr, names))}"
+        )
+
+
 def apply_stages(table: pa.Table, blob: bytes, timeout_s: float | None = None) -> pa.Table:
     """The ``map_batches`` function: WORK rows in, the same WORK rows out after the stages.
+    The rows are read by :func:`work_batch` (extra columns dropped, missing optional ones filled).
 
     With ``timeout_s`` the stages run in a supervised child process of the Ray worker (the local
     engine's :class:`~pipeline.engines.ProcessEngine`), so a record that hangs past the timeout or
@@ -93,10 +122,9 @@ def apply_stages(table: pa.Table, blob: bytes, timeout_s: float | None = None) -
     of failing the Ray task; without it they run in the Ray worker itself."""
     from pipeline.engines import run_stages
 
-    batches = table.combine_chunks().to_batches()
-    if not batches:
+    batch = work_batch(table)
+    if batch.num_rows == 0:
         return WORK_SCHEMA.empty_table()
-    batch = batches[0].cast(WORK_SCHEMA)
     stages, engine = _worker_state(blob, timeout_s)
     if engine is None:
         out, _stats = run_stages(stages, batch)
@@ -211,6 +239,12 @@ class RayEngine:
 def clean_dataset(ds: Any, config: Config) -> Any:
     """The configured stages over a ``ray.data.Dataset`` of WORK rows, order preserved.
 
+    The rows need ``id``, ``source`` and ``raw``; other WORK columns are optional (defaults
+    filled) and columns outside the WORK schema, such as the ``dt`` partition column of a
+    ``read_parquet`` of ``{store}/extract/dt=2024-05-01``, are dropped (see :func:`work_batch`).
+    A dataset whose schema is known without running it and lacks a required column raises
+    :class:`ValueError` here, before anything runs.
+
     Parallel-safe stages run in ``map_batches``; the stateful tail (dedup, and what follows it)
     runs over the whole dataset in one task after that, in input order, so kept copies and
     counts equal the local engine's. Fine for one partition; for more, dedup per partition.
@@ -218,6 +252,7 @@ def clean_dataset(ds: Any, config: Config) -> Any:
     from pipeline.compose import Pipeline
 
     ray = import_ray()
+    _check_dataset_columns(ds)
     ray.data.DataContext.get_current().execution_options.preserve_order = True
     pipe = Pipeline.from_config(config)
     parallel, serial = pipe.parallel_prefix, pipe.serial_suffix

@@ -140,6 +140,51 @@ def test_ray_native_dataset_path_matches_the_local_output(
     assert got.sort_by("id").equals(expected.sort_by("id").cast(got.schema))
 
 
+def test_readme_ray_data_example_reads_an_airflow_hive_partition(
+    local_ray: None, dump: Path, tmp_path: Path
+) -> None:
+    from pipeline import airflow as cw
+
+    local = run_cli(str(dump), "-o", str(tmp_path / "local"), "--workers", "1")
+    step = cw.run_stage("extract", store=str(tmp_path / "store"), day="2024-05-01", inputs=[str(dump)])
+    assert step["path"].endswith("/extract/dt=2024-05-01")
+    ds = ray.data.read_parquet(step["path"])  # as the README says: Ray adds a `dt` column
+    assert "dt" in ds.schema().names
+    counts = write_dataset(clean_dataset(ds, Config()), str(tmp_path / "native"))
+    assert counts == {
+        "output": local["counts"]["n_kept"],
+        "rejects": local["counts"]["n_rejected"],
+        "dropped": local["counts"]["n_dropped"],
+    }
+    expected = pa.concat_tables([read(p) for p in sorted((tmp_path / "local").glob("part-*.parquet"))])
+    got = read(tmp_path / "native" / "output")
+    assert got.schema.names == expected.schema.names  # no `dt`
+    assert got.sort_by("id").equals(expected.sort_by("id").cast(got.schema))
+    rejects = read(tmp_path / "native" / "rejects").sort_by("id")
+    assert rejects.equals(read(tmp_path / "local" / "rejects.parquet").sort_by("id").cast(rejects.schema))
+
+
+def test_a_dataset_of_id_source_raw_is_cleaned_and_one_without_raw_is_refused_by_name(
+    local_ray: None, tmp_path: Path
+) -> None:
+    rows = {
+        "id": ["a", "b"],
+        "source": ["user", "user"],
+        "raw": [f"Harbour news\n\n{BODY}\n\nSource: Read Full Article"] * 2,  # b: a duplicate
+        "section": ["news", "sport"],  # not a work column: dropped
+    }
+    counts = write_dataset(
+        clean_dataset(ray.data.from_arrow(pa.table(rows)), Config()), str(tmp_path / "out")
+    )
+    assert counts == {"output": 1, "rejects": 0, "dropped": 1}
+    out = read(tmp_path / "out" / "output")
+    assert out.column("text").to_pylist() == [f"Harbour news\n\n{BODY}"]
+    assert out.column("lang").to_pylist() == ["en"]
+    without_raw = ray.data.from_arrow(pa.table({"id": ["a"], "source": ["user"], "text": [BODY]}))
+    with pytest.raises(ValueError, match="the dataset has no 'raw' column"):
+        clean_dataset(without_raw, Config())
+
+
 def test_a_hanging_or_crashing_record_costs_one_record_under_ray_too(local_ray: None) -> None:
     from stages.extract import Extract
     from tests.hostile import CRASH, HANG, Misbehave
