@@ -72,7 +72,10 @@ def partition_day(when: date | datetime | str) -> str:
     day = when[:10]
     if not _DAY.match(day):
         raise ConfigError(f"not a logical date: {when!r}", hint="expected YYYY-MM-DD")
-    date.fromisoformat(day)
+    try:
+        date.fromisoformat(day)
+    except ValueError as exc:  # 2024-13-45: the right shape, not a day of the calendar
+        raise ConfigError(f"not a logical date: {when!r} ({exc})", hint="expected YYYY-MM-DD") from None
     return day
 
 
@@ -166,6 +169,9 @@ class StepManifest:
     rejected: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    #: Per-stage counts (:meth:`StageStats.to_dict`) of this step and of every step upstream of
+    #: it, in order: what ``publish`` puts in the manifest's ``stages``, as ``cleanwire run`` does.
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_xcom(self) -> dict[str, Any]:
         data = asdict(self)
@@ -311,8 +317,9 @@ def run_stage(
                 fs.open_output_stream(f"{staged}/{PART_PREFIX}{shard.name}.parquet") as fh,
                 pq.ParquetWriter(fh, schema, compression=config.run.compression) as writer,
             ):
-                for out, _stats in engine.map([stage], batches):
+                for out, counted in engine.map([stage], batches):
                     stats.merge(stats_from_batch([stage], out)[stage.name])
+                    stats.seconds += counted[stage.name].seconds if stage.name in counted else 0.0
                     n_records += out.num_rows
                     writer.write_batch(out.cast(schema))
         replace_partition(fs, staged, final)
@@ -335,6 +342,7 @@ def run_stage(
         rejected=dict(sorted(stats.rejected.items())),
         dropped=dict(sorted(stats.dropped.items())),
         seconds=round(time.perf_counter() - t0, 3),
+        stages={**(up.stages if up is not None else {}), stage_name: stats.to_dict()},
     )
     log.info(manifest.summary())
     return manifest.to_xcom()
@@ -348,7 +356,8 @@ def publish(
     config_file: str | None = None,
 ) -> dict[str, Any]:
     """The last task: split the final WORK partition into ``{store}/output/dt={day}/`` exactly as
-    ``cleanwire run`` does (part files, rejects, dropped, manifest last); return counts and paths."""
+    ``cleanwire run`` does (part files, rejects, dropped, manifest last); return counts and paths.
+    The manifest's per-stage counts (``stages``) are those the upstream stage tasks recorded."""
     from pipeline.compose import Pipeline
     from pipeline.engines import SerialEngine
     from pipeline.runner import Runner
@@ -360,12 +369,9 @@ def publish(
     up = StepManifest.from_xcom(upstream)
     shards = [s for s in _input_shards(up, (), config, where) if isinstance(s, WorkShard)]
     source = WorkSource(shards, config.reader)
-    return _write_output(
-        where,
-        day,
-        config,
-        lambda out: Runner(Pipeline([], config), engine=SerialEngine()).run(source, ParquetSink(out, config)),
-    )
+    upstream_stages = {name: StageStats.from_dict(st) for name, st in up.stages.items()}
+    runner = Runner(Pipeline([], config), engine=SerialEngine(), upstream_stages=upstream_stages)
+    return _write_output(where, day, config, lambda out: runner.run(source, ParquetSink(out, config)))
 
 
 def _write_output(

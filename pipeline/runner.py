@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -151,8 +151,18 @@ def _check_stats(stats: dict[str, StageStats]) -> None:
 
 
 class Runner:
-    def __init__(self, pipeline: Pipeline, *, engine: Engine | None = None, progress: Any = None) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        engine: Engine | None = None,
+        progress: Any = None,
+        upstream_stages: Mapping[str, StageStats] | None = None,
+    ) -> None:
         self.pipeline = pipeline
+        #: Per-stage counts of stages that already ran elsewhere on these records (Airflow's
+        #: stage tasks, for ``publish``), reported in the manifest before this run's own stages.
+        self.upstream_stages = dict(upstream_stages or {})
         cfg = pipeline.config
         self.engine = engine or engine_for(cfg)
         self.progress = progress
@@ -168,7 +178,10 @@ class Runner:
     def run(self, source: Source, sink: ParquetSink) -> RunReport:
         """Run every shard not yet finished, then write the manifest. SIGINT/SIGTERM at any point
         raise :class:`Interrupted` (exit 130) and leave a resumable directory."""
-        report = RunReport(stages={s.name: StageStats() for s in self.pipeline.stages})
+        report = RunReport(stages={name: StageStats() for name in self.upstream_stages})
+        for name, st in self.upstream_stages.items():
+            report.stages[name].merge(st)
+        report.stages.update({s.name: StageStats() for s in self.pipeline.stages})
         n_shards = 0
         try:
             with stop_on_signals():

@@ -92,8 +92,8 @@ class StageStats:
             self.dropped[reason or "?"] += 1
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> StageStats:
-        """The counters :meth:`to_dict` wrote."""
+    def from_dict(cls, data: Mapping[str, Any]) -> StageStats:
+        """The inverse of :meth:`to_dict` (a shard's marker, an Airflow XCom)."""
         return cls(
             n_in=int(data.get("n_in", 0)),
             n_ok=int(data.get("n_ok", 0)),

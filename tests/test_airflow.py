@@ -45,6 +45,10 @@ def chain(store: str, day: str, inputs: Path) -> dict[str, Any]:
     return cw.publish(store=store, day=day, upstream=manifest)
 
 
+def without_seconds(stages: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {name: {k: v for k, v in st.items() if k != "seconds"} for name, st in stages.items()}
+
+
 def table(read: Callable[[str], pa.Table], name: str) -> pa.Table:
     return read(name).replace_schema_metadata(None)
 
@@ -69,6 +73,9 @@ def test_stage_per_task_partitions_publish_exactly_the_cli_output(dump: Path, tm
     assert_same_output(lambda n: pq.read_table(out / n), tmp_path / "cli")
     published = json.loads((out / "manifest.json").read_text())
     assert published["counts"] == expected["counts"]
+    assert sorted(published["stages"]) == sorted(cw.stage_names())  # publish's used to be {}
+    assert without_seconds(published["stages"]) == without_seconds(expected["stages"])
+    assert published["stages"]["dedup"]["dropped"] == {"duplicate": 1}
     assert result["counts"]["n_in"] == expected["counts"]["n_in"]
     assert result["counts"]["rejected"] == expected["counts"]["rejected"]
     for step in cw.stage_names():  # WORK partitions keep every record, status-marked
@@ -99,6 +106,11 @@ def test_xcom_manifest_is_small_json_with_counts_and_no_document_text(dump: Path
     assert back.step == "extract" and back.day == DAY
     assert back.n_in == back.n_ok + sum(back.rejected.values()) + sum(back.dropped.values())
     assert back.n_records >= back.n_in and back.shards == ("00000", "00001")
+    extract = back.stages["extract"]  # the per-stage counts publish puts in the manifest
+    assert list(back.stages) == ["extract"]
+    assert (extract["n_in"], extract["n_ok"], extract["rejected"]) == (back.n_in, back.n_ok, back.rejected)
+    m2 = cw.run_stage("encoding", store=str(tmp_path / "s"), day=DAY, upstream=m)
+    assert list(m2["stages"]) == ["extract", "encoding"] and m2["stages"]["extract"] == extract
 
 
 def test_rerun_replaces_only_its_own_day_partition(dump: Path, tmp_path: Path) -> None:
@@ -151,6 +163,10 @@ def test_partition_day_accepts_dates_and_rejects_junk() -> None:
     assert cw.partition_day("2024-05-01T00:00:00+00:00") == DAY
     with pytest.raises(ConfigError):
         cw.partition_day("yesterday")
+    with pytest.raises(ConfigError, match=r"not a logical date: '2024-13-45' \(month must be in 1\.\.12\)"):
+        cw.partition_day("2024-13-45")
+    with pytest.raises(ConfigError, match="not a logical date: '2024-02-30'"):
+        cw.run_stage("extract", store="unused", day="2024-02-30", inputs=["unused"])
 
 
 def test_an_fsspec_store_holds_the_same_partitions(dump: Path, tmp_path: Path) -> None:
@@ -249,7 +265,9 @@ def test_dag_test_end_to_end_equals_the_cli_and_logs_counts(
     expected = cli_run(REPO / "fixtures" / "dump", tmp_path / "cli")
     out = store / "output" / f"dt={DAY}"
     assert_same_output(lambda n: pq.read_table(out / n), tmp_path / "cli")
-    assert json.loads((out / "manifest.json").read_text())["counts"] == expected["counts"]
+    published = json.loads((out / "manifest.json").read_text())
+    assert published["counts"] == expected["counts"]
+    assert without_seconds(published["stages"]) == without_seconds(expected["stages"])
     c = expected["counts"]
     assert f"cleanwire publish dt={DAY}: {c['n_in']} in, {c['n_kept']} kept" in output
     for reason, n in c["rejected"].items():
