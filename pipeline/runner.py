@@ -162,7 +162,10 @@ class Runner:
         self.pipeline = pipeline
         #: Per-stage counts of stages that already ran elsewhere on these records (Airflow's
         #: stage tasks, for ``publish``), reported in the manifest before this run's own stages.
+        #: Those records were made by the configured chain: the output's identity is then the
+        #: config's hash, whatever (nothing) this run's own pipeline holds.
         self.upstream_stages = dict(upstream_stages or {})
+        self.run_hash = pipeline.config.hash if self.upstream_stages else pipeline.run_hash
         cfg = pipeline.config
         self.engine = engine or engine_for(cfg)
         self.progress = progress
@@ -185,7 +188,7 @@ class Runner:
         n_shards = 0
         try:
             with stop_on_signals():
-                sink.run_hash = self.pipeline.run_hash
+                sink.run_hash = self.run_hash
                 sink.check_inputs(source.inputs)
                 shards = source.shards(leave_out=sink.out_dir)
                 n_shards = len(shards)
@@ -308,8 +311,8 @@ class Runner:
                 "count": len(report.skipped_files),
                 "first": report.skipped_files[:SKIPPED_LISTED],
             },
-            "config_hash": self.pipeline.run_hash,
-            "stages_run": [stage.name for stage in self.pipeline.stages],
+            "config_hash": self.run_hash,
+            "stages_run": [*self.upstream_stages, *(stage.name for stage in self.pipeline.stages)],
             "config": cfg.to_dict(),
             "versions": library_versions(),
             "counts": report.tally.to_dict(),

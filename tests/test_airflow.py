@@ -76,6 +76,9 @@ def test_stage_per_task_partitions_publish_exactly_the_cli_output(dump: Path, tm
     assert sorted(published["stages"]) == sorted(cw.stage_names())  # publish's used to be {}
     assert without_seconds(published["stages"]) == without_seconds(expected["stages"])
     assert published["stages"]["dedup"]["dropped"] == {"duplicate": 1}
+    # the configured chain made these records, task by task: the same identity as the CLI's run
+    assert published["config_hash"] == expected["config_hash"]
+    assert published["stages_run"] == expected["stages_run"]
     assert result["counts"]["n_in"] == expected["counts"]["n_in"]
     assert result["counts"]["rejected"] == expected["counts"]["rejected"]
     for step in cw.stage_names():  # WORK partitions keep every record, status-marked
