@@ -2,7 +2,7 @@
 
 Examples::
 
-    python -m bench --quick                      # small run (~1-2 min): 12 HTML pages, 200 text records
+    python -m bench --quick                      # small run (~70 s): 12 HTML pages, 200 text records
     python -m bench                              # 600 HTML records (AEB pages x5) and 3,000 text records, 3 repeats
     python -m bench --kinds text --text-docs 20000 --repeats 5
     python -m bench --memory                     # also peak RSS on 5,000 vs 50,000 text records
