@@ -367,11 +367,27 @@ def publish(
     day = partition_day(day)
     where = Store(store)
     up = StepManifest.from_xcom(upstream)
+    _check_complete(up, config)
     shards = [s for s in _input_shards(up, (), config, where) if isinstance(s, WorkShard)]
     source = WorkSource(shards, config.reader)
     upstream_stages = {name: StageStats.from_dict(st) for name, st in up.stages.items()}
     runner = Runner(Pipeline([], config), engine=SerialEngine(), upstream_stages=upstream_stages)
     return _write_output(where, day, config, lambda out: runner.run(source, ParquetSink(out, config)))
+
+
+def _check_complete(upstream: StepManifest, config: Config) -> None:
+    """Refuse to publish records that have not been through the whole configured chain (a DAG
+    wired to publish after another stage's task would write half-cleaned text as output)."""
+    from pipeline.registry import configured_names
+
+    chain = configured_names(config)
+    ran = list(upstream.stages) or [upstream.step]  # an older XCom names only its own step
+    if ran[-1] != chain[-1] or (upstream.stages and ran != chain):
+        raise ConfigError(
+            f"publish needs records that went through every configured stage {chain}; "
+            f"its upstream {upstream.step!r} ran {ran}",
+            hint=f"put publish after the task of the last stage, {chain[-1]!r}, in the configured order",
+        )
 
 
 def _write_output(

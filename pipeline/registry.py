@@ -42,10 +42,14 @@ def describe(cls: type[Stage], name: str) -> str:
     return f"{cls.__module__}.{cls.__qualname__}:{name}"
 
 
+def configured_names(config: Config) -> list[str]:
+    """The names of the stages :func:`build_stages` builds for ``config``, in order."""
+    return [n for n in config.stages if n != "dedup" or config.dedup.enabled]
+
+
 def configured_chain(config: Config) -> list[str]:
     """The chain :func:`build_stages` builds for ``config``, described without building it."""
-    names = [n for n in config.stages if n != "dedup" or config.dedup.enabled]
-    return [describe(STAGE_CLASSES[n], n) for n in names]
+    return [describe(STAGE_CLASSES[n], n) for n in configured_names(config)]
 
 
 def build_stages(config: Config) -> list[Stage]:

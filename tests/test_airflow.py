@@ -45,6 +45,15 @@ def chain(store: str, day: str, inputs: Path) -> dict[str, Any]:
     return cw.publish(store=store, day=day, upstream=manifest)
 
 
+def test_publish_refuses_an_upstream_that_is_not_the_end_of_the_chain(dump: Path, tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    first = cw.run_stage("extract", store=store, day=DAY, inputs=[str(dump)])
+    with pytest.raises(ConfigError, match="every configured stage") as info:
+        cw.publish(store=store, day=DAY, upstream=first)
+    assert "'filter'" in (info.value.hint or "")  # the last stage of the default chain
+    assert not (tmp_path / "store" / "output").exists()
+
+
 def without_seconds(stages: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {name: {k: v for k, v in st.items() if k != "seconds"} for name, st in stages.items()}
 
