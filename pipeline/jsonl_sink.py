@@ -19,11 +19,10 @@ from typing import IO, Any
 
 import pyarrow as pa
 
-from pipeline.accounting import Tally
 from pipeline.config import Config
 from pipeline.errors import OutputError
 from pipeline.layout import KeptOutput, output_files
-from pipeline.writers import ParquetSink
+from pipeline.writers import FinishedShard, ParquetSink
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
@@ -81,7 +80,7 @@ class JsonlSink(ParquetSink):
     def kept_output(self, shard: str) -> KeptOutput:
         return JsonLines(self.stream)
 
-    def done(self, shard: str) -> Tally | None:
+    def done(self, shard: str) -> FinishedShard | None:
         return None  # records already sent to a pipe cannot be sent again: always rerun
 
     def finished_run(self, shards: list[str]) -> dict[str, Any] | None:

@@ -232,15 +232,15 @@ class Runner:
     def _shard(self, shard: Shard, source: Source, sink: ParquetSink, report: RunReport, bar: Any) -> None:
         previous = sink.done(shard.name)
         if previous is not None:
-            report.shards[shard.name] = previous
-            report.tally.merge(previous)
-            for name, st in sink.done_stages(shard.name).items():
+            report.shards[shard.name] = previous.tally
+            report.tally.merge(previous.tally)
+            for name, st in previous.stages.items():
                 report.stages.setdefault(name, StageStats()).merge(st)
             report.shards_skipped += 1
             for stage in self.pipeline.serial_suffix:
                 if hasattr(stage, "remember"):
                     stage.remember(sink.kept_hashes(shard.name))
-            bar.update(previous.n_in)
+            bar.update(previous.tally.n_in)
             return
         tally = self._run_shard(shard, source, sink, report, bar)
         report.shards[shard.name] = tally

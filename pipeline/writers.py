@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,14 @@ class ShardWriter:
 
     def abort(self) -> None:
         self.parts.abort()
+
+
+@dataclass(frozen=True)
+class FinishedShard:
+    """A shard an earlier run finished: what its marker recorded."""
+
+    tally: Tally
+    stages: dict[str, StageStats]
 
 
 def _path_of(entry: Any) -> Any:
@@ -284,25 +293,30 @@ class ParquetSink:
             return None
         return manifest if all(self.done(s) is not None for s in shards) else None
 
+    def _finished(self, shard: str) -> tuple[dict[str, Any], list[Path]] | None:
+        """A finished shard's marker and the part files it names, or None if it is not done
+        (no marker, or a part file missing)."""
+        path = self.state_dir / f"{shard}.done.json"
+        if not path.exists():
+            return None
+        marker: dict[str, Any] = json.loads(path.read_text())
+        files = [self.out_dir / name for name in marker.get("files", [f"part-{shard}.parquet"])]
+        return (marker, files) if all(f.exists() for f in files) else None
+
     def _shard_files(self, shard: str) -> list[Path] | None:
         """The part files a finished shard wrote (from its marker), or None if it is not done."""
-        marker = self.state_dir / f"{shard}.done.json"
-        if not marker.exists():
-            return None
-        names = json.loads(marker.read_text()).get("files", [f"part-{shard}.parquet"])
-        files = [self.out_dir / name for name in names]
-        return files if all(f.exists() for f in files) else None
+        finished = self._finished(shard)
+        return finished[1] if finished is not None else None
 
-    def done(self, shard: str) -> Tally | None:
-        if self._shard_files(shard) is None:
+    def done(self, shard: str) -> FinishedShard | None:
+        """What a finished shard's marker recorded (its counts; its per-stage counters, none in
+        older markers), or None if the shard is not done."""
+        finished = self._finished(shard)
+        if finished is None:
             return None
-        marker = self.state_dir / f"{shard}.done.json"
-        return Tally.from_dict(json.loads(marker.read_text())["tally"])
-
-    def done_stages(self, shard: str) -> dict[str, StageStats]:
-        """The per-stage counters a finished shard's marker holds (none in older markers)."""
-        marker = json.loads((self.state_dir / f"{shard}.done.json").read_text())
-        return {name: StageStats.from_dict(d) for name, d in marker.get("stages", {}).items()}
+        marker = finished[0]
+        stages = {name: StageStats.from_dict(d) for name, d in marker.get("stages", {}).items()}
+        return FinishedShard(Tally.from_dict(marker["tally"]), stages)
 
     def kept_hashes(self, shard: str) -> list[str]:
         return [
