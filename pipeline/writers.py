@@ -204,8 +204,13 @@ class ParquetSink:
                 f"this one is {self.run_hash})",
                 hint="choose another output directory, or pass --overwrite to replace it",
             )
-        for stale in self.out_dir.rglob(".*.tmp"):  # also inside partition directories
-            stale.unlink(missing_ok=True)  # left by a killed run; never under a final name
+        self._remove_temp_files()
+
+    def _remove_temp_files(self) -> None:
+        """Files a killed run left under temporary names (never final ones), in partition
+        directories too."""
+        for stale in self.out_dir.rglob(".*.tmp"):
+            stale.unlink(missing_ok=True)
 
     def check_inputs(self, inputs: Sequence[Path]) -> None:
         """Refuse inputs this directory would overwrite: the directory itself, or a file of a
@@ -246,8 +251,7 @@ class ParquetSink:
         for path in self.own_files():
             path.unlink()
         shutil.rmtree(self.state_dir, ignore_errors=True)
-        for stale in self.out_dir.rglob(".*.tmp"):
-            stale.unlink(missing_ok=True)
+        self._remove_temp_files()  # before the emptied partition directories are looked for
         for dirpath, _, _ in sorted(os.walk(self.out_dir), key=lambda w: -len(w[0])):
             here = Path(dirpath)
             if here != self.out_dir and "=" in here.name and not any(here.iterdir()):
