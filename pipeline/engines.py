@@ -525,7 +525,8 @@ class ProcessEngine:
         :data:`MAX_BLIND_RETRIES` more tries, then the job's records still ok are rejected."""
         job = w.job
         assert job is not None and self._stages is not None
-        if snapshot is None or not w.beat.started():
+        started = w.beat.started()
+        if snapshot is None or not started:
             self._blind_streak += 1
             if self._blind_streak >= MAX_BLIND_STREAK:
                 raise WorkerError(
@@ -534,7 +535,7 @@ class ProcessEngine:
                     '(a script that runs a pipeline must do so under `if __name__ == "__main__":`); '
                     "run with --workers 1 and look at its stderr",
                 )
-            if not w.beat.started():
+            if not started:
                 return
             job.blind_retries += 1
             if job.blind_retries <= MAX_BLIND_RETRIES:
