@@ -252,8 +252,8 @@ class Config:
             )
         for key, allowed in RANGES.items():
             value: Any = functools.reduce(getattr, key.split("."), self)
-            if value is not None and not allowed.holds(value):
-                raise ConfigError(f"{key} must be {allowed}, got {value}")
+            if value is not None:
+                allowed.check(key, value)
 
 
 @dataclass(frozen=True)
@@ -268,6 +268,11 @@ class Range:
 
     def holds(self, value: float) -> bool:
         return (value > self.low if self.low_open else value >= self.low) and value <= self.high
+
+    def check(self, key: str, value: float) -> None:
+        """A :class:`ConfigError` naming ``key`` unless ``value`` is in the range."""
+        if not self.holds(value):
+            raise ConfigError(f"{key} must be {self}, got {value}")
 
     def __str__(self) -> str:
         if self.high == math.inf:

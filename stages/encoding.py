@@ -18,7 +18,6 @@ import ftfy
 import ftfy.badness
 
 from pipeline.config import RANGES, EncodingConfig
-from pipeline.errors import ConfigError
 from pipeline.record import Doc
 from pipeline.stage import DocStage
 
@@ -138,10 +137,8 @@ class FixEncoding(DocStage):
     def __init__(self, config: EncodingConfig | None = None) -> None:
         super().__init__()
         self.config = config or EncodingConfig()
-        if not RANGES["encoding.max_chars"].holds(self.config.max_chars):  # a config not validated
-            raise ConfigError(
-                f"encoding.max_chars must be {RANGES['encoding.max_chars']}, got {self.config.max_chars}"
-            )
+        # an EncodingConfig built in Python has not been through Config.validate
+        RANGES["encoding.max_chars"].check("encoding.max_chars", self.config.max_chars)
 
     def process(self, doc: Doc) -> None:
         doc.text, fixes = fix(doc.text, self.config)
