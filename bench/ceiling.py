@@ -23,8 +23,8 @@ from itertools import islice
 from pathlib import Path
 
 from bench.measure import REPO, child_env
-from pipeline.config import Config
-from pipeline.record import Doc
+from pipeline.core.config import Config
+from pipeline.core.record import Doc
 
 SPIN = 8_000_000  # ~0.5-1 s of work per process on this kind of machine
 
@@ -107,7 +107,7 @@ def pool_scaling(corpus: Path, n_docs: int, config: Path | None = None) -> float
 
 def _docs(corpus: Path, n_docs: int, cfg: Config) -> list[Doc]:
     """The first ``n_docs`` records of ``corpus``; a small corpus is read again (fresh records)."""
-    from pipeline.readers import Source
+    from pipeline.io.readers import Source
 
     shard = Source([corpus], cfg.reader).shards()[0]
     docs: list[Doc] = []
@@ -117,9 +117,9 @@ def _docs(corpus: Path, n_docs: int, cfg: Config) -> list[Doc]:
 
 
 def _pool_child(corpus: Path, n_docs: int, config: Path | None) -> None:
-    from pipeline.compose import Pipeline
-    from pipeline.engines import ProcessEngine
-    from pipeline.runner import batched
+    from pipeline.api import Pipeline
+    from pipeline.execution.engines import ProcessEngine
+    from pipeline.execution.runner import batched
 
     cfg = Config.from_toml(config) if config else Config()
     stages = Pipeline.from_config(cfg).parallel_prefix
@@ -140,8 +140,8 @@ def _pool_child(corpus: Path, n_docs: int, config: Path | None) -> None:
 
 
 def _child(corpus: Path, n_docs: int, config: Path | None) -> None:
-    from pipeline.compose import Pipeline
-    from pipeline.engines import run_docs, warm_up
+    from pipeline.api import Pipeline
+    from pipeline.execution.engines import run_docs, warm_up
 
     cfg = Config.from_toml(config) if config else Config()
     stages = Pipeline.from_config(cfg).parallel_prefix

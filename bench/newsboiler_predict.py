@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from pipeline.compose import clean_text
+from pipeline.api import clean_text
 
 
 def predict(dataset: Path, out: Path) -> int:

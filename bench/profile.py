@@ -1,6 +1,6 @@
 """``python -m bench --profile``: where cleanwire's time goes, as a cProfile summary.
 
-The stages run in this one process (:class:`pipeline.engines.SerialEngine`), so the profile sees
+The stages run in this one process (:class:`pipeline.execution.engines.SerialEngine`), so the profile sees
 the hot path itself rather than a coordinator waiting on its workers.
 """
 
@@ -17,11 +17,11 @@ from bench.corpus import Corpus
 
 def profile_cleanwire(corpus: Corpus, out: Path, config: Path | None = None, top: int = 25) -> str:
     """Run cleanwire in-process over ``corpus`` under cProfile; the top ``top`` functions by own time."""
-    from pipeline.compose import Pipeline
-    from pipeline.config import Config
-    from pipeline.engines import SerialEngine
-    from pipeline.readers import Source
-    from pipeline.writers import ParquetSink
+    from pipeline.api import Pipeline
+    from pipeline.core.config import Config
+    from pipeline.execution.engines import SerialEngine
+    from pipeline.io.parquet_sink import ParquetSink
+    from pipeline.io.readers import Source
 
     base = Config.from_toml(config) if config else Config()
     cfg = dataclasses.replace(base, run=dataclasses.replace(base.run, progress=False))

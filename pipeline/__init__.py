@@ -4,7 +4,7 @@
 >>> pipeline.clean_text("Title\\n\\nBody text.\\n\\nSource: Read Full Article").text
 'Title\\n\\nBody text.'
 
-The names below load on first use (PEP 562), so ``import pipeline.cli`` does not import the
+The names below load on first use (PEP 562), so ``import pipeline.cli.app`` does not import the
 stages' libraries before it needs them: ``cleanwire run`` starts its worker processes' parent
 first, and that parent's imports overlap this process's.
 """
@@ -15,18 +15,18 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from pipeline.config import Config
-from pipeline.errors import CleanwireError, ConfigError, InputError, OutputError
+from pipeline.core.config import Config
+from pipeline.core.errors import CleanwireError, ConfigError, InputError, OutputError
 
 if TYPE_CHECKING:
-    from pipeline.compose import Cleaned, Pipeline, clean_text
+    from pipeline.api import Cleaned, Pipeline, clean_text
 
 try:
     __version__ = version("cleanwire")
 except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0.0.0+local"
 
-_LAZY = {"Cleaned": "pipeline.compose", "Pipeline": "pipeline.compose", "clean_text": "pipeline.compose"}
+_LAZY = {"Cleaned": "pipeline.api", "Pipeline": "pipeline.api", "clean_text": "pipeline.api"}
 
 __all__ = [
     "Cleaned",

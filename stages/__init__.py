@@ -1,18 +1,18 @@
 """cleanwire's transforms, one module each.
 
 Each transform of the text has a plain function that can be called and tested on its own
-(:func:`stages.extract.extract_html`, :func:`stages.encoding.fix`, :func:`stages.boilerplate.clean`,
-:func:`stages.normalize.normalize_layout`, :func:`stages.language.detect`) and a thin
-:class:`~pipeline.stage.DocStage` wrapper for batches. The stages that only keep or drop records
+(:func:`stages.extract.extractor.extract_html`, :func:`stages.encoding.fix`, :func:`stages.boilerplate.engine.clean`,
+:func:`stages.normalize.normalize_layout`, :func:`stages.language.detector.detect`) and a thin
+:class:`~pipeline.core.stage.DocStage` wrapper for batches. The stages that only keep or drop records
 (:class:`~stages.dedup.Dedup`, :class:`~stages.filters.MinLength`) are
-:class:`~pipeline.stage.VerdictStage` s: a ``judge`` of a few fields, run on Arrow columns."""
+:class:`~pipeline.core.stage.VerdictStage` s: a ``judge`` of a few fields, run on Arrow columns."""
 
-from stages.boilerplate import Boilerplate
+from stages.boilerplate.engine import Boilerplate
 from stages.dedup import Dedup
 from stages.encoding import FixEncoding
-from stages.extract import Extract
+from stages.extract.extractor import Extract
 from stages.filters import MinLength
-from stages.language import DetectLanguage
+from stages.language.detector import DetectLanguage
 from stages.normalize import NormalizeWhitespace
 
 __all__ = [

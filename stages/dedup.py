@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pipeline.stage import DropRecord, VerdictStage
+from pipeline.core.stage import DropRecord, VerdictStage
 
 
 class Dedup(VerdictStage):

@@ -1,7 +1,7 @@
 """encoding: repair mojibake and character-level damage with ftfy, recording what was done.
 
 :func:`fix` is a plain ``str -> (str, fixes)`` function. The ftfy configuration is explicit and
-comes from :class:`~pipeline.config.EncodingConfig`: curly quotes and ligatures stay as written.
+comes from :class:`~pipeline.core.config.EncodingConfig`: curly quotes and ligatures stay as written.
 A cheap check skips ftfy entirely for text it could not change (plain ASCII without entities or
 control characters), which is most English text. Otherwise ftfy runs line by line, the way
 ``ftfy.fix_text`` segments text, and only on lines it could change (see :func:`_ftfy_keeps`):
@@ -17,9 +17,9 @@ from functools import lru_cache
 import ftfy
 import ftfy.badness
 
-from pipeline.config import RANGES, EncodingConfig
-from pipeline.record import Doc
-from pipeline.stage import DocStage
+from pipeline.core.config import RANGES, EncodingConfig
+from pipeline.core.record import Doc
+from pipeline.core.stage import DocStage
 
 # Invisible characters that scrapes carry and a reader never wants: zero-width space/joiners,
 # word joiner, BOM, soft hyphen.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pipeline.config import FilterConfig
-from pipeline.stage import DropRecord, RejectRecord, VerdictStage
+from pipeline.core.config import FilterConfig
+from pipeline.core.stage import DropRecord, RejectRecord, VerdictStage
 
 
 class MinLength(VerdictStage):

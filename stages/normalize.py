@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from pipeline.record import Doc
-from pipeline.stage import DocStage
+from pipeline.core.record import Doc
+from pipeline.core.stage import DocStage
 
 _SPACES = re.compile(r"[ \t\f\v]+")
 _ENDS_BLOCK = re.compile(r"[.!?:;…\"”’»)\]]$")

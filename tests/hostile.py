@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.record import Doc
-from pipeline.stage import DocStage, Stage
+from pipeline.core.record import Doc
+from pipeline.core.stage import DocStage, Stage
 
 CRASH = "@@crash@@"
 SEGV = "@@segv@@"

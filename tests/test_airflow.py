@@ -17,9 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from pipeline import airflow as cw
-from pipeline.cli import cli
-from pipeline.errors import ConfigError
+from pipeline.cli.app import cli
+from pipeline.core.errors import ConfigError
+from pipeline.integrations import airflow as cw
 
 pytestmark = pytest.mark.airflow
 

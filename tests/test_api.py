@@ -12,11 +12,11 @@ import pytest
 
 import pipeline
 from pipeline import Config, Pipeline
-from pipeline.readers import Source
-from pipeline.record import Doc, Status, check_input, docs_from_batch, docs_to_batch, input_batch
-from pipeline.schema import OUTPUT_SCHEMA, WORK_SCHEMA
-from pipeline.stage import DocStage, DropRecord
-from pipeline.writers import ParquetSink
+from pipeline.core.record import Doc, Status, check_input, docs_from_batch, docs_to_batch, input_batch
+from pipeline.core.schema import OUTPUT_SCHEMA, WORK_SCHEMA
+from pipeline.core.stage import DocStage, DropRecord
+from pipeline.io.parquet_sink import ParquetSink
+from pipeline.io.readers import Source
 from stages import Boilerplate, Dedup, DetectLanguage, Extract, FixEncoding, NormalizeWhitespace
 
 ARTICLE = (

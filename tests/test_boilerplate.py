@@ -6,10 +6,10 @@ from itertools import pairwise
 
 import pytest
 
-from pipeline.config import BoilerplateConfig
-from pipeline.record import Doc
-from stages.boilerplate import Boilerplate, BudgetUse, clean, find_removals
-from stages.rulepack import load_rules
+from pipeline.core.config import BoilerplateConfig
+from pipeline.core.record import Doc
+from stages.boilerplate.engine import Boilerplate, BudgetUse, clean, find_removals
+from stages.boilerplate.rulepack import load_rules
 
 RULES = load_rules(("builtin",))
 

@@ -8,9 +8,9 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.record import Doc
-from stages.boilerplate import Boilerplate, apply_removals, find_removals
-from stages.rulepack import load_rules
+from pipeline.core.record import Doc
+from stages.boilerplate.engine import Boilerplate, apply_removals, find_removals
+from stages.boilerplate.rulepack import load_rules
 
 RULES = load_rules(("builtin",))
 

@@ -1,7 +1,7 @@
 """The boilerplate engine's shortcuts change nothing.
 
 The engine skips rules that cannot match a line (by the line's first characters and by literals
-every match contains, see ``stages.rulepack.LineFilter``) and visits only the lines an adjacent
+every match contains, see ``stages.boilerplate.rulepack.LineFilter``) and visits only the lines an adjacent
 rule can take. A plain reference engine below (every line offered to every rule in order, as the
 engine did before the shortcuts) must find exactly the same removals - rule, category, span,
 snippet and captured groups - on real texts and on generated documents built from the rules' own
@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.corpus import fallback_pool, paragraph_pool, synth_text
-from pipeline.config import BoilerplateConfig
-from stages.boilerplate import (
+from pipeline.core.config import BoilerplateConfig
+from stages.boilerplate.engine import (
     Boilerplate,
     Line,
     _solid,
@@ -35,8 +35,16 @@ from stages.boilerplate import (
     rule_set,
     split_lines,
 )
-from stages.rulepack import FOLD_UNSAFE, LIST_MARKER, Rule, ascii_folded, foldable, line_filter, load_rules
-from stages.sitelearn import host_of, learn_site_rules
+from stages.boilerplate.rulepack import (
+    FOLD_UNSAFE,
+    LIST_MARKER,
+    Rule,
+    ascii_folded,
+    foldable,
+    line_filter,
+    load_rules,
+)
+from stages.boilerplate.sitelearn import host_of, learn_site_rules
 from tests.conftest import FIXTURES
 
 RULES = load_rules(("builtin",))

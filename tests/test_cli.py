@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
-from pipeline.errors import ConfigError, InputError, OutputError
+from pipeline.cli.app import cli
+from pipeline.core.errors import ConfigError, InputError, OutputError
 
 GOOD = "Tram line extension approved\n\nThe city council approved the tram extension to the new hospital on Tuesday evening."
 
@@ -227,7 +227,7 @@ def test_the_command_freezes_what_is_alive_on_its_way_out(monkeypatch: pytest.Mo
     import gc
     import sys
 
-    from pipeline.cli import main
+    from pipeline.cli.app import main
 
     monkeypatch.setattr(sys, "argv", ["cleanwire", "--help"])
     gc.unfreeze()  # whatever an earlier test in this process froze

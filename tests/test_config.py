@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import Config, ConfigError
-from pipeline.config import RANGES, Range
+from pipeline.core.config import RANGES, Range
 
 
 def test_defaults_are_frozen() -> None:
@@ -123,8 +123,8 @@ def test_byte_sizes_take_a_unit_as_the_cli_options_do(tmp_path: Path) -> None:
 
 
 def test_compression_choices_are_the_cli_flags(tmp_path: Path) -> None:
-    from pipeline.cli import run
-    from pipeline.config import COMPRESSIONS
+    from pipeline.cli.app import run
+    from pipeline.core.config import COMPRESSIONS
 
     flag = next(p for p in run.params if p.name == "compression")
     assert tuple(flag.type.choices) == COMPRESSIONS  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stages.dates import parse_date
+from stages.boilerplate.dates import parse_date
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import re
 import tomllib
 
 import pipeline
-from pipeline.config import Config
+from pipeline.core.config import Config
 from tests.conftest import REPO
 
 

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from pipeline.config import EncodingConfig
-from pipeline.errors import ConfigError
+from pipeline.core.config import EncodingConfig
+from pipeline.core.errors import ConfigError
 from stages.encoding import FixEncoding, _chunks, fix
 
 

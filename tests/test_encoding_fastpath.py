@@ -7,7 +7,7 @@ import ftfy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.config import EncodingConfig
+from pipeline.core.config import EncodingConfig
 from stages.encoding import _ftfy_keeps, _segments, fix, ftfy_config
 
 CFG = EncodingConfig()

@@ -11,9 +11,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.compose import Pipeline
-from pipeline.config import Config, FilterConfig
-from pipeline.engines import (
+from pipeline.api import Pipeline
+from pipeline.core.config import Config, FilterConfig
+from pipeline.core.errors import WorkerError
+from pipeline.core.record import Doc, Removal, docs_from_batch, docs_to_batch, reject_rows, safe_str
+from pipeline.core.stage import Stage
+from pipeline.execution.engines import (
     ProcessEngine,
     SerialEngine,
     auto_memory_limit,
@@ -25,14 +28,11 @@ from pipeline.engines import (
     run_stages,
     safe_batch,
 )
-from pipeline.errors import WorkerError
-from pipeline.readers import Source
-from pipeline.record import Doc, Removal, docs_from_batch, docs_to_batch, reject_rows, safe_str
-from pipeline.stage import Stage
-from pipeline.writers import ParquetSink
+from pipeline.io.parquet_sink import ParquetSink
+from pipeline.io.readers import Source
 from stages.encoding import FixEncoding
-from stages.extract import Extract
-from stages.language import DetectLanguage
+from stages.extract.extractor import Extract
+from stages.language.detector import DetectLanguage
 from tests.hostile import (
     BUG,
     CRASH,
@@ -380,7 +380,7 @@ def test_verdict_stages_on_columns_give_what_they_give_on_docs() -> None:
 
 
 def test_batches_close_at_the_record_count_or_the_character_budget() -> None:
-    from pipeline.runner import batched
+    from pipeline.execution.runner import batched
 
     docs = [Doc(id=str(i), source="s", raw="x" * n) for i, n in enumerate([10, 10, 10, 50, 5, 5])]
     assert [b.num_rows for b in batched(docs, 3, 25)] == [3, 1, 2]

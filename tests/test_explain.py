@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import pipeline
-from pipeline.cli import cli
-from pipeline.explain import (
+from pipeline.cli.app import cli
+from pipeline.core.record import Removal
+from pipeline.reporting.explain import (
     SegKind,
     Segment,
     diff_segments,
@@ -20,7 +21,6 @@ from pipeline.explain import (
     render_diff,
     stage_diffs,
 )
-from pipeline.record import Removal
 
 READ_MORE = "READ MORE: Council confirms dates for new bin collection rounds"
 TRAILER = "Source: Read Full Article"

@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 
 import pipeline  # noqa: F401 - import order: pipeline before stages
-from pipeline.config import ExtractConfig
-from pipeline.record import Doc
-from pipeline.stage import RejectRecord
-from stages.extract import (
+from pipeline.core.config import ExtractConfig
+from pipeline.core.record import Doc
+from pipeline.core.stage import RejectRecord
+from stages.extract.extractor import (
     Extract,
     drop_inert,
     drop_self_links,
@@ -194,7 +194,7 @@ def test_utf8_read_as_latin1_with_c1_controls_is_repaired_before_extraction() ->
 def test_fast_mode_runs_the_full_cascade_only_when_the_fast_extraction_is_short(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from stages import extract
+    from stages.extract import extractor as extract
 
     calls: list[bool] = []
     real = extract._extract_main
@@ -240,7 +240,7 @@ def test_drop_inert_removes_inert_subtrees_but_keeps_json_ld_and_following_text(
 
 
 def test_dropping_inert_subtrees_changes_neither_text_nor_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
-    from stages import extract
+    from stages.extract import extractor as extract
 
     dropped = extract_html(SCRIPTED, url="https://news.example.com/harbour")
     monkeypatch.setattr(extract, "drop_inert", lambda tree: 0)

@@ -1,4 +1,4 @@
-"""stages.fastdetect: langdetect's n-grams and answers exactly; the vectorised walk keeps its accuracy."""
+"""stages.language.fastdetect: langdetect's n-grams and answers exactly; the vectorised walk keeps its accuracy."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import pipeline  # noqa: F401 - the package imports stages in the right order
-from stages import fastdetect
+from stages.language import fastdetect
 
 SAMPLES = [
     "The council approved a 4.9 percent rise in the borough's share of council tax.",

@@ -21,11 +21,11 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline import Config, Pipeline
-from pipeline.cli import cli
-from pipeline.engines import SerialEngine
-from pipeline.layout import output_files
-from pipeline.readers import Source
-from pipeline.writers import ParquetSink
+from pipeline.cli.app import cli
+from pipeline.execution.engines import SerialEngine
+from pipeline.io.layout import output_files
+from pipeline.io.parquet_sink import ParquetSink
+from pipeline.io.readers import Source
 
 TOPICS = [
     ("Harbour wall repairs finish early", "The café by the quay reopened on Friday, serving crème brûlée."),

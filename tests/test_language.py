@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import LanguageConfig
-from stages.language import detect, sample
+from pipeline.core.config import LanguageConfig
+from stages.language.detector import detect, sample
 
 SENTENCES = {
     "en": "The council approved the new budget after a long debate about the cost of repairing the bridge.",

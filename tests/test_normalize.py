@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.record import Doc
+from pipeline.core.record import Doc
 from stages.normalize import NormalizeWhitespace, normalize_layout, strip_extracted_bullets, wrap_width
 
 

@@ -14,12 +14,12 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import Config, Pipeline
-from pipeline.cli import cli
-from pipeline.config import OutputConfig, RunConfig, parse_size
-from pipeline.engines import SerialEngine
-from pipeline.layout import NULL_PARTITION, escape_value, output_files, partition_dirs
-from pipeline.readers import Source
-from pipeline.writers import ParquetSink
+from pipeline.cli.app import cli
+from pipeline.core.config import OutputConfig, RunConfig, parse_size
+from pipeline.execution.engines import SerialEngine
+from pipeline.io.layout import NULL_PARTITION, escape_value, output_files, partition_dirs
+from pipeline.io.parquet_sink import ParquetSink
+from pipeline.io.readers import Source
 
 SENTENCES = {
     "en": "The harbour committee met on Tuesday evening to discuss the repairs to the old sea wall.",

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 import pipeline  # noqa: F401 - import order: pipeline before stages
-from pipeline.config import ExtractConfig
-from stages.extract import extract_html, parse_html, repair_c1_mojibake, utf8_page
-from stages.pagemeta import (
+from pipeline.core.config import ExtractConfig
+from stages.extract.extractor import extract_html, parse_html, repair_c1_mojibake, utf8_page
+from stages.extract.pagemeta import (
     _author_search,
     fallback_author,
     guarded_path,
@@ -36,10 +36,10 @@ def fixture_html() -> str:
 
 
 def lxml_html_parser() -> Any:
-    """lxml.html's own parser (Python class lookup) with the options of stages.extract.parse_html."""
+    """lxml.html's own parser (Python class lookup) with the options of stages.extract.extractor.parse_html."""
     from lxml import html as lxml_html
 
-    from stages.extract import PARSER_OPTIONS
+    from stages.extract.extractor import PARSER_OPTIONS
 
     return lxml_html.HTMLParser(**PARSER_OPTIONS)
 
@@ -130,7 +130,7 @@ def test_fallback_author_equals_extract_author(html: str) -> None:
 
 def test_fast_author_search_is_active_for_the_installed_trafilatura() -> None:
     """If trafilatura changed its author XPaths, the fast path switches itself off (answers stay
-    right, the speed-up is lost): re-check the reasoning in stages/pagemeta.py and update the
+    right, the speed-up is lost): re-check the reasoning in stages/extract/pagemeta.py and update the
     fingerprint."""
     assert _author_search() is not None
 

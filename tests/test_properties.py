@@ -12,20 +12,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.compose import clean_text
-from pipeline.config import Config
-from pipeline.engines import make_safe, run_stages
-from pipeline.readers import Undecodable, decode_bytes
-from pipeline.record import Doc, docs_from_batch, docs_to_batch, safe_str
-from pipeline.registry import build_stages
-from pipeline.stage import RejectRecord
-from stages.boilerplate import clean
-from stages.dates import parse_date
+from pipeline.api import clean_text
+from pipeline.core.config import Config
+from pipeline.core.record import Doc, docs_from_batch, docs_to_batch, safe_str
+from pipeline.core.stage import RejectRecord
+from pipeline.execution.engines import make_safe, run_stages
+from pipeline.io.readers import Undecodable, decode_bytes
+from stages.boilerplate.dates import parse_date
+from stages.boilerplate.engine import clean
+from stages.boilerplate.rulepack import load_rules
 from stages.encoding import fix
-from stages.extract import extract_html, title_of_text
-from stages.language import detect
+from stages.extract.extractor import extract_html, title_of_text
+from stages.language.detector import detect
 from stages.normalize import normalize_layout
-from stages.rulepack import load_rules
+from stages.registry import build_stages
 
 # Any code point (surrogates included), with news-like and hostile pieces mixed in.
 ANY_CHAR = st.characters(codec=None, exclude_categories=())

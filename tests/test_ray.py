@@ -15,18 +15,18 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
-from pipeline.compose import Pipeline
-from pipeline.config import Config, RunConfig
-from pipeline.engines import SerialEngine
-from pipeline.readers import Source
-from pipeline.record import Doc, docs_to_batch
-from pipeline.writers import ParquetSink
+from pipeline.api import Pipeline
+from pipeline.cli.app import cli
+from pipeline.core.config import Config, RunConfig
+from pipeline.core.record import Doc, docs_to_batch
+from pipeline.execution.engines import SerialEngine
+from pipeline.io.parquet_sink import ParquetSink
+from pipeline.io.readers import Source
 
 pytestmark = pytest.mark.ray
 ray = pytest.importorskip("ray", reason="needs the ray extra: pip install 'cleanwire[ray]'")
 
-from pipeline.ray_engine import RayEngine, clean_dataset, stats_from_batch, write_dataset  # noqa: E402
+from pipeline.execution.ray import RayEngine, clean_dataset, stats_from_batch, write_dataset  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BODY = "The harbour authority said the new breakwater would protect the fishing fleet in winter storms."
@@ -153,7 +153,7 @@ def written_as_local(counts: dict[str, int], local: dict[str, Any], tmp_path: Pa
 def test_readme_ray_data_example_reads_an_airflow_hive_partition(
     local_ray: None, dump: Path, tmp_path: Path
 ) -> None:
-    from pipeline import airflow as cw
+    from pipeline.integrations import airflow as cw
 
     local = run_cli(str(dump), "-o", str(tmp_path / "local"), "--workers", "1")
     step = cw.run_stage("extract", store=str(tmp_path / "store"), day="2024-05-01", inputs=[str(dump)])
@@ -190,7 +190,7 @@ def test_a_dataset_of_id_source_raw_is_cleaned_and_one_without_raw_is_refused_by
 
 
 def test_a_hanging_or_crashing_record_costs_one_record_under_ray_too(local_ray: None) -> None:
-    from stages.extract import Extract
+    from stages.extract.extractor import Extract
     from tests.hostile import CRASH, HANG, Misbehave
 
     texts = [BODY, f"{HANG} {BODY}", f"{CRASH} {BODY}", f"Another story\n\n{BODY}"]
@@ -208,7 +208,7 @@ def test_a_hanging_or_crashing_record_costs_one_record_under_ray_too(local_ray: 
 
 
 def test_a_stage_plugs_into_ray_map_batches_as_it_is(local_ray: None) -> None:
-    from pipeline.record import input_batch
+    from pipeline.core.record import input_batch
     from stages import Boilerplate, Extract, NormalizeWhitespace
 
     rows = [

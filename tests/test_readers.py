@@ -17,12 +17,12 @@ import zstandard
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.config import ReaderConfig
-from pipeline.errors import InputError
-from pipeline.formats.compression import _CHUNK, _GzipMembers, open_input
-from pipeline.formats.decoding import decode
-from pipeline.readers import Source, kind_of
-from pipeline.record import Doc, Status
+from pipeline.core.config import ReaderConfig
+from pipeline.core.errors import InputError
+from pipeline.core.record import Doc, Status
+from pipeline.io.formats.compression import _CHUNK, _GzipMembers, open_input
+from pipeline.io.formats.decoding import decode
+from pipeline.io.readers import Source, kind_of
 
 
 def read_all(paths: list[Path], config: ReaderConfig | None = None) -> list[Doc]:

@@ -14,18 +14,18 @@ import pytest
 import zstandard
 from click.testing import CliRunner
 
-from pipeline.cli import cli
-from pipeline.compose import Pipeline
-from pipeline.config import Config
-from pipeline.engines import ProcessEngine, SerialEngine
-from pipeline.readers import Source
-from pipeline.record import Doc, Status, docs_to_batch
-from pipeline.runner import AccountingError
-from pipeline.runner import _check as check_batch
-from pipeline.schema import OUTPUT_SCHEMA
-from pipeline.stage import Stage
-from pipeline.writers import ParquetSink
-from stages.extract import Extract
+from pipeline.api import Pipeline
+from pipeline.cli.app import cli
+from pipeline.core.config import Config
+from pipeline.core.record import Doc, Status, docs_to_batch
+from pipeline.core.schema import OUTPUT_SCHEMA
+from pipeline.core.stage import Stage
+from pipeline.execution.engines import ProcessEngine, SerialEngine
+from pipeline.execution.runner import AccountingError
+from pipeline.execution.runner import _check as check_batch
+from pipeline.io.parquet_sink import ParquetSink
+from pipeline.io.readers import Source
+from stages.extract.extractor import Extract
 from tests.hostile import CRASH, HANG, Misbehave, article, write_hostile_dump
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
-from pipeline.errors import RuleError
-from stages.boilerplate import find_removals
-from stages.rulecheck import check_rules, removes
-from stages.rulepack import CATEGORIES, Rule, builtin_pack_path, load_pack, load_rules
+from pipeline.cli.app import cli
+from pipeline.core.errors import RuleError
+from stages.boilerplate.engine import find_removals
+from stages.boilerplate.rulecheck import check_rules, removes
+from stages.boilerplate.rulepack import CATEGORIES, Rule, builtin_pack_path, load_pack, load_rules
 
 BUILTIN = load_pack(builtin_pack_path("builtin")).rules
 

@@ -8,8 +8,8 @@ import pyarrow.parquet as pq
 from click.testing import CliRunner
 
 from pipeline import Config
-from pipeline.cli import cli
-from pipeline.schema import OUTPUT_SCHEMA, REJECT_SCHEMA, SCHEMA_VERSION
+from pipeline.cli.app import cli
+from pipeline.core.schema import OUTPUT_SCHEMA, REJECT_SCHEMA, SCHEMA_VERSION
 
 
 def test_output_and_rejects_schema_and_metadata(demo_dump: Path, tmp_path: Path) -> None:

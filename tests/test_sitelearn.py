@@ -10,13 +10,13 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
-from pipeline.config import BoilerplateConfig
-from pipeline.errors import RuleError
-from pipeline.record import Doc
-from stages.boilerplate import Boilerplate
-from stages.rulepack import load_rules
-from stages.sitelearn import (
+from pipeline.cli.app import cli
+from pipeline.core.config import BoilerplateConfig
+from pipeline.core.errors import RuleError
+from pipeline.core.record import Doc
+from stages.boilerplate.engine import Boilerplate
+from stages.boilerplate.rulepack import load_rules
+from stages.boilerplate.sitelearn import (
     LearnConfig,
     SiteRules,
     covered_by,

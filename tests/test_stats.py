@@ -17,13 +17,13 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-import pipeline.stats as stats_mod
+import pipeline.reporting.stats as stats_mod
 from pipeline import Config, Pipeline
-from pipeline.cli import cli
-from pipeline.engines import SerialEngine
-from pipeline.readers import Source
-from pipeline.stats import LengthDist, compute_stats, log_edges, quantize_array, quantize_length
-from pipeline.writers import ParquetSink
+from pipeline.cli.app import cli
+from pipeline.execution.engines import SerialEngine
+from pipeline.io.parquet_sink import ParquetSink
+from pipeline.io.readers import Source
+from pipeline.reporting.stats import LengthDist, compute_stats, log_edges, quantize_array, quantize_length
 
 CONSENT = (
     "We use your sign-up to provide content in ways you’ve consented to and to improve our understanding "

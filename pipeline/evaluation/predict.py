@@ -13,13 +13,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
-from pipeline.compose import Pipeline
-from pipeline.config import Config
-from pipeline.engines import Engine, engine_for, run_stages
-from pipeline.record import Doc, docs_from_batch, docs_to_batch
-from pipeline.registry import STAGE_FACTORIES
-from pipeline.stage import Stage
-from stages.extract import same_headline
+from pipeline.api import Pipeline
+from pipeline.core.config import Config
+from pipeline.core.record import Doc, docs_from_batch, docs_to_batch
+from pipeline.core.stage import Stage
+from pipeline.execution.engines import Engine, engine_for, run_stages
+from stages.extract.extractor import same_headline
+from stages.registry import STAGE_FACTORIES
 
 EVAL_BATCH = 8  # small batches keep both workers busy on sets of ~100 pages
 
@@ -93,7 +93,7 @@ def article_body(text: str, title: str | None) -> str:
 
     ``extract`` puts the page title on the first line (its own block after ``normalize``);
     benchmark gold bodies have no title, so a first line that is the extracted title (equal up to
-    case, quotes and spacing, or with a site suffix: :func:`stages.extract.same_headline`) is
+    case, quotes and spacing, or with a site suffix: :func:`stages.extract.extractor.same_headline`) is
     dropped. Nothing else is changed.
     """
     head, _, rest = text.strip().partition("\n")

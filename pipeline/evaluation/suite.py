@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import Config
+from pipeline.core.config import Config
 from pipeline.evaluation import aeb, wcxb
 from pipeline.evaluation.data import (
     Page,

@@ -1,0 +1,171 @@
+"""Composition: a :class:`Pipeline` is an ordered list of stages, runnable on one document, one
+batch, or a whole source into a sink (through an engine)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from pipeline.core.config import Config
+from pipeline.core.record import Doc, Removal, Status, docs_from_batch, docs_to_batch, make_id, raw_format
+from pipeline.core.stage import Stage, StageStats, same_kind
+
+if TYPE_CHECKING:
+    from pipeline.execution.engines import Engine
+    from pipeline.execution.runner import RunReport
+    from pipeline.io.parquet_sink import ParquetSink as Sink
+    from pipeline.io.readers import Source
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """The typed result of cleaning one document."""
+
+    text: str
+    status: str
+    lang: str
+    lang_prob: float
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    sitename: str | None = None
+    removed: tuple[Removal, ...] = ()
+    encoding_fixes: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    stage: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == Status.OK.value
+
+    @classmethod
+    def from_doc(cls, doc: Doc) -> Cleaned:
+        return cls(
+            text=doc.text,
+            status=doc.status.value,
+            lang=doc.lang,
+            lang_prob=doc.lang_prob,
+            title=doc.title,
+            author=doc.author,
+            date=doc.date,
+            sitename=doc.sitename,
+            removed=tuple(doc.removed),
+            encoding_fixes=tuple(doc.encoding_fixes),
+            flags=tuple(doc.flags),
+            stage=doc.stage,
+            reason=doc.reason,
+            detail=doc.detail,
+        )
+
+
+@dataclass
+class Pipeline:
+    """Stages in order. ``Pipeline.from_config(cfg)`` builds the configured default chain."""
+
+    stages: Sequence[Stage]
+    config: Config = field(default_factory=Config)
+
+    @classmethod
+    def from_config(cls, config: Config | None = None) -> Pipeline:
+        from stages.registry import build_stages  # late: the stages import pipeline's modules
+
+        cfg = config or Config()
+        return cls(build_stages(cfg), cfg)
+
+    @property
+    def chain(self) -> list[str]:
+        """The stages that run, in order, as ``module.Class:name``."""
+        from stages.registry import describe
+
+        return [describe(type(s), s.name) for s in self.stages]
+
+    @property
+    def run_hash(self) -> str:
+        """What an output made by this pipeline is made of: the config's hash when the stages are
+        the chain the config builds, else a hash of both (custom stages, another order), so a
+        run never resumes into, or counts as up to date, an output made by another chain."""
+        from stages.registry import configured_chain
+
+        chain = self.chain
+        if chain == configured_chain(self.config):
+            return self.config.hash
+        blob = json.dumps([self.config.hash, chain], separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    @property
+    def parallel_prefix(self) -> list[Stage]:
+        """The leading stages that may run in worker processes (until the first stateful one)."""
+        prefix: list[Stage] = []
+        for stage in self.stages:
+            if not stage.parallel_safe:
+                break
+            prefix.append(stage)
+        return prefix
+
+    @property
+    def serial_suffix(self) -> list[Stage]:
+        return list(self.stages[len(self.parallel_prefix) :])
+
+    def process_docs(self, docs: Sequence[Doc]) -> None:
+        for stage in self.stages:
+            stage.process_docs(docs)
+
+    def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+        """Every stage over one Arrow batch, in this process: same rows, same order, a table for a
+        table, always in the full :data:`~pipeline.core.schema.WORK_SCHEMA`. The input needs ``id``,
+        ``source`` and ``raw`` (non-null strings); the other work-schema columns are optional and
+        columns outside it are not carried over, as for :meth:`Stage.process_batch
+        <pipeline.core.stage.Stage.process_batch>`. A batch that does not fit raises
+        :class:`ValueError` naming the column and the problem."""
+        docs = docs_from_batch(batch)
+        self.process_docs(docs)
+        return same_kind(docs_to_batch(docs), batch)
+
+    def clean_doc(self, doc: Doc) -> Doc:
+        self.process_docs([doc])
+        return doc
+
+    def stats(self) -> dict[str, StageStats]:
+        return {s.name: s.stats for s in self.stages}
+
+    def run(self, source: Source, sink: Sink, *, engine: Engine | None = None) -> RunReport:
+        from pipeline.execution.runner import Runner
+
+        return Runner(self, engine=engine).run(source, sink)
+
+
+def clean_text(
+    raw: str, *, url: str | None = None, fmt: str = "text", config: Config | None = None
+) -> Cleaned:
+    """Clean one document with the configured stages (dedup is meaningless for one doc).
+
+    ``fmt`` is ``"text"``, ``"html"`` or ``"auto"`` (``html`` when ``raw`` starts with a tag); any
+    other value raises :class:`ValueError`; ``raw`` that is not a ``str`` raises :class:`TypeError`
+    (decode bytes first, or let a :class:`~pipeline.io.readers.Source` read them: it detects charsets)."""
+    if not isinstance(raw, str):
+        raise TypeError(f"clean_text takes a str, not {type(raw).__name__}")
+    pipe = _pipeline_for(config or Config())
+    fmt = raw_format(raw, fmt)
+    doc = Doc(id=make_id("<clean_text>", 0), source="<clean_text>", raw=raw, format=fmt, url=url)
+    return Cleaned.from_doc(pipe.clean_doc(doc))
+
+
+_PIPELINES: dict[str, Pipeline] = {}
+
+
+def _pipeline_for(config: Config) -> Pipeline:
+    """One pipeline per config (stages hold compiled rules and loaded profiles)."""
+    key = config.hash
+    if key not in _PIPELINES:
+        from stages.registry import build_stages
+
+        stages = [s for s in build_stages(config) if s.parallel_safe]
+        _PIPELINES[key] = Pipeline(stages, config)
+    return _PIPELINES[key]

@@ -1,0 +1,189 @@
+"""``cleanwire eval``: score the configured pipeline on the labelled evaluation sets."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pipeline.cli.app import build_config, config_options
+from pipeline.core.config import Config
+from pipeline.evaluation.data import PAGE_SETS, SET_NAMES, find_data_dir, set_present
+from pipeline.evaluation.render import (
+    langid_dict,
+    newsboiler_dict,
+    page_set_dict,
+    render_langid,
+    render_newsboiler,
+    render_page_set,
+)
+from pipeline.evaluation.report_html import ReportInput, render_report
+from pipeline.evaluation.suite import (
+    LangidResult,
+    NewsboilerResult,
+    PageSetResult,
+    eval_langid,
+    eval_newsboiler,
+    eval_page_set,
+)
+
+
+def _note(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+def save_predictions(
+    out: Path,
+    newsboiler: NewsboilerResult | None,
+    page_sets: list[PageSetResult],
+    langid: LangidResult | None,
+) -> None:
+    """Write predictions in the reference scorers' formats (JSONL ``{id, text}``; AEB json)."""
+    from pipeline import __version__
+
+    out.mkdir(parents=True, exist_ok=True)
+    if newsboiler is not None:
+        with (out / "newsboiler.jsonl").open("w", encoding="utf-8") as fh:
+            for doc in newsboiler.docs:
+                row = {"id": doc.id, "text": newsboiler.predictions.get(doc.id, "")}
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    for ps in page_sets:
+        output = {pid: {"articleBody": body} for pid, body in ps.bodies.items()}
+        data = {"version": __version__, "output": output}
+        (out / f"{ps.name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    if langid is not None:
+        with (out / "langid.jsonl").open("w", encoding="utf-8") as fh:
+            for sent, got in zip(langid.sentences, langid.predicted, strict=True):
+                row = {"text": sent.text, "expected": sent.expected, "predicted": got}
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _run_sets(
+    root: Path, names: list[str], cfg: Config, workers: int, n_bootstrap: int
+) -> tuple[NewsboilerResult | None, list[PageSetResult], LangidResult | None]:
+    newsboiler: NewsboilerResult | None = None
+    page_sets: list[PageSetResult] = []
+    langid: LangidResult | None = None
+    for name in names:
+        _note(f"eval: running {name} ...")
+        if name == "newsboiler":
+            newsboiler = eval_newsboiler(root, cfg, workers=workers)
+        elif name in PAGE_SETS:
+            page_sets.append(eval_page_set(root, name, cfg, workers=workers, n_bootstrap=n_bootstrap))
+        elif name == "langid":
+            langid = eval_langid(root, cfg, workers=workers)
+    return newsboiler, page_sets, langid
+
+
+@click.command("eval")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False),
+    help="Evaluation directory (default: ../shared/eval from here, then from the repository).",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    type=click.Choice(SET_NAMES),
+    help="Set(s) to run (repeatable; default: every set present).",
+)
+@config_options
+@click.option("-w", "--workers", type=int, help="Worker processes (default: run.workers, 0 = cores).")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    help="Per-record wall-clock limit in seconds (default: extract.timeout_s). Raise it on a loaded "
+    "machine: a page that times out is scored as an empty prediction.",
+)
+@click.option(
+    "--bootstrap",
+    "n_bootstrap",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Bootstrap resamples for the ± of AEB numbers (0: none).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.option("--report", type=click.Path(dir_okay=False), help="Write a self-contained HTML report here.")
+@click.option(
+    "--save-predictions",
+    "save_dir",
+    type=click.Path(file_okay=False),
+    help="Write cleanwire's outputs here (newsboiler.jsonl, aeb.json, wcxb.json, langid.jsonl).",
+)
+def eval_cmd(
+    data_dir: str | None,
+    sets: tuple[str, ...],
+    config_file: str | None,
+    rule_files: tuple[str, ...],
+    stages: str | None,
+    workers: int | None,
+    timeout_s: float | None,
+    n_bootstrap: int,
+    as_json: bool,
+    report: str | None,
+    save_dir: str | None,
+) -> None:
+    """Score the pipeline (same stages and config as `run`) on the labelled evaluation sets.
+
+    \b
+    newsboiler  boilerplate removal recall per category, preservation, exact match, mojibake
+    aeb, wcxb   article extraction: AEB F1/precision/recall/accuracy beside the baselines
+                (wcxb also with WCXB's bag-of-words metric and snippet checks)
+    langid      language stage accuracy per language, with the confusions
+    Sets that are not present are skipped (exit 0).
+    """
+    cfg = build_config(config_file, rule_files=rule_files, stages=stages)
+    if timeout_s is not None:
+        if timeout_s <= 0:
+            raise click.BadParameter("must be > 0", param_hint="--timeout")
+        cfg = dataclasses.replace(cfg, extract=dataclasses.replace(cfg.extract, timeout_s=timeout_s))
+    root = find_data_dir(data_dir)
+    wanted = list(dict.fromkeys(sets)) if sets else list(SET_NAMES)
+    present = [n for n in wanted if root is not None and set_present(root, n)]
+    if root is None:
+        _note(f"eval: no evaluation data at {data_dir or '../shared/eval'}; nothing to do (skipped)")
+    else:
+        for name in wanted:
+            if name not in present:
+                _note(f"eval: set {name!r} not found under {root} (skipped)")
+    skipped = [n for n in wanted if n not in present]
+    newsboiler: NewsboilerResult | None = None
+    page_sets: list[PageSetResult] = []
+    langid: LangidResult | None = None
+    if root is not None and present:
+        n_workers = cfg.run.workers if workers is None else workers
+        newsboiler, page_sets, langid = _run_sets(root, present, cfg, n_workers, n_bootstrap)
+        if save_dir:
+            save_predictions(Path(save_dir), newsboiler, page_sets, langid)
+        if report:
+            html = render_report(ReportInput(str(root), cfg.hash, newsboiler, tuple(page_sets), langid))
+            Path(report).write_text(html, encoding="utf-8")
+            _note(f"eval: report written to {report}")
+    if as_json:  # always a JSON object, also when no set ran: a caller parses stdout
+        payload: dict[str, Any] = {
+            "data": str(root) if root is not None else None,
+            "config_hash": cfg.hash,
+            "sets": present,
+            "skipped": skipped,
+        }
+        if newsboiler is not None:
+            payload["newsboiler"] = newsboiler_dict(newsboiler)
+        for ps in page_sets:
+            payload[ps.name] = page_set_dict(ps)
+        if langid is not None:
+            payload["langid"] = langid_dict(langid)
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    parts = [render_newsboiler(newsboiler)] if newsboiler is not None else []
+    parts += [render_page_set(ps) for ps in page_sets]
+    if langid is not None:
+        parts.append(render_langid(langid))
+    if parts:
+        click.echo("\n\n".join(parts))

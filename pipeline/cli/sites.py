@@ -1,0 +1,178 @@
+"""``cleanwire learn-sites DUMP... -o site-rules.toml``: learn per-site repeated lines.
+
+The first pass of per-site learning: every record of the dump goes through the stages that
+come before ``boilerplate`` in the configured order (extraction, encoding repair), and
+:func:`stages.boilerplate.sitelearn.learn_site_rules` counts its lines per URL host. The saved file is for
+review and for ``cleanwire run --site-rules FILE`` (``cleanwire run --learn-sites`` does both
+passes in one command).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pyarrow as pa
+
+from pipeline.core.config import Config
+from pipeline.core.record import Doc, docs_from_batch, docs_to_batch
+from pipeline.io.readers import Source
+from stages.boilerplate.sitelearn import (
+    LearnConfig,
+    SiteRules,
+    covered_by,
+    host_of,
+    learn_site_rules,
+    save_site_rules,
+)
+
+
+def pre_boilerplate_stages(config: Config) -> list[str]:
+    """The configured stages that run before ``boilerplate`` (all of them if it is absent)."""
+    names = list(config.stages)
+    return names[: names.index("boilerplate")] if "boilerplate" in names else names
+
+
+def _batches(source: Source, config: Config) -> Iterator[pa.RecordBatch]:
+    batch: list[Doc] = []
+    for shard in source.shards():
+        for doc in shard.docs(config.reader):
+            batch.append(doc)
+            if len(batch) >= config.run.batch_size:
+                yield docs_to_batch(batch)
+                batch = []
+    if batch:
+        yield docs_to_batch(batch)
+
+
+def _texts(source: Source, config: Config) -> Iterator[tuple[str | None, str]]:
+    """``(host, text)`` of every record after the pre-boilerplate stages, run by the same
+    supervised engine as ``cleanwire run`` (per-record timeout, crash isolation, workers)."""
+    from pipeline.execution.engines import engine_for
+    from stages.registry import STAGE_FACTORIES
+
+    stages = [STAGE_FACTORIES[name](config) for name in pre_boilerplate_stages(config)]
+    batches = _batches(source, config)
+    if not stages:
+        results: Iterator[pa.RecordBatch] = batches
+        engine = None
+    else:
+        engine = engine_for(config)
+        results = (batch for batch, _ in engine.map(stages, batches))
+    try:
+        for batch in results:
+            for doc in docs_from_batch(batch):
+                if doc.ok:
+                    yield host_of(doc.url), doc.text
+    finally:
+        if engine is not None:
+            engine.close()
+
+
+def learn_from_inputs(inputs: tuple[str, ...], config: Config, learn: LearnConfig) -> SiteRules:
+    """First pass over ``inputs``: learn the repeated lines of every host."""
+    from stages.boilerplate.rulepack import load_rules
+
+    b = config.boilerplate
+    known = covered_by(load_rules(b.packs, b.rule_files, b.disabled_rules))
+    return learn_site_rules(_texts(Source(inputs, config.reader), config), learn, known)
+
+
+def describe(rules: SiteRules, path: Path) -> str:
+    hosts = ", ".join(f"{h} ({len(v)})" for h, v in list(rules.lines.items())[:8])
+    more = " …" if len(rules.lines) > 8 else ""
+    return f"learned {len(rules)} line(s) for {len(rules.lines)} site(s) -> {path}" + (
+        f"\n  {hosts}{more}" if hosts else ""
+    )
+
+
+def learn_options(fn: click.decorators.FC) -> click.decorators.FC:
+    defaults = LearnConfig()
+    opts = [
+        click.option(
+            "--min-docs",
+            type=int,
+            default=defaults.min_docs,
+            show_default=True,
+            help="Never learn from a site with fewer distinct documents.",
+        ),
+        click.option(
+            "--min-repeat",
+            type=int,
+            default=defaults.min_repeat,
+            show_default=True,
+            help="A line must occur in at least this many documents of its site…",
+        ),
+        click.option(
+            "--min-share",
+            type=float,
+            default=defaults.min_share,
+            show_default=True,
+            help="…and in at least this share of them.",
+        ),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+@click.command("learn-sites")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the learned rules (.toml, or .json).",
+)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML config file.")
+@learn_options
+def learn_sites_cmd(
+    inputs: tuple[str, ...],
+    output: str,
+    config_file: str | None,
+    min_docs: int,
+    min_repeat: int,
+    min_share: float,
+) -> None:
+    """Learn lines that repeat across many documents of one site (by URL host) in INPUTS.
+
+    \b
+    Review the file, delete what should stay, then clean with it:
+      cleanwire learn-sites dump/ -o site-rules.toml
+      cleanwire run dump/ -o out/ --site-rules site-rules.toml
+    """
+    from pipeline.cli.app import build_config
+
+    cfg = build_config(config_file)
+    learn = LearnConfig(min_docs=min_docs, min_repeat=min_repeat, min_share=min_share)
+    rules = learn_from_inputs(inputs, cfg, learn)
+    click.echo(describe(rules, save_site_rules(rules, output)))
+
+
+def apply_site_rules(
+    cfg: Config, inputs: tuple[str, ...], output: str, site_rules: str | None, learn_sites: bool
+) -> Config:
+    """``cleanwire run --site-rules FILE [--learn-sites]``: the config that uses the site rules.
+
+    With ``learn_sites`` the first pass learns from ``inputs`` and writes the rules to
+    ``site_rules`` (default: ``<OUTPUT>-site-rules.toml`` next to the output directory, which a
+    rerun with ``--overwrite`` would wipe). The file is loaded once here so that a bad one fails
+    before any output is written.
+    """
+    import dataclasses
+
+    from stages.boilerplate.sitelearn import load_site_rules
+
+    if learn_sites:
+        target = Path(site_rules) if site_rules else Path(f"{str(output).rstrip('/')}-site-rules.toml")
+        learned = learn_from_inputs(inputs, cfg, LearnConfig())
+        click.echo(describe(learned, save_site_rules(learned, target)), err=True)
+        site_rules = str(target)
+    if not site_rules:
+        return cfg
+    load_site_rules(site_rules)
+    return dataclasses.replace(
+        cfg, boilerplate=dataclasses.replace(cfg.boilerplate, site_rules_file=site_rules)
+    )

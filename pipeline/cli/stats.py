@@ -1,0 +1,121 @@
+"""``cleanwire stats OUT/``: the statistics of a finished run as terminal tables or JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from pipeline.reporting.stats import RunStats
+
+Style = Callable[[str], str]
+
+
+def _pct(n: float, total: float) -> str:
+    return f"{100 * n / total:5.1f}%" if total else "    -"
+
+
+def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], bold: Style) -> list[str]:
+    """A left-aligned first column, right-aligned numeric columns."""
+    if not rows:
+        return []
+    cells = [[f"{c:,}" if isinstance(c, int) else str(c) for c in row] for row in rows]
+    widths = [max(len(header[i]), *(len(r[i]) for r in cells)) for i in range(len(header))]
+    widths[0] = min(widths[0], 48)
+
+    def fmt(row: Sequence[str]) -> str:
+        first = row[0] if len(row[0]) <= widths[0] else row[0][: widths[0] - 1] + "…"
+        rest = [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        return "  " + "  ".join([first.ljust(widths[0]), *rest])
+
+    return ["", bold(title), bold(fmt(list(header))), *(fmt(r) for r in cells)]
+
+
+def render_stats(stats: RunStats, *, top: int = 10, color: bool = False) -> str:
+    from pipeline.reporting.stats import sorted_reasons, top_counts
+
+    def bold(s: str) -> str:
+        return click.style(s, bold=True) if color else s
+
+    k = stats.kept
+    n_in = stats.n_in
+    lines = [
+        bold(f"cleanwire stats: {stats.out_dir}"),
+        f"  records {n_in:,}: kept {stats.n_kept:,} ({_pct(stats.n_kept, n_in).strip()}), "
+        f"rejected {stats.n_rejected:,} ({_pct(stats.n_rejected, n_in).strip()}), "
+        f"dropped {stats.n_dropped:,} ({_pct(stats.n_dropped, n_in).strip()})",
+        f"  chars of kept records: raw {k.chars_raw:,}, before removal {k.chars_text + k.chars_removed:,}, "
+        f"clean {k.chars_text:,}; removed {k.chars_removed:,} in {k.docs_with_removals:,} records",
+    ]
+    for problem in stats.manifest_mismatch():
+        lines.append(click.style(f"  warning: {problem}", fg="yellow") if color else f"  warning: {problem}")
+    lines += _table(
+        "Records through each stage",
+        ["stage", "entered", "rejected", "dropped", "passed"],
+        [[r.stage, r.entered, r.rejected, r.dropped, r.passed] for r in stats.funnel()],
+        bold,
+    )
+    lines += _table(
+        "Rejected and dropped by reason",
+        ["stage/reason", "status", "records", "share"],
+        [[rs.key, rs.status, rs.count, _pct(rs.count, n_in)] for rs in sorted_reasons(stats.left)],
+        bold,
+    )
+    lines += _table(
+        "Languages (kept)",
+        ["lang", "records", "share"],
+        [[lang, n, _pct(n, stats.n_kept)] for lang, n in k.langs.most_common(top)],
+        bold,
+    )
+    lines += _table(
+        "Lengths of kept records (chars)",
+        ["measure", "n", "mean", "p10", "p50", "p90", "max"],
+        [
+            [name, *dist.summary().values()]
+            for name, dist in (("raw", k.len_raw), ("before removal", k.len_before), ("clean", k.len_text))
+        ],
+        bold,
+    )
+    for title, table in (("Removed by category", k.categories), ("Top removing rules", k.rules)):
+        lines += _table(
+            title,
+            ["name", "chars", "spans", "records", "share of removed"],
+            [
+                [name, sc.chars, sc.spans, sc.docs, _pct(sc.chars, k.chars_removed)]
+                for name, sc in top_counts(table, top)
+            ],
+            bold,
+        )
+    lines += _table(
+        f"Top sites by removed share ({stats.n_sites:,} site(s) with a URL or sitename)",
+        ["site", "records", "with removals", "chars removed", "removed share"],
+        [
+            [site, st.docs, st.docs_with_removals, st.chars_removed, _pct(st.removed_share, 1)]
+            for site, st in stats.top_sites(top)
+        ],
+        bold,
+    )
+    return "\n".join(lines)
+
+
+@click.command("stats")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="Rows per ranked table.")
+def stats_cmd(out_dir: str, as_json: bool, top: int) -> None:
+    """Counts of a finished run OUT_DIR: stages, reasons, languages, lengths, rules, sites.
+
+    Reads part-*.parquet (flat or hive-partitioned), rejects.parquet and dropped.parquet in a
+    streaming pass; manifest.json gives the stage order and a cross-check of the totals.
+    """
+    from pipeline.reporting.stats import compute_stats
+
+    stats = compute_stats(out_dir)
+    if as_json:
+        click.echo(json.dumps(stats.to_dict(top=top), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_stats(stats, top=top, color=sys.stdout.isatty()))

@@ -1,0 +1,229 @@
+"""Stage base classes. The base owns the loop, the timing, the counters and the error handling,
+so a concrete stage writes one small method, :meth:`DocStage.process`, over one :class:`Doc`.
+
+A stage plugs unchanged into the local runner, Ray Data (``map_batches(stage.process_batch,
+batch_format="pyarrow")``) or an Airflow task, because its batch interface is Arrow in, Arrow out,
+with the same number of rows (records that fail are marked, never removed).
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, ClassVar
+
+import pyarrow as pa
+
+from pipeline.core.record import Doc, Status, docs_from_batch, docs_to_batch
+from pipeline.core.schema import WORK_SCHEMA
+
+
+class RejectRecord(Exception):
+    """Raised inside :meth:`DocStage.process` to reject the current record with a reason."""
+
+    def __init__(self, reason: str, detail: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class DropRecord(RejectRecord):
+    """Raised inside :meth:`DocStage.process` to drop the record on purpose (a filter said no)."""
+
+
+#: How one record ended in a stage that did not keep it: (status, reason, detail).
+Verdict = tuple[Status, str, str | None]
+
+#: The reason of a record rejected because its stage raised something other than a verdict.
+STAGE_ERROR = "stage_error"
+
+
+def error_detail(exc: BaseException) -> str:
+    """The ``detail`` of a :data:`STAGE_ERROR` reject: the exception's type and message."""
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def outcome(step: Callable[[], None]) -> Verdict | None:
+    """Run one record's ``step``: None when it raised nothing, else how the record ends.
+
+    :class:`DropRecord` drops it, :class:`RejectRecord` rejects it, and any other exception
+    rejects it as ``stage_error`` with the cause: one record's failure is data, not a crash.
+    """
+    try:
+        step()
+    except DropRecord as sig:
+        return Status.DROPPED, sig.reason, sig.detail
+    except RejectRecord as sig:
+        return Status.REJECTED, sig.reason, sig.detail
+    except Exception as exc:  # noqa: BLE001 - one record's failure is data: rejected with the cause
+        return Status.REJECTED, STAGE_ERROR, error_detail(exc)
+    return None
+
+
+@dataclass
+class StageStats:
+    """Counters for one stage. Mergeable, so worker stats add up in the coordinator."""
+
+    n_in: int = 0
+    n_ok: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def merge(self, other: StageStats) -> None:
+        self.n_in += other.n_in
+        self.n_ok += other.n_ok
+        self.rejected.update(other.rejected)
+        self.dropped.update(other.dropped)
+        self.seconds += other.seconds
+
+    def count(self, status: Status, reason: str | None = None) -> None:
+        """One record seen, ending ``status`` (with ``reason`` when not ok)."""
+        self.n_in += 1
+        if status is Status.OK:
+            self.n_ok += 1
+        elif status is Status.REJECTED:
+            self.rejected[reason or "?"] += 1
+        else:
+            self.dropped[reason or "?"] += 1
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StageStats:
+        """The inverse of :meth:`to_dict` (a shard's marker, an Airflow XCom)."""
+        return cls(
+            n_in=int(data.get("n_in", 0)),
+            n_ok=int(data.get("n_ok", 0)),
+            rejected=Counter(data.get("rejected", {})),
+            dropped=Counter(data.get("dropped", {})),
+            seconds=float(data.get("seconds", 0.0)),
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "n_in": self.n_in,
+            "n_ok": self.n_ok,
+            "rejected": dict(sorted(self.rejected.items())),
+            "dropped": dict(sorted(self.dropped.items())),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class Stage(ABC):
+    """A transform over work batches. ``name`` is what configs, rejects and the manifest call it."""
+
+    name: ClassVar[str]
+    #: False for stages with state across records (dedup): the runner keeps them in one process.
+    parallel_safe: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        self.stats = StageStats()
+
+    def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+        """Arrow in, Arrow out (same rows, same order, a table for a table): the interface for
+        Ray Data's ``map_batches(stage, batch_format="pyarrow")`` and Airflow.
+
+        Input: ``id``, ``source`` and ``raw`` are required, as non-null strings. Every other
+        column of :data:`~pipeline.core.schema.WORK_SCHEMA` is optional: a missing one, or a null,
+        takes its default (``format``, ``"text"`` or ``"html"``, is ``"text"``; ``url`` and
+        ``encoding`` are null; ``status`` is ``ok``; ``text`` is empty, so a stage that reads it,
+        such as dedup or the length filter, needs ``extract`` to have run first). The processed
+        columns (``text``, ``lang``, ``removed``, ...) are read only when ``status`` is present.
+        Columns outside the work schema are not carried over (to keep one, put it in ``extra``,
+        a string-to-string map). Output: always a full work-schema batch. A batch that does not
+        fit raises :class:`ValueError` naming the column and the problem
+        (:func:`~pipeline.core.record.check_input`)."""
+        docs = docs_from_batch(batch)
+        self.process_docs(docs)
+        return same_kind(docs_to_batch(docs), batch)
+
+    def __call__(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+        return self.process_batch(batch)
+
+    @abstractmethod
+    def process_docs(self, docs: Sequence[Doc]) -> None:
+        """Transform the docs in place; records that are not ``ok`` must be left untouched."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class DocStage(Stage):
+    """A stage that transforms one document at a time, independently of the others."""
+
+    def process_docs(self, docs: Sequence[Doc]) -> None:
+        stats = self.stats
+        t0 = time.perf_counter()
+        for doc in docs:
+            if not doc.ok:
+                continue
+            verdict = outcome(partial(self.process, doc))
+            if verdict is not None:
+                status, reason, detail = verdict
+                (doc.drop if status is Status.DROPPED else doc.reject)(self.name, reason, detail)
+            stats.count(doc.status, doc.reason)  # also when process() marked the doc itself
+        stats.seconds += time.perf_counter() - t0
+
+    @abstractmethod
+    def process(self, doc: Doc) -> None:
+        """Transform one ``ok`` document in place, or raise :class:`RejectRecord`/:class:`DropRecord`."""
+
+
+class VerdictStage(DocStage):
+    """A stage that only keeps, drops or rejects records, judging them on a few fields.
+
+    It declares the fields it reads (``reads``, columns of the work schema and attributes of
+    :class:`Doc`) and writes :meth:`judge` over a mapping of them. On Docs it runs like any
+    :class:`DocStage`; on an Arrow batch it reads just those columns and rewrites just the status
+    columns, without turning the batch into Docs and back - which is most of the cost of the stages
+    the coordinator runs on every batch (dedup, the length filter).
+    """
+
+    reads: ClassVar[tuple[str, ...]]
+
+    @abstractmethod
+    def judge(self, fields: Mapping[str, Any]) -> None:
+        """Return to keep the record; raise :class:`DropRecord` or :class:`RejectRecord` otherwise."""
+
+    def process(self, doc: Doc) -> None:
+        self.judge({name: getattr(doc, name) for name in self.reads})
+
+    def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+        if isinstance(batch, pa.Table) or batch.schema.names != WORK_SCHEMA.names:
+            return super().process_batch(batch)  # not a work batch: read (and checked) as Docs
+        stats, t0 = self.stats, time.perf_counter()
+        columns = [batch.column(name).to_pylist() for name in self.reads]
+        verdicts: dict[int, Verdict] = {}
+        for i, status in enumerate(batch.column("status").to_pylist()):
+            if status != Status.OK:
+                continue
+            fields = {name: column[i] for name, column in zip(self.reads, columns, strict=True)}
+            verdict = outcome(partial(self.judge, fields))
+            if verdict is None:
+                stats.count(Status.OK)
+            else:
+                verdicts[i] = verdict
+                stats.count(verdict[0], verdict[1])
+        stats.seconds += time.perf_counter() - t0
+        return with_verdicts(batch, self.name, verdicts) if verdicts else batch
+
+
+def same_kind(out: pa.RecordBatch, like: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+    """``out`` as a table when ``like`` is one (Ray Data takes tables, not record batches)."""
+    return pa.Table.from_batches([out]) if isinstance(like, pa.Table) else out
+
+
+def with_verdicts(batch: pa.RecordBatch, stage: str, verdicts: Mapping[int, Verdict]) -> pa.RecordBatch:
+    """``batch`` with the rows in ``verdicts`` marked (status, reason, detail) by ``stage``."""
+    marked = {name: batch.column(name).to_pylist() for name in ("status", "stage", "reason", "detail")}
+    for i, (status, reason, detail) in verdicts.items():
+        marked["status"][i], marked["stage"][i] = status.value, stage
+        marked["reason"][i], marked["detail"][i] = reason, detail
+    arrays = [
+        pa.array(marked[name], type=column.type) if name in marked else column
+        for name, column in zip(batch.schema.names, batch.columns, strict=True)
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)

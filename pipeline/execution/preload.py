@@ -1,0 +1,22 @@
+"""What the worker pool's forkserver imports before it forks any worker (see
+:class:`pipeline.execution.engines.ProcessEngine`).
+
+Importing this module imports the stages and their libraries and runs the warm-up documents once
+through the default stages. What those libraries build lazily on first use (trafilatura's first
+extraction, the language profiles, compiled patterns) is then in the forkserver's memory, and
+every worker, the first and each replacement, starts with it, shared copy-on-write, instead of
+building it again. A run with other settings still warms its own stages up in each worker; this
+only makes that cheap.
+
+Not warmed on purpose: dateparser's month names of every locale (~0.2-0.4 s), which the date
+search loads only for a page with a year-less dateline. A text dump never needs them, and every
+run would wait for them here.
+"""
+
+from __future__ import annotations
+
+from pipeline.core.config import Config
+from pipeline.execution.engines import warm_up
+from stages.registry import build_stages
+
+warm_up(build_stages(Config()))

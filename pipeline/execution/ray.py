@@ -1,0 +1,294 @@
+"""The Ray Data engine (``pip install 'cleanwire[ray]'``, ``cleanwire run --engine ray``).
+
+:class:`RayEngine` implements the same :class:`~pipeline.execution.engines.Engine` protocol as the local
+engines, so the :class:`~pipeline.execution.runner.Runner` keeps planning shards, resuming, deduplicating,
+writing (``ParquetSink``) and accounting (``Tally``) exactly as it does locally: the schema, the
+rejects and the manifest counts are the local engine's by construction. Only the parallel,
+stateless stages move: each window of batches becomes a ``ray.data`` dataset
+(``from_arrow`` → ``map_batches(batch_format="pyarrow")``) whose tasks run on any node of the
+cluster, and comes back in input order (``preserve_order``). Stateful stages (dedup) stay in the
+driver, after the parallel map, where records arrive in input order: keep-first by
+``content_hash`` gives the same kept copy as the local engine.
+
+For data that already lives in Ray (a WORK-schema Parquet partition, e.g. written by the Airflow
+adapters), :func:`clean_dataset` runs the same stages on a ``ray.data.Dataset`` and
+:func:`write_dataset` splits it with ``write_parquet`` into output, rejects and dropped.
+
+This is the only module (with :mod:`pipeline.integrations.airflow`) allowed to import Ray, and it does so
+lazily, inside functions: importing it costs nothing when Ray is not installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.core.errors import ConfigError
+from pipeline.core.record import Status, check_input, docs_from_batch, docs_to_batch
+from pipeline.core.schema import OUTPUT_SCHEMA, REQUIRED_FIELDS, WORK_SCHEMA
+from pipeline.core.stage import Stage, StageStats
+
+if TYPE_CHECKING:
+    from pipeline.core.config import Config
+    from pipeline.execution.engines import Engine, Result
+
+#: Environment variable Ray itself reads for the cluster address (``ray://head:10001``, ``auto``).
+RAY_ADDRESS_ENV = "RAY_ADDRESS"
+
+
+def import_ray() -> Any:
+    """``ray`` with Ray Data, or a :class:`ConfigError` that says how to install it."""
+    try:
+        import ray
+        import ray.data
+    except ImportError as exc:
+        raise ConfigError(
+            f"the Ray engine needs Ray Data, which is not installed ({exc})",
+            hint="pip install 'cleanwire[ray]'",
+        ) from exc
+    return ray
+
+
+#: Per Ray worker process: the unpickled stages of the current job, and (when supervised) the
+#: one-process supervised engine that runs them, so rules compile and processes start once.
+_WORKER_STATE: dict[str, tuple[list[Stage], Engine | None]] = {}
+
+
+def pack_stages(stages: Sequence[Stage]) -> bytes:
+    """Stages as bytes for Ray. Unpickled inside :func:`apply_stages`, i.e. after this module (and
+    so :mod:`pipeline`) is imported in the worker; unpickling them as plain task arguments would
+    import :mod:`stages` first, which fails on the ``pipeline`` <-> ``stages`` import cycle."""
+    return pickle.dumps(list(stages), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _worker_state(blob: bytes, timeout_s: float | None) -> tuple[list[Stage], Engine | None]:
+    key = f"{hashlib.sha1(blob).hexdigest()}:{timeout_s}"
+    if key not in _WORKER_STATE:
+        for _stages, old in _WORKER_STATE.values():
+            if old is not None:
+                old.close()
+        _WORKER_STATE.clear()
+        from pipeline.execution.engines import ProcessEngine
+
+        engine = ProcessEngine(1, timeout_s=timeout_s) if timeout_s is not None else None
+        _WORKER_STATE[key] = (pickle.loads(blob), engine)
+    return _WORKER_STATE[key]
+
+
+def work_batch(table: pa.Table) -> pa.RecordBatch:
+    """``table`` as one WORK batch. Columns outside :data:`~pipeline.core.schema.WORK_SCHEMA` are
+    dropped (e.g. the ``dt`` column Ray Data adds when it reads a hive-partitioned directory such
+    as ``{store}/extract/dt=2024-05-01``); missing optional columns take their defaults, as in
+    :func:`~pipeline.core.record.docs_from_batch`; a missing or null ``id``, ``source`` or ``raw`` (or
+    another column that does not fit) raises :class:`ValueError` naming it."""
+    check_input(table)
+    if not set(WORK_SCHEMA.names) <= set(table.schema.names):
+        return docs_to_batch(docs_from_batch(table))
+    batches = table.select(WORK_SCHEMA.names).combine_chunks().to_batches()
+    return batches[0].cast(WORK_SCHEMA) if batches else docs_to_batch([])
+
+
+def _check_dataset_columns(ds: Any) -> None:
+    """Refuse, in the driver, a dataset whose known schema lacks a required column (the workers
+    would fail on every block with the same error wrapped in Ray's)."""
+    schema = ds.schema(fetch_if_missing=False)  # None when it would take running the dataset
+    names = getattr(schema, "names", None)
+    if names is None:
+        return
+    missing = [n for n in REQUIRED_FIELDS if n not in names]
+    if missing:
+        raise ValueError(
+            f"the dataset has no {', '.join(map(repr, missing))} column: every row needs id, source "
+            f"and raw (non-null strings); it has {', '.join(map(repr, names))}"
+        )
+
+
+def apply_stages(table: pa.Table, blob: bytes, timeout_s: float | None = None) -> pa.Table:
+    """The ``map_batches`` function: WORK rows in, the same WORK rows out after the stages.
+    The rows are read by :func:`work_batch` (extra columns dropped, missing optional ones filled).
+
+    With ``timeout_s`` the stages run in a supervised child process of the Ray worker (the local
+    engine's :class:`~pipeline.execution.engines.ProcessEngine`), so a record that hangs past the timeout or
+    crashes its process is rejected (``timeout`` / ``worker_crash``) exactly as locally, instead
+    of failing the Ray task; without it they run in the Ray worker itself."""
+    from pipeline.execution.engines import run_stages
+
+    batch = work_batch(table)
+    if batch.num_rows == 0:
+        return WORK_SCHEMA.empty_table()
+    stages, engine = _worker_state(blob, timeout_s)
+    if engine is None:
+        out, _stats = run_stages(stages, batch)
+    else:
+        ((out, _stats),) = list(engine.map(stages, [batch]))
+    return pa.Table.from_batches([out], schema=WORK_SCHEMA)
+
+
+def stats_from_batch(stages: Sequence[Stage], batch: pa.RecordBatch | pa.Table) -> dict[str, StageStats]:
+    """Per-stage counts of a processed batch, recovered from its status columns.
+
+    A record rejected or dropped by stage *k* was ``ok`` when it entered stages 1..k and is
+    counted by *k*; a record still ``ok`` passed them all; records that were never ``ok``
+    (rejected by the reader) entered none. These are exactly the counters the stages keep, so
+    the manifest's per-stage counts match the local engine's. (Seconds are not recoverable.)
+    """
+    index = {stage.name: k for k, stage in enumerate(stages)}
+    stats = {stage.name: StageStats() for stage in stages}
+    columns = (batch.column(n).to_pylist() for n in ("status", "stage", "reason"))
+    for status, stage_name, reason in zip(*columns, strict=True):
+        last = len(stages) if status == Status.OK else index.get(stage_name, -1)
+        if last < 0:
+            continue
+        for stage in stages[:last]:
+            stats[stage.name].count(Status.OK)
+        if last < len(stages):
+            stats[stages[last].name].count(Status(status), reason)
+    return stats
+
+
+def _slices(table: pa.Table, sizes: Iterable[int]) -> Iterator[pa.RecordBatch]:
+    """Cut ``table`` back into batches of the given sizes (Ray may merge or split blocks)."""
+    table = table.combine_chunks()
+    offset = 0
+    for n in sizes:
+        pieces = table.slice(offset, n).to_batches()
+        offset += n
+        yield pieces[0] if pieces else pa.RecordBatch.from_pylist([], schema=WORK_SCHEMA)
+
+
+@dataclass
+class RayEngine:
+    """Runs the parallel-safe stages through Ray Data, a bounded window of batches at a time.
+
+    ``address`` is a Ray cluster (``ray://head:10001`` or ``auto``); ``None`` uses ``RAY_ADDRESS``
+    when set, else starts a local Ray with ``num_cpus`` (default: all cores). A Ray that is
+    already initialised (by the caller or a test) is used as it is and left running.
+    """
+
+    address: str | None = None
+    num_cpus: int | None = None
+    #: batches per Ray dataset; 0 = 4 per cluster CPU (memory stays bounded by the window)
+    window: int = 0
+    #: per-record wall-clock limit, enforced by a supervised child of each Ray worker, as in the
+    #: local engine; None runs the stages directly in the Ray workers (no timeout, no isolation)
+    timeout_s: float | None = 30.0
+    _started: bool = field(default=False, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        import_ray()  # fail fast, before any output is written, when Ray is not installed
+
+    def _ensure(self) -> Any:
+        ray = import_ray()
+        if not ray.is_initialized():
+            address = self.address or os.environ.get(RAY_ADDRESS_ENV)
+            local = {} if address else {"num_cpus": self.num_cpus, "include_dashboard": False}
+            ray.init(address=address, log_to_driver=False, logging_level="warning", **local)
+            self._started = True
+        ctx = ray.data.DataContext.get_current()
+        ctx.execution_options.preserve_order = True
+        ctx.enable_progress_bars = False
+        # one "Starting execution" INFO block per window would drown the run's own summary
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        return ray
+
+    def _window_size(self, ray: Any) -> int:
+        if self.window > 0:
+            return self.window
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        return max(1, 4 * cpus)
+
+    def map(self, stages: Sequence[Stage], batches: Iterable[pa.RecordBatch]) -> Iterator[Result]:
+        ray = self._ensure()
+        size = self._window_size(ray)
+        blob = pack_stages(stages)
+        it = iter(batches)
+        while window := list(islice(it, size)):
+            if not stages:
+                yield from ((b, {}) for b in window)
+                continue
+            ds = ray.data.from_arrow([pa.Table.from_batches([b]) for b in window])
+            ds = ds.map_batches(
+                apply_stages, batch_format="pyarrow", batch_size=None, fn_args=(blob, self.timeout_s)
+            )
+            parts = list(ds.iter_batches(batch_format="pyarrow", batch_size=None))
+            done = pa.concat_tables([p.cast(WORK_SCHEMA) for p in parts]) if parts else None
+            if done is None or done.num_rows != sum(b.num_rows for b in window):
+                got = 0 if done is None else done.num_rows
+                raise RuntimeError(f"Ray returned {got} rows for a window of {len(window)} batches")
+            for out in _slices(done, (b.num_rows for b in window)):
+                yield out, stats_from_batch(stages, out)
+
+    def close(self) -> None:
+        if self._started:
+            import_ray().shutdown()
+            self._started = False
+
+
+# --- Ray-native: a WORK-schema Dataset in, output / rejects / dropped Parquet out --------------
+
+
+def clean_dataset(ds: Any, config: Config) -> Any:
+    """The configured stages over a ``ray.data.Dataset`` of WORK rows, order preserved.
+
+    The rows need ``id``, ``source`` and ``raw``; other WORK columns are optional (defaults
+    filled) and columns outside the WORK schema, such as the ``dt`` partition column of a
+    ``read_parquet`` of ``{store}/extract/dt=2024-05-01``, are dropped (see :func:`work_batch`).
+    A dataset whose schema is known without running it and lacks a required column raises
+    :class:`ValueError` here, before anything runs.
+
+    Parallel-safe stages run in ``map_batches``; the stateful tail (dedup, and what follows it)
+    runs over the whole dataset in one task after that, in input order, so kept copies and
+    counts equal the local engine's. Fine for one partition; for more, dedup per partition.
+    """
+    from pipeline.api import Pipeline
+
+    ray = import_ray()
+    _check_dataset_columns(ds)
+    ray.data.DataContext.get_current().execution_options.preserve_order = True
+    pipe = Pipeline.from_config(config)
+    parallel, serial = pipe.parallel_prefix, pipe.serial_suffix
+    ds = ds.map_batches(
+        apply_stages,
+        batch_format="pyarrow",
+        batch_size=None,
+        fn_args=(pack_stages(parallel), config.extract.timeout_s),
+    )
+    if serial:
+        ds = ds.repartition(1).map_batches(
+            apply_stages, batch_format="pyarrow", batch_size=None, fn_args=(pack_stages(serial),)
+        )
+    return ds
+
+
+def _split(table: pa.Table, status: str) -> pa.Table:
+    """Rows of one status: ok rows projected to the output schema, the others to reject rows
+    (the same :func:`~pipeline.core.record.reject_rows` the local sink uses)."""
+    from pipeline.core.record import reject_rows
+
+    rows = table.filter(pc.equal(table.column("status"), status))
+    if status == "ok":
+        return rows.select(OUTPUT_SCHEMA.names).cast(OUTPUT_SCHEMA)
+    return reject_rows(rows)
+
+
+def write_dataset(ds: Any, out: str) -> dict[str, int]:
+    """``write_parquet`` the ok rows to ``out/output``, rejects and dropped beside; returns counts.
+
+    The dataset is materialised once, so the three writes do not re-run the stages."""
+    ds = ds.materialize()
+    counts: dict[str, int] = {}
+    for status, sub in (("ok", "output"), ("rejected", "rejects"), ("dropped", "dropped")):
+        part = ds.map_batches(_split, batch_format="pyarrow", batch_size=None, fn_args=(status,))
+        part = part.materialize()
+        part.write_parquet(f"{out}/{sub}")
+        counts[sub] = part.count()
+    return counts

@@ -1,0 +1,351 @@
+"""The local runner: plans shards, streams each through the engine, writes, accounts.
+
+It is deliberately small: stages own per-record logic and errors, engines own parallelism,
+the sink owns files. The runner checks the invariant that no stage lost a record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.core.accounting import Tally
+from pipeline.core.errors import CleanwireError, Interrupted
+from pipeline.core.record import Doc
+from pipeline.core.stage import StageStats
+from pipeline.execution.engines import Engine, engine_for, run_in_order, safe_batch
+from pipeline.io.parquet_sink import ParquetSink, library_versions
+from pipeline.io.readers import Shard, Source
+
+if TYPE_CHECKING:
+    from pipeline.api import Pipeline
+
+
+class AccountingError(CleanwireError):
+    """A stage returned a different set of records than it received: a bug, never data."""
+
+
+class Stop(BaseException):
+    """Raised in the main thread by SIGINT/SIGTERM; turned into :class:`Interrupted`."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Stop` in the main thread while the block runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Stop(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@dataclass
+class RunReport:
+    tally: Tally = field(default_factory=Tally)
+    stages: dict[str, StageStats] = field(default_factory=dict)
+    shards: dict[str, Tally] = field(default_factory=dict)
+    shards_done: int = 0
+    shards_skipped: int = 0
+    seconds: float = 0.0
+    manifest_path: str | None = None
+    #: True when the output directory already held this finished run: nothing was done or written.
+    up_to_date: bool = False
+    #: Files in the input directories that were not read (:attr:`Source.skipped`).
+    skipped_files: list[str] = field(default_factory=list)
+
+    #: Records of the shards this invocation ran (not those a resumed run skipped).
+    n_processed: int = 0
+
+    @property
+    def docs_per_s(self) -> float:
+        """This invocation's rate: the records it ran over its seconds."""
+        return self.n_processed / self.seconds if self.seconds > 0 else 0.0
+
+
+READ_STAGE = "read"
+#: How many of the files a directory walk skipped the manifest names.
+SKIPPED_LISTED = 20
+DUPLICATE_ID = "duplicate_id"
+
+
+def unique_ids(docs: Iterable[Doc]) -> Iterator[Doc]:
+    """Reject a record whose id an earlier record of the same shard already has (first wins).
+
+    Ids given by the input (``--id-field``) are unique only within their source, so the check is
+    per shard (one container file, or a run of document files whose ids are derived, hence
+    unique); its memory is bounded by the shard, and a resumed shard reruns it whole.
+    """
+    seen: set[bytes] = set()
+    for doc in docs:
+        key = hashlib.blake2b(doc.id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        if key in seen and doc.ok:
+            doc.reject(READ_STAGE, DUPLICATE_ID, f"id {doc.id[:200]!r} already used by an earlier record")
+        seen.add(key)
+        yield doc
+
+
+def batched(docs: Iterable[Doc], size: int, max_chars: int | None = None) -> Iterator[pa.RecordBatch]:
+    """Reader docs to work batches of at most ``size`` records, closed early once their raw inputs
+    reach ``max_chars`` characters; sanitized at the boundary (lone surrogates, NULs)."""
+    chunk: list[Doc] = []
+    chars = 0
+    for doc in docs:
+        chunk.append(doc)
+        chars += len(doc.raw)
+        if len(chunk) >= size or (max_chars is not None and chars >= max_chars):
+            yield safe_batch(chunk)
+            chunk, chars = [], 0
+    if chunk:
+        yield safe_batch(chunk)
+
+
+def _check(before: pa.RecordBatch, after: pa.RecordBatch) -> None:
+    """The invariant every stage chain must keep: same records, same order, and a record that
+    was already rejected or dropped stays so (with its reason)."""
+    if before.num_rows != after.num_rows or not before.column("id").equals(after.column("id")):
+        raise AccountingError(
+            f"a stage changed the records of a batch ({before.num_rows} in, {after.num_rows} out)",
+            hint="stages must mark records rejected/dropped, never remove them; please report this bug",
+        )
+    was_out = pc.not_equal(before.column("status"), "ok")
+    for name in ("status", "stage", "reason"):
+        if not before.column(name).filter(was_out).equals(after.column(name).filter(was_out)):
+            raise AccountingError(
+                f"a stage changed the {name} of a record that was already rejected or dropped",
+                hint="stages must leave records that are not ok untouched; please report this bug",
+            )
+
+
+def _check_stats(stats: dict[str, StageStats]) -> None:
+    for name, st in stats.items():
+        if st.n_in != st.n_ok + sum(st.rejected.values()) + sum(st.dropped.values()):
+            raise AccountingError(
+                f"stage {name!r} lost records: {st.to_dict()}",
+                hint="every record a stage sees must end ok, rejected or dropped; please report this bug",
+            )
+
+
+class Runner:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        engine: Engine | None = None,
+        progress: Any = None,
+        upstream_stages: Mapping[str, StageStats] | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        #: Per-stage counts of stages that already ran elsewhere on these records (Airflow's
+        #: stage tasks, for ``publish``), reported in the manifest before this run's own stages.
+        #: Those records were made by the configured chain: the output's identity is then the
+        #: config's hash, whatever (nothing) this run's own pipeline holds.
+        self.upstream_stages = dict(upstream_stages or {})
+        self.run_hash = pipeline.config.hash if self.upstream_stages else pipeline.run_hash
+        cfg = pipeline.config
+        self.engine = engine or engine_for(cfg)
+        self.progress = progress
+
+    def _progress(self, total_hint: int | None) -> Any:
+        show = self.pipeline.config.run.progress
+        if show is None:
+            show = sys.stderr.isatty()
+        from tqdm import tqdm
+
+        return tqdm(total=total_hint, unit="doc", disable=not show, file=sys.stderr, dynamic_ncols=True)
+
+    def run(self, source: Source, sink: ParquetSink) -> RunReport:
+        """Run every shard not yet finished, then write the manifest. SIGINT/SIGTERM at any point
+        raise :class:`Interrupted` (exit 130) and leave a resumable directory."""
+        report = RunReport(stages={name: StageStats() for name in self.upstream_stages})
+        for name, st in self.upstream_stages.items():
+            report.stages[name].merge(st)
+        report.stages.update({s.name: StageStats() for s in self.pipeline.stages})
+        n_shards = 0
+        try:
+            with stop_on_signals():
+                sink.run_hash = self.run_hash
+                sink.check_inputs(source.inputs)
+                shards = source.shards(leave_out=sink.out_dir)
+                n_shards = len(shards)
+                report.skipped_files = [str(p) for p in source.skipped]
+                return self._run(source, shards, sink, report)
+        except (Stop, KeyboardInterrupt) as exc:
+            sig = signal.Signals(exc.signum).name if isinstance(exc, Stop) else "SIGINT"
+            raise Interrupted(
+                f"stopped by {sig}: {report.shards_done + report.shards_skipped} of {n_shards} "
+                f"shard(s) complete in {sink.out_dir}; unfinished work was discarded",
+                hint="rerun the same command to resume: finished shards are skipped",
+            ) from None
+        finally:
+            self.engine.close()
+
+    def _run(self, source: Source, shards: list[Shard], sink: ParquetSink, report: RunReport) -> RunReport:
+        t0 = time.perf_counter()
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        sink.prepare()
+        sink.check_plan({s.name: _abs_inputs(s) for s in shards})
+        finished = sink.finished_run([s.name for s in shards])
+        if finished is not None:
+            done = self._up_to_date(finished, sink, time.perf_counter() - t0)
+            done.skipped_files = report.skipped_files
+            return done
+        n_files = sum(len(s.paths) for s in shards if s.kind == "docs")
+        bar = self._progress(n_files if n_files and all(s.kind == "docs" for s in shards) else None)
+        try:
+            for shard in shards:
+                self._shard(shard, source, sink, report, bar)
+        finally:
+            bar.close()
+            self.engine.close()
+        report.seconds = time.perf_counter() - t0
+        if not report.tally.balanced:
+            raise AccountingError(f"records do not add up: {report.tally.to_dict()}")
+        manifest = self._manifest(source, shards, report, started)
+        report.manifest_path = str(sink.finish([s.name for s in shards], manifest))
+        return report
+
+    def _shard(self, shard: Shard, source: Source, sink: ParquetSink, report: RunReport, bar: Any) -> None:
+        previous = sink.done(shard.name)
+        if previous is not None:
+            report.shards[shard.name] = previous.tally
+            report.tally.merge(previous.tally)
+            for name, st in previous.stages.items():
+                report.stages.setdefault(name, StageStats()).merge(st)
+            report.shards_skipped += 1
+            for stage in self.pipeline.serial_suffix:
+                if hasattr(stage, "remember"):
+                    stage.remember(sink.kept_hashes(shard.name))
+            bar.update(previous.tally.n_in)
+            return
+        tally = self._run_shard(shard, source, sink, report, bar)
+        report.shards[shard.name] = tally
+        report.tally.merge(tally)
+        report.n_processed += tally.n_in
+        report.shards_done += 1
+
+    def _up_to_date(self, manifest: dict[str, Any], sink: ParquetSink, seconds: float) -> RunReport:
+        shards = {name: Tally.from_dict(counts) for name, counts in manifest.get("shard_counts", {}).items()}
+        return RunReport(
+            tally=Tally.from_dict(manifest["counts"]),
+            shards=shards,
+            shards_skipped=len(manifest.get("shards", {})),
+            seconds=seconds,
+            manifest_path=str(sink.out_dir / "manifest.json"),
+            up_to_date=True,
+        )
+
+    def _run_shard(
+        self, shard: Shard, source: Source, sink: ParquetSink, report: RunReport, bar: Any
+    ) -> Tally:
+        writer = sink.open_shard(shard.name, inputs=_abs_inputs(shard))
+        parallel, serial = self.pipeline.parallel_prefix, self.pipeline.serial_suffix
+        pending: dict[int, pa.RecordBatch] = {}
+        run = self.pipeline.config.run
+        inputs = batched(unique_ids(shard.docs(source.config)), run.batch_size, run.batch_chars)
+        n_read = 0
+
+        def remember(stream: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            nonlocal n_read
+            for i, b in enumerate(stream):
+                pending[i] = b
+                n_read += b.num_rows
+                yield b
+
+        try:
+            for i, (out, stats) in enumerate(self.engine.map(parallel, remember(inputs))):
+                if serial:
+                    out, more = run_in_order(serial, out)
+                    stats = {**stats, **more}
+                _check(pending.pop(i), out)
+                _check_stats(stats)
+                for name, st in stats.items():  # "engine" too: records of a batch no worker survived
+                    report.stages.setdefault(name, StageStats()).merge(st)
+                writer.count_stages(stats)
+                writer.write(out)
+                bar.update(out.num_rows)
+            if writer.tally.n_in != n_read or not writer.tally.balanced:
+                raise AccountingError(
+                    f"shard {shard.name}: {n_read} records read, {writer.tally.to_dict()} accounted"
+                )
+        except BaseException:
+            writer.abort()
+            raise
+        return writer.commit()
+
+    def _manifest(
+        self, source: Source, shards: list[Shard], report: RunReport, started: str
+    ) -> dict[str, Any]:
+        cfg = self.pipeline.config
+        return {
+            "cleanwire_manifest": 1,
+            "started": started,
+            "inputs": [str(p) for p in source.inputs],
+            "shards": {s.name: [str(p) for p in s.paths] for s in shards},
+            "shard_counts": {name: _shard_counts(t) for name, t in sorted(report.shards.items())},
+            "skipped_files": {
+                "count": len(report.skipped_files),
+                "first": report.skipped_files[:SKIPPED_LISTED],
+            },
+            "config_hash": self.run_hash,
+            "stages_run": [*self.upstream_stages, *(stage.name for stage in self.pipeline.stages)],
+            "config": cfg.to_dict(),
+            "versions": library_versions(),
+            "counts": report.tally.to_dict(),
+            "stages": {name: st.to_dict() for name, st in report.stages.items()},
+            "timings": {
+                "seconds": round(report.seconds, 3),
+                "records_processed": report.n_processed,
+                "docs_per_s": round(report.docs_per_s, 2),
+                "shards_done": report.shards_done,
+                "shards_skipped": report.shards_skipped,
+            },
+        }
+
+
+def _abs_inputs(shard: Shard) -> list[list[str | int]]:
+    """``[absolute path, size, mtime_ns]`` per input of the shard: absolute, so a rerun from another
+    directory still matches; size and mtime, so a resumed run notices an input that changed (a
+    finished shard would otherwise silently miss records appended since)."""
+    out: list[list[str | int]] = []
+    for p in shard.paths:
+        if str(p) == "-":
+            out.append(["-", -1, -1])
+            continue
+        try:
+            st = os.stat(p)
+            out.append([os.path.abspath(p), st.st_size, st.st_mtime_ns])
+        except OSError:
+            out.append([os.path.abspath(p), -1, -1])
+    return out
+
+
+def _shard_counts(tally: Tally) -> dict[str, Any]:
+    """Per-shard accounting for the manifest: the identity and the per-reason counts."""
+    full = tally.to_dict()
+    keys = ("n_in", "n_kept", "n_dropped", "n_rejected", "rejected", "dropped")
+    return {k: full[k] for k in keys}

@@ -1,0 +1,497 @@
+"""Airflow adapters (``pip install 'cleanwire[airflow]'``): each stage, or the whole pipeline, as a
+task over one day's partition.
+
+The functions here are plain, typed Python: TaskFlow tasks call them (see
+``examples/airflow/cleanwire_dag.py``) and tests call them directly. Only :func:`logical_day`
+touches Airflow, lazily, to read the running task's logical date.
+
+Layout of a store (a local path or any pyarrow/fsspec URI, e.g. ``s3://bucket/cleanwire``)::
+
+    {store}/{step}/dt=YYYY-MM-DD/part-<shard>.parquet   WORK rows after step (extract, encoding, ...)
+    {store}/output/dt=YYYY-MM-DD/                       what ``cleanwire run -o`` writes: part-*.parquet,
+                                                        rejects.parquet, dropped.parquet, manifest.json
+
+* Between tasks flows Parquet in :data:`~pipeline.core.schema.WORK_SCHEMA` (same rows in and out; a
+  rejected or dropped record is marked, never removed), one file per input shard, so the last
+  task writes the same files as the CLI. Through XCom flows only a small :class:`StepManifest`
+  (paths and counts, never document text).
+* Idempotent: a task writes its whole partition into a temporary sibling directory and swaps it
+  into place at the end, so a retried or re-run task replaces its own ``dt=`` partition and
+  nothing else. The swap is a rename (atomic) on local and POSIX filesystems; on object stores it
+  is a copy, and the manifest, written last, marks a complete output.
+* ``publish`` splits ok/rejected/dropped with the same :class:`~pipeline.execution.runner.Runner`,
+  :class:`~pipeline.io.parquet_sink.ParquetSink` and :class:`~pipeline.core.accounting.Tally` as the CLI.
+* Every task logs its counts and reject reasons, so they show in the Airflow task log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from pipeline.core.config import Config, ReaderConfig
+from pipeline.core.errors import ConfigError, InputError
+from pipeline.core.record import Doc, docs_from_batch
+from pipeline.core.schema import WORK_SCHEMA
+from pipeline.core.stage import Stage, StageStats
+from pipeline.io.readers import Shard, Source
+
+__all__ = [
+    "StepManifest",
+    "Store",
+    "logical_day",
+    "partition_day",
+    "publish",
+    "run_partition",
+    "run_stage",
+    "stage_names",
+]
+
+if TYPE_CHECKING:
+    from pipeline.execution.engines import Engine
+    from pipeline.execution.runner import RunReport
+
+log = logging.getLogger("cleanwire.airflow")
+
+OUTPUT_STEP = "output"
+PART_PREFIX = "part-"
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CONFIG_HASH_KEY = b"cleanwire.config_hash"
+
+
+# --- partitions ------------------------------------------------------------------------------
+
+
+def partition_day(when: date | datetime | str) -> str:
+    """``YYYY-MM-DD`` for a logical date (a date, a datetime or an ISO string)."""
+    if isinstance(when, datetime | date):
+        return when.strftime("%Y-%m-%d")
+    day = when[:10]
+    if not _DAY.match(day):
+        raise ConfigError(f"not a logical date: {when!r}", hint="expected YYYY-MM-DD")
+    try:
+        date.fromisoformat(day)
+    except ValueError as exc:  # 2024-13-45: the right shape, not a day of the calendar
+        raise ConfigError(f"not a logical date: {when!r} ({exc})", hint="expected YYYY-MM-DD") from None
+    return day
+
+
+def logical_day() -> str:
+    """The running Airflow task's partition day: its logical date, or for a run without one
+    (manually triggered in Airflow 3) the date it was queued to run after."""
+    from airflow.sdk import get_current_context
+
+    context = get_current_context()
+    when = context.get("logical_date") or context["dag_run"].run_after
+    return partition_day(when)
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where the partitions of one pipeline live: ``{root}/{step}/dt=YYYY-MM-DD``."""
+
+    root: str
+
+    def filesystem(self) -> tuple[pafs.FileSystem, str]:
+        """The pyarrow filesystem and the root path inside it (fsspec for other schemes)."""
+        if "://" not in self.root:
+            return pafs.LocalFileSystem(), str(Path(self.root).resolve())
+        try:
+            fs, path = pafs.FileSystem.from_uri(self.root)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            try:
+                from fsspec.core import url_to_fs
+            except ImportError as exc:
+                raise ConfigError(
+                    f"no pyarrow filesystem for {self.root!r} and fsspec is not installed",
+                    hint="pip install fsspec (and the fsspec package for that scheme)",
+                ) from exc
+            ffs, path = url_to_fs(self.root)
+            fs = pafs.PyFileSystem(pafs.FSSpecHandler(ffs))
+        return fs, path.rstrip("/")
+
+    @property
+    def is_local(self) -> bool:
+        return isinstance(self.filesystem()[0], pafs.LocalFileSystem)
+
+    def partition(self, step: str, day: str) -> str:
+        """The path (inside :meth:`filesystem`) of one step's partition for one day."""
+        return f"{self.filesystem()[1]}/{step}/dt={partition_day(day)}"
+
+
+def _exists(fs: pafs.FileSystem, path: str) -> bool:
+    return bool(fs.get_file_info(path).type != pafs.FileType.NotFound)
+
+
+def replace_partition(fs: pafs.FileSystem, staged: str, final: str) -> None:
+    """Swap a fully written ``staged`` directory in as ``final``; only ``final`` is touched."""
+    parent, name = final.rsplit("/", 1)
+    old = f"{parent}/.{name}.{uuid.uuid4().hex}.old"
+    if _exists(fs, final):
+        fs.move(final, old)
+    fs.move(staged, final)
+    if _exists(fs, old):
+        fs.delete_dir(old)
+
+
+def _staging(fs: pafs.FileSystem, final: str) -> str:
+    """A fresh hidden sibling of ``final`` to write into (readers skip names starting with a dot);
+    what an earlier, killed attempt at the same partition left behind is removed first."""
+    parent, name = final.rsplit("/", 1)
+    fs.create_dir(parent, recursive=True)
+    for info in fs.get_file_info(pafs.FileSelector(parent)):
+        if info.base_name.startswith(f".{name}.") and info.base_name.endswith((".tmp", ".old")):
+            fs.delete_dir(info.path)
+    staged = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
+    fs.create_dir(staged, recursive=True)
+    return staged
+
+
+# --- what flows through XCom -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepManifest:
+    """What one task wrote: where, from which config, and how many records went which way."""
+
+    step: str
+    day: str
+    store: str
+    path: str
+    shards: tuple[str, ...]
+    config_hash: str
+    n_records: int
+    n_in: int
+    n_ok: int
+    rejected: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    #: Per-stage counts (:meth:`StageStats.to_dict`) of this step and of every step upstream of
+    #: it, in order: what ``publish`` puts in the manifest's ``stages``, as ``cleanwire run`` does.
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_xcom(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["shards"] = list(self.shards)
+        return data
+
+    @classmethod
+    def from_xcom(cls, data: Mapping[str, Any]) -> StepManifest:
+        return cls(**{**data, "shards": tuple(data["shards"])})
+
+    def summary(self) -> str:
+        bad = {f"rejected {k}": v for k, v in self.rejected.items()}
+        bad.update({f"dropped {k}": v for k, v in self.dropped.items()})
+        detail = ", ".join(f"{k}: {v}" for k, v in sorted(bad.items())) or "none"
+        return (
+            f"cleanwire {self.step} dt={self.day}: {self.n_records} records, {self.n_in} entered the "
+            f"stage, {self.n_ok} ok; {detail} ({self.seconds:.1f}s) -> {self.path}"
+        )
+
+
+# --- reading and writing WORK partitions -----------------------------------------------------
+
+
+def load_config(config_file: str | None) -> Config:
+    """The pipeline config every task of one DAG shares (a TOML file, or the defaults)."""
+    return Config.from_toml(config_file) if config_file else Config()
+
+
+def _work_parts(fs: pafs.FileSystem, path: str) -> list[tuple[str, str]]:
+    """``(shard, file)`` of a WORK partition, in shard order."""
+    try:
+        infos = fs.get_file_info(pafs.FileSelector(path))
+    except FileNotFoundError as exc:
+        raise InputError(f"partition not found: {path}", hint="run the upstream task first") from exc
+    parts = [i.path for i in infos if i.base_name.startswith(PART_PREFIX) and i.extension == "parquet"]
+    return [(Path(p).stem[len(PART_PREFIX) :], p) for p in sorted(parts)]
+
+
+def read_work(fs: pafs.FileSystem, path: str, batch_size: int) -> Iterator[pa.RecordBatch]:
+    with fs.open_input_file(path) as fh:
+        yield from pq.ParquetFile(fh).iter_batches(batch_size=batch_size)
+
+
+def _check_upstream(upstream: StepManifest, config: Config) -> None:
+    if upstream.config_hash != config.hash:
+        raise ConfigError(
+            f"step {upstream.step!r} was written with config {upstream.config_hash}, this task uses "
+            f"{config.hash}",
+            hint="every task of one DAG must use the same config file",
+        )
+
+
+@dataclass(frozen=True)
+class WorkShard(Shard):
+    """An input shard already in WORK rows (an upstream task's file), read from any filesystem."""
+
+    location: str = ""
+    store: Store = field(default_factory=lambda: Store("."))
+    batch_size: int = 64
+
+    def docs(self, config: ReaderConfig) -> Iterator[Doc]:
+        fs, _ = self.store.filesystem()
+        for batch in read_work(fs, self.location, self.batch_size):
+            yield from docs_from_batch(batch)
+
+
+class WorkSource(Source):
+    """The shards of a WORK partition, shaped as a reader :class:`Source` for the runner."""
+
+    def __init__(self, shards: Sequence[WorkShard], config: ReaderConfig) -> None:
+        self.config = config
+        self.inputs = [Path(s.location) for s in shards]
+        self.skipped = []
+        self._shards = list(shards)
+
+    def shards(self, *, leave_out: str | os.PathLike[str] | None = None) -> list[Shard]:
+        return list(self._shards)
+
+
+def _input_shards(
+    upstream: StepManifest | None, inputs: Sequence[str], config: Config, store: Store
+) -> list[Shard]:
+    if upstream is None:
+        if not inputs:
+            raise ConfigError("the first task needs inputs (files, directories or globs)")
+        return Source(inputs, config.reader).shards()
+    _check_upstream(upstream, config)
+    fs, _ = store.filesystem()
+    return [
+        WorkShard(name, (Path(file),), "work", location=file, store=store, batch_size=config.run.batch_size)
+        for name, file in _work_parts(fs, upstream.path)
+    ]
+
+
+def _engine_for(stage: Stage, config: Config) -> Engine:
+    """Parallel-safe stages run in the supervised local pool (a timeout or crash costs one
+    record); stateful ones (dedup) in this process, where records arrive in input order."""
+    from pipeline.execution.engines import SerialEngine, engine_for
+
+    if not stage.parallel_safe:
+        return SerialEngine()
+    return engine_for(config)
+
+
+# --- the tasks -------------------------------------------------------------------------------
+
+
+def run_stage(
+    stage_name: str,
+    *,
+    store: str,
+    day: str,
+    upstream: Mapping[str, Any] | None = None,
+    inputs: Sequence[str] = (),
+    config_file: str | None = None,
+) -> dict[str, Any]:
+    """One stage as one task: read the upstream partition (or, for the first task, ``inputs``),
+    run the stage, write ``{store}/{stage}/dt={day}`` atomically; return the XCom manifest."""
+    from pipeline.execution.ray import stats_from_batch  # pure; Ray itself is not imported
+    from pipeline.execution.runner import batched
+    from pipeline.io.parquet_sink import file_metadata
+    from stages.registry import STAGE_FACTORIES
+
+    t0 = time.perf_counter()
+    config = load_config(config_file)
+    if stage_name not in STAGE_FACTORIES:
+        raise ConfigError(f"unknown stage {stage_name!r}", hint=f"choose from {sorted(STAGE_FACTORIES)}")
+    day = partition_day(day)
+    where = Store(store)
+    up = StepManifest.from_xcom(upstream) if upstream is not None else None
+    shards = _input_shards(up, inputs, config, where)
+    stage = STAGE_FACTORIES[stage_name](config)
+    fs, _ = where.filesystem()
+    final = where.partition(stage_name, day)
+    staged = _staging(fs, final)
+    stats, n_records = StageStats(), 0
+    schema = WORK_SCHEMA.with_metadata(file_metadata(config.hash))
+    engine = _engine_for(stage, config)
+    try:
+        for shard in shards:
+            batches = batched(shard.docs(config.reader), config.run.batch_size, config.run.batch_chars)
+            with (
+                fs.open_output_stream(f"{staged}/{PART_PREFIX}{shard.name}.parquet") as fh,
+                pq.ParquetWriter(fh, schema, compression=config.run.compression) as writer,
+            ):
+                for out, counted in engine.map([stage], batches):
+                    stats.merge(stats_from_batch([stage], out)[stage.name])
+                    stats.seconds += counted[stage.name].seconds if stage.name in counted else 0.0
+                    n_records += out.num_rows
+                    writer.write_batch(out.cast(schema))
+        replace_partition(fs, staged, final)
+    except BaseException:
+        if _exists(fs, staged):
+            fs.delete_dir(staged)
+        raise
+    finally:
+        engine.close()
+    manifest = StepManifest(
+        step=stage_name,
+        day=day,
+        store=store,
+        path=final,
+        shards=tuple(s.name for s in shards),
+        config_hash=config.hash,
+        n_records=n_records,
+        n_in=stats.n_in,
+        n_ok=stats.n_ok,
+        rejected=dict(sorted(stats.rejected.items())),
+        dropped=dict(sorted(stats.dropped.items())),
+        seconds=round(time.perf_counter() - t0, 3),
+        stages={**(up.stages if up is not None else {}), stage_name: stats.to_dict()},
+    )
+    log.info(manifest.summary())
+    return manifest.to_xcom()
+
+
+def publish(
+    *,
+    store: str,
+    day: str,
+    upstream: Mapping[str, Any],
+    config_file: str | None = None,
+) -> dict[str, Any]:
+    """The last task: split the final WORK partition into ``{store}/output/dt={day}/`` exactly as
+    ``cleanwire run`` does (part files, rejects, dropped, manifest last); return counts and paths.
+    The manifest's per-stage counts (``stages``) are those the upstream stage tasks recorded."""
+    from pipeline.api import Pipeline
+    from pipeline.execution.engines import SerialEngine
+    from pipeline.execution.runner import Runner
+    from pipeline.io.parquet_sink import ParquetSink
+
+    config = load_config(config_file)
+    day = partition_day(day)
+    where = Store(store)
+    up = StepManifest.from_xcom(upstream)
+    _check_complete(up, config)
+    shards = [s for s in _input_shards(up, (), config, where) if isinstance(s, WorkShard)]
+    source = WorkSource(shards, config.reader)
+    upstream_stages = {name: StageStats.from_dict(st) for name, st in up.stages.items()}
+    runner = Runner(Pipeline([], config), engine=SerialEngine(), upstream_stages=upstream_stages)
+    return _write_output(where, day, config, lambda out: runner.run(source, ParquetSink(out, config)))
+
+
+def _check_complete(upstream: StepManifest, config: Config) -> None:
+    """Refuse to publish records that have not been through the whole configured chain (a DAG
+    wired to publish after another stage's task would write half-cleaned text as output)."""
+    from stages.registry import configured_names
+
+    chain = configured_names(config)
+    ran = list(upstream.stages) or [upstream.step]  # an older XCom names only its own step
+    if ran[-1] != chain[-1] or (upstream.stages and ran != chain):
+        raise ConfigError(
+            f"publish needs records that went through every configured stage {chain}; "
+            f"its upstream {upstream.step!r} ran {ran}",
+            hint=f"put publish after the task of the last stage, {chain[-1]!r}, in the configured order",
+        )
+
+
+def _write_output(
+    where: Store, day: str, config: Config, produce: Callable[[str], RunReport]
+) -> dict[str, Any]:
+    """Let ``produce`` write a run into a staging directory, then swap (or upload) it into
+    ``{store}/output/dt={day}``; log and return the counts."""
+    fs, _ = where.filesystem()
+    final = where.partition(OUTPUT_STEP, day)
+    local = where.is_local
+    staged = _staging(fs, final) if local else tempfile.mkdtemp(prefix="cleanwire-output-")
+    try:
+        report = produce(staged)
+        if local:
+            replace_partition(fs, staged, final)
+        else:
+            _upload(Path(staged), fs, final)
+    finally:
+        if local and _exists(fs, staged):
+            fs.delete_dir(staged)
+        elif not local:
+            shutil.rmtree(staged, ignore_errors=True)
+    counts = report.tally.to_dict()
+    result = {
+        "step": OUTPUT_STEP,
+        "day": day,
+        "path": final,
+        "config_hash": config.hash,
+        "manifest": f"{final}/manifest.json",
+        "counts": {
+            k: counts[k] for k in ("n_in", "n_kept", "n_dropped", "n_rejected", "rejected", "dropped")
+        },
+    }
+    _log_publish(result, fs, final)
+    return result
+
+
+def _upload(local_dir: Path, fs: pafs.FileSystem, final: str) -> None:
+    """Copy a finished output directory to a remote partition, replacing it; manifest last."""
+    from pipeline.io.parquet_sink import MANIFEST
+
+    if _exists(fs, final):
+        fs.delete_dir(final)
+    files = sorted(p for p in local_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+    for path in sorted(files, key=lambda p: p.name == MANIFEST):
+        target = f"{final}/{path.relative_to(local_dir).as_posix()}"
+        fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
+        with fs.open_output_stream(target) as out:
+            out.write(path.read_bytes())
+
+
+def _log_publish(result: Mapping[str, Any], fs: pafs.FileSystem, final: str) -> None:
+    from pipeline.io.parquet_sink import REJECTS
+
+    c = result["counts"]
+    log.info(
+        "cleanwire publish dt=%s: %d in, %d kept, %d dropped, %d rejected -> %s",
+        result["day"],
+        c["n_in"],
+        c["n_kept"],
+        c["n_dropped"],
+        c["n_rejected"],
+        final,
+    )
+    for kind in ("rejected", "dropped"):
+        for reason, n in c[kind].items():
+            log.info("cleanwire publish dt=%s: %s %s: %d", result["day"], kind, reason, n)
+    with fs.open_input_file(f"{final}/{REJECTS}") as fh:
+        sample = pq.read_table(fh, columns=["id", "stage", "reason", "detail"]).slice(0, 20).to_pylist()
+    for row in sample:
+        log.info("cleanwire reject %s: %s/%s %s", row["id"], row["stage"], row["reason"], row["detail"] or "")
+
+
+def run_partition(
+    *, store: str, day: str, inputs: Sequence[str], config_file: str | None = None
+) -> dict[str, Any]:
+    """The whole pipeline as one task (the local engine, one process pool): ``inputs`` straight
+    to ``{store}/output/dt={day}``, atomically, as :func:`publish` would write it."""
+    from pipeline.api import Pipeline
+    from pipeline.io.parquet_sink import ParquetSink
+
+    config = load_config(config_file)
+    source = Source(inputs, config.reader)
+    return _write_output(
+        Store(store),
+        partition_day(day),
+        config,
+        lambda out: Pipeline.from_config(config).run(source, ParquetSink(out, config)),
+    )
+
+
+def stage_names(config_file: str | None = None) -> list[str]:
+    """The configured stages, in order: one task each in a stage-per-task DAG."""
+    from stages.registry import build_stages
+
+    return [s.name for s in build_stages(load_config(config_file))]

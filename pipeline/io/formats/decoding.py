@@ -1,0 +1,203 @@
+"""Bytes to text, never crashing: BOM, then the declared charset, then UTF-8, then detection.
+
+The declared charset comes from the HTTP ``Content-Type`` header (WARC) or from the document
+itself (``<meta charset>``, ``<meta http-equiv>``, ``<?xml encoding>``). Like browsers, a
+declared ``iso-8859-1``/``ascii`` is read as ``cp1252``. A declared single-byte charset is
+overruled when the bytes are valid UTF-8 with non-ASCII characters: mislabelled UTF-8 pages are
+common, while legacy text that happens to be valid multi-byte UTF-8 is vanishingly rare.
+
+Undeclared legacy bytes: among what charset-normalizer proposes (the single-byte code pages
+browsers know, the WHATWG Encoding Standard's, and multi-byte codecs) and :data:`COMMON_LEGACY`,
+the reading whose character n-grams look most like some language wins
+(:func:`plausibility`, langdetect's profiles); ``cp1252``, the web's default, wins a tie.
+charset-normalizer alone cannot tell short French from ``cp1250`` (è read as č) nor short Czech
+or Turkish from ``cp1252`` (ř read as ø, ş as þ).
+
+The result records which codec was used (Python's canonical name, e.g. ``utf-8``, ``cp1252``)
+and how it was chosen, so the output can say per record how its bytes were read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([\w:.-]+)""", re.I)
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+#: WHATWG: these labels mean windows-1252 on the web.
+_AS_CP1252 = {"latin-1", "iso8859-1", "ascii"}
+#: The single-byte encodings of the WHATWG Encoding Standard (what browsers decode), by Python's
+#: canonical names: the readings a detection chooses from (not DOS or HP code pages).
+WEB_SINGLE_BYTE = frozenset(
+    {f"cp{n}" for n in (866, 874, *range(1250, 1259))}
+    | {f"iso8859-{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)}
+    | {"koi8-r", "koi8-u", "mac-roman", "mac-cyrillic"}
+)
+#: Read and compared always, whatever charset-normalizer proposes: the legacy code pages most
+#: text on the web was written in (it misses KOI8-R and ISO-8859-15 on short text).
+COMMON_LEGACY = ("cp1250", "cp1251", "koi8-r", "cp1253", "cp1254", "cp1257", "iso8859-15")
+_DETECT_BYTES = 200_000
+_SNIFF_BYTES = 4096
+#: How many bytes of the input :func:`plausibility` reads in each candidate code page.
+_PLAUSIBILITY_BYTES = 1000
+
+
+class Undecodable(ValueError):
+    """Bytes that no candidate encoding turns into plausible text (binary data)."""
+
+
+class How(StrEnum):
+    BOM = "bom"
+    DECLARED = "declared"
+    UTF8 = "utf-8"
+    DETECTED = "detected"
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    text: str
+    encoding: str
+    how: How
+
+
+def canonical_codec(label: str | None) -> str | None:
+    """Python's canonical codec name for a charset label, or None when unknown."""
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().strip("\"'")).name
+    except (LookupError, ValueError):
+        return None
+    return "cp1252" if name in _AS_CP1252 else name
+
+
+def charset_from_header(content_type: str | None) -> str | None:
+    """The ``charset=`` parameter of a ``Content-Type`` header value."""
+    if not content_type:
+        return None
+    m = _HEADER_CHARSET.search(content_type)
+    return m.group(1) if m else None
+
+
+def charset_from_markup(data: bytes) -> str | None:
+    """The charset an HTML/XML document declares in its first bytes."""
+    head = data[:_SNIFF_BYTES]
+    m = _XML_ENCODING.search(head) or _META_CHARSET.search(head)
+    return m.group(1).decode("ascii", "replace") if m else None
+
+
+def _is_single_byte(codec: str) -> bool:
+    return codecs.lookup(codec).name not in {"utf-8", "utf-16", "utf-32"} and not codec.startswith(
+        ("utf-16", "utf-32", "shift_jis", "euc", "gb", "big5", "cp932", "cp949", "cp950", "iso2022", "hz")
+    )
+
+
+def _try(data: bytes, codec: str) -> str | None:
+    try:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def decode(data: bytes, *, declared: str | None = None) -> Decoded:
+    """Decode ``data``; raises :class:`Undecodable` only for binary data (NUL-heavy, undetectable)."""
+    for bom, bom_codec in _BOMS:
+        if data.startswith(bom):
+            return Decoded(data[len(bom) :].decode(bom_codec, errors="replace"), bom_codec, How.BOM)
+    codec = canonical_codec(declared)
+    if codec in {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}:
+        codec = None  # a BOM-less page that can declare itself in ASCII is not UTF-16 (WHATWG)
+    utf8 = _try(data, "utf-8")
+    if codec is not None and codec != "utf-8":
+        if utf8 is not None and not utf8.isascii() and _is_single_byte(codec):
+            return Decoded(utf8, "utf-8", How.UTF8)
+        text = _try(data, codec)
+        if text is None and codec == "cp1252":
+            text = data.decode("latin-1")  # the 5 bytes cp1252 leaves undefined
+        if text is not None:
+            return Decoded(text, codec, How.DECLARED)
+    if utf8 is not None:
+        return Decoded(utf8, "utf-8", How.DECLARED if codec == "utf-8" else How.UTF8)
+    if data.count(b"\x00") > len(data) // 100:
+        raise Undecodable("binary data (NUL bytes)")
+    from charset_normalizer import from_bytes
+
+    results = from_bytes(data[:_DETECT_BYTES])
+    best = results.best()
+    if best is None or best.encoding is None:
+        raise Undecodable("no text encoding fits these bytes")
+    found = canonical_codec(best.encoding) or best.encoding
+    # what charset-normalizer proposes: web code pages and multi-byte (CJK) codecs, not DOS's
+    proposed = [c for r in results if (c := canonical_codec(r.encoding)) and _comparable(c)]
+    candidates = list(dict.fromkeys(("cp1252", *proposed, *COMMON_LEGACY)))
+    # most plausible first; sorted() is stable, so a tie keeps the order above (cp1252 first)
+    for codec in sorted(candidates, key=_scorer(data[:_PLAUSIBILITY_BYTES])):
+        if (text := _try(data, codec)) is not None:
+            return Decoded(text, codec, How.DETECTED)
+    return Decoded(data.decode(found, errors="replace"), found, How.DETECTED)
+
+
+def _comparable(codec: str) -> bool:
+    """A codec worth a reading: a web code page, or a multi-byte one other than UTF-16/32 (which
+    a page without a BOM is not, WHATWG)."""
+    return codec in WEB_SINGLE_BYTE or not (_is_single_byte(codec) or codec.startswith("utf"))
+
+
+def _scorer(head: bytes) -> Callable[[str], float]:
+    """A sort key for code pages: minus the :func:`plausibility` of ``head`` read in each (code
+    pages that read it alike are scored once)."""
+    seen: dict[str, float] = {}
+
+    def key(codec: str) -> float:
+        try:
+            text = head.decode(codec, errors="ignore")
+        except LookupError:
+            return 0.0
+        if text not in seen:
+            seen[text] = plausibility(text)
+        return -seen[text]
+
+    return key
+
+
+def plausibility(text: str) -> float:
+    """How much ``text`` looks like a language: over its known character 1-3-grams (langdetect's
+    profiles, :mod:`stages.language.fastdetect`), the best language's summed log-likelihood above a
+    floor, per character. A wrong code page turns letters into ones no language puts there, and
+    their n-grams drop out. Per character, so that a multi-byte reading (half as many characters
+    for the same bytes) is not outscored by a single-byte one made of twice as many random
+    letters; single-byte readings of the same bytes have the same length, so among them it is
+    the sum that counts."""
+    import numpy as np
+
+    from stages.language.fastdetect import extract_ngrams, profiles
+
+    grams = extract_ngrams(text, profiles().ids)
+    if not grams:
+        return 0.0
+    ids, counts = np.unique(np.asarray(grams), return_counts=True)
+    return float((_log_table()[ids] * counts[:, None]).sum(axis=0).max()) / len(text)
+
+
+@lru_cache(maxsize=1)
+def _log_table() -> Any:
+    """log p(n-gram | language) over the floor p = 1e-7, never below 0 (an n-gram a language
+    hardly uses counts nothing for it, rather than against it)."""
+    import numpy as np
+
+    from stages.language.fastdetect import profiles
+
+    return np.maximum(np.log(np.maximum(profiles().table, 1e-12)) - np.log(1e-7), 0.0)

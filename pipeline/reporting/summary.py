@@ -1,0 +1,70 @@
+"""The one-screen summary printed at the end of ``cleanwire run``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.execution.runner import RunReport
+
+
+def _pct(n: int, total: int) -> str:
+    return f"{100 * n / total:5.1f}%" if total else "    -"
+
+
+PARQUET_FILES = "manifest.json, part-*.parquet, rejects.parquet, dropped.parquet"
+SIDE_FILES = "manifest.json, rejects.parquet, dropped.parquet"
+
+
+def output_line(output: str | None, *, to_stdout: bool) -> str:
+    """Where the run's results went: Parquet under ``output``, or records on stdout (with the
+    side files under ``output`` when given, else nowhere: see :mod:`pipeline.io.jsonl_sink`)."""
+    if not to_stdout:
+        return f"{output}/ ({PARQUET_FILES})"
+    if output:
+        return f"records on stdout; {output}/ ({SIDE_FILES})"
+    return "records on stdout (rejects, dropped records and the manifest are not kept: add -o DIR)"
+
+
+def render_summary(report: RunReport, output: str) -> str:
+    """The summary; ``output`` is the last line's text (:func:`output_line`)."""
+    t = report.tally
+    rate = ""
+    if report.n_processed:
+        over = f" over the {report.n_processed} run now" if report.n_processed < t.n_in else ""
+        rate = f" ({report.docs_per_s:.1f} docs/s{over})"
+    lines = [
+        f"cleanwire: {t.n_in} records in {report.seconds:.1f}s{rate}"
+        + (f", {report.shards_skipped} finished shard(s) skipped" if report.shards_skipped else ""),
+        f"  kept      {t.n_kept:>8}  {_pct(t.n_kept, t.n_in)}",
+        f"  dropped   {t.n_dropped:>8}  {_pct(t.n_dropped, t.n_in)}",
+        f"  rejected  {t.n_rejected:>8}  {_pct(t.n_rejected, t.n_in)}",
+    ]
+    for title, counter in (("rejected by stage/reason", t.rejected), ("dropped by stage/reason", t.dropped)):
+        if counter:
+            lines.append(f"  {title}:")
+            lines += [f"    {k:<32} {v:>8}" for k, v in counter.most_common(8)]
+    if t.langs:
+        top = ", ".join(f"{lang} {n}" for lang, n in t.langs.most_common(8))
+        more = len(t.langs) - 8
+        lines.append(f"  languages: {top}" + (f" (+{more} more)" if more > 0 else ""))
+    removed = sum(t.removed_by_category.values())
+    if t.n_kept:
+        lines.append(
+            f"  chars: {t.chars_raw:,} raw -> {t.chars_text:,} clean; boilerplate removed {removed:,}"
+        )
+        if t.removed_by_category:
+            lines.append(
+                "  removed by category: "
+                + ", ".join(f"{c} {n:,}" for c, n in t.removed_by_category.most_common(6))
+            )
+    if t.flags:
+        lines.append("  flags: " + ", ".join(f"{k} {v}" for k, v in sorted(t.flags.items())))
+    if report.skipped_files:
+        first = report.skipped_files[0]
+        lines.append(
+            f"  not read: {len(report.skipped_files)} file(s) in the input directories whose extension "
+            f"names no format, e.g. {first} (manifest: skipped_files; name a file to have it sniffed)"
+        )
+    lines.append(f"  output: {output}")
+    return "\n".join(lines)
