@@ -69,7 +69,7 @@ def test_bad_config_files_are_config_errors(tmp_path: Path, text: str, message: 
         ("[boilerplate]\ndisabled_rules = 'ad.marker'\n", "disabled_rules: expected a list of strings"),
         ("[boilerplate]\nextract_metadata = 1\n", "extract_metadata: expected true/false, got 1"),
         ("[language]\nmin_prob = 'high'\n", "language.min_prob: expected a number, got 'high'"),
-        ("[extract]\ntimeout_s = nan\n", "extract.timeout_s: expected a number, got nan"),
+        ("[run]\nrecord_timeout_s = nan\n", "run.record_timeout_s: expected a number, got nan"),
         ("[run]\ncompression = 'brotli9'\n", "run.compression: 'brotli9' is not one of"),
         (
             "[run]\nmax_worker_memory = 'lots'\n",
@@ -102,8 +102,8 @@ def test_every_field_refuses_a_value_of_the_wrong_type() -> None:
 
 def test_values_as_python_gives_them_round_trip_and_ints_serve_as_floats() -> None:
     assert Config.from_dict(Config().to_dict()) == Config()
-    cfg = Config.from_dict({"extract": {"timeout_s": 5}, "language": {"min_prob": 1}})
-    assert cfg.extract.timeout_s == 5.0 and isinstance(cfg.extract.timeout_s, float)
+    cfg = Config.from_dict({"run": {"record_timeout_s": 5}, "language": {"min_prob": 1}})
+    assert cfg.run.record_timeout_s == 5.0 and isinstance(cfg.run.record_timeout_s, float)
     assert isinstance(cfg.language.min_prob, float)
 
 
@@ -123,7 +123,7 @@ def test_byte_sizes_take_a_unit_as_the_cli_options_do(tmp_path: Path) -> None:
 
 
 def test_compression_choices_are_the_cli_flags(tmp_path: Path) -> None:
-    from pipeline.cli.app import run
+    from pipeline.cli.run import run_cmd as run
     from pipeline.core.config import COMPRESSIONS
 
     flag = next(p for p in run.params if p.name == "compression")
@@ -237,3 +237,45 @@ def test_hash_follows_rule_file_content_not_just_its_path(tmp_path: Path) -> Non
     assert first != base.hash
     pack.write_text("[pack]\nname = 'b'\n")  # a reviewer edits the learned rules
     assert cfg.hash != first
+
+
+def test_a_moved_setting_is_read_under_its_new_name_with_a_warning() -> None:
+    with pytest.warns(FutureWarning, match=r"extract\.timeout_s is now run\.record_timeout_s"):
+        cfg = Config.from_dict({"extract": {"timeout_s": 7, "max_depth": 50}})
+    assert cfg.run.record_timeout_s == 7.0 and cfg.extract.max_depth == 50
+
+
+def test_with_overrides_reads_values_as_a_config_file_does() -> None:
+    cfg = Config().with_overrides(
+        {
+            "run.workers": 3,
+            "run.max_worker_memory": "4GB",
+            "stages": ["extract", "encoding"],
+            "dedup.enabled": False,
+        }
+    )
+    assert (cfg.run.workers, cfg.run.max_worker_memory) == (3, 4 << 30)
+    assert cfg.stages == ("extract", "encoding") and not cfg.dedup.enabled
+    assert Config().with_overrides({}) == Config()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"run.wrkers": 1}, r"unknown setting\(s\) \['run\.wrkers'\]"),
+        ({"nosection.x": 1}, "unknown setting nosection.x"),
+        ({"run.workers": "two"}, "run.workers: expected a whole number"),
+        ({"stages": ["extract", "nope"]}, "unknown stage"),
+        ({"run.workers": -1}, "run.workers must be"),
+    ],
+)
+def test_with_overrides_names_the_bad_setting(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Config().with_overrides(overrides)
+
+
+def test_every_stage_name_a_config_accepts_is_one_the_registry_builds() -> None:
+    from pipeline.core.config import STAGE_NAMES
+    from stages.registry import STAGE_CLASSES, STAGE_FACTORIES
+
+    assert set(STAGE_FACTORIES) == set(STAGE_CLASSES) == STAGE_NAMES

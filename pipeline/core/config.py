@@ -16,6 +16,8 @@ import json
 import math
 import re
 import tomllib
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import NoneType, UnionType
@@ -32,6 +34,10 @@ DEFAULT_STAGES: tuple[str, ...] = (
     "dedup",
     "filter",
 )
+
+#: Every stage a config may name (:data:`stages.registry.STAGE_FACTORIES` builds each; a test
+#: checks that the two agree). Listed here so that a config is checked without building stages.
+STAGE_NAMES: frozenset[str] = frozenset(DEFAULT_STAGES)
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.I)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -88,7 +94,6 @@ class ExtractConfig:
     prepend_title: bool = True
     max_html_bytes: ByteSize = 5_000_000
     max_depth: int = 400
-    timeout_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,9 @@ class RunConfig:
     #: rejected (``memory_limit``). None: 80 % of the machine's memory over the workers, at least
     #: 1 GiB; 0: no limit (the kernel's out-of-memory killer still costs only one record).
     max_worker_memory: ByteSize | None = None
+    #: A record still in a stage after this many seconds (wall clock) is rejected (``timeout``)
+    #: and its worker replaced. Every stage's limit, though extraction is what usually needs it.
+    record_timeout_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -226,17 +234,57 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, origin: str = "config") -> Config:
-        cfg = _build(cls, data, origin)
+        """A config from plain data shaped like the TOML file (sections as dicts), validated."""
+        cfg = _build(cls, _moved_keys(data, origin), origin)
+        cfg.validate()
+        return cfg
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Config:
+        """A copy with the settings named by dotted key replaced, validated::
+
+            cfg.with_overrides({"run.workers": 2, "dedup.enabled": False, "stages": ["extract"]})
+
+        Values are read as a config file's are (a list for a tuple, ``"4GB"`` for a size); an
+        unknown key or a value of the wrong type is a :class:`ConfigError` naming the key. The
+        command line, the Airflow adapters and Python callers all override settings this way.
+        """
+        sections: dict[str, dict[str, Any]] = {}
+        top: dict[str, Any] = {}
+        for key, value in overrides.items():
+            section, _, name = key.rpartition(".")
+            if section:
+                sections.setdefault(section, {})[name] = value
+            else:
+                top[key] = value
+        hints = get_type_hints(Config, include_extras=True)
+        changes = {
+            name: _value(hints[name], value, name, loading=True)
+            for name, value in _known(Config, top).items()
+        }
+        for section, values in sections.items():
+            current = getattr(self, section, None) if section in hints else None
+            if not dataclasses.is_dataclass(current):
+                named = sorted(n for n, h in hints.items() if dataclasses.is_dataclass(h))
+                raise ConfigError(
+                    f"unknown setting {section}.{next(iter(values))}",
+                    hint=f"settings are named section.field, e.g. run.workers; sections: {', '.join(named)}",
+                )
+            kind = type(current)
+            kind_hints = get_type_hints(kind, include_extras=True)
+            parsed = {
+                name: _value(kind_hints[name], value, f"{section}.{name}", loading=True)
+                for name, value in _known(kind, values, prefix=f"{section}.").items()
+            }
+            changes[section] = dataclasses.replace(current, **parsed)  # type: ignore[type-var]
+        cfg = dataclasses.replace(self, **changes)
         cfg.validate()
         return cfg
 
     def validate(self) -> None:
-        from stages.registry import STAGE_FACTORIES  # late: registry imports stages
-
         _check_types(self, "")
-        unknown = [s for s in self.stages if s not in STAGE_FACTORIES]
+        unknown = [s for s in self.stages if s not in STAGE_NAMES]
         if unknown:
-            raise ConfigError(f"unknown stage(s) {unknown}", hint=f"choose from {sorted(STAGE_FACTORIES)}")
+            raise ConfigError(f"unknown stage(s) {unknown}", hint=f"choose from {sorted(STAGE_NAMES)}")
         if not self.stages or self.stages[0] != "extract":
             raise ConfigError(
                 f"stages must start with extract (it turns each raw record into text), got {list(self.stages)}",
@@ -291,7 +339,6 @@ RANGES: dict[str, Range] = {
     "extract.fast_retry_below": Range(0, note="0 = never retry"),
     "extract.max_html_bytes": Range(1),
     "extract.max_depth": Range(1),
-    "extract.timeout_s": Range(0, low_open=True),
     "encoding.max_chars": Range(1),
     "boilerplate.max_removed_share": Range(0, 1, low_open=True),
     "boilerplate.budget_min_chars": Range(0),
@@ -305,6 +352,7 @@ RANGES: dict[str, Range] = {
     "run.batch_chars": Range(1),
     "run.row_group_bytes": Range(1),
     "run.max_worker_memory": Range(0, note="bytes, 0 = no limit"),
+    "run.record_timeout_s": Range(0, low_open=True),
     "output.part_bytes": Range(1),
 }
 
@@ -334,6 +382,42 @@ def _build(cls: type[T], data: dict[str, Any], origin: str) -> T:
         name: _value(hints[name], value, f"{origin}.{name}", loading=True) for name, value in data.items()
     }
     return cls(**kwargs)
+
+
+#: Settings that moved: old ``(section, key)`` -> new. A file that still uses the old name is read
+#: as if it used the new one, with a warning.
+MOVED: dict[tuple[str, str], tuple[str, str]] = {
+    ("extract", "timeout_s"): ("run", "record_timeout_s"),
+}
+
+
+def _moved_keys(data: dict[str, Any], origin: str) -> dict[str, Any]:
+    """``data`` with the :data:`MOVED` settings under their new names."""
+    for (section, key), (new_section, new_key) in MOVED.items():
+        old = data.get(section)
+        if not isinstance(old, dict) or key not in old:
+            continue
+        warnings.warn(
+            f"{origin}: {section}.{key} is now {new_section}.{new_key}; read as that",
+            FutureWarning,
+            stacklevel=3,
+        )
+        data = {**data, section: {k: v for k, v in old.items() if k != key}}
+        target = data.get(new_section, {})
+        data[new_section] = {new_key: old[key], **(target if isinstance(target, dict) else {})}
+    return data
+
+
+def _known(cls: type[Any], values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``values``, or a :class:`ConfigError` naming the keys ``cls`` has no field for."""
+    known = {f.name for f in fields(cls)}
+    extra = sorted(set(values) - known)
+    if extra:
+        raise ConfigError(
+            f"unknown setting(s) {[prefix + k for k in extra]}",
+            hint=f"known: {sorted(prefix + k for k in known)}",
+        )
+    return values
 
 
 def _check_types(obj: object, origin: str) -> None:

@@ -602,7 +602,7 @@ class ProcessEngine:
                 continue
             snap = w.beat.read()
             if snap is not None and time.monotonic() - snap[2] > self._limit(snap):
-                detail = f"no result after {self.timeout_s:g}s (extract.timeout_s); worker killed"
+                detail = f"no result after {self.timeout_s:g}s (run.record_timeout_s); worker killed"
                 self._kill_for(w, snap, TIMEOUT, detail, queue)
                 continue
             pid = w.process.pid
@@ -690,6 +690,6 @@ def engine_for(config: Config, *, workers: int | None = None) -> Engine:
     limit)."""
     return make_engine(
         config.run.workers if workers is None else workers,
-        timeout_s=config.extract.timeout_s,
+        timeout_s=config.run.record_timeout_s,
         memory_limit=config.run.max_worker_memory,
     )
