@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from click.testing import CliRunner
 
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 
 BODY = "The {n} annual regatta drew {k} boats to the estuary on Sunday, the sailing club said in a statement."
 

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 from pipeline.core.errors import ConfigError
 from pipeline.integrations import airflow as cw
 

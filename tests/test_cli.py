@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 from pipeline.core.errors import ConfigError, InputError, OutputError
 
 GOOD = "Tram line extension approved\n\nThe city council approved the tram extension to the new hospital on Tuesday evening."
@@ -227,7 +227,7 @@ def test_the_command_freezes_what_is_alive_on_its_way_out(monkeypatch: pytest.Mo
     import gc
     import sys
 
-    from pipeline.cli.app import main
+    from pipeline.cli import main
 
     monkeypatch.setattr(sys, "argv", ["cleanwire", "--help"])
     gc.unfreeze()  # whatever an earlier test in this process froze
@@ -252,7 +252,7 @@ def test_max_worker_memory_takes_a_size_and_reaches_the_run(tmp_path: Path) -> N
     code, out = invoke(
         "run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "p"), "--max-worker-memory", "lots"
     )
-    assert code == ConfigError.exit_code and "not a size" in out
+    assert code == ConfigError.exit_code and "run.max_worker_memory" in out and "a size such as" in out
     assert not (tmp_path / "p").exists()
 
 

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 
 #: What the README tells pandas/pyarrow users to skip: state, hidden temp files, side outputs.
 IGNORE = [".", "_", "rejects.", "dropped.", "manifest."]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "eval"
 

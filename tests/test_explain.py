@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import pipeline
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 from pipeline.core.record import Removal
 from pipeline.reporting.explain import (
     SegKind,

@@ -21,7 +21,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline import Config, Pipeline
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 from pipeline.execution.engines import SerialEngine
 from pipeline.io.layout import output_files
 from pipeline.io.parquet_sink import ParquetSink

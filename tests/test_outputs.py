@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import Config, Pipeline
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 from pipeline.core.config import OutputConfig, RunConfig, parse_size
 from pipeline.execution.engines import SerialEngine
 from pipeline.io.layout import NULL_PARTITION, escape_value, output_files, partition_dirs

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.api import Pipeline
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 from pipeline.core.config import Config, RunConfig
 from pipeline.core.record import Doc, docs_to_batch
 from pipeline.execution.engines import SerialEngine
@@ -26,7 +26,8 @@ from pipeline.io.readers import Source
 pytestmark = pytest.mark.ray
 ray = pytest.importorskip("ray", reason="needs the ray extra: pip install 'cleanwire[ray]'")
 
-from pipeline.execution.ray import RayEngine, clean_dataset, stats_from_batch, write_dataset  # noqa: E402
+from pipeline.core.stage import stats_from_batch  # noqa: E402
+from pipeline.execution.ray import RayEngine, clean_dataset, write_dataset  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BODY = "The harbour authority said the new breakwater would protect the fishing fleet in winter storms."

@@ -15,7 +15,7 @@ import zstandard
 from click.testing import CliRunner
 
 from pipeline.api import Pipeline
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 from pipeline.core.config import Config
 from pipeline.core.record import Doc, Status, docs_to_batch
 from pipeline.core.schema import OUTPUT_SCHEMA

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 from pipeline.reporting.htmlplots import KEPT_COLOR, Bar, hbar_chart
 from pipeline.reporting.report import ReportOptions, build_report
 from tests.test_stats import CONSENT, TRAILER, run_pipeline, write_dump

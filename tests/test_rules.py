@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 from pipeline.core.errors import RuleError
 from stages.boilerplate.engine import find_removals
 from stages.boilerplate.rulecheck import check_rules, removes

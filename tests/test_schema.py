@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 from click.testing import CliRunner
 
 from pipeline import Config
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 from pipeline.core.schema import OUTPUT_SCHEMA, REJECT_SCHEMA, SCHEMA_VERSION
 
 

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 from click.testing import CliRunner
 
 import pipeline
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 
 BOILERPLATE = {
     "video_caption": "Ukraine: Woman appears to confront Russian soldier",

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 import pipeline.reporting.stats as stats_mod
 from pipeline import Config, Pipeline
-from pipeline.cli.app import cli
+from pipeline.cli import cli
 from pipeline.execution.engines import SerialEngine
 from pipeline.io.parquet_sink import ParquetSink
 from pipeline.io.readers import Source

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from pipeline.cli.app import build_config, config_options
+from pipeline import __version__
+from pipeline.cli.options import build_config, config_options
 from pipeline.core.config import Config
 from pipeline.evaluation.data import PAGE_SETS, SET_NAMES, find_data_dir, set_present
 from pipeline.evaluation.render import (
@@ -42,8 +42,6 @@ def save_predictions(
     langid: LangidResult | None,
 ) -> None:
     """Write predictions in the reference scorers' formats (JSONL ``{id, text}``; AEB json)."""
-    from pipeline import __version__
-
     out.mkdir(parents=True, exist_ok=True)
     if newsboiler is not None:
         with (out / "newsboiler.jsonl").open("w", encoding="utf-8") as fh:
@@ -98,7 +96,7 @@ def _run_sets(
     "--timeout",
     "timeout_s",
     type=float,
-    help="Per-record wall-clock limit in seconds (default: extract.timeout_s). Raise it on a loaded "
+    help="Per-record wall-clock limit in seconds (default: run.record_timeout_s, 30). Raise it on a loaded "
     "machine: a page that times out is scored as an empty prediction.",
 )
 @click.option(
@@ -139,11 +137,7 @@ def eval_cmd(
     langid      language stage accuracy per language, with the confusions
     Sets that are not present are skipped (exit 0).
     """
-    cfg = build_config(config_file, rule_files=rule_files, stages=stages)
-    if timeout_s is not None:
-        if timeout_s <= 0:
-            raise click.BadParameter("must be > 0", param_hint="--timeout")
-        cfg = dataclasses.replace(cfg, extract=dataclasses.replace(cfg.extract, timeout_s=timeout_s))
+    cfg = build_config(config_file, rule_files, {"stages": stages, "timeout_s": timeout_s})
     root = find_data_dir(data_dir)
     wanted = list(dict.fromkeys(sets)) if sets else list(SET_NAMES)
     present = [n for n in wanted if root is not None and set_present(root, n)]

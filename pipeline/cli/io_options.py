@@ -2,64 +2,31 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
-from dataclasses import dataclass
 from typing import IO
 
 import click
 
-from pipeline.core.config import Compression, Config, parse_size
+from pipeline.core.config import Config
 from pipeline.core.errors import ConfigError, OutputError
 from pipeline.io.formats.compression import STDIN
+from pipeline.io.jsonl_sink import JsonlSink
 from pipeline.io.parquet_sink import ParquetSink
 
-FORMATS = ("parquet", "jsonl")
 
-
-@dataclass(frozen=True)
-class OutputOptions:
-    """What the command line says about the output (None = keep the config's value)."""
-
-    fmt: str = "parquet"
-    partition_by: str | None = None
-    part_size: str | None = None
-    row_group_size: str | None = None
-    compression: Compression | None = None
-
-    @property
-    def to_stdout(self) -> bool:
-        return self.fmt == "jsonl"
-
-
-def apply_output_options(cfg: Config, opts: OutputOptions) -> Config:
-    """``cfg`` with the output options applied, validated."""
-    output, run = cfg.output, cfg.run
-    if opts.partition_by is not None:
-        keys = tuple(k.strip() for k in opts.partition_by.split(",") if k.strip())
-        output = dataclasses.replace(output, partition_by=keys)
-    if opts.part_size is not None:
-        output = dataclasses.replace(output, part_bytes=parse_size(opts.part_size))
-    if opts.row_group_size is not None:
-        run = dataclasses.replace(run, row_group_bytes=parse_size(opts.row_group_size))
-    if opts.compression is not None:
-        run = dataclasses.replace(run, compression=opts.compression)
-    if opts.to_stdout and output.partition_by:
+def check_output_options(cfg: Config, *, to_stdout: bool) -> None:
+    """Refuse output settings that do not apply to JSON lines on stdout."""
+    if to_stdout and cfg.output.partition_by:
         raise ConfigError("--partition-by applies to Parquet output, not --format jsonl")
-    cfg = dataclasses.replace(cfg, output=output, run=run)
-    cfg.validate()
-    return cfg
 
 
-def make_sink(opts: OutputOptions, output: str | None, cfg: Config, *, overwrite: bool) -> ParquetSink:
+def make_sink(output: str | None, cfg: Config, *, to_stdout: bool, overwrite: bool) -> ParquetSink:
     """The sink for ``--format``: Parquet under ``-o``, or JSON lines on stdout."""
-    if not opts.to_stdout:
+    if not to_stdout:
         if output is None:
             raise click.UsageError("-o/--output is required (unless --format jsonl)")
         return ParquetSink(output, cfg, overwrite=overwrite)
-    from pipeline.io.jsonl_sink import JsonlSink
-
     stream: IO[bytes] = sys.stdout.buffer
     return JsonlSink(output, cfg, stream, overwrite=overwrite)
 
@@ -75,8 +42,6 @@ def refuse_stdin_resume(inputs: tuple[str, ...], sink: ParquetSink) -> None:
 
 def finish_sink(sink: ParquetSink) -> None:
     """Remove what a stdout run keeps only for its summary (see :class:`JsonlSink.cleanup`)."""
-    from pipeline.io.jsonl_sink import JsonlSink
-
     if isinstance(sink, JsonlSink):
         sink.cleanup()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from pipeline.reporting.report import ReportOptions, write_report
+
 
 @click.command("report")
 @click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
@@ -24,7 +26,5 @@ def report_cmd(out_dir: str, output: str, samples: int, top: int) -> None:
     characters by category, rule and site, languages, text lengths before/after, sample diffs
     of the records with the most removals, rejects by reason with examples.
     """
-    from pipeline.reporting.report import ReportOptions, write_report
-
     path = write_report(out_dir, output, ReportOptions(samples=samples, top=top))
     click.echo(f"wrote {path}")

@@ -15,17 +15,22 @@ from pathlib import Path
 import click
 import pyarrow as pa
 
+from pipeline.cli.options import build_config
 from pipeline.core.config import Config
 from pipeline.core.record import Doc, docs_from_batch, docs_to_batch
+from pipeline.execution.engines import engine_for
 from pipeline.io.readers import Source
+from stages.boilerplate.rulepack import load_rules
 from stages.boilerplate.sitelearn import (
     LearnConfig,
     SiteRules,
     covered_by,
     host_of,
     learn_site_rules,
+    load_site_rules,
     save_site_rules,
 )
+from stages.registry import STAGE_FACTORIES
 
 
 def pre_boilerplate_stages(config: Config) -> list[str]:
@@ -49,9 +54,6 @@ def _batches(source: Source, config: Config) -> Iterator[pa.RecordBatch]:
 def _texts(source: Source, config: Config) -> Iterator[tuple[str | None, str]]:
     """``(host, text)`` of every record after the pre-boilerplate stages, run by the same
     supervised engine as ``cleanwire run`` (per-record timeout, crash isolation, workers)."""
-    from pipeline.execution.engines import engine_for
-    from stages.registry import STAGE_FACTORIES
-
     stages = [STAGE_FACTORIES[name](config) for name in pre_boilerplate_stages(config)]
     batches = _batches(source, config)
     if not stages:
@@ -72,8 +74,6 @@ def _texts(source: Source, config: Config) -> Iterator[tuple[str | None, str]]:
 
 def learn_from_inputs(inputs: tuple[str, ...], config: Config, learn: LearnConfig) -> SiteRules:
     """First pass over ``inputs``: learn the repeated lines of every host."""
-    from stages.boilerplate.rulepack import load_rules
-
     b = config.boilerplate
     known = covered_by(load_rules(b.packs, b.rule_files, b.disabled_rules))
     return learn_site_rules(_texts(Source(inputs, config.reader), config), learn, known)
@@ -143,8 +143,6 @@ def learn_sites_cmd(
       cleanwire learn-sites dump/ -o site-rules.toml
       cleanwire run dump/ -o out/ --site-rules site-rules.toml
     """
-    from pipeline.cli.app import build_config
-
     cfg = build_config(config_file)
     learn = LearnConfig(min_docs=min_docs, min_repeat=min_repeat, min_share=min_share)
     rules = learn_from_inputs(inputs, cfg, learn)
@@ -161,10 +159,6 @@ def apply_site_rules(
     rerun with ``--overwrite`` would wipe). The file is loaded once here so that a bad one fails
     before any output is written.
     """
-    import dataclasses
-
-    from stages.boilerplate.sitelearn import load_site_rules
-
     if learn_sites:
         target = Path(site_rules) if site_rules else Path(f"{str(output).rstrip('/')}-site-rules.toml")
         learned = learn_from_inputs(inputs, cfg, LearnConfig())
@@ -173,6 +167,4 @@ def apply_site_rules(
     if not site_rules:
         return cfg
     load_site_rules(site_rules)
-    return dataclasses.replace(
-        cfg, boilerplate=dataclasses.replace(cfg.boilerplate, site_rules_file=site_rules)
-    )
+    return cfg.with_overrides({"boilerplate.site_rules_file": site_rules})

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-if TYPE_CHECKING:
-    from pipeline.reporting.stats import RunStats
+from pipeline.reporting.stats import RunStats, compute_stats, sorted_reasons, top_counts
 
 Style = Callable[[str], str]
 
@@ -36,7 +35,6 @@ def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], bol
 
 
 def render_stats(stats: RunStats, *, top: int = 10, color: bool = False) -> str:
-    from pipeline.reporting.stats import sorted_reasons, top_counts
 
     def bold(s: str) -> str:
         return click.style(s, bold=True) if color else s
@@ -112,7 +110,6 @@ def stats_cmd(out_dir: str, as_json: bool, top: int) -> None:
     Reads part-*.parquet (flat or hive-partitioned), rejects.parquet and dropped.parquet in a
     streaming pass; manifest.json gives the stage order and a cross-check of the totals.
     """
-    from pipeline.reporting.stats import compute_stats
 
     stats = compute_stats(out_dir)
     if as_json:

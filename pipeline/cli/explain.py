@@ -1,0 +1,94 @@
+"""``cleanwire explain FILE``: what each stage does to one document."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.cli.options import build_config, config_options
+from pipeline.core.config import Config
+from pipeline.core.errors import InputError, OutputError
+from pipeline.io.formats.compression import STDIN
+from pipeline.io.readers import DOCUMENT_KINDS, kind_of, read_document_file
+from pipeline.reporting.explain import explain_document, render_diff, render_diff_html, render_explanation
+
+
+@click.command("explain")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@config_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "html", "text"]),
+    default="auto",
+    help="Treat FILE as HTML or text (default: by extension / content).",
+)
+@click.option("--url", help="URL of the document (helps extraction and site rules).")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@click.option(
+    "--diff", "as_diff", is_flag=True, help="Show the text with removed spans struck through / marked."
+)
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False),
+    help="Also write the diff as a self-contained HTML page to this file.",
+)
+@click.option("--color/--no-color", default=None, help="Colour the output (default: on a terminal).")
+def explain_cmd(
+    file: str,
+    config_file: str | None,
+    rule_files: tuple[str, ...],
+    stages: str | None,
+    fmt: str,
+    url: str | None,
+    as_json: bool,
+    as_diff: bool,
+    html_out: str | None,
+    color: bool | None,
+) -> None:
+    """Show what each stage does to one document FILE ('-' for stdin).
+
+    --diff shows the document with every removed span struck through (``[-...-]`` when not on a
+    terminal), labelled with the rule that removed it; --html writes the same as a page.
+    """
+    cfg = build_config(config_file, rule_files, {"stages": stages})
+    raw, read_as = _read_document(file, fmt, cfg)
+    if fmt == "auto" and read_as == "html":
+        fmt = "html"
+    steps = explain_document(raw, fmt=fmt, url=url, config=cfg)
+    color = sys.stdout.isatty() if color is None else color
+    if html_out:
+        try:
+            Path(html_out).write_text(render_diff_html(steps, title=file), encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"cannot write {html_out}: {exc.strerror}") from exc
+        click.echo(f"wrote {html_out}", err=True)
+    if as_json:
+        click.echo(json.dumps([s.to_dict() for s in steps], indent=2, ensure_ascii=False))
+    elif as_diff:
+        click.echo(render_diff(steps, color=color))
+    else:
+        click.echo(render_explanation(steps, color=color))
+
+
+def _read_document(file: str, fmt: str, cfg: Config) -> tuple[str, str]:
+    """The text of one document FILE read as ``run`` reads an ``.html``/``.txt`` file
+    (decompressed, HTML charset from its ``<meta>``, decoded), and whether it was read as
+    ``html`` or ``text``; a file that cannot be read or decoded is an :class:`InputError`."""
+    path = Path(file)
+    if fmt != "auto":
+        read_as = fmt
+    elif file == STDIN:
+        read_as = "text"  # sniffing would consume stdin
+    else:
+        kind = kind_of(path, cfg.reader)
+        read_as = kind if kind in DOCUMENT_KINDS else "text"
+    (doc,) = read_document_file(path, read_as, cfg.reader)
+    if not doc.ok:
+        detail = " ".join((doc.detail or "").split())
+        raise InputError(f"{file}: cannot be read ({doc.reason}): {detail}")
+    return doc.raw, read_as

@@ -1,0 +1,103 @@
+"""Options the commands share, and the one table from command-line options to config settings.
+
+A command's options arrive as click's keyword arguments; :data:`SETTINGS` says which config key
+each one sets (and how its text becomes the setting's value), and :func:`build_config` applies
+them to the config file's settings with :meth:`Config.with_overrides`, the same way Airflow and
+Python callers override settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from pipeline.core.config import Config
+from stages.boilerplate.rulepack import load_rules
+
+
+def comma_list(text: str) -> tuple[str, ...]:
+    """``"lang, date"`` -> ``("lang", "date")``."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A command-line option (click's parameter name) and the config key it sets."""
+
+    option: str
+    key: str
+    #: From the option's value to the setting's; None: as given (the config reads sizes, lists).
+    convert: Callable[[Any], Any] | None = None
+
+
+#: Every command-line option that overrides a config setting, in one place.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("stages", "stages", comma_list),
+    Setting("workers", "run.workers"),
+    Setting("batch_size", "run.batch_size"),
+    Setting("max_worker_memory", "run.max_worker_memory"),
+    Setting("timeout_s", "run.record_timeout_s"),
+    Setting("progress", "run.progress"),
+    Setting("row_group_size", "run.row_group_bytes"),
+    Setting("compression", "run.compression"),
+    Setting("text_field", "reader.text_field"),
+    Setting("html_field", "reader.html_field"),
+    Setting("url_field", "reader.url_field"),
+    Setting("id_field", "reader.id_field"),
+    Setting("keep_fields", "reader.keep_fields"),
+    Setting("dedup", "dedup.enabled"),
+    Setting("min_chars", "filter.min_chars"),
+    Setting("partition_by", "output.partition_by", comma_list),
+    Setting("part_size", "output.part_bytes"),
+)
+_BY_OPTION = {s.option: s for s in SETTINGS}
+
+
+def overrides(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The config overrides the given command-line ``options`` make (unset ones make none)."""
+    out: dict[str, Any] = {}
+    for name, value in options.items():
+        setting = _BY_OPTION.get(name)
+        if setting is None or value is None or value == ():
+            continue
+        out[setting.key] = setting.convert(value) if setting.convert else value
+    return out
+
+
+def config_options(fn: Any) -> Any:
+    """Options of every command that builds a pipeline: the config file, extra rule packs, stages."""
+    opts = [
+        click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML config file."),
+        click.option(
+            "--rules",
+            "rule_files",
+            multiple=True,
+            type=click.Path(dir_okay=False),
+            help="Extra boilerplate rule pack (TOML); repeatable.",
+        ),
+        click.option(
+            "--stages", help="Comma-separated stage order, e.g. extract,encoding,boilerplate,language."
+        ),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def build_config(
+    config_file: str | None, rule_files: Iterable[str] = (), options: Mapping[str, Any] | None = None
+) -> Config:
+    """The config file (or the defaults) with ``--rules`` files added and the command-line
+    ``options`` applied (see :data:`SETTINGS`); validated, its rule packs loaded once so that a
+    bad pack fails before any work starts."""
+    cfg = Config.from_toml(config_file) if config_file else Config()
+    changes = overrides(options or {})
+    if rule_files:
+        changes["boilerplate.rule_files"] = (*cfg.boilerplate.rule_files, *rule_files)
+    if changes:
+        cfg = cfg.with_overrides(changes)
+    load_rules(cfg.boilerplate.packs, cfg.boilerplate.rule_files, cfg.boilerplate.disabled_rules)
+    return cfg

@@ -1,0 +1,147 @@
+"""``cleanwire run INPUTS... -o OUT/``: clean a dump into Parquet (or JSON lines on stdout)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from pipeline.api import Pipeline
+from pipeline.cli.io_options import (
+    check_output_options,
+    finish_sink,
+    make_sink,
+    refuse_stdin_resume,
+    silence_stdout,
+)
+from pipeline.cli.options import build_config, config_options
+from pipeline.cli.sites import apply_site_rules
+from pipeline.core.config import COMPRESSIONS
+from pipeline.execution import forkserver
+from pipeline.execution.ray import RayEngine
+from pipeline.execution.runner import RunReport
+from pipeline.io.readers import Source
+from pipeline.reporting.summary import output_line, render_summary
+
+
+@click.command("run")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False),
+    help="Output directory (required, except with --format jsonl: then rejects and manifest go there).",
+)
+@config_options
+@click.option("-w", "--workers", type=int, help="Worker processes (default: number of cores).")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    help="Per-record wall-clock limit in seconds; a record over it is rejected as timeout (default: 30).",
+)
+@click.option("--batch-size", type=int, help="Records per batch sent to a worker.")
+@click.option(
+    "--max-worker-memory",
+    metavar="SIZE",
+    help="Kill a worker whose resident memory exceeds SIZE (e.g. 4GB) and reject the record it was "
+    "on as memory_limit (default: 80% of RAM over the workers, at least 1GiB; 0 = no limit).",
+)
+@click.option("--text-field", help="Field holding plain text in JSONL/CSV/Parquet records (default: text).")
+@click.option("--html-field", help="Field holding HTML in JSONL/CSV/Parquet records (default: html).")
+@click.option("--url-field", help="Field holding the URL (default: url).")
+@click.option("--id-field", help="Field holding the record id (default: id).")
+@click.option(
+    "--keep-field",
+    "keep_fields",
+    multiple=True,
+    help="Input column (or WARC header) copied into the output's `extra` map; repeatable.",
+)
+@click.option(
+    "--format",
+    "out_format",
+    type=click.Choice(["parquet", "jsonl"]),
+    default="parquet",
+    show_default=True,
+    help="parquet: part files under -o. jsonl: cleaned records as JSON lines on stdout.",
+)
+@click.option("--partition-by", help="Hive partitions of the Parquet output: lang, date, month (comma list).")
+@click.option("--part-size", help="Start a new part file at this size, e.g. 256MB (default 256MiB).")
+@click.option("--row-group-size", help="Row group size in memory, e.g. 64MB (default 64MiB).")
+@click.option(
+    "--compression",
+    type=click.Choice(COMPRESSIONS),
+    help="Parquet compression (default: zstd).",
+)
+@click.option(
+    "--dedup/--no-dedup", default=None, help="Drop exact duplicates of the cleaned text (default: on)."
+)
+@click.option("--min-chars", type=int, help="Drop records whose cleaned text is shorter.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
+@click.option(
+    "--site-rules",
+    type=click.Path(dir_okay=False),
+    help="Learned per-site rules (from `cleanwire learn-sites`); with --learn-sites, where to write them.",
+)
+@click.option(
+    "--learn-sites",
+    is_flag=True,
+    help="First pass: learn per-site repeated lines from INPUTS, then clean with them.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: supervised process pool. ray: Ray Data (pip install 'cleanwire[ray]'; RAY_ADDRESS for a cluster).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None:
+    """Clean INPUTS into Parquet under OUTPUT (or JSON lines on stdout with --format jsonl).
+
+    INPUTS: directories, files or globs of .html/.htm/.txt, .jsonl, .csv/.tsv, .parquet,
+    .warc/.arc, each maybe .gz/.zst/.bz2; '-' reads JSONL from stdin.
+    Writes part-*.parquet (the cleaned records), rejects.parquet, dropped.parquet and
+    manifest.json (last). Rerunning into the same directory skips finished shards.
+    """
+    engine_name: str = options["engine"]
+    if engine_name == "local":
+        forkserver.start()  # the workers' parent imports and warms up while this one reads the config
+    to_stdout = options["out_format"] == "jsonl"
+    cfg = build_config(options["config_file"], options["rule_files"], options)
+    check_output_options(cfg, to_stdout=to_stdout)
+    if options["site_rules"] or options["learn_sites"]:
+        cfg = apply_site_rules(
+            cfg, inputs, output or "cleanwire", options["site_rules"], options["learn_sites"]
+        )
+    source = Source(inputs, cfg.reader)
+    sink = make_sink(output, cfg, to_stdout=to_stdout, overwrite=options["overwrite"])
+    refuse_stdin_resume(inputs, sink)
+    engine = None
+    if engine_name == "ray":
+        engine = RayEngine(num_cpus=options["workers"] or None, timeout_s=cfg.run.record_timeout_s)
+    try:
+        report = Pipeline.from_config(cfg).run(source, sink, engine=engine)
+    except BrokenPipeError:  # `... --format jsonl | head`: the reader has all it wants
+        silence_stdout()
+        return
+    finally:
+        finish_sink(sink)
+    if to_stdout and not output:
+        report.manifest_path = None
+    _print_summary(report, output, to_stdout=to_stdout, as_json=options["as_json"])
+
+
+def _print_summary(report: RunReport, output: str | None, *, to_stdout: bool, as_json: bool) -> None:
+    """The end-of-run summary on stdout (on stderr when stdout carries the records)."""
+    if as_json:
+        summary = {
+            "counts": report.tally.to_dict(),
+            "seconds": round(report.seconds, 3),
+            "manifest": report.manifest_path,
+        }
+        click.echo(json.dumps(summary, indent=2), err=to_stdout)
+    else:
+        click.echo(render_summary(report, output_line(output, to_stdout=to_stdout)), err=to_stdout)
