@@ -7,19 +7,17 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from pipeline.core.config import Config
 from pipeline.core.record import Doc, Removal, Status, docs_from_batch, docs_to_batch, make_id, raw_format
-from pipeline.core.stage import Stage, StageStats, same_kind
-
-if TYPE_CHECKING:
-    from pipeline.execution.engines import Engine
-    from pipeline.execution.runner import RunReport
-    from pipeline.io.parquet_sink import ParquetSink as Sink
-    from pipeline.io.readers import Source
+from pipeline.core.stage import Stage, StageStats, same_kind, split_parallel
+from pipeline.execution.engines import Engine
+from pipeline.execution.runner import Runner, RunReport
+from pipeline.io.parquet_sink import ParquetSink as Sink
+from pipeline.io.readers import Source
+from stages.registry import build_stages, configured_chain, describe
 
 
 @dataclass(frozen=True)
@@ -74,16 +72,12 @@ class Pipeline:
 
     @classmethod
     def from_config(cls, config: Config | None = None) -> Pipeline:
-        from stages.registry import build_stages  # late: the stages import pipeline's modules
-
         cfg = config or Config()
         return cls(build_stages(cfg), cfg)
 
     @property
     def chain(self) -> list[str]:
         """The stages that run, in order, as ``module.Class:name``."""
-        from stages.registry import describe
-
         return [describe(type(s), s.name) for s in self.stages]
 
     @property
@@ -91,8 +85,6 @@ class Pipeline:
         """What an output made by this pipeline is made of: the config's hash when the stages are
         the chain the config builds, else a hash of both (custom stages, another order), so a
         run never resumes into, or counts as up to date, an output made by another chain."""
-        from stages.registry import configured_chain
-
         chain = self.chain
         if chain == configured_chain(self.config):
             return self.config.hash
@@ -102,16 +94,11 @@ class Pipeline:
     @property
     def parallel_prefix(self) -> list[Stage]:
         """The leading stages that may run in worker processes (until the first stateful one)."""
-        prefix: list[Stage] = []
-        for stage in self.stages:
-            if not stage.parallel_safe:
-                break
-            prefix.append(stage)
-        return prefix
+        return split_parallel(self.stages)[0]
 
     @property
     def serial_suffix(self) -> list[Stage]:
-        return list(self.stages[len(self.parallel_prefix) :])
+        return split_parallel(self.stages)[1]
 
     def process_docs(self, docs: Sequence[Doc]) -> None:
         for stage in self.stages:
@@ -136,9 +123,7 @@ class Pipeline:
         return {s.name: s.stats for s in self.stages}
 
     def run(self, source: Source, sink: Sink, *, engine: Engine | None = None) -> RunReport:
-        from pipeline.execution.runner import Runner
-
-        return Runner(self, engine=engine).run(source, sink)
+        return Runner(self.stages, self.config, run_hash=self.run_hash, engine=engine).run(source, sink)
 
 
 def clean_text(
@@ -164,8 +149,6 @@ def _pipeline_for(config: Config) -> Pipeline:
     """One pipeline per config (stages hold compiled rules and loaded profiles)."""
     key = config.hash
     if key not in _PIPELINES:
-        from stages.registry import build_stages
-
         stages = [s for s in build_stages(config) if s.parallel_safe]
         _PIPELINES[key] = Pipeline(stages, config)
     return _PIPELINES[key]

@@ -211,6 +211,35 @@ class VerdictStage(DocStage):
         return with_verdicts(batch, self.name, verdicts) if verdicts else batch
 
 
+def split_parallel(stages: Sequence[Stage]) -> tuple[list[Stage], list[Stage]]:
+    """``stages`` as the leading ones that may run in worker processes (until the first one that
+    is not :attr:`~Stage.parallel_safe`) and the rest, which run in order in one process."""
+    n = next((i for i, stage in enumerate(stages) if not stage.parallel_safe), len(stages))
+    return list(stages[:n]), list(stages[n:])
+
+
+def stats_from_batch(stages: Sequence[Stage], batch: pa.RecordBatch | pa.Table) -> dict[str, StageStats]:
+    """Per-stage counts of a processed batch, recovered from its status columns.
+
+    A record rejected or dropped by stage *k* was ``ok`` when it entered stages 1..k and is
+    counted by *k*; a record still ``ok`` passed them all; records that were never ``ok``
+    (rejected by the reader) entered none. These are exactly the counters the stages keep, so
+    the manifest's per-stage counts match the local engine's. (Seconds are not recoverable.)
+    """
+    index = {stage.name: k for k, stage in enumerate(stages)}
+    stats = {stage.name: StageStats() for stage in stages}
+    columns = (batch.column(n).to_pylist() for n in ("status", "stage", "reason"))
+    for status, stage_name, reason in zip(*columns, strict=True):
+        last = len(stages) if status == Status.OK else index.get(stage_name, -1)
+        if last < 0:
+            continue
+        for stage in stages[:last]:
+            stats[stage.name].count(Status.OK)
+        if last < len(stages):
+            stats[stages[last].name].count(Status(status), reason)
+    return stats
+
+
 def same_kind(out: pa.RecordBatch, like: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
     """``out`` as a table when ``like`` is one (Ray Data takes tables, not record batches)."""
     return pa.Table.from_batches([out]) if isinstance(like, pa.Table) else out

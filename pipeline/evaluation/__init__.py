@@ -6,4 +6,7 @@
 * :mod:`~pipeline.evaluation.langid`: language-identification accuracy and confusions.
 * :mod:`~pipeline.evaluation.data`: locating and loading the sets; :mod:`~.predict`: running the
   pipeline; :mod:`~.suite`: one function per set; :mod:`~.render` / :mod:`~.report_html`: output.
+
+May import: ``pipeline.core``, ``pipeline.io``, ``stages``, ``pipeline.execution`` and
+``pipeline.api`` (it runs the pipeline as users do); not the CLI, which calls it.
 """

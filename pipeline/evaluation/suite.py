@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import __version__
 from pipeline.core.config import Config
 from pipeline.evaluation import aeb, wcxb
 from pipeline.evaluation.data import (
@@ -120,8 +121,6 @@ def eval_page_set(
     inputs = [InputDoc(p.id, _read_page(p), "html", p.url) for p in page_set.pages]
     preds: list[Prediction] = predict(inputs, config, workers=workers, source=f"eval:{name}")
     results = tuple(_page_result(page, pred) for page, pred in zip(page_set.pages, preds, strict=True))
-    from pipeline import __version__
-
     bodies = {r.page.id: r.body for r in results}
     systems = [score_system(page_set, SYSTEM, __version__, bodies, n_bootstrap=n_bootstrap)]
     systems += [

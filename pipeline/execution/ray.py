@@ -33,13 +33,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.core.errors import ConfigError
-from pipeline.core.record import Status, check_input, docs_from_batch, docs_to_batch
+from pipeline.core.record import check_input, docs_from_batch, docs_to_batch, reject_rows
 from pipeline.core.schema import OUTPUT_SCHEMA, REQUIRED_FIELDS, WORK_SCHEMA
-from pipeline.core.stage import Stage, StageStats
+from pipeline.core.stage import Stage, split_parallel, stats_from_batch
+from pipeline.execution.engines import Engine, ProcessEngine, Result, run_stages
+from stages.registry import build_stages
 
 if TYPE_CHECKING:
     from pipeline.core.config import Config
-    from pipeline.execution.engines import Engine, Result
 
 #: Environment variable Ray itself reads for the cluster address (``ray://head:10001``, ``auto``).
 RAY_ADDRESS_ENV = "RAY_ADDRESS"
@@ -64,9 +65,8 @@ _WORKER_STATE: dict[str, tuple[list[Stage], Engine | None]] = {}
 
 
 def pack_stages(stages: Sequence[Stage]) -> bytes:
-    """Stages as bytes for Ray. Unpickled inside :func:`apply_stages`, i.e. after this module (and
-    so :mod:`pipeline`) is imported in the worker; unpickling them as plain task arguments would
-    import :mod:`stages` first, which fails on the ``pipeline`` <-> ``stages`` import cycle."""
+    """Stages as bytes for Ray, unpickled inside :func:`apply_stages` once per worker process and
+    job (see :func:`_worker_state`) rather than with every task's arguments."""
     return pickle.dumps(list(stages), protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -77,8 +77,6 @@ def _worker_state(blob: bytes, timeout_s: float | None) -> tuple[list[Stage], En
             if old is not None:
                 old.close()
         _WORKER_STATE.clear()
-        from pipeline.execution.engines import ProcessEngine
-
         engine = ProcessEngine(1, timeout_s=timeout_s) if timeout_s is not None else None
         _WORKER_STATE[key] = (pickle.loads(blob), engine)
     return _WORKER_STATE[key]
@@ -120,8 +118,6 @@ def apply_stages(table: pa.Table, blob: bytes, timeout_s: float | None = None) -
     engine's :class:`~pipeline.execution.engines.ProcessEngine`), so a record that hangs past the timeout or
     crashes its process is rejected (``timeout`` / ``worker_crash``) exactly as locally, instead
     of failing the Ray task; without it they run in the Ray worker itself."""
-    from pipeline.execution.engines import run_stages
-
     batch = work_batch(table)
     if batch.num_rows == 0:
         return WORK_SCHEMA.empty_table()
@@ -131,28 +127,6 @@ def apply_stages(table: pa.Table, blob: bytes, timeout_s: float | None = None) -
     else:
         ((out, _stats),) = list(engine.map(stages, [batch]))
     return pa.Table.from_batches([out], schema=WORK_SCHEMA)
-
-
-def stats_from_batch(stages: Sequence[Stage], batch: pa.RecordBatch | pa.Table) -> dict[str, StageStats]:
-    """Per-stage counts of a processed batch, recovered from its status columns.
-
-    A record rejected or dropped by stage *k* was ``ok`` when it entered stages 1..k and is
-    counted by *k*; a record still ``ok`` passed them all; records that were never ``ok``
-    (rejected by the reader) entered none. These are exactly the counters the stages keep, so
-    the manifest's per-stage counts match the local engine's. (Seconds are not recoverable.)
-    """
-    index = {stage.name: k for k, stage in enumerate(stages)}
-    stats = {stage.name: StageStats() for stage in stages}
-    columns = (batch.column(n).to_pylist() for n in ("status", "stage", "reason"))
-    for status, stage_name, reason in zip(*columns, strict=True):
-        last = len(stages) if status == Status.OK else index.get(stage_name, -1)
-        if last < 0:
-            continue
-        for stage in stages[:last]:
-            stats[stage.name].count(Status.OK)
-        if last < len(stages):
-            stats[stages[last].name].count(Status(status), reason)
-    return stats
 
 
 def _slices(table: pa.Table, sizes: Iterable[int]) -> Iterator[pa.RecordBatch]:
@@ -249,18 +223,15 @@ def clean_dataset(ds: Any, config: Config) -> Any:
     runs over the whole dataset in one task after that, in input order, so kept copies and
     counts equal the local engine's. Fine for one partition; for more, dedup per partition.
     """
-    from pipeline.api import Pipeline
-
     ray = import_ray()
     _check_dataset_columns(ds)
     ray.data.DataContext.get_current().execution_options.preserve_order = True
-    pipe = Pipeline.from_config(config)
-    parallel, serial = pipe.parallel_prefix, pipe.serial_suffix
+    parallel, serial = split_parallel(build_stages(config))
     ds = ds.map_batches(
         apply_stages,
         batch_format="pyarrow",
         batch_size=None,
-        fn_args=(pack_stages(parallel), config.extract.timeout_s),
+        fn_args=(pack_stages(parallel), config.run.record_timeout_s),
     )
     if serial:
         ds = ds.repartition(1).map_batches(
@@ -272,8 +243,6 @@ def clean_dataset(ds: Any, config: Config) -> Any:
 def _split(table: pa.Table, status: str) -> pa.Table:
     """Rows of one status: ok rows projected to the output schema, the others to reject rows
     (the same :func:`~pipeline.core.record.reject_rows` the local sink uses)."""
-    from pipeline.core.record import reject_rows
-
     rows = table.filter(pc.equal(table.column("status"), status))
     if status == "ok":
         return rows.select(OUTPUT_SCHEMA.names).cast(OUTPUT_SCHEMA)

@@ -12,26 +12,24 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.core.accounting import Tally
+from pipeline.core.config import Config
 from pipeline.core.errors import CleanwireError, Interrupted
 from pipeline.core.record import Doc
-from pipeline.core.stage import StageStats
+from pipeline.core.stage import Stage, StageStats, split_parallel
 from pipeline.execution.engines import Engine, engine_for, run_in_order, safe_batch
 from pipeline.io.parquet_sink import ParquetSink, library_versions
 from pipeline.io.readers import Shard, Source
-
-if TYPE_CHECKING:
-    from pipeline.api import Pipeline
 
 
 class AccountingError(CleanwireError):
@@ -151,27 +149,32 @@ def _check_stats(stats: dict[str, StageStats]) -> None:
 
 
 class Runner:
+    """Runs ``stages`` over a source into a sink: the parallel-safe prefix through the engine,
+    the rest (dedup) in order in this process. ``run_hash`` is the output's identity (see
+    :attr:`pipeline.api.Pipeline.run_hash`; by default the config's hash)."""
+
     def __init__(
         self,
-        pipeline: Pipeline,
+        stages: Sequence[Stage],
+        config: Config,
         *,
+        run_hash: str | None = None,
         engine: Engine | None = None,
         progress: Any = None,
         upstream_stages: Mapping[str, StageStats] | None = None,
     ) -> None:
-        self.pipeline = pipeline
+        self.stages = list(stages)
+        self.parallel, self.serial = split_parallel(self.stages)
+        self.config = config
         #: Per-stage counts of stages that already ran elsewhere on these records (Airflow's
         #: stage tasks, for ``publish``), reported in the manifest before this run's own stages.
-        #: Those records were made by the configured chain: the output's identity is then the
-        #: config's hash, whatever (nothing) this run's own pipeline holds.
         self.upstream_stages = dict(upstream_stages or {})
-        self.run_hash = pipeline.config.hash if self.upstream_stages else pipeline.run_hash
-        cfg = pipeline.config
-        self.engine = engine or engine_for(cfg)
+        self.run_hash = run_hash or config.hash
+        self.engine = engine or engine_for(config)
         self.progress = progress
 
     def _progress(self, total_hint: int | None) -> Any:
-        show = self.pipeline.config.run.progress
+        show = self.config.run.progress
         if show is None:
             show = sys.stderr.isatty()
         from tqdm import tqdm
@@ -184,7 +187,7 @@ class Runner:
         report = RunReport(stages={name: StageStats() for name in self.upstream_stages})
         for name, st in self.upstream_stages.items():
             report.stages[name].merge(st)
-        report.stages.update({s.name: StageStats() for s in self.pipeline.stages})
+        report.stages.update({s.name: StageStats() for s in self.stages})
         n_shards = 0
         try:
             with stop_on_signals():
@@ -237,7 +240,7 @@ class Runner:
             for name, st in previous.stages.items():
                 report.stages.setdefault(name, StageStats()).merge(st)
             report.shards_skipped += 1
-            for stage in self.pipeline.serial_suffix:
+            for stage in self.serial:
                 if hasattr(stage, "remember"):
                     stage.remember(sink.kept_hashes(shard.name))
             bar.update(previous.tally.n_in)
@@ -263,9 +266,9 @@ class Runner:
         self, shard: Shard, source: Source, sink: ParquetSink, report: RunReport, bar: Any
     ) -> Tally:
         writer = sink.open_shard(shard.name, inputs=_abs_inputs(shard))
-        parallel, serial = self.pipeline.parallel_prefix, self.pipeline.serial_suffix
+        parallel, serial = self.parallel, self.serial
         pending: dict[int, pa.RecordBatch] = {}
-        run = self.pipeline.config.run
+        run = self.config.run
         inputs = batched(unique_ids(shard.docs(source.config)), run.batch_size, run.batch_chars)
         n_read = 0
 
@@ -300,7 +303,7 @@ class Runner:
     def _manifest(
         self, source: Source, shards: list[Shard], report: RunReport, started: str
     ) -> dict[str, Any]:
-        cfg = self.pipeline.config
+        cfg = self.config
         return {
             "cleanwire_manifest": 1,
             "started": started,
@@ -312,7 +315,7 @@ class Runner:
                 "first": report.skipped_files[:SKIPPED_LISTED],
             },
             "config_hash": self.run_hash,
-            "stages_run": [*self.upstream_stages, *(stage.name for stage in self.pipeline.stages)],
+            "stages_run": [*self.upstream_stages, *(stage.name for stage in self.stages)],
             "config": cfg.to_dict(),
             "versions": library_versions(),
             "counts": report.tally.to_dict(),

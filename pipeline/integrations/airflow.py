@@ -22,6 +22,9 @@ Layout of a store (a local path or any pyarrow/fsspec URI, e.g. ``s3://bucket/cl
 * ``publish`` splits ok/rejected/dropped with the same :class:`~pipeline.execution.runner.Runner`,
   :class:`~pipeline.io.parquet_sink.ParquetSink` and :class:`~pipeline.core.accounting.Tally` as the CLI.
 * Every task logs its counts and reject reasons, so they show in the Airflow task log.
+* The stages (trafilatura, ftfy, the language profiles: ~0.5 s of imports) load inside the
+  tasks, not when a DAG file imports this module: Airflow parses DAG files often and asks them to
+  import quickly. Those few imports are the only ones inside functions (``STAGES_LOAD_IN_TASKS``).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -47,7 +50,10 @@ from pipeline.core.config import Config, ReaderConfig
 from pipeline.core.errors import ConfigError, InputError
 from pipeline.core.record import Doc, docs_from_batch
 from pipeline.core.schema import WORK_SCHEMA
-from pipeline.core.stage import Stage, StageStats
+from pipeline.core.stage import Stage, StageStats, stats_from_batch
+from pipeline.execution.engines import Engine, SerialEngine, engine_for
+from pipeline.execution.runner import Runner, RunReport, batched
+from pipeline.io.parquet_sink import MANIFEST, REJECTS, ParquetSink, file_metadata
 from pipeline.io.readers import Shard, Source
 
 __all__ = [
@@ -60,10 +66,6 @@ __all__ = [
     "run_stage",
     "stage_names",
 ]
-
-if TYPE_CHECKING:
-    from pipeline.execution.engines import Engine
-    from pipeline.execution.runner import RunReport
 
 log = logging.getLogger("cleanwire.airflow")
 
@@ -280,7 +282,6 @@ def _input_shards(
 def _engine_for(stage: Stage, config: Config) -> Engine:
     """Parallel-safe stages run in the supervised local pool (a timeout or crash costs one
     record); stateful ones (dedup) in this process, where records arrive in input order."""
-    from pipeline.execution.engines import SerialEngine, engine_for
 
     if not stage.parallel_safe:
         return SerialEngine()
@@ -301,10 +302,7 @@ def run_stage(
 ) -> dict[str, Any]:
     """One stage as one task: read the upstream partition (or, for the first task, ``inputs``),
     run the stage, write ``{store}/{stage}/dt={day}`` atomically; return the XCom manifest."""
-    from pipeline.execution.ray import stats_from_batch  # pure; Ray itself is not imported
-    from pipeline.execution.runner import batched
-    from pipeline.io.parquet_sink import file_metadata
-    from stages.registry import STAGE_FACTORIES
+    from stages.registry import STAGE_FACTORIES  # see STAGES_LOAD_IN_TASKS
 
     t0 = time.perf_counter()
     config = load_config(config_file)
@@ -369,10 +367,6 @@ def publish(
     """The last task: split the final WORK partition into ``{store}/output/dt={day}/`` exactly as
     ``cleanwire run`` does (part files, rejects, dropped, manifest last); return counts and paths.
     The manifest's per-stage counts (``stages``) are those the upstream stage tasks recorded."""
-    from pipeline.api import Pipeline
-    from pipeline.execution.engines import SerialEngine
-    from pipeline.execution.runner import Runner
-    from pipeline.io.parquet_sink import ParquetSink
 
     config = load_config(config_file)
     day = partition_day(day)
@@ -382,14 +376,14 @@ def publish(
     shards = [s for s in _input_shards(up, (), config, where) if isinstance(s, WorkShard)]
     source = WorkSource(shards, config.reader)
     upstream_stages = {name: StageStats.from_dict(st) for name, st in up.stages.items()}
-    runner = Runner(Pipeline([], config), engine=SerialEngine(), upstream_stages=upstream_stages)
+    runner = Runner([], config, engine=SerialEngine(), upstream_stages=upstream_stages)
     return _write_output(where, day, config, lambda out: runner.run(source, ParquetSink(out, config)))
 
 
 def _check_complete(upstream: StepManifest, config: Config) -> None:
     """Refuse to publish records that have not been through the whole configured chain (a DAG
     wired to publish after another stage's task would write half-cleaned text as output)."""
-    from stages.registry import configured_names
+    from stages.registry import configured_names  # see STAGES_LOAD_IN_TASKS
 
     chain = configured_names(config)
     ran = list(upstream.stages) or [upstream.step]  # an older XCom names only its own step
@@ -438,7 +432,6 @@ def _write_output(
 
 def _upload(local_dir: Path, fs: pafs.FileSystem, final: str) -> None:
     """Copy a finished output directory to a remote partition, replacing it; manifest last."""
-    from pipeline.io.parquet_sink import MANIFEST
 
     if _exists(fs, final):
         fs.delete_dir(final)
@@ -451,7 +444,6 @@ def _upload(local_dir: Path, fs: pafs.FileSystem, final: str) -> None:
 
 
 def _log_publish(result: Mapping[str, Any], fs: pafs.FileSystem, final: str) -> None:
-    from pipeline.io.parquet_sink import REJECTS
 
     c = result["counts"]
     log.info(
@@ -477,8 +469,7 @@ def run_partition(
 ) -> dict[str, Any]:
     """The whole pipeline as one task (the local engine, one process pool): ``inputs`` straight
     to ``{store}/output/dt={day}``, atomically, as :func:`publish` would write it."""
-    from pipeline.api import Pipeline
-    from pipeline.io.parquet_sink import ParquetSink
+    from pipeline.api import Pipeline  # see STAGES_LOAD_IN_TASKS
 
     config = load_config(config_file)
     source = Source(inputs, config.reader)
@@ -492,6 +483,6 @@ def run_partition(
 
 def stage_names(config_file: str | None = None) -> list[str]:
     """The configured stages, in order: one task each in a stage-per-task DAG."""
-    from stages.registry import build_stages
+    from stages.registry import build_stages  # see STAGES_LOAD_IN_TASKS
 
     return [s.name for s in build_stages(load_config(config_file))]

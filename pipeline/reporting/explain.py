@@ -11,6 +11,7 @@ from typing import Any
 
 from pipeline.core.config import Config
 from pipeline.core.record import Doc, Removal, make_id, raw_format
+from pipeline.reporting.htmlplots import esc, page, table_html
 from stages.registry import build_stages
 
 
@@ -350,8 +351,6 @@ def render_diff(steps: Sequence[Step], *, color: bool = False) -> str:
 
 
 def segments_html(segments: Sequence[Segment | None]) -> str:
-    from pipeline.reporting.htmlplots import esc
-
     parts: list[str] = []
     for seg in segments:
         if seg is None:
@@ -369,8 +368,6 @@ def segments_html(segments: Sequence[Segment | None]) -> str:
 
 def render_diff_html(steps: Sequence[Step], *, title: str) -> str:
     """``explain --diff`` as a self-contained HTML page."""
-    from pipeline.reporting.htmlplots import esc, page, table_html
-
     rows = [
         [
             s.stage,

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from pipeline.core.config import Config
 from pipeline.core.errors import InputError
 
 PART_GLOB = "part-*.parquet"
@@ -626,8 +627,6 @@ def stage_order(manifest: dict[str, Any] | None) -> list[str]:
     stages = (manifest or {}).get("config", {}).get("stages")
     if isinstance(stages, list) and all(isinstance(s, str) for s in stages):
         return list(stages)
-    from pipeline.core.config import Config
-
     return list(Config().stages)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from stages.boilerplate.engine import find_removals
 from stages.boilerplate.rulepack import Rule
 
 _TITLE = "Headline of the test document"
@@ -23,8 +24,6 @@ def _anchor_example(rule: Rule, rules: Sequence[Rule]) -> tuple[Rule, str] | Non
 
 def removes(rule: Rule, example: str, rules: Sequence[Rule]) -> bool:
     """Does ``rule`` take ``example`` out, in the setting its kind needs?"""
-    from stages.boilerplate.engine import find_removals
-
     if rule.kind == "adjacent":
         anchor = _anchor_example(rule, rules)
         if anchor is None:

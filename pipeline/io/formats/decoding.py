@@ -27,6 +27,8 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
+from pipeline.core.langprofiles import extract_ngrams, profiles
+
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([\w:.-]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
@@ -175,15 +177,13 @@ def _scorer(head: bytes) -> Callable[[str], float]:
 
 def plausibility(text: str) -> float:
     """How much ``text`` looks like a language: over its known character 1-3-grams (langdetect's
-    profiles, :mod:`stages.language.fastdetect`), the best language's summed log-likelihood above a
+    profiles, :mod:`pipeline.core.langprofiles`), the best language's summed log-likelihood above a
     floor, per character. A wrong code page turns letters into ones no language puts there, and
     their n-grams drop out. Per character, so that a multi-byte reading (half as many characters
     for the same bytes) is not outscored by a single-byte one made of twice as many random
     letters; single-byte readings of the same bytes have the same length, so among them it is
     the sum that counts."""
     import numpy as np
-
-    from stages.language.fastdetect import extract_ngrams, profiles
 
     grams = extract_ngrams(text, profiles().ids)
     if not grams:
@@ -197,7 +197,5 @@ def _log_table() -> Any:
     """log p(n-gram | language) over the floor p = 1e-7, never below 0 (an n-gram a language
     hardly uses counts nothing for it, rather than against it)."""
     import numpy as np
-
-    from stages.language.fastdetect import profiles
 
     return np.maximum(np.log(np.maximum(profiles().table, 1e-12)) - np.log(1e-7), 0.0)
