@@ -109,6 +109,16 @@ def test_whole_pipeline_as_one_task_writes_the_cli_output_and_reruns_in_place(
     assert [p.name for p in (tmp_path / "store" / "output").iterdir()] == [f"dt={DAY}"]
 
 
+def test_tasks_take_settings_as_the_cli_and_python_callers_do(dump: Path, tmp_path: Path) -> None:
+    settings = {"stages": ["extract", "encoding", "filter"], "filter.min_chars": 10**6}
+    assert cw.stage_names(settings=settings) == ["extract", "encoding", "filter"]
+    result = cw.run_partition(store=str(tmp_path / "s"), day=DAY, inputs=[str(dump)], settings=settings)
+    counts = result["counts"]
+    assert counts["n_kept"] == 0 and counts["dropped"].get("filter/too_short", 0) > 0
+    with pytest.raises(ConfigError, match=r"run\.wrkers"):
+        cw.stage_names(settings={"run.wrkers": 2})
+
+
 def test_xcom_manifest_is_small_json_with_counts_and_no_document_text(dump: Path, tmp_path: Path) -> None:
     m = cw.run_stage("extract", store=str(tmp_path / "s"), day=DAY, inputs=[str(dump)])
     text = json.dumps(m)

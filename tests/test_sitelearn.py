@@ -107,6 +107,16 @@ def test_reviewer_can_delete_an_entry(tmp_path: Path) -> None:
     assert GROUP not in {ln.text for ln in load_site_rules(path).lines["harbourgazette.example"]}
 
 
+def test_any_learned_text_round_trips_through_toml(tmp_path: Path) -> None:
+    odd = 'Promo\x7f "quoted" \\ backslash end'
+    docs = [("odd.example", f"Story {i}\nBody text number {i} of the story.\n{odd}") for i in range(6)]
+    rules = learn_site_rules(docs)
+    assert odd in {ln.text for ln in rules.lines["odd.example"]}
+    path = save_site_rules(rules, tmp_path / "r.toml")
+    tomllib.loads(path.read_text(encoding="utf-8"))  # readable by any TOML reader
+    assert load_site_rules(path).lines == rules.lines
+
+
 @pytest.mark.parametrize(
     "content", ["[[sites]]\nlines = 3\n", "not = [toml", "[[sites]]\nhost = 'a'\nlines = [{docs = 1}]\n"]
 )

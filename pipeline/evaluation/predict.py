@@ -8,7 +8,6 @@ own. A record the pipeline rejects or drops predicts the empty text, as it would
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -44,7 +43,7 @@ class Prediction:
 
 def eval_config(config: Config) -> Config:
     """The run config minus dedup (see the module docstring)."""
-    return dataclasses.replace(config, dedup=dataclasses.replace(config.dedup, enabled=False))
+    return config.with_overrides({"dedup.enabled": False})
 
 
 def _batches(docs: Sequence[Doc]) -> Iterator[list[Doc]]:

@@ -208,9 +208,12 @@ class StepManifest:
 # --- reading and writing WORK partitions -----------------------------------------------------
 
 
-def load_config(config_file: str | None) -> Config:
-    """The pipeline config every task of one DAG shares (a TOML file, or the defaults)."""
-    return Config.from_toml(config_file) if config_file else Config()
+def load_config(config_file: str | None, settings: Mapping[str, Any] | None = None) -> Config:
+    """The pipeline config every task of one DAG shares: a TOML file (or the defaults) with
+    ``settings`` applied by dotted key, as :meth:`Config.with_overrides` reads them
+    (``{"run.workers": 2, "dedup.enabled": False}``). Give every task of a DAG the same ones."""
+    cfg = Config.from_toml(config_file) if config_file else Config()
+    return cfg.with_overrides(settings) if settings else cfg
 
 
 def _work_parts(fs: pafs.FileSystem, path: str) -> list[tuple[str, str]]:
@@ -299,13 +302,14 @@ def run_stage(
     upstream: Mapping[str, Any] | None = None,
     inputs: Sequence[str] = (),
     config_file: str | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One stage as one task: read the upstream partition (or, for the first task, ``inputs``),
     run the stage, write ``{store}/{stage}/dt={day}`` atomically; return the XCom manifest."""
     from stages.registry import STAGE_FACTORIES  # see STAGES_LOAD_IN_TASKS
 
     t0 = time.perf_counter()
-    config = load_config(config_file)
+    config = load_config(config_file, settings)
     if stage_name not in STAGE_FACTORIES:
         raise ConfigError(f"unknown stage {stage_name!r}", hint=f"choose from {sorted(STAGE_FACTORIES)}")
     day = partition_day(day)
@@ -363,12 +367,13 @@ def publish(
     day: str,
     upstream: Mapping[str, Any],
     config_file: str | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The last task: split the final WORK partition into ``{store}/output/dt={day}/`` exactly as
     ``cleanwire run`` does (part files, rejects, dropped, manifest last); return counts and paths.
     The manifest's per-stage counts (``stages``) are those the upstream stage tasks recorded."""
 
-    config = load_config(config_file)
+    config = load_config(config_file, settings)
     day = partition_day(day)
     where = Store(store)
     up = StepManifest.from_xcom(upstream)
@@ -465,13 +470,18 @@ def _log_publish(result: Mapping[str, Any], fs: pafs.FileSystem, final: str) -> 
 
 
 def run_partition(
-    *, store: str, day: str, inputs: Sequence[str], config_file: str | None = None
+    *,
+    store: str,
+    day: str,
+    inputs: Sequence[str],
+    config_file: str | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The whole pipeline as one task (the local engine, one process pool): ``inputs`` straight
     to ``{store}/output/dt={day}``, atomically, as :func:`publish` would write it."""
     from pipeline.api import Pipeline  # see STAGES_LOAD_IN_TASKS
 
-    config = load_config(config_file)
+    config = load_config(config_file, settings)
     source = Source(inputs, config.reader)
     return _write_output(
         Store(store),
@@ -481,8 +491,8 @@ def run_partition(
     )
 
 
-def stage_names(config_file: str | None = None) -> list[str]:
+def stage_names(config_file: str | None = None, settings: Mapping[str, Any] | None = None) -> list[str]:
     """The configured stages, in order: one task each in a stage-per-task DAG."""
     from stages.registry import build_stages  # see STAGES_LOAD_IN_TASKS
 
-    return [s.name for s in build_stages(load_config(config_file))]
+    return [s.name for s in build_stages(load_config(config_file, settings))]

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import tomli_w
+
 from pipeline.core.errors import RuleError
 from stages.boilerplate.rulepack import LIST_MARKER, SITE_PREFIX, Rule
 
@@ -228,31 +230,15 @@ def _to_data(rules: SiteRules) -> dict[str, Any]:
     }
 
 
-def _toml_str(value: str) -> str:
-    # A JSON string is a valid TOML basic string (same escapes, \\uXXXX included).
-    return json.dumps(value, ensure_ascii=False)
+_TOML_HEADER = (
+    "# Lines learned by `cleanwire learn-sites`: each repeats across many documents of one site.\n"
+    "# Review before use: delete an entry to keep that line. Use with `cleanwire run --site-rules FILE`.\n"
+)
 
 
 def to_toml(rules: SiteRules) -> str:
-    data = _to_data(rules)
-    out = [
-        "# Lines learned by `cleanwire learn-sites`: each repeats across many documents of one site.",
-        "# Review before use: delete an entry to keep that line. Use with `cleanwire run --site-rules FILE`.",
-        "[learn]",
-    ]
-    out += [f"{k} = {v}" for k, v in data["learn"].items()]
-    for site in data["sites"]:
-        out += ["", "[[sites]]", f"host = {_toml_str(site['host'])}", f"n_docs = {site['n_docs']}"]
-        for ln in site["lines"]:
-            out += [
-                "",
-                "[[sites.lines]]",
-                f"id = {_toml_str(ln['id'])}",
-                f"text = {_toml_str(ln['text'])}",
-                f"docs = {ln['docs']}",
-                f"share = {ln['share']}",
-            ]
-    return "\n".join(out) + "\n"
+    """``rules`` as a TOML document (written by tomli-w, so any text round-trips)."""
+    return _TOML_HEADER + tomli_w.dumps(_to_data(rules))
 
 
 def save_site_rules(rules: SiteRules, path: str | Path) -> Path:
