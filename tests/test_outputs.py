@@ -17,7 +17,7 @@ from pipeline import Config, Pipeline
 from pipeline.cli.app import cli
 from pipeline.core.config import OutputConfig, RunConfig, parse_size
 from pipeline.execution.engines import SerialEngine
-from pipeline.io.layout import NULL_PARTITION, escape_value, output_files, partition_dirs
+from pipeline.io.layout import NULL_PARTITION, OutputLayout, escape_value, partition_dirs
 from pipeline.io.parquet_sink import ParquetSink
 from pipeline.io.readers import Source
 
@@ -53,7 +53,7 @@ def config(**output: object) -> Config:
 
 def run(cfg: Config, inputs: list[Path], out: Path) -> list[Path]:
     Pipeline.from_config(cfg).run(Source(inputs, cfg.reader), ParquetSink(out, cfg), engine=SerialEngine())
-    return output_files(out)
+    return OutputLayout(out).part_files()
 
 
 def test_part_files_are_bounded_and_row_groups_sized_by_bytes(tmp_path: Path) -> None:
@@ -164,7 +164,7 @@ def test_jsonl_to_stdout_matches_parquet_and_keeps_rejects_in_the_directory(tmp_
         str(tmp_path / "d.jsonl"), "--format", "jsonl", "-o", str(tmp_path / "js"), "-w", "1"
     )
     records = [json.loads(line) for line in stdout.splitlines()]
-    table = pq.read_table(output_files(tmp_path / "pq")[0])
+    table = pq.read_table(OutputLayout(tmp_path / "pq").part_files()[0])
     expected = json.loads(json.dumps(table.to_pylist()))  # float32 lang_prob as JSON sees it
     for row in expected:
         row["extra"] = dict(row["extra"])
@@ -174,7 +174,7 @@ def test_jsonl_to_stdout_matches_parquet_and_keeps_rejects_in_the_directory(tmp_
         f"output: records on stdout; {tmp_path / 'js'}/ (manifest.json, rejects.parquet, dropped.parquet)"
         in stderr
     )
-    assert not output_files(tmp_path / "js")
+    assert not OutputLayout(tmp_path / "js").part_files()
     assert pq.read_table(tmp_path / "js" / "rejects.parquet").column("reason").to_pylist() == ["invalid_json"]
     manifest = json.loads((tmp_path / "js" / "manifest.json").read_text())
     assert manifest["counts"]["n_in"] == 11
@@ -183,7 +183,7 @@ def test_jsonl_to_stdout_matches_parquet_and_keeps_rejects_in_the_directory(tmp_
     # a Parquet run into that directory is not fooled into skipping shards
     stdout, _ = _cli(str(tmp_path / "d.jsonl"), "-o", str(tmp_path / "js"), "-w", "1")
     assert "part-*.parquet" in stdout
-    assert pq.ParquetFile(output_files(tmp_path / "js")[0]).metadata.num_rows == 10
+    assert pq.ParquetFile(OutputLayout(tmp_path / "js").part_files()[0]).metadata.num_rows == 10
 
 
 def test_jsonl_refuses_partitions_and_parquet_needs_a_directory(tmp_path: Path) -> None:
@@ -224,7 +224,7 @@ def test_same_rows_same_order_same_bytes_whatever_the_workers(tmp_path: Path) ->
         digests.append(
             {
                 p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in output_files(out)
+                for p in OutputLayout(out).part_files()
             }
         )
     assert digests[0] == digests[1]

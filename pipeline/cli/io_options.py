@@ -66,7 +66,7 @@ def make_sink(opts: OutputOptions, output: str | None, cfg: Config, *, overwrite
 
 def refuse_stdin_resume(inputs: tuple[str, ...], sink: ParquetSink) -> None:
     """A rerun skips finished shards, but stdin brings new data each time: never resume it."""
-    if STDIN in inputs and not sink.overwrite and any(sink.state_dir.glob("*.done.json")):
+    if STDIN in inputs and not sink.overwrite and any(sink.layout.markers()):
         raise OutputError(
             f"{sink.out_dir} holds a run, and '-' (stdin) cannot be resumed",
             hint="pass --overwrite, or choose another output directory",

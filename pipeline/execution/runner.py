@@ -255,7 +255,7 @@ class Runner:
             shards=shards,
             shards_skipped=len(manifest.get("shards", {})),
             seconds=seconds,
-            manifest_path=str(sink.out_dir / "manifest.json"),
+            manifest_path=str(sink.layout.manifest),
             up_to_date=True,
         )
 

@@ -48,6 +48,7 @@ from pipeline.core.errors import ConfigError, InputError
 from pipeline.core.record import Doc, docs_from_batch
 from pipeline.core.schema import WORK_SCHEMA
 from pipeline.core.stage import Stage, StageStats
+from pipeline.io.layout import OutputLayout
 from pipeline.io.readers import Shard, Source
 
 __all__ = [
@@ -427,7 +428,7 @@ def _write_output(
         "day": day,
         "path": final,
         "config_hash": config.hash,
-        "manifest": f"{final}/manifest.json",
+        "manifest": f"{final}/{OutputLayout.MANIFEST}",
         "counts": {
             k: counts[k] for k in ("n_in", "n_kept", "n_dropped", "n_rejected", "rejected", "dropped")
         },
@@ -438,12 +439,10 @@ def _write_output(
 
 def _upload(local_dir: Path, fs: pafs.FileSystem, final: str) -> None:
     """Copy a finished output directory to a remote partition, replacing it; manifest last."""
-    from pipeline.io.parquet_sink import MANIFEST
-
     if _exists(fs, final):
         fs.delete_dir(final)
     files = sorted(p for p in local_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
-    for path in sorted(files, key=lambda p: p.name == MANIFEST):
+    for path in sorted(files, key=lambda p: p.relative_to(local_dir).as_posix() == OutputLayout.MANIFEST):
         target = f"{final}/{path.relative_to(local_dir).as_posix()}"
         fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
         with fs.open_output_stream(target) as out:
@@ -451,8 +450,6 @@ def _upload(local_dir: Path, fs: pafs.FileSystem, final: str) -> None:
 
 
 def _log_publish(result: Mapping[str, Any], fs: pafs.FileSystem, final: str) -> None:
-    from pipeline.io.parquet_sink import REJECTS
-
     c = result["counts"]
     log.info(
         "cleanwire publish dt=%s: %d in, %d kept, %d dropped, %d rejected -> %s",
@@ -466,7 +463,7 @@ def _log_publish(result: Mapping[str, Any], fs: pafs.FileSystem, final: str) -> 
     for kind in ("rejected", "dropped"):
         for reason, n in c[kind].items():
             log.info("cleanwire publish dt=%s: %s %s: %d", result["day"], kind, reason, n)
-    with fs.open_input_file(f"{final}/{REJECTS}") as fh:
+    with fs.open_input_file(f"{final}/{OutputLayout.REJECTS}") as fh:
         sample = pq.read_table(fh, columns=["id", "stage", "reason", "detail"]).slice(0, 20).to_pylist()
     for row in sample:
         log.info("cleanwire reject %s: %s/%s %s", row["id"], row["stage"], row["reason"], row["detail"] or "")

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from pipeline.core.config import Config
 from pipeline.core.errors import OutputError
-from pipeline.io.layout import KeptOutput, output_files
+from pipeline.io.layout import KeptOutput
 from pipeline.io.parquet_sink import FinishedShard, ParquetSink
 
 
@@ -71,7 +71,7 @@ class JsonlSink(ParquetSink):
 
     def prepare(self) -> None:
         super().prepare()
-        if output_files(self.out_dir):
+        if self.layout.part_files():
             raise OutputError(
                 f"{self.out_dir} holds Parquet part files of another run",
                 hint="give --format jsonl its own -o directory, or pass --overwrite",
@@ -95,5 +95,5 @@ class JsonlSink(ParquetSink):
         if self.temporary:
             shutil.rmtree(self.out_dir, ignore_errors=True)
             return
-        for marker in self.state_dir.glob("*.done.json"):
+        for marker in self.layout.markers():
             marker.unlink(missing_ok=True)

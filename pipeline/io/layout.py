@@ -13,16 +13,21 @@ merge the two types). ``day``/``month`` are derived from ``date``, which stays i
 
 Every file is written under a hidden temporary name and renamed into place when the shard
 commits, so readers never see a half-written part file.
+
+:class:`OutputLayout` is the one place that names the files of an output directory (the part
+files, ``rejects.parquet``, ``dropped.parquet``, ``manifest.json``, the resume state under
+``_state/``) and lists them: the sinks, ``cleanwire stats``/``report`` and the Airflow adapters ask it.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -68,6 +73,88 @@ class KeptOutput(Protocol):
 def part_name(shard: str, seq: int) -> str:
     """``part-00003.parquet``, then ``part-00003_0001.parquet``... (sorted = written order)."""
     return f"part-{shard}.parquet" if seq == 0 else f"part-{shard}_{seq:04d}.parquet"
+
+
+def temp_name(final: Path) -> Path:
+    """The hidden name a file is written under before it is renamed to ``final``."""
+    return final.with_name(f".{final.name}.tmp")
+
+
+@dataclass(frozen=True)
+class OutputLayout:
+    """The files of one output directory ``root``: what each is called, and which exist.
+
+    Names are paths relative to ``root`` (POSIX), so that they also name the files of an output
+    on an object store (the Airflow adapters).
+    """
+
+    root: Path
+
+    MANIFEST: ClassVar[str] = "manifest.json"
+    REJECTS: ClassVar[str] = "rejects.parquet"
+    DROPPED: ClassVar[str] = "dropped.parquet"
+    #: Where the resume state lives: a marker per finished shard, and its rejects/dropped records.
+    STATE_DIR: ClassVar[str] = "_state"
+    PART_GLOB: ClassVar[str] = "part-*.parquet"
+    #: The temporary names (:func:`temp_name`, :func:`pipeline.core.fsutil.atomic_path`).
+    TEMP_GLOB: ClassVar[str] = ".*.tmp"
+    #: ``rejects``/``dropped``: the records that left the stream, by kind, and their final file.
+    LEFT: ClassVar[dict[str, str]] = {"rejects": REJECTS, "dropped": DROPPED}
+
+    @classmethod
+    def describe(cls, *, parts: bool = True) -> str:
+        """The files of a finished run, for a message: ``manifest.json, part-*.parquet, ...``."""
+        names = [cls.MANIFEST, cls.PART_GLOB] if parts else [cls.MANIFEST]
+        return ", ".join([*names, cls.REJECTS, cls.DROPPED])
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / self.MANIFEST
+
+    def left(self, kind: str) -> Path:
+        """The final file of the ``rejects`` or ``dropped`` records."""
+        return self.root / self.LEFT[kind]
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / self.STATE_DIR
+
+    def marker(self, shard: str) -> Path:
+        """The completion marker of a finished shard."""
+        return self.state_dir / f"{shard}.done.json"
+
+    def markers(self) -> list[Path]:
+        return sorted(self.state_dir.glob("*.done.json"))
+
+    def shard_left(self, shard: str, kind: str) -> Path:
+        """The ``rejects`` or ``dropped`` records of one shard, until :meth:`left` gathers them."""
+        return self.state_dir / f"{shard}.{kind}.parquet"
+
+    def shard_lefts(self, kind: str) -> list[Path]:
+        """Every shard's file of ``kind`` (a run still going has not gathered them yet)."""
+        return sorted(self.state_dir.glob(f"*.{kind}.parquet"))
+
+    def part_files(self) -> list[Path]:
+        """Every finished part file, partition directories included, sorted; nothing under a
+        directory whose name starts with ``_`` (the state) or ``.``."""
+        return sorted(
+            path
+            for path in self.root.rglob(self.PART_GLOB)
+            if not any(p.startswith(("_", ".")) for p in path.relative_to(self.root).parts)
+        )
+
+    def temp_files(self) -> Iterator[Path]:
+        """Files a killed run left under temporary names, in partition directories too."""
+        return self.root.rglob(self.TEMP_GLOB)
+
+    def is_output_file(self, relative: Path) -> bool:
+        """Whether a path inside the directory (relative to it) is one a run writes or replaces."""
+        name = relative.name
+        return (
+            relative.parts[0] == self.STATE_DIR
+            or name in (self.MANIFEST, self.REJECTS, self.DROPPED)
+            or fnmatch.fnmatchcase(name, self.PART_GLOB)
+        )
 
 
 def escape_value(value: str | None) -> str:
@@ -175,7 +262,7 @@ class PartFiles:
         if part.writer is None:
             part.directory.mkdir(parents=True, exist_ok=True)
             final = part.directory / part_name(self.shard, part.seq)
-            tmp = final.with_name(f".{final.name}.tmp")
+            tmp = temp_name(final)
             part.writer = self._writer(tmp)
             part.files.append((tmp, final))
         table = pa.Table.from_batches(part.pending, schema=OUTPUT_SCHEMA).select(self.columns)
@@ -195,7 +282,7 @@ class PartFiles:
             self._flush(part)
             if part.writer is None and not part.files:  # an empty shard: schema-only file
                 final = part.directory / part_name(self.shard, 0)
-                tmp = final.with_name(f".{final.name}.tmp")
+                tmp = temp_name(final)
                 part.writer = self._writer(tmp)
                 part.files.append((tmp, final))
             if part.writer is not None:
@@ -217,10 +304,3 @@ class PartFiles:
                 part.writer = None
             for tmp, _ in part.files:
                 tmp.unlink(missing_ok=True)
-
-
-def output_files(out_dir: Path) -> list[Path]:
-    """Every finished part file under ``out_dir`` (partition directories included), sorted."""
-    return sorted(
-        p for p in out_dir.rglob("part-*.parquet") if not p.relative_to(out_dir).parts[0].startswith("_")
-    )

@@ -31,12 +31,8 @@ from pipeline.core.fsutil import atomic_path
 from pipeline.core.record import Status, reject_rows
 from pipeline.core.schema import OUTPUT_SCHEMA, REJECT_SCHEMA, SCHEMA_VERSION
 from pipeline.core.stage import StageStats
-from pipeline.io.layout import KeptOutput, PartFiles, output_files
+from pipeline.io.layout import KeptOutput, OutputLayout, PartFiles, part_name
 
-STATE_DIR = "_state"
-MANIFEST = "manifest.json"
-REJECTS = "rejects.parquet"
-DROPPED = "dropped.parquet"
 LIBRARIES = ("cleanwire", "trafilatura", "ftfy", "langdetect", "pyarrow")
 
 
@@ -123,11 +119,11 @@ class ShardWriter:
 
     def commit(self) -> Tally:
         files = self.parts.commit()
-        state = self.sink.state_dir
+        layout = self.sink.layout
         for name, tables in (("rejects", self.rejects), ("dropped", self.dropped)):
             table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
             write_table_atomic(
-                state / f"{self.shard}.{name}.parquet", table, self.sink.config, self.sink.run_hash
+                layout.shard_left(self.shard, name), table, self.sink.config, self.sink.run_hash
             )
         marker = {
             "shard": self.shard,
@@ -137,7 +133,7 @@ class ShardWriter:
             "tally": self.tally.to_dict(),
             "stages": {name: st.to_dict() for name, st in self.stages.items()},
         }
-        write_json_atomic(state / f"{self.shard}.done.json", marker)
+        write_json_atomic(layout.marker(self.shard), marker)
         return self.tally
 
     def abort(self) -> None:
@@ -157,16 +153,6 @@ def _path_of(entry: Any) -> Any:
     return entry[0] if isinstance(entry, list) else entry
 
 
-def _is_output_file(relative: Path) -> bool:
-    """Whether a path inside an output directory is one a run writes (or replaces)."""
-    name = relative.name
-    return (
-        relative.parts[0] == STATE_DIR
-        or name in (MANIFEST, REJECTS, DROPPED)
-        or (name.startswith("part-") and name.endswith(".parquet"))
-    )
-
-
 class ParquetSink:
     """The output directory of a run."""
 
@@ -177,7 +163,8 @@ class ParquetSink:
         #: once the runner has set it (custom stages count). Markers, manifest and files carry it.
         self.run_hash = config.hash
         self.overwrite = overwrite
-        self.state_dir = self.out_dir / STATE_DIR
+        self.layout = OutputLayout(self.out_dir)
+        self.state_dir = self.layout.state_dir
 
     def prepare(self) -> None:
         """Create the directory; refuse one that holds a run made with another config."""
@@ -195,9 +182,9 @@ class ParquetSink:
             probe.unlink()
         except OSError as exc:
             raise OutputError(f"cannot write to output directory {self.out_dir}: {exc.strerror}") from exc
-        hashes = {json.loads(p.read_text())["config_hash"] for p in self.state_dir.glob("*.done.json")}
-        if self.out_dir.joinpath(MANIFEST).exists():
-            hashes.add(json.loads(self.out_dir.joinpath(MANIFEST).read_text())["config_hash"])
+        hashes = {json.loads(p.read_text())["config_hash"] for p in self.layout.markers()}
+        if self.layout.manifest.exists():
+            hashes.add(json.loads(self.layout.manifest.read_text())["config_hash"])
         if hashes - {self.run_hash}:
             raise OutputError(
                 f"{self.out_dir} holds a run made with another configuration ({', '.join(sorted(hashes))}; "
@@ -209,7 +196,7 @@ class ParquetSink:
     def _remove_temp_files(self) -> None:
         """Files a killed run left under temporary names (never final ones), in partition
         directories too."""
-        for stale in self.out_dir.rglob(".*.tmp"):
+        for stale in self.layout.temp_files():
             stale.unlink(missing_ok=True)
 
     def check_inputs(self, inputs: Sequence[Path]) -> None:
@@ -226,7 +213,7 @@ class ParquetSink:
                     f"the output directory {self.out_dir} is also an input",
                     hint=f"write the output elsewhere, e.g. -o {self.out_dir.name}-clean",
                 )
-            if full.is_relative_to(root) and _is_output_file(full.relative_to(root)):
+            if full.is_relative_to(root) and self.layout.is_output_file(full.relative_to(root)):
                 raise OutputError(
                     f"input {path} is a file of the output directory {self.out_dir}, which this run writes",
                     hint="read the output of an earlier run from another output directory",
@@ -235,11 +222,11 @@ class ParquetSink:
     def own_files(self) -> list[Path]:
         """What runs of cleanwire wrote here, and nothing else: the part files named by the
         manifest and by the shards' markers, the manifest, the rejects and dropped files."""
-        names = {MANIFEST, REJECTS, DROPPED}
-        manifest = self.out_dir / MANIFEST
-        if manifest.is_file():
-            names |= set(json.loads(manifest.read_text(encoding="utf-8")).get("outputs", {}))
-        for marker in self.state_dir.glob("*.done.json"):
+        layout = self.layout
+        names = {layout.MANIFEST, layout.REJECTS, layout.DROPPED}
+        if layout.manifest.is_file():
+            names |= set(json.loads(layout.manifest.read_text(encoding="utf-8")).get("outputs", {}))
+        for marker in layout.markers():
             names |= set(json.loads(marker.read_text(encoding="utf-8")).get("files", []))
         root = self.out_dir.resolve()
         paths = (self.out_dir / name for name in sorted(names))
@@ -261,7 +248,7 @@ class ParquetSink:
         """Refuse to resume into a directory whose finished shards were made from other inputs
         (shard names are positions in the plan, so other inputs would mix two runs), or from
         inputs that changed since (``[path, size, mtime_ns]`` entries)."""
-        for path in sorted(self.state_dir.glob("*.done.json")):
+        for path in self.layout.markers():
             marker = json.loads(path.read_text(encoding="utf-8"))
             shard, inputs = marker.get("shard"), marker.get("inputs")
             now = plan.get(shard)
@@ -284,7 +271,7 @@ class ParquetSink:
     def finished_run(self, shards: list[str]) -> dict[str, Any] | None:
         """The manifest, if this directory already holds this run, finished (then a rerun does
         nothing and changes no byte)."""
-        path = self.out_dir / MANIFEST
+        path = self.layout.manifest
         if not path.exists():
             return None
         manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -300,11 +287,11 @@ class ParquetSink:
     def _finished(self, shard: str) -> tuple[dict[str, Any], list[Path]] | None:
         """A finished shard's marker and the part files it names, or None if it is not done
         (no marker, or a part file missing)."""
-        path = self.state_dir / f"{shard}.done.json"
+        path = self.layout.marker(shard)
         if not path.exists():
             return None
         marker: dict[str, Any] = json.loads(path.read_text())
-        files = [self.out_dir / name for name in marker.get("files", [f"part-{shard}.parquet"])]
+        files = [self.out_dir / name for name in marker.get("files", [part_name(shard, 0)])]
         return (marker, files) if all(f.exists() for f in files) else None
 
     def _shard_files(self, shard: str) -> list[Path] | None:
@@ -339,12 +326,13 @@ class ParquetSink:
     def finish(self, shards: list[str], manifest: dict[str, Any]) -> Path:
         """Gather rejects/dropped of every shard, then write the manifest last."""
         outputs: dict[str, dict[str, Any]] = {}
-        for name, final in (("rejects", REJECTS), ("dropped", DROPPED)):
-            parts = [self.state_dir / f"{s}.{name}.parquet" for s in shards]
+        layout = self.layout
+        for name in layout.LEFT:
+            parts = [layout.shard_left(s, name) for s in shards]
             tables = [pq.read_table(p) for p in parts if p.exists()]
             table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
-            write_table_atomic(self.out_dir / final, table.cast(REJECT_SCHEMA), self.config, self.run_hash)
-        for path in [*output_files(self.out_dir), self.out_dir / REJECTS, self.out_dir / DROPPED]:
+            write_table_atomic(layout.left(name), table.cast(REJECT_SCHEMA), self.config, self.run_hash)
+        for path in [*layout.part_files(), *(layout.left(name) for name in layout.LEFT)]:
             rows = pq.ParquetFile(path).metadata.num_rows
             outputs[path.relative_to(self.out_dir).as_posix()] = {
                 "sha256": sha256_file(path),
@@ -352,6 +340,6 @@ class ParquetSink:
                 "bytes": path.stat().st_size,
             }
         manifest = {**manifest, "outputs": outputs}
-        path = self.out_dir / MANIFEST
+        path = layout.manifest
         write_json_atomic(path, manifest)
         return path

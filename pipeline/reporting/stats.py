@@ -29,12 +29,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from pipeline.core.errors import InputError
+from pipeline.io.layout import OutputLayout
 
-PART_GLOB = "part-*.parquet"
-REJECTS_FILE = "rejects.parquet"
-DROPPED_FILE = "dropped.parquet"
-MANIFEST_FILE = "manifest.json"
-STATE_DIR = "_state"
 READ_STAGE = "read"
 UNKNOWN_SITE = "(unknown)"
 #: Columns of the kept records that the statistics need (``text`` is never read).
@@ -544,19 +540,8 @@ def sorted_reasons(left: LeftStats) -> list[ReasonStats]:
 # --- reading an output directory -------------------------------------------------------------
 
 
-def part_files(out_dir: Path) -> list[Path]:
-    """``part-*.parquet`` anywhere below ``out_dir``, skipping ``_state`` and hidden directories."""
-    files = []
-    for path in sorted(out_dir.rglob(PART_GLOB)):
-        rel = path.relative_to(out_dir).parts
-        if any(p.startswith(("_", ".")) for p in rel):
-            continue
-        files.append(path)
-    return files
-
-
 def kept_dataset(out_dir: Path) -> ds.Dataset | None:
-    files = part_files(out_dir)
+    files = OutputLayout(out_dir).part_files()
     if not files:
         return None
     return ds.dataset(
@@ -597,22 +582,23 @@ def _with_missing(batch: pa.RecordBatch, columns: Iterable[str]) -> pa.RecordBat
     return batch
 
 
-def left_files(out_dir: Path, name: str) -> list[Path]:
-    """``rejects.parquet``/``dropped.parquet``; while a run is still going (not written yet), the
-    per-shard files of the finished shards under ``_state/``, matching their part files."""
-    path = out_dir / name
+def left_files(out_dir: Path, kind: str) -> list[Path]:
+    """The ``rejects``/``dropped`` file; while a run is still going (not written yet), the
+    per-shard files of the finished shards in the state, matching their part files."""
+    layout = OutputLayout(out_dir)
+    path = layout.left(kind)
     if path.exists():
         return [path]
-    return sorted((out_dir / STATE_DIR).glob(f"*.{name}"))
+    return layout.shard_lefts(kind)
 
 
-def iter_left(out_dir: Path, name: str) -> Iterator[pa.RecordBatch]:
-    for path in left_files(out_dir, name):
+def iter_left(out_dir: Path, kind: str) -> Iterator[pa.RecordBatch]:
+    for path in left_files(out_dir, kind):
         yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS)
 
 
 def read_manifest(out_dir: Path) -> dict[str, Any] | None:
-    path = out_dir / MANIFEST_FILE
+    path = OutputLayout(out_dir).manifest
     if not path.exists():
         return None
     try:
@@ -634,9 +620,10 @@ def stage_order(manifest: dict[str, Any] | None) -> list[str]:
 def check_out_dir(out_dir: Path) -> None:
     if not out_dir.is_dir():
         raise InputError(f"{out_dir} is not a directory", hint="pass the -o directory of `cleanwire run`")
-    if not part_files(out_dir) and not (out_dir / REJECTS_FILE).exists():
+    layout = OutputLayout(out_dir)
+    if not layout.part_files() and not layout.left("rejects").exists():
         raise InputError(
-            f"{out_dir} holds no cleanwire output (no part-*.parquet, no rejects.parquet)",
+            f"{out_dir} holds no cleanwire output (no {layout.PART_GLOB}, no {layout.REJECTS})",
             hint="pass the -o directory of `cleanwire run`",
         )
 
@@ -654,8 +641,8 @@ def compute_stats(out_dir: str | Path, *, keep_top: int = 0) -> RunStats:
         kept.add_batch(_with_missing(batch, ("url", "sitename")))
     kept.finish()
     left = LeftStats()
-    for name, status in ((REJECTS_FILE, "rejected"), (DROPPED_FILE, "dropped")):
-        for batch in iter_left(path, name):
+    for kind, status in (("rejects", "rejected"), ("dropped", "dropped")):
+        for batch in iter_left(path, kind):
             left.add_batch(batch, status)
     counts = (manifest or {}).get("counts")
     return RunStats(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pipeline.io.layout import OutputLayout
+
 if TYPE_CHECKING:
     from pipeline.execution.runner import RunReport
 
@@ -12,8 +14,8 @@ def _pct(n: int, total: int) -> str:
     return f"{100 * n / total:5.1f}%" if total else "    -"
 
 
-PARQUET_FILES = "manifest.json, part-*.parquet, rejects.parquet, dropped.parquet"
-SIDE_FILES = "manifest.json, rejects.parquet, dropped.parquet"
+PARQUET_FILES = OutputLayout.describe()
+SIDE_FILES = OutputLayout.describe(parts=False)
 
 
 def output_line(output: str | None, *, to_stdout: bool) -> str:
