@@ -18,8 +18,8 @@ from pipeline.core.stage import Stage, StageStats, same_kind
 if TYPE_CHECKING:
     from pipeline.execution.engines import Engine
     from pipeline.execution.runner import RunReport
-    from pipeline.io.parquet_sink import ParquetSink as Sink
     from pipeline.io.readers import Source
+    from pipeline.io.sinks.base import Sink
 
 
 @dataclass(frozen=True)

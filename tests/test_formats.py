@@ -24,8 +24,8 @@ from pipeline import Config, Pipeline
 from pipeline.cli.app import cli
 from pipeline.execution.engines import SerialEngine
 from pipeline.io.layout import OutputLayout
-from pipeline.io.parquet_sink import ParquetSink
 from pipeline.io.readers import Source
+from pipeline.io.sinks import ParquetSink
 
 TOPICS = [
     ("Harbour wall repairs finish early", "The café by the quay reopened on Friday, serving crème brûlée."),

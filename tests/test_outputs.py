@@ -18,8 +18,8 @@ from pipeline.cli.app import cli
 from pipeline.core.config import OutputConfig, RunConfig, parse_size
 from pipeline.execution.engines import SerialEngine
 from pipeline.io.layout import NULL_PARTITION, OutputLayout, escape_value, partition_dirs
-from pipeline.io.parquet_sink import ParquetSink
 from pipeline.io.readers import Source
+from pipeline.io.sinks import ParquetSink
 
 SENTENCES = {
     "en": "The harbour committee met on Tuesday evening to discuss the repairs to the old sea wall.",

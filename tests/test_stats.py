@@ -21,8 +21,8 @@ import pipeline.reporting.stats as stats_mod
 from pipeline import Config, Pipeline
 from pipeline.cli.app import cli
 from pipeline.execution.engines import SerialEngine
-from pipeline.io.parquet_sink import ParquetSink
 from pipeline.io.readers import Source
+from pipeline.io.sinks import ParquetSink
 from pipeline.reporting.stats import LengthDist, compute_stats, log_edges, quantize_array, quantize_length
 
 CONSENT = (

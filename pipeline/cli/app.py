@@ -237,7 +237,6 @@ def run(
     from pipeline.cli.io_options import (
         OutputOptions,
         apply_output_options,
-        finish_sink,
         make_sink,
         refuse_stdin_resume,
         silence_stdout,
@@ -290,7 +289,7 @@ def run(
         silence_stdout()
         return
     finally:
-        finish_sink(sink)
+        sink.close()
     if out_opts.to_stdout:
         report.manifest_path = report.manifest_path if output else None
     if as_json:

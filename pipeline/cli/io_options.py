@@ -13,7 +13,7 @@ import click
 from pipeline.core.config import Compression, Config, parse_size
 from pipeline.core.errors import ConfigError, OutputError
 from pipeline.io.formats.compression import STDIN
-from pipeline.io.parquet_sink import ParquetSink
+from pipeline.io.sinks import JsonlSink, ParquetSink, Sink
 
 FORMATS = ("parquet", "jsonl")
 
@@ -52,33 +52,23 @@ def apply_output_options(cfg: Config, opts: OutputOptions) -> Config:
     return cfg
 
 
-def make_sink(opts: OutputOptions, output: str | None, cfg: Config, *, overwrite: bool) -> ParquetSink:
+def make_sink(opts: OutputOptions, output: str | None, cfg: Config, *, overwrite: bool) -> Sink:
     """The sink for ``--format``: Parquet under ``-o``, or JSON lines on stdout."""
     if not opts.to_stdout:
         if output is None:
             raise click.UsageError("-o/--output is required (unless --format jsonl)")
         return ParquetSink(output, cfg, overwrite=overwrite)
-    from pipeline.io.jsonl_sink import JsonlSink
-
     stream: IO[bytes] = sys.stdout.buffer
     return JsonlSink(output, cfg, stream, overwrite=overwrite)
 
 
-def refuse_stdin_resume(inputs: tuple[str, ...], sink: ParquetSink) -> None:
+def refuse_stdin_resume(inputs: tuple[str, ...], sink: Sink) -> None:
     """A rerun skips finished shards, but stdin brings new data each time: never resume it."""
-    if STDIN in inputs and not sink.overwrite and any(sink.layout.markers()):
+    if STDIN in inputs and sink.holds_finished_shards():
         raise OutputError(
             f"{sink.out_dir} holds a run, and '-' (stdin) cannot be resumed",
             hint="pass --overwrite, or choose another output directory",
         )
-
-
-def finish_sink(sink: ParquetSink) -> None:
-    """Remove what a stdout run keeps only for its summary (see :class:`JsonlSink.cleanup`)."""
-    from pipeline.io.jsonl_sink import JsonlSink
-
-    if isinstance(sink, JsonlSink):
-        sink.cleanup()
 
 
 def silence_stdout() -> None:

@@ -20,7 +20,7 @@ Layout of a store (a local path or any pyarrow/fsspec URI, e.g. ``s3://bucket/cl
   nothing else. The swap is a rename (atomic) on local and POSIX filesystems; on object stores it
   is a copy, and the manifest, written last, marks a complete output.
 * ``publish`` splits ok/rejected/dropped with the same :class:`~pipeline.execution.runner.Runner`,
-  :class:`~pipeline.io.parquet_sink.ParquetSink` and :class:`~pipeline.core.accounting.Tally` as the CLI.
+  :class:`~pipeline.io.sinks.parquet.ParquetSink` and :class:`~pipeline.core.accounting.Tally` as the CLI.
 * Every task logs its counts and reject reasons, so they show in the Airflow task log.
 """
 
@@ -50,6 +50,8 @@ from pipeline.core.schema import WORK_SCHEMA
 from pipeline.core.stage import Stage, StageStats
 from pipeline.io.layout import OutputLayout
 from pipeline.io.readers import Shard, Source
+from pipeline.io.sinks import ParquetSink
+from pipeline.io.sinks.files import file_metadata
 
 __all__ = [
     "StepManifest",
@@ -304,7 +306,6 @@ def run_stage(
     run the stage, write ``{store}/{stage}/dt={day}`` atomically; return the XCom manifest."""
     from pipeline.execution.ray import stats_from_batch  # pure; Ray itself is not imported
     from pipeline.execution.runner import batched
-    from pipeline.io.parquet_sink import file_metadata
     from stages.registry import STAGE_FACTORIES
 
     t0 = time.perf_counter()
@@ -373,7 +374,6 @@ def publish(
     from pipeline.api import Pipeline
     from pipeline.execution.engines import SerialEngine
     from pipeline.execution.runner import Runner
-    from pipeline.io.parquet_sink import ParquetSink
 
     config = load_config(config_file)
     day = partition_day(day)
@@ -475,7 +475,6 @@ def run_partition(
     """The whole pipeline as one task (the local engine, one process pool): ``inputs`` straight
     to ``{store}/output/dt={day}``, atomically, as :func:`publish` would write it."""
     from pipeline.api import Pipeline
-    from pipeline.io.parquet_sink import ParquetSink
 
     config = load_config(config_file)
     source = Source(inputs, config.reader)

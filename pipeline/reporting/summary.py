@@ -20,7 +20,7 @@ SIDE_FILES = OutputLayout.describe(parts=False)
 
 def output_line(output: str | None, *, to_stdout: bool) -> str:
     """Where the run's results went: Parquet under ``output``, or records on stdout (with the
-    side files under ``output`` when given, else nowhere: see :mod:`pipeline.io.jsonl_sink`)."""
+    side files under ``output`` when given, else nowhere: see :mod:`pipeline.io.sinks.jsonl`)."""
     if not to_stdout:
         return f"{output}/ ({PARQUET_FILES})"
     if output:
