@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+import pipeline.io.output_reader as output_reader
 import pipeline.reporting.stats as stats_mod
 from pipeline import Config, Pipeline
 from pipeline.cli.app import cli
@@ -184,7 +185,7 @@ def test_partitioned_run_gives_the_same_numbers(run_dir: Path, tmp_path: Path) -
 
 def test_result_does_not_depend_on_batch_size(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     whole = compute_stats(run_dir, keep_top=3)
-    monkeypatch.setattr(stats_mod, "BATCH_ROWS", 2)
+    monkeypatch.setattr(output_reader, "BATCH_ROWS", 2)
     monkeypatch.setattr(stats_mod, "SITE_COMPACT_ROWS", 3)
     small = compute_stats(run_dir, keep_top=3)
     assert small.to_dict() == whole.to_dict()

@@ -15,27 +15,23 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
-from pipeline.core.errors import InputError
-from pipeline.io.layout import OutputLayout
+from pipeline.core.config import Config
+from pipeline.io.output_reader import OutputReader
 
 READ_STAGE = "read"
 UNKNOWN_SITE = "(unknown)"
 #: Columns of the kept records that the statistics need (``text`` is never read).
 KEPT_COLUMNS = ("id", "url", "sitename", "lang", "removed", "encoding_fixes", "n_chars_raw", "n_chars_text")
-BATCH_ROWS = 65_536
 SITE_COMPACT_ROWS = 500_000  # pending per-site rows before they are re-grouped
 EXAMPLES_PER_REASON = 3
 _HOST_RE = r"^[A-Za-z][A-Za-z0-9+.\-]*://(?:[^@/?#]*@)?(?:www\d?\.)?(?P<host>[^/:?#]+)"
@@ -537,43 +533,6 @@ def sorted_reasons(left: LeftStats) -> list[ReasonStats]:
     return sorted(left.reasons.values(), key=lambda rs: (-rs.count, rs.status, rs.key))
 
 
-# --- reading an output directory -------------------------------------------------------------
-
-
-def kept_dataset(out_dir: Path) -> ds.Dataset | None:
-    files = OutputLayout(out_dir).part_files()
-    if not files:
-        return None
-    return ds.dataset(
-        [str(f) for f in files],
-        format="parquet",
-        partitioning=hive_partitioning(out_dir, files),
-        partition_base_dir=str(out_dir),
-    )
-
-
-def hive_partitioning(out_dir: Path, files: Iterable[Path]) -> ds.Partitioning:
-    """``key=value`` directories as string fields (inference fails when every value is null)."""
-    keys: list[str] = []
-    for f in files:
-        for part in f.relative_to(out_dir).parts[:-1]:
-            key = part.split("=", 1)[0]
-            if "=" in part and key not in keys:
-                keys.append(key)
-    return ds.partitioning(pa.schema([(k, pa.string()) for k in keys]), flavor="hive")
-
-
-def iter_kept(
-    out_dir: Path, columns: Iterable[str], filter: pc.Expression | None = None
-) -> Iterator[pa.RecordBatch]:
-    dataset = kept_dataset(out_dir)
-    if dataset is None:
-        return
-    names = set(dataset.schema.names)
-    cols = [c for c in columns if c in names]
-    yield from dataset.to_batches(columns=cols, filter=filter, batch_size=BATCH_ROWS, use_threads=False)
-
-
 def _with_missing(batch: pa.RecordBatch, columns: Iterable[str]) -> pa.RecordBatch:
     """Add null columns for optional fields a dataset lacks (e.g. ``sitename``)."""
     for name in columns:
@@ -582,50 +541,11 @@ def _with_missing(batch: pa.RecordBatch, columns: Iterable[str]) -> pa.RecordBat
     return batch
 
 
-def left_files(out_dir: Path, kind: str) -> list[Path]:
-    """The ``rejects``/``dropped`` file; while a run is still going (not written yet), the
-    per-shard files of the finished shards in the state, matching their part files."""
-    layout = OutputLayout(out_dir)
-    path = layout.left(kind)
-    if path.exists():
-        return [path]
-    return layout.shard_lefts(kind)
-
-
-def iter_left(out_dir: Path, kind: str) -> Iterator[pa.RecordBatch]:
-    for path in left_files(out_dir, kind):
-        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS)
-
-
-def read_manifest(out_dir: Path) -> dict[str, Any] | None:
-    path = OutputLayout(out_dir).manifest
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from exc
-    return data if isinstance(data, dict) else None
-
-
 def stage_order(manifest: dict[str, Any] | None) -> list[str]:
     stages = (manifest or {}).get("config", {}).get("stages")
     if isinstance(stages, list) and all(isinstance(s, str) for s in stages):
         return list(stages)
-    from pipeline.core.config import Config
-
     return list(Config().stages)
-
-
-def check_out_dir(out_dir: Path) -> None:
-    if not out_dir.is_dir():
-        raise InputError(f"{out_dir} is not a directory", hint="pass the -o directory of `cleanwire run`")
-    layout = OutputLayout(out_dir)
-    if not layout.part_files() and not layout.left("rejects").exists():
-        raise InputError(
-            f"{out_dir} holds no cleanwire output (no {layout.PART_GLOB}, no {layout.REJECTS})",
-            hint="pass the -o directory of `cleanwire run`",
-        )
 
 
 def compute_stats(out_dir: str | Path, *, keep_top: int = 0) -> RunStats:
@@ -634,15 +554,16 @@ def compute_stats(out_dir: str | Path, *, keep_top: int = 0) -> RunStats:
     ``keep_top`` remembers the ids of that many records with the most removed characters.
     """
     path = Path(out_dir)
-    check_out_dir(path)
-    manifest = read_manifest(path)
+    reader = OutputReader(path)
+    reader.check()
+    manifest = reader.manifest()
     kept = KeptStats(keep_top=keep_top)
-    for batch in iter_kept(path, KEPT_COLUMNS):
+    for batch in reader.iter_kept(KEPT_COLUMNS):
         kept.add_batch(_with_missing(batch, ("url", "sitename")))
     kept.finish()
     left = LeftStats()
     for kind, status in (("rejects", "rejected"), ("dropped", "dropped")):
-        for batch in iter_left(path, kind):
+        for batch in reader.iter_left(kind):
             left.add_batch(batch, status)
     counts = (manifest or {}).get("counts")
     return RunStats(
