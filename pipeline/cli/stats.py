@@ -36,7 +36,8 @@ def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], bol
 
 
 def render_stats(stats: RunStats, *, top: int = 10, color: bool = False) -> str:
-    from pipeline.reporting.stats import sorted_reasons, top_counts
+    from pipeline.reporting.left_stats import sorted_reasons
+    from pipeline.reporting.stats import top_counts
 
     def bold(s: str) -> str:
         return click.style(s, bold=True) if color else s

@@ -36,13 +36,9 @@ from pipeline.reporting.htmlplots import (
     stacked_hbar_chart,
     table_html,
 )
-from pipeline.reporting.stats import (
-    RunStats,
-    compute_stats,
-    log_edges,
-    sorted_reasons,
-    top_counts,
-)
+from pipeline.reporting.left_stats import sorted_reasons
+from pipeline.reporting.lengths import log_edges
+from pipeline.reporting.stats import RunStats, compute_stats, top_counts
 
 REPORT_CSS = """
 .kpis{display:flex;flex-wrap:wrap;gap:.8rem;margin:.8rem 0}
