@@ -119,6 +119,52 @@ def test_rerun_of_a_partitioned_run_skips_finished_shards(tmp_path: Path) -> Non
     assert {p: p.read_bytes() for p in again} == first
 
 
+def test_the_layout_names_and_lists_the_files_of_an_output_directory(tmp_path: Path) -> None:
+    layout = OutputLayout(tmp_path)
+    for rel in (
+        "part-00000.parquet",
+        "lang=en/part-00001.parquet",
+        "lang=en/.part-00002.parquet.tmp",
+        "_state/part-00003.parquet",
+        ".snapshot/part-00004.parquet",
+        "notes.txt",
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"")
+    parts = [p.relative_to(tmp_path).as_posix() for p in layout.part_files()]
+    assert parts == ["lang=en/part-00001.parquet", "part-00000.parquet"]
+    assert [p.name for p in layout.temp_files()] == [".part-00002.parquet.tmp"]
+    assert layout.marker("00007") == tmp_path / "_state" / "00007.done.json"
+    assert layout.shard_left("00007", "rejects") == tmp_path / "_state" / "00007.rejects.parquet"
+    assert [layout.manifest, layout.left("rejects"), layout.left("dropped")] == [
+        tmp_path / "manifest.json",
+        tmp_path / "rejects.parquet",
+        tmp_path / "dropped.parquet",
+    ]
+    written = [
+        "part-00000.parquet",
+        "lang=en/part-00001.parquet",
+        "_state/00000.done.json",
+        "rejects.parquet",
+    ]
+    assert all(layout.is_output_file(Path(rel)) for rel in written)
+    assert not layout.is_output_file(Path("notes.txt"))
+
+
+def test_a_sink_takes_the_run_hash_from_prepare(tmp_path: Path) -> None:
+    cfg = config()
+    sink = ParquetSink(tmp_path / "out", cfg)
+    with pytest.raises(RuntimeError, match="prepare"):
+        sink.open_shard("00000")
+    sink.prepare("0123456789abcdef")
+    shard = sink.open_shard("00000")
+    shard.commit()
+    marker = json.loads((tmp_path / "out" / "_state" / "00000.done.json").read_text())
+    part = pq.ParquetFile(tmp_path / "out" / "part-00000.parquet")
+    assert marker["config_hash"] == "0123456789abcdef"
+    assert part.schema_arrow.metadata[b"cleanwire.config_hash"] == b"0123456789abcdef"
+
+
 def test_partition_values() -> None:
     batch = pa.RecordBatch.from_pylist(
         [
