@@ -20,8 +20,8 @@ def profile_cleanwire(corpus: Corpus, out: Path, config: Path | None = None, top
     from pipeline.api import Pipeline
     from pipeline.core.config import Config
     from pipeline.execution.engines import SerialEngine
-    from pipeline.io.parquet_sink import ParquetSink
     from pipeline.io.readers import Source
+    from pipeline.io.sinks import ParquetSink
 
     base = Config.from_toml(config) if config else Config()
     cfg = dataclasses.replace(base, run=dataclasses.replace(base.run, progress=False))

@@ -15,8 +15,8 @@ from pipeline.core.record import Doc, Removal, Status, docs_from_batch, docs_to_
 from pipeline.core.stage import Stage, StageStats, same_kind, split_parallel
 from pipeline.execution.engines import Engine
 from pipeline.execution.runner import Runner, RunReport
-from pipeline.io.parquet_sink import ParquetSink as Sink
 from pipeline.io.readers import Source
+from pipeline.io.sinks.base import Sink
 from stages.registry import build_stages, configured_chain, describe
 
 

@@ -15,8 +15,8 @@ from pipeline import Config, Pipeline
 from pipeline.core.record import Doc, Status, check_input, docs_from_batch, docs_to_batch, input_batch
 from pipeline.core.schema import OUTPUT_SCHEMA, WORK_SCHEMA
 from pipeline.core.stage import DocStage, DropRecord
-from pipeline.io.parquet_sink import ParquetSink
 from pipeline.io.readers import Source
+from pipeline.io.sinks import ParquetSink
 from stages import Boilerplate, Dedup, DetectLanguage, Extract, FixEncoding, NormalizeWhitespace
 
 ARTICLE = (

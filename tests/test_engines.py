@@ -28,8 +28,8 @@ from pipeline.execution.engines import (
     run_stages,
     safe_batch,
 )
-from pipeline.io.parquet_sink import ParquetSink
 from pipeline.io.readers import Source
+from pipeline.io.sinks import ParquetSink
 from stages.encoding import FixEncoding
 from stages.extract.extractor import Extract
 from stages.language.detector import DetectLanguage

@@ -23,9 +23,9 @@ from warcio.warcwriter import WARCWriter
 from pipeline import Config, Pipeline
 from pipeline.cli import cli
 from pipeline.execution.engines import SerialEngine
-from pipeline.io.layout import output_files
-from pipeline.io.parquet_sink import ParquetSink
+from pipeline.io.layout import OutputLayout
 from pipeline.io.readers import Source
+from pipeline.io.sinks import ParquetSink
 
 TOPICS = [
     ("Harbour wall repairs finish early", "The café by the quay reopened on Friday, serving crème brûlée."),
@@ -147,7 +147,7 @@ def pipeline() -> Pipeline:
 
 def clean(pipe: Pipeline, inputs: list[Path], out: Path) -> list[dict[str, object]]:
     pipe.run(Source(inputs, pipe.config.reader), ParquetSink(out, pipe.config), engine=SerialEngine())
-    return [row for part in output_files(out) for row in pq.read_table(part).to_pylist()]
+    return [row for part in OutputLayout(out).part_files() for row in pq.read_table(part).to_pylist()]
 
 
 @pytest.fixture(scope="module")

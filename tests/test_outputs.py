@@ -17,9 +17,9 @@ from pipeline import Config, Pipeline
 from pipeline.cli import cli
 from pipeline.core.config import OutputConfig, RunConfig, parse_size
 from pipeline.execution.engines import SerialEngine
-from pipeline.io.layout import NULL_PARTITION, escape_value, output_files, partition_dirs
-from pipeline.io.parquet_sink import ParquetSink
+from pipeline.io.layout import NULL_PARTITION, OutputLayout, escape_value, partition_dirs
 from pipeline.io.readers import Source
+from pipeline.io.sinks import ParquetSink
 
 SENTENCES = {
     "en": "The harbour committee met on Tuesday evening to discuss the repairs to the old sea wall.",
@@ -53,7 +53,7 @@ def config(**output: object) -> Config:
 
 def run(cfg: Config, inputs: list[Path], out: Path) -> list[Path]:
     Pipeline.from_config(cfg).run(Source(inputs, cfg.reader), ParquetSink(out, cfg), engine=SerialEngine())
-    return output_files(out)
+    return OutputLayout(out).part_files()
 
 
 def test_part_files_are_bounded_and_row_groups_sized_by_bytes(tmp_path: Path) -> None:
@@ -119,6 +119,52 @@ def test_rerun_of_a_partitioned_run_skips_finished_shards(tmp_path: Path) -> Non
     assert {p: p.read_bytes() for p in again} == first
 
 
+def test_the_layout_names_and_lists_the_files_of_an_output_directory(tmp_path: Path) -> None:
+    layout = OutputLayout(tmp_path)
+    for rel in (
+        "part-00000.parquet",
+        "lang=en/part-00001.parquet",
+        "lang=en/.part-00002.parquet.tmp",
+        "_state/part-00003.parquet",
+        ".snapshot/part-00004.parquet",
+        "notes.txt",
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"")
+    parts = [p.relative_to(tmp_path).as_posix() for p in layout.part_files()]
+    assert parts == ["lang=en/part-00001.parquet", "part-00000.parquet"]
+    assert [p.name for p in layout.temp_files()] == [".part-00002.parquet.tmp"]
+    assert layout.marker("00007") == tmp_path / "_state" / "00007.done.json"
+    assert layout.shard_left("00007", "rejects") == tmp_path / "_state" / "00007.rejects.parquet"
+    assert [layout.manifest, layout.left("rejects"), layout.left("dropped")] == [
+        tmp_path / "manifest.json",
+        tmp_path / "rejects.parquet",
+        tmp_path / "dropped.parquet",
+    ]
+    written = [
+        "part-00000.parquet",
+        "lang=en/part-00001.parquet",
+        "_state/00000.done.json",
+        "rejects.parquet",
+    ]
+    assert all(layout.is_output_file(Path(rel)) for rel in written)
+    assert not layout.is_output_file(Path("notes.txt"))
+
+
+def test_a_sink_takes_the_run_hash_from_prepare(tmp_path: Path) -> None:
+    cfg = config()
+    sink = ParquetSink(tmp_path / "out", cfg)
+    with pytest.raises(RuntimeError, match="prepare"):
+        sink.open_shard("00000")
+    sink.prepare("0123456789abcdef")
+    shard = sink.open_shard("00000")
+    shard.commit()
+    marker = json.loads((tmp_path / "out" / "_state" / "00000.done.json").read_text())
+    part = pq.ParquetFile(tmp_path / "out" / "part-00000.parquet")
+    assert marker["config_hash"] == "0123456789abcdef"
+    assert part.schema_arrow.metadata[b"cleanwire.config_hash"] == b"0123456789abcdef"
+
+
 def test_partition_values() -> None:
     batch = pa.RecordBatch.from_pylist(
         [
@@ -164,7 +210,7 @@ def test_jsonl_to_stdout_matches_parquet_and_keeps_rejects_in_the_directory(tmp_
         str(tmp_path / "d.jsonl"), "--format", "jsonl", "-o", str(tmp_path / "js"), "-w", "1"
     )
     records = [json.loads(line) for line in stdout.splitlines()]
-    table = pq.read_table(output_files(tmp_path / "pq")[0])
+    table = pq.read_table(OutputLayout(tmp_path / "pq").part_files()[0])
     expected = json.loads(json.dumps(table.to_pylist()))  # float32 lang_prob as JSON sees it
     for row in expected:
         row["extra"] = dict(row["extra"])
@@ -174,7 +220,7 @@ def test_jsonl_to_stdout_matches_parquet_and_keeps_rejects_in_the_directory(tmp_
         f"output: records on stdout; {tmp_path / 'js'}/ (manifest.json, rejects.parquet, dropped.parquet)"
         in stderr
     )
-    assert not output_files(tmp_path / "js")
+    assert not OutputLayout(tmp_path / "js").part_files()
     assert pq.read_table(tmp_path / "js" / "rejects.parquet").column("reason").to_pylist() == ["invalid_json"]
     manifest = json.loads((tmp_path / "js" / "manifest.json").read_text())
     assert manifest["counts"]["n_in"] == 11
@@ -183,7 +229,7 @@ def test_jsonl_to_stdout_matches_parquet_and_keeps_rejects_in_the_directory(tmp_
     # a Parquet run into that directory is not fooled into skipping shards
     stdout, _ = _cli(str(tmp_path / "d.jsonl"), "-o", str(tmp_path / "js"), "-w", "1")
     assert "part-*.parquet" in stdout
-    assert pq.ParquetFile(output_files(tmp_path / "js")[0]).metadata.num_rows == 10
+    assert pq.ParquetFile(OutputLayout(tmp_path / "js").part_files()[0]).metadata.num_rows == 10
 
 
 def test_jsonl_refuses_partitions_and_parquet_needs_a_directory(tmp_path: Path) -> None:
@@ -224,7 +270,7 @@ def test_same_rows_same_order_same_bytes_whatever_the_workers(tmp_path: Path) ->
         digests.append(
             {
                 p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in output_files(out)
+                for p in OutputLayout(out).part_files()
             }
         )
     assert digests[0] == digests[1]

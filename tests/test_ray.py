@@ -20,8 +20,8 @@ from pipeline.cli import cli
 from pipeline.core.config import Config, RunConfig
 from pipeline.core.record import Doc, docs_to_batch
 from pipeline.execution.engines import SerialEngine
-from pipeline.io.parquet_sink import ParquetSink
 from pipeline.io.readers import Source
+from pipeline.io.sinks import ParquetSink
 
 pytestmark = pytest.mark.ray
 ray = pytest.importorskip("ray", reason="needs the ray extra: pip install 'cleanwire[ray]'")

@@ -23,8 +23,8 @@ from pipeline.core.stage import Stage
 from pipeline.execution.engines import ProcessEngine, SerialEngine
 from pipeline.execution.runner import AccountingError
 from pipeline.execution.runner import _check as check_batch
-from pipeline.io.parquet_sink import ParquetSink
 from pipeline.io.readers import Source
+from pipeline.io.sinks import ParquetSink
 from stages.extract.extractor import Extract
 from tests.hostile import CRASH, HANG, Misbehave, article, write_hostile_dump
 

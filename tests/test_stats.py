@@ -17,13 +17,15 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-import pipeline.reporting.stats as stats_mod
+import pipeline.io.output_reader as output_reader
+import pipeline.reporting.kept_stats as kept_stats
 from pipeline import Config, Pipeline
 from pipeline.cli import cli
 from pipeline.execution.engines import SerialEngine
-from pipeline.io.parquet_sink import ParquetSink
 from pipeline.io.readers import Source
-from pipeline.reporting.stats import LengthDist, compute_stats, log_edges, quantize_array, quantize_length
+from pipeline.io.sinks import ParquetSink
+from pipeline.reporting.lengths import LengthDist, log_edges, quantize_array, quantize_length
+from pipeline.reporting.stats import compute_stats
 
 CONSENT = (
     "We use your sign-up to provide content in ways you’ve consented to and to improve our understanding "
@@ -184,8 +186,8 @@ def test_partitioned_run_gives_the_same_numbers(run_dir: Path, tmp_path: Path) -
 
 def test_result_does_not_depend_on_batch_size(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     whole = compute_stats(run_dir, keep_top=3)
-    monkeypatch.setattr(stats_mod, "BATCH_ROWS", 2)
-    monkeypatch.setattr(stats_mod, "SITE_COMPACT_ROWS", 3)
+    monkeypatch.setattr(output_reader, "BATCH_ROWS", 2)
+    monkeypatch.setattr(kept_stats, "SITE_COMPACT_ROWS", 3)
     small = compute_stats(run_dir, keep_top=3)
     assert small.to_dict() == whole.to_dict()
     assert small.kept.top_removal_ids() == whole.kept.top_removal_ids() == ["doc-2", "doc-0", "doc-3"]

@@ -11,8 +11,7 @@ import click
 from pipeline.core.config import Config
 from pipeline.core.errors import ConfigError, OutputError
 from pipeline.io.formats.compression import STDIN
-from pipeline.io.jsonl_sink import JsonlSink
-from pipeline.io.parquet_sink import ParquetSink
+from pipeline.io.sinks import JsonlSink, ParquetSink, Sink
 
 
 def check_output_options(cfg: Config, *, to_stdout: bool) -> None:
@@ -21,7 +20,7 @@ def check_output_options(cfg: Config, *, to_stdout: bool) -> None:
         raise ConfigError("--partition-by applies to Parquet output, not --format jsonl")
 
 
-def make_sink(output: str | None, cfg: Config, *, to_stdout: bool, overwrite: bool) -> ParquetSink:
+def make_sink(output: str | None, cfg: Config, *, to_stdout: bool, overwrite: bool) -> Sink:
     """The sink for ``--format``: Parquet under ``-o``, or JSON lines on stdout."""
     if not to_stdout:
         if output is None:
@@ -31,19 +30,13 @@ def make_sink(output: str | None, cfg: Config, *, to_stdout: bool, overwrite: bo
     return JsonlSink(output, cfg, stream, overwrite=overwrite)
 
 
-def refuse_stdin_resume(inputs: tuple[str, ...], sink: ParquetSink) -> None:
+def refuse_stdin_resume(inputs: tuple[str, ...], sink: Sink) -> None:
     """A rerun skips finished shards, but stdin brings new data each time: never resume it."""
-    if STDIN in inputs and not sink.overwrite and any(sink.state_dir.glob("*.done.json")):
+    if STDIN in inputs and sink.holds_finished_shards():
         raise OutputError(
             f"{sink.out_dir} holds a run, and '-' (stdin) cannot be resumed",
             hint="pass --overwrite, or choose another output directory",
         )
-
-
-def finish_sink(sink: ParquetSink) -> None:
-    """Remove what a stdout run keeps only for its summary (see :class:`JsonlSink.cleanup`)."""
-    if isinstance(sink, JsonlSink):
-        sink.cleanup()
 
 
 def silence_stdout() -> None:

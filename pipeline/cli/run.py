@@ -10,7 +10,6 @@ import click
 from pipeline.api import Pipeline
 from pipeline.cli.io_options import (
     check_output_options,
-    finish_sink,
     make_sink,
     refuse_stdin_resume,
     silence_stdout,
@@ -128,7 +127,7 @@ def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None
         silence_stdout()
         return
     finally:
-        finish_sink(sink)
+        sink.close()
     if to_stdout and not output:
         report.manifest_path = None
     _print_summary(report, output, to_stdout=to_stdout, as_json=options["as_json"])

@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from pipeline.reporting.stats import RunStats, compute_stats, sorted_reasons, top_counts
+from pipeline.reporting.left_stats import sorted_reasons
+from pipeline.reporting.stats import RunStats, compute_stats, top_counts
 
 Style = Callable[[str], str]
 

@@ -28,8 +28,9 @@ from pipeline.core.errors import CleanwireError, Interrupted
 from pipeline.core.record import Doc
 from pipeline.core.stage import Stage, StageStats, split_parallel
 from pipeline.execution.engines import Engine, engine_for, run_in_order, safe_batch
-from pipeline.io.parquet_sink import ParquetSink, library_versions
 from pipeline.io.readers import Shard, Source
+from pipeline.io.sinks.base import Sink
+from pipeline.io.sinks.files import library_versions
 
 
 class AccountingError(CleanwireError):
@@ -181,7 +182,7 @@ class Runner:
 
         return tqdm(total=total_hint, unit="doc", disable=not show, file=sys.stderr, dynamic_ncols=True)
 
-    def run(self, source: Source, sink: ParquetSink) -> RunReport:
+    def run(self, source: Source, sink: Sink) -> RunReport:
         """Run every shard not yet finished, then write the manifest. SIGINT/SIGTERM at any point
         raise :class:`Interrupted` (exit 130) and leave a resumable directory."""
         report = RunReport(stages={name: StageStats() for name in self.upstream_stages})
@@ -191,7 +192,6 @@ class Runner:
         n_shards = 0
         try:
             with stop_on_signals():
-                sink.run_hash = self.run_hash
                 sink.check_inputs(source.inputs)
                 shards = source.shards(leave_out=sink.out_dir)
                 n_shards = len(shards)
@@ -207,10 +207,10 @@ class Runner:
         finally:
             self.engine.close()
 
-    def _run(self, source: Source, shards: list[Shard], sink: ParquetSink, report: RunReport) -> RunReport:
+    def _run(self, source: Source, shards: list[Shard], sink: Sink, report: RunReport) -> RunReport:
         t0 = time.perf_counter()
         started = datetime.now(UTC).isoformat(timespec="seconds")
-        sink.prepare()
+        sink.prepare(self.run_hash)
         sink.check_plan({s.name: _abs_inputs(s) for s in shards})
         finished = sink.finished_run([s.name for s in shards])
         if finished is not None:
@@ -232,7 +232,7 @@ class Runner:
         report.manifest_path = str(sink.finish([s.name for s in shards], manifest))
         return report
 
-    def _shard(self, shard: Shard, source: Source, sink: ParquetSink, report: RunReport, bar: Any) -> None:
+    def _shard(self, shard: Shard, source: Source, sink: Sink, report: RunReport, bar: Any) -> None:
         previous = sink.done(shard.name)
         if previous is not None:
             report.shards[shard.name] = previous.tally
@@ -251,20 +251,18 @@ class Runner:
         report.n_processed += tally.n_in
         report.shards_done += 1
 
-    def _up_to_date(self, manifest: dict[str, Any], sink: ParquetSink, seconds: float) -> RunReport:
+    def _up_to_date(self, manifest: dict[str, Any], sink: Sink, seconds: float) -> RunReport:
         shards = {name: Tally.from_dict(counts) for name, counts in manifest.get("shard_counts", {}).items()}
         return RunReport(
             tally=Tally.from_dict(manifest["counts"]),
             shards=shards,
             shards_skipped=len(manifest.get("shards", {})),
             seconds=seconds,
-            manifest_path=str(sink.out_dir / "manifest.json"),
+            manifest_path=str(sink.manifest_path),
             up_to_date=True,
         )
 
-    def _run_shard(
-        self, shard: Shard, source: Source, sink: ParquetSink, report: RunReport, bar: Any
-    ) -> Tally:
+    def _run_shard(self, shard: Shard, source: Source, sink: Sink, report: RunReport, bar: Any) -> Tally:
         writer = sink.open_shard(shard.name, inputs=_abs_inputs(shard))
         parallel, serial = self.parallel, self.serial
         pending: dict[int, pa.RecordBatch] = {}

@@ -20,7 +20,7 @@ Layout of a store (a local path or any pyarrow/fsspec URI, e.g. ``s3://bucket/cl
   nothing else. The swap is a rename (atomic) on local and POSIX filesystems; on object stores it
   is a copy, and the manifest, written last, marks a complete output.
 * ``publish`` splits ok/rejected/dropped with the same :class:`~pipeline.execution.runner.Runner`,
-  :class:`~pipeline.io.parquet_sink.ParquetSink` and :class:`~pipeline.core.accounting.Tally` as the CLI.
+  :class:`~pipeline.io.sinks.parquet.ParquetSink` and :class:`~pipeline.core.accounting.Tally` as the CLI.
 * Every task logs its counts and reject reasons, so they show in the Airflow task log.
 * The stages (trafilatura, ftfy, the language profiles: ~0.5 s of imports) load inside the
   tasks, not when a DAG file imports this module: Airflow parses DAG files often and asks them to
@@ -53,8 +53,10 @@ from pipeline.core.schema import WORK_SCHEMA
 from pipeline.core.stage import Stage, StageStats, stats_from_batch
 from pipeline.execution.engines import Engine, SerialEngine, engine_for
 from pipeline.execution.runner import Runner, RunReport, batched
-from pipeline.io.parquet_sink import MANIFEST, REJECTS, ParquetSink, file_metadata
+from pipeline.io.layout import OutputLayout
 from pipeline.io.readers import Shard, Source
+from pipeline.io.sinks import ParquetSink
+from pipeline.io.sinks.files import file_metadata
 
 __all__ = [
     "StepManifest",
@@ -426,7 +428,7 @@ def _write_output(
         "day": day,
         "path": final,
         "config_hash": config.hash,
-        "manifest": f"{final}/manifest.json",
+        "manifest": f"{final}/{OutputLayout.MANIFEST}",
         "counts": {
             k: counts[k] for k in ("n_in", "n_kept", "n_dropped", "n_rejected", "rejected", "dropped")
         },
@@ -441,7 +443,7 @@ def _upload(local_dir: Path, fs: pafs.FileSystem, final: str) -> None:
     if _exists(fs, final):
         fs.delete_dir(final)
     files = sorted(p for p in local_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
-    for path in sorted(files, key=lambda p: p.name == MANIFEST):
+    for path in sorted(files, key=lambda p: p.relative_to(local_dir).as_posix() == OutputLayout.MANIFEST):
         target = f"{final}/{path.relative_to(local_dir).as_posix()}"
         fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
         with fs.open_output_stream(target) as out:
@@ -463,7 +465,7 @@ def _log_publish(result: Mapping[str, Any], fs: pafs.FileSystem, final: str) -> 
     for kind in ("rejected", "dropped"):
         for reason, n in c[kind].items():
             log.info("cleanwire publish dt=%s: %s %s: %d", result["day"], kind, reason, n)
-    with fs.open_input_file(f"{final}/{REJECTS}") as fh:
+    with fs.open_input_file(f"{final}/{OutputLayout.REJECTS}") as fh:
         sample = pq.read_table(fh, columns=["id", "stage", "reason", "detail"]).slice(0, 20).to_pylist()
     for row in sample:
         log.info("cleanwire reject %s: %s/%s %s", row["id"], row["stage"], row["reason"], row["detail"] or "")

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from pipeline.core.errors import OutputError
 from pipeline.core.fsutil import atomic_path
 from pipeline.core.record import Removal
+from pipeline.io.output_reader import OutputReader
 from pipeline.reporting.explain import place_removals, segments_html
 from pipeline.reporting.htmlplots import (
     DROPPED_COLOR,
@@ -35,15 +36,9 @@ from pipeline.reporting.htmlplots import (
     stacked_hbar_chart,
     table_html,
 )
-from pipeline.reporting.stats import (
-    RunStats,
-    compute_stats,
-    iter_kept,
-    log_edges,
-    read_manifest,
-    sorted_reasons,
-    top_counts,
-)
+from pipeline.reporting.left_stats import sorted_reasons
+from pipeline.reporting.lengths import log_edges
+from pipeline.reporting.stats import RunStats, compute_stats, top_counts
 
 REPORT_CSS = """
 .kpis{display:flex;flex-wrap:wrap;gap:.8rem;margin:.8rem 0}
@@ -82,7 +77,7 @@ def load_samples(out_dir: Path, ids: Sequence[str]) -> list[SampleDoc]:
         return []
     found: dict[str, SampleDoc] = {}
     columns = ("id", "url", "source", "text", "removed")
-    for batch in iter_kept(out_dir, columns, filter=pc.field("id").isin(list(ids))):
+    for batch in OutputReader(out_dir).iter_kept(columns, filter=pc.field("id").isin(list(ids))):
         for row in batch.to_pylist():
             found.setdefault(
                 row["id"],
@@ -118,7 +113,7 @@ def _overview(stats: RunStats) -> str:
 
 
 def _run_info(out_dir: Path) -> str:
-    manifest = read_manifest(out_dir) or {}
+    manifest = OutputReader(out_dir).manifest() or {}
     items = [("output", str(out_dir))]
     for key in ("config_hash", "started"):
         if key in manifest:

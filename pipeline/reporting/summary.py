@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pipeline.io.layout import OutputLayout
+
 if TYPE_CHECKING:
     from pipeline.execution.runner import RunReport
 
@@ -12,13 +14,13 @@ def _pct(n: int, total: int) -> str:
     return f"{100 * n / total:5.1f}%" if total else "    -"
 
 
-PARQUET_FILES = "manifest.json, part-*.parquet, rejects.parquet, dropped.parquet"
-SIDE_FILES = "manifest.json, rejects.parquet, dropped.parquet"
+PARQUET_FILES = OutputLayout.describe()
+SIDE_FILES = OutputLayout.describe(parts=False)
 
 
 def output_line(output: str | None, *, to_stdout: bool) -> str:
     """Where the run's results went: Parquet under ``output``, or records on stdout (with the
-    side files under ``output`` when given, else nowhere: see :mod:`pipeline.io.jsonl_sink`)."""
+    side files under ``output`` when given, else nowhere: see :mod:`pipeline.io.sinks.jsonl`)."""
     if not to_stdout:
         return f"{output}/ ({PARQUET_FILES})"
     if output:

@@ -15,14 +15,16 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import IO, Any
 
 import pyarrow as pa
 
 from pipeline.core.config import Config
 from pipeline.core.errors import OutputError
-from pipeline.io.layout import KeptOutput, output_files
-from pipeline.io.parquet_sink import FinishedShard, ParquetSink
+from pipeline.io.sinks.base import FinishedShard, ShardOutput
+from pipeline.io.sinks.directory import OutputDirectory, ShardWriter
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
@@ -54,8 +56,10 @@ class JsonLines:
         pass
 
 
-class JsonlSink(ParquetSink):
-    """Kept records to ``stream`` as JSON lines; everything else as :class:`ParquetSink` does."""
+class JsonlSink:
+    """Kept records to ``stream`` as JSON lines; rejects, dropped records and the manifest to
+    ``out_dir`` (a temporary directory without one) as :class:`ParquetSink
+    <pipeline.io.sinks.parquet.ParquetSink>` writes them. It never resumes."""
 
     def __init__(
         self,
@@ -66,34 +70,57 @@ class JsonlSink(ParquetSink):
         overwrite: bool = False,
     ) -> None:
         self.temporary = out_dir is None
-        super().__init__(out_dir or tempfile.mkdtemp(prefix="cleanwire-"), config, overwrite=overwrite)
+        self.out_dir = Path(out_dir or tempfile.mkdtemp(prefix="cleanwire-"))
+        self.config = config
         self.stream = stream
+        self.overwrite = overwrite
+        self.directory = OutputDirectory(self.out_dir, config, overwrite=overwrite)
+        self.layout = self.directory.layout
 
-    def prepare(self) -> None:
-        super().prepare()
-        if output_files(self.out_dir):
+    @property
+    def manifest_path(self) -> Path:
+        return self.layout.manifest
+
+    def check_inputs(self, inputs: Sequence[Path]) -> None:
+        self.directory.check_inputs(inputs)
+
+    def prepare(self, run_hash: str) -> None:
+        """As :meth:`ParquetSink.prepare <pipeline.io.sinks.parquet.ParquetSink.prepare>`, and
+        refuse a directory that holds part files (a Parquet run's records)."""
+        self.directory.prepare(run_hash)
+        if self.layout.part_files():
             raise OutputError(
                 f"{self.out_dir} holds Parquet part files of another run",
                 hint="give --format jsonl its own -o directory, or pass --overwrite",
             )
 
-    def kept_output(self, shard: str) -> KeptOutput:
-        return JsonLines(self.stream)
+    def holds_finished_shards(self) -> bool:
+        """The markers of an earlier (Parquet) run in ``-o``: this sink would not skip them, but
+        ``--overwrite`` is what removes them."""
+        return not self.overwrite and self.directory.state.has_markers()
 
-    def done(self, shard: str) -> FinishedShard | None:
-        return None  # records already sent to a pipe cannot be sent again: always rerun
+    def check_plan(self, plan: Mapping[str, list[Any]]) -> None:
+        pass  # nothing is resumed, so other inputs cannot mix with this run
 
     def finished_run(self, shards: list[str]) -> dict[str, Any] | None:
         return None
 
-    def check_plan(self, plan: dict[str, list[str]]) -> None:
-        pass  # nothing is resumed, so other inputs cannot mix with this run
+    def done(self, shard: str) -> FinishedShard | None:
+        return None  # records already sent to a pipe cannot be sent again: always rerun
 
-    def cleanup(self) -> None:
+    def kept_hashes(self, shard: str) -> list[str]:
+        return []
+
+    def open_shard(self, shard: str, inputs: Sequence[Any] = ()) -> ShardOutput:
+        return ShardWriter(self.directory, shard, JsonLines(self.stream), inputs)
+
+    def finish(self, shards: list[str], manifest: dict[str, Any]) -> Path:
+        return self.directory.finish(shards, manifest)
+
+    def close(self) -> None:
         """Remove the markers (a Parquet run into the same directory must not skip shards whose
         records went to stdout) and, without ``-o``, the temporary directory."""
         if self.temporary:
             shutil.rmtree(self.out_dir, ignore_errors=True)
             return
-        for marker in self.state_dir.glob("*.done.json"):
-            marker.unlink(missing_ok=True)
+        self.directory.state.forget_shards()

@@ -1,0 +1,186 @@
+"""An output directory's lifecycle, the same for every sink that writes one: creating it (with
+``--overwrite``, first removing what earlier runs wrote there, and only that), refusing inputs
+it would overwrite, sweeping what a killed run left under temporary names, committing each
+shard (its kept rows, its rejects and dropped records, then its marker), and at the end
+gathering the rejects and dropped records of every shard and writing the manifest, last.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.core.accounting import Tally
+from pipeline.core.config import Config
+from pipeline.core.errors import OutputError
+from pipeline.core.record import Status, reject_rows
+from pipeline.core.schema import OUTPUT_SCHEMA, REJECT_SCHEMA
+from pipeline.core.stage import StageStats
+from pipeline.io.layout import OutputLayout
+from pipeline.io.sinks.base import KeptOutput
+from pipeline.io.sinks.files import sha256_file, write_json_atomic, write_table_atomic
+from pipeline.io.sinks.run_state import RunState
+
+
+class OutputDirectory:
+    """The files of a run under ``root`` (named by :attr:`layout`, resume state in :attr:`state`)."""
+
+    def __init__(self, root: Path, config: Config, *, overwrite: bool = False) -> None:
+        self.root = root
+        self.config = config
+        self.overwrite = overwrite
+        self.layout = OutputLayout(root)
+        self.state = RunState(self.layout)
+        self._run_hash: str | None = None
+
+    @property
+    def run_hash(self) -> str:
+        """What made the output (see :meth:`prepare`); markers, manifest and files carry it."""
+        if self._run_hash is None:
+            raise RuntimeError(f"the output directory {self.root} is not prepared: call prepare(run_hash)")
+        return self._run_hash
+
+    def prepare(self, run_hash: str) -> None:
+        """Create the directory for a run identified by ``run_hash``: ``config.hash``, or the
+        pipeline's :attr:`~pipeline.api.Pipeline.run_hash` (custom stages count); refuse one
+        that holds a run made with another configuration."""
+        self._run_hash = run_hash
+        if self.root.exists() and not self.root.is_dir():
+            raise OutputError(
+                f"output path {self.root} exists and is not a directory",
+                hint="pass a directory path to -o/--output",
+            )
+        if self.overwrite and self.root.exists():
+            self._remove_own_files()
+        state_dir = self.layout.state_dir
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            probe = state_dir / ".write-probe"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise OutputError(f"cannot write to output directory {self.root}: {exc.strerror}") from exc
+        self.state.check_config(run_hash)
+        self._remove_temp_files()
+
+    def _remove_temp_files(self) -> None:
+        """Files a killed run left under temporary names (never final ones), in partition
+        directories too."""
+        for stale in self.layout.temp_files():
+            stale.unlink(missing_ok=True)
+
+    def _remove_own_files(self) -> None:
+        """``--overwrite``: remove what runs wrote here (:meth:`RunState.recorded_files`), the
+        state, temporary files and the partition directories left empty. Anything else stays."""
+        for path in self.state.recorded_files():
+            path.unlink()
+        self.state.clear()
+        self._remove_temp_files()  # before the emptied partition directories are looked for
+        for dirpath, _, _ in sorted(os.walk(self.root), key=lambda w: -len(w[0])):
+            here = Path(dirpath)
+            if here != self.root and "=" in here.name and not any(here.iterdir()):
+                here.rmdir()
+
+    def check_inputs(self, inputs: Sequence[Path]) -> None:
+        """Refuse inputs this directory would overwrite: the directory itself, or a file of a
+        run's output in it (a part file, the side files, the state). An input directory that
+        holds the output directory is fine: its walk leaves the output out."""
+        root = self.root.resolve()
+        for path in inputs:
+            if str(path) == "-":
+                continue
+            full = path.resolve()
+            if full == root:
+                raise OutputError(
+                    f"the output directory {self.root} is also an input",
+                    hint=f"write the output elsewhere, e.g. -o {self.root.name}-clean",
+                )
+            if full.is_relative_to(root) and self.layout.is_output_file(full.relative_to(root)):
+                raise OutputError(
+                    f"input {path} is a file of the output directory {self.root}, which this run writes",
+                    hint="read the output of an earlier run from another output directory",
+                )
+
+    def write_shard_left(self, shard: str, kind: str, tables: list[pa.Table]) -> None:
+        """The ``rejects`` or ``dropped`` records of one shard, into the state until :meth:`finish`."""
+        table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
+        write_table_atomic(self.layout.shard_left(shard, kind), table, self.config, self.run_hash)
+
+    def finish(self, shards: list[str], manifest: dict[str, Any]) -> Path:
+        """Gather rejects/dropped of every shard, then write the manifest last."""
+        layout = self.layout
+        for kind in layout.LEFT:
+            parts = [layout.shard_left(s, kind) for s in shards]
+            tables = [pq.read_table(p) for p in parts if p.exists()]
+            table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
+            write_table_atomic(layout.left(kind), table.cast(REJECT_SCHEMA), self.config, self.run_hash)
+        outputs: dict[str, dict[str, Any]] = {}
+        for path in [*layout.part_files(), *(layout.left(kind) for kind in layout.LEFT)]:
+            outputs[path.relative_to(self.root).as_posix()] = {
+                "sha256": sha256_file(path),
+                "rows": pq.ParquetFile(path).metadata.num_rows,
+                "bytes": path.stat().st_size,
+            }
+        write_json_atomic(layout.manifest, {**manifest, "outputs": outputs})
+        return layout.manifest
+
+
+class ShardWriter:
+    """Receives the processed batches of one shard and commits them atomically: the kept rows to
+    ``kept``, rejects and dropped records to the state, then the shard's marker."""
+
+    def __init__(
+        self,
+        directory: OutputDirectory,
+        shard: str,
+        kept: KeptOutput,
+        inputs: Sequence[Any] = (),
+    ) -> None:
+        self.directory = directory
+        self.shard = shard
+        self.kept = kept
+        self.inputs = list(inputs)
+        self.rejects: list[pa.Table] = []
+        self.dropped: list[pa.Table] = []
+        self.tally = Tally()
+        #: per-stage counters of this shard, kept in its marker so a resumed run still reports them
+        self.stages: dict[str, StageStats] = {}
+
+    def count_stages(self, stats: Mapping[str, StageStats]) -> None:
+        for name, st in stats.items():
+            self.stages.setdefault(name, StageStats()).merge(st)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self.tally.add_batch(batch)
+        status = batch.column("status")
+        ok = batch.filter(pc.equal(status, Status.OK.value))
+        if ok.num_rows:
+            out = pa.RecordBatch.from_arrays([ok.column(f.name) for f in OUTPUT_SCHEMA], schema=OUTPUT_SCHEMA)
+            self.kept.add(out)
+        for kind, kept in ((Status.REJECTED, self.rejects), (Status.DROPPED, self.dropped)):
+            rows = batch.filter(pc.equal(status, kind.value))
+            if rows.num_rows:
+                kept.append(reject_rows(rows))
+
+    def commit(self) -> Tally:
+        files = self.kept.commit()
+        for kind, tables in (("rejects", self.rejects), ("dropped", self.dropped)):
+            self.directory.write_shard_left(self.shard, kind, tables)
+        self.directory.state.mark_done(
+            self.shard,
+            run_hash=self.directory.run_hash,
+            inputs=self.inputs,
+            files=files,
+            tally=self.tally,
+            stages=self.stages,
+        )
+        return self.tally
+
+    def abort(self) -> None:
+        self.kept.abort()

@@ -1,0 +1,70 @@
+"""The Parquet sink: a run's output directory, resumable.
+
+:class:`ParquetSink` writes the kept records of each input shard as part files
+(``part-<shard>.parquet``, maybe more, maybe under hive partitions), the shard's rejects and
+dropped records under ``_state/`` with a completion marker, and at the end ``rejects.parquet``,
+``dropped.parquet`` and ``manifest.json`` (last). Every file is written to a temporary name,
+fsynced and renamed, so a killed run never leaves a half-written file under a final name, and a
+rerun skips the shards whose marker exists (:class:`~pipeline.io.sinks.run_state.RunState`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pipeline.core.config import Config
+from pipeline.io.sinks.base import FinishedShard, ShardOutput
+from pipeline.io.sinks.directory import OutputDirectory, ShardWriter
+from pipeline.io.sinks.files import file_metadata
+from pipeline.io.sinks.part_files import PartFiles
+
+
+class ParquetSink:
+    """The output directory of a run (a :class:`~pipeline.io.sinks.base.Sink`)."""
+
+    def __init__(self, out_dir: str | os.PathLike[str], config: Config, *, overwrite: bool = False) -> None:
+        self.out_dir = Path(out_dir)
+        self.config = config
+        self.overwrite = overwrite
+        self.directory = OutputDirectory(self.out_dir, config, overwrite=overwrite)
+        self.layout = self.directory.layout
+        self.state = self.directory.state
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.layout.manifest
+
+    def check_inputs(self, inputs: Sequence[Path]) -> None:
+        self.directory.check_inputs(inputs)
+
+    def prepare(self, run_hash: str) -> None:
+        self.directory.prepare(run_hash)
+
+    def holds_finished_shards(self) -> bool:
+        return not self.overwrite and self.state.has_markers()
+
+    def check_plan(self, plan: Mapping[str, list[Any]]) -> None:
+        self.state.check_plan(plan)
+
+    def finished_run(self, shards: list[str]) -> dict[str, Any] | None:
+        return self.state.finished_run(shards, self.directory.run_hash)
+
+    def done(self, shard: str) -> FinishedShard | None:
+        return self.state.done(shard)
+
+    def kept_hashes(self, shard: str) -> list[str]:
+        return self.state.kept_hashes(shard)
+
+    def open_shard(self, shard: str, inputs: Sequence[Any] = ()) -> ShardOutput:
+        """Bounded, optionally partitioned part files for the kept rows of ``shard``."""
+        parts = PartFiles(self.out_dir, shard, self.config, file_metadata(self.directory.run_hash))
+        return ShardWriter(self.directory, shard, parts, inputs)
+
+    def finish(self, shards: list[str], manifest: dict[str, Any]) -> Path:
+        return self.directory.finish(shards, manifest)
+
+    def close(self) -> None:
+        """Nothing to remove: everything the run wrote is its output or its resume state."""

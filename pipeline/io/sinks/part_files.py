@@ -1,0 +1,150 @@
+"""The kept records of one shard as Parquet part files of bounded size, row groups by bytes,
+in optional hive partitions (the names: :mod:`pipeline.io.layout`).
+
+A shard writes ``part-<shard>.parquet``, then ``part-<shard>_0001.parquet``, ... once a file
+reaches ``output.part_bytes`` on disk. Rows are buffered up to ``run.row_group_bytes`` (Arrow
+in-memory bytes, across all partitions of the shard) and each flush is one row group. As Spark,
+DuckDB and pyarrow write them, files under ``lang=xx/`` leave out the ``lang`` column: the
+directory holds it, and every reader with hive partitioning puts it back (a file holding it too
+makes pandas fail to merge the two types). ``day``/``month`` are derived from ``date``, which
+stays in the files.
+
+Every file is written under a hidden temporary name and renamed into place when the shard
+commits, so readers never see a half-written part file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.core.config import Config
+from pipeline.core.fsutil import fsync_path
+from pipeline.core.schema import OUTPUT_SCHEMA
+from pipeline.io.layout import PARTITION_KEYS, part_name, partition_dirs, temp_name
+
+#: Columns with min/max statistics (for filter pushdown). Long texts would only bloat the footer.
+STATISTICS_COLUMNS = (
+    "id",
+    "url",
+    "source",
+    "date",
+    "sitename",
+    "lang",
+    "lang_prob",
+    "n_chars_raw",
+    "n_chars_text",
+    "content_hash",
+    "encoding",
+)
+
+
+@dataclass
+class _Partition:
+    """The rolling part files of one shard in one partition directory."""
+
+    directory: Path
+    pending: list[pa.RecordBatch] = field(default_factory=list)
+    pending_bytes: int = 0
+    writer: pq.ParquetWriter | None = None
+    seq: int = 0
+    files: list[tuple[Path, Path]] = field(default_factory=list)  # (tmp, final), in order
+
+
+class PartFiles:
+    """The kept rows of one shard, written as bounded Parquet part files (see module doc)."""
+
+    def __init__(self, out_dir: Path, shard: str, config: Config, metadata: dict[bytes, bytes]) -> None:
+        self.out_dir = out_dir
+        self.shard = shard
+        self.keys = config.output.partition_by
+        self.part_bytes = config.output.part_bytes
+        self.row_group_bytes = config.run.row_group_bytes
+        self.compression = config.run.compression
+        in_dirs = {PARTITION_KEYS[k].dir_key for k in self.keys}
+        self.columns = [name for name in OUTPUT_SCHEMA.names if name not in in_dirs]
+        self.schema = pa.schema([OUTPUT_SCHEMA.field(n) for n in self.columns], metadata=metadata)
+        self.partitions: dict[str, _Partition] = {}
+        self.pending_bytes = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Buffer kept rows (:data:`OUTPUT_SCHEMA`); flush row groups when the buffer is full."""
+        dirs = partition_dirs(batch, self.keys)
+        groups: dict[str, list[int]] = {}
+        for i, d in enumerate(dirs):
+            groups.setdefault(d, []).append(i)
+        for d, rows in groups.items():
+            part = self.partitions.get(d)
+            if part is None:
+                part = self.partitions[d] = _Partition(self.out_dir / d if d else self.out_dir)
+            chunk = batch if len(rows) == batch.num_rows else batch.take(pa.array(rows, pa.int64()))
+            for piece in self._slices(chunk):
+                part.pending.append(piece)
+                part.pending_bytes += piece.nbytes
+                self.pending_bytes += piece.nbytes
+                while self.pending_bytes >= self.row_group_bytes:
+                    self._flush(max(self.partitions.values(), key=lambda p: p.pending_bytes))
+
+    def _slices(self, chunk: pa.RecordBatch) -> list[pa.RecordBatch]:
+        """``chunk`` cut into pieces of about a row group each (a big batch is not one group)."""
+        if chunk.nbytes <= self.row_group_bytes or chunk.num_rows <= 1:
+            return [chunk]
+        step = max(1, chunk.num_rows * self.row_group_bytes // chunk.nbytes)
+        return [chunk.slice(i, step) for i in range(0, chunk.num_rows, step)]
+
+    def _writer(self, tmp: Path) -> pq.ParquetWriter:
+        stats = [c for c in STATISTICS_COLUMNS if c in self.columns]
+        return pq.ParquetWriter(tmp, self.schema, compression=self.compression, write_statistics=stats)
+
+    def _flush(self, part: _Partition) -> None:
+        if not part.pending:
+            return
+        if part.writer is None:
+            part.directory.mkdir(parents=True, exist_ok=True)
+            final = part.directory / part_name(self.shard, part.seq)
+            tmp = temp_name(final)
+            part.writer = self._writer(tmp)
+            part.files.append((tmp, final))
+        table = pa.Table.from_batches(part.pending, schema=OUTPUT_SCHEMA).select(self.columns)
+        part.writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        self.pending_bytes -= part.pending_bytes
+        part.pending, part.pending_bytes = [], 0
+        if part.files[-1][0].stat().st_size >= self.part_bytes:
+            part.writer.close()
+            part.writer, part.seq = None, part.seq + 1
+
+    def commit(self) -> list[str]:
+        """Close, fsync and rename every file into place; return their paths relative to the
+        output directory (an unpartitioned shard always has at least its first, maybe empty, file)."""
+        if not self.keys and "" not in self.partitions:
+            self.partitions[""] = _Partition(self.out_dir)
+        for part in self.partitions.values():
+            self._flush(part)
+            if part.writer is None and not part.files:  # an empty shard: schema-only file
+                final = part.directory / part_name(self.shard, 0)
+                tmp = temp_name(final)
+                part.writer = self._writer(tmp)
+                part.files.append((tmp, final))
+            if part.writer is not None:
+                part.writer.close()
+                part.writer = None
+        written: list[str] = []
+        for part in self.partitions.values():
+            for tmp, final in part.files:
+                fsync_path(tmp)
+                os.replace(tmp, final)
+                written.append(final.relative_to(self.out_dir).as_posix())
+            fsync_path(part.directory)
+        return sorted(written)
+
+    def abort(self) -> None:
+        for part in self.partitions.values():
+            if part.writer is not None:
+                part.writer.close()
+                part.writer = None
+            for tmp, _ in part.files:
+                tmp.unlink(missing_ok=True)
