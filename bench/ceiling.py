@@ -118,8 +118,8 @@ def _docs(corpus: Path, n_docs: int, cfg: Config) -> list[Doc]:
 
 def _pool_child(corpus: Path, n_docs: int, config: Path | None) -> None:
     from pipeline.api import Pipeline
+    from pipeline.core.batching import batched
     from pipeline.execution.engines import ProcessEngine
-    from pipeline.execution.runner import batched
 
     cfg = Config.from_toml(config) if config else Config()
     stages = Pipeline.from_config(cfg).parallel_prefix

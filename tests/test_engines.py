@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.api import Pipeline
+from pipeline.core.batching import batched, has_nul, make_safe, safe_batch
 from pipeline.core.config import Config, FilterConfig
 from pipeline.core.errors import WorkerError
 from pipeline.core.record import Doc, Removal, docs_from_batch, docs_to_batch, reject_rows, safe_str
@@ -20,13 +21,10 @@ from pipeline.execution.engines import (
     ProcessEngine,
     SerialEngine,
     auto_memory_limit,
-    has_nul,
-    make_safe,
     physical_memory,
     resident_bytes,
     run_in_order,
     run_stages,
-    safe_batch,
 )
 from pipeline.io.parquet_sink import ParquetSink
 from pipeline.io.readers import Source
@@ -380,8 +378,6 @@ def test_verdict_stages_on_columns_give_what_they_give_on_docs() -> None:
 
 
 def test_batches_close_at_the_record_count_or_the_character_budget() -> None:
-    from pipeline.execution.runner import batched
-
     docs = [Doc(id=str(i), source="s", raw="x" * n) for i, n in enumerate([10, 10, 10, 50, 5, 5])]
     assert [b.num_rows for b in batched(docs, 3, 25)] == [3, 1, 2]
     assert [b.num_rows for b in batched(docs, 3)] == [3, 3]

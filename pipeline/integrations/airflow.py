@@ -301,8 +301,8 @@ def run_stage(
 ) -> dict[str, Any]:
     """One stage as one task: read the upstream partition (or, for the first task, ``inputs``),
     run the stage, write ``{store}/{stage}/dt={day}`` atomically; return the XCom manifest."""
+    from pipeline.core.batching import batched
     from pipeline.execution.ray import stats_from_batch  # pure; Ray itself is not imported
-    from pipeline.execution.runner import batched
     from pipeline.io.parquet_sink import file_metadata
     from stages.registry import STAGE_FACTORIES
 
