@@ -15,8 +15,9 @@ from pathlib import Path
 import click
 import pyarrow as pa
 
+from pipeline.core.batching import batched
 from pipeline.core.config import Config
-from pipeline.core.record import Doc, docs_from_batch, docs_to_batch
+from pipeline.core.record import docs_from_batch
 from pipeline.io.readers import Source
 from stages.boilerplate.sitelearn import (
     LearnConfig,
@@ -35,15 +36,9 @@ def pre_boilerplate_stages(config: Config) -> list[str]:
 
 
 def _batches(source: Source, config: Config) -> Iterator[pa.RecordBatch]:
-    batch: list[Doc] = []
-    for shard in source.shards():
-        for doc in shard.docs(config.reader):
-            batch.append(doc)
-            if len(batch) >= config.run.batch_size:
-                yield docs_to_batch(batch)
-                batch = []
-    if batch:
-        yield docs_to_batch(batch)
+    """Every record of every shard, in work batches as ``cleanwire run`` cuts them."""
+    docs = (doc for shard in source.shards() for doc in shard.docs(config.reader))
+    yield from batched(docs, config.run.batch_size, config.run.batch_chars)
 
 
 def _texts(source: Source, config: Config) -> Iterator[tuple[str | None, str]]:
