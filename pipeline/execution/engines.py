@@ -44,6 +44,7 @@ from pipeline.core.errors import WorkerError
 from pipeline.core.record import Doc, Status, docs_from_batch
 from pipeline.core.stage import STAGE_ERROR, Stage, StageStats, VerdictStage, error_detail
 from pipeline.execution import forkserver
+from pipeline.execution.heartbeat import WARMING_UP, Heartbeat
 
 Result = tuple[pa.RecordBatch, dict[str, StageStats]]
 
@@ -59,14 +60,9 @@ MIN_AUTO_MEMORY = 1 << 30
 #: Stage name used when a worker dies outside any record (twice in a row on the same batch).
 ENGINE_STAGE = "engine"
 MAX_BLIND_RETRIES = 2
-#: Heartbeat record index while a fresh worker warms up; it gets ``STARTUP_GRACE_S`` on top of the
+#: A worker warming up (:data:`~pipeline.execution.heartbeat.WARMING_UP`) gets this on top of the
 #: per-record timeout (a stage that hangs even on the warm-up documents is a broken setup).
-WARMING_UP = -1
 STARTUP_GRACE_S = 60.0
-#: Heartbeat record index of a worker that has not yet started warming up (unpickling the
-#: stages, importing) and, after warm-up, of one that has not yet begun a record.
-STARTING = -3
-READY = -2
 #: Consecutive worker deaths outside any record after which the pool gives up (a broken setup).
 MAX_BLIND_STREAK = 5
 
@@ -80,52 +76,6 @@ class Engine(Protocol):
 
 
 # --- running stages over one batch -------------------------------------------------------------
-
-
-class Heartbeat:
-    """What a worker is doing, in shared memory: ``[seq, record, stage, start]`` (a seqlock:
-    ``seq`` is odd while the worker writes). ``start == 0`` means "between records"."""
-
-    def __init__(self, shared: Any | None = None) -> None:
-        self.cells: Any = shared if shared is not None else [0.0, float(STARTING), 0.0, 0.0]
-
-    def beat(self, record: int, stage: int) -> None:
-        """Entering ``stage`` of ``record``; the clock restarts only for a new record. Batches
-        run stage by stage (see :func:`run_docs`), so the timeout bounds one record in one stage."""
-        c = self.cells
-        same = c[3] > 0 and int(c[1]) == record
-        c[0] += 1
-        c[1], c[2] = record, stage
-        if not same:
-            c[3] = time.monotonic()
-        c[0] += 1
-
-    def idle(self) -> None:
-        c = self.cells
-        c[0] += 1
-        c[3] = 0.0
-        c[0] += 1
-
-    def ready(self) -> None:
-        """Warm-up done: from now on a death is the work's, not the set-up's."""
-        c = self.cells
-        c[0] += 1
-        c[1], c[3] = READY, 0.0
-        c[0] += 1
-
-    def started(self) -> bool:
-        """Whether the worker got through its start (unpickling the stages, warm-up)."""
-        return int(self.cells[1]) not in (STARTING, WARMING_UP)
-
-    def read(self) -> tuple[int, int, float] | None:
-        """``(record, stage, start)`` if the worker is inside a record, else None."""
-        c = self.cells
-        for _ in range(100):
-            seq = c[0]
-            record, stage, start = c[1], c[2], c[3]
-            if seq == c[0] and int(seq) % 2 == 0:
-                return (int(record), int(stage), start) if start > 0 else None
-        return None
 
 
 def _run_one(stage: Stage, doc: Doc) -> None:
