@@ -20,12 +20,10 @@ from pipeline.core.stage import Stage
 from pipeline.execution.engines import (
     ProcessEngine,
     SerialEngine,
-    auto_memory_limit,
-    physical_memory,
-    resident_bytes,
     run_in_order,
     run_stages,
 )
+from pipeline.execution.memory import auto_memory_limit, physical_memory, resident_bytes
 from pipeline.io.parquet_sink import ParquetSink
 from pipeline.io.readers import Source
 from stages.encoding import FixEncoding

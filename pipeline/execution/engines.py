@@ -45,6 +45,7 @@ from pipeline.core.record import Doc, Status, docs_from_batch
 from pipeline.core.stage import STAGE_ERROR, Stage, StageStats, VerdictStage, error_detail
 from pipeline.execution import forkserver
 from pipeline.execution.heartbeat import WARMING_UP, Heartbeat
+from pipeline.execution.memory import auto_memory_limit, resident_bytes
 
 Result = tuple[pa.RecordBatch, dict[str, StageStats]]
 
@@ -53,10 +54,6 @@ WORKER_CRASH = "worker_crash"
 MEMORY_LIMIT = "memory_limit"
 #: How often a busy worker's resident memory is read when there is a limit (seconds).
 MEMORY_POLL_S = 0.5
-#: The automatic limit: this share of the machine's memory, split between the workers...
-AUTO_MEMORY_SHARE = 0.8
-#: ... but never less than this (a worker with the stages loaded holds ~0.3 GiB).
-MIN_AUTO_MEMORY = 1 << 30
 #: Stage name used when a worker dies outside any record (twice in a row on the same batch).
 ENGINE_STAGE = "engine"
 MAX_BLIND_RETRIES = 2
@@ -278,30 +275,6 @@ def _describe_exit(code: int | None) -> str:
         hint = " (killed: out of memory?)" if -code == signal.SIGKILL else ""
         return f"worker died with {name}{hint}"
     return f"worker exited with code {code}"
-
-
-def physical_memory() -> int:
-    """This machine's memory in bytes (0 where the platform does not say)."""
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):
-        return 0
-
-
-def auto_memory_limit(workers: int) -> int:
-    """Each worker's share of the machine's memory (:data:`AUTO_MEMORY_SHARE` of it over
-    ``workers``), at least :data:`MIN_AUTO_MEMORY`; 0 (no limit) where the total is unknown."""
-    total = physical_memory()
-    return max(MIN_AUTO_MEMORY, int(total * AUTO_MEMORY_SHARE) // max(workers, 1)) if total else 0
-
-
-def resident_bytes(pid: int) -> int | None:
-    """The resident set size of process ``pid`` (None where ``/proc`` cannot tell)."""
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 class ProcessEngine:
