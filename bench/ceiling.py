@@ -141,7 +141,8 @@ def _pool_child(corpus: Path, n_docs: int, config: Path | None) -> None:
 
 def _child(corpus: Path, n_docs: int, config: Path | None) -> None:
     from pipeline.api import Pipeline
-    from pipeline.execution.engines import run_docs, warm_up
+    from pipeline.execution.chain import run_docs
+    from pipeline.execution.engines import warm_up
 
     cfg = Config.from_toml(config) if config else Config()
     stages = Pipeline.from_config(cfg).parallel_prefix

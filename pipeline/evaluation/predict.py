@@ -17,7 +17,8 @@ from pipeline.core.batching import batched
 from pipeline.core.config import Config
 from pipeline.core.record import Doc, docs_from_batch
 from pipeline.core.stage import Stage
-from pipeline.execution.engines import Engine, engine_for, run_stages
+from pipeline.execution.chain import run_stages
+from pipeline.execution.engines import Engine, engine_for
 from stages.extract.extractor import same_headline
 from stages.registry import STAGE_FACTORIES
 

@@ -36,10 +36,12 @@ from pipeline.core.errors import ConfigError
 from pipeline.core.record import Status, check_input, docs_from_batch, docs_to_batch
 from pipeline.core.schema import OUTPUT_SCHEMA, REQUIRED_FIELDS, WORK_SCHEMA
 from pipeline.core.stage import Stage, StageStats
+from pipeline.execution.chain import run_stages
 
 if TYPE_CHECKING:
     from pipeline.core.config import Config
-    from pipeline.execution.engines import Engine, Result
+    from pipeline.execution.chain import Result
+    from pipeline.execution.engines import Engine
 
 #: Environment variable Ray itself reads for the cluster address (``ray://head:10001``, ``auto``).
 RAY_ADDRESS_ENV = "RAY_ADDRESS"
@@ -120,8 +122,6 @@ def apply_stages(table: pa.Table, blob: bytes, timeout_s: float | None = None) -
     engine's :class:`~pipeline.execution.engines.ProcessEngine`), so a record that hangs past the timeout or
     crashes its process is rejected (``timeout`` / ``worker_crash``) exactly as locally, instead
     of failing the Ray task; without it they run in the Ray worker itself."""
-    from pipeline.execution.engines import run_stages
-
     batch = work_batch(table)
     if batch.num_rows == 0:
         return WORK_SCHEMA.empty_table()

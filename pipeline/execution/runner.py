@@ -27,7 +27,8 @@ from pipeline.core.batching import batched
 from pipeline.core.errors import CleanwireError, Interrupted
 from pipeline.core.record import Doc
 from pipeline.core.stage import StageStats
-from pipeline.execution.engines import Engine, engine_for, run_in_order
+from pipeline.execution.chain import run_in_order
+from pipeline.execution.engines import Engine, engine_for
 from pipeline.io.parquet_sink import ParquetSink, library_versions
 from pipeline.io.readers import Shard, Source
 
