@@ -18,8 +18,9 @@ from pipeline.core.errors import WorkerError
 from pipeline.core.record import Doc, Removal, docs_from_batch, docs_to_batch, reject_rows, safe_str
 from pipeline.core.stage import Stage
 from pipeline.execution.chain import run_in_order, run_stages
-from pipeline.execution.engines import ProcessEngine, SerialEngine
+from pipeline.execution.engines import SerialEngine
 from pipeline.execution.memory import auto_memory_limit, physical_memory, resident_bytes
+from pipeline.execution.pool import ProcessEngine
 from pipeline.io.parquet_sink import ParquetSink
 from pipeline.io.readers import Source
 from stages.encoding import FixEncoding

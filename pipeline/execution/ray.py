@@ -37,6 +37,7 @@ from pipeline.core.record import Status, check_input, docs_from_batch, docs_to_b
 from pipeline.core.schema import OUTPUT_SCHEMA, REQUIRED_FIELDS, WORK_SCHEMA
 from pipeline.core.stage import Stage, StageStats
 from pipeline.execution.chain import run_stages
+from pipeline.execution.pool import ProcessEngine
 
 if TYPE_CHECKING:
     from pipeline.core.config import Config
@@ -79,8 +80,6 @@ def _worker_state(blob: bytes, timeout_s: float | None) -> tuple[list[Stage], En
             if old is not None:
                 old.close()
         _WORKER_STATE.clear()
-        from pipeline.execution.engines import ProcessEngine
-
         engine = ProcessEngine(1, timeout_s=timeout_s) if timeout_s is not None else None
         _WORKER_STATE[key] = (pickle.loads(blob), engine)
     return _WORKER_STATE[key]
@@ -119,7 +118,7 @@ def apply_stages(table: pa.Table, blob: bytes, timeout_s: float | None = None) -
     The rows are read by :func:`work_batch` (extra columns dropped, missing optional ones filled).
 
     With ``timeout_s`` the stages run in a supervised child process of the Ray worker (the local
-    engine's :class:`~pipeline.execution.engines.ProcessEngine`), so a record that hangs past the timeout or
+    engine's :class:`~pipeline.execution.pool.ProcessEngine`), so a record that hangs past the timeout or
     crashes its process is rejected (``timeout`` / ``worker_crash``) exactly as locally, instead
     of failing the Ray task; without it they run in the Ray worker itself."""
     batch = work_batch(table)
