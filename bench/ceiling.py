@@ -118,8 +118,8 @@ def _docs(corpus: Path, n_docs: int, cfg: Config) -> list[Doc]:
 
 def _pool_child(corpus: Path, n_docs: int, config: Path | None) -> None:
     from pipeline.api import Pipeline
-    from pipeline.execution.engines import ProcessEngine
-    from pipeline.execution.runner import batched
+    from pipeline.core.batching import batched
+    from pipeline.execution.pool import ProcessEngine
 
     cfg = Config.from_toml(config) if config else Config()
     stages = Pipeline.from_config(cfg).parallel_prefix
@@ -141,7 +141,8 @@ def _pool_child(corpus: Path, n_docs: int, config: Path | None) -> None:
 
 def _child(corpus: Path, n_docs: int, config: Path | None) -> None:
     from pipeline.api import Pipeline
-    from pipeline.execution.engines import run_docs, warm_up
+    from pipeline.execution.chain import run_docs
+    from pipeline.execution.worker import warm_up
 
     cfg = Config.from_toml(config) if config else Config()
     stages = Pipeline.from_config(cfg).parallel_prefix

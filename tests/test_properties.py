@@ -13,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.api import clean_text
+from pipeline.core.batching import make_safe
 from pipeline.core.config import Config
 from pipeline.core.record import Doc, docs_from_batch, docs_to_batch, safe_str
 from pipeline.core.stage import RejectRecord
-from pipeline.execution.engines import make_safe, run_stages
+from pipeline.execution.chain import run_stages
 from pipeline.io.readers import Undecodable, decode_bytes
 from stages.boilerplate.dates import parse_date
 from stages.boilerplate.engine import clean

@@ -20,7 +20,8 @@ from pipeline.core.config import Config
 from pipeline.core.record import Doc, Status, docs_to_batch
 from pipeline.core.schema import OUTPUT_SCHEMA
 from pipeline.core.stage import Stage
-from pipeline.execution.engines import ProcessEngine, SerialEngine
+from pipeline.execution.engines import SerialEngine
+from pipeline.execution.pool import ProcessEngine
 from pipeline.execution.runner import AccountingError
 from pipeline.execution.runner import _check as check_batch
 from pipeline.io.readers import Source

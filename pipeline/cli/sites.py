@@ -16,8 +16,9 @@ import click
 import pyarrow as pa
 
 from pipeline.cli.options import build_config
+from pipeline.core.batching import batched
 from pipeline.core.config import Config
-from pipeline.core.record import Doc, docs_from_batch, docs_to_batch
+from pipeline.core.record import docs_from_batch
 from pipeline.execution.engines import engine_for
 from pipeline.io.readers import Source
 from stages.boilerplate.rulepack import load_rules
@@ -40,15 +41,9 @@ def pre_boilerplate_stages(config: Config) -> list[str]:
 
 
 def _batches(source: Source, config: Config) -> Iterator[pa.RecordBatch]:
-    batch: list[Doc] = []
-    for shard in source.shards():
-        for doc in shard.docs(config.reader):
-            batch.append(doc)
-            if len(batch) >= config.run.batch_size:
-                yield docs_to_batch(batch)
-                batch = []
-    if batch:
-        yield docs_to_batch(batch)
+    """Every record of every shard, in work batches as ``cleanwire run`` cuts them."""
+    docs = (doc for shard in source.shards() for doc in shard.docs(config.reader))
+    yield from batched(docs, config.run.batch_size, config.run.batch_chars)
 
 
 def _texts(source: Source, config: Config) -> Iterator[tuple[str | None, str]]:

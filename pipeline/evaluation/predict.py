@@ -8,15 +8,16 @@ own. A record the pipeline rejects or drops predicts the empty text, as it would
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import islice
 
 from pipeline.api import Pipeline
+from pipeline.core.batching import batched
 from pipeline.core.config import Config
-from pipeline.core.record import Doc, docs_from_batch, docs_to_batch
+from pipeline.core.record import Doc, docs_from_batch
 from pipeline.core.stage import Stage
-from pipeline.execution.engines import Engine, engine_for, run_stages
+from pipeline.execution.chain import run_stages
+from pipeline.execution.engines import Engine, engine_for
 from stages.extract.extractor import same_headline
 from stages.registry import STAGE_FACTORIES
 
@@ -46,18 +47,15 @@ def eval_config(config: Config) -> Config:
     return config.with_overrides({"dedup.enabled": False})
 
 
-def _batches(docs: Sequence[Doc]) -> Iterator[list[Doc]]:
-    it = iter(docs)
-    while chunk := list(islice(it, EVAL_BATCH)):
-        yield chunk
-
-
-def run_docs(stages: Sequence[Stage], docs: Sequence[Doc], engine: Engine) -> list[Doc]:
-    """Docs after ``stages``: parallel-safe leading stages through ``engine``, the rest here."""
+def run_docs(
+    stages: Sequence[Stage], docs: Sequence[Doc], engine: Engine, *, max_chars: int | None = None
+) -> list[Doc]:
+    """Docs after ``stages``: parallel-safe leading stages through ``engine``, the rest here; in
+    batches of :data:`EVAL_BATCH` records or ``max_chars`` raw characters (``run.batch_chars``)."""
     pipe = Pipeline(stages)
     parallel, serial = pipe.parallel_prefix, pipe.serial_suffix
     out: list[Doc] = []
-    for batch, _ in engine.map(parallel, (docs_to_batch(chunk) for chunk in _batches(docs))):
+    for batch, _ in engine.map(parallel, batched(docs, EVAL_BATCH, max_chars)):
         done = run_stages(serial, batch)[0] if serial else batch
         out.extend(docs_from_batch(done))
     return out
@@ -70,7 +68,7 @@ def predict(inputs: Sequence[InputDoc], config: Config, *, workers: int, source:
     docs = [Doc(id=d.id, source=source, raw=d.raw, format=d.format, url=d.url) for d in inputs]
     engine = engine_for(config, workers=workers)
     try:
-        done = run_docs(stages, docs, engine)
+        done = run_docs(stages, docs, engine, max_chars=cfg.run.batch_chars)
     finally:
         engine.close()
     return [Prediction(d.id, d.text if d.ok else "", d.title, d.status.value, d.reason, d.lang) for d in done]
@@ -82,7 +80,7 @@ def detect_languages(texts: Sequence[str], config: Config, *, workers: int) -> l
     docs = [Doc(id=str(i), source="eval:langid", raw=t, text=t) for i, t in enumerate(texts)]
     engine = engine_for(config, workers=workers)
     try:
-        return [d.lang for d in run_docs([stage], docs, engine)]
+        return [d.lang for d in run_docs([stage], docs, engine, max_chars=config.run.batch_chars)]
     finally:
         engine.close()
 

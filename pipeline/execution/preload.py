@@ -1,5 +1,5 @@
 """What the worker pool's forkserver imports before it forks any worker (see
-:class:`pipeline.execution.engines.ProcessEngine`).
+:class:`pipeline.execution.pool.ProcessEngine`).
 
 Importing this module imports the stages and their libraries and runs the warm-up documents once
 through the default stages. What those libraries build lazily on first use (trafilatura's first
@@ -16,7 +16,7 @@ run would wait for them here.
 from __future__ import annotations
 
 from pipeline.core.config import Config
-from pipeline.execution.engines import warm_up
+from pipeline.execution.worker import warm_up
 from stages.registry import build_stages
 
 warm_up(build_stages(Config()))

@@ -36,7 +36,9 @@ from pipeline.core.errors import ConfigError
 from pipeline.core.record import check_input, docs_from_batch, docs_to_batch, reject_rows
 from pipeline.core.schema import OUTPUT_SCHEMA, REQUIRED_FIELDS, WORK_SCHEMA
 from pipeline.core.stage import Stage, split_parallel, stats_from_batch
-from pipeline.execution.engines import Engine, ProcessEngine, Result, run_stages
+from pipeline.execution.chain import Result, run_stages
+from pipeline.execution.engines import Engine
+from pipeline.execution.pool import ProcessEngine
 from stages.registry import build_stages
 
 if TYPE_CHECKING:
@@ -115,7 +117,7 @@ def apply_stages(table: pa.Table, blob: bytes, timeout_s: float | None = None) -
     The rows are read by :func:`work_batch` (extra columns dropped, missing optional ones filled).
 
     With ``timeout_s`` the stages run in a supervised child process of the Ray worker (the local
-    engine's :class:`~pipeline.execution.engines.ProcessEngine`), so a record that hangs past the timeout or
+    engine's :class:`~pipeline.execution.pool.ProcessEngine`), so a record that hangs past the timeout or
     crashes its process is rejected (``timeout`` / ``worker_crash``) exactly as locally, instead
     of failing the Ray task; without it they run in the Ray worker itself."""
     batch = work_batch(table)

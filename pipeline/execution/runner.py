@@ -23,11 +23,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.core.accounting import Tally
+from pipeline.core.batching import batched
 from pipeline.core.config import Config
 from pipeline.core.errors import CleanwireError, Interrupted
 from pipeline.core.record import Doc
 from pipeline.core.stage import Stage, StageStats, split_parallel
-from pipeline.execution.engines import Engine, engine_for, run_in_order, safe_batch
+from pipeline.execution.chain import run_in_order
+from pipeline.execution.engines import Engine, engine_for
 from pipeline.io.readers import Shard, Source
 from pipeline.io.sinks.base import Sink
 from pipeline.io.sinks.files import library_versions
@@ -106,21 +108,6 @@ def unique_ids(docs: Iterable[Doc]) -> Iterator[Doc]:
             doc.reject(READ_STAGE, DUPLICATE_ID, f"id {doc.id[:200]!r} already used by an earlier record")
         seen.add(key)
         yield doc
-
-
-def batched(docs: Iterable[Doc], size: int, max_chars: int | None = None) -> Iterator[pa.RecordBatch]:
-    """Reader docs to work batches of at most ``size`` records, closed early once their raw inputs
-    reach ``max_chars`` characters; sanitized at the boundary (lone surrogates, NULs)."""
-    chunk: list[Doc] = []
-    chars = 0
-    for doc in docs:
-        chunk.append(doc)
-        chars += len(doc.raw)
-        if len(chunk) >= size or (max_chars is not None and chars >= max_chars):
-            yield safe_batch(chunk)
-            chunk, chars = [], 0
-    if chunk:
-        yield safe_batch(chunk)
 
 
 def _check(before: pa.RecordBatch, after: pa.RecordBatch) -> None:

@@ -46,13 +46,14 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from pipeline.core.batching import batched
 from pipeline.core.config import Config, ReaderConfig
 from pipeline.core.errors import ConfigError, InputError
 from pipeline.core.record import Doc, docs_from_batch
 from pipeline.core.schema import WORK_SCHEMA
 from pipeline.core.stage import Stage, StageStats, stats_from_batch
 from pipeline.execution.engines import Engine, SerialEngine, engine_for
-from pipeline.execution.runner import Runner, RunReport, batched
+from pipeline.execution.runner import Runner, RunReport
 from pipeline.io.layout import OutputLayout
 from pipeline.io.readers import Shard, Source
 from pipeline.io.sinks import ParquetSink

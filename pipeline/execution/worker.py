@@ -1,0 +1,72 @@
+"""A worker process of the supervised pool: its warm-up and its main loop.
+
+The worker unpickles its copy of the stages once, runs two small documents through them (so
+that what the stages build lazily is built before the per-record timeout starts counting), then
+runs the batches its supervisor sends until told to stop. It publishes what it is doing in its
+:class:`~pipeline.execution.heartbeat.Heartbeat` and sends each batch back without the raw
+input, which the supervisor still holds (:func:`~pipeline.execution.jobs.with_raw`).
+"""
+
+from __future__ import annotations
+
+import pickle
+import signal
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from typing import Any
+
+from pipeline.core.batching import safe_batch
+from pipeline.core.record import Doc, docs_from_batch
+from pipeline.core.stage import Stage, StageStats
+from pipeline.execution.chain import run_docs
+from pipeline.execution.heartbeat import WARMING_UP, Heartbeat
+
+_WARM_UP_DOCS = (
+    (
+        "html",
+        "<html><head><title>Warm up</title></head><body><article><p>The council met on "
+        "Monday to discuss the harbour.</p><p>It will meet again next week.</p></article></body></html>",
+    ),
+    ("text", "Warm up\n\nThe council met on Monday to discuss the harbour. It will meet again next week."),
+)
+
+
+def warm_up(stages: Sequence[Stage]) -> None:
+    """Run two small documents through the stages once and convert them to Arrow, so lazy
+    imports (pyarrow's of pandas, if installed, ~0.25 s), compiled patterns and language profiles
+    load before the per-record timeout starts counting."""
+    docs = [
+        Doc(id=f"warm-up-{i}", source="<warm-up>", raw=raw, format=fmt)
+        for i, (fmt, raw) in enumerate(_WARM_UP_DOCS)
+    ]
+    run_docs(stages, docs)
+    safe_batch(docs)
+    for stage in stages:
+        stage.stats = StageStats()
+
+
+def worker_main(conn: Connection, stages_blob: bytes, cells: Any) -> None:
+    """A worker: unpickle the stages once, then run batches until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when workers stop
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    stages: Sequence[Stage] = pickle.loads(stages_blob)
+    beat = Heartbeat(cells)
+    beat.beat(WARMING_UP, 0)
+    warm_up(stages)
+    beat.ready()
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        job_id, batch = msg
+        docs = docs_from_batch(batch)
+        stats = run_docs(stages, docs, beat)
+        # The raw inputs stay behind (stages never change them, and the supervisor holds the
+        # batch): a 175 KB page is not sent back. The worker builds the Arrow batch, so that
+        # conversion scales with the workers instead of loading the supervisor.
+        for doc in docs:
+            doc.raw = ""
+        conn.send((job_id, (safe_batch(docs), stats)))
