@@ -13,6 +13,8 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.core.errors import ConfigError, InputError, OutputError
+from pipeline.io.layout import OutputLayout
+from pipeline.io.left_records import read_left
 
 GOOD = "Tram line extension approved\n\nThe city council approved the tram extension to the new hospital on Tuesday evening."
 
@@ -29,7 +31,7 @@ def test_run_on_the_demo_fixtures_prints_a_summary_and_a_balanced_manifest(
 ) -> None:
     code, out = invoke("run", str(demo_dump), "-o", str(tmp_path / "o"), "--workers", "1")
     assert code == 0, out
-    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(tmp_path / "o").manifest.read_text())
     c = manifest["counts"]
     assert c["n_in"] == c["n_kept"] + c["n_dropped"] + c["n_rejected"]
     assert c["n_kept"] > 0 and c["n_rejected"] > 0 and c["n_dropped"] > 0
@@ -38,7 +40,7 @@ def test_run_on_the_demo_fixtures_prints_a_summary_and_a_balanced_manifest(
     assert set(c["langs"]) >= {"en", "de", "fr", "es"}
     kept = sum(pq.ParquetFile(p).metadata.num_rows for p in (tmp_path / "o").glob("part-*.parquet"))
     assert kept == c["n_kept"]
-    assert pq.ParquetFile(tmp_path / "o" / "rejects.parquet").metadata.num_rows == c["n_rejected"]
+    assert read_left(OutputLayout(tmp_path / "o").left("rejects")).num_rows == c["n_rejected"]
 
 
 def test_python_dash_m_pipeline_is_the_same_cli() -> None:
@@ -193,7 +195,7 @@ def test_config_file_sizes_take_units(tmp_path: Path) -> None:
         "run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "-w", "1", "--config", str(cfg)
     )
     assert code == 0, out
-    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(tmp_path / "o").manifest.read_text())
     assert manifest["config"]["run"]["max_worker_memory"] == 3 << 29
     assert manifest["config"]["output"]["part_bytes"] == 64 << 20
     assert (
@@ -247,7 +249,7 @@ def test_max_worker_memory_takes_a_size_and_reaches_the_run(tmp_path: Path) -> N
         "run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "-w", "1", "--max-worker-memory", "1.5GB"
     )
     assert code == 0, out
-    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(tmp_path / "o").manifest.read_text())
     assert manifest["config"]["run"]["max_worker_memory"] == 3 << 29
     code, out = invoke(
         "run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "p"), "--max-worker-memory", "lots"
@@ -269,7 +271,7 @@ def test_files_a_directory_walk_does_not_read_are_counted_not_lost(tmp_path: Pat
         f"not read: 2 file(s) in the input directories whose extension names no format, e.g. {dump / 'photo.png'}"
         in out
     )
-    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(tmp_path / "o").manifest.read_text())
     assert manifest["counts"]["n_in"] == 1
     assert manifest["skipped_files"] == {
         "count": 2,
@@ -278,7 +280,7 @@ def test_files_a_directory_walk_does_not_read_are_counted_not_lost(tmp_path: Pat
     # named on the command line, the same file is sniffed and read
     code, out = invoke("run", str(dump / "story.json"), "-o", str(tmp_path / "o2"), "--workers", "1")
     assert code == 0 and "not read" not in out
-    assert json.loads((tmp_path / "o2" / "manifest.json").read_text())["counts"]["n_in"] == 1
+    assert json.loads(OutputLayout(tmp_path / "o2").manifest.read_text())["counts"]["n_in"] == 1
 
 
 def test_overwrite_replaces_cleanwire_files_only(tmp_path: Path) -> None:
@@ -296,7 +298,7 @@ def test_overwrite_replaces_cleanwire_files_only(tmp_path: Path) -> None:
     assert (out / "thesis.txt").read_text() == "mine" and (out / "notes" / "n.csv").is_file()
     assert not (out / "lang=en").exists()  # the old run's partition, emptied, is gone
     assert (out / "part-00000.parquet").is_file()
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(out).manifest.read_text())
     assert manifest["config"]["filter"]["min_chars"] == 5 and manifest["counts"]["n_kept"] == 1
 
 
@@ -312,7 +314,7 @@ def test_an_output_directory_overlapping_the_inputs_never_eats_them(tmp_path: Pa
     for _ in range(2):
         code, text = invoke("run", str(dump), "-o", str(dump / "clean"), "-w", "1")
         assert code == 0, text
-    manifest = json.loads((dump / "clean" / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(dump / "clean").manifest.read_text())
     assert manifest["counts"]["n_in"] == 1 and manifest["skipped_files"]["count"] == 0
     # a file of an output read back into the same output: refused
     code, text = invoke(

@@ -102,8 +102,9 @@ def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None
 
     INPUTS: directories, files or globs of .html/.htm/.txt, .jsonl, .csv/.tsv, .parquet,
     .warc/.arc, each maybe .gz/.zst/.bz2; '-' reads JSONL from stdin.
-    Writes part-*.parquet (the cleaned records), rejects.parquet, dropped.parquet and
-    manifest.json (last). Rerunning into the same directory skips finished shards.
+    Writes part-*.parquet (the cleaned records: the only Parquet files under OUTPUT) and, under
+    OUTPUT/_cleanwire/, rejects.jsonl.gz, dropped.jsonl.gz and manifest.json (last).
+    Rerunning into the same directory skips finished shards.
     """
     engine_name: str = options["engine"]
     if engine_name == "local":

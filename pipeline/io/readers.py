@@ -45,6 +45,7 @@ from pipeline.io.formats.tabular import (
     read_tsv,
 )
 from pipeline.io.formats.warc import read_warc
+from pipeline.io.layout import OutputLayout
 
 __all__ = [
     "FORMATS",
@@ -262,13 +263,16 @@ class Source:
 
 
 def _walk(root: Path, leave_out: Path | None = None) -> Iterator[Path]:
-    """Files below ``root``; symlinked directories are not followed (no loops), hidden ones and
-    ``leave_out`` (resolved) skipped."""
+    """Files below ``root``; symlinked directories are not followed (no loops), hidden ones,
+    ``leave_out`` (resolved) and the ``_cleanwire/`` folders of output directories (their rejects
+    and manifest are no input; the kept records beside them are) skipped."""
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if not d.startswith(".") and (leave_out is None or Path(dirpath, d).resolve() != leave_out)
+            if not d.startswith(".")
+            and d != OutputLayout.META_DIR
+            and (leave_out is None or Path(dirpath, d).resolve() != leave_out)
         )
         for name in filenames:
             yield Path(dirpath) / name

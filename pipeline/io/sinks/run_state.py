@@ -54,13 +54,28 @@ class RunState:
         """What runs of cleanwire wrote here, and nothing else: the part files named by the
         manifest and by the shards' markers, the manifest, the rejects and dropped files."""
         layout = self.layout
-        names = {layout.MANIFEST, layout.REJECTS, layout.DROPPED}
-        if layout.manifest.is_file():
-            names |= set(json.loads(layout.manifest.read_text(encoding="utf-8")).get("outputs", {}))
-        for marker in layout.markers():
+        return self._named(
+            layout.manifest, layout.markers(), {layout.MANIFEST, layout.REJECTS, layout.DROPPED}
+        )
+
+    def legacy_recorded_files(self) -> list[Path]:
+        """The part files an older cleanwire's manifest and markers (``manifest.json``,
+        ``_state/*.done.json`` at the top of the directory) name."""
+        root = self.layout.root
+        manifest = root / "manifest.json"
+        markers = sorted((root / "_state").glob("*.done.json"))
+        return [p for p in self._named(manifest, markers, set()) if p.name.endswith(".parquet")]
+
+    def _named(self, manifest: Path, markers: list[Path], names: set[str]) -> list[Path]:
+        """``names`` and the files a manifest (its ``outputs``) and markers (``files``) name,
+        those that exist inside the directory."""
+        names = set(names)
+        if manifest.is_file():
+            names |= set(json.loads(manifest.read_text(encoding="utf-8")).get("outputs", {}))
+        for marker in markers:
             names |= set(json.loads(marker.read_text(encoding="utf-8")).get("files", []))
-        root = layout.root.resolve()
-        paths = (layout.root / name for name in sorted(names))
+        root = self.layout.root.resolve()
+        paths = (self.layout.root / name for name in sorted(names))
         return [p for p in paths if p.is_file() and p.resolve().is_relative_to(root)]
 
     def clear(self) -> None:
