@@ -210,9 +210,46 @@ def test_output_with_another_config_is_refused(tmp_path: Path) -> None:
     assert invoke("run", str(tmp_path / "d.txt"), "-o", out_dir, "--workers", "1")[0] == 0
     code, out = invoke("run", str(tmp_path / "d.txt"), "-o", out_dir, "--min-chars", "50", "--workers", "1")
     assert code == OutputError.exit_code
-    assert "another configuration" in out and "--overwrite" in out
+    assert "another configuration: filter.min_chars: 1 → 50\n" in out and "--overwrite" in out
+    code, out = invoke("run", str(tmp_path / "d.txt"), "-o", out_dir, "--no-dedup", "--partition-by", "lang")
+    assert code == OutputError.exit_code
+    assert 'dedup.enabled: true → false; output.partition_by: [] → ["lang"]' in out
+    # the manifest alone names them too (a run killed before any shard finished has only markers)
+    for marker in OutputLayout(tmp_path / "o").markers():
+        marker.unlink()
+    code, out = invoke("run", str(tmp_path / "d.txt"), "-o", out_dir, "--no-dedup")
+    assert code == OutputError.exit_code and "dedup.enabled: true → false" in out
     code, _ = invoke("run", str(tmp_path / "d.txt"), "-o", out_dir, "--min-chars", "50", "--overwrite")
     assert code == 0
+
+
+def test_output_of_an_older_cleanwire_with_another_config_is_refused_by_hash(tmp_path: Path) -> None:
+    """Markers and manifests that did not record the settings: the two hashes, as before."""
+    (tmp_path / "d.txt").write_text(GOOD)
+    out_dir = tmp_path / "o"
+    assert invoke("run", str(tmp_path / "d.txt"), "-o", str(out_dir), "--workers", "1")[0] == 0
+    layout = OutputLayout(out_dir)
+    for path in [layout.manifest, *layout.markers()]:
+        recorded = json.loads(path.read_text())
+        del recorded["settings"]
+        path.write_text(json.dumps(recorded))
+    code, out = invoke("run", str(tmp_path / "d.txt"), "-o", str(out_dir), "--no-dedup")
+    assert code == OutputError.exit_code
+    assert f"another configuration: config hash {recorded['config_hash']}; this one is " in out
+
+
+def test_a_changed_rule_file_is_named_as_the_setting_that_differs(tmp_path: Path) -> None:
+    (tmp_path / "d.txt").write_text(GOOD)
+    rules = tmp_path / "mine.toml"
+    pack = '[pack]\nname = "mine"\n[[rules]]\nid = "mine.a"\ncategory = "promo_block"\npattern = "{}"\n'
+    rules.write_text(pack.format("^Read more$"))
+    args = ["run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "--rules", str(rules), "-w", "1"]
+    code, out = invoke(*args)
+    assert code == 0, out
+    rules.write_text(pack.format("^Read more now$"))
+    code, out = invoke(*args)
+    assert code == OutputError.exit_code
+    assert f"rule_file_digests.{rules}: " in out and " → " in out
 
 
 def test_rerun_of_a_finished_run_skips_its_shards(tmp_path: Path) -> None:

@@ -302,6 +302,8 @@ class Runner:
             "config_hash": self.run_hash,
             "stages_run": [*self.upstream_stages, *(stage.name for stage in self.stages)],
             "config": cfg.to_dict(),
+            # what config_hash covers (rule files by content): a rerun with other settings names them
+            "settings": cfg.content_dict(),
             "versions": library_versions(),
             "counts": report.tally.to_dict(),
             "stages": {name: st.to_dict() for name, st in report.stages.items()},

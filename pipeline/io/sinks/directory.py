@@ -41,6 +41,9 @@ class OutputDirectory:
         self.layout = OutputLayout(root)
         self.state = RunState(self.layout)
         self._run_hash: str | None = None
+        #: What the config hash covers (:meth:`Config.content_dict`), recorded in every marker so
+        #: that a rerun with other settings can be told which ones differ.
+        self.settings: dict[str, Any] | None = None
 
     @property
     def run_hash(self) -> str:
@@ -70,7 +73,8 @@ class OutputDirectory:
             probe.unlink()
         except OSError as exc:
             raise OutputError(f"cannot write to output directory {self.root}: {exc.strerror}") from exc
-        self.state.check_config(run_hash)
+        self.settings = self.config.content_dict()
+        self.state.check_config(run_hash, self.settings)
         self._remove_temp_files()
 
     def _refuse_legacy(self) -> None:
@@ -203,6 +207,7 @@ class ShardWriter:
         self.directory.state.mark_done(
             self.shard,
             run_hash=self.directory.run_hash,
+            settings=self.directory.settings,
             inputs=self.inputs,
             files=files,
             tally=self.tally,
