@@ -141,7 +141,10 @@ def _print_summary(report: RunReport, output: str | None, *, to_stdout: bool, as
             "counts": report.tally.to_dict(),
             "seconds": round(report.seconds, 3),
             "manifest": report.manifest_path,
+            "warnings": report.warnings,
         }
         click.echo(json.dumps(summary, indent=2), err=to_stdout)
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
     else:
         click.echo(render_summary(report, output_line(output, to_stdout=to_stdout)), err=to_stdout)

@@ -61,6 +61,7 @@ from pipeline.execution.engines import Engine, SerialEngine, engine_for
 from pipeline.execution.runner import Runner, RunReport
 from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import iter_left
+from pipeline.io.progress import ShardSize
 from pipeline.io.readers import Shard, Source
 from pipeline.io.sinks import ParquetSink
 from pipeline.io.sinks.files import file_metadata
@@ -256,6 +257,9 @@ class WorkShard(Shard):
     location: str = ""
     store: Store = field(default_factory=lambda: Store("."))
     batch_size: int = 64
+
+    def size(self) -> ShardSize:
+        return ShardSize(records=None, nbytes=None)  # on a store: no progress total
 
     def docs(self, config: ReaderConfig) -> Iterator[Doc]:
         fs, _ = self.store.filesystem()

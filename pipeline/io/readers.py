@@ -46,6 +46,7 @@ from pipeline.io.formats.tabular import (
 )
 from pipeline.io.formats.warc import read_warc
 from pipeline.io.layout import OutputLayout
+from pipeline.io.progress import ReadMeter, ShardSize, shard_size
 
 __all__ = [
     "FORMATS",
@@ -175,6 +176,14 @@ class Shard:
     name: str
     paths: tuple[Path, ...]
     kind: str  # "docs" or a CONTAINER_READERS key
+
+    def size(self) -> ShardSize:
+        """What is known of the shard's size before it is read: records, bytes (progress bar)."""
+        return shard_size(self.paths, self.kind)
+
+    def meter(self, size: ShardSize | None = None) -> ReadMeter:
+        """How many of the shard's bytes are read, while :meth:`docs` reads it (progress bar)."""
+        return ReadMeter(self.paths, self.kind, size if size is not None else self.size())
 
     def docs(self, config: ReaderConfig) -> Iterator[Doc]:
         if self.kind == "docs":
