@@ -7,7 +7,7 @@ Bylines and timestamps found by ``meta`` rules become the record's ``author``/``
 
 The result is that of offering every line to every rule in rule order; :class:`RuleSet` only
 skips the rules that cannot match a line (by its first characters, and by literals every match
-must contain). ``tests/test_boilerplate_speed.py`` holds a plain reference engine and checks that
+must contain). ``tests/stages/boilerplate/test_boilerplate_speed.py`` holds a plain reference engine and checks that
 both find the same removals.
 """
 

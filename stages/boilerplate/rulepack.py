@@ -282,7 +282,7 @@ def load_rules(
 # it: which characters a match can start with, and a few literals one of which every match
 # contains ("Share this article" cannot match a line without "share"). When a pattern uses a
 # construct the analysis does not know, it gives up (``None``) and the rule is simply always run.
-# tests/test_boilerplate_speed.py checks that filtered and unfiltered matching agree.
+# tests/stages/boilerplate/test_boilerplate_speed.py checks that filtered and unfiltered matching agree.
 
 #: CPython's own regex parser (the front end of ``re.compile``); typed loosely, it has no stubs.
 _SRE_PARSER: Any = importlib.import_module("re._parser")

@@ -23,7 +23,7 @@ from pipeline.integrations import airflow as cw
 
 pytestmark = pytest.mark.airflow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DAG_FOLDER = REPO / "examples" / "airflow"
 DAY = "2024-05-01"
 DATA_FILES = ("rejects.parquet", "dropped.parquet")

@@ -29,7 +29,7 @@ ray = pytest.importorskip("ray", reason="needs the ray extra: pip install 'clean
 from pipeline.core.stage import stats_from_batch  # noqa: E402
 from pipeline.execution.ray import RayEngine, clean_dataset, write_dataset  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BODY = "The harbour authority said the new breakwater would protect the fishing fleet in winter storms."
 
 
