@@ -84,6 +84,9 @@ class ReaderConfig:
     url_field: str = "url"
     id_field: str = "id"
     keep_fields: tuple[str, ...] = ()
+    #: The delimiter of CSV/TSV inputs (one character); None: sniffed per file among ``,`` ``;``
+    #: tab and ``|`` (the extension's, ``,`` or tab, wins a tie).
+    csv_delimiter: str | None = None
     max_record_bytes: ByteSize = 20_000_000
     max_decompressed_bytes: ByteSize = 2_000_000_000
 
@@ -304,6 +307,12 @@ class Config:
             )
         if len(set(self.stages)) != len(self.stages):
             raise ConfigError(f"a stage is named twice in {list(self.stages)}")
+        delimiter = self.reader.csv_delimiter
+        if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+            raise ConfigError(
+                f"reader.csv_delimiter must be one character other than a quote or a line break, got {delimiter!r}",
+                hint="e.g. ';' or a tab (--csv-delimiter tab)",
+            )
         bad_keys = [k for k in self.output.partition_by if k not in PARTITION_KEYS]
         if bad_keys or len(set(self.output.partition_by)) != len(self.output.partition_by):
             raise ConfigError(
