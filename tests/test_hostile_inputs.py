@@ -20,11 +20,13 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from pipeline.api import clean_text as pipeline_clean
 from pipeline.cli import cli
 from pipeline.core.config import SIZE_MAX, Config, ReaderConfig, parse_size
 from pipeline.core.errors import ConfigError, InputError
 from pipeline.core.pathnames import display_path, is_utf8_path, path_from_json, path_json
 from pipeline.core.record import Doc, make_id
+from pipeline.io.formats.decoding import HEAD_CAP, charset_from_markup
 from pipeline.io.readers import Source
 
 # --- 13: sizes out of any sane range are refused by the config check -----------------------------
@@ -299,3 +301,53 @@ def _rejects_file(out: Path) -> Path:
     """The rejects of a finished run, wherever the output layout keeps them."""
     (found,) = [p for p in out.rglob("rejects.parquet") if "_state" not in p.parts]
     return found
+
+
+# --- 9: a charset judged on the bytes that are not ASCII, a meta charset found deep in the head ------
+
+
+RUSSIAN = (
+    "Совет одобрил новую трамвайную линию во вторник после долгих споров о её стоимости. "
+    "Работы на первом участке начнутся весной и продлятся два года."
+)
+
+
+def _long_head(meta_at: int, meta: str = "", size: int = 4300) -> str:
+    """An ASCII ``<head>`` of at least ``size`` bytes (styles, scripts) with ``meta`` at ``meta_at``."""
+    head = "<html><head><title>News</title>"
+    i = 0
+    while len(head) < meta_at:
+        head += f'<link rel="stylesheet" href="/static/css/style-{i:03d}.css">'
+        i += 1
+    head += meta
+    while len(head) < size:
+        head += f'<script src="/static/js/app-{i:03d}.js"></script>'
+        i += 1
+    return head + "</head>"
+
+
+@pytest.mark.parametrize("meta_at", [None, 2000, 6000])
+def test_a_cp1251_page_with_a_long_ascii_head_reads_as_cp1251(tmp_path: Path, meta_at: int | None) -> None:
+    meta = '<meta charset="windows-1251">' if meta_at is not None else ""
+    head = _long_head(meta_at or 0, meta)
+    assert len(head) > 4096 and head.isascii()
+    if meta_at is not None:
+        assert abs(head.index("<meta") - meta_at) < 100
+    page = f"{head}<body><article><h1>Трамвай</h1><p>{RUSSIAN}</p><p>{RUSSIAN}</p></article></body></html>"
+    (tmp_path / "page.html").write_bytes(page.encode("cp1251"))
+    (doc,) = read_all([tmp_path / "page.html"])
+    assert doc.encoding == "cp1251" and RUSSIAN in doc.raw
+    got = pipeline_clean(doc.raw)
+    assert got.lang == "ru" and RUSSIAN in got.text
+
+
+def test_a_meta_charset_is_looked_for_in_the_head_only_up_to_a_cap() -> None:
+    koi8 = (_long_head(6500, '<meta charset="koi8-r">', 9000) + f"<body><p>{RUSSIAN}</p></body>").encode(
+        "koi8-r"
+    )
+    assert koi8.index(b"<meta") > 6000 and charset_from_markup(koi8) == "koi8-r"
+    in_body = b"<html><head><title>x</title></head><body>" + b"x" * 5000 + b'<meta charset="koi8-r"></body>'
+    assert charset_from_markup(in_body) is None  # not in the head
+    too_far = b"<html><head>" + b"<!-- pad -->" * 6000 + b'<meta charset="koi8-r"></head>'
+    assert len(too_far) > HEAD_CAP and charset_from_markup(too_far) is None
+    assert charset_from_markup(b'<meta charset="utf-8">' + b"x" * 9000) == "utf-8"
