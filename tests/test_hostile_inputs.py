@@ -28,6 +28,8 @@ from pipeline.core.pathnames import display_path, is_utf8_path, path_from_json, 
 from pipeline.core.record import Doc, make_id
 from pipeline.io.formats.decoding import HEAD_CAP, charset_from_markup
 from pipeline.io.readers import Source
+from stages.extract.extractor import parse_html
+from stages.extract.pagemeta import page_metadata
 
 # --- 13: sizes out of any sane range are refused by the config check -----------------------------
 
@@ -351,3 +353,37 @@ def test_a_meta_charset_is_looked_for_in_the_head_only_up_to_a_cap() -> None:
     too_far = b"<html><head>" + b"<!-- pad -->" * 6000 + b'<meta charset="koi8-r"></head>'
     assert len(too_far) > HEAD_CAP and charset_from_markup(too_far) is None
     assert charset_from_markup(b'<meta charset="utf-8">' + b"x" * 9000) == "utf-8"
+
+
+# --- 15: a library that raises on a page's metadata costs the field, not the article ------------
+
+
+def _dated_page(published: str) -> str:
+    body = f"<p>{ARTICLE}</p>" * 4
+    return (
+        f'<html><head><meta property="article:published_time" content="{published}">'
+        f"<title>Tram line approved</title></head><body><article>{body}</article></body></html>"
+    )
+
+
+def test_a_published_time_with_a_99_hour_offset_is_kept_with_no_date(tmp_path: Path) -> None:
+    got = pipeline_clean(_dated_page("2024-05-01T10:00:00+99:00"))
+    assert got.ok and got.date is None and got.title == "Tram line approved" and ARTICLE in got.text
+    assert pipeline_clean(_dated_page("2024-05-01T10:00:00+02:00")).date == "2024-05-01"
+    (tmp_path / "d.jsonl").write_text(line(id="p", html=_dated_page("2024-05-01T10:00:00+99:00")) + "\n")
+    res, summary = run(tmp_path, tmp_path / "d.jsonl")
+    assert res.exit_code == 0 and summary["counts"]["n_kept"] == 1, res.output
+
+
+def test_any_metadata_library_error_costs_only_its_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    import htmldate
+    import trafilatura.metadata
+
+    def boom(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("library bug")
+
+    monkeypatch.setattr(htmldate, "find_date", boom)
+    monkeypatch.setattr(trafilatura.metadata, "extract_sitename", boom)
+    monkeypatch.setattr(trafilatura.metadata, "examine_meta", boom)
+    meta = page_metadata(parse_html(_dated_page("2024-05-01T10:00:00Z")), None, extensive_dates=True)
+    assert meta.date is None and meta.sitename is None and meta.title == "Tram line approved"
