@@ -387,3 +387,26 @@ def test_any_metadata_library_error_costs_only_its_field(monkeypatch: pytest.Mon
     monkeypatch.setattr(trafilatura.metadata, "examine_meta", boom)
     meta = page_metadata(parse_html(_dated_page("2024-05-01T10:00:00Z")), None, extensive_dates=True)
     assert meta.date is None and meta.sitename is None and meta.title == "Tram line approved"
+
+
+# --- 16: a document's control characters never reach the terminal raw ---------------------------
+
+
+HOSTILE_FIRST_LINE = "\x1b]0;pwned\x07Tram line approved \x1b[31mred\x1b[0m \u202eevil\n\n"
+
+
+@pytest.mark.parametrize("args", [(), ("--diff",), ("--color",), ("--diff", "--color"), ("--json",)])
+def test_explain_escapes_a_documents_control_characters(tmp_path: Path, args: tuple[str, ...]) -> None:
+    path = tmp_path / "doc.txt"
+    path.write_text(HOSTILE_FIRST_LINE + ARTICLE + " \x9b31m and \x1b[2J cleared?\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["explain", str(path), *args])
+    assert res.exit_code == 0, res.output
+    for raw in ("\x1b]", "\x07", "\x1b[31m", "\x1b[2J", "\u202e", "\x9b"):
+        assert raw not in res.output, (raw, args)
+    if "--json" in args:
+        steps = json.loads(res.output)  # the same data, the JSON way
+        assert steps[0]["notes"]["title"].startswith("\x1b]0;pwned\x07")
+    elif "--diff" in args:
+        assert "\\x1b" in res.output and "\\x07" in res.output  # shown, escaped, as removed
+    else:
+        assert "\\x1b]0;pwned\\x07Tram line approved" in res.output
