@@ -119,7 +119,7 @@ def mapping_error(
     shown = ", ".join(repr(n) for n in names[:20]) + (
         f" and {len(names) - 20} more" if len(names) > 20 else ""
     )
-    guess = _guess_body(names, survey)
+    guess = _guess_body([n for n in names if n not in (config.id_field, config.url_field)], survey)
     option = "--html-field" if survey is not None and guess in survey.html_fields else "--text-field"
     hint = (
         f"map the field with {option} {guess}" if guess else "map the fields with --text-field / --html-field"
@@ -133,7 +133,7 @@ def mapping_error(
 def _guess_body(names: list[str], survey: FieldSurvey | None) -> str | None:
     """The field most likely to hold the document: the longest strings, else a body-like name."""
     if survey is not None:
-        sizes = {n: c for n, c in survey.fields.items() if c > 0}
+        sizes = {n: c for n, c in survey.fields.items() if c > 0 and n in names}
         if sizes:
             return max(sizes, key=lambda n: (sizes[n], -names.index(n) if n in names else 0))
     for hint in _BODY_NAMES:
