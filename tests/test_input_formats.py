@@ -85,6 +85,8 @@ def test_html_in_the_text_field_is_read_as_html_flagged_and_counted(tmp_path: Pa
         ("x < y and y > z in the formula", False),
         ("<3 this place", False),
         ("Use the <div> tag for blocks.", False),
+        ("A post about a parser. " * 200 + "It reads <p>Hello</p> and <br> and <li>.", False),  # sparse
+        ("Intro. <p>" + "A paragraph of text. " * 20 + "</p><p>" + "More. " * 20 + "</p>", True),
         ("", False),
     ],
 )

@@ -134,21 +134,24 @@ HTML_SNIFF_CHARS = 1 << 16
 def looks_like_html(raw: str) -> bool:
     """Whether ``raw`` is HTML rather than text: it starts as an HTML document does
     (``<!doctype html``, ``<html``, ``<?xml ...><``); or it starts with a tag of HTML's vocabulary;
-    or, within its first :data:`HTML_SNIFF_CHARS` characters, it holds three such tags, one of them
-    a closing tag or ``<br>`` (a fragment of markup: ``Text <b>bold</b> and <br> more``).
+    or, within its first :data:`HTML_SNIFF_CHARS` characters, it holds at least three such tags,
+    one a closing tag or ``<br>``, and at least two per 1,000 characters (a fragment of markup:
+    ``Text <b>bold</b> and <br> more``).
 
-    A text *about* markup (``use the <div> tag``) has one or two; a page has hundreds."""
+    A text *about* markup (``use the <div> tag``, a blog post on an HTML parser quoting a few
+    tags) has one or two, or a few in thousands of characters; markup has them everywhere."""
     head = raw[:HTML_SNIFF_CHARS].lstrip("\ufeff \t\r\n")
     if not head or "<" not in head:
         return False
     if _DOCUMENT_START.match(head):
         return True
+    needed = max(3, 2 * len(head) // 1000)
     closing = False
     for found, m in enumerate(_HTML_TAG.finditer(head), start=1):
         if m.start() == 0:
             return True
         closing = closing or bool(m.group(1)) or m.group(0)[1:3].lower() == "br"
-        if found >= 3 and closing:
+        if found >= needed and closing:
             return True
     return False
 
