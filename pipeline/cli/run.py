@@ -58,6 +58,12 @@ from pipeline.reporting.summary import output_line, render_summary
     help="Input column (or WARC header) copied into the output's `extra` map; repeatable.",
 )
 @click.option(
+    "--csv-delimiter",
+    metavar="CHAR",
+    help="Delimiter of CSV/TSV inputs: one character, or tab, comma, semicolon, pipe "
+    "(default: sniffed per file among , ; tab |).",
+)
+@click.option(
     "--format",
     "out_format",
     type=click.Choice(["parquet", "jsonl"]),
@@ -101,7 +107,8 @@ def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None
     """Clean INPUTS into Parquet under OUTPUT (or JSON lines on stdout with --format jsonl).
 
     INPUTS: directories, files or globs of .html/.htm/.txt, .jsonl, .csv/.tsv, .parquet,
-    .warc/.arc, each maybe .gz/.zst/.bz2; '-' reads JSONL from stdin.
+    .warc/.arc, .tar (members read as a directory's files), each maybe .gz/.zst/.bz2; '-' reads
+    JSONL from stdin.
     Writes part-*.parquet (the cleaned records), rejects.parquet, dropped.parquet and
     manifest.json (last). Rerunning into the same directory skips finished shards.
     """

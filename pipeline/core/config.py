@@ -10,6 +10,7 @@ so the same run on 1 or 8 workers is recognised as the same run.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import functools
 import hashlib
 import json
@@ -39,16 +40,26 @@ DEFAULT_STAGES: tuple[str, ...] = (
 #: checks that the two agree). Listed here so that a config is checked without building stages.
 STAGE_NAMES: frozenset[str] = frozenset(DEFAULT_STAGES)
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.I)
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$", re.I)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+#: The largest number of bytes a size setting may name (1 PiB): far above any real cap, far below
+#: what the C code sizes are handed to can hold (a 64-bit ``ssize_t``; ``max_record_bytes + 1``
+#: must still fit), so a typo in a size is refused by the config check, not met mid-run.
+SIZE_MAX = 1 << 50
 
 
 def parse_size(text: str) -> int:
-    """``"256MB"``/``"64MiB"``/``"1g"``/``"1048576"`` to bytes (binary multiples)."""
-    m = _SIZE.match(text)
+    """``"256MB"``/``"64MiB"``/``"1g"``/``"1048576"`` to bytes (binary multiples). Exact (no float
+    rounding or overflow, whatever the number of digits); :data:`SIZE_MAX` is checked by
+    :data:`RANGES`, which names the setting."""
+    m = _SIZE.match(text) if len(text) <= 64 else None
     if not m:
-        raise ConfigError(f"not a size: {text!r}", hint="use bytes or a unit: 64MB, 512k, 1G")
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+        raise ConfigError(f"not a size: {_clip(text)!r}", hint="use bytes or a unit: 64MB, 512k, 1G")
+    return int(decimal.Decimal(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def _clip(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[:n] + "..."
 
 
 class _ByteCount:
@@ -73,6 +84,9 @@ class ReaderConfig:
     url_field: str = "url"
     id_field: str = "id"
     keep_fields: tuple[str, ...] = ()
+    #: The delimiter of CSV/TSV inputs (one character); None: sniffed per file among ``,`` ``;``
+    #: tab and ``|`` (the extension's, ``,`` or tab, wins a tie).
+    csv_delimiter: str | None = None
     max_record_bytes: ByteSize = 20_000_000
     max_decompressed_bytes: ByteSize = 2_000_000_000
 
@@ -228,8 +242,9 @@ class Config:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise ConfigError(f"config file not found: {path}") from exc
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError) as exc:
+            # ValueError: an integer of more than 4,300 digits (Python's int conversion limit)
+            raise ConfigError(f"config file {path} is not valid TOML: {_clip(str(exc), 200)}") from exc
         return cls.from_dict(data, origin=str(path))
 
     @classmethod
@@ -292,6 +307,12 @@ class Config:
             )
         if len(set(self.stages)) != len(self.stages):
             raise ConfigError(f"a stage is named twice in {list(self.stages)}")
+        delimiter = self.reader.csv_delimiter
+        if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+            raise ConfigError(
+                f"reader.csv_delimiter must be one character other than a quote or a line break, got {delimiter!r}",
+                hint="e.g. ';' or a tab (--csv-delimiter tab)",
+            )
         bad_keys = [k for k in self.output.partition_by if k not in PARTITION_KEYS]
         if bad_keys or len(set(self.output.partition_by)) != len(self.output.partition_by):
             raise ConfigError(
@@ -320,24 +341,36 @@ class Range:
     def check(self, key: str, value: float) -> None:
         """A :class:`ConfigError` naming ``key`` unless ``value`` is in the range."""
         if not self.holds(value):
-            raise ConfigError(f"{key} must be {self}, got {value}")
+            raise ConfigError(f"{key} must be {self}, got {_number(value)}")
 
     def __str__(self) -> str:
         if self.high == math.inf:
-            text = f"{'>' if self.low_open else '>='} {self.low:g}"
+            text = f"{'>' if self.low_open else '>='} {_number(self.low)}"
         else:
-            text = f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
+            text = f"in {'(' if self.low_open else '['}{_number(self.low)}, {_number(self.high)}]"
         return f"{text} ({self.note})" if self.note else text
 
 
+def _number(value: float) -> str:
+    """A number for a message: whole numbers in full (up to 30 digits), others as ``%g``."""
+    if isinstance(value, int) or (math.isfinite(value) and value == int(value)):
+        whole = int(value)
+        if abs(whole) >= 10**30:  # str() of a many-thousand-digit int raises ValueError
+            return f"a number of about {whole.bit_length() * 0.30103:.0f} digits"
+        return str(whole)
+    return f"{value:g}"
+
+
+#: At most :data:`SIZE_MAX` bytes.
+_SIZE_NOTE = "bytes, at most 1 PiB"
 #: Every numeric setting's range, checked by :meth:`Config.validate` (a test checks that no
 #: numeric field is missing). Sizes, counts and limits of zero would reject every record or,
-#: for ``encoding.max_chars``, never finish.
+#: for ``encoding.max_chars``, never finish; sizes have a ceiling (:data:`SIZE_MAX`).
 RANGES: dict[str, Range] = {
-    "reader.max_record_bytes": Range(1),
-    "reader.max_decompressed_bytes": Range(1),
+    "reader.max_record_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
+    "reader.max_decompressed_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
     "extract.fast_retry_below": Range(0, note="0 = never retry"),
-    "extract.max_html_bytes": Range(1),
+    "extract.max_html_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
     "extract.max_depth": Range(1),
     "encoding.max_chars": Range(1),
     "boilerplate.max_removed_share": Range(0, 1, low_open=True),
@@ -350,10 +383,10 @@ RANGES: dict[str, Range] = {
     "run.workers": Range(0, note="0 = one per core"),
     "run.batch_size": Range(1),
     "run.batch_chars": Range(1),
-    "run.row_group_bytes": Range(1),
-    "run.max_worker_memory": Range(0, note="bytes, 0 = no limit"),
+    "run.row_group_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
+    "run.max_worker_memory": Range(0, SIZE_MAX, note="bytes, 0 = no limit, at most 1 PiB"),
     "run.record_timeout_s": Range(0, low_open=True),
-    "output.part_bytes": Range(1),
+    "output.part_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
 }
 
 

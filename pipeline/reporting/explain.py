@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -83,6 +84,30 @@ def explain_document(
     return steps
 
 
+#: Characters a terminal acts on instead of showing: C0 controls but tab and line feed, DEL, C1
+#: controls (U+009B is a CSI on some terminals) and the bidirectional overrides and isolates,
+#: which reorder what is shown around them.
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with the characters a terminal would act on written as escapes (``\\x1b``,
+    ``\\u202e``): a document's bytes must not retitle, recolour or reorder the reader's terminal.
+    Everything explain prints goes through this (``--json`` escapes them the JSON way)."""
+    return _TERMINAL_CONTROLS.sub(_escaped, text)
+
+
+def json_safe(text: str) -> str:
+    """JSON text (``ensure_ascii=False``) with the C1 controls and bidirectional overrides, which
+    JSON leaves as they are, written as ``\\uXXXX`` escapes: the same JSON value."""
+    return _TERMINAL_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def render_explanation(steps: list[Step], *, color: bool = False) -> str:
     import click
 
@@ -93,22 +118,22 @@ def render_explanation(steps: list[Step], *, color: bool = False) -> str:
     for step in steps:
         head = f"[{step.stage}] {len(step.text_before)} -> {len(step.text_after)} chars"
         if step.status != "ok":
-            head += f"  {step.status.upper()}: {step.reason}"
+            head += f"  {step.status.upper()}: {terminal_safe(str(step.reason))}"
         out.append(style(head, bold=True))
         for r in step.removed:
             snippet = r.snippet if len(r.snippet) <= 100 else r.snippet[:97] + "..."
             out.append(
-                f"  - removed {style(r.category, fg='yellow')} by {r.rule} [{r.start}:{r.end}]: "
-                + style(repr(snippet), fg="red")
+                f"  - removed {style(terminal_safe(r.category), fg='yellow')} by {terminal_safe(r.rule)} "
+                f"[{r.start}:{r.end}]: " + style(terminal_safe(repr(snippet)), fg="red")
             )
         for fix in step.fixes:
-            out.append(f"  - fix {fix}")
+            out.append(f"  - fix {terminal_safe(fix)}")
         for key, value in step.notes.items():
-            out.append(f"  - {key}: {value}")
+            out.append(f"  - {key}: {terminal_safe(str(value))}")
     final = steps[-1] if steps else None
     if final is not None:
         out.append(style("\n--- final text ---", bold=True))
-        out.append(final.text_after)
+        out.append(terminal_safe(final.text_after))
     return "\n".join(out)
 
 
@@ -283,6 +308,11 @@ def _visible(seg: Segment) -> str:
     return shown + "\n" if seg.kind is SegKind.INSERTED and seg.text.endswith("\n") else shown
 
 
+def _shown(seg: Segment) -> str:
+    """A segment's text as the terminal gets it: :func:`_visible`, controls escaped."""
+    return terminal_safe(_visible(seg))
+
+
 def with_context(segments: Sequence[Segment], context: int = CONTEXT_CHARS) -> list[Segment | None]:
     """Long unchanged runs cut down to ``context`` characters around each change; ``None`` marks a cut."""
     out: list[Segment | None] = []
@@ -314,18 +344,18 @@ def render_segments_terminal(segments: Sequence[Segment | None], *, color: bool)
         if seg is None:
             parts.append(click.style(" … ", dim=True) if color else " … ")
         elif seg.kind is SegKind.KEEP:
-            parts.append(seg.text)
+            parts.append(terminal_safe(seg.text))
         elif seg.kind is SegKind.REMOVED:
-            label = f"«{seg.rule}»" if seg.rule else ""
+            label = f"«{terminal_safe(seg.rule)}»" if seg.rule else ""
             if color:
                 parts.append(
-                    click.style(label, fg="yellow") + click.style(_visible(seg), fg="red", strikethrough=True)
+                    click.style(label, fg="yellow") + click.style(_shown(seg), fg="red", strikethrough=True)
                 )
             else:
-                parts.append(f"{label}[-{_visible(seg)}-]")
+                parts.append(f"{label}[-{_shown(seg)}-]")
         else:
             parts.append(
-                click.style(_visible(seg), fg="green", underline=True) if color else f"{{+{_visible(seg)}+}}"
+                click.style(_shown(seg), fg="green", underline=True) if color else f"{{+{_shown(seg)}+}}"
             )
     return "".join(parts)
 
@@ -344,7 +374,7 @@ def render_diff(steps: Sequence[Step], *, color: bool = False) -> str:
         out.append("no stage changed the text")
     final = steps[-1] if steps else None
     if final is not None and final.status != "ok":
-        out.append(f"{final.stage}: {final.status.upper()} ({final.reason})")
+        out.append(f"{final.stage}: {final.status.upper()} ({terminal_safe(str(final.reason))})")
     legend = "legend: «rule»[-removed-] {+inserted+}; whitespace shown as · ⏎"
     out.append(click.style(legend, dim=True) if color else legend)
     return "\n".join(out)
