@@ -45,7 +45,7 @@ from pipeline.io.sinks import ParquetSink
 from stages.extract.extractor import parse_html
 from stages.extract.pagemeta import PageMeta, page_metadata
 
-FUZZ_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fuzz"
+FUZZ_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "fuzz"
 ARTICLE = "The council approved the new tram line on Tuesday after a debate about its cost."
 PAGE = (
     '<html><head><meta charset="utf-8"><title>Tram</title>'
