@@ -1,4 +1,4 @@
-"""One typed, immutable configuration object.
+"""One typed, immutable configuration object (read from plain data by :mod:`pipeline.core.typed`).
 
 ``Config`` is a tree of frozen dataclasses. It loads from TOML (sections named like the fields),
 accepts overrides with :func:`dataclasses.replace` (the CLI does that for its flags), and has a
@@ -10,21 +10,18 @@ so the same run on 1 or 8 workers is recognised as the same run.
 from __future__ import annotations
 
 import dataclasses
-import decimal
 import functools
 import hashlib
 import json
-import math
-import re
 import tomllib
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import NoneType, UnionType
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, get_args, get_type_hints
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.typed import SIZE_MAX, ByteSize, Range, build, check_fields, clip, convert, known
 
 DEFAULT_STAGES: tuple[str, ...] = (
     "extract",
@@ -39,36 +36,6 @@ DEFAULT_STAGES: tuple[str, ...] = (
 #: Every stage a config may name (:data:`stages.registry.STAGE_FACTORIES` builds each; a test
 #: checks that the two agree). Listed here so that a config is checked without building stages.
 STAGE_NAMES: frozenset[str] = frozenset(DEFAULT_STAGES)
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$", re.I)
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
-#: The largest number of bytes a size setting may name (1 PiB): far above any real cap, far below
-#: what the C code sizes are handed to can hold (a 64-bit ``ssize_t``; ``max_record_bytes + 1``
-#: must still fit), so a typo in a size is refused by the config check, not met mid-run.
-SIZE_MAX = 1 << 50
-
-
-def parse_size(text: str) -> int:
-    """``"256MB"``/``"64MiB"``/``"1g"``/``"1048576"`` to bytes (binary multiples). Exact (no float
-    rounding or overflow, whatever the number of digits); :data:`SIZE_MAX` is checked by
-    :data:`RANGES`, which names the setting."""
-    m = _SIZE.match(text) if len(text) <= 64 else None
-    if not m:
-        raise ConfigError(f"not a size: {_clip(text)!r}", hint="use bytes or a unit: 64MB, 512k, 1G")
-    return int(decimal.Decimal(m.group(1)) * _UNITS[m.group(2).lower()])
-
-
-def _clip(text: str, n: int = 40) -> str:
-    return text if len(text) <= n else text[:n] + "..."
-
-
-class _ByteCount:
-    """Marks a field as a number of bytes: a config file may write it as a size (``"64MB"``)."""
-
-
-#: A number of bytes. In TOML an integer, or a string with a unit as the CLI's size options take
-#: (``"4GB"``, ``"512k"``, binary multiples; see :func:`parse_size`).
-ByteSize = Annotated[int, _ByteCount]
 
 #: The Parquet codecs ``run.compression`` and ``--compression`` offer (all written by pyarrow).
 Compression = Literal["zstd", "snappy", "gzip", "lz4", "none"]
@@ -244,13 +211,13 @@ class Config:
             raise ConfigError(f"config file not found: {path}") from exc
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError) as exc:
             # ValueError: an integer of more than 4,300 digits (Python's int conversion limit)
-            raise ConfigError(f"config file {path} is not valid TOML: {_clip(str(exc), 200)}") from exc
+            raise ConfigError(f"config file {path} is not valid TOML: {clip(str(exc), 200)}") from exc
         return cls.from_dict(data, origin=str(path))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, origin: str = "config") -> Config:
         """A config from plain data shaped like the TOML file (sections as dicts), validated."""
-        cfg = _build(cls, _moved_keys(data, origin), origin)
+        cfg = build(cls, _moved_keys(data, origin), origin)
         cfg.validate()
         return cfg
 
@@ -273,8 +240,8 @@ class Config:
                 top[key] = value
         hints = get_type_hints(Config, include_extras=True)
         changes = {
-            name: _value(hints[name], value, name, loading=True)
-            for name, value in _known(Config, top).items()
+            name: convert(hints[name], value, name, loading=True)
+            for name, value in known(Config, top).items()
         }
         for section, values in sections.items():
             current = getattr(self, section, None) if section in hints else None
@@ -287,8 +254,8 @@ class Config:
             kind = type(current)
             kind_hints = get_type_hints(kind, include_extras=True)
             parsed = {
-                name: _value(kind_hints[name], value, f"{section}.{name}", loading=True)
-                for name, value in _known(kind, values, prefix=f"{section}.").items()
+                name: convert(kind_hints[name], value, f"{section}.{name}", loading=True)
+                for name, value in known(kind, values, prefix=f"{section}.").items()
             }
             changes[section] = dataclasses.replace(current, **parsed)  # type: ignore[type-var]
         cfg = dataclasses.replace(self, **changes)
@@ -296,7 +263,7 @@ class Config:
         return cfg
 
     def validate(self) -> None:
-        _check_types(self, "")
+        check_fields(self, "")
         unknown = [s for s in self.stages if s not in STAGE_NAMES]
         if unknown:
             raise ConfigError(f"unknown stage(s) {unknown}", hint=f"choose from {sorted(STAGE_NAMES)}")
@@ -323,42 +290,6 @@ class Config:
             value: Any = functools.reduce(getattr, key.split("."), self)
             if value is not None:
                 allowed.check(key, value)
-
-
-@dataclass(frozen=True)
-class Range:
-    """The values a numeric setting may take: ``low`` (excluded when ``low_open``) to ``high``."""
-
-    low: float
-    high: float = math.inf
-    low_open: bool = False
-    #: What a boundary value means, for the message.
-    note: str = ""
-
-    def holds(self, value: float) -> bool:
-        return (value > self.low if self.low_open else value >= self.low) and value <= self.high
-
-    def check(self, key: str, value: float) -> None:
-        """A :class:`ConfigError` naming ``key`` unless ``value`` is in the range."""
-        if not self.holds(value):
-            raise ConfigError(f"{key} must be {self}, got {_number(value)}")
-
-    def __str__(self) -> str:
-        if self.high == math.inf:
-            text = f"{'>' if self.low_open else '>='} {_number(self.low)}"
-        else:
-            text = f"in {'(' if self.low_open else '['}{_number(self.low)}, {_number(self.high)}]"
-        return f"{text} ({self.note})" if self.note else text
-
-
-def _number(value: float) -> str:
-    """A number for a message: whole numbers in full (up to 30 digits), others as ``%g``."""
-    if isinstance(value, int) or (math.isfinite(value) and value == int(value)):
-        whole = int(value)
-        if abs(whole) >= 10**30:  # str() of a many-thousand-digit int raises ValueError
-            return f"a number of about {whole.bit_length() * 0.30103:.0f} digits"
-        return str(whole)
-    return f"{value:g}"
 
 
 #: At most :data:`SIZE_MAX` bytes.
@@ -398,25 +329,6 @@ def _digest(path: str) -> str:
         return "missing"
 
 
-T = TypeVar("T")
-
-
-def _build(cls: type[T], data: dict[str, Any], origin: str) -> T:
-    """Build a (nested) frozen dataclass from a dict, rejecting unknown keys with a clear message
-    and values that are not of their field's annotated type (see :func:`_value`)."""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{origin}: expected a table, got {_shown(data)}")
-    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
-    extra = set(data) - set(known)
-    if extra:
-        raise ConfigError(f"{origin}: unknown key(s) {sorted(extra)}", hint=f"known: {sorted(known)}")
-    hints = get_type_hints(cls, include_extras=True)
-    kwargs = {
-        name: _value(hints[name], value, f"{origin}.{name}", loading=True) for name, value in data.items()
-    }
-    return cls(**kwargs)
-
-
 #: Settings that moved: old ``(section, key)`` -> new. A file that still uses the old name is read
 #: as if it used the new one, with a warning.
 MOVED: dict[tuple[str, str], tuple[str, str]] = {
@@ -439,110 +351,3 @@ def _moved_keys(data: dict[str, Any], origin: str) -> dict[str, Any]:
         target = data.get(new_section, {})
         data[new_section] = {new_key: old[key], **(target if isinstance(target, dict) else {})}
     return data
-
-
-def _known(cls: type[Any], values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``values``, or a :class:`ConfigError` naming the keys ``cls`` has no field for."""
-    known = {f.name for f in fields(cls)}
-    extra = sorted(set(values) - known)
-    if extra:
-        raise ConfigError(
-            f"unknown setting(s) {[prefix + k for k in extra]}",
-            hint=f"known: {sorted(prefix + k for k in known)}",
-        )
-    return values
-
-
-def _check_types(obj: object, origin: str) -> None:
-    """Refuse a field of ``obj`` (a config dataclass, recursively) that is not of its annotated
-    type: what ``Config(...)`` or :func:`dataclasses.replace` were given in Python."""
-    hints = get_type_hints(type(obj), include_extras=True)
-    for f in fields(obj):  # type: ignore[arg-type]
-        hint, value, where = hints[f.name], getattr(obj, f.name), f"{origin}{f.name}"
-        if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, hint):
-            _check_types(value, f"{where}.")
-        else:
-            _value(hint, value, where, loading=False)
-
-
-def _value(hint: Any, value: Any, where: str, *, loading: bool) -> Any:
-    """``value`` as a field annotated ``hint`` holds it, or a :class:`ConfigError` naming ``where``.
-
-    The types are those of the config dataclasses: ``bool``; ``int`` (not a bool, not a float:
-    ``99.9`` is not silently cut to 99); ``float`` (an int is fine; finite); ``str``;
-    ``Literal[...]`` (one of its values); ``tuple[X, ...]``; :data:`ByteSize`; unions of these
-    with ``None``; nested dataclasses. ``loading`` (a TOML file or a dict): a list for a tuple,
-    a size string for a :data:`ByteSize`.
-    """
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        if loading:
-            return _build(hint, value, where)
-        if not isinstance(value, hint):
-            raise ConfigError(f"{where}: expected {hint.__name__}, got {_shown(value)}")
-        return value
-    members = get_args(hint) if get_origin(hint) in (Union, UnionType) else (hint,)
-    for member in members:
-        ok, converted = _accepts(member, value, where, loading)
-        if ok:
-            return converted
-    shown = [m for m in members if m is not NoneType]  # a TOML file cannot write None
-    if all(get_origin(m) is Literal for m in shown):
-        choices = [c for m in shown for c in get_args(m)]
-        raise ConfigError(f"{where}: {_shown(value)} is not one of {choices}")
-    wanted = " or ".join(_described(m, loading) for m in shown)
-    raise ConfigError(f"{where}: expected {wanted}, got {_shown(value)}")
-
-
-def _accepts(member: Any, value: Any, where: str, loading: bool) -> tuple[bool, Any]:
-    """Whether ``value`` is a ``member`` of a field's type, and the value to store."""
-    origin = get_origin(member)
-    is_int = isinstance(value, int) and not isinstance(value, bool)
-    if member is NoneType:
-        return value is None, None
-    if origin is Literal:
-        return any(type(value) is type(c) and value == c for c in get_args(member)), value
-    if origin is Annotated and get_args(member)[1:] == (_ByteCount,):
-        if loading and isinstance(value, str):
-            try:
-                return True, parse_size(value)
-            except ConfigError:
-                return False, None
-        return is_int, value
-    if member is bool:
-        return isinstance(value, bool), value
-    if member is int:
-        return is_int, value
-    if member is float:
-        number = is_int or isinstance(value, float)
-        return number and math.isfinite(value), float(value) if number else None
-    if member is str:
-        return isinstance(value, str), value
-    if origin is tuple and get_args(member)[1:] == (...,):
-        if not isinstance(value, tuple | list if loading else tuple):
-            return False, None
-        item = get_args(member)[0]
-        return True, tuple(_value(item, v, f"{where}[{i}]", loading=loading) for i, v in enumerate(value))
-    raise TypeError(f"{where}: config field type {member!r} is not supported")
-
-
-def _described(member: Any, loading: bool) -> str:
-    """What a config file (or, not ``loading``, Python code) must give for ``member``."""
-    origin = get_origin(member)
-    if origin is Literal:
-        choices = get_args(member)
-        return repr(choices[0]) if len(choices) == 1 else f"one of {list(choices)}"
-    if origin is Annotated:
-        return "a whole number of bytes or a size such as '64MB'" if loading else "a whole number of bytes"
-    if origin is tuple:
-        return f"a {'list' if loading else 'tuple'} of {_described(get_args(member)[0], loading)[2:]}s"
-    names = {bool: "true/false", int: "a whole number", float: "a number", str: "a string"}
-    return names[member]
-
-
-def _shown(value: Any) -> str:
-    """``value`` for a message: its repr, with its type when the repr does not say it."""
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return f"a list {value!r}"
-    return repr(value)

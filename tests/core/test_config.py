@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import Config, ConfigError
-from pipeline.core.config import RANGES, Range
+from pipeline.core.config import RANGES
+from pipeline.core.typed import Range
 
 
 def test_defaults_are_frozen() -> None:

@@ -22,10 +22,11 @@ from click.testing import CliRunner
 
 from pipeline.api import clean_text as pipeline_clean
 from pipeline.cli import cli
-from pipeline.core.config import SIZE_MAX, Config, ReaderConfig, parse_size
+from pipeline.core.config import Config, ReaderConfig
 from pipeline.core.errors import ConfigError, InputError
 from pipeline.core.pathnames import display_path, is_utf8_path, path_from_json, path_json
 from pipeline.core.record import Doc, make_id
+from pipeline.core.typed import SIZE_MAX, parse_size
 from pipeline.io.formats.decoding import HEAD_CAP, charset_from_markup
 from pipeline.io.readers import Source
 from stages.extract.extractor import parse_html
