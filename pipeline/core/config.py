@@ -1,7 +1,8 @@
 """One typed, immutable configuration object (read from plain data by :mod:`pipeline.core.typed`).
 
 ``Config`` is a tree of frozen dataclasses. It loads from TOML (sections named like the fields),
-accepts overrides with :func:`dataclasses.replace` (the CLI does that for its flags), and has a
+accepts overrides by dotted key (:meth:`Config.with_overrides`: the CLI, Airflow and Python
+callers all use it), and has a
 canonical hash of everything that can change the *content* of the output. Run-time knobs that do
 not change content (workers, progress bars) live in :class:`RunConfig` and stay out of the hash,
 so the same run on 1 or 8 workers is recognised as the same run.

@@ -21,7 +21,7 @@ from pipeline.cli import cli
 from pipeline.core.config import Config, ReaderConfig
 from pipeline.core.errors import ConfigError, InputError
 from pipeline.core.record import Doc, looks_like_html
-from pipeline.io.formats.tabular import sniff_delimiter
+from pipeline.io.formats.delimited import sniff_delimiter
 from pipeline.io.readers import Source
 
 ARTICLE = (

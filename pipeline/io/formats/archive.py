@@ -27,20 +27,13 @@ from pipeline.core.errors import CleanwireError
 from pipeline.core.pathnames import display_path
 from pipeline.core.record import Doc
 from pipeline.io.formats.compression import InputDataError, Truncated, open_input, peek_decompressed
+from pipeline.io.formats.delimited import csv_header, read_csv, read_tsv
 from pipeline.io.formats.documents import read_document_file
+from pipeline.io.formats.jsonl import check_jsonl_mapping, read_jsonl
 from pipeline.io.formats.kinds import DOCUMENT_KINDS, SNIFF_BYTES, kind_by_name, sniff_kind
+from pipeline.io.formats.parquet import parquet_columns, read_parquet
 from pipeline.io.formats.records import Origin, dropped, exception_text, rejected
-from pipeline.io.formats.tabular import (
-    check_fields,
-    check_jsonl_mapping,
-    csv_header,
-    label,
-    parquet_columns,
-    read_csv,
-    read_jsonl,
-    read_parquet,
-    read_tsv,
-)
+from pipeline.io.formats.tabular import check_fields, label
 from pipeline.io.formats.warc import read_warc
 
 #: How deep tars in tars are read; a deeper one is rejected (``nested_archive``).
