@@ -13,14 +13,8 @@ from pipeline.core.config import Config
 from pipeline.core.errors import InputError, OutputError
 from pipeline.io.formats.compression import STDIN
 from pipeline.io.readers import DOCUMENT_KINDS, kind_of, read_document_file
-from pipeline.reporting.explain import (
-    explain_document,
-    json_safe,
-    render_diff,
-    render_diff_html,
-    render_explanation,
-    terminal_safe,
-)
+from pipeline.reporting.diffs import render_diff, render_diff_html
+from pipeline.reporting.explain import explain_document, json_safe, render_explanation, terminal_safe
 
 
 @click.command("explain")
