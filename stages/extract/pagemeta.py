@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from stages.boilerplate.rulepack import required_atoms
+from pipeline.core.prefilter import (
+    required_atoms,
+)
 
 
 @dataclass(frozen=True, slots=True)
