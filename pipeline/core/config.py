@@ -172,6 +172,10 @@ class RunConfig:
     #: A record still in a stage after this many seconds (wall clock) is rejected (``timeout``)
     #: and its worker replaced. Every stage's limit, though extraction is what usually needs it.
     record_timeout_s: float = 30.0
+    #: A worker process must have started (received and unpickled the stages, warmed them up; the
+    #: first one also waits for the forkserver's imports, ~1 s) within this many seconds, or the
+    #: run stops with exit 5 instead of waiting for it forever.
+    worker_start_timeout_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -353,6 +357,7 @@ RANGES: dict[str, Range] = {
     "run.row_group_bytes": Range(1),
     "run.max_worker_memory": Range(0, note="bytes, 0 = no limit"),
     "run.record_timeout_s": Range(0, low_open=True),
+    "run.worker_start_timeout_s": Range(0, low_open=True),
     "output.part_bytes": Range(1),
 }
 

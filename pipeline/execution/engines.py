@@ -12,7 +12,6 @@ Whatever the engine, the stages of one batch run through :mod:`pipeline.executio
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
@@ -21,7 +20,7 @@ import pyarrow as pa
 from pipeline.core.config import Config
 from pipeline.core.stage import Stage
 from pipeline.execution.chain import Result, run_stages
-from pipeline.execution.pool import ProcessEngine
+from pipeline.execution.pool import START_TIMEOUT_S, ProcessEngine
 
 
 class Engine(Protocol):
@@ -43,17 +42,26 @@ class SerialEngine:
         pass
 
 
-def make_engine(workers: int, *, timeout_s: float = 30.0, memory_limit: int | None = None) -> Engine:
-    """The supervised pool with ``workers`` processes (0 = one per core); ``memory_limit`` as
-    :class:`~pipeline.execution.pool.ProcessEngine` takes it."""
-    return ProcessEngine(workers or os.cpu_count() or 1, timeout_s=timeout_s, memory_limit=memory_limit)
+def make_engine(
+    workers: int,
+    *,
+    timeout_s: float = 30.0,
+    memory_limit: int | None = None,
+    start_timeout_s: float = START_TIMEOUT_S,
+) -> ProcessEngine:
+    """The supervised pool with ``workers`` processes (0 = one per core, and never more than the
+    usable cores); ``memory_limit`` as :class:`~pipeline.execution.pool.ProcessEngine` takes it."""
+    return ProcessEngine(
+        workers, timeout_s=timeout_s, memory_limit=memory_limit, start_timeout_s=start_timeout_s
+    )
 
 
-def engine_for(config: Config, *, workers: int | None = None) -> Engine:
+def engine_for(config: Config, *, workers: int | None = None) -> ProcessEngine:
     """The supervised pool as ``config`` sets it up (workers unless given, record timeout, memory
-    limit)."""
+    limit, start deadline)."""
     return make_engine(
         config.run.workers if workers is None else workers,
         timeout_s=config.run.record_timeout_s,
         memory_limit=config.run.max_worker_memory,
+        start_timeout_s=config.run.worker_start_timeout_s,
     )

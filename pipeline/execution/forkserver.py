@@ -9,7 +9,9 @@ following them. This module imports nothing heavy, for that reason.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
+import time
 from multiprocessing.context import BaseContext
 
 PRELOAD = ["pipeline.execution.preload"]
@@ -50,3 +52,25 @@ def start() -> None:
     finally:
         signal.signal(signal.SIGINT, handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def kill(wait_s: float = 5.0) -> None:
+    """Kill the forkserver, if one is running (one that stalls), and wait up to ``wait_s`` for
+    it to be gone without reaping it: multiprocessing reaps it and starts a new one on next use."""
+    from multiprocessing import forkserver
+
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if not isinstance(pid, int):
+        return
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        return
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return
+        except (OSError, AttributeError):  # not our child, or no waitid here
+            return
+        time.sleep(0.01)
