@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -17,10 +19,15 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.core.errors import WorkerError
 from pipeline.execution import forkserver
-from pipeline.execution.pool import ProcessEngine
+from pipeline.execution.engines import COMPRESSED_FACTOR, SMALL_INPUT_BYTES, SMALL_INPUT_FILES, small_input
+from pipeline.execution.pool import ProcessEngine, usable_cores, worker_count
 from stages.extract.extractor import Extract
 from tests.hostile import StallsOnArrival, StallsWarmingUp, article
 from tests.test_engines import batches, real_stages
+
+
+def parquet_bytes(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.parquet"))}
 
 
 def run_cli(*args: str) -> tuple[int, str]:
@@ -85,3 +92,73 @@ def test_a_start_deadline_no_worker_can_meet_exits_5_with_a_message(tmp_path: Pa
     assert code == 5, output
     assert "did not start within 0.001s (run.worker_start_timeout_s)" in output
     assert "Traceback" not in output
+
+
+def test_a_pool_never_starts_more_workers_than_cores_or_queued_batches() -> None:
+    engine = ProcessEngine(1000, timeout_s=60.0)
+    try:
+        assert engine.workers == usable_cores()
+        assert engine.note is not None and "1000 workers asked for" in engine.note
+        assert sum(b.num_rows for b, _ in engine.map(real_stages(), batches(1))) == 4
+        assert len(engine._pool) == 1  # one batch: one worker, whatever the cores
+    finally:
+        engine.close()
+    assert worker_count(0) == (usable_cores(), None)
+    assert worker_count(1) == (1, None)
+
+
+def test_workers_1000_on_12_records_is_capped_with_a_note(
+    demo_dump: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[int] = []
+    spawn = ProcessEngine._spawn
+
+    def counting(self: ProcessEngine) -> Any:
+        started.append(1)
+        return spawn(self)
+
+    monkeypatch.setattr(ProcessEngine, "_spawn", counting)
+    code, output = run_cli("run", str(demo_dump), "-o", str(tmp_path / "out"), "--workers", "1000")
+    assert code == 0, output
+    assert f"note: 1000 workers asked for, {usable_cores()} usable core(s)" in output
+    assert 1 <= len(started) <= usable_cores()
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["counts"]["n_in"] == 12
+
+
+def test_a_small_input_runs_in_process_unless_workers_are_asked_for(
+    demo_dump: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[int] = []
+    spawn = ProcessEngine._spawn
+
+    def counting(self: ProcessEngine) -> Any:
+        started.append(1)
+        return spawn(self)
+
+    monkeypatch.setattr(ProcessEngine, "_spawn", counting)
+    assert small_input([str(demo_dump)])
+    code, auto = run_cli("run", str(demo_dump), "-o", str(tmp_path / "auto"))
+    assert code == 0, auto
+    assert started == []  # no worker process for 12 records (17 KB)
+    code, pooled = run_cli("run", str(demo_dump), "-o", str(tmp_path / "pooled"), "--workers", "1")
+    assert code == 0, pooled
+    assert started == [1]
+    auto_parts, pooled_parts = (parquet_bytes(tmp_path / name) for name in ("auto", "pooled"))
+    assert auto_parts and auto_parts == pooled_parts  # the same bytes, in this process or a worker
+
+
+def test_what_counts_as_a_small_input(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(b"x" * 1000)
+    assert small_input([str(tmp_path)])
+    assert small_input([str(tmp_path / "*.txt")])
+    assert not small_input(["-"])  # stdin: unknown size
+    assert not small_input([str(tmp_path / "missing")])
+    (tmp_path / "big.jsonl").write_bytes(b"x" * (SMALL_INPUT_BYTES + 1))
+    assert not small_input([str(tmp_path)])
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(SMALL_INPUT_FILES + 1):
+        (many / f"{i}.txt").write_bytes(b"x")
+    assert not small_input([str(many)])
+    (tmp_path / "c.jsonl.gz").write_bytes(b"x" * (SMALL_INPUT_BYTES // COMPRESSED_FACTOR + 1))
+    assert not small_input([str(tmp_path / "c.jsonl.gz")])
