@@ -172,7 +172,9 @@ def test_numeric_settings_out_of_range_are_refused_naming_the_key(key: str) -> N
         ("[language]\nmin_prob = 5\n", r"language.min_prob must be in \[0, 1\], got 5"),
         ("[language]\nseed = -1\n", "language.seed must be >= 0"),
         ("[boilerplate]\nbudget_min_chars = -1\n", "boilerplate.budget_min_chars must be >= 0"),
-        ("[run]\nmax_worker_memory = -1\n", r"run.max_worker_memory must be >= 0 \(bytes, 0 = no limit\)"),
+        ("[run]\nmax_worker_memory = -1\n", r"run.max_worker_memory must be >= 256 MiB or 0 \(0 = no limit"),
+        ("[run]\nmax_worker_memory = 1\n", r"run.max_worker_memory must be >= 256 MiB or 0 .*got 1$"),
+        ("[run]\nmax_worker_memory = '255MiB'\n", r"run.max_worker_memory must be >= 256 MiB or 0"),
     ],
 )
 def test_sweep_ranges(tmp_path: Path, text: str, message: str) -> None:

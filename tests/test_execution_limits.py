@@ -17,9 +17,11 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.core.errors import WorkerError
+from pipeline.core.config import MIN_WORKER_MEMORY
+from pipeline.core.errors import ConfigError, WorkerError
 from pipeline.execution import forkserver
 from pipeline.execution.engines import COMPRESSED_FACTOR, SMALL_INPUT_BYTES, SMALL_INPUT_FILES, small_input
+from pipeline.execution.memory import resident_bytes
 from pipeline.execution.pool import ProcessEngine, usable_cores, worker_count
 from stages.extract.extractor import Extract
 from tests.hostile import StallsOnArrival, StallsWarmingUp, article
@@ -162,3 +164,33 @@ def test_what_counts_as_a_small_input(tmp_path: Path) -> None:
     assert not small_input([str(many)])
     (tmp_path / "c.jsonl.gz").write_bytes(b"x" * (SMALL_INPUT_BYTES // COMPRESSED_FACTOR + 1))
     assert not small_input([str(tmp_path / "c.jsonl.gz")])
+
+
+@pytest.mark.parametrize("limit", ["1", "100MB"])
+def test_a_worker_memory_limit_no_worker_can_meet_is_refused_before_anything_is_written(
+    demo_dump: Path, tmp_path: Path, limit: str
+) -> None:
+    out = tmp_path / "out"
+    code, output = run_cli(
+        "run", str(demo_dump), "-o", str(out), "--workers", "1", "--max-worker-memory", limit
+    )
+    assert code == 2, output
+    assert "run.max_worker_memory must be >= 256 MiB or 0" in output
+    assert not out.exists()
+    with pytest.raises(ConfigError, match="memory_limit must be >= 256 MiB"):
+        ProcessEngine(1, memory_limit=1)
+
+
+def test_the_smallest_worker_memory_limit_leaves_room_for_a_started_worker() -> None:
+    """The documented minimum is above what a worker holds once it has started (measured)."""
+    engine = ProcessEngine(1, timeout_s=60.0, memory_limit=0)
+    try:
+        assert sum(b.num_rows for b, _ in engine.map(real_stages(), batches(2))) == 8
+        pid = engine._pool[0].process.pid
+        assert pid is not None
+        rss = resident_bytes(pid)
+    finally:
+        engine.close()
+    if rss is None:
+        pytest.skip("no /proc here")
+    assert rss < MIN_WORKER_MEMORY * 0.8, rss >> 20

@@ -52,7 +52,8 @@ from pipeline.reporting.summary import output_line, render_summary
     "--max-worker-memory",
     metavar="SIZE",
     help="Kill a worker whose resident memory exceeds SIZE (e.g. 4GB) and reject the record it was "
-    "on as memory_limit (default: 80% of RAM over the workers, at least 1GiB; 0 = no limit).",
+    "on as memory_limit (default: 80% of RAM over the workers, at least 1GiB; 0 = no limit; "
+    "otherwise at least 256MiB: a worker holds ~150MiB before its first record).",
 )
 @click.option("--text-field", help="Field holding plain text in JSONL/CSV/Parquet records (default: text).")
 @click.option("--html-field", help="Field holding HTML in JSONL/CSV/Parquet records (default: html).")

@@ -43,6 +43,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline.core.config import RANGES
 from pipeline.core.errors import WorkerError
 from pipeline.core.stage import Stage
 from pipeline.execution import forkserver
@@ -147,6 +148,8 @@ class ProcessEngine:
         self.timeout_s = timeout_s
         self.start_timeout_s = start_timeout_s
         self.memory_limit = auto_memory_limit(self.workers) if memory_limit is None else memory_limit
+        if self.memory_limit:
+            RANGES["run.max_worker_memory"].check("memory_limit", self.memory_limit)
         # With a forkserver, workers (replacements too) fork from a process that has imported and
         # warmed up the default stages: they start in milliseconds. Starting it now (if
         # ``cleanwire run`` has not already) lets its imports run while this process reads.
