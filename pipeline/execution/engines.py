@@ -1,6 +1,7 @@
 """Engines run the parallel-safe stages over a stream of batches, in order.
 
-* :class:`SerialEngine`: in this process, no isolation (tests, one-document calls, debugging).
+* :class:`SerialEngine`: in this process, no isolation (tests, one-document calls, debugging, and
+  the small inputs of ``cleanwire run``: :func:`local_engine`).
 * :class:`~pipeline.execution.pool.ProcessEngine`: a *supervised* pool of worker processes
   (``--workers N``, also for N=1): a record that hangs, crashes its worker or takes too much
   memory is rejected, and the run goes on (:mod:`pipeline.execution.pool`).

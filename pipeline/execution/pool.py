@@ -93,9 +93,9 @@ def usable_cores() -> int:
 def worker_count(requested: int) -> tuple[int, str | None]:
     """How many workers a pool asked for ``requested`` (0 = one per core) may start, and a note
     when that is fewer than asked: at most one per usable core. The stages are CPU-bound, so more
-    workers than cores only add memory (a worker holds ~0.3 GiB) and wall-clock time per record
-    (the per-record timeout counts it): ``--workers 1000`` on a 2-core machine started ~970
-    processes and used 12.8 GB for 12 records."""
+    workers than cores only add memory (a started worker holds ~150 MiB) and wall-clock time per
+    record (the per-record timeout counts it): ``--workers 1000`` on a 2-core machine started
+    ~970 processes and used 12.8 GB for 12 records."""
     cores = usable_cores()
     if requested <= 0:
         return cores, None
