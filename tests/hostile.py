@@ -220,3 +220,30 @@ class DiesOnArrival(DocStage):
 
     def process(self, doc: Doc) -> None:
         pass
+
+
+def _stall() -> DocStage:
+    time.sleep(3600)
+    raise AssertionError("unreachable")
+
+
+class StallsOnArrival(DocStage):
+    """A stage whose unpickling never ends: every worker stalls before it has started."""
+
+    name = "stalls_on_arrival"
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (_stall, ())
+
+    def process(self, doc: Doc) -> None:
+        pass
+
+
+class StallsWarmingUp(DocStage):
+    """A stage that hangs on the worker's warm-up documents (and on nothing else)."""
+
+    name = "stalls_warming_up"
+
+    def process(self, doc: Doc) -> None:
+        if doc.source == "<warm-up>":
+            time.sleep(3600)

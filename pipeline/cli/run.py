@@ -18,6 +18,7 @@ from pipeline.cli.options import build_config, config_options
 from pipeline.cli.sites import apply_site_rules
 from pipeline.core.config import COMPRESSIONS
 from pipeline.execution import forkserver
+from pipeline.execution.engines import Engine, local_engine, small_input
 from pipeline.execution.ray import RayEngine
 from pipeline.execution.runner import RunReport
 from pipeline.io.readers import Source
@@ -33,7 +34,13 @@ from pipeline.reporting.summary import output_line, render_summary
     help="Output directory (required, except with --format jsonl: then rejects and manifest go there).",
 )
 @config_options
-@click.option("-w", "--workers", type=int, help="Worker processes (default: number of cores).")
+@click.option(
+    "-w",
+    "--workers",
+    type=int,
+    help="Worker processes, at most one per core (default: one per core; an input under 1 MB "
+    "runs in this process instead).",
+)
 @click.option(
     "--timeout",
     "timeout_s",
@@ -45,7 +52,8 @@ from pipeline.reporting.summary import output_line, render_summary
     "--max-worker-memory",
     metavar="SIZE",
     help="Kill a worker whose resident memory exceeds SIZE (e.g. 4GB) and reject the record it was "
-    "on as memory_limit (default: 80% of RAM over the workers, at least 1GiB; 0 = no limit).",
+    "on as memory_limit (default: 80% of RAM over the workers, at least 1GiB; 0 = no limit; "
+    "otherwise at least 256MiB: a worker holds ~150MiB before its first record).",
 )
 @click.option("--text-field", help="Field holding plain text in JSONL/CSV/Parquet records (default: text).")
 @click.option("--html-field", help="Field holding HTML in JSONL/CSV/Parquet records (default: html).")
@@ -113,7 +121,8 @@ def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None
     manifest.json (last). Rerunning into the same directory skips finished shards.
     """
     engine_name: str = options["engine"]
-    if engine_name == "local":
+    small = engine_name == "local" and not options["workers"] and small_input(inputs)
+    if engine_name == "local" and not small:
         forkserver.start()  # the workers' parent imports and warms up while this one reads the config
     to_stdout = options["out_format"] == "jsonl"
     cfg = build_config(options["config_file"], options["rule_files"], options)
@@ -125,9 +134,14 @@ def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None
     source = Source(inputs, cfg.reader)
     sink = make_sink(output, cfg, to_stdout=to_stdout, overwrite=options["overwrite"])
     refuse_stdin_resume(inputs, sink)
-    engine = None
+    engine: Engine
     if engine_name == "ray":
         engine = RayEngine(num_cpus=options["workers"] or None, timeout_s=cfg.run.record_timeout_s)
+    else:
+        engine = local_engine(cfg, small=small)
+        note = getattr(engine, "note", None)
+        if note:
+            click.echo(f"note: {note}", err=True)
     try:
         report = Pipeline.from_config(cfg).run(source, sink, engine=engine)
     except BrokenPipeError:  # `... --format jsonl | head`: the reader has all it wants

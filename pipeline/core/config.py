@@ -149,11 +149,16 @@ class RunConfig:
     compression: Compression = "zstd"
     #: A worker whose resident memory exceeds this many bytes is killed and the record it was on
     #: rejected (``memory_limit``). None: 80 % of the machine's memory over the workers, at least
-    #: 1 GiB; 0: no limit (the kernel's out-of-memory killer still costs only one record).
+    #: 1 GiB; 0: no limit (the kernel's out-of-memory killer still costs only one record); else at
+    #: least :data:`MIN_WORKER_MEMORY` (256 MiB).
     max_worker_memory: ByteSize | None = None
     #: A record still in a stage after this many seconds (wall clock) is rejected (``timeout``)
     #: and its worker replaced. Every stage's limit, though extraction is what usually needs it.
     record_timeout_s: float = 30.0
+    #: A worker process must have started (received and unpickled the stages, warmed them up; the
+    #: first one also waits for the forkserver's imports, ~1 s) within this many seconds, or the
+    #: run stops with exit 5 instead of waiting for it forever.
+    worker_start_timeout_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -295,6 +300,14 @@ class Config:
 
 #: At most :data:`SIZE_MAX` bytes.
 _SIZE_NOTE = "bytes, at most 1 PiB"
+
+#: The smallest ``run.max_worker_memory`` (other than 0, no limit): a worker holds ~150 MiB of
+#: resident memory with the stages loaded and warmed up before its first record (measured:
+#: 146 MiB, with pandas installed), so a lower limit kills every worker on whatever record it is
+#: given (``--max-worker-memory 1`` rejected 105 records in one run and 46 in the next) instead of
+#: bounding a bad one. 256 MiB leaves a little over 100 MiB for a record.
+MIN_WORKER_MEMORY = 256 << 20
+
 #: Every numeric setting's range, checked by :meth:`Config.validate` (a test checks that no
 #: numeric field is missing). Sizes, counts and limits of zero would reject every record or,
 #: for ``encoding.max_chars``, never finish; sizes have a ceiling (:data:`SIZE_MAX`).
@@ -316,8 +329,15 @@ RANGES: dict[str, Range] = {
     "run.batch_size": Range(1),
     "run.batch_chars": Range(1),
     "run.row_group_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
-    "run.max_worker_memory": Range(0, SIZE_MAX, note="bytes, 0 = no limit, at most 1 PiB"),
+    "run.max_worker_memory": Range(
+        MIN_WORKER_MEMORY,
+        SIZE_MAX,
+        or_zero=True,
+        size=True,
+        note="0 = no limit; a worker holds ~150 MiB with the stages loaded, before any record; at most 1 PiB",
+    ),
     "run.record_timeout_s": Range(0, low_open=True),
+    "run.worker_start_timeout_s": Range(0, low_open=True),
     "output.part_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
 }
 

@@ -51,15 +51,21 @@ ByteSize = Annotated[int, ByteCount]
 
 @dataclass(frozen=True)
 class Range:
-    """The values a numeric setting may take: ``low`` (excluded when ``low_open``) to ``high``."""
+    """The values a numeric setting may take: ``low`` (excluded when ``low_open``) to ``high``,
+    and 0 too when ``or_zero`` (a limit that 0 turns off)."""
 
     low: float
     high: float = math.inf
     low_open: bool = False
     #: What a boundary value means, for the message.
     note: str = ""
+    or_zero: bool = False
+    #: A number of bytes: the message shows ``low`` in MiB.
+    size: bool = False
 
     def holds(self, value: float) -> bool:
+        if self.or_zero and value == 0:
+            return True
         return (value > self.low if self.low_open else value >= self.low) and value <= self.high
 
     def check(self, key: str, value: float) -> None:
@@ -68,11 +74,27 @@ class Range:
             raise ConfigError(f"{key} must be {self}, got {_number(value)}")
 
     def __str__(self) -> str:
+        shown = _bytes if self.size else _number
         if self.high == math.inf:
-            text = f"{'>' if self.low_open else '>='} {_number(self.low)}"
+            text = f"{'>' if self.low_open else '>='} {shown(self.low)}"
         else:
-            text = f"in {'(' if self.low_open else '['}{_number(self.low)}, {_number(self.high)}]"
+            text = f"in {'(' if self.low_open else '['}{shown(self.low)}, {shown(self.high)}]"
+        text += " or 0" if self.or_zero else ""
         return f"{text} ({self.note})" if self.note else text
+
+
+def _bytes(value: float) -> str:
+    """A number of bytes for a message, in the largest binary unit that divides it (``256 MiB``)."""
+    for unit, name in (
+        (1 << 50, "PiB"),
+        (1 << 40, "TiB"),
+        (1 << 30, "GiB"),
+        (1 << 20, "MiB"),
+        (1 << 10, "KiB"),
+    ):
+        if value and value % unit == 0:
+            return f"{_number(value / unit)} {name}"
+    return _number(value)
 
 
 def _number(value: float) -> str:

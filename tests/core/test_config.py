@@ -175,7 +175,15 @@ def test_numeric_settings_out_of_range_are_refused_naming_the_key(key: str) -> N
         ("[boilerplate]\nbudget_min_chars = -1\n", "boilerplate.budget_min_chars must be >= 0"),
         (
             "[run]\nmax_worker_memory = -1\n",
-            r"run.max_worker_memory must be in \[0, 1125899906842624\] \(bytes, 0 = no limit",
+            r"run.max_worker_memory must be in \[256 MiB, 1 PiB\] or 0 \(0 = no limit",
+        ),
+        (
+            "[run]\nmax_worker_memory = 1\n",
+            r"run.max_worker_memory must be in \[256 MiB, 1 PiB\] or 0 .*got 1$",
+        ),
+        (
+            "[run]\nmax_worker_memory = '255MiB'\n",
+            r"run.max_worker_memory must be in \[256 MiB, 1 PiB\] or 0",
         ),
     ],
 )
