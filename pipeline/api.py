@@ -11,10 +11,20 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from pipeline.core.config import Config
-from pipeline.core.record import Doc, Removal, Status, docs_from_batch, docs_to_batch, make_id, raw_format
+from pipeline.core.record import (
+    HTML_SNIFF_CHARS,
+    Doc,
+    Removal,
+    Status,
+    docs_from_batch,
+    docs_to_batch,
+    make_id,
+    raw_format,
+)
 from pipeline.core.stage import Stage, StageStats, same_kind, split_parallel
 from pipeline.execution.engines import Engine
 from pipeline.execution.runner import Runner, RunReport
+from pipeline.io.formats.decoding import Undecodable, charset_from_markup, decode
 from pipeline.io.readers import Source
 from pipeline.io.sinks.base import Sink
 from stages.registry import build_stages, configured_chain, describe
@@ -38,6 +48,10 @@ class Cleaned:
     stage: str | None = None
     reason: str | None = None
     detail: str | None = None
+    #: How the input was read: ``html`` (extracted) or ``text``.
+    format: str = "text"
+    #: The codec bytes given to :func:`clean_text` were decoded with (None for a ``str``).
+    encoding: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -60,6 +74,8 @@ class Cleaned:
             stage=doc.stage,
             reason=doc.reason,
             detail=doc.detail,
+            format=doc.format,
+            encoding=doc.encoding,
         )
 
 
@@ -127,18 +143,35 @@ class Pipeline:
 
 
 def clean_text(
-    raw: str, *, url: str | None = None, fmt: str = "text", config: Config | None = None
+    raw: str | bytes, *, url: str | None = None, fmt: str = "auto", config: Config | None = None
 ) -> Cleaned:
     """Clean one document with the configured stages (dedup is meaningless for one doc).
 
-    ``fmt`` is ``"text"``, ``"html"`` or ``"auto"`` (``html`` when ``raw`` starts with a tag); any
-    other value raises :class:`ValueError`; ``raw`` that is not a ``str`` raises :class:`TypeError`
-    (decode bytes first, or let a :class:`~pipeline.io.readers.Source` read them: it detects charsets)."""
+    ``fmt`` is ``"auto"`` (the default: HTML when ``raw`` :func:`looks like HTML
+    <pipeline.core.record.looks_like_html>`, a page or a fragment of markup, else text),
+    ``"html"`` or ``"text"``; any other value raises :class:`ValueError`. ``raw`` may be bytes:
+    they are decoded as the readers decode a file (BOM, the page's ``<meta charset>``, UTF-8,
+    detection; the codec is in ``Cleaned.encoding``), and bytes that are no text (binary) come
+    back rejected by stage ``read`` (``undecodable``), as a reader would reject them. Anything
+    else raises :class:`TypeError`. ``Cleaned.format`` says how the input was read."""
+    encoding = None
+    if isinstance(raw, bytes | bytearray):
+        data = bytes(raw)
+        sniffed = fmt if fmt != "auto" else raw_format(data[:HTML_SNIFF_CHARS].decode("latin-1"), "auto")
+        try:
+            got = decode(data, declared=charset_from_markup(data) if sniffed == "html" else None)
+        except Undecodable as exc:
+            doc = Doc(id=make_id("<clean_text>", 0), source="<clean_text>", raw="", url=url)
+            doc.reject("read", "undecodable", str(exc))
+            return Cleaned.from_doc(doc)
+        raw, encoding = got.text, got.encoding
     if not isinstance(raw, str):
-        raise TypeError(f"clean_text takes a str, not {type(raw).__name__}")
+        raise TypeError(f"clean_text takes a str or bytes, not {type(raw).__name__}")
     pipe = _pipeline_for(config or Config())
     fmt = raw_format(raw, fmt)
-    doc = Doc(id=make_id("<clean_text>", 0), source="<clean_text>", raw=raw, format=fmt, url=url)
+    doc = Doc(
+        id=make_id("<clean_text>", 0), source="<clean_text>", raw=raw, format=fmt, url=url, encoding=encoding
+    )
     return Cleaned.from_doc(pipe.clean_doc(doc))
 
 

@@ -199,7 +199,7 @@ def write_hostile_dump(root: Path) -> dict[str, str]:
     # A file name that is not valid UTF-8 (bytes path, so it survives any locale).
     with open(os.fsencode(docs) + b"/bad-\xff-name.txt", "wb") as fh:
         fh.write(article("h").encode())
-    expected["docs/bad-\ufffd-name.txt"] = "ok"
+    expected["docs/bad-\\xff-name.txt"] = "ok"  # source: valid UTF-8 that still names the file
     lines = jsonl_lines()
     (root / "records.jsonl").write_text("\n".join(line for line, _ in lines) + "\n\n", encoding="utf-8")
     for n, (_, want) in enumerate(lines, start=1):
@@ -220,3 +220,30 @@ class DiesOnArrival(DocStage):
 
     def process(self, doc: Doc) -> None:
         pass
+
+
+def _stall() -> DocStage:
+    time.sleep(3600)
+    raise AssertionError("unreachable")
+
+
+class StallsOnArrival(DocStage):
+    """A stage whose unpickling never ends: every worker stalls before it has started."""
+
+    name = "stalls_on_arrival"
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (_stall, ())
+
+    def process(self, doc: Doc) -> None:
+        pass
+
+
+class StallsWarmingUp(DocStage):
+    """A stage that hangs on the worker's warm-up documents (and on nothing else)."""
+
+    name = "stalls_warming_up"
+
+    def process(self, doc: Doc) -> None:
+        if doc.source == "<warm-up>":
+            time.sleep(3600)

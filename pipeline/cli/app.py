@@ -1,12 +1,13 @@
 """The ``cleanwire`` command group (also ``python -m pipeline``).
 
 Errors map to exit codes through the :mod:`pipeline.core.errors` hierarchy: 0 ok, 1 other error,
-2 configuration/usage, 3 input, 4 output, 5 worker processes cannot run, 130 interrupted.
+2 configuration/usage, 3 input, 4 output, 5 worker processes cannot run, 130 interrupted (SIGINT
+or SIGTERM, whenever it arrives: :func:`pipeline.cli.main` installs the handlers before it imports
+this module).
 """
 
 from __future__ import annotations
 
-import gc
 import importlib
 from typing import Any
 
@@ -70,10 +71,6 @@ def cli() -> None:
 
 
 def main() -> None:
-    """The ``cleanwire`` command. On the way out the objects still alive are frozen
-    (:func:`gc.freeze`): the interpreter's exit then skips its last scans of every object
-    (the libraries' tables and caches), 0.3-0.4 s of each run. Memory is the OS's to free."""
-    try:
-        cli(prog_name="cleanwire")
-    finally:
-        gc.freeze()
+    """The ``cleanwire`` command: :func:`pipeline.cli.main` (kept here for entry points that name
+    this module)."""
+    importlib.import_module("pipeline.cli").main()

@@ -13,7 +13,8 @@ from pipeline.core.config import Config
 from pipeline.core.errors import InputError, OutputError
 from pipeline.io.formats.compression import STDIN
 from pipeline.io.readers import DOCUMENT_KINDS, kind_of, read_document_file
-from pipeline.reporting.explain import explain_document, render_diff, render_diff_html, render_explanation
+from pipeline.reporting.diffs import render_diff, render_diff_html
+from pipeline.reporting.explain import explain_document, json_safe, render_explanation, terminal_safe
 
 
 @click.command("explain")
@@ -68,7 +69,7 @@ def explain_cmd(
             raise OutputError(f"cannot write {html_out}: {exc.strerror}") from exc
         click.echo(f"wrote {html_out}", err=True)
     if as_json:
-        click.echo(json.dumps([s.to_dict() for s in steps], indent=2, ensure_ascii=False))
+        click.echo(json_safe(json.dumps([s.to_dict() for s in steps], indent=2, ensure_ascii=False)))
     elif as_diff:
         click.echo(render_diff(steps, color=color))
     else:
@@ -90,5 +91,5 @@ def _read_document(file: str, fmt: str, cfg: Config) -> tuple[str, str]:
     (doc,) = read_document_file(path, read_as, cfg.reader)
     if not doc.ok:
         detail = " ".join((doc.detail or "").split())
-        raise InputError(f"{file}: cannot be read ({doc.reason}): {detail}")
+        raise InputError(terminal_safe(f"{file}: cannot be read ({doc.reason}): {detail}"))
     return doc.raw, read_as

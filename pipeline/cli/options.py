@@ -23,6 +23,15 @@ def comma_list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+#: Names ``--csv-delimiter`` takes besides the character itself (a tab is awkward to type).
+DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space": " "}
+
+
+def delimiter(text: str) -> str:
+    """``--csv-delimiter`` to the character: itself, or ``tab``/``\\t``/``comma``/``semicolon``/``pipe``/``space``."""
+    return DELIMITER_NAMES.get(text.lower(), text)
+
+
 @dataclass(frozen=True)
 class Setting:
     """A command-line option (click's parameter name) and the config key it sets."""
@@ -48,6 +57,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("url_field", "reader.url_field"),
     Setting("id_field", "reader.id_field"),
     Setting("keep_fields", "reader.keep_fields"),
+    Setting("csv_delimiter", "reader.csv_delimiter", delimiter),
     Setting("dedup", "dedup.enabled"),
     Setting("min_chars", "filter.min_chars"),
     Setting("partition_by", "output.partition_by", comma_list),

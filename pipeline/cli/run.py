@@ -18,6 +18,7 @@ from pipeline.cli.options import build_config, config_options
 from pipeline.cli.sites import apply_site_rules
 from pipeline.core.config import COMPRESSIONS
 from pipeline.execution import forkserver
+from pipeline.execution.engines import Engine, local_engine, small_input
 from pipeline.execution.ray import RayEngine
 from pipeline.execution.runner import RunReport
 from pipeline.io.readers import Source
@@ -33,7 +34,13 @@ from pipeline.reporting.summary import output_line, render_summary
     help="Output directory (required, except with --format jsonl: then rejects and manifest go there).",
 )
 @config_options
-@click.option("-w", "--workers", type=int, help="Worker processes (default: number of cores).")
+@click.option(
+    "-w",
+    "--workers",
+    type=int,
+    help="Worker processes, at most one per core (default: one per core; an input under 1 MB "
+    "runs in this process instead).",
+)
 @click.option(
     "--timeout",
     "timeout_s",
@@ -45,7 +52,8 @@ from pipeline.reporting.summary import output_line, render_summary
     "--max-worker-memory",
     metavar="SIZE",
     help="Kill a worker whose resident memory exceeds SIZE (e.g. 4GB) and reject the record it was "
-    "on as memory_limit (default: 80% of RAM over the workers, at least 1GiB; 0 = no limit).",
+    "on as memory_limit (default: 80% of RAM over the workers, at least 1GiB; 0 = no limit; "
+    "otherwise at least 256MiB: a worker holds ~150MiB before its first record).",
 )
 @click.option("--text-field", help="Field holding plain text in JSONL/CSV/Parquet records (default: text).")
 @click.option("--html-field", help="Field holding HTML in JSONL/CSV/Parquet records (default: html).")
@@ -56,6 +64,12 @@ from pipeline.reporting.summary import output_line, render_summary
     "keep_fields",
     multiple=True,
     help="Input column (or WARC header) copied into the output's `extra` map; repeatable.",
+)
+@click.option(
+    "--csv-delimiter",
+    metavar="CHAR",
+    help="Delimiter of CSV/TSV inputs: one character, or tab, comma, semicolon, pipe "
+    "(default: sniffed per file among , ; tab |).",
 )
 @click.option(
     "--format",
@@ -101,13 +115,15 @@ def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None
     """Clean INPUTS into Parquet under OUTPUT (or JSON lines on stdout with --format jsonl).
 
     INPUTS: directories, files or globs of .html/.htm/.txt, .jsonl, .csv/.tsv, .parquet,
-    .warc/.arc, each maybe .gz/.zst/.bz2; '-' reads JSONL from stdin.
+    .warc/.arc, .tar (members read as a directory's files), each maybe .gz/.zst/.bz2; '-' reads
+    JSONL from stdin.
     Writes part-*.parquet (the cleaned records: the only Parquet files under OUTPUT) and, under
     OUTPUT/_cleanwire/, rejects.jsonl.gz, dropped.jsonl.gz and manifest.json (last).
     Rerunning into the same directory skips finished shards.
     """
     engine_name: str = options["engine"]
-    if engine_name == "local":
+    small = engine_name == "local" and not options["workers"] and small_input(inputs)
+    if engine_name == "local" and not small:
         forkserver.start()  # the workers' parent imports and warms up while this one reads the config
     to_stdout = options["out_format"] == "jsonl"
     cfg = build_config(options["config_file"], options["rule_files"], options)
@@ -119,9 +135,14 @@ def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None
     source = Source(inputs, cfg.reader)
     sink = make_sink(output, cfg, to_stdout=to_stdout, overwrite=options["overwrite"])
     refuse_stdin_resume(inputs, sink)
-    engine = None
+    engine: Engine
     if engine_name == "ray":
         engine = RayEngine(num_cpus=options["workers"] or None, timeout_s=cfg.run.record_timeout_s)
+    else:
+        engine = local_engine(cfg, small=small)
+        note = getattr(engine, "note", None)
+        if note:
+            click.echo(f"note: {note}", err=True)
     try:
         report = Pipeline.from_config(cfg).run(source, sink, engine=engine)
     except BrokenPipeError:  # `... --format jsonl | head`: the reader has all it wants

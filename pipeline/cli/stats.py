@@ -36,12 +36,19 @@ def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], bol
 
 
 def render_stats(stats: RunStats, *, top: int = 10, color: bool = False) -> str:
+    """The statistics as terminal tables (bold headers and yellow warnings when ``color``)."""
 
     def bold(s: str) -> str:
         return click.style(s, bold=True) if color else s
 
-    k = stats.kept
-    n_in = stats.n_in
+    lines = _overview(stats, color=color, bold=bold)
+    lines += _record_tables(stats, top, bold)
+    lines += _removal_tables(stats, top, bold)
+    return "\n".join(lines)
+
+
+def _overview(stats: RunStats, *, color: bool, bold: Style) -> list[str]:
+    k, n_in = stats.kept, stats.n_in
     lines = [
         bold(f"cleanwire stats: {stats.out_dir}"),
         f"  records {n_in:,}: kept {stats.n_kept:,} ({_pct(stats.n_kept, n_in).strip()}), "
@@ -52,7 +59,13 @@ def render_stats(stats: RunStats, *, top: int = 10, color: bool = False) -> str:
     ]
     for problem in stats.manifest_mismatch():
         lines.append(click.style(f"  warning: {problem}", fg="yellow") if color else f"  warning: {problem}")
-    lines += _table(
+    return lines
+
+
+def _record_tables(stats: RunStats, top: int, bold: Style) -> list[str]:
+    """Where the records went: the stage funnel, the reasons, languages and lengths."""
+    k, n_in = stats.kept, stats.n_in
+    lines = _table(
         "Records through each stage",
         ["stage", "entered", "rejected", "dropped", "passed"],
         [[r.stage, r.entered, r.rejected, r.dropped, r.passed] for r in stats.funnel()],
@@ -79,6 +92,13 @@ def render_stats(stats: RunStats, *, top: int = 10, color: bool = False) -> str:
         ],
         bold,
     )
+    return lines
+
+
+def _removal_tables(stats: RunStats, top: int, bold: Style) -> list[str]:
+    """What was removed: by category, by rule, by site."""
+    k = stats.kept
+    lines: list[str] = []
     for title, table in (("Removed by category", k.categories), ("Top removing rules", k.rules)):
         lines += _table(
             title,
@@ -98,7 +118,7 @@ def render_stats(stats: RunStats, *, top: int = 10, color: bool = False) -> str:
         ],
         bold,
     )
-    return "\n".join(lines)
+    return lines
 
 
 @click.command("stats")

@@ -1,7 +1,8 @@
-"""One typed, immutable configuration object.
+"""One typed, immutable configuration object (read from plain data by :mod:`pipeline.core.typed`).
 
 ``Config`` is a tree of frozen dataclasses. It loads from TOML (sections named like the fields),
-accepts overrides with :func:`dataclasses.replace` (the CLI does that for its flags), and has a
+accepts overrides by dotted key (:meth:`Config.with_overrides`: the CLI, Airflow and Python
+callers all use it), and has a
 canonical hash of everything that can change the *content* of the output. Run-time knobs that do
 not change content (workers, progress bars) live in :class:`RunConfig` and stay out of the hash,
 so the same run on 1 or 8 workers is recognised as the same run.
@@ -13,17 +14,15 @@ import dataclasses
 import functools
 import hashlib
 import json
-import math
-import re
 import tomllib
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import NoneType, UnionType
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, get_args, get_type_hints
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.typed import SIZE_MAX, ByteSize, Range, build, check_fields, clip, convert, known
 
 DEFAULT_STAGES: tuple[str, ...] = (
     "extract",
@@ -39,26 +38,6 @@ DEFAULT_STAGES: tuple[str, ...] = (
 #: checks that the two agree). Listed here so that a config is checked without building stages.
 STAGE_NAMES: frozenset[str] = frozenset(DEFAULT_STAGES)
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.I)
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-
-
-def parse_size(text: str) -> int:
-    """``"256MB"``/``"64MiB"``/``"1g"``/``"1048576"`` to bytes (binary multiples)."""
-    m = _SIZE.match(text)
-    if not m:
-        raise ConfigError(f"not a size: {text!r}", hint="use bytes or a unit: 64MB, 512k, 1G")
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
-
-
-class _ByteCount:
-    """Marks a field as a number of bytes: a config file may write it as a size (``"64MB"``)."""
-
-
-#: A number of bytes. In TOML an integer, or a string with a unit as the CLI's size options take
-#: (``"4GB"``, ``"512k"``, binary multiples; see :func:`parse_size`).
-ByteSize = Annotated[int, _ByteCount]
-
 #: The Parquet codecs ``run.compression`` and ``--compression`` offer (all written by pyarrow).
 Compression = Literal["zstd", "snappy", "gzip", "lz4", "none"]
 COMPRESSIONS: tuple[str, ...] = get_args(Compression)
@@ -73,6 +52,9 @@ class ReaderConfig:
     url_field: str = "url"
     id_field: str = "id"
     keep_fields: tuple[str, ...] = ()
+    #: The delimiter of CSV/TSV inputs (one character); None: sniffed per file among ``,`` ``;``
+    #: tab and ``|`` (the extension's, ``,`` or tab, wins a tie).
+    csv_delimiter: str | None = None
     max_record_bytes: ByteSize = 20_000_000
     max_decompressed_bytes: ByteSize = 2_000_000_000
 
@@ -167,11 +149,16 @@ class RunConfig:
     compression: Compression = "zstd"
     #: A worker whose resident memory exceeds this many bytes is killed and the record it was on
     #: rejected (``memory_limit``). None: 80 % of the machine's memory over the workers, at least
-    #: 1 GiB; 0: no limit (the kernel's out-of-memory killer still costs only one record).
+    #: 1 GiB; 0: no limit (the kernel's out-of-memory killer still costs only one record); else at
+    #: least :data:`MIN_WORKER_MEMORY` (256 MiB).
     max_worker_memory: ByteSize | None = None
     #: A record still in a stage after this many seconds (wall clock) is rejected (``timeout``)
     #: and its worker replaced. Every stage's limit, though extraction is what usually needs it.
     record_timeout_s: float = 30.0
+    #: A worker process must have started (received and unpickled the stages, warmed them up; the
+    #: first one also waits for the forkserver's imports, ~1 s) within this many seconds, or the
+    #: run stops with exit 5 instead of waiting for it forever.
+    worker_start_timeout_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -228,14 +215,15 @@ class Config:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise ConfigError(f"config file not found: {path}") from exc
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError) as exc:
+            # ValueError: an integer of more than 4,300 digits (Python's int conversion limit)
+            raise ConfigError(f"config file {path} is not valid TOML: {clip(str(exc), 200)}") from exc
         return cls.from_dict(data, origin=str(path))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, origin: str = "config") -> Config:
         """A config from plain data shaped like the TOML file (sections as dicts), validated."""
-        cfg = _build(cls, _moved_keys(data, origin), origin)
+        cfg = build(cls, _moved_keys(data, origin), origin)
         cfg.validate()
         return cfg
 
@@ -258,8 +246,8 @@ class Config:
                 top[key] = value
         hints = get_type_hints(Config, include_extras=True)
         changes = {
-            name: _value(hints[name], value, name, loading=True)
-            for name, value in _known(Config, top).items()
+            name: convert(hints[name], value, name, loading=True)
+            for name, value in known(Config, top).items()
         }
         for section, values in sections.items():
             current = getattr(self, section, None) if section in hints else None
@@ -272,8 +260,8 @@ class Config:
             kind = type(current)
             kind_hints = get_type_hints(kind, include_extras=True)
             parsed = {
-                name: _value(kind_hints[name], value, f"{section}.{name}", loading=True)
-                for name, value in _known(kind, values, prefix=f"{section}.").items()
+                name: convert(kind_hints[name], value, f"{section}.{name}", loading=True)
+                for name, value in known(kind, values, prefix=f"{section}.").items()
             }
             changes[section] = dataclasses.replace(current, **parsed)  # type: ignore[type-var]
         cfg = dataclasses.replace(self, **changes)
@@ -281,7 +269,7 @@ class Config:
         return cfg
 
     def validate(self) -> None:
-        _check_types(self, "")
+        check_fields(self, "")
         unknown = [s for s in self.stages if s not in STAGE_NAMES]
         if unknown:
             raise ConfigError(f"unknown stage(s) {unknown}", hint=f"choose from {sorted(STAGE_NAMES)}")
@@ -292,6 +280,12 @@ class Config:
             )
         if len(set(self.stages)) != len(self.stages):
             raise ConfigError(f"a stage is named twice in {list(self.stages)}")
+        delimiter = self.reader.csv_delimiter
+        if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+            raise ConfigError(
+                f"reader.csv_delimiter must be one character other than a quote or a line break, got {delimiter!r}",
+                hint="e.g. ';' or a tab (--csv-delimiter tab)",
+            )
         bad_keys = [k for k in self.output.partition_by if k not in PARTITION_KEYS]
         if bad_keys or len(set(self.output.partition_by)) != len(self.output.partition_by):
             raise ConfigError(
@@ -304,40 +298,24 @@ class Config:
                 allowed.check(key, value)
 
 
-@dataclass(frozen=True)
-class Range:
-    """The values a numeric setting may take: ``low`` (excluded when ``low_open``) to ``high``."""
+#: At most :data:`SIZE_MAX` bytes.
+_SIZE_NOTE = "bytes, at most 1 PiB"
 
-    low: float
-    high: float = math.inf
-    low_open: bool = False
-    #: What a boundary value means, for the message.
-    note: str = ""
-
-    def holds(self, value: float) -> bool:
-        return (value > self.low if self.low_open else value >= self.low) and value <= self.high
-
-    def check(self, key: str, value: float) -> None:
-        """A :class:`ConfigError` naming ``key`` unless ``value`` is in the range."""
-        if not self.holds(value):
-            raise ConfigError(f"{key} must be {self}, got {value}")
-
-    def __str__(self) -> str:
-        if self.high == math.inf:
-            text = f"{'>' if self.low_open else '>='} {self.low:g}"
-        else:
-            text = f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
-        return f"{text} ({self.note})" if self.note else text
-
+#: The smallest ``run.max_worker_memory`` (other than 0, no limit): a worker holds ~150 MiB of
+#: resident memory with the stages loaded and warmed up before its first record (measured:
+#: 146 MiB, with pandas installed), so a lower limit kills every worker on whatever record it is
+#: given (``--max-worker-memory 1`` rejected 105 records in one run and 46 in the next) instead of
+#: bounding a bad one. 256 MiB leaves a little over 100 MiB for a record.
+MIN_WORKER_MEMORY = 256 << 20
 
 #: Every numeric setting's range, checked by :meth:`Config.validate` (a test checks that no
 #: numeric field is missing). Sizes, counts and limits of zero would reject every record or,
-#: for ``encoding.max_chars``, never finish.
+#: for ``encoding.max_chars``, never finish; sizes have a ceiling (:data:`SIZE_MAX`).
 RANGES: dict[str, Range] = {
-    "reader.max_record_bytes": Range(1),
-    "reader.max_decompressed_bytes": Range(1),
+    "reader.max_record_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
+    "reader.max_decompressed_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
     "extract.fast_retry_below": Range(0, note="0 = never retry"),
-    "extract.max_html_bytes": Range(1),
+    "extract.max_html_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
     "extract.max_depth": Range(1),
     "encoding.max_chars": Range(1),
     "boilerplate.max_removed_share": Range(0, 1, low_open=True),
@@ -350,10 +328,17 @@ RANGES: dict[str, Range] = {
     "run.workers": Range(0, note="0 = one per core"),
     "run.batch_size": Range(1),
     "run.batch_chars": Range(1),
-    "run.row_group_bytes": Range(1),
-    "run.max_worker_memory": Range(0, note="bytes, 0 = no limit"),
+    "run.row_group_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
+    "run.max_worker_memory": Range(
+        MIN_WORKER_MEMORY,
+        SIZE_MAX,
+        or_zero=True,
+        size=True,
+        note="0 = no limit; a worker holds ~150 MiB with the stages loaded, before any record; at most 1 PiB",
+    ),
     "run.record_timeout_s": Range(0, low_open=True),
-    "output.part_bytes": Range(1),
+    "run.worker_start_timeout_s": Range(0, low_open=True),
+    "output.part_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
 }
 
 
@@ -363,25 +348,6 @@ def _digest(path: str) -> str:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         return "missing"
-
-
-T = TypeVar("T")
-
-
-def _build(cls: type[T], data: dict[str, Any], origin: str) -> T:
-    """Build a (nested) frozen dataclass from a dict, rejecting unknown keys with a clear message
-    and values that are not of their field's annotated type (see :func:`_value`)."""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{origin}: expected a table, got {_shown(data)}")
-    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
-    extra = set(data) - set(known)
-    if extra:
-        raise ConfigError(f"{origin}: unknown key(s) {sorted(extra)}", hint=f"known: {sorted(known)}")
-    hints = get_type_hints(cls, include_extras=True)
-    kwargs = {
-        name: _value(hints[name], value, f"{origin}.{name}", loading=True) for name, value in data.items()
-    }
-    return cls(**kwargs)
 
 
 #: Settings that moved: old ``(section, key)`` -> new. A file that still uses the old name is read
@@ -406,113 +372,6 @@ def _moved_keys(data: dict[str, Any], origin: str) -> dict[str, Any]:
         target = data.get(new_section, {})
         data[new_section] = {new_key: old[key], **(target if isinstance(target, dict) else {})}
     return data
-
-
-def _known(cls: type[Any], values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``values``, or a :class:`ConfigError` naming the keys ``cls`` has no field for."""
-    known = {f.name for f in fields(cls)}
-    extra = sorted(set(values) - known)
-    if extra:
-        raise ConfigError(
-            f"unknown setting(s) {[prefix + k for k in extra]}",
-            hint=f"known: {sorted(prefix + k for k in known)}",
-        )
-    return values
-
-
-def _check_types(obj: object, origin: str) -> None:
-    """Refuse a field of ``obj`` (a config dataclass, recursively) that is not of its annotated
-    type: what ``Config(...)`` or :func:`dataclasses.replace` were given in Python."""
-    hints = get_type_hints(type(obj), include_extras=True)
-    for f in fields(obj):  # type: ignore[arg-type]
-        hint, value, where = hints[f.name], getattr(obj, f.name), f"{origin}{f.name}"
-        if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, hint):
-            _check_types(value, f"{where}.")
-        else:
-            _value(hint, value, where, loading=False)
-
-
-def _value(hint: Any, value: Any, where: str, *, loading: bool) -> Any:
-    """``value`` as a field annotated ``hint`` holds it, or a :class:`ConfigError` naming ``where``.
-
-    The types are those of the config dataclasses: ``bool``; ``int`` (not a bool, not a float:
-    ``99.9`` is not silently cut to 99); ``float`` (an int is fine; finite); ``str``;
-    ``Literal[...]`` (one of its values); ``tuple[X, ...]``; :data:`ByteSize`; unions of these
-    with ``None``; nested dataclasses. ``loading`` (a TOML file or a dict): a list for a tuple,
-    a size string for a :data:`ByteSize`.
-    """
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        if loading:
-            return _build(hint, value, where)
-        if not isinstance(value, hint):
-            raise ConfigError(f"{where}: expected {hint.__name__}, got {_shown(value)}")
-        return value
-    members = get_args(hint) if get_origin(hint) in (Union, UnionType) else (hint,)
-    for member in members:
-        ok, converted = _accepts(member, value, where, loading)
-        if ok:
-            return converted
-    shown = [m for m in members if m is not NoneType]  # a TOML file cannot write None
-    if all(get_origin(m) is Literal for m in shown):
-        choices = [c for m in shown for c in get_args(m)]
-        raise ConfigError(f"{where}: {_shown(value)} is not one of {choices}")
-    wanted = " or ".join(_described(m, loading) for m in shown)
-    raise ConfigError(f"{where}: expected {wanted}, got {_shown(value)}")
-
-
-def _accepts(member: Any, value: Any, where: str, loading: bool) -> tuple[bool, Any]:
-    """Whether ``value`` is a ``member`` of a field's type, and the value to store."""
-    origin = get_origin(member)
-    is_int = isinstance(value, int) and not isinstance(value, bool)
-    if member is NoneType:
-        return value is None, None
-    if origin is Literal:
-        return any(type(value) is type(c) and value == c for c in get_args(member)), value
-    if origin is Annotated and get_args(member)[1:] == (_ByteCount,):
-        if loading and isinstance(value, str):
-            try:
-                return True, parse_size(value)
-            except ConfigError:
-                return False, None
-        return is_int, value
-    if member is bool:
-        return isinstance(value, bool), value
-    if member is int:
-        return is_int, value
-    if member is float:
-        number = is_int or isinstance(value, float)
-        return number and math.isfinite(value), float(value) if number else None
-    if member is str:
-        return isinstance(value, str), value
-    if origin is tuple and get_args(member)[1:] == (...,):
-        if not isinstance(value, tuple | list if loading else tuple):
-            return False, None
-        item = get_args(member)[0]
-        return True, tuple(_value(item, v, f"{where}[{i}]", loading=loading) for i, v in enumerate(value))
-    raise TypeError(f"{where}: config field type {member!r} is not supported")
-
-
-def _described(member: Any, loading: bool) -> str:
-    """What a config file (or, not ``loading``, Python code) must give for ``member``."""
-    origin = get_origin(member)
-    if origin is Literal:
-        choices = get_args(member)
-        return repr(choices[0]) if len(choices) == 1 else f"one of {list(choices)}"
-    if origin is Annotated:
-        return "a whole number of bytes or a size such as '64MB'" if loading else "a whole number of bytes"
-    if origin is tuple:
-        return f"a {'list' if loading else 'tuple'} of {_described(get_args(member)[0], loading)[2:]}s"
-    names = {bool: "true/false", int: "a whole number", float: "a number", str: "a string"}
-    return names[member]
-
-
-def _shown(value: Any) -> str:
-    """``value`` for a message: its repr, with its type when the repr does not say it."""
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return f"a list {value!r}"
-    return repr(value)
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -8,6 +8,7 @@ conversion to and from :data:`~pipeline.core.schema.WORK_SCHEMA` batches happens
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -106,13 +107,53 @@ RAW_FORMATS = ("text", "html")
 
 
 def raw_format(raw: str, fmt: str) -> str:
-    """``fmt`` checked against :data:`RAW_FORMATS`; ``"auto"`` is ``html`` when ``raw`` starts
-    with a tag, else ``text``."""
+    """``fmt`` checked against :data:`RAW_FORMATS`; ``"auto"`` is ``html`` when ``raw``
+    :func:`looks_like_html`, else ``text``."""
     if fmt == "auto":
-        return "html" if raw.lstrip()[:1] == "<" else "text"
+        return "html" if looks_like_html(raw) else "text"
     if fmt not in RAW_FORMATS:
         raise ValueError(f"fmt must be 'text', 'html' or 'auto', not {fmt!r}")
     return fmt
+
+
+#: A tag of HTML's own vocabulary (not any ``<word>``: ``x <y`` or ``<3`` are text).
+_HTML_TAG = re.compile(
+    r"<(/?)(?:!doctype\s+html|html|head|body|title|meta|link|script|style|noscript|iframe|p|div|span|"
+    r"a|br|hr|img|figure|figcaption|picture|source|ul|ol|li|dl|dt|dd|h[1-6]|table|thead|tbody|tr|td|"
+    r"th|article|section|header|footer|nav|main|aside|blockquote|pre|code|strong|em|b|i|u|small|"
+    r"sup|sub|time|form|input|button|label|select|option|textarea|svg)(?=[\s/>])[^<>]{0,2000}>",
+    re.I,
+)
+_DOCUMENT_START = re.compile(
+    r"\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>]|<\?xml[^>]*>\s*<)", re.I | re.S
+)
+#: How much of a text :func:`looks_like_html` reads.
+HTML_SNIFF_CHARS = 1 << 16
+
+
+def looks_like_html(raw: str) -> bool:
+    """Whether ``raw`` is HTML rather than text: it starts as an HTML document does
+    (``<!doctype html``, ``<html``, ``<?xml ...><``); or it starts with a tag of HTML's vocabulary;
+    or, within its first :data:`HTML_SNIFF_CHARS` characters, it holds at least three such tags,
+    one a closing tag or ``<br>``, and at least two per 1,000 characters (a fragment of markup:
+    ``Text <b>bold</b> and <br> more``).
+
+    A text *about* markup (``use the <div> tag``, a blog post on an HTML parser quoting a few
+    tags) has one or two, or a few in thousands of characters; markup has them everywhere."""
+    head = raw[:HTML_SNIFF_CHARS].lstrip("\ufeff \t\r\n")
+    if not head or "<" not in head:
+        return False
+    if _DOCUMENT_START.match(head):
+        return True
+    needed = max(3, 2 * len(head) // 1000)
+    closing = False
+    for found, m in enumerate(_HTML_TAG.finditer(head), start=1):
+        if m.start() == 0:
+            return True
+        closing = closing or bool(m.group(1)) or m.group(0)[1:3].lower() == "br"
+        if found >= needed and closing:
+            return True
+    return False
 
 
 def make_id(source: str, locator: str | int) -> str:

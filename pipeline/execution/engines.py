@@ -1,17 +1,21 @@
 """Engines run the parallel-safe stages over a stream of batches, in order.
 
-* :class:`SerialEngine`: in this process, no isolation (tests, one-document calls, debugging).
+* :class:`SerialEngine`: in this process, no isolation (tests, one-document calls, debugging, and
+  the small inputs of ``cleanwire run``: :func:`local_engine`).
 * :class:`~pipeline.execution.pool.ProcessEngine`: a *supervised* pool of worker processes
   (``--workers N``, also for N=1): a record that hangs, crashes its worker or takes too much
   memory is rejected, and the run goes on (:mod:`pipeline.execution.pool`).
 * :class:`~pipeline.execution.ray.RayEngine`: the same over a Ray cluster.
 
 Whatever the engine, the stages of one batch run through :mod:`pipeline.execution.chain`.
-:func:`engine_for` builds the engine a run uses from its config.
+:func:`engine_for` builds the pool a run uses from its config; :func:`local_engine` is the choice
+``cleanwire run`` makes: the pool, or this process for a small input when the config leaves the
+number of workers to cleanwire (:func:`small_input`).
 """
 
 from __future__ import annotations
 
+import glob
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
@@ -21,7 +25,7 @@ import pyarrow as pa
 from pipeline.core.config import Config
 from pipeline.core.stage import Stage
 from pipeline.execution.chain import Result, run_stages
-from pipeline.execution.pool import ProcessEngine
+from pipeline.execution.pool import START_TIMEOUT_S, ProcessEngine
 
 
 class Engine(Protocol):
@@ -43,17 +47,85 @@ class SerialEngine:
         pass
 
 
-def make_engine(workers: int, *, timeout_s: float = 30.0, memory_limit: int | None = None) -> Engine:
-    """The supervised pool with ``workers`` processes (0 = one per core); ``memory_limit`` as
-    :class:`~pipeline.execution.pool.ProcessEngine` takes it."""
-    return ProcessEngine(workers or os.cpu_count() or 1, timeout_s=timeout_s, memory_limit=memory_limit)
+def make_engine(
+    workers: int,
+    *,
+    timeout_s: float = 30.0,
+    memory_limit: int | None = None,
+    start_timeout_s: float = START_TIMEOUT_S,
+) -> ProcessEngine:
+    """The supervised pool with ``workers`` processes (0 = one per core, and never more than the
+    usable cores); ``memory_limit`` as :class:`~pipeline.execution.pool.ProcessEngine` takes it."""
+    return ProcessEngine(
+        workers, timeout_s=timeout_s, memory_limit=memory_limit, start_timeout_s=start_timeout_s
+    )
 
 
-def engine_for(config: Config, *, workers: int | None = None) -> Engine:
+def engine_for(config: Config, *, workers: int | None = None) -> ProcessEngine:
     """The supervised pool as ``config`` sets it up (workers unless given, record timeout, memory
-    limit)."""
+    limit, start deadline)."""
     return make_engine(
         config.run.workers if workers is None else workers,
         timeout_s=config.run.record_timeout_s,
         memory_limit=config.run.max_worker_memory,
+        start_timeout_s=config.run.worker_start_timeout_s,
     )
+
+
+#: A run whose whole input is at most this many bytes runs in this process when ``run.workers``
+#: is 0 (:func:`local_engine`): below it the pool's start (~0.5-1 s: its forkserver's imports and
+#: warm-up, a worker's start, their exit) costs more than a second core saves. Measured: see
+#: the README's "Reliability" section.
+SMALL_INPUT_BYTES = 1 << 20
+#: ... and it has at most this many files (records of tiny files cost more than their bytes say).
+SMALL_INPUT_FILES = 100
+#: A compressed input counts as this many times its size.
+COMPRESSED_FACTOR = 5
+_COMPRESSED = (".gz", ".zst", ".zstd", ".bz2", ".xz")
+_GLOB_CHARS = set("*?[")
+
+
+def small_input(
+    inputs: Iterable[str], *, limit: int = SMALL_INPUT_BYTES, max_files: int = SMALL_INPUT_FILES
+) -> bool:
+    """Whether the files ``inputs`` name (files, directories walked, globs) add up to at most
+    ``limit`` bytes in at most ``max_files`` files. Stops counting as soon as they do not;
+    stdin (``-``) and anything that cannot be looked at are not small."""
+    total = files = 0
+
+    def add(path: str) -> bool:
+        nonlocal total, files
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            return False
+        files += 1
+        total += size * (COMPRESSED_FACTOR if path.endswith(_COMPRESSED) else 1)
+        return total <= limit and files <= max_files
+
+    for raw in inputs:
+        if raw == "-":
+            return False
+        paths = [raw] if os.path.exists(raw) or not _GLOB_CHARS & set(raw) else glob.glob(raw, recursive=True)
+        for path in paths:
+            if not os.path.isdir(path):
+                if not add(path):
+                    return False
+                continue
+            for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+                for name in filenames:
+                    if not add(os.path.join(dirpath, name)):
+                        return False
+    return True
+
+
+def local_engine(config: Config, *, small: bool) -> Engine:
+    """The engine of a local run: this process (:class:`SerialEngine`) when ``run.workers`` is 0
+    and the input is ``small`` (:func:`small_input`), else the supervised pool
+    (:func:`engine_for`). In this process a record has no wall-clock limit, no memory limit and
+    no crash isolation: a small input is what a person runs and watches, and an explicit
+    ``--workers N`` (or ``run.workers``) keeps the pool's guarantees whatever the input."""
+    if config.run.workers == 0 and small:
+        return SerialEngine()
+    return engine_for(config)

@@ -7,7 +7,8 @@ import os
 
 #: The automatic limit: this share of the machine's memory, split between the workers...
 AUTO_MEMORY_SHARE = 0.8
-#: ... but never less than this (a worker with the stages loaded holds ~0.3 GiB).
+#: ... but never less than this (a worker with the stages loaded holds ~150 MiB before its first
+#: record, more while it works; a limit set by hand is at least ``MIN_WORKER_MEMORY``, 256 MiB).
 MIN_AUTO_MEMORY = 1 << 30
 
 

@@ -9,6 +9,13 @@ fork from a forkserver that has imported the stages' libraries and warmed them u
 (:mod:`pipeline.execution.forkserver`) so that its work overlaps the caller's imports and first
 reads.
 
+A worker takes no batch before it has started: it says so (:data:`~pipeline.execution.worker.READY`)
+once it has unpickled the stages and warmed them up. Its start (from the request to that word,
+the forkserver's first imports included) has a deadline, ``start_timeout_s``
+(``run.worker_start_timeout_s``): a worker, or a forkserver, that stalls there stops the run with
+a :class:`~pipeline.core.errors.WorkerError` (exit 5) instead of hanging it. Workers start as
+batches need them, never more than the machine's usable cores (:func:`worker_count`).
+
 While it works a worker publishes a heartbeat (:mod:`pipeline.execution.heartbeat`: record
 index, stage index, start time) in shared memory. The supervisor kills a worker whose current
 record has run longer than the timeout, or notices one that died (segfault, out-of-memory kill,
@@ -26,6 +33,7 @@ import multiprocessing as mp
 import os
 import pickle
 import signal
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,14 +43,15 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline.core.config import RANGES
 from pipeline.core.errors import WorkerError
 from pipeline.core.stage import Stage
 from pipeline.execution import forkserver
 from pipeline.execution.chain import Result
-from pipeline.execution.heartbeat import WARMING_UP, Heartbeat
+from pipeline.execution.heartbeat import STARTING, Heartbeat
 from pipeline.execution.jobs import InFlight, Job
 from pipeline.execution.memory import auto_memory_limit, resident_bytes
-from pipeline.execution.worker import worker_main
+from pipeline.execution.worker import READY, worker_main
 
 TIMEOUT = "timeout"
 WORKER_CRASH = "worker_crash"
@@ -51,9 +60,9 @@ MEMORY_LIMIT = "memory_limit"
 MEMORY_POLL_S = 0.5
 #: Tries a job gets again after its worker died outside any record.
 MAX_BLIND_RETRIES = 2
-#: A worker warming up (:data:`~pipeline.execution.heartbeat.WARMING_UP`) gets this on top of the
-#: per-record timeout (a stage that hangs even on the warm-up documents is a broken setup).
-STARTUP_GRACE_S = 60.0
+#: How long a worker may take to start (from the request to its word that it is ready: the
+#: forkserver's imports, unpickling the stages, the warm-up), unless the caller says otherwise.
+START_TIMEOUT_S = 60.0
 #: Consecutive worker deaths outside any record after which the pool gives up (a broken setup).
 MAX_BLIND_STREAK = 5
 
@@ -66,7 +75,36 @@ class _Worker:
     process: BaseProcess
     conn: Connection
     beat: Heartbeat
+    #: When it was asked for (``time.monotonic()``): its start's deadline counts from here.
+    spawned: float
+    #: Whether it said it has started (:data:`READY`): only then does it get a batch.
+    ready: bool = False
     job: Job | None = None
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the platform tells)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def worker_count(requested: int) -> tuple[int, str | None]:
+    """How many workers a pool asked for ``requested`` (0 = one per core) may start, and a note
+    when that is fewer than asked: at most one per usable core. The stages are CPU-bound, so more
+    workers than cores only add memory (a started worker holds ~150 MiB) and wall-clock time per
+    record (the per-record timeout counts it): ``--workers 1000`` on a 2-core machine started
+    ~970 processes and used 12.8 GB for 12 records."""
+    cores = usable_cores()
+    if requested <= 0:
+        return cores, None
+    if requested <= cores:
+        return requested, None
+    return cores, (
+        f"{requested} workers asked for, {cores} usable core(s): starting at most {cores} "
+        "worker process(es) (the stages are CPU-bound: more would add memory, not speed)"
+    )
 
 
 def _describe_exit(code: int | None) -> str:
@@ -92,7 +130,9 @@ class ProcessEngine:
     (``/proc``).
 
     At most ``2 * workers`` batches are in flight (queued, running or waiting to be yielded in
-    order), so memory stays flat however long the input is.
+    order), so memory stays flat however long the input is. ``workers`` is capped at the usable
+    cores (:func:`worker_count`; :attr:`note` then says so), and a worker starts only when a
+    batch is waiting for it: a 12-record input starts one.
     """
 
     def __init__(
@@ -101,17 +141,22 @@ class ProcessEngine:
         *,
         timeout_s: float = 30.0,
         memory_limit: int | None = None,
+        start_timeout_s: float = START_TIMEOUT_S,
         start_method: str = "forkserver",
     ) -> None:
-        self.workers = workers or os.cpu_count() or 1
+        self.workers, self.note = worker_count(workers)
         self.timeout_s = timeout_s
+        self.start_timeout_s = start_timeout_s
         self.memory_limit = auto_memory_limit(self.workers) if memory_limit is None else memory_limit
+        if self.memory_limit:
+            RANGES["run.max_worker_memory"].check("memory_limit", self.memory_limit)
         # With a forkserver, workers (replacements too) fork from a process that has imported and
         # warmed up the default stages: they start in milliseconds. Starting it now (if
         # ``cleanwire run`` has not already) lets its imports run while this process reads.
         self._ctx: Any = (
             forkserver.context() if start_method == "forkserver" else mp.get_context(start_method)
         )
+        self._start_method = start_method
         if start_method == "forkserver":
             forkserver.start()
         self._pool: list[_Worker] = []
@@ -130,6 +175,7 @@ class ProcessEngine:
             if not started:  # after the first reads: they overlapped with the forkserver's imports
                 self._ensure(stages)
                 started = True
+            self._grow(flight)
             self._hand_out(flight)
             result = flight.next_result()
             if result is not None:
@@ -137,7 +183,7 @@ class ProcessEngine:
                 continue  # read and hand out the next batch before waiting on the workers
             if flight.done:
                 return
-            if any(w.job is not None for w in self._pool):
+            if any(w.job is not None or not w.ready for w in self._pool):
                 self._supervise(flight)
 
     def _hand_out(self, flight: InFlight) -> None:
@@ -147,7 +193,7 @@ class ProcessEngine:
         while queue and not queue[0].todo:
             flight.finish_empty(queue.popleft())
         for w in self._pool:
-            if w.job is None and queue:
+            if w.ready and w.job is None and queue:
                 job = queue.popleft()
                 if not job.todo:
                     flight.finish_empty(job)
@@ -159,14 +205,48 @@ class ProcessEngine:
     # worker lifecycle
 
     def _spawn(self) -> _Worker:
+        spawned = time.monotonic()
         parent, child = self._ctx.Pipe()
         cells = self._ctx.RawArray("d", Heartbeat().cells)
         proc = self._ctx.Process(
             target=worker_main, args=(child, self._blob, cells), name="cleanwire-worker", daemon=True
         )
-        proc.start()
+        self._start(proc)
         child.close()
-        return _Worker(proc, parent, Heartbeat(cells))
+        return _Worker(proc, parent, Heartbeat(cells), spawned)
+
+    def _start(self, proc: BaseProcess) -> None:
+        """``proc.start()``, within :attr:`start_timeout_s`. Starting a worker waits on its parent:
+        the forkserver forks it only once its own imports are done, and the stages are written
+        into a pipe the child must read. A forkserver that stalls would hang the run there, so
+        the start runs in a thread; past the deadline the forkserver is killed (the thread then
+        fails and ends) and the run stops."""
+        failed: list[BaseException] = []
+
+        def start() -> None:
+            try:
+                proc.start()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                failed.append(exc)
+
+        thread = threading.Thread(target=start, name="cleanwire-start-worker", daemon=True)
+        thread.start()
+        thread.join(self.start_timeout_s)
+        if thread.is_alive():
+            if self._start_method == "forkserver":
+                forkserver.kill()
+            thread.join(5.0)
+            raise self._stalled("its parent, the forkserver, did not fork it")
+        if failed:
+            raise failed[0]
+
+    def _stalled(self, what: str) -> WorkerError:
+        return WorkerError(
+            f"a worker process did not start within {self.start_timeout_s:g}s "
+            f"(run.worker_start_timeout_s): {what}",
+            hint="a stage that blocks while it is unpickled or warmed up, a stopped process or a "
+            "hung file system? on a slow or overloaded machine, raise run.worker_start_timeout_s",
+        )
 
     def _ensure(self, stages: Sequence[Stage]) -> None:
         old = self._stages or []
@@ -180,11 +260,16 @@ class ProcessEngine:
                     f"the stages cannot be sent to worker processes: {exc}",
                     hint="custom stages must be picklable (module-level classes, no lambdas)",
                 ) from exc
-        for i, w in enumerate(self._pool):
+        for w in list(self._pool):
             if w.job is not None or not w.process.is_alive():  # left over from an aborted map()
                 self._kill(w)
-                self._pool[i] = self._spawn()
-        while len(self._pool) < self.workers:
+                self._pool.remove(w)
+
+    def _grow(self, flight: InFlight) -> None:
+        """Start workers for the queued jobs that no worker (idle or still starting) will take,
+        up to :attr:`workers`."""
+        free = sum(1 for w in self._pool if w.job is None)
+        for _ in range(min(len(flight.queue) - free, self.workers - len(self._pool))):
             self._pool.append(self._spawn())
 
     @staticmethod
@@ -221,25 +306,48 @@ class ProcessEngine:
         yielded, after the worker has been given its next batch (building the batch of a dozen
         175 KB pages takes tens of milliseconds, which the worker would otherwise spend idle).
         """
-        busy = [w for w in self._pool if w.job is not None]
-        handles: list[Any] = [w.conn for w in busy] + [w.process.sentinel for w in busy]
-        wait(handles, timeout=self._wait_s(busy))
-        for w in busy:
-            self._check(w, flight)
+        watched = [w for w in self._pool if w.job is not None or not w.ready]
+        handles: list[Any] = [w.conn for w in watched] + [w.process.sentinel for w in watched]
+        wait(handles, timeout=self._wait_s(watched))
+        for w in watched:
+            if w.ready:
+                self._check(w, flight)
+            else:
+                self._check_start(w)
 
-    def _limit(self, snap: Snapshot) -> float:
-        return self.timeout_s + (STARTUP_GRACE_S if snap[0] == WARMING_UP else 0.0)
-
-    def _wait_s(self, busy: list[_Worker]) -> float:
-        """How long to wait for news: until the first busy worker's record runs out of time, at
-        most :data:`MEMORY_POLL_S` with a memory limit (else 1 s), at least 10 ms."""
+    def _wait_s(self, watched: list[_Worker]) -> float:
+        """How long to wait for news: until the first busy worker's record runs out of time or
+        the first starting worker's start does, at most :data:`MEMORY_POLL_S` with a memory
+        limit (else 1 s), at least 10 ms."""
         now = time.monotonic()
         wait_s = MEMORY_POLL_S if self.memory_limit else 1.0
-        for w in busy:
+        for w in watched:
+            if not w.ready:
+                wait_s = min(wait_s, max(0.0, w.spawned + self.start_timeout_s - now))
+                continue
             snap = w.beat.read()
             if snap is not None:
-                wait_s = min(wait_s, max(0.0, snap[2] + self._limit(snap) - now))
+                wait_s = min(wait_s, max(0.0, snap[2] + self.timeout_s - now))
         return max(wait_s, 0.01)
+
+    def _check_start(self, w: _Worker) -> None:
+        """Settle starting worker ``w``: ready if it said so; replaced if it died (a broken set-up
+        stops the run after :data:`MAX_BLIND_STREAK` such deaths, see :meth:`_blame`); the run
+        stops if it is past its start's deadline."""
+        if w.conn.poll():
+            with contextlib.suppress(EOFError, OSError):  # it died saying so: seen below
+                w.ready = w.conn.recv() == READY
+            if w.ready:
+                return
+        if not w.process.is_alive():
+            w.process.join()
+            self._count_blind(_describe_exit(w.process.exitcode))
+            self._replace(w)
+            return
+        if time.monotonic() - w.spawned > self.start_timeout_s:
+            where = "unpickling the stages" if int(w.beat.cells[1]) == STARTING else "warming the stages up"
+            self._kill(w)
+            raise self._stalled(f"it stalled {where}; it was killed")
 
     def _check(self, w: _Worker, flight: InFlight) -> None:
         """Settle busy worker ``w``: store its result if it sent one; else deal with its death,
@@ -251,7 +359,7 @@ class ProcessEngine:
             self._lost(w, WORKER_CRASH, _describe_exit(w.process.exitcode), w.beat.read(), flight)
             return
         snap = w.beat.read()
-        if snap is not None and time.monotonic() - snap[2] > self._limit(snap):
+        if snap is not None and time.monotonic() - snap[2] > self.timeout_s:
             detail = f"no result after {self.timeout_s:g}s (run.record_timeout_s); worker killed"
             self._kill_for(w, snap, TIMEOUT, detail, flight)
             return
@@ -326,6 +434,17 @@ class ProcessEngine:
         if snapshot is not None and started:
             self._blind_streak = 0
             return [job.todo[snapshot[0]]], snapshot[1]
+        self._count_blind(detail)
+        if not started:
+            return None
+        job.blind_retries += 1
+        if job.blind_retries <= MAX_BLIND_RETRIES:
+            return None
+        return list(job.todo), -1
+
+    def _count_blind(self, detail: str) -> None:
+        """One more worker death outside any record; after :data:`MAX_BLIND_STREAK` in a row
+        the set-up is broken and the run stops."""
         self._blind_streak += 1
         if self._blind_streak >= MAX_BLIND_STREAK:
             raise WorkerError(
@@ -334,9 +453,3 @@ class ProcessEngine:
                 '(a script that runs a pipeline must do so under `if __name__ == "__main__":`); '
                 "run with --workers 1 and look at its stderr",
             )
-        if not started:
-            return None
-        job.blind_retries += 1
-        if job.blind_retries <= MAX_BLIND_RETRIES:
-            return None
-        return list(job.todo), -1

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import sys
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import FrameType
 from typing import Any
 
 import pyarrow as pa
@@ -27,6 +23,7 @@ from pipeline.core.batching import batched
 from pipeline.core.config import Config
 from pipeline.core.errors import CleanwireError, Interrupted
 from pipeline.core.record import Doc
+from pipeline.core.signals import Stop, stop_on_signals
 from pipeline.core.stage import Stage, StageStats, split_parallel
 from pipeline.execution.chain import run_in_order
 from pipeline.execution.engines import Engine, engine_for
@@ -38,32 +35,6 @@ from pipeline.io.sinks.files import library_versions
 
 class AccountingError(CleanwireError):
     """A stage returned a different set of records than it received: a bug, never data."""
-
-
-class Stop(BaseException):
-    """Raised in the main thread by SIGINT/SIGTERM; turned into :class:`Interrupted`."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-@contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """SIGINT and SIGTERM raise :class:`Stop` in the main thread while the block runs."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise Stop(signum)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 @dataclass
@@ -264,7 +235,7 @@ class Runner:
                 report.skipped_files = [str(p) for p in source.skipped]
                 return self._run(source, shards, sink, report)
         except (Stop, KeyboardInterrupt) as exc:
-            sig = signal.Signals(exc.signum).name if isinstance(exc, Stop) else "SIGINT"
+            sig = exc.name if isinstance(exc, Stop) else "SIGINT"
             raise Interrupted(
                 f"stopped by {sig}: {report.shards_done + report.shards_skipped} of {n_shards} "
                 f"shard(s) complete in {sink.out_dir}; unfinished work was discarded",

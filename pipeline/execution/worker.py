@@ -2,7 +2,7 @@
 
 The worker unpickles its copy of the stages once, runs two small documents through them (so
 that what the stages build lazily is built before the per-record timeout starts counting), then
-runs the batches its supervisor sends until told to stop. It publishes what it is doing in its
+says it is ready (:data:`READY`), then runs the batches its supervisor sends until told to stop. It publishes what it is doing in its
 :class:`~pipeline.execution.heartbeat.Heartbeat` and sends each batch back without the raw
 input, which the supervisor still holds (:func:`~pipeline.execution.jobs.with_raw`).
 """
@@ -20,6 +20,10 @@ from pipeline.core.record import Doc, docs_from_batch
 from pipeline.core.stage import Stage, StageStats
 from pipeline.execution.chain import run_docs
 from pipeline.execution.heartbeat import WARMING_UP, Heartbeat
+
+#: What a worker sends its supervisor once it has started (unpickled and warmed the stages up):
+#: only then is it given a batch, and its start's deadline stops counting.
+READY = "ready"
 
 _WARM_UP_DOCS = (
     (
@@ -54,6 +58,10 @@ def worker_main(conn: Connection, stages_blob: bytes, cells: Any) -> None:
     beat.beat(WARMING_UP, 0)
     warm_up(stages)
     beat.ready()
+    try:
+        conn.send(READY)
+    except OSError:  # the supervisor is gone
+        return
     while True:
         try:
             msg = conn.recv()

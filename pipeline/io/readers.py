@@ -7,87 +7,54 @@ compression is always recognised by magic bytes. See :data:`FORMATS`.
 
 A :class:`Source` plans the inputs into :class:`Shard` s with deterministic names (the unit of
 output files, completion markers and resume): each container file (JSONL, CSV/TSV, Parquet,
-WARC/ARC, stdin) is one shard, runs of loose ``.html``/``.txt`` files are grouped. A shard yields
-:class:`~pipeline.core.record.Doc` s one at a time; a record that cannot be read (invalid JSON,
-undecodable bytes, over the size cap, a truncated archive) is yielded already *rejected* by stage
-``read``. Only an input that cannot be used at all before the run starts (missing, unreadable,
-a table without the mapped text/HTML column or naming a mapped column twice) raises
-:class:`~pipeline.core.errors.InputError`.
+WARC/ARC, a tar archive, stdin) is one shard, runs of loose ``.html``/``.txt`` files are grouped.
+A shard yields :class:`~pipeline.core.record.Doc` s one at a time; a record that cannot be read
+(invalid JSON, undecodable bytes, over the size cap, a truncated archive, anything a library
+raises on its bytes) is yielded already *rejected* by stage ``read``. Only an input that cannot
+be used at all raises :class:`~pipeline.core.errors.InputError`, before the run starts: missing,
+unreadable, a mapping mistake (no record among a JSONL file's first ones, no column of a table,
+has the text or HTML field) or a table naming a mapped column twice. stdin is checked as it is
+read (its first records are held back until one has the field).
 """
 
 from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.core.config import ReaderConfig
 from pipeline.core.errors import InputError
 from pipeline.core.record import Doc, safe_str
-from pipeline.io.formats.compression import (
-    COMPRESSION_SUFFIXES,
-    STDIN,
-    InputDataError,
-    open_input,
-    peek_decompressed,
-)
-from pipeline.io.formats.decoding import Undecodable, charset_from_markup, decode
-from pipeline.io.formats.records import READ_STAGE, Origin, rejected
-from pipeline.io.formats.tabular import (
-    check_fields,
-    csv_header,
-    parquet_columns,
-    read_csv,
-    read_jsonl,
-    read_parquet,
-    read_tsv,
-)
-from pipeline.io.formats.warc import read_warc
+from pipeline.io.formats.archive import CONTAINER_READERS, Reader, check_mapping
+from pipeline.io.formats.compression import STDIN
+from pipeline.io.formats.decoding import Undecodable, decode
+from pipeline.io.formats.documents import read_document_file
+from pipeline.io.formats.kinds import DOCUMENT_KINDS, FORMATS, kind_of, sniff_kind, wanted_in_directory
+from pipeline.io.formats.records import READ_STAGE
 from pipeline.io.layout import OutputLayout
 from pipeline.io.progress import ReadMeter, ShardSize, shard_size
 
 __all__ = [
+    "CONTAINER_READERS",
+    "DOCUMENT_KINDS",
     "FORMATS",
     "READ_STAGE",
+    "Reader",
     "Shard",
     "Source",
     "Undecodable",
     "decode_bytes",
     "kind_of",
+    "read_document_file",
     "safe_str",
+    "sniff_kind",
 ]
 
-#: Extension -> format. ``html``/``text`` files are one record each; the rest are containers.
-FORMATS = {
-    ".html": "html",
-    ".htm": "html",
-    ".xhtml": "html",
-    ".txt": "text",
-    ".text": "text",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".warc": "warc",
-    ".arc": "warc",
-}
-DOCUMENT_KINDS = ("html", "text")
 FILES_PER_SHARD = 1000
 _GLOB_CHARS = set("*?[")
-
-Reader = Callable[[Path, ReaderConfig], Iterator[Doc]]
-CONTAINER_READERS: dict[str, Reader] = {
-    "jsonl": read_jsonl,
-    "csv": read_csv,
-    "tsv": read_tsv,
-    "parquet": read_parquet,
-    "warc": read_warc,
-}
 
 
 def decode_bytes(data: bytes, *, declared: str | None = None) -> tuple[str, str]:
@@ -95,78 +62,6 @@ def decode_bytes(data: bytes, *, declared: str | None = None) -> tuple[str, str]
     :mod:`pipeline.io.formats.decoding`); raises :class:`Undecodable` for binary data."""
     got = decode(data, declared=declared)
     return got.text, got.encoding
-
-
-def _kind_by_name(path: Path) -> tuple[str | None, bool]:
-    """The format named by the extension, and whether a compression suffix was seen."""
-    suffixes = [s.lower() for s in path.suffixes]
-    compressed = False
-    while suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
-        suffixes.pop()
-        compressed = True
-    return (FORMATS.get(suffixes[-1]) if suffixes else None), compressed
-
-
-def sniff_kind(head: bytes) -> str:
-    """The format of a file from its first (decompressed) bytes."""
-    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if start.startswith(b"WARC/") or start.startswith(b"filedesc://"):
-        return "warc"
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    if start.startswith(b"{"):
-        return "jsonl"
-    if start.startswith(b"<"):
-        return "html"
-    return "text"
-
-
-def kind_of(path: Path, config: ReaderConfig | None = None) -> str | None:
-    """The format of a file: by extension, else (for explicit files) by content."""
-    kind, _ = _kind_by_name(path)
-    if kind is not None:
-        return kind
-    cap = (config or ReaderConfig()).max_decompressed_bytes
-    return sniff_kind(peek_decompressed(path, 64, cap))
-
-
-def _wanted_in_directory(path: Path) -> bool:
-    """Files a directory walk picks up: known extensions, or a bare ``.gz``/``.zst``/``.bz2``."""
-    if path.name.startswith("."):
-        return False
-    kind, compressed = _kind_by_name(path)
-    return kind is not None or (compressed and len(path.suffixes) == 1)
-
-
-def read_document_file(path: Path, fmt: str, config: ReaderConfig) -> Iterator[Doc]:
-    """One ``.html``/``.txt`` file is one record; HTML charset from its ``<meta>``. Its
-    ``source`` is the path alone, kept or rejected."""
-    origin = Origin(str(path), 0)
-
-    def reject(reason: str, detail: str, data: bytes = b"") -> Doc:
-        doc = rejected(origin, reason, detail, data)
-        doc.source = str(path)
-        return doc
-
-    try:
-        with open_input(path, config.max_decompressed_bytes) as fh:
-            data = fh.read(config.max_record_bytes + 1)
-    except (OSError, InputDataError) as exc:
-        reason = exc.reason if isinstance(exc, InputDataError) else "unreadable"
-        yield reject(reason, f"{type(exc).__name__}: {exc}")
-        return
-    if len(data) > config.max_record_bytes:
-        yield reject("too_large", f"> reader.max_record_bytes={config.max_record_bytes}")
-        return
-    declared = charset_from_markup(data) if fmt == "html" else None
-    try:
-        got = decode(data, declared=declared)
-    except Undecodable as exc:
-        yield reject("undecodable", str(exc), data)
-        return
-    yield Doc(
-        id=origin.id, source=str(path), raw=safe_str(got.text), format=fmt, url=None, encoding=got.encoding
-    )
 
 
 @dataclass(frozen=True)
@@ -192,7 +87,7 @@ class Shard:
                 yield from read_document_file(path, fmt if fmt in DOCUMENT_KINDS else "text", config)
         else:
             for path in self.paths:
-                yield from CONTAINER_READERS[self.kind](path, config)
+                yield from CONTAINER_READERS[self.kind](path, config, None)
 
 
 def _expand(raw: str) -> list[Path]:
@@ -231,7 +126,7 @@ class Source:
         for p in self.inputs:
             if p.is_dir():
                 for f in sorted(_walk(p, leave_out), key=str):
-                    if _wanted_in_directory(f):
+                    if wanted_in_directory(f):
                         files.append(f)
                     elif not f.name.startswith("."):
                         self.skipped.append(f)
@@ -240,11 +135,9 @@ class Source:
         return files
 
     def _check(self, path: Path, kind: str) -> None:
-        """Fail fast on a table whose columns cannot hold the configured text/HTML field."""
-        if kind == "parquet":
-            check_fields(parquet_columns(path, self.config), path, self.config)
-        elif kind in ("csv", "tsv"):
-            check_fields(csv_header(path, "," if kind == "csv" else "\t", self.config), path, self.config)
+        """Fail fast on an input whose first records (JSONL) or columns (CSV/TSV, Parquet) cannot
+        hold the configured text/HTML field (an archive: its first table member)."""
+        check_mapping(path, kind, self.config)
 
     def shards(self, *, leave_out: str | os.PathLike[str] | None = None) -> list[Shard]:
         """The plan: a shard per container file, document files in runs of

@@ -20,7 +20,7 @@ from pipeline.core.errors import OutputError
 from pipeline.core.fsutil import atomic_path
 from pipeline.core.record import Removal
 from pipeline.io.output_reader import OutputReader
-from pipeline.reporting.explain import place_removals, segments_html
+from pipeline.reporting.diffs import place_removals, segments_html
 from pipeline.reporting.htmlplots import (
     DROPPED_COLOR,
     KEPT_COLOR,

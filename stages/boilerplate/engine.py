@@ -7,7 +7,7 @@ Bylines and timestamps found by ``meta`` rules become the record's ``author``/``
 
 The result is that of offering every line to every rule in rule order; :class:`RuleSet` only
 skips the rules that cannot match a line (by its first characters, and by literals every match
-must contain). ``tests/test_boilerplate_speed.py`` holds a plain reference engine and checks that
+must contain). ``tests/stages/boilerplate/test_boilerplate_speed.py`` holds a plain reference engine and checks that
 both find the same removals.
 """
 
@@ -22,19 +22,21 @@ from functools import cached_property
 from typing import AnyStr, NamedTuple, TypeAlias
 
 from pipeline.core.config import BoilerplateConfig
+from pipeline.core.prefilter import (
+    START_CHARS,
+    LineFilter,
+    ascii_folded,
+    foldable,
+    line_filter,
+)
 from pipeline.core.record import Doc, Removal
 from pipeline.core.stage import DocStage, RejectRecord
 from stages.boilerplate.dates import parse_date
 from stages.boilerplate.rulepack import (
     LIST_MARKER,
     SITE_PREFIX,
-    START_CHARS,
-    LineFilter,
     Rule,
-    ascii_folded,
     check_disabled,
-    foldable,
-    line_filter,
     load_rules,
 )
 from stages.boilerplate.sitelearn import SiteRules, load_site_rules

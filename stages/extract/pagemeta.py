@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from stages.boilerplate.rulepack import required_atoms
+from pipeline.core.prefilter import (
+    required_atoms,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +50,18 @@ def deeper_than(tree: Any, limit: int) -> bool:
 
 
 def page_metadata(tree: Any, url: str | None, *, extensive_dates: bool) -> PageMeta:
-    """trafilatura's metadata for ``tree`` (not modified), restricted to the fields cleanwire keeps."""
+    """trafilatura's metadata for ``tree`` (not modified), restricted to the fields cleanwire keeps.
+
+    A field whose library code raises on this page is left empty (None), and a value that is not
+    a string is dropped: metadata never costs the article (htmldate raised on an
+    ``article:published_time`` with a ``+99:00`` offset, which rejected the whole page)."""
     from htmldate import find_date
     from trafilatura import metadata as tm
     from trafilatura.settings import set_date_params
 
-    meta = tm.examine_meta(tree)
+    meta = _safely(tm.examine_meta, tree)
+    if meta is None:
+        meta = tm.Document()
     if meta.author and " " not in meta.author:
         meta.author = None
     try:
@@ -61,27 +69,42 @@ def page_metadata(tree: Any, url: str | None, *, extensive_dates: bool) -> PageM
     except Exception:  # noqa: BLE001 - as trafilatura does: a JSON-LD parser bug costs the JSON-LD only
         tm.LOGGER.warning("error in JSON metadata extraction")
     if not meta.title:
-        meta.title = tm.extract_title(tree)
+        meta.title = _safely(tm.extract_title, tree)
     if not meta.author:
-        meta.author = fallback_author(tree)
+        meta.author = _safely(fallback_author, tree)
     if not meta.url:
-        meta.url = tm.extract_url(tree, url)
+        meta.url = _safely(tm.extract_url, tree, url)
     dates = set_date_params(extensive_dates)
-    dates["url"] = meta.url
-    meta.date = find_date(tree, **dates)
+    dates["url"] = meta.url if isinstance(meta.url, str) else url
+    meta.date = _safely(find_date, tree, **dates)
     if not meta.sitename:
-        meta.sitename = tm.extract_sitename(tree)
-    if meta.sitename:
+        meta.sitename = _safely(tm.extract_sitename, tree)
+    if isinstance(meta.sitename, str) and meta.sitename:
         meta.sitename = meta.sitename.lstrip("@")
         if meta.sitename and "." not in meta.sitename and not meta.sitename[0].isupper():
             meta.sitename = meta.sitename.title()
-    elif meta.url:
+    elif isinstance(meta.url, str) and meta.url:
         found = tm.META_URL.match(meta.url)
         if found:
             meta.sitename = found[1]
     meta.filedate = dates.get("max_date")
-    meta.clean_and_trim()
-    return PageMeta(meta.title, meta.author, meta.date, meta.sitename, meta.url)
+    for name in ("title", "author", "date", "sitename", "url"):
+        if not isinstance(getattr(meta, name), str | None):
+            setattr(meta, name, None)
+    _safely(meta.clean_and_trim)
+    return PageMeta(*(_text(getattr(meta, n)) for n in ("title", "author", "date", "sitename", "url")))
+
+
+def _safely(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(...)``, or None when it raises (a library's bug on one page's metadata)."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - the field is lost, not the record
+        return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 # --- author fallback -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ n-grams in the same order, computed faster) and runs the random walk one of two 
 * :func:`random_walk` - all trials and 40 steps at a time in numpy with numpy's random numbers:
   the same algorithm, not the same random stream (``language.backend = "fast"``).
 
-``tests/test_fastdetect.py`` checks the n-grams, the profiles and the exact walk's results against
+``tests/stages/language/test_fastdetect.py`` checks the n-grams, the profiles and the exact walk's results against
 langdetect itself on real sentences in 51 languages and on generated news records.
 """
 

@@ -53,8 +53,18 @@ WEB_SINGLE_BYTE = frozenset(
 COMMON_LEGACY = ("cp1250", "cp1251", "koi8-r", "cp1253", "cp1254", "cp1257", "iso8859-15")
 _DETECT_BYTES = 200_000
 _SNIFF_BYTES = 4096
-#: How many bytes of the input :func:`plausibility` reads in each candidate code page.
+#: How far into a document a ``<meta charset>`` is looked for: the whole ``<head>`` (to the first
+#: ``</head>`` or ``<body``), up to this many bytes (heads of 10-30 KB of scripts and styles are
+#: common; browsers look at 1,024 bytes only, then re-parse when they meet a later declaration).
+HEAD_CAP = 1 << 16
+_HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.I)
+#: How many bytes of the input :func:`plausibility` reads in each candidate code page: taken
+#: where the bytes that are not ASCII are (:func:`non_ascii_sample`), since ASCII reads alike in
+#: every candidate and a page's first kilobytes are often all ASCII markup.
 _PLAUSIBILITY_BYTES = 1000
+#: ASCII context kept on each side of a run of non-ASCII bytes in the sample.
+_SAMPLE_CONTEXT = 24
+_NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
 
 
 class Undecodable(ValueError):
@@ -95,10 +105,35 @@ def charset_from_header(content_type: str | None) -> str | None:
 
 
 def charset_from_markup(data: bytes) -> str | None:
-    """The charset an HTML/XML document declares in its first bytes."""
+    """The charset an HTML/XML document declares: ``<?xml encoding>`` at its start, or the first
+    ``<meta charset>``/``<meta http-equiv>`` in its head: the first 4 KiB, or further up to the end
+    of the ``<head>`` (``</head>`` or ``<body``) within :data:`HEAD_CAP` bytes."""
     head = data[:_SNIFF_BYTES]
     m = _XML_ENCODING.search(head) or _META_CHARSET.search(head)
+    if m is None and len(data) > _SNIFF_BYTES:
+        capped = data[:HEAD_CAP]
+        end = _HEAD_END.search(capped)
+        m = _META_CHARSET.search(capped, 0, end.start() if end else len(capped))
     return m.group(1).decode("ascii", "replace") if m else None
+
+
+def non_ascii_sample(data: bytes, size: int = _PLAUSIBILITY_BYTES) -> bytes:
+    """About ``size`` bytes of ``data`` that tell code pages apart: the runs of non-ASCII bytes
+    with a little ASCII context each (words around them), joined by spaces, from the first such
+    run on. ``data`` itself (its first ``size`` bytes) when it is ASCII."""
+    pieces: list[bytes] = []
+    total = 0
+    end = 0
+    for m in _NON_ASCII_RUN.finditer(data, 0, _DETECT_BYTES):
+        start = max(m.start() - _SAMPLE_CONTEXT, end)
+        if pieces and start > end:
+            pieces.append(b" ")  # a gap: the pieces are not one text
+        end = min(m.end() + _SAMPLE_CONTEXT, len(data))
+        pieces.append(data[start:end])
+        total += end - start
+        if total >= size:
+            break
+    return b"".join(pieces) if pieces else data[:size]
 
 
 def _is_single_byte(codec: str) -> bool:
@@ -146,7 +181,7 @@ def decode(data: bytes, *, declared: str | None = None) -> Decoded:
     proposed = [c for r in results if (c := canonical_codec(r.encoding)) and _comparable(c)]
     candidates = list(dict.fromkeys(("cp1252", *proposed, *COMMON_LEGACY)))
     # most plausible first; sorted() is stable, so a tie keeps the order above (cp1252 first)
-    for codec in sorted(candidates, key=_scorer(data[:_PLAUSIBILITY_BYTES])):
+    for codec in sorted(candidates, key=_scorer(non_ascii_sample(data))):
         if (text := _try(data, codec)) is not None:
             return Decoded(text, codec, How.DETECTED)
     return Decoded(data.decode(found, errors="replace"), found, How.DETECTED)

@@ -1,4 +1,7 @@
-"""Tabular inputs, streamed: JSONL (also stdin), CSV/TSV and Parquet.
+"""What the tabular readers share: how an input is named, the reject that ends an input which
+breaks off, and the field-mapping check (an input none of whose first records has the text or HTML
+field fails fast, naming the fields it has). The readers: :mod:`.jsonl`, :mod:`.delimited` (CSV,
+TSV), :mod:`.parquet`.
 
 Each reader yields one :class:`~pipeline.core.record.Doc` per row, mapped by the configured field
 names (:func:`~pipeline.io.formats.records.doc_from_row`). Bad rows become rejects and reading goes
@@ -8,35 +11,26 @@ reject that says where, and every row read before it is kept.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import json
-import shutil
-import tempfile
-from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import Any
 
 from pipeline.core.config import ReaderConfig
 from pipeline.core.errors import InputError
-from pipeline.core.record import Doc
+from pipeline.core.record import Doc, looks_like_html
 from pipeline.io.formats.compression import (
     STDIN,
     InputDataError,
-    open_input,
-    sniff_compression,
-    sniff_head,
 )
-from pipeline.io.formats.decoding import Undecodable, decode
-from pipeline.io.formats.records import Origin, doc_from_row, rejected
+from pipeline.io.formats.records import (
+    Origin,
+    exception_text,
+    rejected,
+)
 
 STDIN_LABEL = "<stdin>"
-PARQUET_BATCH_ROWS = 256
-_SNIFF_BYTES = 1 << 16
+#: The delimiters a CSV file is sniffed for (``--csv-delimiter`` names one outright).
+DELIMITERS = (",", ";", "\t", "|")
 
 
 def label(path: Path) -> str:
@@ -44,218 +38,114 @@ def label(path: Path) -> str:
     return STDIN_LABEL if str(path) == STDIN else str(path)
 
 
-def _broken_off(path: Path, where: int | str, exc: BaseException) -> Doc:
-    reason = exc.reason if isinstance(exc, InputDataError) else "unreadable"
-    return rejected(Origin(label(path), f"{where}+"), reason, f"{type(exc).__name__}: {exc}")
+def broken_off(name: str, where: int | str, exc: BaseException) -> Doc:
+    """The reject that ends an input which breaks off at ``where``: the reason of an
+    :class:`InputDataError`, ``unreadable`` for an I/O error, ``reader_error`` for anything else."""
+    if isinstance(exc, InputDataError):
+        reason = exc.reason
+    elif isinstance(exc, OSError):
+        reason = "unreadable"
+    else:
+        reason = "reader_error"
+    return rejected(Origin(name, f"{where}+"), reason, f"{type(exc).__name__}: {exception_text(exc)}")
 
 
-# --- JSONL ---------------------------------------------------------------------------------------
+# --- the field mapping, checked on the first records ------------------------------------------
+
+#: How many records of an input the mapping check reads, at most, and how many bytes (at least
+#: one record is read whatever its size).
+MAPPING_SAMPLE_RECORDS = 100
+MAPPING_SAMPLE_BYTES = 8 << 20
+#: Field names that usually hold a document's body, for the hint of a mapping error.
+_BODY_NAMES = ("text", "content", "body", "article", "html", "page", "document", "markup", "raw")
 
 
-def _jsonl_line(line: bytes, origin: Origin, config: ReaderConfig) -> Doc:
-    """JSON text is UTF-8 (RFC 8259 section 8.1): other bytes are a broken line, not a charset."""
-    try:
-        text = line.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return rejected(origin, "invalid_utf8", str(exc), line)
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return rejected(origin, "invalid_json", str(exc), text)
-    if not isinstance(obj, dict):
-        return rejected(origin, "wrong_type", f"expected a JSON object, got {type(obj).__name__}", text)
-    return doc_from_row(obj, origin, config, text_encoding="utf-8")
+@dataclass
+class FieldSurvey:
+    """What the first records of an input hold: how many there were, whether one has the text or
+    HTML field, and the fields seen (name -> characters of string values, for a suggestion)."""
+
+    records: int = 0
+    mapped: bool = False
+    fields: dict[str, int] = field(default_factory=dict)
+    html_fields: set[str] = field(default_factory=set)
+
+    def add(self, row: dict[str, Any], config: ReaderConfig) -> None:
+        self.records += 1
+        if config.text_field in row or config.html_field in row:
+            self.mapped = True
+        for key, value in list(row.items())[:200]:
+            size = len(value) if isinstance(value, str) else 0
+            self.fields[key] = self.fields.get(key, 0) + size
+            if size and key not in self.html_fields and looks_like_html(value):
+                self.html_fields.add(key)
+
+    @property
+    def failed(self) -> bool:
+        """Records with fields were read, none of them the text or HTML field (empty objects
+        are bad records, not a mapping mistake)."""
+        return bool(self.fields) and not self.mapped
 
 
-def read_jsonl(path: Path, config: ReaderConfig) -> Iterator[Doc]:
-    """One JSON object per line; blank lines are skipped, bad lines become rejects."""
-    name = label(path)
-    lineno = 0
-    try:
-        with open_input(path, config.max_decompressed_bytes) as fh:
-            while True:
-                line = fh.readline(config.max_record_bytes + 1)
-                if not line:
-                    break
-                lineno += 1
-                if len(line) > config.max_record_bytes and not line.endswith(b"\n"):
-                    rest = _skip_line(fh)
-                    yield rejected(
-                        Origin(name, lineno), "too_large", f"line of {len(line) + rest} bytes", line
-                    )
-                    continue
-                if line.strip():
-                    yield _jsonl_line(line, Origin(name, lineno), config)
-    except (OSError, InputDataError) as exc:
-        yield _broken_off(path, lineno, exc)
+def mapping_error(
+    where: str, names: list[str], config: ReaderConfig, survey: FieldSurvey | None = None
+) -> InputError:
+    """The error of an input none of whose first records (or columns) has the text or HTML field:
+    the fields it has, and the option to map one of them."""
+    fields = (config.text_field, config.html_field)
+    if survey is None:
+        what, kind = f"no column {fields[0]!r} or {fields[1]!r}", "columns"
+    else:
+        first = "the only record" if survey.records == 1 else f"the first {survey.records} records"
+        what, kind = f"no field {fields[0]!r} or {fields[1]!r} in {first}", "fields seen"
+    shown = ", ".join(repr(n) for n in names[:20]) + (
+        f" and {len(names) - 20} more" if len(names) > 20 else ""
+    )
+    guess = _guess_body([n for n in names if n not in (config.id_field, config.url_field)], survey)
+    option = "--html-field" if survey is not None and guess in survey.html_fields else "--text-field"
+    hint = (
+        f"map the field with {option} {guess}" if guess else "map the fields with --text-field / --html-field"
+    )
+    return InputError(
+        f"{where}: {what} ({kind}: {shown or 'none'})",
+        hint=hint + " (the config keys reader.text_field / reader.html_field)",
+    )
 
 
-def _skip_line(fh: IO[bytes]) -> int:
-    """Consume the rest of an over-long line without holding it; return its length."""
-    n = 0
-    while chunk := fh.readline(_SNIFF_BYTES):
-        n += len(chunk)
-        if chunk.endswith(b"\n"):
-            break
-    return n
+def _guess_body(names: list[str], survey: FieldSurvey | None) -> str | None:
+    """The field most likely to hold the document: the longest strings, else a body-like name."""
+    if survey is not None:
+        sizes = {n: c for n, c in survey.fields.items() if c > 0 and n in names}
+        if sizes:
+            return max(sizes, key=lambda n: (sizes[n], -names.index(n) if n in names else 0))
+    for hint in _BODY_NAMES:
+        for name in names:
+            if hint in str(name).lower():
+                return str(name)
+    return None
 
 
-# --- CSV / TSV -----------------------------------------------------------------------------------
-
-
-def sniff_text_encoding(head: bytes) -> str:
-    """The codec for a whole text stream judged from its first bytes (BOM, UTF-8, detection)."""
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return decode(head).encoding
-    except Undecodable:
-        return "utf-8"  # binary garbage: read with replacement characters, rows will be rejected
-
-
-def raise_csv_limit(max_record_bytes: int) -> None:
-    """The csv module refuses fields over 128 KiB by default; allow up to the record cap."""
-    if csv.field_size_limit() < max_record_bytes:
-        csv.field_size_limit(max_record_bytes)
-
-
-def _open_csv(path: Path, config: ReaderConfig) -> tuple[io.TextIOWrapper, str]:
-    raw = open_input(path, config.max_decompressed_bytes)
-    try:
-        head, fh = sniff_head(raw, _SNIFF_BYTES)
-    except BaseException:
-        raw.close()
-        raise
-    encoding = sniff_text_encoding(head)
-    text = io.TextIOWrapper(fh, encoding=encoding, errors="replace", newline="")
-    return text, "utf-8" if encoding == "utf-8-sig" else encoding
-
-
-def csv_header(path: Path, delimiter: str, config: ReaderConfig) -> list[str]:
-    """The column names of a CSV file (for checking the field mapping before a run)."""
-    raise_csv_limit(config.max_record_bytes)
-    try:
-        text, _ = _open_csv(path, config)
-        with text:
-            return next(csv.reader(text, delimiter=delimiter), [])
-    except (OSError, InputDataError, csv.Error):
-        return []
-
-
-def read_delimited(path: Path, config: ReaderConfig, delimiter: str) -> Iterator[Doc]:
-    """CSV (or TSV) with a header row. Ragged or malformed rows become ``bad_row`` rejects."""
-    raise_csv_limit(config.max_record_bytes)
-    name = label(path)
-    rowno = 0
-    try:
-        text, encoding = _open_csv(path, config)
-        with text:
-            reader = csv.reader(text, delimiter=delimiter, strict=True)
-            header = next(reader, None)
-            if header is None:
-                return
-            while True:
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as exc:
-                    rowno += 1
-                    yield rejected(Origin(name, rowno), "bad_row", f"line {reader.line_num}: {exc}")
-                    continue
-                if not row:
-                    continue
-                rowno += 1
-                yield _csv_row(row, header, Origin(name, rowno), config, encoding)
-    except (OSError, InputDataError) as exc:
-        yield _broken_off(path, rowno, exc)
-
-
-def _csv_row(row: list[str], header: list[str], origin: Origin, config: ReaderConfig, encoding: str) -> Doc:
-    if len(row) != len(header):
-        return rejected(origin, "bad_row", f"{len(row)} fields, header has {len(header)}", "\x1f".join(row))
-    if sum(len(v) for v in row) > config.max_record_bytes:
-        return rejected(origin, "too_large", f"> reader.max_record_bytes={config.max_record_bytes}")
-    return doc_from_row(dict(zip(header, row, strict=True)), origin, config, text_encoding=encoding)
-
-
-def read_csv(path: Path, config: ReaderConfig) -> Iterator[Doc]:
-    return read_delimited(path, config, ",")
-
-
-def read_tsv(path: Path, config: ReaderConfig) -> Iterator[Doc]:
-    return read_delimited(path, config, "\t")
-
-
-# --- Parquet -------------------------------------------------------------------------------------
-
-
-def _parquet_file(path: Path, config: ReaderConfig, spool: IO[bytes]) -> pq.ParquetFile:
-    """Open a Parquet file; a compressed one is first decompressed (bounded) into ``spool``."""
-    with open(path, "rb") as fh:
-        compressed = sniff_compression(fh.read(4)) is not None
-    if not compressed:
-        return pq.ParquetFile(path)
-    with open_input(path, config.max_decompressed_bytes) as src:
-        shutil.copyfileobj(src, spool, 1 << 20)
-    spool.seek(0)
-    return pq.ParquetFile(spool)
-
-
-def parquet_columns(path: Path, config: ReaderConfig) -> list[str]:
-    """The column names of a Parquet file (footer only; [] when unreadable or compressed)."""
-    try:
-        return list(pq.read_schema(path).names)
-    except (OSError, pa.ArrowException):
-        return []
-
-
-def read_parquet(path: Path, config: ReaderConfig) -> Iterator[Doc]:
-    """Rows of a Parquet file, streamed in batches (any row-group size); only mapped columns."""
-    name = label(path)
-    row = 0
-    try:
-        with tempfile.TemporaryFile() as spool:
-            pf = _parquet_file(path, config, spool)
-            wanted = {config.text_field, config.html_field, config.url_field, config.id_field}
-            wanted |= set(config.keep_fields)
-            columns = [c for c in pf.schema_arrow.names if c in wanted]
-            for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns):
-                for values in batch.to_pylist():
-                    yield _parquet_row(values, Origin(name, row), config)
-                    row += 1
-    except (OSError, InputDataError, pa.ArrowException) as exc:
-        yield _broken_off(path, row, exc)
-
-
-def _parquet_row(values: dict[str, Any], origin: Origin, config: ReaderConfig) -> Doc:
-    size = sum(len(v) for v in values.values() if isinstance(v, str | bytes))
-    if size > config.max_record_bytes:
-        return rejected(origin, "too_large", f"> reader.max_record_bytes={config.max_record_bytes}")
-    return doc_from_row(values, origin, config)
-
-
-def check_fields(columns: list[str], path: Path, config: ReaderConfig) -> None:
-    """Fail fast when a table has neither the text nor the HTML column (a mapping mistake), or
-    names a mapped column (text, HTML, URL, id, a kept field) more than once: which of them to
-    read would be a guess (a row keeps only the last). A repeated unmapped column is not read."""
+def check_fields(
+    columns: list[str], where: str, config: ReaderConfig, *, delimiter: str | None = None
+) -> None:
+    """Fail fast when a table (named ``where``) has neither the text nor the HTML column (a
+    mapping mistake), or names a mapped column (text, HTML, URL, id, a kept field) more than once:
+    which of them to read would be a guess (a row keeps only the last). A repeated unmapped
+    column is not read. ``delimiter``: the one a CSV file was read with (for the hint)."""
     if columns and config.text_field not in columns and config.html_field not in columns:
-        raise InputError(
-            f"{path}: no column {config.text_field!r} or {config.html_field!r} (columns: {columns[:12]})",
-            hint="map the columns with --text-field / --html-field",
-        )
+        error = mapping_error(where, columns, config)
+        others = [d for d in DELIMITERS if d != delimiter and len(columns) == 1 and d in columns[0]]
+        if others:
+            shown = "tab" if others[0] == "\t" else others[0]
+            error.hint = (
+                f"the columns may be separated by {shown!r}: --csv-delimiter {shown!r}; or {error.hint}"
+            )
+        raise error
     mapped = {config.text_field, config.html_field, config.url_field, config.id_field, *config.keep_fields}
     repeated = [c for c in dict.fromkeys(columns) if c in mapped and columns.count(c) > 1]
     if repeated:
         names = ", ".join(f"column {c!r} appears {columns.count(c)} times" for c in repeated)
         raise InputError(
-            f"{path}: {names}; which one to read is ambiguous",
+            f"{where}: {names}; which one to read is ambiguous",
             hint="rename the repeated columns, or map another one with --text-field / --html-field / ...",
         )

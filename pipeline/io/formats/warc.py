@@ -19,19 +19,27 @@ Other payloads (images, PDF, scripts...) and non-2xx responses are *dropped* by 
 from __future__ import annotations
 
 import codecs
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeadersParserException
 
 from pipeline.core.config import ReaderConfig
+from pipeline.core.errors import CleanwireError
 from pipeline.core.record import Doc, safe_str
 from pipeline.io.formats.compression import InputDataError, ShortReads, open_input
 from pipeline.io.formats.decoding import Undecodable, charset_from_header, charset_from_markup, decode
-from pipeline.io.formats.records import Origin, as_passthrough_value, dropped, rejected
+from pipeline.io.formats.records import (
+    Origin,
+    as_passthrough_value,
+    dropped,
+    exception_text,
+    guarded,
+    rejected,
+)
 from pipeline.io.formats.tabular import label
 
 DOCUMENT_RECORDS = {"response", "resource"}
@@ -90,34 +98,46 @@ def _payload(record: Any, config: ReaderConfig) -> bytes | str:
     """The de-chunked, content-decoded payload (up to one byte over the cap), or an error text."""
     try:
         body: bytes = record.content_stream().read(config.max_record_bytes + 1)
-    except (OSError, ValueError, EOFError, zlib.error) as exc:
-        return f"{type(exc).__name__}: {exc}"
+    except InputDataError:
+        raise  # the archive's own stream broke off: read_warc says where
+    except Exception as exc:  # noqa: BLE001 - a damaged chunked/gzip body costs this record
+        return f"{type(exc).__name__}: {exception_text(exc)}"
     return body
 
 
+def _record_id(record: Any) -> str | None:
+    """The ``WARC-Record-ID`` without its angle brackets (ARC records have none)."""
+    if record.format != "warc":
+        return None
+    value = record.rec_headers.get_header("WARC-Record-ID")
+    return (safe_str(str(value).strip().strip("<>")) or None) if value else None
+
+
 def _record_doc(record: Any, body: bytes | str, origin: Origin, config: ReaderConfig) -> Doc:
-    """One document record of the archive to a Doc (or a drop/reject saying why not)."""
+    """One document record of the archive to a Doc (or a drop/reject saying why not, with the
+    record's own id)."""
+    record_id = _record_id(record)
     url = record.rec_headers.get_header("WARC-Target-URI")
     status = _status(record)
     if status is not None and not 200 <= status < 300:
-        return dropped(origin, "http_status", f"HTTP {status} {url}")
+        return dropped(origin, "http_status", f"HTTP {status} {url}", id=record_id)
     if isinstance(body, str):
-        return rejected(origin, "unreadable", f"payload of {url}: {body}")
+        return rejected(origin, "unreadable", f"payload of {url}: {body}", id=record_id)
     content_type = _content_type(record)
     media = _media_type(content_type) or _sniff_media(body)
     if media not in HTML_TYPES and media not in TEXT_TYPES:
-        return dropped(origin, "not_html", f"{media} {url}")
+        return dropped(origin, "not_html", f"{media} {url}", id=record_id)
     if len(body) > config.max_record_bytes:
-        return rejected(origin, "too_large", f"> reader.max_record_bytes={config.max_record_bytes} {url}")
+        detail = f"> reader.max_record_bytes={config.max_record_bytes} {url}"
+        return rejected(origin, "too_large", detail, id=record_id)
     is_html = media in HTML_TYPES
     declared = charset_from_header(content_type) or (charset_from_markup(body) if is_html else None)
     try:
         got = decode(body, declared=declared)
     except Undecodable as exc:
-        return rejected(origin, "undecodable", f"{exc} ({url})", body)
-    record_id = record.rec_headers.get_header("WARC-Record-ID") if record.format == "warc" else None
+        return rejected(origin, "undecodable", f"{exc} ({url})", body, id=record_id)
     return Doc(
-        id=safe_str(record_id.strip("<>")) if record_id else origin.id,
+        id=record_id or origin.id,
         source=origin.source,
         raw=safe_str(got.text),
         format="html" if is_html else "text",
@@ -127,9 +147,11 @@ def _record_doc(record: Any, body: bytes | str, origin: Origin, config: ReaderCo
     )
 
 
-def read_warc(path: Path, config: ReaderConfig) -> Iterator[Doc]:
-    """Document records of a WARC/ARC file (plain or gzip/zstd/bzip2-compressed, by magic)."""
-    name = label(path)
+def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iterator[Doc]:
+    """Document records of a WARC/ARC file (plain or gzip/zstd/bzip2-compressed, by magic).
+    Headers warcio cannot parse end the file with a ``corrupt_archive`` reject; every record
+    read before is kept."""
+    name = name or label(path)
     offset: int | str = 0
     try:
         with open_input(path, config.max_decompressed_bytes) as fh:
@@ -139,9 +161,15 @@ def read_warc(path: Path, config: ReaderConfig) -> Iterator[Doc]:
                     continue
                 body = _payload(record, config)
                 offset = records.get_record_offset()  # after the payload: it may read to the end
-                yield _record_doc(record, body, Origin(name, offset), config)
-    except ArchiveLoadFailed as exc:
-        yield rejected(Origin(name, f"{offset}+"), "corrupt_archive", str(exc))
+                origin = Origin(name, offset)
+                yield guarded(origin, _record_doc, record, body, origin, config)
+    except CleanwireError:
+        raise
+    except (ArchiveLoadFailed, StatusAndHeadersParserException) as exc:
+        yield rejected(Origin(name, f"{offset}+"), "corrupt_archive", exception_text(exc))
     except (OSError, InputDataError, EOFError) as exc:
         reason = exc.reason if isinstance(exc, InputDataError) else "unreadable"
-        yield rejected(Origin(name, f"{offset}+"), reason, f"{type(exc).__name__}: {exc}")
+        yield rejected(Origin(name, f"{offset}+"), reason, f"{type(exc).__name__}: {exception_text(exc)}")
+    except Exception as exc:  # noqa: BLE001 - whatever warcio makes of damaged bytes: the rest is one reject
+        detail = f"{type(exc).__name__}: {exception_text(exc)}"
+        yield rejected(Origin(name, f"{offset}+"), "corrupt_archive", detail)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import Config, ConfigError
-from pipeline.core.config import RANGES, Range
+from pipeline.core.config import RANGES
+from pipeline.core.typed import Range
 
 
 def test_defaults_are_frozen() -> None:
@@ -166,13 +167,24 @@ def test_numeric_settings_out_of_range_are_refused_naming_the_key(key: str) -> N
         ("[encoding]\nmax_chars = -4\n", "encoding.max_chars must be >= 1, got -4"),
         (
             "[reader]\nmax_record_bytes = 0\n",
-            "reader.max_record_bytes must be >= 1",
+            r"reader.max_record_bytes must be in \[1, 1125899906842624\]",
         ),  # every record too_large
         ("[extract]\nmax_depth = 0\n", "extract.max_depth must be >= 1"),  # every page too_deep
         ("[language]\nmin_prob = 5\n", r"language.min_prob must be in \[0, 1\], got 5"),
         ("[language]\nseed = -1\n", "language.seed must be >= 0"),
         ("[boilerplate]\nbudget_min_chars = -1\n", "boilerplate.budget_min_chars must be >= 0"),
-        ("[run]\nmax_worker_memory = -1\n", r"run.max_worker_memory must be >= 0 \(bytes, 0 = no limit\)"),
+        (
+            "[run]\nmax_worker_memory = -1\n",
+            r"run.max_worker_memory must be in \[256 MiB, 1 PiB\] or 0 \(0 = no limit",
+        ),
+        (
+            "[run]\nmax_worker_memory = 1\n",
+            r"run.max_worker_memory must be in \[256 MiB, 1 PiB\] or 0 .*got 1$",
+        ),
+        (
+            "[run]\nmax_worker_memory = '255MiB'\n",
+            r"run.max_worker_memory must be in \[256 MiB, 1 PiB\] or 0",
+        ),
     ],
 )
 def test_sweep_ranges(tmp_path: Path, text: str, message: str) -> None:

@@ -26,7 +26,7 @@ from pipeline.io.left_records import read_left
 
 pytestmark = pytest.mark.airflow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DAG_FOLDER = REPO / "examples" / "airflow"
 DAY = "2024-05-01"
 DATA_FILES = (OutputLayout.REJECTS, OutputLayout.DROPPED)

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from pipeline.cli import cli
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "eval"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "eval"
 
 
 def invoke(*args: str) -> Result:
@@ -43,7 +43,7 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> FullRun:
 
 
 def _reference(name: str) -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "shared" / "eval" / "reference" / f"{name}.py"
+    path = Path(__file__).resolve().parents[3] / "shared" / "eval" / "reference" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"ref_{name}", path)
     if spec is None or spec.loader is None or not path.is_file():
         pytest.skip("reference scorers (../shared/eval/reference) not present")

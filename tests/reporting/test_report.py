@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.reporting.htmlplots import KEPT_COLOR, Bar, hbar_chart
 from pipeline.reporting.report import ReportOptions, build_report
-from tests.test_stats import CONSENT, TRAILER, run_pipeline, write_dump
+from tests.reporting.test_stats import CONSENT, TRAILER, run_pipeline, write_dump
 
 PLOTS = (
     "funnel",

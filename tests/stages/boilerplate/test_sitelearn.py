@@ -26,8 +26,7 @@ from stages.boilerplate.sitelearn import (
     save_site_rules,
     site_rule_id,
 )
-
-from .conftest import FIXTURES
+from tests.conftest import FIXTURES
 
 DUMP = FIXTURES / "boilerplate" / "sites.jsonl"
 TIP = "Tip us off: news@harbourgazette.example"

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from pipeline import Config, Pipeline
 from pipeline.cli import cli
-from pipeline.core.config import OutputConfig, RunConfig, parse_size
+from pipeline.core.config import OutputConfig, RunConfig
+from pipeline.core.typed import parse_size
 from pipeline.execution.engines import SerialEngine
 from pipeline.io.layout import MISSING_PARTITION, OutputLayout, escape_value, partition_dirs
 from pipeline.io.left_records import read_left

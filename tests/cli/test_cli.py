@@ -314,10 +314,14 @@ def test_files_a_directory_walk_does_not_read_are_counted_not_lost(tmp_path: Pat
         "count": 2,
         "first": [str(dump / "photo.png"), str(dump / "story.json")],
     }
-    # named on the command line, the same file is sniffed and read
+    # named on the command line, the same file is sniffed and read: as JSONL, whose records have
+    # no text field (a mapping mistake: exit 3, naming the fields it has)
     code, out = invoke("run", str(dump / "story.json"), "-o", str(tmp_path / "o2"), "--workers", "1")
-    assert code == 0 and "not read" not in out
-    assert json.loads(OutputLayout(tmp_path / "o2").manifest.read_text())["counts"]["n_in"] == 1
+    assert code == 3 and "not read" not in out
+    assert "no field 'text' or 'html' in the only record (fields seen: 'title')" in out
+    code, out = invoke("run", str(dump / "story.json"), "-o", str(tmp_path / "o3"), "--text-field", "title")
+    assert code == 0, out
+    assert json.loads(OutputLayout(tmp_path / "o3").manifest.read_text())["counts"]["n_in"] == 1
 
 
 def test_overwrite_replaces_cleanwire_files_only(tmp_path: Path) -> None:

@@ -11,16 +11,16 @@ from hypothesis import strategies as st
 import pipeline
 from pipeline.cli import cli
 from pipeline.core.record import Removal
-from pipeline.reporting.explain import (
+from pipeline.reporting.diffs import (
     SegKind,
     Segment,
     diff_segments,
-    explain_document,
     place_removals,
     removal_segments,
     render_diff,
     stage_diffs,
 )
+from pipeline.reporting.explain import explain_document
 
 READ_MORE = "READ MORE: Council confirms dates for new bin collection rounds"
 TRAILER = "Source: Read Full Article"

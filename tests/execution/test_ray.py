@@ -31,7 +31,7 @@ from pipeline.execution.ray import RayEngine, clean_dataset, write_dataset  # no
 from pipeline.io.layout import OutputLayout  # noqa: E402
 from pipeline.io.left_records import read_left  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BODY = "The harbour authority said the new breakwater would protect the fishing fleet in winter storms."
 
 

@@ -25,6 +25,12 @@ from hypothesis import strategies as st
 
 from bench.corpus import fallback_pool, paragraph_pool, synth_text
 from pipeline.core.config import BoilerplateConfig
+from pipeline.core.prefilter import (
+    FOLD_UNSAFE,
+    ascii_folded,
+    foldable,
+    line_filter,
+)
 from stages.boilerplate.engine import (
     Boilerplate,
     Line,
@@ -36,12 +42,8 @@ from stages.boilerplate.engine import (
     split_lines,
 )
 from stages.boilerplate.rulepack import (
-    FOLD_UNSAFE,
     LIST_MARKER,
     Rule,
-    ascii_folded,
-    foldable,
-    line_filter,
     load_rules,
 )
 from stages.boilerplate.sitelearn import host_of, learn_site_rules

@@ -26,7 +26,7 @@ from stages.extract.pagemeta import (
     required_literals,
 )
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "extract" / "author_fallback.html"
+FIXTURE = Path(__file__).resolve().parents[3] / "fixtures" / "extract" / "author_fallback.html"
 URL = "https://courier.example/local/harbour-ferry-returns"
 
 

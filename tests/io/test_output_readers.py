@@ -25,8 +25,9 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.core.schema import OUTPUT_SCHEMA, REJECT_SCHEMA
 from pipeline.io.layout import OutputLayout
+from tests.conftest import REPO
 
-DUMP = Path(__file__).resolve().parent.parent / "fixtures" / "dump"
+DUMP = REPO / "fixtures" / "dump"
 
 
 @dataclass(frozen=True)

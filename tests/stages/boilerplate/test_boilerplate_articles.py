@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 import pipeline
-
-from .conftest import FIXTURES
+from tests.conftest import FIXTURES
 
 ARTICLES = FIXTURES / "boilerplate" / "articles"
 RAWS = sorted(p for p in ARTICLES.iterdir() if not p.name.endswith(".gold.txt"))

@@ -1,0 +1,82 @@
+"""SIGINT and SIGTERM as an exception: :class:`Stop`, raised in the main thread by the handlers
+:func:`stop_on_signals` installs.
+
+``cleanwire`` installs them as the first thing its entry point does (:func:`pipeline.cli.app.main`),
+so a signal at any moment of a command, its imports included, ends it with the documented message
+and exit code instead of ``Aborted!``, a ``KeyboardInterrupt`` traceback or a silent death by
+SIGTERM; the runner installs them again around a run (a Python caller gets :class:`Stop` there
+too). This module imports nothing but the standard library's ``signal`` and ``contextlib``, so
+that installing them costs nothing before the command's own imports.
+"""
+
+from __future__ import annotations
+
+import signal
+from contextlib import contextmanager
+
+TYPE_CHECKING = False  # not typing's (see the module's docstring)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import FrameType
+    from typing import Any
+
+#: The signals that stop a run cleanly.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stop(BaseException):
+    """Raised in the main thread by SIGINT/SIGTERM; the CLI and the runner turn it into
+    :class:`~pipeline.core.errors.Interrupted`."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise Stop(signum)
+
+
+def install() -> dict[signal.Signals, Any]:
+    """Make SIGINT and SIGTERM raise :class:`Stop` in the main thread; return the previous
+    handlers. A signal the process inherited as ignored (``nohup``, a shell's background job)
+    stays ignored. Outside the main thread (where Python allows no handler) nothing changes."""
+    previous: dict[signal.Signals, Any] = {}
+    for sig in STOP_SIGNALS:
+        if signal.getsignal(sig) is signal.SIG_IGN:
+            continue
+        try:
+            previous[sig] = signal.signal(sig, _raise_stop)
+        except ValueError:  # not the main thread
+            break
+    return previous
+
+
+def ignore() -> None:
+    """Ignore SIGINT and SIGTERM from now on (while a stopped command reports and exits)."""
+    for sig in STOP_SIGNALS:
+        try:
+            signal.signal(sig, signal.SIG_IGN)
+        except ValueError:  # not the main thread
+            return
+
+
+def restore(previous: dict[signal.Signals, Any]) -> None:
+    """Put back the handlers :func:`install` replaced."""
+    for sig, old in previous.items():
+        signal.signal(sig, signal.SIG_DFL if old is None else old)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Stop` in the main thread while the block runs (see
+    :func:`install`); the previous handlers come back after it."""
+    previous = install()
+    try:
+        yield
+    finally:
+        restore(previous)

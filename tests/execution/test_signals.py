@@ -1,0 +1,153 @@
+"""SIGINT and SIGTERM at any moment of ``cleanwire run`` - its imports, its config, the start of
+its workers, not only the run itself - end it with exit 130 and the message, never click's
+``Aborted!`` (exit 1), a ``KeyboardInterrupt`` traceback or a silent death by SIGTERM (issue 22,
+case 12). Real subprocesses, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.core import signals
+from tests.conftest import FIXTURES, REPO
+
+
+def start(*args: str, new_session: bool = False) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "run", *args, "--no-progress"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=new_session,
+    )
+
+
+def finish(proc: subprocess.Popen[bytes]) -> tuple[int, str]:
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, (out + err).decode("utf-8", "replace")
+
+
+def catches_sigterm(pid: int) -> bool:
+    """Whether process ``pid`` has a handler for SIGTERM (``SigCgt`` in ``/proc``): Python
+    installs none of its own, so this is cleanwire's first line having run."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
+    return False
+
+
+def wait_for_handlers(proc: subprocess.Popen[bytes]) -> None:
+    """Until ``proc`` runs cleanwire's code. Before that the interpreter is still starting (its
+    ``site`` imports, ~40-100 ms): what a signal does then is Python's, not cleanwire's."""
+    deadline = time.monotonic() + 30
+    while not catches_sigterm(proc.pid):
+        assert proc.poll() is None and time.monotonic() < deadline, finish(proc)[1]
+        time.sleep(0.002)
+
+
+def assert_stopped(code: int, output: str, sig: signal.Signals) -> None:
+    assert code == 130, output
+    assert f"stopped by {sig.name}" in output and "rerun the same command" in output, output
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
+    assert "Aborted" not in output, output
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+
+
+@needs_proc
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("delay", [0.05, 0.2, 0.5])
+def test_a_signal_in_the_first_half_second_exits_130_with_the_message(
+    tmp_path: Path, sig: signal.Signals, delay: float
+) -> None:
+    proc = start(str(FIXTURES / "dump"), "-o", str(tmp_path / "out"))
+    time.sleep(delay)
+    wait_for_handlers(proc)
+    proc.send_signal(sig)
+    assert_stopped(*finish(proc), sig)
+
+
+@pytest.fixture()
+def blocking_config(tmp_path: Path) -> Iterator[Path]:
+    """A config "file" that is a named pipe: reading it blocks until it is written to."""
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    yield fifo
+
+
+def hold_reader(fifo: Path, proc: subprocess.Popen[bytes]) -> int:
+    """Wait until ``proc`` has opened ``fifo`` to read it; keep it blocked in the read (a writer
+    that writes nothing). Returns the writer's descriptor."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO until a reader opened it
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, finish(proc)[1]
+            time.sleep(0.005)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_while_the_command_reads_its_config_exits_130_with_the_message(
+    tmp_path: Path, blocking_config: Path, sig: signal.Signals
+) -> None:
+    """A fixed moment before the run starts: the command has imported everything and is reading
+    its config file (until now: ``Aborted!`` exit 1 for SIGINT, a silent death for SIGTERM)."""
+    proc = start(str(FIXTURES / "dump"), "-o", str(tmp_path / "out"), "--config", str(blocking_config))
+    writer = hold_reader(blocking_config, proc)
+    try:
+        time.sleep(0.05)
+        proc.send_signal(sig)
+        assert_stopped(*finish(proc), sig)
+    finally:
+        os.close(writer)
+    assert not (tmp_path / "out").exists()
+
+
+def children(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
+        return fh.read().split()
+
+
+@needs_proc
+@pytest.mark.parametrize("delay", [0.05, 0.3])
+def test_ctrl_c_to_the_whole_process_group_prints_no_traceback(tmp_path: Path, delay: float) -> None:
+    """Ctrl-C on a terminal reaches every process of the group: the workers' forkserver too,
+    which is still starting and importing the stages' libraries for a second after it appears."""
+    proc = start(str(FIXTURES / "dump"), "-o", str(tmp_path / "out"), "--workers", "2", new_session=True)
+    deadline = time.monotonic() + 60
+    while not children(proc.pid):  # the forkserver (and multiprocessing's resource tracker)
+        assert proc.poll() is None and time.monotonic() < deadline, finish(proc)[1]
+        time.sleep(0.002)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGINT)
+    assert_stopped(*finish(proc), signal.SIGINT)
+
+
+def test_the_handlers_respect_an_inherited_ignore_and_come_back_after_a_block() -> None:
+    assert threading.current_thread() is threading.main_thread()
+    before = {sig: signal.getsignal(sig) for sig in signals.STOP_SIGNALS}
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as `nohup` or a background job leaves it
+        with signals.stop_on_signals():
+            assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGINT) is not before[signal.SIGINT]
+            with pytest.raises(signals.Stop) as stopped:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1)
+            assert stopped.value.name == "SIGINT"
+        assert signal.getsignal(signal.SIGINT) is before[signal.SIGINT]
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
