@@ -11,14 +11,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# `make demo` needs the package alone; the test tools (pandas, Polars and PySpark among them, for
+# the readers of an output directory: ~0.8 GB) come with the first target that needs them.
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
+
+TESTS := $(VENV)/.installed-test
+$(TESTS): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(TESTS)
 
 # The airflow and ray extras (Airflow 3, Ray Data) resolve together with the core into the same
 # venv; only the tests need them (~600 MB, ~3 min cold), so `make demo` does not install them.
 EXTRAS := $(VENV)/.installed-extras
-$(EXTRAS): $(STAMP)
+$(EXTRAS): $(TESTS)
 	$(BIN)/python -m pip install --quiet -e '.[test,airflow,ray]'
 	@touch $(EXTRAS)
 
@@ -26,11 +33,11 @@ demo: $(STAMP)
 	rm -rf out/demo
 	$(BIN)/cleanwire run fixtures/dump -o out/demo
 
-lint: $(STAMP)
+lint: $(TESTS)
 	$(BIN)/ruff check pipeline stages tests bench examples
 	$(BIN)/ruff format --check pipeline stages tests bench examples
 
-typecheck: $(STAMP)
+typecheck: $(TESTS)
 	$(BIN)/mypy
 
 # Extras first, so mypy checks tests and examples against the same installed packages every time.

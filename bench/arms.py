@@ -105,9 +105,11 @@ def cleanwire_command(corpus: Path, out: Path, workers: int, config: Path | None
 
 
 def cleanwire_result(out: Path, workers: int) -> ArmResult:
-    """The cleanwire arm's figures, from the run's ``manifest.json``: records in and each stage's
+    """The cleanwire arm's figures, from the run's manifest: records in and each stage's
     seconds (summed over the workers)."""
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    from pipeline.io.layout import OutputLayout  # here: the naive arm imports nothing of cleanwire
+
+    manifest = json.loads(OutputLayout(out).manifest.read_text(encoding="utf-8"))
     stages = {name: float(st["seconds"]) for name, st in manifest["stages"].items()}
     return ArmResult(f"cleanwire-w{workers}", int(manifest["counts"]["n_in"]), stages, workers)
 

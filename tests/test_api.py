@@ -15,6 +15,7 @@ from pipeline import Config, Pipeline
 from pipeline.core.record import Doc, Status, check_input, docs_from_batch, docs_to_batch, input_batch
 from pipeline.core.schema import OUTPUT_SCHEMA, WORK_SCHEMA
 from pipeline.core.stage import DocStage, DropRecord
+from pipeline.io.layout import OutputLayout
 from pipeline.io.readers import Source
 from pipeline.io.sinks import ParquetSink
 from stages import Boilerplate, Dedup, DetectLanguage, Extract, FixEncoding, NormalizeWhitespace
@@ -149,14 +150,14 @@ def test_another_chain_of_stages_is_another_run_for_resume_and_the_manifest(tmp_
     assert Pipeline.from_config(cfg).run_hash == cfg.hash  # the configured chain: the config's hash
     plain = Pipeline([Extract(), NormalizeWhitespace()], cfg)
     report = plain.run(Source([dump]), ParquetSink(tmp_path / "out", cfg))
-    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(tmp_path / "out").manifest.read_text())
     assert manifest["stages_run"] == ["extract", "normalize"] and manifest["config_hash"] == plain.run_hash
     assert plain.run_hash != cfg.hash and report.tally.n_kept == 4
     # the same chain again: up to date; another chain into that directory: refused, nothing mixed
     again = Pipeline([Extract(), NormalizeWhitespace()], cfg)
     assert again.run(Source([dump]), ParquetSink(tmp_path / "out", cfg)).up_to_date
     other = Pipeline([Extract(), DropOdd(), NormalizeWhitespace()], cfg)
-    with pytest.raises(pipeline.OutputError, match="another configuration"):
+    with pytest.raises(pipeline.OutputError, match="the same settings, but another chain of stages"):
         other.run(Source([dump]), ParquetSink(tmp_path / "out", cfg))
     assert other.run(Source([dump]), ParquetSink(tmp_path / "out", cfg, overwrite=True)).tally.n_kept == 2
 

@@ -15,6 +15,7 @@ import pytest
 from bench import aeb
 from bench.corpus import build_html, build_text, fallback_pool, paragraph_pool, synth_text
 from bench.measure import tree_pids, tree_rss
+from pipeline.io.layout import OutputLayout
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -126,7 +127,7 @@ def test_profile_names_the_stages_and_the_hot_functions(tmp_path: Path) -> None:
     assert "cleanwire in one process on 12 text records" in text
     assert "language" in text.splitlines()[1] and "boilerplate" in text.splitlines()[1]
     assert "/stages/" in text  # the stages' own functions are among the hottest
-    assert (tmp_path / "out" / "manifest.json").exists()
+    assert OutputLayout(tmp_path / "out").manifest.exists()
 
 
 def test_rates_ratios_and_shares_use_the_whole_commands_time() -> None:

@@ -117,8 +117,9 @@ def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None
     INPUTS: directories, files or globs of .html/.htm/.txt, .jsonl, .csv/.tsv, .parquet,
     .warc/.arc, .tar (members read as a directory's files), each maybe .gz/.zst/.bz2; '-' reads
     JSONL from stdin.
-    Writes part-*.parquet (the cleaned records), rejects.parquet, dropped.parquet and
-    manifest.json (last). Rerunning into the same directory skips finished shards.
+    Writes part-*.parquet (the cleaned records: the only Parquet files under OUTPUT) and, under
+    OUTPUT/_cleanwire/, rejects.jsonl.gz, dropped.jsonl.gz and manifest.json (last).
+    Rerunning into the same directory skips finished shards.
     """
     engine_name: str = options["engine"]
     small = engine_name == "local" and not options["workers"] and small_input(inputs)
@@ -161,7 +162,10 @@ def _print_summary(report: RunReport, output: str | None, *, to_stdout: bool, as
             "counts": report.tally.to_dict(),
             "seconds": round(report.seconds, 3),
             "manifest": report.manifest_path,
+            "warnings": report.warnings,
         }
         click.echo(json.dumps(summary, indent=2), err=to_stdout)
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
     else:
         click.echo(render_summary(report, output_line(output, to_stdout=to_stdout)), err=to_stdout)

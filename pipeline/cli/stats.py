@@ -128,8 +128,9 @@ def _removal_tables(stats: RunStats, top: int, bold: Style) -> list[str]:
 def stats_cmd(out_dir: str, as_json: bool, top: int) -> None:
     """Counts of a finished run OUT_DIR: stages, reasons, languages, lengths, rules, sites.
 
-    Reads part-*.parquet (flat or hive-partitioned), rejects.parquet and dropped.parquet in a
-    streaming pass; manifest.json gives the stage order and a cross-check of the totals.
+    Reads part-*.parquet (flat or hive-partitioned) and _cleanwire/rejects.jsonl.gz and
+    dropped.jsonl.gz in a streaming pass; _cleanwire/manifest.json gives the stage order and a
+    cross-check of the totals.
     """
 
     stats = compute_stats(out_dir)

@@ -372,3 +372,40 @@ def _moved_keys(data: dict[str, Any], origin: str) -> dict[str, Any]:
         target = data.get(new_section, {})
         data[new_section] = {new_key: old[key], **(target if isinstance(target, dict) else {})}
     return data
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _setting_value(value: Any) -> str:
+    """A setting's value as the config file spells it: ``true``, ``50``, ``"zstd"``, ``["a", "b"]``."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def settings_diff(old: Mapping[str, Any], new: Mapping[str, Any], *, limit: int = 8) -> list[str]:
+    """The settings that differ between two :meth:`Config.content_dict` s (as a manifest or a
+    marker records them), one ``dedup.enabled: true → false`` each, in key order; a setting one
+    side lacks (another cleanwire version) shows as ``(unset)``. At most ``limit``, then
+    ``(+N more)``."""
+    as_json = json.loads(json.dumps(old)), json.loads(json.dumps(new))  # tuples as lists, as recorded
+    before, after = _flatten(as_json[0]), _flatten(as_json[1])
+    missing = object()
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        was, now = before.get(key, missing), after.get(key, missing)
+        if was == now:
+            continue
+        shown = [_setting_value(v) if v is not missing else "(unset)" for v in (was, now)]
+        changes.append(f"{key}: {shown[0]} → {shown[1]}")
+    if len(changes) > limit:
+        changes = [*changes[:limit], f"(+{len(changes) - limit} more)"]
+    return changes

@@ -51,7 +51,8 @@ OUTPUT_SCHEMA = pa.schema(
     ]
 )
 
-#: ``rejects.parquet`` (records that failed) and ``dropped.parquet`` (records filtered on purpose).
+#: The rejected records (that failed) and the dropped ones (filtered on purpose): ``_cleanwire/rejects.jsonl.gz``
+#: and ``dropped.jsonl.gz`` of an output directory (:mod:`pipeline.io.left_records`).
 REJECT_SCHEMA = pa.schema(
     [
         pa.field("id", pa.string(), nullable=False),

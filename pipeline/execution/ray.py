@@ -12,7 +12,8 @@ driver, after the parallel map, where records arrive in input order: keep-first 
 
 For data that already lives in Ray (a WORK-schema Parquet partition, e.g. written by the Airflow
 adapters), :func:`clean_dataset` runs the same stages on a ``ray.data.Dataset`` and
-:func:`write_dataset` splits it with ``write_parquet`` into output, rejects and dropped.
+:func:`write_dataset` writes it as an output directory of ``cleanwire run`` (kept records as
+Parquet, rejects and dropped records under ``_cleanwire/``).
 
 This is the only module (with :mod:`pipeline.integrations.airflow`) allowed to import Ray, and it does so
 lazily, inside functions: importing it costs nothing when Ray is not installed.
@@ -27,10 +28,12 @@ import pickle
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.record import check_input, docs_from_batch, docs_to_batch, reject_rows
@@ -39,6 +42,8 @@ from pipeline.core.stage import Stage, split_parallel, stats_from_batch
 from pipeline.execution.chain import Result, run_stages
 from pipeline.execution.engines import Engine
 from pipeline.execution.pool import ProcessEngine
+from pipeline.io.layout import OutputLayout
+from pipeline.io.left_records import write_left_stream
 from stages.registry import build_stages
 
 if TYPE_CHECKING:
@@ -209,7 +214,7 @@ class RayEngine:
             self._started = False
 
 
-# --- Ray-native: a WORK-schema Dataset in, output / rejects / dropped Parquet out --------------
+# --- Ray-native: a WORK-schema Dataset in, an output directory out (kept Parquet, rejects, dropped) --------------
 
 
 def clean_dataset(ds: Any, config: Config) -> Any:
@@ -252,14 +257,27 @@ def _split(table: pa.Table, status: str) -> pa.Table:
 
 
 def write_dataset(ds: Any, out: str) -> dict[str, int]:
-    """``write_parquet`` the ok rows to ``out/output``, rejects and dropped beside; returns counts.
+    """Write a cleaned dataset as ``cleanwire run`` lays out an output directory: the ok rows as
+    Parquet files under ``out`` (``write_parquet``: the directory's only Parquet files, so
+    ``out/**/*.parquet`` is exactly the kept records), the rejected and dropped records as
+    ``out/_cleanwire/rejects.jsonl.gz`` and ``dropped.jsonl.gz`` (their rows are small: they are
+    streamed through the driver). ``out`` is a local path or a URI pyarrow understands. Returns
+    the counts, by ``output``, ``rejects`` and ``dropped``.
 
     The dataset is materialised once, so the three writes do not re-run the stages."""
     ds = ds.materialize()
-    counts: dict[str, int] = {}
-    for status, sub in (("ok", "output"), ("rejected", "rejects"), ("dropped", "dropped")):
+    kept = ds.map_batches(_split, batch_format="pyarrow", batch_size=None, fn_args=("ok",)).materialize()
+    kept.write_parquet(out)
+    counts = {"output": kept.count()}
+    if "://" in out:
+        fs, root = pafs.FileSystem.from_uri(out)
+    else:
+        fs, root = pafs.LocalFileSystem(), str(Path(out).resolve())
+    fs.create_dir(f"{root}/{OutputLayout.META_DIR}", recursive=True)
+    for status, kind in (("rejected", "rejects"), ("dropped", "dropped")):
         part = ds.map_batches(_split, batch_format="pyarrow", batch_size=None, fn_args=(status,))
-        part = part.materialize()
-        part.write_parquet(f"{out}/{sub}")
-        counts[sub] = part.count()
+        tables = part.iter_batches(batch_format="pyarrow", batch_size=None)
+        # compression=None: pyarrow would gzip a stream whose name ends in .gz once more
+        with fs.open_output_stream(f"{root}/{OutputLayout.LEFT[kind]}", compression=None) as fh:
+            counts[kind] = write_left_stream(fh, tables)
     return counts

@@ -27,6 +27,7 @@ from pipeline.core.signals import Stop, stop_on_signals
 from pipeline.core.stage import Stage, StageStats, split_parallel
 from pipeline.execution.chain import run_in_order
 from pipeline.execution.engines import Engine, engine_for
+from pipeline.io.progress import ShardSize
 from pipeline.io.readers import Shard, Source
 from pipeline.io.sinks.base import Sink
 from pipeline.io.sinks.files import library_versions
@@ -52,6 +53,8 @@ class RunReport:
 
     #: Records of the shards this invocation ran (not those a resumed run skipped).
     n_processed: int = 0
+    #: Things the user should hear about though the run succeeded (inputs without a document).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def docs_per_s(self) -> float:
@@ -107,10 +110,61 @@ def _check_stats(stats: dict[str, StageStats]) -> None:
             )
 
 
+class Progress:
+    """The progress bar of a run (tqdm, or what :class:`Runner`'s ``progress`` factory makes),
+    advanced in records, or in bytes of the inputs read (:mod:`pipeline.io.progress`) with the
+    records done as a postfix."""
+
+    def __init__(self, bar: Any, by_bytes: bool) -> None:
+        self.bar = bar
+        self.by_bytes = by_bytes
+        self.records = 0
+        self._shown = 0  # bytes of the current shard shown
+
+    def done(self, records: int, read_to: int) -> None:
+        """A batch of ``records`` went through; the shard was read to ``read_to`` bytes then."""
+        self.records += records
+        if not self.by_bytes:
+            self.bar.update(records)
+            return
+        if read_to > self._shown:
+            self.bar.update(read_to - self._shown)
+            self._shown = read_to
+        self.bar.set_postfix_str(f"{self.records:,} docs", refresh=False)
+
+    def shard_done(self, size: ShardSize) -> None:
+        if self.by_bytes:
+            whole = size.nbytes or 0
+            if whole > self._shown:
+                self.bar.update(whole - self._shown)
+            self._shown = 0
+
+    def skipped(self, size: ShardSize, records: int) -> None:
+        """A shard an earlier run finished."""
+        self.done(records, 0)
+        self.shard_done(size)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def no_document_warning(source: Source, shards: Sequence[Shard]) -> str:
+    """What to say when the inputs held no record at all."""
+    files = sum(len(s.paths) for s in shards)
+    said = f"no document in the inputs ({files} file(s) read)"
+    if source.skipped:
+        said += (
+            f"; {len(source.skipped)} file(s) in the input directories were not read, their extension "
+            f"naming no format (e.g. {source.skipped[0]}): name a file to have it sniffed"
+        )
+    return said
+
+
 class Runner:
     """Runs ``stages`` over a source into a sink: the parallel-safe prefix through the engine,
     the rest (dedup) in order in this process. ``run_hash`` is the output's identity (see
-    :attr:`pipeline.api.Pipeline.run_hash`; by default the config's hash)."""
+    :attr:`pipeline.api.Pipeline.run_hash`; by default the config's hash). ``progress`` makes the
+    progress bar (tqdm's signature; by default tqdm, shown per ``run.progress``)."""
 
     def __init__(
         self,
@@ -132,13 +186,38 @@ class Runner:
         self.engine = engine or engine_for(config)
         self.progress = progress
 
-    def _progress(self, total_hint: int | None) -> Any:
+    def _progress(self, sizes: Sequence[ShardSize]) -> Progress:
+        """The bar: records against the records of the inputs when every shard knows its count
+        (document files, Parquet), else bytes against their bytes on disk (JSONL, CSV, WARC), so
+        it shows % and an ETA; no total when a shard's size is unknown (stdin, a pipe)."""
         show = self.config.run.progress
         if show is None:
             show = sys.stderr.isatty()
-        from tqdm import tqdm
+        by_bytes = not all(z.records is not None for z in sizes)
+        if by_bytes and all(z.nbytes is not None for z in sizes):
+            total: int | None = sum(z.nbytes or 0 for z in sizes)
+        elif not by_bytes:
+            total = sum(z.records or 0 for z in sizes)
+        else:
+            by_bytes, total = False, None
+        factory = self.progress
+        if factory is None:
+            from tqdm import tqdm
 
-        return tqdm(total=total_hint, unit="doc", disable=not show, file=sys.stderr, dynamic_ncols=True)
+            factory = tqdm
+        if by_bytes:
+            bar = factory(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                disable=not show,
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
+        else:
+            bar = factory(total=total, unit="doc", disable=not show, file=sys.stderr, dynamic_ncols=True)
+        return Progress(bar, by_bytes)
 
     def run(self, source: Source, sink: Sink) -> RunReport:
         """Run every shard not yet finished, then write the manifest. SIGINT/SIGTERM at any point
@@ -175,22 +254,26 @@ class Runner:
             done = self._up_to_date(finished, sink, time.perf_counter() - t0)
             done.skipped_files = report.skipped_files
             return done
-        n_files = sum(len(s.paths) for s in shards if s.kind == "docs")
-        bar = self._progress(n_files if n_files and all(s.kind == "docs" for s in shards) else None)
+        sizes = [s.size() for s in shards]
+        bar = self._progress(sizes)
         try:
-            for shard in shards:
-                self._shard(shard, source, sink, report, bar)
+            for shard, size in zip(shards, sizes, strict=True):
+                self._shard(shard, size, source, sink, report, bar)
         finally:
             bar.close()
             self.engine.close()
         report.seconds = time.perf_counter() - t0
         if not report.tally.balanced:
             raise AccountingError(f"records do not add up: {report.tally.to_dict()}")
+        if report.tally.n_in == 0:
+            report.warnings.append(no_document_warning(source, shards))
         manifest = self._manifest(source, shards, report, started)
         report.manifest_path = str(sink.finish([s.name for s in shards], manifest))
         return report
 
-    def _shard(self, shard: Shard, source: Source, sink: Sink, report: RunReport, bar: Any) -> None:
+    def _shard(
+        self, shard: Shard, size: ShardSize, source: Source, sink: Sink, report: RunReport, bar: Progress
+    ) -> None:
         previous = sink.done(shard.name)
         if previous is not None:
             report.shards[shard.name] = previous.tally
@@ -201,9 +284,9 @@ class Runner:
             for stage in self.serial:
                 if hasattr(stage, "remember"):
                     stage.remember(sink.kept_hashes(shard.name))
-            bar.update(previous.tally.n_in)
+            bar.skipped(size, previous.tally.n_in)
             return
-        tally = self._run_shard(shard, source, sink, report, bar)
+        tally = self._run_shard(shard, size, source, sink, report, bar)
         report.shards[shard.name] = tally
         report.tally.merge(tally)
         report.n_processed += tally.n_in
@@ -220,19 +303,25 @@ class Runner:
             up_to_date=True,
         )
 
-    def _run_shard(self, shard: Shard, source: Source, sink: Sink, report: RunReport, bar: Any) -> Tally:
+    def _run_shard(
+        self, shard: Shard, size: ShardSize, source: Source, sink: Sink, report: RunReport, bar: Progress
+    ) -> Tally:
         writer = sink.open_shard(shard.name, inputs=_abs_inputs(shard))
         parallel, serial = self.parallel, self.serial
         pending: dict[int, pa.RecordBatch] = {}
         run = self.config.run
         inputs = batched(unique_ids(shard.docs(source.config)), run.batch_size, run.batch_chars)
         n_read = 0
+        meter = shard.meter(size) if bar.by_bytes else None
+        read_to: dict[int, int] = {}  # batch -> bytes of the shard read once it was
 
         def remember(stream: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             nonlocal n_read
             for i, b in enumerate(stream):
                 pending[i] = b
                 n_read += b.num_rows
+                if meter is not None:
+                    read_to[i] = meter.bytes_read(n_read)
                 yield b
 
         try:
@@ -246,7 +335,7 @@ class Runner:
                     report.stages.setdefault(name, StageStats()).merge(st)
                 writer.count_stages(stats)
                 writer.write(out)
-                bar.update(out.num_rows)
+                bar.done(out.num_rows, read_to.pop(i, 0))
             if writer.tally.n_in != n_read or not writer.tally.balanced:
                 raise AccountingError(
                     f"shard {shard.name}: {n_read} records read, {writer.tally.to_dict()} accounted"
@@ -254,6 +343,7 @@ class Runner:
         except BaseException:
             writer.abort()
             raise
+        bar.shard_done(size)
         return writer.commit()
 
     def _manifest(
@@ -273,6 +363,8 @@ class Runner:
             "config_hash": self.run_hash,
             "stages_run": [*self.upstream_stages, *(stage.name for stage in self.stages)],
             "config": cfg.to_dict(),
+            # what config_hash covers (rule files by content): a rerun with other settings names them
+            "settings": cfg.content_dict(),
             "versions": library_versions(),
             "counts": report.tally.to_dict(),
             "stages": {name: st.to_dict() for name, st in report.stages.items()},

@@ -8,8 +8,13 @@ touches Airflow, lazily, to read the running task's logical date.
 Layout of a store (a local path or any pyarrow/fsspec URI, e.g. ``s3://bucket/cleanwire``)::
 
     {store}/{step}/dt=YYYY-MM-DD/part-<shard>.parquet   WORK rows after step (extract, encoding, ...)
-    {store}/output/dt=YYYY-MM-DD/                       what ``cleanwire run -o`` writes: part-*.parquet,
-                                                        rejects.parquet, dropped.parquet, manifest.json
+    {store}/output/dt=YYYY-MM-DD/                       what ``cleanwire run -o`` writes: part-*.parquet
+                                                        (the kept records, the only Parquet files) and
+                                                        _cleanwire/ (rejects.jsonl.gz, dropped.jsonl.gz,
+                                                        manifest.json, the resume state)
+
+so ``{store}/output/`` read as a hive dataset (``dt`` as a column; DuckDB's
+``'{store}/output/**/*.parquet'``) holds exactly the kept records of every day.
 
 * Between tasks flows Parquet in :data:`~pipeline.core.schema.WORK_SCHEMA` (same rows in and out; a
   rejected or dropped record is marked, never removed), one file per input shard, so the last
@@ -55,6 +60,8 @@ from pipeline.core.stage import Stage, StageStats, stats_from_batch
 from pipeline.execution.engines import Engine, SerialEngine, engine_for
 from pipeline.execution.runner import Runner, RunReport
 from pipeline.io.layout import OutputLayout
+from pipeline.io.left_records import iter_left
+from pipeline.io.progress import ShardSize
 from pipeline.io.readers import Shard, Source
 from pipeline.io.sinks import ParquetSink
 from pipeline.io.sinks.files import file_metadata
@@ -250,6 +257,9 @@ class WorkShard(Shard):
     location: str = ""
     store: Store = field(default_factory=lambda: Store("."))
     batch_size: int = 64
+
+    def size(self) -> ShardSize:
+        return ShardSize(records=None, nbytes=None)  # on a store: no progress total
 
     def docs(self, config: ReaderConfig) -> Iterator[Doc]:
         fs, _ = self.store.filesystem()
@@ -447,7 +457,8 @@ def _upload(local_dir: Path, fs: pafs.FileSystem, final: str) -> None:
     for path in sorted(files, key=lambda p: p.relative_to(local_dir).as_posix() == OutputLayout.MANIFEST):
         target = f"{final}/{path.relative_to(local_dir).as_posix()}"
         fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
-        with fs.open_output_stream(target) as out:
+        # compression=None: by default pyarrow gzips a stream whose name ends in .gz once more
+        with fs.open_output_stream(target, compression=None) as out:
             out.write(path.read_bytes())
 
 
@@ -467,7 +478,8 @@ def _log_publish(result: Mapping[str, Any], fs: pafs.FileSystem, final: str) -> 
         for reason, n in c[kind].items():
             log.info("cleanwire publish dt=%s: %s %s: %d", result["day"], kind, reason, n)
     with fs.open_input_file(f"{final}/{OutputLayout.REJECTS}") as fh:
-        sample = pq.read_table(fh, columns=["id", "stage", "reason", "detail"]).slice(0, 20).to_pylist()
+        first = next(iter_left(fh, batch_rows=20), None)
+        sample = first.to_pylist() if first is not None else []
     for row in sample:
         log.info("cleanwire reject %s: %s/%s %s", row["id"], row["stage"], row["reason"], row["detail"] or "")
 

@@ -1,8 +1,10 @@
 """Input and output: readers of every input format (``formats/``: compression, charset decoding,
 JSONL/CSV/Parquet, WARC; ``readers``: the plan of shards), the sinks that write a run's output
 (``sinks/``: the :class:`Sink` protocol, :class:`ParquetSink`, :class:`JsonlSink`, the resume
-state), the layout of an output directory (``layout``: which file holds what) and its reader
-(``output_reader``: what ``cleanwire stats`` and ``report`` read).
+state), the layout of an output directory (``layout``: which file holds what; the kept records
+are its only Parquet files, the rest sits in ``_cleanwire/``), the rejected and dropped records
+as gzip JSON lines (``left_records``), its reader (``output_reader``: what ``cleanwire stats``
+and ``report`` read) and how much of a shard is read (``progress``: the progress bar's total).
 
 ``from pipeline.io import ParquetSink`` works; the names load on first use (PEP 562), so that
 importing a reader does not import the sinks.

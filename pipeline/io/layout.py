@@ -1,16 +1,34 @@
 """The layout of an output directory: what every file of a run is called and where it goes.
 
 :class:`OutputLayout` is the one place that names the files of an output directory and lists
-them: the part files (kept records), ``rejects.parquet``, ``dropped.parquet``, ``manifest.json``
-(written last) and the resume state under ``_state/``. The sinks, ``cleanwire stats`` and
-``report`` and the Airflow adapters ask it.
+them. The only Parquet files under the directory are the kept records, so that every common
+reader of the directory (``pandas.read_parquet("out/")``, ``pyarrow.dataset.dataset("out/")``,
+DuckDB's ``'out/**/*.parquet'``, Polars, ``spark.read.parquet("out")``) gets exactly the kept
+rows. Everything else a run writes sits in one folder, ``_cleanwire/``, which pyarrow, pandas and
+Spark skip (a leading ``_``) and which holds no ``*.parquet`` file for a glob to match::
+
+    out/part-<shard>.parquet               the kept records (maybe under lang=xx/ ... directories)
+    out/_cleanwire/manifest.json           written last
+    out/_cleanwire/rejects.jsonl.gz        records that failed, one JSON object per line
+    out/_cleanwire/dropped.jsonl.gz        records filtered on purpose, the same columns
+    out/_cleanwire/state/                  the resume state: a marker per finished shard, and its
+                                           rejects/dropped records until the run gathers them
+
+Rejects and dropped records are gzip-compressed JSON lines (:mod:`pipeline.io.left_records`):
+every tool reads them (``pandas.read_json(path, lines=True, dtype=False)``, DuckDB, Polars,
+Spark, ``zcat``), and no ``*.parquet`` glob picks them up with the kept records.
+
+Directories written by an older cleanwire held ``manifest.json``, ``rejects.parquet``,
+``dropped.parquet`` and ``_state/`` beside the part files (:meth:`OutputLayout.legacy_files`); a
+run refuses to resume into one (``--overwrite`` rewrites it).
 
 One shard writes ``part-<shard>.parquet``, then ``part-<shard>_0001.parquet``, ... (names sort in
 write order; see :mod:`pipeline.io.sinks.part_files` for when a new file starts). With
 ``output.partition_by`` the files go under hive-style directories that DuckDB, pandas/pyarrow,
 Polars and Spark read directly: ``lang=<code>/``, ``day=<YYYY-MM-DD>/`` (key ``date``) or
-``month=<YYYY-MM>/``; a record without a date goes to ``__HIVE_DEFAULT_PARTITION__``, which those
-tools read as NULL. Every file is written under a hidden temporary name (:func:`temp_name`) and
+``month=<YYYY-MM>/``; a record without a date goes to ``day=undated/`` (``month=undated/``). Not
+Hive's ``__HIVE_DEFAULT_PARTITION__`` (NULL to those tools): pandas cannot read a directory
+where that sits beside real values ("Cannot yet unify dictionaries with nulls"). Every file is written under a hidden temporary name (:func:`temp_name`) and
 renamed into place, so readers never see a half-written file under a final name.
 """
 
@@ -25,7 +43,8 @@ from typing import ClassVar
 
 import pyarrow as pa
 
-NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+#: The directory value of a record without one (no parseable date): see the module doc.
+MISSING_PARTITION = "undated"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _MONTH = re.compile(r"^\d{4}-\d{2}")
@@ -51,22 +70,33 @@ class OutputLayout:
 
     root: Path
 
-    MANIFEST: ClassVar[str] = "manifest.json"
-    REJECTS: ClassVar[str] = "rejects.parquet"
-    DROPPED: ClassVar[str] = "dropped.parquet"
+    #: The folder of everything that is not a kept record (see the module doc).
+    META_DIR: ClassVar[str] = "_cleanwire"
+    MANIFEST: ClassVar[str] = f"{META_DIR}/manifest.json"
+    #: The suffix of the rejected and dropped records' files (:mod:`pipeline.io.left_records`).
+    LEFT_SUFFIX: ClassVar[str] = ".jsonl.gz"
+    REJECTS: ClassVar[str] = f"{META_DIR}/rejects{LEFT_SUFFIX}"
+    DROPPED: ClassVar[str] = f"{META_DIR}/dropped{LEFT_SUFFIX}"
     #: Where the resume state lives: a marker per finished shard, and its rejects/dropped records.
-    STATE_DIR: ClassVar[str] = "_state"
+    STATE_DIR: ClassVar[str] = f"{META_DIR}/state"
     PART_GLOB: ClassVar[str] = "part-*.parquet"
     #: The temporary names (:func:`temp_name`, :func:`pipeline.core.fsutil.atomic_path`).
     TEMP_GLOB: ClassVar[str] = ".*.tmp"
     #: ``rejects``/``dropped``: the records that left the stream, by kind, and their final file.
     LEFT: ClassVar[dict[str, str]] = {"rejects": REJECTS, "dropped": DROPPED}
+    #: What an older cleanwire wrote beside the part files (see :meth:`legacy_files`).
+    LEGACY: ClassVar[tuple[str, ...]] = ("manifest.json", "rejects.parquet", "dropped.parquet", "_state")
 
     @classmethod
     def describe(cls, *, parts: bool = True) -> str:
-        """The files of a finished run, for a message: ``manifest.json, part-*.parquet, ...``."""
-        names = [cls.MANIFEST, cls.PART_GLOB] if parts else [cls.MANIFEST]
-        return ", ".join([*names, cls.REJECTS, cls.DROPPED])
+        """The files of a finished run, for a message:
+        ``part-*.parquet; _cleanwire/: rejects.jsonl.gz, dropped.jsonl.gz, manifest.json``."""
+        side = ", ".join(name.split("/", 1)[1] for name in (cls.REJECTS, cls.DROPPED, cls.MANIFEST))
+        return f"{cls.PART_GLOB}; {cls.META_DIR}/: {side}" if parts else f"{cls.META_DIR}/: {side}"
+
+    @property
+    def meta_dir(self) -> Path:
+        return self.root / self.META_DIR
 
     @property
     def manifest(self) -> Path:
@@ -89,15 +119,15 @@ class OutputLayout:
 
     def shard_left(self, shard: str, kind: str) -> Path:
         """The ``rejects`` or ``dropped`` records of one shard, until :meth:`left` gathers them."""
-        return self.state_dir / f"{shard}.{kind}.parquet"
+        return self.state_dir / f"{shard}.{kind}{self.LEFT_SUFFIX}"
 
     def shard_lefts(self, kind: str) -> list[Path]:
         """Every shard's file of ``kind`` (a run still going has not gathered them yet)."""
-        return sorted(self.state_dir.glob(f"*.{kind}.parquet"))
+        return sorted(self.state_dir.glob(f"*.{kind}{self.LEFT_SUFFIX}"))
 
     def part_files(self) -> list[Path]:
         """Every finished part file, partition directories included, sorted; nothing under a
-        directory whose name starts with ``_`` (the state) or ``.``."""
+        directory whose name starts with ``_`` (``_cleanwire/``) or ``.``."""
         return sorted(
             path
             for path in self.root.rglob(self.PART_GLOB)
@@ -110,18 +140,29 @@ class OutputLayout:
 
     def is_output_file(self, relative: Path) -> bool:
         """Whether a path inside the directory (relative to it) is one a run writes or replaces."""
-        name = relative.name
-        return (
-            relative.parts[0] == self.STATE_DIR
-            or name in (self.MANIFEST, self.REJECTS, self.DROPPED)
-            or fnmatch.fnmatchcase(name, self.PART_GLOB)
+        return relative.parts[0] in (self.META_DIR, *self.LEGACY) or fnmatch.fnmatchcase(
+            relative.name, self.PART_GLOB
         )
+
+    def legacy_files(self) -> list[Path]:
+        """What an older cleanwire left beside the part files: ``manifest.json`` (one of
+        cleanwire's), ``rejects.parquet``, ``dropped.parquet``, ``_state/``. Empty for a
+        directory in the current layout (or one that never held a run)."""
+        found = []
+        for name in self.LEGACY:
+            path = self.root / name
+            if name == "manifest.json":
+                if path.is_file() and b'"cleanwire_manifest"' in path.read_bytes():
+                    found.append(path)
+            elif path.exists():
+                found.append(path)
+        return found
 
 
 def escape_value(value: str | None) -> str:
-    """A partition value as a path segment: Hive's %XX escaping; null/empty is the Hive default."""
+    """A partition value as a path segment: Hive's %XX escaping; null/empty is :data:`MISSING_PARTITION`."""
     if not value:
-        return NULL_PARTITION
+        return MISSING_PARTITION
     return _SAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), value)
 
 

@@ -3,7 +3,8 @@
 Everything streams: the kept records are read batch by batch through :mod:`pyarrow.dataset`, so
 both the flat layout and hive partitions such as ``lang=en/part-*.parquet`` work, and only the
 columns asked for are read. The rejects and dropped records come from their final files, or,
-while a run is still going, from the finished shards' files in the state. Which file is which is
+while a run is still going, from the finished shards' files in the state (both gzip JSON lines,
+:mod:`pipeline.io.left_records`). Which file is which is
 :class:`~pipeline.io.layout.OutputLayout`'s to say.
 """
 
@@ -17,10 +18,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
 from pipeline.core.errors import InputError
 from pipeline.io.layout import OutputLayout
+from pipeline.io.left_records import iter_left
 
 #: Rows per batch read.
 BATCH_ROWS = 65_536
@@ -51,9 +52,15 @@ class OutputReader:
                 f"{self.root} is not a directory", hint="pass the -o directory of `cleanwire run`"
             )
         layout = self.layout
-        if not layout.part_files() and not layout.left("rejects").exists():
+        if layout.legacy_files():
             raise InputError(
-                f"{self.root} holds no cleanwire output (no {layout.PART_GLOB}, no {layout.REJECTS})",
+                f"{self.root} was written by an older cleanwire (manifest.json, rejects.parquet, "
+                f"dropped.parquet and _state/ beside the part files; they now live in {layout.META_DIR}/)",
+                hint=f"rerun `cleanwire run INPUTS... -o {self.root} --overwrite` to rewrite it",
+            )
+        if not layout.part_files() and not layout.meta_dir.is_dir():
+            raise InputError(
+                f"{self.root} holds no cleanwire output (no {layout.PART_GLOB}, no {layout.META_DIR}/)",
                 hint="pass the -o directory of `cleanwire run`",
             )
 
@@ -102,4 +109,4 @@ class OutputReader:
     def iter_left(self, kind: str) -> Iterator[pa.RecordBatch]:
         """Batches of the ``rejects`` or ``dropped`` records."""
         for path in self.left_files(kind):
-            yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS)
+            yield from iter_left(path, BATCH_ROWS)

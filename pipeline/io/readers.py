@@ -34,6 +34,8 @@ from pipeline.io.formats.decoding import Undecodable, decode
 from pipeline.io.formats.documents import read_document_file
 from pipeline.io.formats.kinds import DOCUMENT_KINDS, FORMATS, kind_of, sniff_kind, wanted_in_directory
 from pipeline.io.formats.records import READ_STAGE
+from pipeline.io.layout import OutputLayout
+from pipeline.io.progress import ReadMeter, ShardSize, shard_size
 
 __all__ = [
     "CONTAINER_READERS",
@@ -69,6 +71,14 @@ class Shard:
     name: str
     paths: tuple[Path, ...]
     kind: str  # "docs" or a CONTAINER_READERS key
+
+    def size(self) -> ShardSize:
+        """What is known of the shard's size before it is read: records, bytes (progress bar)."""
+        return shard_size(self.paths, self.kind)
+
+    def meter(self, size: ShardSize | None = None) -> ReadMeter:
+        """How many of the shard's bytes are read, while :meth:`docs` reads it (progress bar)."""
+        return ReadMeter(self.paths, self.kind, size if size is not None else self.size())
 
     def docs(self, config: ReaderConfig) -> Iterator[Doc]:
         if self.kind == "docs":
@@ -155,13 +165,16 @@ class Source:
 
 
 def _walk(root: Path, leave_out: Path | None = None) -> Iterator[Path]:
-    """Files below ``root``; symlinked directories are not followed (no loops), hidden ones and
-    ``leave_out`` (resolved) skipped."""
+    """Files below ``root``; symlinked directories are not followed (no loops), hidden ones,
+    ``leave_out`` (resolved) and the ``_cleanwire/`` folders of output directories (their rejects
+    and manifest are no input; the kept records beside them are) skipped."""
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if not d.startswith(".") and (leave_out is None or Path(dirpath, d).resolve() != leave_out)
+            if not d.startswith(".")
+            and d != OutputLayout.META_DIR
+            and (leave_out is None or Path(dirpath, d).resolve() != leave_out)
         )
         for name in filenames:
             yield Path(dirpath) / name

@@ -89,7 +89,7 @@ class RunStats:
         return rows
 
     def manifest_mismatch(self) -> list[str]:
-        """Totals that disagree with ``manifest.json`` (e.g. a run still in progress)."""
+        """Totals that disagree with the manifest (e.g. a run still in progress)."""
         if not self.manifest_counts:
             return []
         ours = {"n_in": self.n_in, "n_kept": self.n_kept, "n_rejected": self.n_rejected}

@@ -68,5 +68,6 @@ def render_summary(report: RunReport, output: str) -> str:
             f"  not read: {len(report.skipped_files)} file(s) in the input directories whose extension "
             f"names no format, e.g. {first} (manifest: skipped_files; name a file to have it sniffed)"
         )
+    lines += [f"  warning: {w}" for w in report.warnings]
     lines.append(f"  output: {output}")
     return "\n".join(lines)

@@ -13,6 +13,8 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.core.errors import ConfigError, InputError, OutputError
+from pipeline.io.layout import OutputLayout
+from pipeline.io.left_records import read_left
 
 GOOD = "Tram line extension approved\n\nThe city council approved the tram extension to the new hospital on Tuesday evening."
 
@@ -29,7 +31,7 @@ def test_run_on_the_demo_fixtures_prints_a_summary_and_a_balanced_manifest(
 ) -> None:
     code, out = invoke("run", str(demo_dump), "-o", str(tmp_path / "o"), "--workers", "1")
     assert code == 0, out
-    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(tmp_path / "o").manifest.read_text())
     c = manifest["counts"]
     assert c["n_in"] == c["n_kept"] + c["n_dropped"] + c["n_rejected"]
     assert c["n_kept"] > 0 and c["n_rejected"] > 0 and c["n_dropped"] > 0
@@ -38,7 +40,7 @@ def test_run_on_the_demo_fixtures_prints_a_summary_and_a_balanced_manifest(
     assert set(c["langs"]) >= {"en", "de", "fr", "es"}
     kept = sum(pq.ParquetFile(p).metadata.num_rows for p in (tmp_path / "o").glob("part-*.parquet"))
     assert kept == c["n_kept"]
-    assert pq.ParquetFile(tmp_path / "o" / "rejects.parquet").metadata.num_rows == c["n_rejected"]
+    assert read_left(OutputLayout(tmp_path / "o").left("rejects")).num_rows == c["n_rejected"]
 
 
 def test_python_dash_m_pipeline_is_the_same_cli() -> None:
@@ -193,7 +195,7 @@ def test_config_file_sizes_take_units(tmp_path: Path) -> None:
         "run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "-w", "1", "--config", str(cfg)
     )
     assert code == 0, out
-    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(tmp_path / "o").manifest.read_text())
     assert manifest["config"]["run"]["max_worker_memory"] == 3 << 29
     assert manifest["config"]["output"]["part_bytes"] == 64 << 20
     assert (
@@ -208,9 +210,46 @@ def test_output_with_another_config_is_refused(tmp_path: Path) -> None:
     assert invoke("run", str(tmp_path / "d.txt"), "-o", out_dir, "--workers", "1")[0] == 0
     code, out = invoke("run", str(tmp_path / "d.txt"), "-o", out_dir, "--min-chars", "50", "--workers", "1")
     assert code == OutputError.exit_code
-    assert "another configuration" in out and "--overwrite" in out
+    assert "another configuration: filter.min_chars: 1 → 50\n" in out and "--overwrite" in out
+    code, out = invoke("run", str(tmp_path / "d.txt"), "-o", out_dir, "--no-dedup", "--partition-by", "lang")
+    assert code == OutputError.exit_code
+    assert 'dedup.enabled: true → false; output.partition_by: [] → ["lang"]' in out
+    # the manifest alone names them too (a run killed before any shard finished has only markers)
+    for marker in OutputLayout(tmp_path / "o").markers():
+        marker.unlink()
+    code, out = invoke("run", str(tmp_path / "d.txt"), "-o", out_dir, "--no-dedup")
+    assert code == OutputError.exit_code and "dedup.enabled: true → false" in out
     code, _ = invoke("run", str(tmp_path / "d.txt"), "-o", out_dir, "--min-chars", "50", "--overwrite")
     assert code == 0
+
+
+def test_output_of_an_older_cleanwire_with_another_config_is_refused_by_hash(tmp_path: Path) -> None:
+    """Markers and manifests that did not record the settings: the two hashes, as before."""
+    (tmp_path / "d.txt").write_text(GOOD)
+    out_dir = tmp_path / "o"
+    assert invoke("run", str(tmp_path / "d.txt"), "-o", str(out_dir), "--workers", "1")[0] == 0
+    layout = OutputLayout(out_dir)
+    for path in [layout.manifest, *layout.markers()]:
+        recorded = json.loads(path.read_text())
+        del recorded["settings"]
+        path.write_text(json.dumps(recorded))
+    code, out = invoke("run", str(tmp_path / "d.txt"), "-o", str(out_dir), "--no-dedup")
+    assert code == OutputError.exit_code
+    assert f"another configuration: config hash {recorded['config_hash']}; this one is " in out
+
+
+def test_a_changed_rule_file_is_named_as_the_setting_that_differs(tmp_path: Path) -> None:
+    (tmp_path / "d.txt").write_text(GOOD)
+    rules = tmp_path / "mine.toml"
+    pack = '[pack]\nname = "mine"\n[[rules]]\nid = "mine.a"\ncategory = "promo_block"\npattern = "{}"\n'
+    rules.write_text(pack.format("^Read more$"))
+    args = ["run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "--rules", str(rules), "-w", "1"]
+    code, out = invoke(*args)
+    assert code == 0, out
+    rules.write_text(pack.format("^Read more now$"))
+    code, out = invoke(*args)
+    assert code == OutputError.exit_code
+    assert f"rule_file_digests.{rules}: " in out and " → " in out
 
 
 def test_rerun_of_a_finished_run_skips_its_shards(tmp_path: Path) -> None:
@@ -247,7 +286,7 @@ def test_max_worker_memory_takes_a_size_and_reaches_the_run(tmp_path: Path) -> N
         "run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "o"), "-w", "1", "--max-worker-memory", "1.5GB"
     )
     assert code == 0, out
-    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(tmp_path / "o").manifest.read_text())
     assert manifest["config"]["run"]["max_worker_memory"] == 3 << 29
     code, out = invoke(
         "run", str(tmp_path / "d.txt"), "-o", str(tmp_path / "p"), "--max-worker-memory", "lots"
@@ -269,7 +308,7 @@ def test_files_a_directory_walk_does_not_read_are_counted_not_lost(tmp_path: Pat
         f"not read: 2 file(s) in the input directories whose extension names no format, e.g. {dump / 'photo.png'}"
         in out
     )
-    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(tmp_path / "o").manifest.read_text())
     assert manifest["counts"]["n_in"] == 1
     assert manifest["skipped_files"] == {
         "count": 2,
@@ -282,7 +321,7 @@ def test_files_a_directory_walk_does_not_read_are_counted_not_lost(tmp_path: Pat
     assert "no field 'text' or 'html' in the only record (fields seen: 'title')" in out
     code, out = invoke("run", str(dump / "story.json"), "-o", str(tmp_path / "o3"), "--text-field", "title")
     assert code == 0, out
-    assert json.loads((tmp_path / "o3" / "manifest.json").read_text())["counts"]["n_in"] == 1
+    assert json.loads(OutputLayout(tmp_path / "o3").manifest.read_text())["counts"]["n_in"] == 1
 
 
 def test_overwrite_replaces_cleanwire_files_only(tmp_path: Path) -> None:
@@ -300,7 +339,7 @@ def test_overwrite_replaces_cleanwire_files_only(tmp_path: Path) -> None:
     assert (out / "thesis.txt").read_text() == "mine" and (out / "notes" / "n.csv").is_file()
     assert not (out / "lang=en").exists()  # the old run's partition, emptied, is gone
     assert (out / "part-00000.parquet").is_file()
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(out).manifest.read_text())
     assert manifest["config"]["filter"]["min_chars"] == 5 and manifest["counts"]["n_kept"] == 1
 
 
@@ -316,7 +355,7 @@ def test_an_output_directory_overlapping_the_inputs_never_eats_them(tmp_path: Pa
     for _ in range(2):
         code, text = invoke("run", str(dump), "-o", str(dump / "clean"), "-w", "1")
         assert code == 0, text
-    manifest = json.loads((dump / "clean" / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(dump / "clean").manifest.read_text())
     assert manifest["counts"]["n_in"] == 1 and manifest["skipped_files"]["count"] == 0
     # a file of an output read back into the same output: refused
     code, text = invoke(

@@ -11,6 +11,8 @@ import pyarrow.parquet as pq
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.io.layout import OutputLayout
+from pipeline.io.left_records import read_left
 
 BODY = "The {n} annual regatta drew {k} boats to the estuary on Sunday, the sailing club said in a statement."
 
@@ -49,12 +51,12 @@ def test_mixed_dump_accounts_for_every_record(tmp_path: Path) -> None:
     out = tmp_path / "out"
     res = CliRunner().invoke(cli, ["run", str(dump), "-o", str(out), "--workers", "1"])
     assert res.exit_code == 0, res.output
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(out).manifest.read_text())
     counts = manifest["counts"]
     # 5 page files + 8 non-blank JSONL lines + 1 gz line
     assert counts["n_in"] == 14
     assert counts["n_in"] == counts["n_kept"] + counts["n_dropped"] + counts["n_rejected"]
-    rejects = {r["id"]: r for r in pq.read_table(out / "rejects.parquet").to_pylist()}
+    rejects = {r["id"]: r for r in read_left(OutputLayout(out).left("rejects")).to_pylist()}
     by_reason = {(r["stage"], r["reason"]) for r in rejects.values()}
     assert {
         ("extract", "empty"),
@@ -66,7 +68,7 @@ def test_mixed_dump_accounts_for_every_record(tmp_path: Path) -> None:
     } <= by_reason
     assert counts["rejected"]["extract/empty"] == 2  # the empty and the whitespace-only file
     assert counts["dropped"] == {"dedup/duplicate": 1}
-    dropped = pq.read_table(out / "dropped.parquet").to_pylist()
+    dropped = read_left(OutputLayout(out).left("dropped")).to_pylist()
     assert [d["id"] for d in dropped] == ["j7"]
     kept = [row for part in sorted(out.rglob("part-*.parquet")) for row in pq.read_table(part).to_pylist()]
     assert counts["n_kept"] == len(kept) == 5

@@ -10,6 +10,8 @@ from click.testing import CliRunner
 from pipeline import Config
 from pipeline.cli import cli
 from pipeline.core.schema import OUTPUT_SCHEMA, REJECT_SCHEMA, SCHEMA_VERSION
+from pipeline.io.layout import OutputLayout
+from pipeline.io.left_records import read_left
 
 
 def test_output_and_rejects_schema_and_metadata(demo_dump: Path, tmp_path: Path) -> None:
@@ -26,8 +28,11 @@ def test_output_and_rejects_schema_and_metadata(demo_dump: Path, tmp_path: Path)
         assert meta["cleanwire.schema_version"] == SCHEMA_VERSION
         for lib in ("cleanwire", "trafilatura", "ftfy", "langdetect", "pyarrow"):
             assert meta[f"cleanwire.{lib}"] not in ("", "unknown")
-    for name in ("rejects.parquet", "dropped.parquet"):
-        assert pq.read_schema(out / name).remove_metadata().equals(REJECT_SCHEMA)
+    layout = OutputLayout(out)
+    assert sorted(out.rglob("*.parquet")) == parts  # the kept records are the only Parquet files
+    for kind in ("rejects", "dropped"):
+        left = read_left(layout.left(kind))
+        assert left.schema.equals(REJECT_SCHEMA) and left.num_rows > 0
     rows = [r for p in parts for r in pq.read_table(p).to_pylist()]
     for row in rows:
         assert row["n_chars_text"] == len(row["text"])

@@ -8,7 +8,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from pipeline.api import Pipeline
@@ -20,6 +19,8 @@ from pipeline.execution.chain import run_in_order, run_stages
 from pipeline.execution.engines import SerialEngine
 from pipeline.execution.memory import auto_memory_limit, physical_memory, resident_bytes
 from pipeline.execution.pool import ProcessEngine
+from pipeline.io.layout import OutputLayout
+from pipeline.io.left_records import read_left
 from pipeline.io.readers import Source
 from pipeline.io.sinks import ParquetSink
 from stages.encoding import FixEncoding
@@ -243,7 +244,7 @@ def test_a_batch_no_worker_survives_is_rejected_by_the_engine_and_the_run_accoun
         engine.close()
     assert engine.restarts == 3  # the batch's first try and its two retries
     assert report.tally.n_in == len(texts) + 1 == report.tally.n_rejected
-    rows = pq.read_table(out / "rejects.parquet").to_pylist()
+    rows = read_left(OutputLayout(out).left("rejects")).to_pylist()
     rejects = {Path(r["source"]).name: (r["stage"], r["reason"]) for r in rows}
     assert rejects.pop("binary.txt") == ("read", "undecodable")  # its verdict stands
     assert set(rejects.values()) == {("engine", "worker_crash")} and len(rejects) == len(texts)

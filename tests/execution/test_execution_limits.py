@@ -23,6 +23,7 @@ from pipeline.execution import forkserver
 from pipeline.execution.engines import COMPRESSED_FACTOR, SMALL_INPUT_BYTES, SMALL_INPUT_FILES, small_input
 from pipeline.execution.memory import resident_bytes
 from pipeline.execution.pool import ProcessEngine, usable_cores, worker_count
+from pipeline.io.layout import OutputLayout
 from stages.extract.extractor import Extract
 from tests.execution.test_engines import batches, real_stages
 from tests.hostile import StallsOnArrival, StallsWarmingUp, article
@@ -124,7 +125,7 @@ def test_workers_1000_on_12_records_is_capped_with_a_note(
     assert code == 0, output
     assert f"note: 1000 workers asked for, {usable_cores()} usable core(s)" in output
     assert 1 <= len(started) <= usable_cores()
-    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["counts"]["n_in"] == 12
+    assert json.loads(OutputLayout(tmp_path / "out").manifest.read_text())["counts"]["n_in"] == 12
 
 
 def test_a_small_input_runs_in_process_unless_workers_are_asked_for(

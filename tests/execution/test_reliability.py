@@ -24,6 +24,8 @@ from pipeline.execution.engines import SerialEngine
 from pipeline.execution.pool import ProcessEngine
 from pipeline.execution.runner import AccountingError
 from pipeline.execution.runner import _check as check_batch
+from pipeline.io.layout import OutputLayout
+from pipeline.io.left_records import read_left
 from pipeline.io.readers import Source
 from pipeline.io.sinks import ParquetSink
 from stages.extract.extractor import Extract
@@ -42,7 +44,7 @@ def outcome_by_source(out: Path) -> dict[str, str]:
     """source -> "ok" or "stage/reason", over kept, rejected and dropped records."""
     found = {r["source"]: "ok" for r in kept_rows(out)}
     for name in ("rejects", "dropped"):
-        for r in pq.read_table(out / f"{name}.parquet").to_pylist():
+        for r in read_left(OutputLayout(out).left(name)).to_pylist():
             found[r["source"]] = f"{r['stage']}/{r['reason']}"
     return found
 
@@ -81,7 +83,7 @@ def test_hostile_dump_is_fully_accounted_per_run_and_per_shard(
     hostile_run: tuple[Path, dict[str, str], Any],
 ) -> None:
     root, _, _ = hostile_run
-    manifest = json.loads((root / "out" / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(root / "out").manifest.read_text())
     counts = manifest["counts"]
     assert counts["n_in"] == counts["n_kept"] + counts["n_dropped"] + counts["n_rejected"]
     assert counts["n_in"] == len(outcome_by_source(root / "out"))
@@ -115,7 +117,7 @@ def test_hostile_output_is_valid_utf8_parquet_with_the_documented_schema(
     texts = "\n".join(r["text"] for r in rows)
     assert "root:" not in texts  # XXE: /etc/passwd never reaches the output
     assert "Report f:" in texts and "Report j11:" in texts  # ...and the XXE pages themselves are kept
-    for r in pq.read_table(root / "out" / "rejects.parquet").to_pylist():
+    for r in read_left(OutputLayout(root / "out").left("rejects")).to_pylist():
         assert r["stage"] and r["reason"]
         for key in ("source", "detail", "raw_prefix"):
             if r[key] is not None:
@@ -156,7 +158,7 @@ def test_a_worker_crash_and_a_hang_cost_one_record_each_in_a_full_run(tmp_path: 
     report = pipe.run(Source([dump], config.reader), ParquetSink(tmp_path / "out", config), engine=engine)
     assert report.tally.n_in == 12 and report.tally.n_kept == 10
     assert report.tally.rejected == {"misbehave/worker_crash": 1, "misbehave/timeout": 1}
-    rejects = {r["id"]: r for r in pq.read_table(tmp_path / "out" / "rejects.parquet").to_pylist()}
+    rejects = {r["id"]: r for r in read_left(OutputLayout(tmp_path / "out").left("rejects")).to_pylist()}
     assert rejects["r3"]["reason"] == "worker_crash" and rejects["r8"]["reason"] == "timeout"
     assert [r["id"] for r in kept_rows(tmp_path / "out")] == [f"r{i}" for i in range(12) if i not in (3, 8)]
 
@@ -219,7 +221,7 @@ def test_a_truncated_gzip_keeps_the_records_before_the_cut(tmp_path: Path) -> No
     kept = [r["id"] for r in kept_rows(tmp_path / "out")]
     assert len(kept) > 100
     assert kept == [f"g{i}" for i in range(len(kept))]  # a prefix, in order
-    rejects = pq.read_table(tmp_path / "out" / "rejects.parquet").to_pylist()
+    rejects = read_left(OutputLayout(tmp_path / "out").left("rejects")).to_pylist()
     assert [(r["stage"], r["reason"]) for r in rejects] == [("read", "truncated")]
 
 
@@ -252,7 +254,7 @@ def test_a_lost_record_stops_the_run_with_an_accounting_error_and_commits_nothin
     out = tmp_path / "out"
     with pytest.raises(AccountingError, match="changed the records"):
         pipe.run(Source([demo_dump], config.reader), ParquetSink(out, config), engine=LosingEngine())
-    assert not (out / "manifest.json").exists()
+    assert not OutputLayout(out).manifest.exists()
     assert not list(out.rglob("part-*.parquet")) and not list(out.rglob("*.done.json"))
 
 
@@ -329,7 +331,7 @@ def test_an_input_that_changed_since_its_shard_finished_is_refused_not_silently_
     feed.write_text(json.dumps({"id": "a", "text": article("a")}) + "\n", encoding="utf-8")
     out = tmp_path / "out"
     assert run_cli(str(dump), "-o", str(out), "-w", "1").exit_code == 0
-    (out / "manifest.json").unlink()  # as if killed after the shard finished
+    OutputLayout(out).manifest.unlink()  # as if killed after the shard finished
     with feed.open("a", encoding="utf-8") as fh:  # the dump grew since
         fh.write(json.dumps({"id": "b", "text": article("b")}) + "\n")
     res = CliRunner().invoke(cli, ["run", str(dump), "-o", str(out)])

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -20,19 +21,21 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.core.errors import ConfigError
 from pipeline.integrations import airflow as cw
+from pipeline.io.layout import OutputLayout
+from pipeline.io.left_records import read_left
 
 pytestmark = pytest.mark.airflow
 
 REPO = Path(__file__).resolve().parents[2]
 DAG_FOLDER = REPO / "examples" / "airflow"
 DAY = "2024-05-01"
-DATA_FILES = ("rejects.parquet", "dropped.parquet")
+DATA_FILES = (OutputLayout.REJECTS, OutputLayout.DROPPED)
 
 
 def cli_run(inputs: Path, out: Path) -> dict[str, Any]:
     res = CliRunner().invoke(cli, ["run", str(inputs), "-o", str(out), "--workers", "1", "--json"])
     assert res.exit_code == 0, res.output
-    manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text())
+    manifest: dict[str, Any] = json.loads(OutputLayout(out).manifest.read_text())
     return manifest
 
 
@@ -58,15 +61,17 @@ def without_seconds(stages: dict[str, dict[str, Any]]) -> dict[str, dict[str, An
     return {name: {k: v for k, v in st.items() if k != "seconds"} for name, st in stages.items()}
 
 
-def table(read: Callable[[str], pa.Table], name: str) -> pa.Table:
-    return read(name).replace_schema_metadata(None)
+def table(read: Callable[[str], bytes], name: str) -> pa.Table:
+    data = read(name)
+    got = read_left(io.BytesIO(data)) if name in DATA_FILES else pq.read_table(pa.BufferReader(data))
+    return got.replace_schema_metadata(None)
 
 
-def assert_same_output(got: Callable[[str], pa.Table], expected: Path) -> None:
+def assert_same_output(got: Callable[[str], bytes], expected: Path) -> None:
     parts = sorted(p.name for p in expected.glob("part-*.parquet"))
     assert parts
     for name in [*parts, *DATA_FILES]:
-        assert table(got, name).equals(table(lambda n: pq.read_table(expected / n), name)), name
+        assert table(got, name).equals(table(lambda n: (expected / n).read_bytes(), name)), name
 
 
 @pytest.fixture()
@@ -79,8 +84,8 @@ def test_stage_per_task_partitions_publish_exactly_the_cli_output(dump: Path, tm
     result = chain(str(tmp_path / "store"), DAY, dump)
     out = tmp_path / "store" / "output" / f"dt={DAY}"
     assert result["path"] == str(out)
-    assert_same_output(lambda n: pq.read_table(out / n), tmp_path / "cli")
-    published = json.loads((out / "manifest.json").read_text())
+    assert_same_output(lambda n: (out / n).read_bytes(), tmp_path / "cli")
+    published = json.loads(OutputLayout(out).manifest.read_text())
     assert published["counts"] == expected["counts"]
     assert sorted(published["stages"]) == sorted(cw.stage_names())  # publish's used to be {}
     assert without_seconds(published["stages"]) == without_seconds(expected["stages"])
@@ -105,7 +110,7 @@ def test_whole_pipeline_as_one_task_writes_the_cli_output_and_reruns_in_place(
     out = tmp_path / "store" / "output" / f"dt={DAY}"
     assert first["counts"] == again["counts"]
     assert first["counts"]["n_kept"] == expected["counts"]["n_kept"]
-    assert_same_output(lambda n: pq.read_table(out / n), tmp_path / "cli")
+    assert_same_output(lambda n: (out / n).read_bytes(), tmp_path / "cli")
     assert [p.name for p in (tmp_path / "store" / "output").iterdir()] == [f"dt={DAY}"]
 
 
@@ -191,6 +196,34 @@ def test_partition_day_accepts_dates_and_rejects_junk() -> None:
         cw.run_stage("extract", store="unused", day="2024-02-30", inputs=["unused"])
 
 
+def test_the_published_days_read_as_one_dataset_of_exactly_the_kept_records(
+    dump: Path, tmp_path: Path
+) -> None:
+    """``{store}/output/`` read whole, ``dt`` from the directories: the kept records of each day,
+    nothing of the rejects, dropped records or manifests beside them (they used to be counted)."""
+    import duckdb
+    import pyarrow.dataset as ds
+
+    store = tmp_path / "store"
+    days = ["2024-05-01", "2024-05-02"]
+    kept = [
+        cw.run_partition(store=str(store), day=day, inputs=[str(dump)])["counts"]["n_kept"] for day in days
+    ]
+    output = store / "output"
+    glob = f"{output}/**/*.parquet"
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"SELECT dt, count(*) FROM read_parquet('{glob}', hive_partitioning=true, union_by_name=true) "
+            "GROUP BY dt ORDER BY dt"
+        )
+        .fetchall()
+    )
+    assert [(str(dt), n) for dt, n in rows] == list(zip(days, kept, strict=True))
+    table = ds.dataset(output, partitioning="hive").to_table()
+    assert table.num_rows == sum(kept) and "dt" in table.schema.names
+
+
 def test_an_fsspec_store_holds_the_same_partitions(dump: Path, tmp_path: Path) -> None:
     pytest.importorskip("fsspec")
     import fsspec
@@ -199,8 +232,8 @@ def test_an_fsspec_store_holds_the_same_partitions(dump: Path, tmp_path: Path) -
     cli_run(dump, tmp_path / "cli")
     result = chain(root, DAY, dump)
     mem = fsspec.filesystem("memory")
-    assert mem.exists(f"{result['path']}/manifest.json")
-    assert_same_output(lambda n: pq.read_table(f"{result['path']}/{n}", filesystem=mem), tmp_path / "cli")
+    assert mem.exists(f"{result['path']}/{OutputLayout.MANIFEST}")
+    assert_same_output(lambda n: bytes(mem.cat_file(f"{result['path']}/{n}")), tmp_path / "cli")
 
 
 # --- the example DAG under Airflow -----------------------------------------------------------
@@ -286,8 +319,8 @@ def test_dag_test_end_to_end_equals_the_cli_and_logs_counts(
     assert tagged(output, "CLEANWIRE_RUN")["state"].endswith("success")
     expected = cli_run(REPO / "fixtures" / "dump", tmp_path / "cli")
     out = store / "output" / f"dt={DAY}"
-    assert_same_output(lambda n: pq.read_table(out / n), tmp_path / "cli")
-    published = json.loads((out / "manifest.json").read_text())
+    assert_same_output(lambda n: (out / n).read_bytes(), tmp_path / "cli")
+    published = json.loads(OutputLayout(out).manifest.read_text())
     assert published["counts"] == expected["counts"]
     assert without_seconds(published["stages"]) == without_seconds(expected["stages"])
     c = expected["counts"]

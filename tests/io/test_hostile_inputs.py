@@ -28,6 +28,8 @@ from pipeline.core.pathnames import display_path, is_utf8_path, path_from_json, 
 from pipeline.core.record import Doc, make_id
 from pipeline.core.typed import SIZE_MAX, parse_size
 from pipeline.io.formats.decoding import HEAD_CAP, charset_from_markup
+from pipeline.io.layout import OutputLayout
+from pipeline.io.left_records import read_left
 from pipeline.io.readers import Source
 from stages.extract.extractor import parse_html
 from stages.extract.pagemeta import page_metadata
@@ -296,14 +298,8 @@ def test_ids_are_spelled_as_json_and_rejects_keep_the_raw_prefix_and_id(tmp_path
     assert docs[7].ok and docs[7].id == make_id(str(path), 8)  # an empty id is no id
     res, _ = run(tmp_path, path)
     assert res.exit_code == 0, res.output
-    rejects = {r["id"]: r for r in pq.read_table(_rejects_file(tmp_path / "out")).to_pylist()}
+    rejects = {r["id"]: r for r in read_left(OutputLayout(tmp_path / "out").left("rejects")).to_pylist()}
     assert rejects["z"]["raw_prefix"] == rows[5] and rejects["m"]["reason"] == "missing_field"
-
-
-def _rejects_file(out: Path) -> Path:
-    """The rejects of a finished run, wherever the output layout keeps them."""
-    (found,) = [p for p in out.rglob("rejects.parquet") if "_state" not in p.parts]
-    return found
 
 
 # --- 9: a charset judged on the bytes that are not ASCII, a meta charset found deep in the head ------

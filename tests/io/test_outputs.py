@@ -18,7 +18,8 @@ from pipeline.cli import cli
 from pipeline.core.config import OutputConfig, RunConfig
 from pipeline.core.typed import parse_size
 from pipeline.execution.engines import SerialEngine
-from pipeline.io.layout import NULL_PARTITION, OutputLayout, escape_value, partition_dirs
+from pipeline.io.layout import MISSING_PARTITION, OutputLayout, escape_value, partition_dirs
+from pipeline.io.left_records import read_left
 from pipeline.io.readers import Source
 from pipeline.io.sinks import ParquetSink
 
@@ -94,13 +95,11 @@ def test_hive_partitions_by_language(tmp_path: Path) -> None:
         assert ids == sorted(ids)  # input order within a partition
         seen += ids
     assert sorted(seen) == [r["id"] for r in rows]
-    table = pq.read_table(
-        tmp_path / "out", partitioning="hive", ignore_prefixes=[".", "_", "rejects.", "dropped.", "manifest."]
-    )
+    table = pq.read_table(tmp_path / "out")
     langs = dict(zip(table.column("id").to_pylist(), table.column("lang").to_pylist(), strict=True))
     assert {langs[r["id"]] for r in rows[:4]} == set(SENTENCES)  # the 4 languages, one each
     assert all(langs[r["id"]] == langs[rows[i % 4]["id"]] for i, r in enumerate(rows))
-    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(tmp_path / "out").manifest.read_text())
     assert {f"lang={lang}/part-00000.parquet" for lang in SENTENCES} <= set(manifest["outputs"])
 
 
@@ -110,7 +109,7 @@ def test_rerun_of_a_partitioned_run_skips_finished_shards(tmp_path: Path) -> Non
     cfg = config(partition_by=("lang",))
     out = tmp_path / "out"
     first = {p: p.read_bytes() for p in run(cfg, [tmp_path / "a.jsonl", tmp_path / "b.jsonl"], out)}
-    (out / "manifest.json").unlink()  # not finished: the rerun must look at each shard's files
+    OutputLayout(out).manifest.unlink()  # not finished: the rerun must look at each shard's files
     sink = ParquetSink(out, cfg)
     assert sink.done("00000") is not None and sink.done("00001") is not None
     assert len(sink.kept_hashes("00001")) == 12
@@ -126,7 +125,7 @@ def test_the_layout_names_and_lists_the_files_of_an_output_directory(tmp_path: P
         "part-00000.parquet",
         "lang=en/part-00001.parquet",
         "lang=en/.part-00002.parquet.tmp",
-        "_state/part-00003.parquet",
+        "_cleanwire/state/part-00003.parquet",
         ".snapshot/part-00004.parquet",
         "notes.txt",
     ):
@@ -135,18 +134,20 @@ def test_the_layout_names_and_lists_the_files_of_an_output_directory(tmp_path: P
     parts = [p.relative_to(tmp_path).as_posix() for p in layout.part_files()]
     assert parts == ["lang=en/part-00001.parquet", "part-00000.parquet"]
     assert [p.name for p in layout.temp_files()] == [".part-00002.parquet.tmp"]
-    assert layout.marker("00007") == tmp_path / "_state" / "00007.done.json"
-    assert layout.shard_left("00007", "rejects") == tmp_path / "_state" / "00007.rejects.parquet"
+    state = tmp_path / "_cleanwire" / "state"
+    assert layout.marker("00007") == state / "00007.done.json"
+    assert layout.shard_left("00007", "rejects") == state / "00007.rejects.jsonl.gz"
     assert [layout.manifest, layout.left("rejects"), layout.left("dropped")] == [
-        tmp_path / "manifest.json",
-        tmp_path / "rejects.parquet",
-        tmp_path / "dropped.parquet",
+        tmp_path / "_cleanwire" / "manifest.json",
+        tmp_path / "_cleanwire" / "rejects.jsonl.gz",
+        tmp_path / "_cleanwire" / "dropped.jsonl.gz",
     ]
     written = [
         "part-00000.parquet",
         "lang=en/part-00001.parquet",
-        "_state/00000.done.json",
-        "rejects.parquet",
+        "_cleanwire/state/00000.done.json",
+        "_cleanwire/rejects.jsonl.gz",
+        "rejects.parquet",  # an older cleanwire's: --overwrite replaces it too
     ]
     assert all(layout.is_output_file(Path(rel)) for rel in written)
     assert not layout.is_output_file(Path("notes.txt"))
@@ -160,7 +161,7 @@ def test_a_sink_takes_the_run_hash_from_prepare(tmp_path: Path) -> None:
     sink.prepare("0123456789abcdef")
     shard = sink.open_shard("00000")
     shard.commit()
-    marker = json.loads((tmp_path / "out" / "_state" / "00000.done.json").read_text())
+    marker = json.loads(OutputLayout(tmp_path / "out").marker("00000").read_text())
     part = pq.ParquetFile(tmp_path / "out" / "part-00000.parquet")
     assert marker["config_hash"] == "0123456789abcdef"
     assert part.schema_arrow.metadata[b"cleanwire.config_hash"] == b"0123456789abcdef"
@@ -177,13 +178,13 @@ def test_partition_values() -> None:
     )
     assert partition_dirs(batch, ("lang", "date")) == [
         "lang=en/day=2024-05-01",
-        f"lang=zh-cn/day={NULL_PARTITION}",
-        f"lang=und/day={NULL_PARTITION}",
-        f"lang=a%2Fb/day={NULL_PARTITION}",
+        f"lang=zh-cn/day={MISSING_PARTITION}",
+        f"lang=und/day={MISSING_PARTITION}",
+        f"lang=a%2Fb/day={MISSING_PARTITION}",
     ]
     assert partition_dirs(batch, ("month",))[::3] == ["month=2024-05", "month=2023-12"]
     assert partition_dirs(batch, ()) == [""] * 4
-    assert escape_value("") == NULL_PARTITION
+    assert escape_value("") == MISSING_PARTITION
 
 
 def test_sizes_parse() -> None:
@@ -218,12 +219,13 @@ def test_jsonl_to_stdout_matches_parquet_and_keeps_rejects_in_the_directory(tmp_
     assert records == expected
     assert "records in" in stderr
     assert (
-        f"output: records on stdout; {tmp_path / 'js'}/ (manifest.json, rejects.parquet, dropped.parquet)"
-        in stderr
+        f"output: records on stdout; {tmp_path / 'js'}/ "
+        "(_cleanwire/: rejects.jsonl.gz, dropped.jsonl.gz, manifest.json)" in stderr
     )
-    assert not OutputLayout(tmp_path / "js").part_files()
-    assert pq.read_table(tmp_path / "js" / "rejects.parquet").column("reason").to_pylist() == ["invalid_json"]
-    manifest = json.loads((tmp_path / "js" / "manifest.json").read_text())
+    js = OutputLayout(tmp_path / "js")
+    assert not js.part_files()
+    assert read_left(js.left("rejects")).column("reason").to_pylist() == ["invalid_json"]
+    manifest = json.loads(js.manifest.read_text())
     assert manifest["counts"]["n_in"] == 11
     _, stderr = _cli(str(tmp_path / "d.jsonl"), "--format", "jsonl", "-w", "1")
     assert "output: records on stdout (rejects, dropped records and the manifest are not kept" in stderr

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.io.layout import OutputLayout
 from tests.conftest import REPO
 from tests.hostile import article
 
@@ -74,7 +75,7 @@ def all_files(out: Path) -> dict[str, tuple[bytes, int]]:
 def wait_for_markers(out: Path, n: int, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
-        if len(list((out / "_state").glob("*.done.json"))) >= n:
+        if len(list(OutputLayout(out).state_dir.glob("*.done.json"))) >= n:
             return
         time.sleep(0.02)
     pytest.fail(f"no {n} finished shard(s) before the run ended: {finish(proc)[1]}")
@@ -98,20 +99,20 @@ def test_sigkill_midway_then_rerun_gives_byte_identical_parquet(
     if after_shards:
         wait_for_markers(out, after_shards, proc)
     else:  # once the output has started, up to 1 s later but before the first shard is done
-        while not (out / "_state").exists() and proc.poll() is None:
+        while not OutputLayout(out).state_dir.exists() and proc.poll() is None:
             time.sleep(0.01)
         deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline and not list((out / "_state").glob("*.done.json")):
+        while time.monotonic() < deadline and not list(OutputLayout(out).state_dir.glob("*.done.json")):
             time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert not (out / "manifest.json").exists()
+    assert not OutputLayout(out).manifest.exists()
     output = run_ok(str(dump), "-o", str(out), "-w", "1")
     if after_shards:
         assert "skipped" in output
     assert parquet_bytes(out) == parquet_bytes(clean)
-    manifest = json.loads((out / "manifest.json").read_text())
-    whole = json.loads((clean / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(out).manifest.read_text())
+    whole = json.loads(OutputLayout(clean).manifest.read_text())
     assert manifest["counts"] == whole["counts"]
     # per-stage counters cover the shards a resumed run skipped too (their markers keep them)
     assert without_seconds(manifest["stages"]) == without_seconds(whole["stages"])
@@ -135,7 +136,7 @@ def test_sigterm_stops_cleanly_with_exit_130_and_the_run_resumes(
     assert code == 130, output
     assert "SIGTERM" in output and "rerun the same command" in output
     assert not list(out.rglob("*.tmp"))  # the shard in progress was discarded, not left half-written
-    assert not (out / "manifest.json").exists()
+    assert not OutputLayout(out).manifest.exists()
     run_ok(str(dump), "-o", str(out), "-w", "2")
     assert parquet_bytes(out) == parquet_bytes(clean)
 

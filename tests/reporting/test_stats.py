@@ -22,6 +22,7 @@ import pipeline.reporting.kept_stats as kept_stats
 from pipeline import Config, Pipeline
 from pipeline.cli import cli
 from pipeline.execution.engines import SerialEngine
+from pipeline.io.layout import OutputLayout
 from pipeline.io.readers import Source
 from pipeline.io.sinks import ParquetSink
 from pipeline.reporting.lengths import LengthDist, log_edges, quantize_array, quantize_length
@@ -98,7 +99,7 @@ def test_counts_match_what_went_in(run_dir: Path) -> None:
         ("dropped", "dedup/duplicate"): 1,
     }
     assert st.manifest_mismatch() == []
-    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(run_dir).manifest.read_text())
     assert manifest["counts"]["n_kept"] == st.n_kept
 
 
@@ -113,7 +114,7 @@ def test_funnel_follows_the_stage_order(run_dir: Path) -> None:
     assert by_stage["read"] == (1, 0)
     assert by_stage["dedup"] == (0, 1)
     # the manifest's own per-stage counts agree with the funnel derived from the files
-    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(run_dir).manifest.read_text())
     for row in funnel[1:]:
         assert manifest["stages"][row.stage]["n_in"] == row.entered
 
@@ -213,22 +214,23 @@ def test_without_manifest_stats_still_work_and_a_wrong_manifest_is_flagged(
 ) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(run_dir, copy)
-    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest = json.loads(OutputLayout(copy).manifest.read_text())
     manifest["counts"]["n_kept"] = 99
-    (copy / "manifest.json").write_text(json.dumps(manifest))
+    OutputLayout(copy).manifest.write_text(json.dumps(manifest))
     assert compute_stats(copy).manifest_mismatch() == ["n_kept: files say 12, manifest says 99"]
-    (copy / "manifest.json").unlink()
+    OutputLayout(copy).manifest.unlink()
     st = compute_stats(copy)
     assert st.n_in == 16 and st.manifest_mismatch() == []
 
 
 def test_a_run_still_in_progress_counts_its_finished_shards(run_dir: Path, tmp_path: Path) -> None:
-    """Before the run ends there is no rejects/dropped.parquet yet, only per-shard files in _state/."""
+    """Before the run ends there are no rejects/dropped files yet, only per-shard files in the state."""
     copy = tmp_path / "running"
     shutil.copytree(run_dir, copy)
-    for name in ("manifest.json", "rejects.parquet", "dropped.parquet"):
-        (copy / name).unlink()
-    assert list((copy / "_state").glob("*.rejects.parquet"))
+    layout = OutputLayout(copy)
+    for path in (layout.manifest, layout.left("rejects"), layout.left("dropped")):
+        path.unlink()
+    assert layout.shard_lefts("rejects")
     st = compute_stats(copy)
     assert (st.n_in, st.n_kept, st.n_rejected, st.n_dropped) == (16, 12, 3, 1)
 

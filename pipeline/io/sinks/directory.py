@@ -1,13 +1,15 @@
 """An output directory's lifecycle, the same for every sink that writes one: creating it (with
-``--overwrite``, first removing what earlier runs wrote there, and only that), refusing inputs
-it would overwrite, sweeping what a killed run left under temporary names, committing each
-shard (its kept rows, its rejects and dropped records, then its marker), and at the end
-gathering the rejects and dropped records of every shard and writing the manifest, last.
+``--overwrite``, first removing what earlier runs wrote there, and only that; without it,
+refusing a directory in an older cleanwire's layout), refusing inputs it would overwrite,
+sweeping what a killed run left under temporary names, committing each shard (its kept rows, its
+rejects and dropped records, then its marker), and at the end gathering the rejects and dropped
+records of every shard and writing the manifest, last.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,11 +22,12 @@ from pipeline.core.accounting import Tally
 from pipeline.core.config import Config
 from pipeline.core.errors import OutputError
 from pipeline.core.record import Status, reject_rows
-from pipeline.core.schema import OUTPUT_SCHEMA, REJECT_SCHEMA
+from pipeline.core.schema import OUTPUT_SCHEMA
 from pipeline.core.stage import StageStats
 from pipeline.io.layout import OutputLayout
+from pipeline.io.left_records import gather_left, write_left
 from pipeline.io.sinks.base import KeptOutput
-from pipeline.io.sinks.files import sha256_file, write_json_atomic, write_table_atomic
+from pipeline.io.sinks.files import sha256_file, write_json_atomic
 from pipeline.io.sinks.run_state import RunState
 
 
@@ -38,6 +41,9 @@ class OutputDirectory:
         self.layout = OutputLayout(root)
         self.state = RunState(self.layout)
         self._run_hash: str | None = None
+        #: What the config hash covers (:meth:`Config.content_dict`), recorded in every marker so
+        #: that a rerun with other settings can be told which ones differ.
+        self.settings: dict[str, Any] | None = None
 
     @property
     def run_hash(self) -> str:
@@ -58,6 +64,7 @@ class OutputDirectory:
             )
         if self.overwrite and self.root.exists():
             self._remove_own_files()
+        self._refuse_legacy()
         state_dir = self.layout.state_dir
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
@@ -66,8 +73,22 @@ class OutputDirectory:
             probe.unlink()
         except OSError as exc:
             raise OutputError(f"cannot write to output directory {self.root}: {exc.strerror}") from exc
-        self.state.check_config(run_hash)
+        self.settings = self.config.content_dict()
+        self.state.check_config(run_hash, self.settings)
         self._remove_temp_files()
+
+    def _refuse_legacy(self) -> None:
+        """Refuse a directory an older cleanwire wrote (its manifest, rejects and state beside
+        the part files): resuming into it would mix the two layouts."""
+        legacy = self.layout.legacy_files()
+        if legacy:
+            names = ", ".join(p.name + ("/" if p.is_dir() else "") for p in legacy)
+            raise OutputError(
+                f"{self.root} holds the output of an older cleanwire ({names} beside the part files; "
+                f"a run now keeps them under {self.layout.META_DIR}/), which this run cannot resume",
+                hint=f"pass --overwrite to redo the run in {self.root} (it removes only the files "
+                "cleanwire wrote there), or choose another output directory",
+            )
 
     def _remove_temp_files(self) -> None:
         """Files a killed run left under temporary names (never final ones), in partition
@@ -81,11 +102,23 @@ class OutputDirectory:
         for path in self.state.recorded_files():
             path.unlink()
         self.state.clear()
+        self._remove_legacy_files()
         self._remove_temp_files()  # before the emptied partition directories are looked for
         for dirpath, _, _ in sorted(os.walk(self.root), key=lambda w: -len(w[0])):
             here = Path(dirpath)
             if here != self.root and "=" in here.name and not any(here.iterdir()):
                 here.rmdir()
+
+    def _remove_legacy_files(self) -> None:
+        """``--overwrite`` of a directory an older cleanwire wrote: its part files (those its
+        manifest and markers name), manifest, rejects, dropped records and state."""
+        for path in self.state.legacy_recorded_files():
+            path.unlink()
+        for path in self.layout.legacy_files():
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
     def check_inputs(self, inputs: Sequence[Path]) -> None:
         """Refuse inputs this directory would overwrite: the directory itself, or a file of a
@@ -109,22 +142,21 @@ class OutputDirectory:
 
     def write_shard_left(self, shard: str, kind: str, tables: list[pa.Table]) -> None:
         """The ``rejects`` or ``dropped`` records of one shard, into the state until :meth:`finish`."""
-        table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
-        write_table_atomic(self.layout.shard_left(shard, kind), table, self.config, self.run_hash)
+        write_left(self.layout.shard_left(shard, kind), tables)
 
     def finish(self, shards: list[str], manifest: dict[str, Any]) -> Path:
         """Gather rejects/dropped of every shard, then write the manifest last."""
         layout = self.layout
+        rows = {path: pq.ParquetFile(path).metadata.num_rows for path in layout.part_files()}
         for kind in layout.LEFT:
-            parts = [layout.shard_left(s, kind) for s in shards]
-            tables = [pq.read_table(p) for p in parts if p.exists()]
-            table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
-            write_table_atomic(layout.left(kind), table.cast(REJECT_SCHEMA), self.config, self.run_hash)
+            rows[layout.left(kind)] = gather_left(
+                [layout.shard_left(s, kind) for s in shards], layout.left(kind)
+            )
         outputs: dict[str, dict[str, Any]] = {}
-        for path in [*layout.part_files(), *(layout.left(kind) for kind in layout.LEFT)]:
+        for path, n in rows.items():
             outputs[path.relative_to(self.root).as_posix()] = {
                 "sha256": sha256_file(path),
-                "rows": pq.ParquetFile(path).metadata.num_rows,
+                "rows": n,
                 "bytes": path.stat().st_size,
             }
         write_json_atomic(layout.manifest, {**manifest, "outputs": outputs})
@@ -175,6 +207,7 @@ class ShardWriter:
         self.directory.state.mark_done(
             self.shard,
             run_hash=self.directory.run_hash,
+            settings=self.directory.settings,
             inputs=self.inputs,
             files=files,
             tally=self.tally,

@@ -1,5 +1,6 @@
 """How every file of a run is written: atomically (a temporary name, fsync, rename), Parquet with
-the run's key-value metadata, JSON readable and exact."""
+the run's key-value metadata, JSON readable and exact (the rejected and dropped records:
+:mod:`pipeline.io.left_records`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from pipeline.core.config import Config
 from pipeline.core.fsutil import atomic_path
 from pipeline.core.schema import SCHEMA_VERSION
 
@@ -55,12 +52,6 @@ def json_bytes(data: Any) -> bytes:
 def write_json_atomic(path: Path, data: Any) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(json_bytes(data))
-
-
-def write_table_atomic(path: Path, table: pa.Table, config: Config, run_hash: str) -> None:
-    table = table.replace_schema_metadata(file_metadata(run_hash))
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression=config.run.compression)
 
 
 def sha256_file(path: Path) -> str:

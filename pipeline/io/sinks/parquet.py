@@ -2,8 +2,9 @@
 
 :class:`ParquetSink` writes the kept records of each input shard as part files
 (``part-<shard>.parquet``, maybe more, maybe under hive partitions), the shard's rejects and
-dropped records under ``_state/`` with a completion marker, and at the end ``rejects.parquet``,
-``dropped.parquet`` and ``manifest.json`` (last). Every file is written to a temporary name,
+dropped records under ``_cleanwire/state/`` with a completion marker, and at the end
+``_cleanwire/rejects.jsonl.gz``, ``_cleanwire/dropped.jsonl.gz`` and ``_cleanwire/manifest.json``
+(last): the part files are the directory's only Parquet files (:mod:`pipeline.io.layout`). Every file is written to a temporary name,
 fsynced and renamed, so a killed run never leaves a half-written file under a final name, and a
 rerun skips the shards whose marker exists (:class:`~pipeline.io.sinks.run_state.RunState`).
 """

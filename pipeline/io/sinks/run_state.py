@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from pipeline.core.accounting import Tally
+from pipeline.core.config import settings_diff
 from pipeline.core.errors import OutputError
 from pipeline.core.stage import StageStats
 from pipeline.io.layout import OutputLayout, part_name
@@ -43,24 +44,32 @@ class RunState:
         """Whether any shard is marked finished."""
         return bool(self.layout.markers())
 
-    def recorded_hashes(self) -> set[str]:
-        """The run hashes the markers and the manifest carry."""
-        hashes = {json.loads(p.read_text())["config_hash"] for p in self.layout.markers()}
-        if self.layout.manifest.exists():
-            hashes.add(json.loads(self.layout.manifest.read_text())["config_hash"])
-        return hashes
-
     def recorded_files(self) -> list[Path]:
         """What runs of cleanwire wrote here, and nothing else: the part files named by the
         manifest and by the shards' markers, the manifest, the rejects and dropped files."""
         layout = self.layout
-        names = {layout.MANIFEST, layout.REJECTS, layout.DROPPED}
-        if layout.manifest.is_file():
-            names |= set(json.loads(layout.manifest.read_text(encoding="utf-8")).get("outputs", {}))
-        for marker in layout.markers():
+        return self._named(
+            layout.manifest, layout.markers(), {layout.MANIFEST, layout.REJECTS, layout.DROPPED}
+        )
+
+    def legacy_recorded_files(self) -> list[Path]:
+        """The part files an older cleanwire's manifest and markers (``manifest.json``,
+        ``_state/*.done.json`` at the top of the directory) name."""
+        root = self.layout.root
+        manifest = root / "manifest.json"
+        markers = sorted((root / "_state").glob("*.done.json"))
+        return [p for p in self._named(manifest, markers, set()) if p.name.endswith(".parquet")]
+
+    def _named(self, manifest: Path, markers: list[Path], names: set[str]) -> list[Path]:
+        """``names`` and the files a manifest (its ``outputs``) and markers (``files``) name,
+        those that exist inside the directory."""
+        names = set(names)
+        if manifest.is_file():
+            names |= set(json.loads(manifest.read_text(encoding="utf-8")).get("outputs", {}))
+        for marker in markers:
             names |= set(json.loads(marker.read_text(encoding="utf-8")).get("files", []))
-        root = layout.root.resolve()
-        paths = (layout.root / name for name in sorted(names))
+        root = self.layout.root.resolve()
+        paths = (self.layout.root / name for name in sorted(names))
         return [p for p in paths if p.is_file() and p.resolve().is_relative_to(root)]
 
     def clear(self) -> None:
@@ -74,15 +83,33 @@ class RunState:
 
     # --- may this run resume here? ----------------------------------------------------------
 
-    def check_config(self, run_hash: str) -> None:
-        """Refuse a directory that holds a run made with another configuration (or chain)."""
-        hashes = self.recorded_hashes()
-        if hashes - {run_hash}:
-            raise OutputError(
-                f"{self.layout.root} holds a run made with another configuration "
-                f"({', '.join(sorted(hashes))}; this one is {run_hash})",
-                hint="choose another output directory, or pass --overwrite to replace it",
+    def check_config(self, run_hash: str, settings: Mapping[str, Any] | None = None) -> None:
+        """Refuse a directory that holds a run made with another configuration (or chain), naming
+        the settings that differ (``dedup.enabled: true → false``) when the markers or the
+        manifest recorded theirs (``settings``: the run's :meth:`Config.content_dict
+        <pipeline.core.config.Config.content_dict>`) and ``settings`` gives this run's."""
+        records = [json.loads(p.read_text(encoding="utf-8")) for p in self.layout.markers()]
+        if self.layout.manifest.exists():
+            records.append(json.loads(self.layout.manifest.read_text(encoding="utf-8")))
+        others = [r for r in records if r.get("config_hash") != run_hash]
+        if not others:
+            return
+        theirs = next((r["settings"] for r in others if isinstance(r.get("settings"), dict)), None)
+        if theirs is not None and settings is not None:
+            changes = settings_diff(theirs, settings)
+            what = (
+                "; ".join(changes)
+                if changes
+                else "the same settings, but another chain of stages (custom stages, or another order)"
             )
+        else:  # written by an older cleanwire, whose markers did not record the settings
+            hashes = sorted({str(r.get("config_hash")) for r in others})
+            what = f"config hash {', '.join(hashes)}; this one is {run_hash}"
+        raise OutputError(
+            f"{self.layout.root} holds a run made with another configuration: {what}",
+            hint="rerun with the settings it was made with to resume it, choose another output "
+            "directory, or pass --overwrite to replace it",
+        )
 
     def check_plan(self, plan: Mapping[str, list[Any]]) -> None:
         """Refuse to resume into a directory whose finished shards were made from other inputs
@@ -159,6 +186,7 @@ class RunState:
         shard: str,
         *,
         run_hash: str,
+        settings: Mapping[str, Any] | None = None,
         inputs: Sequence[Any],
         files: list[str],
         tally: Tally,
@@ -168,6 +196,7 @@ class RunState:
         marker = {
             "shard": shard,
             "config_hash": run_hash,
+            "settings": dict(settings) if settings is not None else None,
             "inputs": list(inputs),
             "files": files,
             "tally": tally.to_dict(),
