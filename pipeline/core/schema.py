@@ -12,8 +12,11 @@ import pyarrow as pa
 
 #: Version history (additive changes only; readers of an older version keep working):
 #: 1 - initial schema. 2 - ``encoding`` (how the input bytes were decoded) and ``extra``
-#: (user columns passed through with ``--keep-field``).
-SCHEMA_VERSION = "2"
+#: (user columns passed through with ``--keep-field``). 3 - the rejected and dropped records gain
+#: ``url``, ``dup_of`` and ``similarity`` (a duplicate names the kept record it copies); the work
+#: rows gain ``sketch`` (what ``near_dedup_sign`` computes in the workers for ``near_dedup``) and the
+#: same ``dup_of``/``similarity``. The kept records' schema is unchanged.
+SCHEMA_VERSION = "3"
 
 REMOVAL_TYPE = pa.struct(
     [
@@ -61,6 +64,11 @@ REJECT_SCHEMA = pa.schema(
         pa.field("reason", pa.string(), nullable=False),
         pa.field("detail", pa.string()),
         pa.field("raw_prefix", pa.string()),
+        # v3: the record's URL; for a duplicate (reason ``duplicate`` or ``near_duplicate``) the id of
+        # the kept record it copies and the Jaccard similarity of their shingle sets (1 for exact copies).
+        pa.field("url", pa.string()),
+        pa.field("dup_of", pa.string()),
+        pa.field("similarity", pa.float32()),
     ]
 )
 
@@ -73,6 +81,12 @@ _WORK_ONLY = [
     pa.field("reason", pa.string()),
     pa.field("detail", pa.string()),
     pa.field("flags", pa.list_(pa.string()), nullable=False),
+    # v3: the near-duplicate sketch of ``text`` (word count, MinHash signature, shingle set; see
+    # stages.near_dedup.minhash.pack_sketch), filled in the workers for the coordinator.
+    pa.field("sketch", pa.binary()),
+    # v3: a dropped duplicate's kept copy and their similarity (copied to the dropped records).
+    pa.field("dup_of", pa.string()),
+    pa.field("similarity", pa.float32()),
 ]
 
 WORK_SCHEMA = pa.schema(list(OUTPUT_SCHEMA) + _WORK_ONLY)
