@@ -53,7 +53,7 @@ def test_publish_refuses_an_upstream_that_is_not_the_end_of_the_chain(dump: Path
     first = cw.run_stage("extract", store=store, day=DAY, inputs=[str(dump)])
     with pytest.raises(ConfigError, match="every configured stage") as info:
         cw.publish(store=store, day=DAY, upstream=first)
-    assert "'filter'" in (info.value.hint or "")  # the last stage of the default chain
+    assert "'near_dedup'" in (info.value.hint or "")  # the last stage of the default chain
     assert not (tmp_path / "store" / "output").exists()
 
 
@@ -89,7 +89,7 @@ def test_stage_per_task_partitions_publish_exactly_the_cli_output(dump: Path, tm
     assert published["counts"] == expected["counts"]
     assert sorted(published["stages"]) == sorted(cw.stage_names())  # publish's used to be {}
     assert without_seconds(published["stages"]) == without_seconds(expected["stages"])
-    assert published["stages"]["dedup"]["dropped"] == {"duplicate": 1}
+    assert published["stages"]["near_dedup"]["dropped"] == {"duplicate": 1}
     # the configured chain made these records, task by task: the same identity as the CLI's run
     assert published["config_hash"] == expected["config_hash"]
     assert published["stages_run"] == expected["stages_run"]
