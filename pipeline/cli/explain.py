@@ -39,6 +39,11 @@ from pipeline.reporting.explain import explain_document, json_safe, render_expla
     help="Also write the diff as a self-contained HTML page to this file.",
 )
 @click.option("--color/--no-color", default=None, help="Colour the output (default: on a terminal).")
+@click.option(
+    "--dedup-index",
+    type=click.Path(exists=True, file_okay=False),
+    help="Say whether the document copies a record of this dedup index (`run --dedup-index`); read only.",
+)
 def explain_cmd(
     file: str,
     config_file: str | None,
@@ -50,13 +55,14 @@ def explain_cmd(
     as_diff: bool,
     html_out: str | None,
     color: bool | None,
+    dedup_index: str | None,
 ) -> None:
     """Show what each stage does to one document FILE ('-' for stdin).
 
     --diff shows the document with every removed span struck through (``[-...-]`` when not on a
     terminal), labelled with the rule that removed it; --html writes the same as a page.
     """
-    cfg = build_config(config_file, rule_files, {"stages": stages})
+    cfg = build_config(config_file, rule_files, {"stages": stages, "dedup_index": dedup_index})
     raw, read_as = _read_document(file, fmt, cfg)
     if fmt == "auto" and read_as == "html":
         fmt = "html"
