@@ -169,6 +169,10 @@ class RayEngine:
     #: per-record wall-clock limit, enforced by a supervised child of each Ray worker, as in the
     #: local engine; None runs the stages directly in the Ray workers (no timeout, no isolation)
     timeout_s: float | None = 30.0
+    #: records near_dedup judges per plan: its Ray Data jobs (several shuffles) cost seconds
+    #: whatever their size, so a plan covers many windows of the parallel stages (their output
+    #: waits in the driver until it has run)
+    dedup_records: int = 20_000
     _started: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -207,6 +211,7 @@ class RayEngine:
         parallel = list(stages[:-1]) if dedup is not None else list(stages)
         blob = pack_stages(parallel)
         it = iter(batches)
+        held: list[tuple[pa.Table, list[int]]] = []  # mapped windows waiting for near_dedup
         while window := list(islice(it, size)):
             if not stages:
                 yield from ((b, {}) for b in window)
@@ -223,9 +228,18 @@ class RayEngine:
             if done is None or done.num_rows != sum(b.num_rows for b in window):
                 got = 0 if done is None else done.num_rows
                 raise RuntimeError(f"Ray returned {got} rows for a window of {len(window)} batches")
+            sizes = [b.num_rows for b in window]
             if dedup is not None:
-                done = _near_dedup_window(dedup, done)
-            for out in _slices(done, (b.num_rows for b in window)):
+                held.append((done, sizes))
+                if sum(t.num_rows for t, _ in held) < self.dedup_records:
+                    continue
+                done, sizes = _near_dedup_held(dedup, held)
+                held = []
+            for out in _slices(done, sizes):
+                yield out, stats_from_batch(stages, out)
+        if dedup is not None and held:
+            done, sizes = _near_dedup_held(dedup, held)
+            for out in _slices(done, sizes):
                 yield out, stats_from_batch(stages, out)
 
     def close(self) -> None:
@@ -234,13 +248,20 @@ class RayEngine:
             self._started = False
 
 
+def _near_dedup_held(stage: NearDedup, held: list[tuple[pa.Table, list[int]]]) -> tuple[pa.Table, list[int]]:
+    """near_dedup over the held windows at once, and their batch sizes."""
+    done = _near_dedup_window(stage, pa.concat_tables([t for t, _ in held]))
+    return done, [n for _, sizes in held for n in sizes]
+
+
 def _near_dedup_window(stage: NearDedup, done: pa.Table) -> pa.Table:
     """``near_dedup`` over one window: the rows and the indexed records they meet from the stage
     (in the driver), the exact and verified edges from Ray Data, the verdicts from the stage."""
     batches = done.combine_chunks().to_batches()
     batch = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=WORK_SCHEMA)
     window = stage.plan_window(batch)
-    exact, edges = ray_edges(window.table, stage.params)
+    cpus = int(import_ray().cluster_resources().get("CPU", 1))
+    exact, edges = ray_edges(window.table, stage.params, cpus)
     return pa.Table.from_batches([stage.apply_window(batch, window, exact, edges)], schema=WORK_SCHEMA)
 
 
@@ -256,9 +277,11 @@ def clean_dataset(ds: Any, config: Config) -> Any:
     A dataset whose schema is known without running it and lacks a required column raises
     :class:`ValueError` here, before anything runs.
 
-    Parallel-safe stages run in ``map_batches``; the stateful tail (dedup, and what follows it)
-    runs over the whole dataset in one task after that, in input order, so kept copies and
-    counts equal the local engine's. Fine for one partition; for more, dedup per partition.
+    Parallel-safe stages run in ``map_batches``; the stateful tail (near_dedup, and what follows
+    it) runs over the whole dataset in one task after that, in input order, so kept copies and
+    counts equal the local engine's: near_dedup against a temporary index in that task (a
+    ``dedup.index`` is read there, never updated: ``cleanwire run --engine ray`` updates one).
+    Fine for one partition; for more, dedup per partition.
     """
     ray = import_ray()
     _check_dataset_columns(ds)

@@ -13,10 +13,13 @@ wherever it runs; computing E is the heavy, parallel part:
 
 1. sketches (per record, in the workers)                        -> ``near_dedup_sign``
 2. exact groups: group by content hash; leader = first           -> :func:`mark_exact`
-3. band rows: one (band key, pos) row per band of each leader    -> :func:`explode_bands`
+3. band rows: one (band key, pos) row per band of each record    -> :func:`explode_bands`
 4. candidate pairs: group by band key, all i < j in a group      -> :func:`pairs_in_group`
-5. distinct pairs, joined with both sides' shingle sets, checked -> :func:`verify_pairs`
+5. distinct pairs, with both sides' shingle sets, checked        -> :func:`verify_pairs`
 6. the pass over E in order of j                                 -> :func:`resolve`
+
+(An exact copy's pairs are those of its group's first record; :func:`resolve` settles it by its
+exact edge and skips it as a candidate, since it is dropped, so its edges change nothing.)
 
 Records of earlier runs or windows enter as *prior* rows: negative positions, in the order they
 were kept, always kept themselves. :func:`bulk_dedup` runs the plan with numpy in one process (the
@@ -93,10 +96,6 @@ def mark_exact(group: pa.Table) -> pa.Table:
         },
         schema=EDGES,
     )
-
-
-def exact_members(exact: pa.Table) -> set[int]:
-    return set(exact.column("j").to_pylist())
 
 
 def explode_bands(batch: pa.Table, hasher: MinHasher) -> pa.Table:
@@ -205,9 +204,7 @@ def bulk_edges(table: pa.Table, params: DedupParams) -> tuple[pa.Table, pa.Table
         by_hash[h].append(k)
     exact_parts = [mark_exact(table.take(ks)) for ks in by_hash.values() if len(ks) > 1]
     exact = pa.concat_tables([EDGES.empty_table(), *exact_parts])
-    members = exact_members(exact)
-    leaders = table.filter(pa.array([p not in members for p in table.column("pos").to_pylist()]))
-    bands = explode_bands(leaders, hasher)
+    bands = explode_bands(table, hasher)
     pair_parts = []
     if bands.num_rows:
         keys, pos = bands.column("key").to_numpy(), bands.column("pos").to_numpy()
