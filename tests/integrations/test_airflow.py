@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import subprocess
 import sys
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from pipeline.core.errors import ConfigError
 from pipeline.integrations import airflow as cw
 from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import read_left
+from tests.stages.near_dedup.corpus import syndicated_copy
+from tests.stages.near_dedup.test_run import news, write_feed
 
 pytestmark = pytest.mark.airflow
 
@@ -112,6 +115,46 @@ def test_whole_pipeline_as_one_task_writes_the_cli_output_and_reruns_in_place(
     assert first["counts"]["n_kept"] == expected["counts"]["n_kept"]
     assert_same_output(lambda n: (out / n).read_bytes(), tmp_path / "cli")
     assert [p.name for p in (tmp_path / "store" / "output").iterdir()] == [f"dt={DAY}"]
+
+
+def test_a_dedup_index_drops_copies_of_earlier_days_and_a_rerun_of_a_day_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    """Daily partitions sharing ``dedup_index``: the whole pipeline as one task and the stage-per-task
+    chain drop the same copies of yesterday's stories, and a retried day leaves the index as it was."""
+    day1, _, _ = news(21, "d1", stories=6)
+    write_feed(tmp_path / "d1" / "feed.jsonl", day1)
+    day2, copies, _ = news(22, "d2", stories=4)
+    day2.append(
+        {
+            "id": "d2-late",
+            "url": "https://herald.example/late",
+            "text": syndicated_copy(random.Random(3), day1[2]["text"], "herald"),
+        }
+    )
+    write_feed(tmp_path / "d2" / "feed.jsonl", day2)
+    index = str(tmp_path / "index")
+    store = str(tmp_path / "store")
+    cw.run_partition(store=store, day="2024-05-01", inputs=[str(tmp_path / "d1")], dedup_index=index)
+    second = cw.run_partition(store=store, day="2024-05-02", inputs=[str(tmp_path / "d2")], dedup_index=index)
+    assert second["counts"]["dropped"] == {"near_dedup/near_duplicate": len(copies) + 1}
+    out = tmp_path / "store" / "output" / "dt=2024-05-02"
+    rows = {r["id"]: r for r in read_left(OutputLayout(out).left("dropped")).to_pylist()}
+    assert rows["d2-late"]["dup_of"] == "d1-g2"
+    before = {p.name: p.read_bytes() for p in Path(index).iterdir() if p.is_file()}
+    again = cw.run_partition(store=store, day="2024-05-02", inputs=[str(tmp_path / "d2")], dedup_index=index)
+    assert again["counts"] == second["counts"]
+    assert {p.name: p.read_bytes() for p in Path(index).iterdir() if p.is_file()} == before
+    # the same day as one task per stage, with the same index: the same records dropped
+    manifest: dict[str, Any] | None = None
+    for name in cw.stage_names():
+        manifest = cw.run_stage(
+            name, store=str(tmp_path / "tasks"), day="2024-05-02", upstream=manifest,
+            inputs=[str(tmp_path / "d2")], dedup_index=index,
+        )  # fmt: skip
+    assert manifest is not None and manifest["dropped"] == {"near_duplicate": len(copies) + 1}
+    published = cw.publish(store=str(tmp_path / "tasks"), day="2024-05-02", upstream=manifest)
+    assert published["counts"] == second["counts"]
 
 
 def test_tasks_take_settings_as_the_cli_and_python_callers_do(dump: Path, tmp_path: Path) -> None:
