@@ -8,6 +8,7 @@ sampled every ``interval`` seconds (shared pages are counted once per process, a
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -26,6 +27,9 @@ class Measured:
     result: ArmResult
     peak_rss: int  # bytes, whole process tree; 0 where /proc is not available
     wall: float  # seconds from starting the arm's process to its exit, as ``time`` would show
+    #: CPU seconds (user + system) of the arm's process tree (its reaped workers included): less
+    #: sensitive than ``wall`` to other jobs on a shared machine
+    cpu: float = 0.0
 
 
 def _parents() -> dict[int, int]:
@@ -111,16 +115,19 @@ def run_arm(arm: str, corpus: Path, out: Path, *, workers: int = 1, config: Path
     else:
         cmd = cleanwire_command(corpus, out, workers, config)
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=child_env()
     )
     with PeakSampler(proc.pid) as sampler:
         stdout, stderr = proc.communicate()
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise ArmFailed(f"{arm} (workers={workers}) exited {proc.returncode}:\n{stderr[-3000:]}")
     if arm == "naive":
         result = ArmResult.from_json(stdout.strip().splitlines()[-1])
     else:
         result = cleanwire_result(out, workers)
-    return Measured(result, sampler.peak, wall)
+    return Measured(result, sampler.peak, wall, cpu)

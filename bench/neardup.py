@@ -13,7 +13,9 @@ as syndicated copies: other headline, byline and template lines, the last paragr
 * ``near-on``: the default chain.
 
 The arms run in rotating order in every repeat; the drop is the median of the per-repeat ratios
-``1 - near-on / exact`` of records per second (the issue's budget: at most 15 %). Besides: the
+``1 - near-on / exact`` of records per second (the issue's budget: at most 15 %); beside it the
+same for records per CPU second of the run's process tree (workers included), which other jobs on
+a shared machine disturb far less than the wall time. Besides: the
 seconds of ``near_dedup_sign`` (in the workers, summed over them) and ``near_dedup`` (the
 coordinator) from the manifests, the records dropped, and with ``--index-docs`` the key table's
 bytes per record and its add/lookup rates (synthetic keys; CPU time). No figure is asserted
@@ -96,6 +98,7 @@ def run_arms(corpus: Path, workdir: Path, workers: int, repeats: int) -> dict[st
                     "seconds": measured.wall,
                     "docs": manifest["counts"]["n_in"],
                     "docs_per_s": manifest["counts"]["n_in"] / measured.wall,
+                    "cpu_s": measured.cpu,
                     "dropped": manifest["counts"]["dropped"],
                     "peak_rss_mb": round(measured.peak_rss / 2**20, 1),
                     "sign_s": stages.get("near_dedup_sign", {}).get("seconds", 0.0),
@@ -138,6 +141,7 @@ def summarize(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         summary[arm] = {
             "docs_per_s": round(statistics.median(r["docs_per_s"] for r in runs), 1),
             "seconds": round(statistics.median(r["seconds"] for r in runs), 2),
+            "cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 2),
             "dropped": runs[-1]["dropped"],
             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
             "sign_s": round(statistics.median(r["sign_s"] for r in runs), 2),
@@ -150,6 +154,8 @@ def summarize(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     ]
     summary["drop_vs_exact"] = round(statistics.median(drops), 4)
     summary["drops_per_repeat"] = [round(d, 4) for d in drops]
+    cpu = [1 - ex["cpu_s"] / on["cpu_s"] for on, ex in zip(results["near-on"], results["exact"], strict=True)]
+    summary["cpu_drop_vs_exact"] = round(statistics.median(cpu), 4)
     summary["within_budget"] = summary["drop_vs_exact"] <= BUDGET
     return summary
 
@@ -185,13 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     for arm in ARMS:
         a = arms[arm]
         print(
-            f"{arm:<9} {a['docs_per_s']:8.1f} docs/s  {a['seconds']:7.2f} s  dropped {a['dropped']}  "
+            f"{arm:<9} {a['docs_per_s']:8.1f} docs/s  {a['seconds']:7.2f} s  cpu {a['cpu_s']:7.2f} s  "
+            f"dropped {a['dropped']}  "
             f"sign {a['sign_s']} s  near_dedup {a['near_dedup_s']} s  dedup {a['dedup_s']} s  "
             f"peak {a['peak_rss_mb']} MB"
         )
     verdict = "within" if arms["within_budget"] else "OVER"
     print(
-        f"near-on vs exact: {100 * arms['drop_vs_exact']:.1f} % fewer records/s ({verdict} the {BUDGET:.0%} budget)"
+        f"near-on vs exact: {100 * arms['drop_vs_exact']:.1f} % fewer records/s ({verdict} the {BUDGET:.0%} budget); "
+        f"{100 * arms['cpu_drop_vs_exact']:.1f} % fewer records per CPU second"
     )
     if "index" in report:
         print("index: " + ", ".join(f"{k} {v:,.1f}" for k, v in report["index"].items()))
