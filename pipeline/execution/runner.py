@@ -243,6 +243,7 @@ class Runner:
             ) from None
         finally:
             self.engine.close()
+            sink.release()  # the output directory's lock, taken by prepare
 
     def _run(self, source: Source, shards: list[Shard], sink: Sink, report: RunReport) -> RunReport:
         t0 = time.perf_counter()
