@@ -1,7 +1,8 @@
 """The writer under faults (issue 22, cases 1, 5, 6): a second run into an output directory in
 use, a full disk, the directory removed mid-run. Each fault ends with one error line (no
 traceback), exit 4, no temporary file left, and a rerun once the fault is gone gives the same
-bytes as a run that never met it.
+bytes as a run that never met it. And what the writer makes of a file name that is not UTF-8
+(case 10): valid UTF-8 JSON that still names the file exactly.
 
 Runs are real ``cleanwire run`` processes. Where a test needs a run to wait at a known point, its
 last (or first) input is ``-``: the run reads stdin only when it reaches that shard, so the test
@@ -10,6 +11,7 @@ decides when it goes on.
 
 from __future__ import annotations
 
+import base64
 import errno
 import json
 import os
@@ -28,8 +30,12 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.core.errors import OutputError
 from pipeline.core.fsutil import atomic_path
+from pipeline.core.pathnames import path_from_json, path_json
 from pipeline.io.layout import OutputLayout
+from pipeline.io.sinks.files import json_bytes
+from pipeline.io.sinks.run_state import RunState
 from tests.conftest import REPO
 from tests.io.test_resume import make_dump
 
@@ -337,3 +343,69 @@ def test_an_output_directory_removed_mid_run_stops_it_and_is_not_made_again(
     run_ok(*args, stdin=stdin_data(dump))
     assert outputs(out) == outputs(clean(*files(dump), "-", "-o", "OUT", "-w", "1"))
     assert_nothing_unfinished(out)
+
+
+# --- 10: a file name that is not UTF-8, in the manifest and the state ---------------------------
+
+
+def test_a_non_utf8_file_name_is_valid_utf8_json_that_names_the_file_exactly(
+    dump: Path, tmp_path: Path
+) -> None:
+    base = os.fsencode(tmp_path)
+    os.mkdir(base + b"/in")
+    with open(base + b"/in/caf\xe9.jsonl", "wb") as fh:
+        fh.write((dump / "feed-0.jsonl").read_bytes())
+    with open(base + b"/in/notes\xff.bin", "wb") as fh:
+        fh.write(b"not read: no format")
+    named = base + b"/d\xe9p\xf4t.jsonl"
+    with open(named, "wb") as fh:
+        fh.write((dump / "feed-1.jsonl").read_bytes())
+    out = tmp_path / "out"
+    output = run_ok(base + b"/in", named, "-o", out)
+    assert "notes\\xff.bin" in output  # the summary shows the bytes UTF-8 cannot read as \xNN
+    layout = OutputLayout(out)
+    documents = {}
+    for path in [layout.manifest, *layout.markers()]:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")  # strict: valid UTF-8
+        assert "\\ud" not in text.lower(), text  # no lone-surrogate escape for a strict reader to refuse
+        documents[path.name] = json.loads(text)
+
+    def exact(value: Any) -> bytes:
+        return os.fsencode(path_from_json(value))
+
+    manifest = documents["manifest.json"]
+    assert [exact(p) for p in manifest["inputs"]] == [base + b"/in", named]
+    assert manifest["inputs"][1] == {
+        "display": os.fsdecode(base) + "/d\\xe9p\\xf4t.jsonl",
+        "bytes_b64": base64.b64encode(named).decode(),
+    }
+    assert [[exact(p) for p in paths] for paths in manifest["shards"].values()] == [
+        [base + b"/in/caf\xe9.jsonl"],
+        [named],
+    ]
+    assert [exact(p) for p in manifest["skipped_files"]["first"]] == [base + b"/in/notes\xff.bin"]
+    marked = sorted(exact(m["inputs"][0][0]) for name, m in documents.items() if name.endswith(".done.json"))
+    assert marked == sorted([os.path.abspath(base + b"/in/caf\xe9.jsonl"), os.path.abspath(named)])
+    # a rerun reads the markers back and finds the same inputs: it resumes, it does not refuse
+    layout.manifest.unlink()
+    output = run_ok(base + b"/in", named, "-o", out)
+    assert "2 finished shard(s) skipped" in output
+
+
+def test_json_files_never_carry_lone_surrogate_escapes() -> None:
+    raw = json_bytes({"name": "caf\udce9", "odd": "\ud800"})
+    assert json.loads(raw.decode("utf-8")) == {"name": "caf\\xe9", "odd": "\\xed\\xa0\\x80"}
+
+
+def test_a_marker_of_an_older_cleanwire_still_matches_a_non_utf8_input(tmp_path: Path) -> None:
+    """Older markers wrote such a name as a string with ``\\udcNN`` escapes: the same file."""
+    name = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.jsonl")
+    layout = OutputLayout(tmp_path / "out")
+    layout.state_dir.mkdir(parents=True)
+    old = json.dumps({"shard": "00000", "inputs": [[name, 10, 20]]}, ensure_ascii=True)
+    layout.marker("00000").write_text(old, encoding="ascii")
+    state = RunState(layout)
+    state.check_plan({"00000": [[path_json(name), 10, 20]]})  # resumes: no error
+    with pytest.raises(OutputError, match=r"changed since.*\(size or modification time\)"):
+        state.check_plan({"00000": [[path_json(name), 11, 20]]})
