@@ -21,8 +21,8 @@ from pipeline.core.config import MIN_WORKER_MEMORY
 from pipeline.core.errors import ConfigError, WorkerError
 from pipeline.execution import forkserver
 from pipeline.execution.engines import COMPRESSED_FACTOR, SMALL_INPUT_BYTES, SMALL_INPUT_FILES, small_input
-from pipeline.execution.memory import resident_bytes
-from pipeline.execution.pool import ProcessEngine, usable_cores, worker_count
+from pipeline.execution.pool import ProcessEngine
+from pipeline.execution.resources import resident_bytes, usable_cores, worker_count
 from pipeline.io.layout import OutputLayout
 from stages.extract.extractor import Extract
 from tests.execution.test_engines import batches, real_stages
