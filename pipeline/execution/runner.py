@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -261,7 +262,8 @@ class Runner:
             done.skipped_files = report.skipped_files
             return done
         sizes = [s.size() for s in shards]
-        self._open_stages(sink, shards)
+        with _state_errors(sink):
+            self._open_stages(sink, shards)
         completed = False
         try:
             bar = self._progress(sizes)
@@ -276,8 +278,9 @@ class Runner:
                 raise AccountingError(f"records do not add up: {report.tally.to_dict()}")
             if report.tally.n_in == 0:
                 report.warnings.append(no_document_warning(source, shards))
-            for stage in self.serial:
-                stage.finish_run()
+            with _state_errors(sink):
+                for stage in self.serial:
+                    stage.finish_run()
             manifest = self._manifest(source, shards, report, started)
             report.manifest_path = str(sink.finish([s.name for s in shards], manifest))
             completed = True
@@ -316,7 +319,8 @@ class Runner:
             for stage in self.serial:
                 if hasattr(stage, "remember"):
                     stage.remember(sink.kept_hashes(shard.name))
-                stage.shard_skipped(shard.name, partial(sink.kept_records, shard.name))
+                with _state_errors(sink):
+                    stage.shard_skipped(shard.name, partial(sink.kept_records, shard.name))
             bar.skipped(size, previous.tally.n_in)
             return
         tally = self._run_shard(shard, size, source, sink, report, bar)
@@ -363,7 +367,8 @@ class Runner:
         try:
             for i, (out, stats) in enumerate(self.engine.map(parallel, remember(inputs))):
                 if serial:
-                    out, more = run_in_order(serial, out)
+                    with _state_errors(sink):  # near_dedup adds the kept records to its index
+                        out, more = run_in_order(serial, out)
                     stats = {**stats, **more}
                 _check(pending.pop(i), out)
                 _check_stats(stats)
@@ -376,8 +381,9 @@ class Runner:
                 raise AccountingError(
                     f"shard {shard.name}: {n_read} records read, {writer.tally.to_dict()} accounted"
                 )
-            for stage in self.serial:
-                stage.shard_done(shard.name)  # before the marker: a marked shard's state is kept
+            with _state_errors(sink):
+                for stage in self.serial:
+                    stage.shard_done(shard.name)  # before the marker: a marked shard's state is kept
         except BaseException:
             writer.abort()
             raise
@@ -442,3 +448,12 @@ def _shard_counts(tally: Tally) -> dict[str, Any]:
     full = tally.to_dict()
     keys = ("n_in", "n_kept", "n_dropped", "n_rejected", "rejected", "dropped")
     return {k: full[k] for k in keys}
+
+
+def _state_errors(sink: Sink) -> AbstractContextManager[None]:
+    """Where stateful stages keep their state in the output directory (near_dedup's run index
+    under ``_cleanwire/state/``), a failed write of it is the directory's error, named as the
+    sink names its own (a full disk: exit 4, one line, the shards finished so far kept)."""
+    directory = getattr(sink, "directory", None)
+    io_errors = getattr(directory, "io_errors", None)
+    return io_errors() if io_errors is not None else nullcontext()

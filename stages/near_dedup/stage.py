@@ -18,11 +18,14 @@ sketched here.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import shutil
 import tempfile
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -32,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.core.config import NearDedupConfig
+from pipeline.core.errors import OutputError
 from pipeline.core.record import Doc, Status
 from pipeline.core.schema import WORK_SCHEMA
 from pipeline.core.stage import DocStage, RunContext, Verdict, VerdictStage, with_verdicts
@@ -48,7 +52,7 @@ from stages.near_dedup.minhash import (
     unpack_signature,
     unpack_sketch,
 )
-from stages.near_dedup.store import IndexStore, NewDoc, identity
+from stages.near_dedup.store import IndexStore, NewDoc, disk_full, identity
 
 
 def dedup_params(config: NearDedupConfig) -> DedupParams:
@@ -106,6 +110,22 @@ class _Indexes:
             shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _index_errors(path: str | os.PathLike[str]) -> Iterator[None]:
+    """A failed write of the persistent index as one :class:`OutputError` naming it (exit 4).
+    The run's own index lives in the output directory: its errors are the run's sink's to name."""
+    try:
+        yield
+    except OSError as exc:
+        if disk_full(exc):
+            raise OutputError(
+                f"the dedup index {path} is out of space: {os.strerror(exc.errno or errno.ENOSPC).lower()}",
+                hint="free some space there, then rerun the same command (the index is as the last "
+                "run that finished left it)",
+            ) from exc
+        raise OutputError(f"cannot write to the dedup index {path}: {exc.strerror or exc}") from exc
+
+
 class NearDedup(VerdictStage):
     """Coordinator half: drops exact copies and near-duplicates of records kept earlier."""
 
@@ -141,7 +161,10 @@ class NearDedup(VerdictStage):
         (:meth:`shard_skipped`): the index grows in the run's order whatever happened before."""
         self.close_run(completed=False)
         self._context = context
-        base = IndexStore(self.index, self.params.index_params()) if self.index else None
+        base = None
+        if self.index:
+            with _index_errors(self.index):
+                base = IndexStore(self.index, self.params.index_params())
         if context.state_dir is not None:
             run_dir, temporary = context.state_dir, False
         else:
@@ -186,7 +209,8 @@ class NearDedup(VerdictStage):
             return
         t0 = time.perf_counter()
         label = self._context.label if self._context is not None else ""
-        run.base.merge_from(run.run, label=label)
+        with _index_errors(run.base.path):
+            run.base.merge_from(run.run, label=label)
         self.seconds_merging += time.perf_counter() - t0
 
     def close_run(self, completed: bool) -> None:

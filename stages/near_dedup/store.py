@@ -26,6 +26,7 @@ committed row names are deleted at the next open).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -123,6 +124,8 @@ class IndexStore:
             try:
                 self.path.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
+                if disk_full(exc):
+                    raise
                 raise OutputError(f"cannot create the dedup index {self.path}: {exc.strerror}") from exc
         elif not (self.path / DB_NAME).is_file():
             raise ConfigError(f"no dedup index at {self.path} ({DB_NAME} missing)")
@@ -138,6 +141,8 @@ class IndexStore:
         except sqlite3.OperationalError as exc:
             with contextlib.suppress(Exception):
                 self.db.close()
+            if disk_full(exc):
+                raise self._full() from exc
             if "locked" in str(exc) or "busy" in str(exc):
                 raise OutputError(
                     f"the dedup index {self.path} is in use by another run ({exc})",
@@ -264,14 +269,15 @@ class IndexStore:
         self._check_writable()
         numbers = list(range(self._next_doc, self._next_doc + len(docs)))
         self._next_doc += len(docs)
-        self.db.executemany(
-            "INSERT INTO docs(doc, id, ident, shard, run, content_hash, n_words, signature, shingles) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (n, d.id, d.ident, shard, run, d.content_hash, d.n_words, d.signature, d.shingles)
-                for n, d in zip(numbers, docs, strict=True)
-            ],
-        )
+        with self._space():
+            self.db.executemany(
+                "INSERT INTO docs(doc, id, ident, shard, run, content_hash, n_words, signature, shingles) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (n, d.id, d.ident, shard, run, d.content_hash, d.n_words, d.signature, d.shingles)
+                    for n, d in zip(numbers, docs, strict=True)
+                ],
+            )
         if docs:
             keys = np.concatenate([d.keys for d in docs])
             vals = np.repeat(np.array(numbers, dtype=np.uint32), [len(d.keys) for d in docs])
@@ -285,6 +291,25 @@ class IndexStore:
         ``shard``: record that this shard is complete (the run's own index); ``label``: record a
         run (a persistent index) of the records added since the last commit."""
         self._check_writable()
+        with self._space():
+            self._commit(shard, label)
+
+    def _full(self) -> OSError:
+        """The error a full disk raises here, as an ``OSError`` (ENOSPC) naming the index: the
+        caller says whose disk it is (the run's output directory, or a ``--dedup-index``)."""
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path))
+
+    @contextlib.contextmanager
+    def _space(self) -> Iterator[None]:
+        """A full disk (SQLite's error or the OS's) as :meth:`_full`'s ``OSError``."""
+        try:
+            yield
+        except (OSError, sqlite3.OperationalError) as exc:
+            if disk_full(exc):
+                raise self._full() from exc
+            raise
+
+    def _commit(self, shard: str | None, label: str | None) -> None:
         new_name: str | None = None
         dropped: list[str] = []
         if len(self._pending):
@@ -342,6 +367,10 @@ class IndexStore:
         redoes: the records of a shard whose marker was never written) and anything not yet
         committed; returns how many records were removed."""
         self._check_writable()
+        with self._space():
+            return self._forget_shards(keep)
+
+    def _forget_shards(self, keep: Iterable[str]) -> int:
         self._pending = SortedMultimap()
         self._pending_docs = 0
         keep = set(keep)
@@ -377,6 +406,10 @@ class IndexStore:
         (a rerun of the same inputs adds nothing), with its keys, in one atomic commit. Returns
         how many records were added."""
         self._check_writable()
+        with self._space():
+            return self._merge_from(other, label)
+
+    def _merge_from(self, other: IndexStore, label: str) -> int:
         keys, docs = other.all_keys()
         mapping = np.full(other._next_doc + 1, -1, dtype=np.int64)
         added = 0
@@ -441,12 +474,26 @@ def _sorted_pairs(levels: Sequence[tuple[U64, U32]]) -> tuple[U64, U32]:
     return keys[order], docs[order]
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk is full (an OS error, or SQLite's ``SQLITE_FULL``)."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, sqlite3.OperationalError):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return code == getattr(sqlite3, "SQLITE_FULL", 13) or "disk is full" in str(exc)
+    return False
+
+
 def _write_npy(path: Path, array: npt.NDArray[np.generic]) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        np.save(fh, array)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with open(tmp, "wb") as fh:
+            np.save(fh, array)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:

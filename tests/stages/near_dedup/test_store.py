@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import random
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.core.config import NearDedupConfig
 from pipeline.core.errors import ConfigError, OutputError
+from pipeline.core.stage import RunContext
 from stages.near_dedup.deduper import NearDeduper, Verdict
-from stages.near_dedup.store import IndexStore
+from stages.near_dedup.stage import NearDedup
+from stages.near_dedup.store import IndexStore, disk_full
 
 from .corpus import article, syndicate
 from .helpers import PARAMS, judge, prepared
@@ -142,3 +147,46 @@ def test_memory_per_indexed_record_is_312_bytes(tmp_path: Path) -> None:
     assert stats["docs"] == 40 and stats["key_bytes"] == 40 * 312
     assert np.asarray(store.all_keys()[0]).nbytes == 40 * 26 * 8
     store.close()
+
+
+def test_a_full_disk_is_one_enospc_naming_the_index_and_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's "database or disk is full" and a failed segment write both come out as ENOSPC
+    naming the index (the runner names the output directory, the stage a --dedup-index); the
+    previous commit stays."""
+    rng = random.Random(4)
+    store = IndexStore(tmp_path / "idx", P, durable=False)
+    try:
+        NearDeduper(PARAMS, [store]).index_kept(prepared([("c", article(rng, 200))]))
+
+        def full(*args: object, **kwargs: object) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(np, "save", full)
+        with pytest.raises(OSError) as err:
+            store.commit(shard="s2")
+        assert err.value.errno == errno.ENOSPC and err.value.filename == str(tmp_path / "idx")
+        assert not list((tmp_path / "idx").glob("*.tmp"))
+    finally:
+        store.db.execute("ROLLBACK")
+        store.close()
+    assert disk_full(sqlite3.OperationalError("database or disk is full"))
+    assert not disk_full(sqlite3.OperationalError("database is locked"))
+
+
+def test_a_full_dedup_index_stops_the_run_with_one_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stage = NearDedup(NearDedupConfig(), index=str(tmp_path / "index"))
+    stage.open_run(RunContext(state_dir=tmp_path / "state", shards=("a",), label="run"))
+
+    def full(*args: object, **kwargs: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "index"))
+
+    monkeypatch.setattr(IndexStore, "merge_from", full)
+    try:
+        with pytest.raises(OutputError, match=r"the dedup index .*index is out of space: no space left"):
+            stage.finish_run()
+    finally:
+        stage.close_run(completed=False)
