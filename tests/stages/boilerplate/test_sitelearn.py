@@ -14,7 +14,6 @@ from pipeline.cli import cli
 from pipeline.core.config import BoilerplateConfig
 from pipeline.core.errors import RuleError
 from pipeline.core.record import Doc
-from stages.boilerplate.engine import Boilerplate
 from stages.boilerplate.rulepack import load_rules
 from stages.boilerplate.sitelearn import (
     LearnConfig,
@@ -26,6 +25,7 @@ from stages.boilerplate.sitelearn import (
     save_site_rules,
     site_rule_id,
 )
+from stages.boilerplate.stage import Boilerplate
 from tests.conftest import FIXTURES
 
 DUMP = FIXTURES / "boilerplate" / "sites.jsonl"
