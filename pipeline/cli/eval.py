@@ -121,6 +121,8 @@ def eval_cmd(
     config_file: str | None,
     rule_files: tuple[str, ...],
     stages: str | None,
+    model: str | None,
+    model_threshold: float | None,
     workers: int | None,
     timeout_s: float | None,
     n_bootstrap: int,
@@ -137,7 +139,11 @@ def eval_cmd(
     langid      language stage accuracy per language, with the confusions
     Sets that are not present are skipped (exit 0).
     """
-    cfg = build_config(config_file, rule_files, {"stages": stages, "timeout_s": timeout_s})
+    cfg = build_config(
+        config_file,
+        rule_files,
+        {"stages": stages, "timeout_s": timeout_s, "model": model, "model_threshold": model_threshold},
+    )
     root = find_data_dir(data_dir)
     wanted = list(dict.fromkeys(sets)) if sets else list(SET_NAMES)
     present = [n for n in wanted if root is not None and set_present(root, n)]

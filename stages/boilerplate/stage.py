@@ -1,16 +1,18 @@
 """The ``boilerplate`` stage: the rule engine (:mod:`stages.boilerplate.engine`) over each document,
-with its site rules, the removal budget, and the bylines and dates the rules lift out.
+with its site rules, then the learned model (:mod:`stages.boilerplate.learned`) over what the rules
+left, the removal budget, and the bylines and dates the rules lift out.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 from pipeline.core.config import BoilerplateConfig
-from pipeline.core.record import Doc
-from pipeline.core.stage import DocStage, RejectRecord
+from pipeline.core.record import Doc, Status
+from pipeline.core.stage import DocStage, RejectRecord, Verdict, outcome
 from stages.boilerplate.engine import (
     Cleaned,
     Found,
@@ -19,6 +21,8 @@ from stages.boilerplate.engine import (
     find_removals,
     rule_set,
 )
+from stages.boilerplate.learned import MODEL_PREFIX, Pending, decide, load_model, model_file, pending
+from stages.boilerplate.model import LineModel
 from stages.boilerplate.rulepack import SITE_PREFIX, Rule, check_disabled, load_rules
 from stages.boilerplate.sitelearn import SiteRules, load_site_rules
 
@@ -82,12 +86,16 @@ def clean_with_budget(text: str, rules: Sequence[Rule] | RuleSet) -> tuple[Clean
 
 
 class Boilerplate(DocStage):
-    """Rule packs (built-in and ``rule_files``) plus optional learned site rules.
+    """Rule packs (built-in and ``rule_files``), optional learned site rules, and the learned
+    model (``boilerplate.model``) for what the rules leave: see :mod:`stages.boilerplate.learned`.
+
+    The model scores the units of every document of a batch at once (:meth:`process_docs`): numpy's
+    fixed cost per call is paid once per batch, not once per document.
 
     A document whose removals would exceed ``max_removed_share`` of its text (and at least
-    ``boilerplate.budget_min_chars`` characters; ``confidence = "high"`` rules do not count) is kept unchanged
-    and flagged ``removal_budget_exceeded`` (or rejected with reason ``removal_budget`` when
-    ``on_budget_exceeded = "reject"``).
+    ``boilerplate.budget_min_chars`` characters; ``confidence = "high"`` rules do not count, the
+    model's removals do) is kept unchanged and flagged ``removal_budget_exceeded`` (or rejected
+    with reason ``removal_budget`` when ``on_budget_exceeded = "reject"``).
     """
 
     name = "boilerplate"
@@ -104,12 +112,19 @@ class Boilerplate(DocStage):
         self.site_rules = site_rules.without(disabled_sites)
         # per host with learned lines: (that host's learned rules, pack + learned rules prepared)
         self._site_sets: dict[int, tuple[tuple[Rule, ...], RuleSet]] = {}
+        model_file(cfg.model)  # "none", "builtin" or a path: the file itself is read on first use
 
     @cached_property
     def rule_set(self) -> RuleSet:
         """The rules prepared (shared by stages with the same rules). Built on first use: a
         coordinator that hands the stage to worker processes never needs it (~0.25 s)."""
         return rule_set(self.rules)
+
+    @property
+    def model(self) -> LineModel | None:
+        """The learned model (None for ``boilerplate.model = "none"``), loaded once per process
+        (:func:`~stages.boilerplate.learned.load_model`), so the stage pickles without it."""
+        return load_model(self.config.model)
 
     def rules_for(self, url: str | None) -> tuple[Rule, ...]:
         """Pack rules first (they name the category precisely), then the site's learned lines."""
@@ -138,14 +153,75 @@ class Boilerplate(DocStage):
         use = BudgetUse(risky=risky, size=_solid(text))
         return use if use.exceeds(self.config.max_removed_share, self.config.budget_min_chars) else None
 
+    def process_docs(self, docs: Sequence[Doc]) -> None:
+        model = self.model
+        if model is None:
+            super().process_docs(docs)
+            return
+        stats, t0 = self.stats, time.perf_counter()
+        live = [doc for doc in docs if doc.ok]
+        waiting: dict[int, Pending] = {}
+        for k, doc in enumerate(live):
+            _settle(self.name, doc, outcome(partial(self._rules, doc, model, waiting, k)))
+        keys = [k for k in waiting if live[k].ok]
+        try:
+            decided = decide(model, [waiting[k] for k in keys], self.config.model_threshold)
+        except Exception:  # noqa: BLE001 - a batch that fails is scored document by document
+            decided = []
+        for j, k in enumerate(keys):
+            doc, todo = live[k], waiting[k]
+            step = partial(self._finish, doc, todo, decided[j] if decided else None)
+            _settle(self.name, doc, outcome(step))
+        for doc in live:
+            stats.count(doc.status, doc.reason)
+        stats.seconds += time.perf_counter() - t0
+
     def process(self, doc: Doc) -> None:
+        model = self.model
+        if model is None:
+            self.apply(doc, find_removals(doc.text, self.rule_set_for(doc.url)))
+            return
+        # one document alone: the same decision as in a batch (scores do not depend on the batch)
+        waiting: dict[int, Pending] = {}
+        self._rules(doc, model, waiting, 0)
+        self._finish(doc, waiting[0], None)
+
+    def _rules(self, doc: Doc, model: LineModel, waiting: dict[int, Pending], key: int) -> None:
         found = find_removals(doc.text, self.rule_set_for(doc.url))
+        waiting[key] = pending(doc.text, doc.format == "html", found, model)
+
+    def _finish(self, doc: Doc, todo: Pending, by_model: list[Found] | None) -> None:
+        if by_model is None:
+            model = self.model
+            assert model is not None
+            by_model = decide(model, [todo], self.config.model_threshold)[0]
+        self.apply(doc, todo.found, by_model)
+
+    def model_share_exceeded(self, text: str, by_model: Sequence[Found]) -> bool:
+        """Whether the model's removals alone would take more than ``max_removed_share`` of
+        ``text``'s non-blank characters. The removal budget spares small removals
+        (``budget_min_chars``); this does not: the model may not empty a short document either.
+        Its removals are then not made (the rules' still are)."""
+        taken = sum(_solid(removal.snippet) for removal, _, _ in by_model)
+        return taken > self.config.max_removed_share * max(1, _solid(text))
+
+    def apply(self, doc: Doc, found: Sequence[Found], by_model: Sequence[Found] = ()) -> None:
+        """Cut the rules' removals ``found`` and the model's ``by_model`` (each in text order, not
+        overlapping each other) out of ``doc`` within the budget, and lift the metadata the rules
+        found."""
+        if by_model and not self.model_share_exceeded(doc.text, by_model):
+            found = sorted([*found, *by_model], key=lambda f: f[0].start)
         if not found:
             return
         use = self.over_budget(doc.text, found)
         if use is not None:
+            who = (
+                "rules and the model"
+                if any(r.rule.startswith(MODEL_PREFIX) for r, _, _ in found)
+                else "rules"
+            )
             detail = (
-                f"rules would remove {use.share:.0%} of the text ({use.risky} characters) > "
+                f"{who} would remove {use.share:.0%} of the text ({use.risky} characters) > "
                 f"boilerplate.max_removed_share={self.config.max_removed_share:.0%}"
             )
             if self.config.on_budget_exceeded == "reject":
@@ -159,3 +235,10 @@ class Boilerplate(DocStage):
         if self.config.extract_metadata:
             doc.author = doc.author or result.author
             doc.date = doc.date or result.date
+
+
+def _settle(stage: str, doc: Doc, verdict: Verdict | None) -> None:
+    """Mark ``doc`` with a step's verdict (see :func:`~pipeline.core.stage.outcome`)."""
+    if verdict is not None:
+        status, reason, detail = verdict
+        (doc.drop if status is Status.DROPPED else doc.reject)(stage, reason, detail)

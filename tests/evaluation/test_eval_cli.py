@@ -83,7 +83,7 @@ def test_report_is_self_contained_and_lists_the_misses(full_run: FullRun) -> Non
     assert html.startswith("<!doctype html>")
     assert "<script" not in html and "<link" not in html and "src=" not in html  # no network
     assert "fx-001" in html and "survived <b>video_caption</b>" in html
-    assert "Listen to this story. Audio length 3 minutes" in html
+    assert "The audio edition of this report, read aloud, lasts roughly three minutes." in html
     for section in ("newsboiler (3 documents)", "aeb (2 pages)", "wcxb (1 pages)", "langid (6 sentences)"):
         assert section in html
     assert "p-ferry" in html  # worst pages are listed by id
