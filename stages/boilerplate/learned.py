@@ -31,7 +31,7 @@ import numpy as np
 from pipeline.core.config import BUILTIN_MODEL_FILE, BUILTIN_MODEL_SHA256
 from pipeline.core.record import Removal
 from stages.boilerplate.engine import Found
-from stages.boilerplate.model import F64, Batch, Bools, LineModel, ModelError
+from stages.boilerplate.model import F64, Batch, Bools, LineModel, ModelError, luts
 from stages.boilerplate.rulepack import Rule
 from stages.boilerplate.units import Unit, text_units
 
@@ -79,7 +79,9 @@ def _load(path: str, mtime_ns: int, size: int, builtin: bool) -> LineModel:
                 f"(sha256 {digest[:12]}..., expected {BUILTIN_MODEL_SHA256[:12]}...)",
                 hint="reinstall cleanwire, or set boilerplate.model to the file's path",
             )
-    return LineModel.load(path)
+    model = LineModel.load(path)
+    luts()  # the code-point tables every model uses: built here, so a warm-up builds them too
+    return model
 
 
 @lru_cache(maxsize=8)

@@ -90,7 +90,7 @@ def test_save_then_load_gives_the_same_bytes_and_scores(builtin: LineModel, tmp_
 def test_a_file_that_is_not_a_model_is_refused_by_name(tmp_path: Path) -> None:
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip")
-    with pytest.raises(ModelError, match="bad.npz"):
+    with pytest.raises(ModelError, match=r"bad\.npz"):
         LineModel.load(bad)
     spec = FeatureSpec(bits=8)
     wrong = LineModel(spec, np.zeros(1 << 7, dtype=np.float32), np.zeros(len(DENSE), np.float32), 0.0)
@@ -105,7 +105,9 @@ def test_a_file_that_is_not_a_model_is_refused_by_name(tmp_path: Path) -> None:
 
 def test_hashing_does_not_depend_on_the_process() -> None:
     h = hashed_features(["Sign up to our newsletter"], FeatureSpec())
-    assert h.cols[:4].tolist() == hashed_features(["Sign up to our newsletter"], FeatureSpec()).cols[:4].tolist()
+    assert (
+        h.cols[:4].tolist() == hashed_features(["Sign up to our newsletter"], FeatureSpec()).cols[:4].tolist()
+    )
     assert int(h.cols.sum()) == EXPECTED_HASH_SUM
 
 
