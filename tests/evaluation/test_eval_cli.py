@@ -68,6 +68,20 @@ def test_text_output_has_every_set(full_run: FullRun) -> None:
     assert "WCXB metric" in out
 
 
+def test_wcxb_aeb_table_shows_with_and_without_beside_the_metric(full_run: FullRun) -> None:
+    """The WCXB-style set's AEB table carries the 'with' recall and 'without' leak (the same numbers as
+    the WCXB table below it); AEB's own set has no snippets, so no such columns."""
+    out = full_run.result.stdout
+    wcxb = out.split("== wcxb")[1].split("\n\n")[0].splitlines()
+    assert wcxb[0].endswith("'without' snippets left)") and wcxb[1].split()[-2:] == ["with", "without"]
+    aeb_row = next(ln.split() for ln in wcxb if ln.startswith("cleanwire"))
+    metric = out.split("WCXB metric")[1].splitlines()
+    metric_row = next(ln.split() for ln in metric if ln.startswith("cleanwire"))
+    assert aeb_row[-2:] == metric_row[-2:]
+    aeb = out.split("== aeb")[1].split("\n\n")[0].splitlines()
+    assert "without" not in aeb[1] and "snippets" not in aeb[0]
+
+
 def test_baseline_rows_are_scored_by_the_metric(full_run: FullRun) -> None:
     rows = {
         ln.split()[0]: ln.split() for ln in full_run.result.stdout.splitlines() if ln.startswith("halfway")
