@@ -632,7 +632,9 @@ def dense_features(units: Sequence[str], is_html: Sequence[bool], doc: I64, max_
 
 
 def sigmoid(z: npt.NDArray[np.floating[Any]]) -> F64:
-    return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
+    # clipped: a model fitted on a few documents has scores beyond exp's range (an overflow warning);
+    # within +-700 the value is unchanged, beyond it the probability is 0 or 1 either way
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -700.0, 700.0))), dtype=np.float64)
 
 
 @dataclass(frozen=True)

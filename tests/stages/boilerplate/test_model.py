@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from stages.boilerplate.model import (
     ModelError,
     hashed_features,
     norm_unit,
+    sigmoid,
 )
 from stages.boilerplate.units import text_units
 
@@ -113,3 +115,12 @@ def test_hashing_does_not_depend_on_the_process() -> None:
 
 #: Pinned: a change to the normalisation or the hashing would silently invalidate every trained model.
 EXPECTED_HASH_SUM = 6597692
+
+
+def test_sigmoid_of_extreme_scores_warns_not() -> None:
+    # a model fitted on a handful of documents scores far beyond exp's range
+    z = np.array([-1e6, -800.0, 0.0, 800.0, 1e6])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = sigmoid(z)
+    assert p[2] == 0.5 and p[0] < 1e-300 and p[-1] == 1.0 and np.all(np.diff(p) >= 0)
