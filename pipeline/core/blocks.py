@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 SPACES = re.compile(r"[ \t\f\v]+")
+_RUN_CHARS = re.compile(r"[\t\f\v]|  ")  # what SPACES.sub(" ", ...) can change
 ENDS_BLOCK = re.compile(r"[.!?:;…\"”’»)\]]$")
 STARTS_LOWER = re.compile(r"^[a-zà-ÿ]")
 # The "- " that trafilatura puts before list items; the publisher's text has no bullet there.
@@ -61,7 +62,11 @@ def strip_extracted_bullets(text: str) -> str:
 def layout_lines(text: str) -> list[str]:
     """Every line of ``text`` (``str.splitlines``) with runs of spaces collapsed, stripped; a
     blank line is ``""``."""
-    return [SPACES.sub(" ", raw).strip() for raw in text.splitlines()]
+    # the substitution only changes a line holding a tab, \f, \v or two spaces in a row: most lines
+    # skip it (the same result, a fifth of the boilerplate model's unit time on news text)
+    return [
+        SPACES.sub(" ", raw).strip() if _RUN_CHARS.search(raw) else raw.strip() for raw in text.splitlines()
+    ]
 
 
 def block_groups(lines: Sequence[str]) -> list[list[int]]:

@@ -736,8 +736,12 @@ class LineModel:
         head = self.category_head
         if head is None or not len(rows):
             return ["model"] * len(rows)
-        pick = np.isin(hashed.rows, rows)
-        where = np.searchsorted(rows, hashed.rows[pick])
+        # rows is sorted and unique: a lookup table by unit index (no sort of every feature's row)
+        slot = np.full(len(batch.units), -1, dtype=np.int64)
+        slot[rows] = np.arange(len(rows))
+        where_all = slot[hashed.rows]
+        pick = where_all >= 0
+        where = where_all[pick]
         cols = hashed.cols[pick] >> (self.spec.bits - head.bits)
         vals = hashed.vals[pick]
         picked = dense[rows].astype(np.float64)

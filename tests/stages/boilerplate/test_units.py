@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.core.blocks import block_groups, join_blocks, layout_lines
+from pipeline.core.blocks import SPACES, block_groups, join_blocks, layout_lines
 from stages.boilerplate.engine import split_lines
 from stages.boilerplate.units import text_units
 from stages.normalize import normalize_layout, strip_extracted_bullets
@@ -76,3 +76,9 @@ def test_units_cover_every_line_once_in_order(text: str) -> None:
 def test_join_blocks_is_normalize_layout(text: str) -> None:
     lines = layout_lines(text)
     assert join_blocks(lines, block_groups(lines)) == normalize_layout(text)
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab \t\f\v\x1c\x85\u00a0\u2003\n\r.")), max_size=60))
+def test_layout_lines_fast_path_is_the_substitution(text: str) -> None:
+    # lines without a tab, \f, \v or two spaces skip the substitution: the same lines either way
+    assert layout_lines(text) == [SPACES.sub(" ", raw).strip() for raw in text.splitlines()]
