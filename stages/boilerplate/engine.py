@@ -29,6 +29,7 @@ from pipeline.core.prefilter import (
 )
 from pipeline.core.record import Removal
 from stages.boilerplate.dates import parse_date
+from stages.boilerplate.normalise import typographic_view
 from stages.boilerplate.rulepack import (
     LIST_MARKER,
     Rule,
@@ -206,7 +207,9 @@ class _Scan:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.lines = split_lines(text)
+        #: What the rules match: the text's typographic view (same offsets); removals record ``text``.
+        self.view = typographic_view(text)
+        self.lines = split_lines(self.view)
         self.found: list[Found] = []
         self.taken: dict[int, str] = {}  # line index -> category of the removal covering it
         self.touched: set[int] = set()  # lines an inline span overlaps: not free for line rules
@@ -225,7 +228,7 @@ class _Scan:
         starts: list[int] = []
         ends: list[int] = []
         for rule in rules:
-            for m in rule.pattern.finditer(self.text):
+            for m in rule.pattern.finditer(self.view):
                 if m.end() > m.start():
                     if not ends:  # the first span: line offsets are needed now
                         starts = [ln.start for ln in self.lines]
@@ -241,7 +244,7 @@ class _Scan:
         """For each gated rule, the lines whose body holds one of its literals (all lines when
         the text cannot be searched lower-cased), found by searching the whole text at once."""
         body_starts = [ln.end - len(ln.body) for ln in self.lines]
-        folded = ascii_folded(self.text) if foldable(self.text) else None  # same offsets
+        folded = ascii_folded(self.view) if foldable(self.view) else None  # same offsets
         held: dict[int, frozenset[int]] = {}
         for k, filt in gated.items():
             if filt.needs_folded and folded is None:
@@ -252,7 +255,7 @@ class _Scan:
                 if is_folded and folded is not None:
                     found = _offsets(folded, literal.encode("ascii"))
                 else:
-                    found = _offsets(self.text, literal)
+                    found = _offsets(self.view, literal)
                 for at in found:
                     j = bisect_right(body_starts, at) - 1
                     if j >= 0 and at + len(literal) <= self.lines[j].end:
@@ -406,13 +409,25 @@ def author_name(name: str) -> str:
     return _NAME_PART.sub(lambda m: m.group(1) + m.group(2).upper(), name.lower())
 
 
+def _group_text(text: str, removal: Removal, match: re.Match[str], group: str) -> str:
+    """What ``group`` of ``match`` holds in ``text`` itself (rules match the typographic view).
+
+    An inline rule matches the whole view; a line rule matches the line's body, which ends where
+    its removal ends."""
+    start, end = match.span(group)
+    if start < 0:
+        return ""
+    base = 0 if len(match.string) == len(text) else removal.end - len(match.string)
+    return text[base + start : base + end]
+
+
 def _cleaned(text: str, found: Sequence[Found]) -> Cleaned:
     removed = [r for r, _, _ in found]
     result = Cleaned(text=apply_removals(text, removed), removed=removed)
     for removal, rule, match in found:
         if rule.meta is None or match is None:
             continue
-        value = (match.group(rule.meta) or "").strip()
+        value = _group_text(text, removal, match, rule.meta).strip()
         if rule.meta == "author" and value and result.author is None:
             result.author = author_name(value)
         elif rule.meta == "date" and value and result.date is None:

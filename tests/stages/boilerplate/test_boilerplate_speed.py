@@ -38,6 +38,7 @@ from stages.boilerplate.engine import (
     rule_set,
     split_lines,
 )
+from stages.boilerplate.normalise import typographic_view
 from stages.boilerplate.rulepack import (
     LIST_MARKER,
     Rule,
@@ -82,7 +83,9 @@ def _in_window(rule: Rule, i: int, n: int) -> bool:
 
 
 def reference_removals(text: str, rules: Sequence[Rule]) -> list[Seen]:
-    lines = reference_lines(text)
+    """Rules match the text's typographic view (same offsets); removals record the text itself."""
+    view = typographic_view(text)
+    lines = reference_lines(view)
     n = len(lines)
     found: list[tuple[int, int, Rule, re.Match[str] | None]] = []
     taken: dict[int, str] = {}
@@ -101,7 +104,7 @@ def reference_removals(text: str, rules: Sequence[Rule]) -> list[Seen]:
     for rule in rules:  # inline rules anywhere
         if rule.kind != "inline":
             continue
-        for m in rule.pattern.finditer(text):
+        for m in rule.pattern.finditer(view):
             if m.end() > m.start():
                 near = range(bisect_right(ends, m.start()), bisect_left(starts, m.end()))
                 touched.update(near)
