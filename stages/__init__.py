@@ -9,7 +9,7 @@ Each transform of the text has a plain function that can be called and tested on
 of a few fields, run on Arrow columns. ``near_dedup`` has a worker half,
 :class:`~stages.near_dedup.NearDedupSign`, which the chain runs right before it."""
 
-from stages.boilerplate.engine import Boilerplate
+from stages.boilerplate.stage import Boilerplate
 from stages.dedup import Dedup
 from stages.encoding import FixEncoding
 from stages.extract.extractor import Extract

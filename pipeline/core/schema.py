@@ -12,10 +12,11 @@ import pyarrow as pa
 
 #: Version history (additive changes only; readers of an older version keep working):
 #: 1 - initial schema. 2 - ``encoding`` (how the input bytes were decoded) and ``extra``
-#: (user columns passed through with ``--keep-field``). 3 - the rejected and dropped records gain
-#: ``url``, ``dup_of`` and ``similarity`` (a duplicate names the kept record it copies); the work
-#: rows gain ``sketch`` (what ``near_dedup_sign`` computes in the workers for ``near_dedup``) and the
-#: same ``dup_of``/``similarity``. The kept records' schema is unchanged.
+#: (user columns passed through with ``--keep-field``). 3 - ``removed.score``: the learned model's
+#: probability for a removal it made (null for a rule's removal); the rejected and dropped records
+#: gain ``url``, ``dup_of`` and ``similarity`` (a duplicate names the kept record it copies); the
+#: work rows gain ``sketch`` (what ``near_dedup_sign`` computes in the workers for ``near_dedup``)
+#: and the same ``dup_of``/``similarity``. The kept records' other columns are unchanged.
 SCHEMA_VERSION = "3"
 
 REMOVAL_TYPE = pa.struct(
@@ -25,6 +26,8 @@ REMOVAL_TYPE = pa.struct(
         pa.field("start", pa.int32(), nullable=False),
         pa.field("end", pa.int32(), nullable=False),
         pa.field("snippet", pa.string(), nullable=False),
+        # v3: P(boilerplate) of a removal by the learned model (rule ``model:<version>``); null for rules
+        pa.field("score", pa.float64()),
     ]
 )
 
