@@ -34,6 +34,24 @@ GROUP = "Harbour Gazette is part of the Coastline Media group"
 PRINTED = "Printed and published by Hilltop Press Ltd"
 
 
+#: Distinct stories (a title and a paragraph), for sites made up in the tests.
+STORIES = [
+    ("Ferry timetable changes", "The morning ferry will leave twenty minutes earlier from next week."),
+    ("Lifeboat crew called out", "Volunteers were called out twice on Sunday to help stranded walkers."),
+    ("New benches for the promenade", "Twelve benches will be installed along the seafront this spring."),
+    ("Harbour fees to rise", "Mooring fees at the harbour will go up again in April, the board said."),
+    ("School choir wins prize", "The choir of the primary school has won a regional singing prize."),
+    ("Fish market opens on Saturdays", "Traders hope the change will bring more visitors to the quay."),
+    ("Road closed for resurfacing", "Hill Road will be closed for resurfacing for a fortnight."),
+    ("Library extends opening hours", "The town library will stay open later on Thursday evenings."),
+]
+
+
+def _site(lines: str, n: int = 6) -> list[str]:
+    """``n`` stories, each followed by ``lines``."""
+    return [f"{title}\n{body}\n{lines}" for title, body in STORIES[:n]]
+
+
 def _pairs() -> list[tuple[str | None, str]]:
     rows = [json.loads(line) for line in DUMP.read_text(encoding="utf-8").splitlines()]
     return [(host_of(r["url"]), r["text"]) for r in rows]
@@ -81,9 +99,7 @@ def test_thresholds_share_and_length() -> None:
 
 
 def test_lines_known_to_the_packs_are_not_learned() -> None:
-    docs = [
-        ("s.example", f"Story {i}\nBody text number {i} of the story.\nShare this article") for i in range(6)
-    ]
+    docs = [("s.example", text) for text in _site("Share this article")]
     assert learn_site_rules(docs).lines["s.example"][0].text == "Share this article"
     assert learn_site_rules(docs, known=covered_by(load_rules(("builtin",)))).lines == {}
 
@@ -99,16 +115,16 @@ def test_save_and_load_round_trip(tmp_path: Path, suffix: str) -> None:
 def test_reviewer_can_delete_an_entry(tmp_path: Path) -> None:
     path = save_site_rules(learn_site_rules(_pairs()), tmp_path / "r.toml")
     text = path.read_text(encoding="utf-8")
-    block = text[text.index("[[sites.lines]]", text.index(GROUP) - 80) :]
-    block = block[: block.index("share =")]
-    edited = text.replace(block, "").replace("share = 0.5\n", "", 1)
-    path.write_text(edited, encoding="utf-8")
-    assert GROUP not in {ln.text for ln in load_site_rules(path).lines["harbourgazette.example"]}
+    start = text.index("[[sites.lines]]", text.index(GROUP) - 80)
+    end = text.index("\n\n", start)  # the entry: from its header to the next blank line
+    path.write_text(text[:start] + text[end + 2 :], encoding="utf-8")
+    kept = {ln.text for ln in load_site_rules(path).lines["harbourgazette.example"]}
+    assert GROUP not in kept and TIP in kept
 
 
 def test_any_learned_text_round_trips_through_toml(tmp_path: Path) -> None:
     odd = 'Promo\x7f "quoted" \\ backslash end'
-    docs = [("odd.example", f"Story {i}\nBody text number {i} of the story.\n{odd}") for i in range(6)]
+    docs = [("odd.example", text) for text in _site(odd)]
     rules = learn_site_rules(docs)
     assert odd in {ln.text for ln in rules.lines["odd.example"]}
     path = save_site_rules(rules, tmp_path / "r.toml")
@@ -230,8 +246,8 @@ def test_run_with_a_missing_site_rules_file_fails_before_output(tmp_path: Path) 
 
 
 def test_list_markers_do_not_hide_a_repeated_line() -> None:
-    docs = [("a.example", f"Story {i}\nBody {i} of the story.\n- {TIP}") for i in range(5)]
-    docs.append(("a.example", f"Story 5\nBody 5 of the story.\n{TIP}"))
+    docs = [("a.example", text) for text in _site(f"- {TIP}", 5)]
+    docs.append(("a.example", _site(TIP)[5]))
     rules = learn_site_rules(docs)
     (line,) = rules.lines["a.example"]
     assert (line.text, line.docs) == (TIP, 6)
