@@ -69,7 +69,7 @@ from stages.boilerplate.shapes import (
 )
 
 _SPACES = re.compile(r"\s+")
-_WORD = re.compile(r"[^\W\d_]{4,}")
+_WORD = re.compile(r"[^\W\d_]{6,}")
 _SENTENCE_END = re.compile(r"(?<!\.\.)[.!?…][\"')\]»]*$")
 
 
@@ -87,7 +87,8 @@ class LearnConfig:
     max_embedded: float = 0.5
     long_words: int = 20
     prose_words: int = 5
-    topical: float = 0.3
+    paragraph_words: int = 8
+    topical: float = 0.5
     max_topical: float = 0.2
     generic_share: float = 0.5
     story_share: float = 0.6
@@ -277,11 +278,13 @@ class _Seen:
     key: str
     masked: Masked
     embedded: bool  # between two long paragraphs
-    #: Its words (4 letters or more, as stems; not those masked), each with whether another
-    #: prose line of the document uses it too.
+    #: Its words (6 letters or more, as stems), each with whether another prose line of the
+    #: document uses it too.
     words: tuple[tuple[str, bool], ...]
     run: tuple[str, ...]  # the short lines right after it that look alike (see _doc_lines)
-    topical: float = 0.0  # see _topicality
+    #: The stems of its telling words (see _telling), each with whether another prose line of
+    #: the document uses it too.
+    telling: tuple[tuple[str, bool], ...] = ()
 
 
 def _words(text: str) -> int:
@@ -290,6 +293,10 @@ def _words(text: str) -> int:
 
 def _is_sentence(text: str, cfg: LearnConfig) -> bool:
     return _words(text) >= cfg.sentence_words and _SENTENCE_END.search(text) is not None
+
+
+def _is_paragraph(text: str, cfg: LearnConfig) -> bool:
+    return _words(text) >= cfg.paragraph_words and _SENTENCE_END.search(text) is not None
 
 
 def _is_item(key: str, cfg: LearnConfig) -> bool:
@@ -314,9 +321,9 @@ def _style(line: str) -> str:
 
 def _doc_lines(
     text: str, cfg: LearnConfig, known: Callable[[str], bool] | None
-) -> tuple[list[_Seen], set[str], frozenset[int]]:
+) -> tuple[list[_Seen], set[str], frozenset[int], frozenset[int]]:
     """The candidate lines of one document (doc index 0: the caller sets it), the words of its
-    prose lines and their skeletons (hashed).
+    prose lines, their skeletons (hashed), and those of its sentences of ``paragraph_words``.
 
     The *run* after a line is the short lines after it that start alike (all with the same
     mark, or all with a letter or digit); it stops at a line the packs already take (a block is
@@ -348,13 +355,14 @@ def _doc_lines(
             ):
                 j += 1
         masked = mask(key)
-        own = Counter(_stem(w) for w in _WORD.findall(key)) if prose[i] else Counter()
-        words = tuple(
-            (w, vocabulary[w] > own[w]) for w in map(_stem, _WORD.findall("".join(masked.literals)))
-        )
+        own = Counter(map(_stem, _WORD.findall(key))) if prose[i] else Counter()
+        words = tuple((w, vocabulary[w] > own[w]) for w in map(_stem, _WORD.findall(key)))
         out.append(_Seen(0, key, masked, embedded, words, tuple(keys[i + 1 : j])))
     stories = frozenset(hash(mask(k).skeleton) for k, p in zip(keys, prose, strict=True) if p)
-    return out, set(vocabulary), stories
+    sentences = frozenset(
+        hash(mask(k).skeleton) for k, p in zip(keys, prose, strict=True) if p and _is_paragraph(k, cfg)
+    )
+    return out, set(vocabulary), stories, sentences
 
 
 @dataclass
@@ -365,47 +373,65 @@ class _Site:
     prose: list[frozenset[int]] = field(default_factory=list)  # per document: its prose skeletons
     df: Counter[str] = field(default_factory=Counter)  # prose word stems: in how many documents
     pf: Counter[int] = field(default_factory=Counter)  # prose skeletons: in how many documents
+    sentences: set[int] = field(default_factory=set)  # the prose skeletons of paragraph sentences
 
     @property
     def n(self) -> int:
         return len(self.prose)
 
-    def add(self, seen: list[_Seen], vocabulary: set[str], stories: frozenset[int]) -> None:
+    def add(
+        self, seen: list[_Seen], vocabulary: set[str], stories: frozenset[int], sentences: frozenset[int]
+    ) -> None:
         for s in seen:
             s.doc = self.n
         self.seen += seen
         self.prose.append(stories)
+        self.sentences |= sentences
         self.df.update(vocabulary)
         self.pf.update(stories)
 
     def story_bound(self, seen: Sequence[_Seen], cfg: LearnConfig) -> bool:
         """Do the documents of ``seen`` tell one story? They do when most of them are reprints
-        of each other: two or more of a document's prose lines, and ``story_overlap`` of them,
-        stand in ``story_share`` of these documents and seldom elsewhere on the site. A title or
-        a paragraph printed again with its story is text; a notice printed over different
-        stories is not (and a notice on every page of the site is no story)."""
+        of each other. The lines of a reprint stand in ``story_share`` of these documents and
+        seldom elsewhere on the site; a document is a reprint when two of its prose lines and
+        ``story_overlap`` of them are, or two of its paragraph sentences besides ``seen``
+        itself. A title, a quote or a stock paragraph printed again with its story is text; a
+        notice printed over different stories is not (and a notice on every page of the site is
+        no story)."""
         docs = {s.doc for s in seen}
         need = max(2, math.ceil(cfg.story_share * len(docs) - 1e-9))
         together = Counter(p for doc in docs for p in self.prose[doc])
+        own = {hash(s.masked.skeleton) for s in seen}
         shared = {p for p, k in together.items() if k >= need and self.pf[p] <= 1.5 * k}
         if len(shared) < 2:
             return False
+        told = (shared & self.sentences) - own
         reprints = 0
         for doc in docs:
             prose = self.prose[doc]
             common = len(prose & shared)
-            reprints += common >= 2 and common >= cfg.story_overlap * len(prose)
+            reprints += (common >= 2 and common >= cfg.story_overlap * len(prose)) or len(prose & told) >= 2
         return 2 * reprints >= len(docs)
 
 
-def _topicality(seen: Iterable[_Seen], df: Mapping[str, int], n: int, cfg: LearnConfig) -> None:
-    """Set each line's share of its telling words (used in at most ``generic_share`` of the
-    site's documents: not "this" or "with") that the prose of its document uses too: a title
-    or a quote shares its words with the article, a notice does not."""
-    limit = cfg.generic_share * n
+def _telling(seen: Iterable[_Seen], df: Mapping[str, int], n: int, cfg: LearnConfig) -> None:
+    """Keep each line's telling words: those the site's documents do not all use (in at most
+    ``generic_share`` of them, or ``min_repeat``: not "because" or "should")."""
+    limit = max(cfg.generic_share * n, cfg.min_repeat)
     for s in seen:
-        telling = [shared for w, shared in s.words if df.get(w, 0) <= limit]
-        s.topical = sum(telling) / len(telling) if len(telling) > 1 else 0.0
+        s.telling = tuple((w, shared) for w, shared in s.words if df.get(w, 0) <= limit)
+
+
+def _topical(seen: Sequence[_Seen], text: str, shaped: bool, cfg: LearnConfig) -> bool:
+    """Is the line (or shape) ``text`` topical, as a title or a quote is: does the prose of its
+    document use ``topical`` of its telling words, in more than ``max_topical`` of its
+    occurrences? Only the words of the shape count, not the names or numbers it masks."""
+    own = {_stem(w) for w in _WORD.findall(literal_text(text) if shaped else text)}
+    hits = 0
+    for s in seen:
+        telling = [shared for w, shared in s.telling if w in own]
+        hits += len(telling) > 1 and sum(telling) >= cfg.topical * len(telling)
+    return hits > cfg.max_topical * len(seen)
 
 
 @dataclass
@@ -429,10 +455,10 @@ class _Candidate:
         return Counter(s.masked.skeleton.casefold() for s in self.seen).most_common(1)[0][0]
 
 
-def _verdict(text: str, seen: Sequence[_Seen], site: _Site, cfg: LearnConfig) -> str:
+def _verdict(text: str, shaped: bool, seen: Sequence[_Seen], site: _Site, cfg: LearnConfig) -> str:
     """``strong`` (learned on its own), ``weak`` (learned if another site has it) or ``no``."""
     docs, n = len({s.doc for s in seen}), site.n
-    if sum(s.topical >= cfg.topical for s in seen) > cfg.max_topical * len(seen):
+    if _topical(seen, text, shaped, cfg):
         return "no"
     if _is_sentence(text, cfg):
         if sum(s.embedded for s in seen) > cfg.max_embedded * len(seen):
@@ -473,7 +499,7 @@ def _candidates(site: _Site, cfg: LearnConfig) -> list[_Candidate]:
     exact = []
     for group in by_key.values():
         text = Counter(s.key for s in group).most_common(1)[0][0]
-        verdict = _verdict(text, group, site, cfg)
+        verdict = _verdict(text, False, group, site, cfg)
         if verdict != "no":
             exact.append(_Candidate(text, False, group, verdict == "strong"))
     taken = {s.key.casefold() for c in exact if c.strong for s in c.seen}
@@ -485,7 +511,7 @@ def _candidates(site: _Site, cfg: LearnConfig) -> list[_Candidate]:
             shape = generalise([s.masked for s in pool])
             if not is_shaped(shape) or not _valid_shape(shape, pool, cfg):
                 continue
-            verdict = _verdict(shape, pool, site, cfg)
+            verdict = _verdict(shape, True, pool, site, cfg)
             if verdict != "no":
                 shapes.append(_Candidate(shape, True, pool, verdict == "strong"))
                 break
@@ -573,7 +599,7 @@ def learn_site_rules(
     for host in sorted(sites):
         site = sites[host]
         if site.n >= cfg.min_docs:
-            _topicality(site.seen, site.df, site.n, cfg)
+            _telling(site.seen, site.df, site.n, cfg)
             found[host] = _candidates(site, cfg)
     strong: dict[str, list[tuple[str, re.Pattern[str]]]] = defaultdict(list)
     for host, cands in found.items():
