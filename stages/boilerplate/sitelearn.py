@@ -202,6 +202,11 @@ class SiteRules:
     def _rules(self) -> dict[str, tuple[Rule, ...]]:
         return {host: tuple(_rule_for(host, ln) for ln in lines) for host, lines in self.lines.items()}
 
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules of every host."""
+        return tuple(r for rules in self._rules.values() for r in rules)
+
     def rules_for(self, url: str | None) -> tuple[Rule, ...]:
         """The line rules learned for the host of ``url`` (empty for unknown hosts)."""
         host = host_of(url)
@@ -229,7 +234,11 @@ def site_rule_id(host: str, line: SiteLine) -> str:
 
 
 def _rule_for(host: str, line: SiteLine) -> Rule:
+    """The engine's rule for a learned line. Its examples (``cleanwire rules --site-rules FILE
+    --check``) are the lines it was learned from: the text of an exact line, the examples of a
+    shape, a block header over the items seen under it."""
     seen = f"learned: repeats in {line.docs} documents ({line.share:.0%}) of {host}"
+    heads = line.examples if line.shaped else (line.text,)
     if line.block is None:
         return Rule(
             id=site_rule_id(host, line),
@@ -237,8 +246,10 @@ def _rule_for(host: str, line: SiteLine) -> Rule:
             kind="line",
             pattern=re.compile(line.regex),
             description=seen + (f" as {line.text!r}" if line.shaped else ""),
+            examples=heads,
             pack="site",
         )
+    items = line.block.examples[: line.block.items]
     return Rule(
         id=site_rule_id(host, line),
         category="site_repeated",
@@ -248,6 +259,7 @@ def _rule_for(host: str, line: SiteLine) -> Rule:
         min_items=0,
         max_items=line.block.items,
         description=f"{seen}, heading up to {line.block.items} short lines",
+        examples=tuple("\n".join([head, *items]) for head in heads[:1]),
         pack="site",
     )
 
@@ -394,18 +406,18 @@ class _Site:
         """Do the documents of ``seen`` tell one story? They do when most of them are reprints
         of each other. The lines of a reprint stand in ``story_share`` of these documents and
         seldom elsewhere on the site; a document is a reprint when two of its prose lines and
-        ``story_overlap`` of them are, or two of its paragraph sentences besides ``seen``
-        itself. A title, a quote or a stock paragraph printed again with its story is text; a
+        ``story_overlap`` of them are, or two of its paragraph sentences (not counting the
+        line of ``seen`` itself: a notice and one shared quote make no reprint). A title, a quote or a stock paragraph printed again with its story is text; a
         notice printed over different stories is not (and a notice on every page of the site is
         no story)."""
         docs = {s.doc for s in seen}
         need = max(2, math.ceil(cfg.story_share * len(docs) - 1e-9))
         together = Counter(p for doc in docs for p in self.prose[doc])
         own = {hash(s.masked.skeleton) for s in seen}
-        shared = {p for p, k in together.items() if k >= need and self.pf[p] <= 1.5 * k}
+        shared = {p for p, k in together.items() if k >= need and self.pf[p] <= 1.5 * k} - own
         if len(shared) < 2:
             return False
-        told = (shared & self.sentences) - own
+        told = shared & self.sentences
         reprints = 0
         for doc in docs:
             prose = self.prose[doc]

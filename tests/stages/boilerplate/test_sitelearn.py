@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import tomli_w
 from click.testing import CliRunner
 
 from pipeline.cli import cli
@@ -255,3 +256,165 @@ def test_list_markers_do_not_hide_a_repeated_line() -> None:
     doc = Doc(id="a", source="s", raw=text, text=text, url="https://a.example/9")
     Boilerplate(site_rules=rules).process_docs([doc])
     assert [r.snippet for r in doc.removed] == [f"• {TIP}"]
+
+
+# --- shapes, block headers, small sites ------------------------------------------------------------
+
+#: (checker, date, time) of a made-up site's update line: only these change from article to article.
+CHECKS = [
+    ("Jane Doe", "3 March 2024", "14:05"),
+    ("John Smith", "11 April 2024", "09:30"),
+    ("Maria Lopez", "2 May 2024", "18:45"),
+    ("Peter Brown", "19 June 2024", "07:15"),
+    ("Anna Weber", "5 July 2024", "12:00"),
+]
+HEADLINES = [
+    "Council approves new budget",
+    "Storm damages the pier",
+    "Local team wins the cup",
+    "Bakery closes after fifty years",
+    "Bus route to change",
+    "Museum reopens its doors",
+    "Festival dates announced",
+    "Bridge repairs delayed again",
+    "Mayor visits the school",
+    "Harbour dredging starts",
+]
+QUAY = "Around the quay"
+
+
+def _templated(n: int) -> list[tuple[str | None, str]]:
+    """``n`` stories of one site: an update line naming who checked it and when, a block of two
+    headlines under a fixed header, and an edition number: none of them known to the packs."""
+    docs: list[tuple[str | None, str]] = []
+    for i, ((title, body), (name, date, time)) in enumerate(zip(STORIES, CHECKS[:n], strict=False)):
+        lines = [title, f"Fact-checked by {name} on {date}, {time}", body, QUAY]
+        lines += [*HEADLINES[2 * i : 2 * i + 2], f"Harbour Gazette edition {340 + i}"]
+        docs.append(("hg.example", "\n".join(lines)))
+    return docs
+
+
+def _clean(rules: SiteRules, text: str, url: str = "https://hg.example/new") -> Doc:
+    doc = Doc(id="n", source="s", raw=text, text=text, url=url)
+    Boilerplate(site_rules=rules).process_docs([doc])
+    return doc
+
+
+NEW = (
+    "A new story\n"
+    "Fact-checked by Karl Heinz Berg on 9 August 2025, 10:10\n"
+    "The first paragraph of a story the learner never saw.\n"
+    f"{QUAY}\nSomething new on the quay\nSomething else\n"
+    "The last paragraph of the story.\n"
+    "Harbour Gazette edition 999"
+)
+
+
+def test_a_line_changing_per_article_is_learned_once_as_a_shape_and_removed() -> None:
+    rules = learn_site_rules(_templated(5))
+    shaped = {ln.text: ln for ln in rules.lines["hg.example"] if ln.shaped}
+    assert set(shaped) == {"Fact-checked by {NAME} on {DATE}, {TIME}", "Harbour Gazette edition {NUM}"}
+    check = shaped["Fact-checked by {NAME} on {DATE}, {TIME}"]
+    assert (check.docs, check.share) == (5, 1.0)
+    assert check.examples[0] == "Fact-checked by Jane Doe on 3 March 2024, 14:05"
+    # a new name, date, time and number: the one rule still takes the line
+    doc = _clean(rules, NEW)
+    gone = {r.snippet for r in doc.removed if r.rule.startswith("site:hg.example:")}
+    assert "Fact-checked by Karl Heinz Berg on 9 August 2025, 10:10" in gone
+    assert "Harbour Gazette edition 999" in gone
+    assert "The first paragraph of a story the learner never saw." in doc.text
+    assert "The last paragraph of the story." in doc.text
+
+
+def test_a_block_header_is_learned_with_the_short_lines_under_it() -> None:
+    rules = learn_site_rules(_templated(5))
+    (header,) = [ln for ln in rules.lines["hg.example"] if ln.block is not None]
+    assert header.text == QUAY and not header.shaped
+    assert header.block is not None and header.block.items == 2
+    assert header.block.examples[:2] == tuple(HEADLINES[:2])
+    assert not any(
+        ln.text in HEADLINES for ln in rules.lines["hg.example"]
+    )  # items are no lines of their own
+    doc = _clean(rules, NEW)
+    assert f"{QUAY}\nSomething new on the quay\nSomething else" in {r.snippet for r in doc.removed}
+    assert "Something new" not in doc.text and "The last paragraph of the story." in doc.text
+
+
+def test_a_small_site_of_three_documents_learns_its_template() -> None:
+    rules = learn_site_rules(_templated(3))
+    assert rules.n_docs["hg.example"] == 3
+    texts = {ln.text for ln in rules.lines["hg.example"]}
+    assert {QUAY, "Fact-checked by {NAME} on {DATE}, {TIME}", "Harbour Gazette edition {NUM}"} <= texts
+    doc = _clean(rules, NEW)
+    assert "Fact-checked" not in doc.text and "edition 999" not in doc.text
+    assert learn_site_rules(_templated(2)).lines == {}  # two documents are not a template
+
+
+#: Long paragraphs, a different one for each story.
+PARAGRAPHS = [
+    "Residents who spoke to the paper said they had waited for years and hoped that the work would "
+    "finally begin before the busy summer season.",
+    "Several shop owners on the quay welcomed the news, although some of them worried about their "
+    "deliveries during the weeks of building work.",
+    "A spokesperson for the county explained that the cost had been shared between three different "
+    "public bodies and that the bill was already paid.",
+    "Older visitors in particular had asked for the change, according to a survey that the tourist "
+    "office carried out late last autumn among its guests.",
+    "The plans were first presented at a public meeting in the town hall, which was attended by around "
+    "eighty people from the harbour and the villages.",
+    "Local councillors from all parties supported the proposal when it came to a vote at the end of "
+    "the session, with only two members abstaining.",
+    "Critics argued that the money could have been spent on repairing the roads in the villages outside "
+    "the town centre, where potholes are common.",
+]
+QUOTE = "The harbour board will meet again on Thursday to discuss the plans."
+NOTICE = "Letters to the editor may be shortened before they are printed."
+
+
+def _quoting(n: int, quoted: int) -> list[tuple[str | None, str]]:
+    """``n`` stories, each with a notice at the end; the first ``quoted`` of them share a
+    sentence between two long paragraphs."""
+    docs: list[tuple[str | None, str]] = []
+    for i, (title, body) in enumerate(STORIES[:n]):
+        lines = [
+            title,
+            f"{body} {PARAGRAPHS[i]}",
+            *([QUOTE] if i < quoted else []),
+            PARAGRAPHS[i + 1],
+            NOTICE,
+        ]
+        docs.append(("q.example", "\n".join(lines)))
+    return docs
+
+
+@pytest.mark.parametrize(("n", "quoted"), [(3, 2), (4, 2), (6, 2), (6, 3)])
+def test_a_sentence_some_articles_share_is_not_removed(n: int, quoted: int) -> None:
+    rules = learn_site_rules(_quoting(n, quoted))
+    assert [ln.text for ln in rules.lines["q.example"]] == [NOTICE]  # the notice under every article is
+    text = _quoting(n, quoted)[0][1]
+    doc = _clean(rules, text, "https://q.example/1")
+    assert QUOTE in doc.text and NOTICE not in doc.text
+
+
+def test_learned_toml_round_trips_and_checks_as_rules(tmp_path: Path) -> None:
+    rules = learn_site_rules([*_templated(5), *_pairs()])
+    path = save_site_rules(rules, tmp_path / "site-rules.toml")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    entries = {ln.get("shape", ln.get("text")): ln for site in data["sites"] for ln in site["lines"]}
+    check = entries["Fact-checked by {NAME} on {DATE}, {TIME}"]
+    assert "text" not in check and len(check["examples"]) == 3
+    assert entries[QUAY]["block"]["items"] == 2 and entries[TIP].keys() == {"id", "text", "docs", "share"}
+    again = tmp_path / "again.toml"
+    again.write_text(tomli_w.dumps(data), encoding="utf-8")  # another writer, same rules
+    assert load_site_rules(again).lines == rules.lines
+    # every learned rule takes the lines it was learned from (`cleanwire rules --check`)
+    res = CliRunner().invoke(cli, ["rules", "--site-rules", str(path), "--check"])
+    assert res.exit_code == 0, res.output
+    assert f"{len(load_rules(('builtin',))) + len(rules)} rules, 0 failing" in res.output
+    listed = CliRunner().invoke(cli, ["rules", "--site-rules", str(path), "--json"])
+    assert {r["id"] for r in json.loads(listed.output) if r["pack"] == "site"} == set(rules.ids)
+    # a reviewer's edit that no longer fits its examples fails the check
+    check["shape"] = "Fact-checked by {NAME} on {DATE}"
+    again.write_text(tomli_w.dumps(data), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["rules", "--site-rules", str(again), "--check"])
+    assert res.exit_code == 2 and "example not removed: 'Fact-checked by Jane Doe" in res.stderr
