@@ -15,6 +15,12 @@ shape becomes a rule for its host when
   ``?`` or ``…``) needs ``sentence_share`` of them and must not stand between two long paragraphs
   (``long_words`` words) in more than ``max_embedded`` of its occurrences: a quote or a stock
   sentence that a few articles share is text, a notice printed under every article is not;
+* it is not topical (in more than ``max_topical`` of its occurrences the article's prose uses
+  ``topical`` of its telling words, as a title or a quote does) and not bound to one story: not
+  in reprints of one story (``story_share``, ``story_overlap``), nor, more often than chance
+  gives, in all the rewrites of one story (documents sharing ``story_words`` of their telling
+  words; ``story_p``, ``story_lift``): the title of a story printed four times, or also listed as
+  a teaser on other pages, is text;
 * a shape keeps ``min_letters`` letters of text of its own (``{NAME}`` alone is no template; a
   line of dates and times is); where the text is short, a changing ``{NAME}`` must mostly be a
   name of two words or more ("By {NAME}", not the German "Die {NAME}" of two sub-heads);
@@ -93,6 +99,9 @@ class LearnConfig:
     generic_share: float = 0.5
     story_share: float = 0.6
     story_overlap: float = 0.4
+    story_words: float = 0.25
+    story_p: float = 0.05
+    story_lift: float = 1.0
     min_letters: int = 4
     cross_repeat: int = 2
     cross_share: float = 0.2
@@ -111,6 +120,8 @@ class LearnConfig:
             "block_share",
             "generic_share",
             "story_share",
+            "story_words",
+            "story_p",
         ):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise RuleError(f"site learning needs 0 < {name} <= 1")
@@ -386,10 +397,52 @@ class _Site:
     df: Counter[str] = field(default_factory=Counter)  # prose word stems: in how many documents
     pf: Counter[int] = field(default_factory=Counter)  # prose skeletons: in how many documents
     sentences: set[int] = field(default_factory=set)  # the prose skeletons of paragraph sentences
+    vocab: list[frozenset[str]] = field(default_factory=list)  # per document: its prose word stems
+    _telling: list[frozenset[str]] = field(default_factory=list)  # per document: its telling words
+    _index: dict[str, list[int]] | None = None  # telling prose word stem -> the documents using it
+    _partners: dict[int, frozenset[int]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
         return len(self.prose)
+
+    def partners(self, doc: int, cfg: LearnConfig) -> frozenset[int]:
+        """The other documents that tell the story of ``doc`` in other words: ``story_words`` of
+        their telling prose words (used in at most ``generic_share`` of the site's documents)
+        are the same (Jaccard). A story rewritten, shortened, or with other places and numbers."""
+        if doc not in self._partners:
+            if self._index is None:
+                limit = max(cfg.generic_share * self.n, cfg.min_repeat)
+                self._telling = [frozenset(w for w in v if self.df[w] <= limit) for v in self.vocab]
+                self._index = defaultdict(list)
+                for d, words in enumerate(self._telling):
+                    for w in words:
+                        self._index[w].append(d)
+            telling = self._telling
+            mine = telling[doc]
+            common = Counter(e for w in mine for e in self._index[w] if e != doc)
+            self._partners[doc] = frozenset(
+                e for e, k in common.items() if k >= cfg.story_words * len(mine | telling[e])
+            )
+        return self._partners[doc]
+
+    def rewritten(self, docs: set[int], cfg: LearnConfig) -> bool:
+        """Does a line in ``docs`` go with one story told in other words? A document is bound
+        to the line when more of its rewrites (:meth:`partners`) have the line than chance
+        gives (each with the line's share of the other documents: a binomial tail of at most
+        ``story_p``); the line goes with one story when ``story_lift`` more documents are bound
+        than chance gives, and two standard deviations more. A headline that is also a teaser
+        on other pages is still the title of its own story."""
+        bound, chance, spread = 0, 0.0, 0.0
+        for d in docs:
+            rewrites = self.partners(d, cfg)
+            hits, others = len(rewrites & docs), self.n - len(rewrites) - 1
+            share = (len(docs) - hits - 1) / others if others else 1.0
+            rare = _rare(len(rewrites), share, cfg.story_p)
+            if rare is not None:
+                bound += hits >= rare[0]
+                chance, spread = chance + rare[1], spread + rare[1] * (1 - rare[1])
+        return bound - chance >= cfg.story_lift + 2 * math.sqrt(spread)
 
     def add(
         self, seen: list[_Seen], vocabulary: set[str], stories: frozenset[int], sentences: frozenset[int]
@@ -401,16 +454,22 @@ class _Site:
         self.sentences |= sentences
         self.df.update(vocabulary)
         self.pf.update(stories)
+        self.vocab.append(frozenset(vocabulary))
 
     def story_bound(self, seen: Sequence[_Seen], cfg: LearnConfig) -> bool:
-        """Do the documents of ``seen`` tell one story? They do when most of them are reprints
-        of each other. The lines of a reprint stand in ``story_share`` of these documents and
-        seldom elsewhere on the site; a document is a reprint when two of its prose lines and
-        ``story_overlap`` of them are, or two of its paragraph sentences (not counting the
-        line of ``seen`` itself: a notice and one shared quote make no reprint). A title, a quote or a stock paragraph printed again with its story is text; a
-        notice printed over different stories is not (and a notice on every page of the site is
-        no story)."""
+        """Do the documents of ``seen`` tell one story? A title, a quote or a stock paragraph
+        printed again with its story is text; a notice printed over different stories is not
+        (and a notice on every page of the site is no story). They do
+
+        * when the line goes with rewrites of one story (see :meth:`rewritten`), or
+        * when most of them are reprints of each other: the lines of a reprint stand in
+          ``story_share`` of these documents and seldom elsewhere on the site; a document is a
+          reprint when two of its prose lines and ``story_overlap`` of them are, or two of its
+          paragraph sentences (the line of ``seen`` itself not counted: a notice and one shared
+          quote make no reprint)."""
         docs = {s.doc for s in seen}
+        if self.rewritten(docs, cfg):
+            return True
         need = max(2, math.ceil(cfg.story_share * len(docs) - 1e-9))
         together = Counter(p for doc in docs for p in self.prose[doc])
         own = {hash(s.masked.skeleton) for s in seen}
@@ -424,6 +483,18 @@ class _Site:
             common = len(prose & shared)
             reprints += (common >= 2 and common >= cfg.story_overlap * len(prose)) or len(prose & told) >= 2
         return 2 * reprints >= len(docs)
+
+
+def _rare(n: int, p: float, alpha: float) -> tuple[int, float] | None:
+    """The fewest successes ``k`` of ``n`` draws (each ``p``) whose upper tail ``P(X >= k)`` is at
+    most ``alpha``, with that tail; ``None`` when no ``k`` is that rare."""
+    tail = 0.0
+    for k in range(n, 0, -1):
+        more = tail + math.comb(n, k) * p**k * (1 - p) ** (n - k)
+        if more > alpha:
+            return (k + 1, tail) if k < n else None
+        tail = more
+    return None
 
 
 def _telling(seen: Iterable[_Seen], df: Mapping[str, int], n: int, cfg: LearnConfig) -> None:

@@ -418,3 +418,35 @@ def test_learned_toml_round_trips_and_checks_as_rules(tmp_path: Path) -> None:
     again.write_text(tomli_w.dumps(data), encoding="utf-8")
     res = CliRunner().invoke(cli, ["rules", "--site-rules", str(again), "--check"])
     assert res.exit_code == 2 and "example not removed: 'Fact-checked by Jane Doe" in res.stderr
+
+
+WALL = "Harbour wall to be rebuilt"
+#: One story told five times in other words (as a site reprints a story it updates).
+REWRITES = [
+    "Engineers discovered extensive structural damage to the crumbling breakwater after winter storms, "
+    "and the council decided the structure will be reconstructed completely.",
+    "After the winter storms engineers found structural damage along the crumbling breakwater; the "
+    "council now says the whole structure must be reconstructed.",
+    "The council confirmed that the crumbling breakwater will be reconstructed, since engineers "
+    "discovered serious structural damage following the winter storms.",
+    "Winter storms left the crumbling breakwater with extensive structural damage, engineers reported, "
+    "so the council approved plans to have it reconstructed.",
+]
+
+
+def test_the_title_of_a_story_told_again_is_not_learned_though_other_pages_list_it() -> None:
+    docs: list[tuple[str | None, str]] = [
+        ("w.example", f"{WALL}\n{body}\nWeekend edition on sale Saturday") for body in REWRITES
+    ]
+    for i, (title, body) in enumerate(STORIES):  # other stories; two list the wall as a teaser
+        teaser = [WALL] if i < 2 else []
+        docs.append(("w.example", "\n".join([title, body, *teaser, "Weekend edition on sale Saturday"])))
+    learned = {ln.text for ln in learn_site_rules(docs).lines["w.example"]}
+    assert learned == {"Weekend edition on sale Saturday"}  # the title is in 7 of 13 documents
+    # a line in as many documents, over different stories, is a template line
+    docs = [(host, text.replace(f"{WALL}\n", "")) for host, text in docs]
+    docs = [
+        (host, f"Letters page\n{text}" if i in (0, 6, 7, 8, 9, 10, 11) else text)
+        for i, (host, text) in enumerate(docs)
+    ]
+    assert "Letters page" in {ln.text for ln in learn_site_rules(docs).lines["w.example"]}
