@@ -412,7 +412,7 @@ class _Site:
         are the same (Jaccard). A story rewritten, shortened, or with other places and numbers."""
         if doc not in self._partners:
             if self._index is None:
-                limit = max(cfg.generic_share * self.n, cfg.min_repeat)
+                limit = max(cfg.generic_share * self.n, cfg.min_repeat + 1)
                 self._telling = [frozenset(w for w in v if self.df[w] <= limit) for v in self.vocab]
                 self._index = defaultdict(list)
                 for d, words in enumerate(self._telling):
@@ -494,7 +494,7 @@ def _rare(n: int, p: float, alpha: float) -> tuple[int, float] | None:
         if more > alpha:
             return (k + 1, tail) if k < n else None
         tail = more
-    return None
+    return (1, tail) if n else None
 
 
 def _telling(seen: Iterable[_Seen], df: Mapping[str, int], n: int, cfg: LearnConfig) -> None:
