@@ -28,13 +28,19 @@ def rules_cmd(
     config_file: str | None,
     rule_files: tuple[str, ...],
     stages: str | None,
+    model: str | None,
+    model_threshold: float | None,
     check: bool,
     as_json: bool,
     site_rules: str | None,
 ) -> None:
     """List the boilerplate rules in force (built-in packs plus --rules files, and the learned
     per-site rules of --site-rules or the config; their examples are the lines they were learned from)."""
-    cfg = build_config(config_file, rule_files, {"stages": stages})
+    cfg = build_config(
+        config_file,
+        rule_files,
+        {"stages": stages, "model": model, "model_threshold": model_threshold},
+    )
     b = cfg.boilerplate
     loaded = load_rules(b.packs, b.rule_files, b.disabled_rules)
     if site_rules or b.site_rules_file:

@@ -22,6 +22,7 @@ from pipeline.core.accounting import Tally
 from pipeline.core.batching import batched
 from pipeline.core.config import Config
 from pipeline.core.errors import CleanwireError, Interrupted
+from pipeline.core.pathnames import display_path, path_json
 from pipeline.core.record import Doc
 from pipeline.core.signals import Stop, stop_on_signals
 from pipeline.core.stage import Stage, StageStats, split_parallel
@@ -48,7 +49,8 @@ class RunReport:
     manifest_path: str | None = None
     #: True when the output directory already held this finished run: nothing was done or written.
     up_to_date: bool = False
-    #: Files in the input directories that were not read (:attr:`Source.skipped`).
+    #: Files in the input directories that were not read (:attr:`Source.skipped`), as valid
+    #: UTF-8 text (:func:`~pipeline.core.pathnames.display_path`; the manifest names them exactly).
     skipped_files: list[str] = field(default_factory=list)
 
     #: Records of the shards this invocation ran (not those a resumed run skipped).
@@ -232,7 +234,7 @@ class Runner:
                 sink.check_inputs(source.inputs)
                 shards = source.shards(leave_out=sink.out_dir)
                 n_shards = len(shards)
-                report.skipped_files = [str(p) for p in source.skipped]
+                report.skipped_files = [display_path(p) for p in source.skipped]
                 return self._run(source, shards, sink, report)
         except (Stop, KeyboardInterrupt) as exc:
             sig = exc.name if isinstance(exc, Stop) else "SIGINT"
@@ -243,6 +245,7 @@ class Runner:
             ) from None
         finally:
             self.engine.close()
+            sink.release()  # the output directory's lock, taken by prepare
 
     def _run(self, source: Source, shards: list[Shard], sink: Sink, report: RunReport) -> RunReport:
         t0 = time.perf_counter()
@@ -353,12 +356,13 @@ class Runner:
         return {
             "cleanwire_manifest": 1,
             "started": started,
-            "inputs": [str(p) for p in source.inputs],
-            "shards": {s.name: [str(p) for p in s.paths] for s in shards},
+            # paths as valid UTF-8 JSON that still names each file exactly (path_json)
+            "inputs": [path_json(p) for p in source.inputs],
+            "shards": {s.name: [path_json(p) for p in s.paths] for s in shards},
             "shard_counts": {name: _shard_counts(t) for name, t in sorted(report.shards.items())},
             "skipped_files": {
-                "count": len(report.skipped_files),
-                "first": report.skipped_files[:SKIPPED_LISTED],
+                "count": len(source.skipped),
+                "first": [path_json(p) for p in source.skipped[:SKIPPED_LISTED]],
             },
             "config_hash": self.run_hash,
             "stages_run": [*self.upstream_stages, *(stage.name for stage in self.stages)],
@@ -378,20 +382,23 @@ class Runner:
         }
 
 
-def _abs_inputs(shard: Shard) -> list[list[str | int]]:
+def _abs_inputs(shard: Shard) -> list[list[str | int | dict[str, str]]]:
     """``[absolute path, size, mtime_ns]`` per input of the shard: absolute, so a rerun from another
     directory still matches; size and mtime, so a resumed run notices an input that changed (a
-    finished shard would otherwise silently miss records appended since)."""
-    out: list[list[str | int]] = []
+    finished shard would otherwise silently miss records appended since). The path as
+    :func:`~pipeline.core.pathnames.path_json` writes it: the markers are valid UTF-8 JSON even for
+    a file name that is not UTF-8, and still name the file exactly."""
+    out: list[list[str | int | dict[str, str]]] = []
     for p in shard.paths:
         if str(p) == "-":
             out.append(["-", -1, -1])
             continue
+        path = path_json(os.path.abspath(p))
         try:
             st = os.stat(p)
-            out.append([os.path.abspath(p), st.st_size, st.st_mtime_ns])
+            out.append([path, st.st_size, st.st_mtime_ns])
         except OSError:
-            out.append([os.path.abspath(p), -1, -1])
+            out.append([path, -1, -1])
     return out
 
 

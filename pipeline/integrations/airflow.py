@@ -24,6 +24,14 @@ so ``{store}/output/`` read as a hive dataset (``dt`` as a column; DuckDB's
   into place at the end, so a retried or re-run task replaces its own ``dt=`` partition and
   nothing else. The swap is a rename (atomic) on local and POSIX filesystems; on object stores it
   is a copy, and the manifest, written last, marks a complete output.
+* One task at a time per partition: on a local (or POSIX-mounted) store a task holds the same lock
+  as ``cleanwire run`` on an output directory (:mod:`pipeline.io.sinks.lock`) for its whole
+  length, on a hidden file beside the partition, ``{store}/{step}/.dt=YYYY-MM-DD.lock`` (the
+  partition itself is swapped whole, so it cannot hold its own lock). A second attempt at the
+  same partition while one runs (a task cleared and re-run while its first attempt still goes on,
+  a zombie) stops with :class:`~pipeline.core.errors.OutputError` naming the holder's pid, before
+  it removes the leftovers of earlier attempts, which might be the running one's. On an object
+  store there is no lock: Airflow's own task state is what keeps two attempts apart.
 * ``publish`` splits ok/rejected/dropped with the same :class:`~pipeline.execution.runner.Runner`,
   :class:`~pipeline.io.sinks.parquet.ParquetSink` and :class:`~pipeline.core.accounting.Tally` as the CLI.
 * Every task logs its counts and reject reasons, so they show in the Airflow task log.
@@ -42,6 +50,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -65,6 +74,7 @@ from pipeline.io.progress import ShardSize
 from pipeline.io.readers import Shard, Source
 from pipeline.io.sinks import ParquetSink
 from pipeline.io.sinks.files import file_metadata
+from pipeline.io.sinks.lock import DirectoryLock
 
 __all__ = [
     "StepManifest",
@@ -158,6 +168,28 @@ def replace_partition(fs: pafs.FileSystem, staged: str, final: str) -> None:
     fs.move(staged, final)
     if _exists(fs, old):
         fs.delete_dir(old)
+
+
+def partition_lock_path(final: str) -> str:
+    """The lock file of a partition (a local path): hidden, beside it."""
+    parent, name = final.rsplit("/", 1)
+    return f"{parent}/.{name}.lock"
+
+
+@contextmanager
+def _locked(where: Store, final: str) -> Iterator[None]:
+    """Hold the lock of partition ``final`` (see the module doc); nothing on an object store."""
+    if not where.is_local:
+        yield
+        return
+    path = Path(partition_lock_path(final))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = DirectoryLock(path, f"the partition {final}")
+    lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _staging(fs: pafs.FileSystem, final: str) -> str:
@@ -332,6 +364,32 @@ def run_stage(
     stage = STAGE_FACTORIES[stage_name](config)
     fs, _ = where.filesystem()
     final = where.partition(stage_name, day)
+    with _locked(where, final):
+        stats, n_records = _write_stage(stage, shards, config, fs, final)
+    manifest = StepManifest(
+        step=stage_name,
+        day=day,
+        store=store,
+        path=final,
+        shards=tuple(s.name for s in shards),
+        config_hash=config.hash,
+        n_records=n_records,
+        n_in=stats.n_in,
+        n_ok=stats.n_ok,
+        rejected=dict(sorted(stats.rejected.items())),
+        dropped=dict(sorted(stats.dropped.items())),
+        seconds=round(time.perf_counter() - t0, 3),
+        stages={**(up.stages if up is not None else {}), stage_name: stats.to_dict()},
+    )
+    log.info(manifest.summary())
+    return manifest.to_xcom()
+
+
+def _write_stage(
+    stage: Stage, shards: Sequence[Shard], config: Config, fs: pafs.FileSystem, final: str
+) -> tuple[StageStats, int]:
+    """Run ``stage`` over ``shards`` into a staging directory, then swap it in as ``final``;
+    return the stage's counts and the records written."""
     staged = _staging(fs, final)
     stats, n_records = StageStats(), 0
     schema = WORK_SCHEMA.with_metadata(file_metadata(config.hash))
@@ -355,23 +413,7 @@ def run_stage(
         raise
     finally:
         engine.close()
-    manifest = StepManifest(
-        step=stage_name,
-        day=day,
-        store=store,
-        path=final,
-        shards=tuple(s.name for s in shards),
-        config_hash=config.hash,
-        n_records=n_records,
-        n_in=stats.n_in,
-        n_ok=stats.n_ok,
-        rejected=dict(sorted(stats.rejected.items())),
-        dropped=dict(sorted(stats.dropped.items())),
-        seconds=round(time.perf_counter() - t0, 3),
-        stages={**(up.stages if up is not None else {}), stage_name: stats.to_dict()},
-    )
-    log.info(manifest.summary())
-    return manifest.to_xcom()
+    return stats, n_records
 
 
 def publish(
@@ -421,18 +463,19 @@ def _write_output(
     fs, _ = where.filesystem()
     final = where.partition(OUTPUT_STEP, day)
     local = where.is_local
-    staged = _staging(fs, final) if local else tempfile.mkdtemp(prefix="cleanwire-output-")
-    try:
-        report = produce(staged)
-        if local:
-            replace_partition(fs, staged, final)
-        else:
-            _upload(Path(staged), fs, final)
-    finally:
-        if local and _exists(fs, staged):
-            fs.delete_dir(staged)
-        elif not local:
-            shutil.rmtree(staged, ignore_errors=True)
+    with _locked(where, final):
+        staged = _staging(fs, final) if local else tempfile.mkdtemp(prefix="cleanwire-output-")
+        try:
+            report = produce(staged)
+            if local:
+                replace_partition(fs, staged, final)
+            else:
+                _upload(Path(staged), fs, final)
+        finally:
+            if local and _exists(fs, staged):
+                fs.delete_dir(staged)
+            elif not local:
+                shutil.rmtree(staged, ignore_errors=True)
     counts = report.tally.to_dict()
     result = {
         "step": OUTPUT_STEP,

@@ -13,6 +13,8 @@ Spark skip (a leading ``_``) and which holds no ``*.parquet`` file for a glob to
     out/_cleanwire/dropped.jsonl.gz        records filtered on purpose, the same columns
     out/_cleanwire/state/                  the resume state: a marker per finished shard, and its
                                            rejects/dropped records until the run gathers them
+    out/_cleanwire/lock                    while a run goes on: who holds the directory
+                                           (:mod:`pipeline.io.sinks.lock`)
 
 Rejects and dropped records are gzip-compressed JSON lines (:mod:`pipeline.io.left_records`):
 every tool reads them (``pandas.read_json(path, lines=True, dtype=False)``, DuckDB, Polars,
@@ -79,6 +81,8 @@ class OutputLayout:
     DROPPED: ClassVar[str] = f"{META_DIR}/dropped{LEFT_SUFFIX}"
     #: Where the resume state lives: a marker per finished shard, and its rejects/dropped records.
     STATE_DIR: ClassVar[str] = f"{META_DIR}/state"
+    #: The lock of a run writing the directory (:mod:`pipeline.io.sinks.lock`); removed at its end.
+    LOCK: ClassVar[str] = f"{META_DIR}/lock"
     PART_GLOB: ClassVar[str] = "part-*.parquet"
     #: The temporary names (:func:`temp_name`, :func:`pipeline.core.fsutil.atomic_path`).
     TEMP_GLOB: ClassVar[str] = ".*.tmp"
@@ -109,6 +113,10 @@ class OutputLayout:
     @property
     def state_dir(self) -> Path:
         return self.root / self.STATE_DIR
+
+    @property
+    def lock(self) -> Path:
+        return self.root / self.LOCK
 
     def marker(self, shard: str) -> Path:
         """The completion marker of a finished shard."""

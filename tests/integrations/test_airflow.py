@@ -19,10 +19,11 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.core.errors import ConfigError
+from pipeline.core.errors import ConfigError, OutputError
 from pipeline.integrations import airflow as cw
 from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import read_left
+from tests.io.test_writer_faults import hold_lock
 
 pytestmark = pytest.mark.airflow
 
@@ -173,6 +174,39 @@ def test_a_failed_task_leaves_the_previous_partition_in_place(
         cw.run_stage("encoding", store=store, day=DAY, upstream=m)
     assert {p.name: p.read_bytes() for p in Path(good["path"]).iterdir()} == before
     assert sorted(p.name for p in (tmp_path / "store" / "encoding").iterdir()) == [f"dt={DAY}"]
+
+
+@pytest.mark.parametrize("step", ["extract", cw.OUTPUT_STEP])
+def test_a_second_attempt_at_a_partition_in_use_is_refused_and_touches_nothing(
+    dump: Path, tmp_path: Path, step: str
+) -> None:
+    """A task holds its partition's lock (the one ``cleanwire run`` takes on an output directory)
+    for its whole length: another attempt at the same partition (a real second process holds
+    the lock here) stops before it removes anything, the running attempt's staging included."""
+    store = str(tmp_path / "store")
+
+    def task() -> dict[str, Any]:
+        if step == cw.OUTPUT_STEP:
+            return cw.run_partition(store=store, day=DAY, inputs=[str(dump)])
+        return cw.run_stage(step, store=store, day=DAY, inputs=[str(dump)])
+
+    first = task()
+    final = Path(cw.Store(store).partition(step, DAY))
+    staging = final.parent / f".{final.name}.{'0' * 32}.tmp"  # what the running attempt writes into
+    staging.mkdir()
+    (staging / "part-00000.parquet").write_bytes(b"being written")
+    before = {p: p.read_bytes() for p in sorted(final.parent.rglob("*")) if p.is_file()}
+    holder = hold_lock(Path(cw.partition_lock_path(str(final))))
+    try:
+        with pytest.raises(OutputError, match=f"the partition {final} is in use by pid {holder.pid}"):
+            task()
+    finally:
+        holder.communicate(b"")
+    after = {p: p.read_bytes() for p in sorted(final.parent.rglob("*")) if p.is_file()}
+    assert after == before
+    assert task()["path"] == first["path"]  # once the other attempt is over: a normal rerun
+    assert not staging.exists()  # now a killed attempt's leftover, removed
+    assert sorted(p.name for p in final.parent.iterdir()) == [final.name]  # no lock file left
 
 
 def test_tasks_refuse_an_upstream_written_with_another_config(dump: Path, tmp_path: Path) -> None:

@@ -63,10 +63,10 @@ class ShardOutput(Protocol):
 
 class Sink(Protocol):
     """Where a run's records go. The runner calls, in this order: :meth:`check_inputs`,
-    :meth:`prepare` (once, with the run's hash), :meth:`check_plan`, :meth:`finished_run`, then
-    per shard :meth:`done` (and :meth:`kept_hashes` for a finished one) or :meth:`open_shard`,
-    and last :meth:`finish`. Whoever made the sink calls :meth:`close` when the run is over,
-    whether it succeeded or not.
+    :meth:`prepare` (once, with the run's hash: it takes the output directory's lock), :meth:`check_plan`,
+    :meth:`finished_run`, then per shard :meth:`done` (and :meth:`kept_hashes` for a finished
+    one) or :meth:`open_shard`, then :meth:`finish`, and last, whether the run succeeded or not,
+    :meth:`release`. Whoever made the sink calls :meth:`close` when it is done with it.
 
     A sink that resumes (:class:`~pipeline.io.sinks.parquet.ParquetSink`) skips the shards an
     earlier run finished; one that cannot (records sent to a pipe cannot be sent again) reports
@@ -88,7 +88,8 @@ class Sink(Protocol):
     def prepare(self, run_hash: str) -> None:
         """Create the output directory for a run identified by ``run_hash`` (the config's hash,
         or the pipeline's :attr:`~pipeline.api.Pipeline.run_hash`: markers, manifest and files
-        carry it); refuse one that holds a run made with another configuration."""
+        carry it) and take its lock before anything else (refuse, exit 4, while another run
+        holds it); refuse one that holds a run made with another configuration."""
         ...
 
     def holds_finished_shards(self) -> bool:
@@ -117,6 +118,11 @@ class Sink(Protocol):
         """Gather the side files of every shard, then write the manifest last; return its path."""
         ...
 
+    def release(self) -> None:
+        """The run is over, however it ended: let the output directory go (its lock). Does
+        nothing if :meth:`prepare` did not take it; safe to call twice."""
+        ...
+
     def close(self) -> None:
-        """Remove what the sink kept only while the run went on."""
+        """Remove what the sink kept only while the run went on (and :meth:`release`)."""
         ...

@@ -1,16 +1,28 @@
-"""An output directory's lifecycle, the same for every sink that writes one: creating it (with
-``--overwrite``, first removing what earlier runs wrote there, and only that; without it,
+"""An output directory's lifecycle, the same for every sink that writes one: creating it and
+taking its lock (one run at a time: :mod:`pipeline.io.sinks.lock`) before anything else (with
+``--overwrite``, then removing what earlier runs wrote there, and only that; without it,
 refusing a directory in an older cleanwire's layout), refusing inputs it would overwrite,
 sweeping what a killed run left under temporary names, committing each shard (its kept rows, its
-rejects and dropped records, then its marker), and at the end gathering the rejects and dropped
-records of every shard and writing the manifest, last.
+rejects and dropped records, then its marker), at the end gathering the rejects and dropped
+records of every shard and writing the manifest, last, and releasing the lock.
+
+A write that fails (a full disk, the directory removed while the run goes on, no permission)
+stops the run with one :class:`~pipeline.core.errors.OutputError` (exit 4) naming the cause; the
+shard in progress is discarded whole (its temporary files, and part files it had renamed into
+place before its marker), so a rerun once the cause is gone resumes from the finished shards. A
+removed directory is never made again: before each batch and each commit the run checks that the
+directory still holds its lock file (:meth:`DirectoryLock.intact
+<pipeline.io.sinks.lock.DirectoryLock.intact>`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +40,7 @@ from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import gather_left, write_left
 from pipeline.io.sinks.base import KeptOutput
 from pipeline.io.sinks.files import sha256_file, write_json_atomic
+from pipeline.io.sinks.lock import DirectoryLock
 from pipeline.io.sinks.run_state import RunState
 
 
@@ -40,6 +53,8 @@ class OutputDirectory:
         self.overwrite = overwrite
         self.layout = OutputLayout(root)
         self.state = RunState(self.layout)
+        #: Held from :meth:`prepare` to :meth:`release`: no other run writes here meanwhile.
+        self.lock = DirectoryLock(self.layout.lock, f"the output directory {root}")
         self._run_hash: str | None = None
         #: What the config hash covers (:meth:`Config.content_dict`), recorded in every marker so
         #: that a rerun with other settings can be told which ones differ.
@@ -62,20 +77,74 @@ class OutputDirectory:
                 f"output path {self.root} exists and is not a directory",
                 hint="pass a directory path to -o/--output",
             )
-        if self.overwrite and self.root.exists():
-            self._remove_own_files()
-        self._refuse_legacy()
-        state_dir = self.layout.state_dir
-        try:
+        self._take_lock()
+        with self.io_errors():
+            if self.overwrite:
+                self._remove_own_files()
+            self._refuse_legacy()
+            state_dir = self.layout.state_dir
             state_dir.mkdir(parents=True, exist_ok=True)
             probe = state_dir / ".write-probe"
             probe.write_bytes(b"")
             probe.unlink()
+            self.settings = self.config.content_dict()
+            self.state.check_config(run_hash, self.settings)
+            self._remove_temp_files()
+
+    def _take_lock(self) -> None:
+        """Create the directory and take its lock, before anything in it is read, written or
+        removed; refuse (exit 4) while another run holds it."""
+        try:
+            self.layout.meta_dir.mkdir(parents=True, exist_ok=True)
+            self.lock.acquire()
         except OSError as exc:
-            raise OutputError(f"cannot write to output directory {self.root}: {exc.strerror}") from exc
-        self.settings = self.config.content_dict()
-        self.state.check_config(run_hash, self.settings)
-        self._remove_temp_files()
+            raise self.write_error(exc) from exc
+
+    def release(self) -> None:
+        """The run is over, however it ended: remove the lock file and let the lock go (and
+        ``_cleanwire/`` itself when nothing else is in it: a run refused before it wrote)."""
+        if not self.lock.held:
+            return
+        self.lock.release()
+        with contextlib.suppress(OSError):  # it holds the run's files (or another run's lock)
+            self.layout.meta_dir.rmdir()
+
+    def check_present(self) -> None:
+        """Stop the run if its directory was removed or replaced since it took the lock (writing
+        on would make it again, or write into another run's directory)."""
+        if self.lock.held and not self.lock.intact():
+            raise self._removed()
+
+    def _removed(self) -> OutputError:
+        return OutputError(
+            f"the output directory {self.root} was removed (or replaced) while this run wrote to it",
+            hint="nothing more was written there; rerun the same command to start again",
+        )
+
+    @contextmanager
+    def io_errors(self) -> Iterator[None]:
+        """Turn a failed read or write of the directory into one :class:`OutputError` (exit 4)
+        that names the cause (the directory removed, no space left, another error) instead of a
+        traceback."""
+        try:
+            yield
+        except BrokenPipeError:  # stdout's reader went away (--format jsonl | head): not ours
+            raise
+        except OSError as exc:
+            raise self.write_error(exc) from exc
+
+    def write_error(self, exc: OSError) -> OutputError:
+        """The :class:`OutputError` for an ``OSError`` raised while the run used the directory."""
+        if self.lock.held and not self.lock.intact():
+            return self._removed()
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return OutputError(
+                f"the output directory {self.root} is out of space: {os.strerror(exc.errno).lower()}",
+                hint="free some space there (this run removed its unfinished files), then rerun the "
+                "same command: the shards already finished are kept",
+            )
+        where = f" ({exc.filename})" if exc.filename else ""
+        return OutputError(f"cannot write to output directory {self.root}: {exc.strerror or exc}{where}")
 
     def _refuse_legacy(self) -> None:
         """Refuse a directory an older cleanwire wrote (its manifest, rejects and state beside
@@ -146,6 +215,11 @@ class OutputDirectory:
 
     def finish(self, shards: list[str], manifest: dict[str, Any]) -> Path:
         """Gather rejects/dropped of every shard, then write the manifest last."""
+        self.check_present()
+        with self.io_errors():
+            return self._finish(shards, manifest)
+
+    def _finish(self, shards: list[str], manifest: dict[str, Any]) -> Path:
         layout = self.layout
         rows = {path: pq.ParquetFile(path).metadata.num_rows for path in layout.part_files()}
         for kind in layout.LEFT:
@@ -189,31 +263,42 @@ class ShardWriter:
             self.stages.setdefault(name, StageStats()).merge(st)
 
     def write(self, batch: pa.RecordBatch) -> None:
+        self.directory.check_present()
         self.tally.add_batch(batch)
         status = batch.column("status")
         ok = batch.filter(pc.equal(status, Status.OK.value))
         if ok.num_rows:
             out = pa.RecordBatch.from_arrays([ok.column(f.name) for f in OUTPUT_SCHEMA], schema=OUTPUT_SCHEMA)
-            self.kept.add(out)
+            with self.directory.io_errors():
+                self.kept.add(out)
         for kind, kept in ((Status.REJECTED, self.rejects), (Status.DROPPED, self.dropped)):
             rows = batch.filter(pc.equal(status, kind.value))
             if rows.num_rows:
                 kept.append(reject_rows(rows))
 
     def commit(self) -> Tally:
-        files = self.kept.commit()
-        for kind, tables in (("rejects", self.rejects), ("dropped", self.dropped)):
-            self.directory.write_shard_left(self.shard, kind, tables)
-        self.directory.state.mark_done(
-            self.shard,
-            run_hash=self.directory.run_hash,
-            settings=self.directory.settings,
-            inputs=self.inputs,
-            files=files,
-            tally=self.tally,
-            stages=self.stages,
-        )
+        """Make the shard final, its marker last; if anything fails on the way, discard the
+        shard whole (:meth:`abort`) and raise."""
+        try:
+            self.directory.check_present()
+            with self.directory.io_errors():
+                files = self.kept.commit()
+                for kind, tables in (("rejects", self.rejects), ("dropped", self.dropped)):
+                    self.directory.write_shard_left(self.shard, kind, tables)
+                self.directory.state.mark_done(
+                    self.shard,
+                    run_hash=self.directory.run_hash,
+                    settings=self.directory.settings,
+                    inputs=self.inputs,
+                    files=files,
+                    tally=self.tally,
+                    stages=self.stages,
+                )
+        except BaseException:
+            self.abort()
+            raise
         return self.tally
 
     def abort(self) -> None:
+        """Discard what the shard wrote (never raises: it runs while another error is on its way)."""
         self.kept.abort()

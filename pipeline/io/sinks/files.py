@@ -40,13 +40,35 @@ def file_metadata(run_hash: str) -> dict[bytes, bytes]:
 
 
 def json_bytes(data: Any) -> bytes:
-    """Readable UTF-8 JSON; ASCII-escaped when ``data`` holds strings UTF-8 cannot carry (file
-    names that are not valid UTF-8 arrive as lone surrogates), so they still round-trip exactly."""
+    """Readable, valid UTF-8 JSON. Paths that must name a file exactly are written with
+    :func:`~pipeline.core.pathnames.path_json` before they get here; a string UTF-8 cannot carry
+    that is left anyway (a lone surrogate, from a file name that is not UTF-8) is written as its
+    bytes, ``\\xNN`` for each one UTF-8 cannot read (as :func:`~pipeline.core.pathnames.display_path`
+    does), never as a ``\\udcNN`` escape, which strict JSON readers reject."""
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
-        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode("ascii")
+        return (json.dumps(_valid_text(data), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def _valid_text(data: Any) -> Any:
+    """``data`` with every string that UTF-8 cannot carry shown as its bytes (``\\xNN``)."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            try:
+                raw = data.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:  # a surrogate no byte escapes to (U+D800, say)
+                raw = data.encode("utf-8", "surrogatepass")
+            return raw.decode("utf-8", "backslashreplace")
+        return data
+    if isinstance(data, dict):
+        return {_valid_text(k): _valid_text(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_valid_text(v) for v in data]
+    return data
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

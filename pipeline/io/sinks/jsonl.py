@@ -11,6 +11,7 @@ on a rerun: stdout cannot resume.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -45,8 +46,13 @@ class JsonLines:
             json.dumps(_jsonable(row), ensure_ascii=False, separators=(",", ":")) + "\n"
             for row in batch.to_pylist()
         ]
-        self.stream.write("".join(lines).encode("utf-8"))
-        self.stream.flush()
+        try:
+            self.stream.write("".join(lines).encode("utf-8"))
+            self.stream.flush()
+        except BrokenPipeError:
+            raise  # the reader has all it wants (`| head`): the command ends quietly
+        except OSError as exc:  # stdout redirected to a full disk, say: not the output directory's
+            raise OutputError(f"cannot write the records to stdout: {exc.strerror or exc}") from exc
 
     def commit(self) -> list[str]:
         self.stream.flush()
@@ -117,10 +123,17 @@ class JsonlSink:
     def finish(self, shards: list[str], manifest: dict[str, Any]) -> Path:
         return self.directory.finish(shards, manifest)
 
-    def close(self) -> None:
+    def release(self) -> None:
         """Remove the markers (a Parquet run into the same directory must not skip shards whose
-        records went to stdout) and, without ``-o``, the temporary directory."""
+        records went to stdout), while the lock still keeps other runs out, then release it.
+        A sink that never took the lock (refused) touches nothing."""
+        if self.directory.lock.held:
+            with contextlib.suppress(OSError):
+                self.directory.state.forget_shards()
+        self.directory.release()
+
+    def close(self) -> None:
+        """:meth:`release`, and without ``-o`` remove the temporary directory."""
+        self.release()
         if self.temporary:
             shutil.rmtree(self.out_dir, ignore_errors=True)
-            return
-        self.directory.state.forget_shards()

@@ -48,16 +48,20 @@ class ParquetSink:
         return not self.overwrite and self.state.has_markers()
 
     def check_plan(self, plan: Mapping[str, list[Any]]) -> None:
-        self.state.check_plan(plan)
+        with self.directory.io_errors():
+            self.state.check_plan(plan)
 
     def finished_run(self, shards: list[str]) -> dict[str, Any] | None:
-        return self.state.finished_run(shards, self.directory.run_hash)
+        with self.directory.io_errors():
+            return self.state.finished_run(shards, self.directory.run_hash)
 
     def done(self, shard: str) -> FinishedShard | None:
-        return self.state.done(shard)
+        with self.directory.io_errors():
+            return self.state.done(shard)
 
     def kept_hashes(self, shard: str) -> list[str]:
-        return self.state.kept_hashes(shard)
+        with self.directory.io_errors():
+            return self.state.kept_hashes(shard)
 
     def open_shard(self, shard: str, inputs: Sequence[Any] = ()) -> ShardOutput:
         """Bounded, optionally partitioned part files for the kept rows of ``shard``."""
@@ -67,5 +71,10 @@ class ParquetSink:
     def finish(self, shards: list[str], manifest: dict[str, Any]) -> Path:
         return self.directory.finish(shards, manifest)
 
+    def release(self) -> None:
+        self.directory.release()
+
     def close(self) -> None:
-        """Nothing to remove: everything the run wrote is its output or its resume state."""
+        """Release the directory; nothing to remove: everything the run wrote is its output or
+        its resume state."""
+        self.release()

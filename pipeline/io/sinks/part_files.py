@@ -10,11 +10,15 @@ makes pandas fail to merge the two types). ``day``/``month`` are derived from ``
 stays in the files.
 
 Every file is written under a hidden temporary name and renamed into place when the shard
-commits, so readers never see a half-written part file.
+commits, so readers never see a half-written part file. :meth:`PartFiles.abort` removes them all,
+the temporary files and those a failed commit had already renamed, even when closing a file fails
+(a full disk); partition directories are made below the output directory, never the output
+directory itself (a run whose directory was removed does not make it again).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +74,8 @@ class PartFiles:
         self.schema = pa.schema([OUTPUT_SCHEMA.field(n) for n in self.columns], metadata=metadata)
         self.partitions: dict[str, _Partition] = {}
         self.pending_bytes = 0
+        #: Files :meth:`commit` renamed into place (removed again if the shard is aborted).
+        self.committed: list[Path] = []
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Buffer kept rows (:data:`OUTPUT_SCHEMA`); flush row groups when the buffer is full."""
@@ -104,7 +110,7 @@ class PartFiles:
         if not part.pending:
             return
         if part.writer is None:
-            part.directory.mkdir(parents=True, exist_ok=True)
+            self._make_dir(part.directory)
             final = part.directory / part_name(self.shard, part.seq)
             tmp = temp_name(final)
             part.writer = self._writer(tmp)
@@ -116,6 +122,13 @@ class PartFiles:
         if part.files[-1][0].stat().st_size >= self.part_bytes:
             part.writer.close()
             part.writer, part.seq = None, part.seq + 1
+
+    def _make_dir(self, directory: Path) -> None:
+        """A partition directory, made below the output directory, which must exist."""
+        here = self.out_dir
+        for name in directory.relative_to(self.out_dir).parts:
+            here = here / name
+            here.mkdir(exist_ok=True)
 
     def commit(self) -> list[str]:
         """Close, fsync and rename every file into place; return their paths relative to the
@@ -137,14 +150,22 @@ class PartFiles:
             for tmp, final in part.files:
                 fsync_path(tmp)
                 os.replace(tmp, final)
+                self.committed.append(final)
                 written.append(final.relative_to(self.out_dir).as_posix())
             fsync_path(part.directory)
         return sorted(written)
 
     def abort(self) -> None:
+        """Remove every file of the shard; never raises (an error is already on its way)."""
         for part in self.partitions.values():
             if part.writer is not None:
-                part.writer.close()
+                with contextlib.suppress(Exception):  # closing writes the footer: a full disk fails
+                    part.writer.close()
                 part.writer = None
             for tmp, _ in part.files:
-                tmp.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    tmp.unlink(missing_ok=True)
+        for final in self.committed:
+            with contextlib.suppress(OSError):
+                final.unlink(missing_ok=True)
+        self.committed = []

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from pipeline.core.accounting import Tally
 from pipeline.core.config import settings_diff
 from pipeline.core.errors import OutputError
+from pipeline.core.pathnames import display_path, path_from_json
 from pipeline.core.stage import StageStats
 from pipeline.io.layout import OutputLayout, part_name
 from pipeline.io.sinks.base import FinishedShard
@@ -28,8 +29,19 @@ from pipeline.io.sinks.files import write_json_atomic
 
 
 def _path_of(entry: Any) -> Any:
-    """The path of a marker input entry (``[path, size, mtime_ns]``, or a bare path)."""
-    return entry[0] if isinstance(entry, list) else entry
+    """The path of a marker input entry (``[path, size, mtime_ns]``, or a bare path), as
+    ``open()`` takes it: the entries write it as :func:`~pipeline.core.pathnames.path_json` does
+    (markers of older cleanwires: a string, maybe with surrogate escapes; the same path)."""
+    path = entry[0] if isinstance(entry, list) else entry
+    try:
+        return path_from_json(path)
+    except ValueError:
+        return path
+
+
+def _same_input(entry: Any) -> Any:
+    """A marker input entry in a form that compares equal however its path was written."""
+    return [_path_of(entry), *entry[1:]] if isinstance(entry, list) else _path_of(entry)
 
 
 class RunState:
@@ -119,7 +131,9 @@ class RunState:
             marker = json.loads(path.read_text(encoding="utf-8"))
             shard, inputs = marker.get("shard"), marker.get("inputs")
             now = plan.get(shard)
-            if inputs is None or now == inputs:
+            if inputs is None or (
+                now is not None and [_same_input(i) for i in now] == [_same_input(i) for i in inputs]
+            ):
                 continue
             if now is not None and [_path_of(i) for i in now] == [_path_of(i) for i in inputs]:
                 raise OutputError(
@@ -127,7 +141,7 @@ class RunState:
                     "written (size or modification time)",
                     hint="pass --overwrite to redo the run, or choose another output directory",
                 )
-            paths = [_path_of(i) for i in inputs]
+            paths = [display_path(str(_path_of(i))) for i in inputs]
             raise OutputError(
                 f"{self.layout.root} holds a run over other inputs (shard {shard} was made from "
                 f"{paths[:3]}{'...' if len(paths) > 3 else ''})",
