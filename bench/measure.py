@@ -26,6 +26,9 @@ class Measured:
     result: ArmResult
     peak_rss: int  # bytes, whole process tree; 0 where /proc is not available
     wall: float  # seconds from starting the arm's process to its exit, as ``time`` would show
+    #: CPU seconds (user + system) of the arm's process tree, sampled every 50 ms: less sensitive
+    #: than ``wall`` to other jobs on a shared machine
+    cpu: float = 0.0
 
 
 def _parents() -> dict[int, int]:
@@ -67,19 +70,30 @@ def tree_rss(root: int) -> int:
 
 
 class PeakSampler:
-    """Samples :func:`tree_rss` of ``pid`` in a thread until stopped; keeps the maximum."""
+    """Samples :func:`tree_rss` of ``pid`` in a thread until stopped; keeps the maximum, and the
+    CPU seconds each process of the tree had used when last seen (a forkserver's workers are
+    reaped by no one who reports to us, so ``getrusage`` would miss them)."""
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         self.pid = pid
         self.interval = interval
         self.peak = 0
+        self._ticks: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
+            pids = tree_pids(self.pid)
+            self.peak = max(self.peak, sum(rss_bytes(p) for p in pids))
+            for p in pids:
+                self._ticks[p] = max(self._ticks.get(p, 0), cpu_ticks(p))
             self._stop.wait(self.interval)
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds (user + system) of the tree's processes, to the last sample."""
+        return sum(self._ticks.values()) / os.sysconf("SC_CLK_TCK")
 
     def __enter__(self) -> PeakSampler:
         if Path("/proc/self/statm").exists():
@@ -90,6 +104,17 @@ class PeakSampler:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+
+
+def cpu_ticks(pid: int) -> int:
+    """utime + stime of ``pid`` in clock ticks (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return 0
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def child_env() -> dict[str, str]:
@@ -123,4 +148,4 @@ def run_arm(arm: str, corpus: Path, out: Path, *, workers: int = 1, config: Path
         result = ArmResult.from_json(stdout.strip().splitlines()[-1])
     else:
         result = cleanwire_result(out, workers)
-    return Measured(result, sampler.peak, wall)
+    return Measured(result, sampler.peak, wall, sampler.cpu)
