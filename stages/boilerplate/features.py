@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
-from stages.boilerplate.codes import F32, I64, U64, IntP, Prefix, lookup_bool, luts, normalise, squeeze
+from stages.boilerplate.codes import F32, I64, U32, U64, IntP, Prefix, lookup_bool, luts, normalise, squeeze
 from stages.boilerplate.dense import DENSE
 
 
@@ -70,6 +70,10 @@ class Hashed:
     vals: F32
 
 
+#: The hashed features of one kind: the unit of each, its hash, its group (for the scaling).
+_Part: TypeAlias = tuple[I64, U64, I64]
+
+
 def hashed_features(units: Sequence[str], spec: FeatureSpec) -> Hashed:
     """Hashed features of each unit. Units longer than ``spec.max_line_chars``, and empty ones,
     get none.
@@ -81,8 +85,16 @@ def hashed_features(units: Sequence[str], spec: FeatureSpec) -> Hashed:
     if spec.max_line_chars:
         units = [x if len(x) <= spec.max_line_chars else "" for x in units]
     c = normalise(units)
-    shift = np.uint64(64 - spec.bits)
-    # character n-grams of "\n" + unit + "\n", all orders in one go
+    parts = [_char_ngrams(c, n, spec.char_n)]
+    words = _word_features(c, n, spec)
+    if words is not None:
+        parts.append(words)
+    return _scaled(parts, n, spec.bits)
+
+
+def _char_ngrams(c: U32, n: int, orders: Sequence[int]) -> _Part:
+    """Character n-grams of "\\n" + unit + "\\n" (normalised code points ``c``), all orders in one
+    go; the group of an n-gram is its order."""
     text = np.concatenate(([10], c, [10])).astype(np.uint32)
     pre = Prefix(text)
     nl = text == 10
@@ -90,7 +102,7 @@ def hashed_features(units: Sequence[str], spec: FeatureSpec) -> Hashed:
     size = len(text)
     starts_parts: list[I64] = []
     orders_parts: list[I64] = []
-    for k in spec.char_n:
+    for k in orders:
         if size < k:
             continue
         a = np.arange(size - k + 1)
@@ -104,10 +116,12 @@ def hashed_features(units: Sequence[str], spec: FeatureSpec) -> Hashed:
     inside = rows < n
     a, k_all, rows = a[inside], k_all[inside], rows[inside]
     h = pre.spans(a, a + k_all, (_SALT_CHAR + k_all).astype(np.uint64))
-    all_rows: list[I64] = [rows]
-    all_hashes: list[U64] = [h]
-    all_groups: list[I64] = [k_all]  # group ids 2..5 for the char orders
-    # words: non-alphanumerics -> space
+    return rows, h, k_all  # group ids 2..5 for the char orders
+
+
+def _word_spans(c: U32) -> tuple[U32, IntP, IntP, I64]:
+    """The units' words (non-alphanumerics -> space): the code points, and each word's start,
+    end and unit."""
     w = c.copy()
     is_word = lookup_bool(luts().word, w, True)
     w[~is_word & (w != 10)] = 32
@@ -119,46 +133,56 @@ def hashed_features(units: Sequence[str], spec: FeatureSpec) -> Hashed:
     is_nl = words[ends] == 10
     unit_of = np.cumsum(is_nl) - is_nl
     good = ends > starts
-    starts, ends, unit_of = starts[good], ends[good], unit_of[good]
-    if len(starts):
-        wpre = Prefix(words)
-        same = unit_of[:-1] == unit_of[1:]
-        first = np.concatenate(([True], ~same))
-        last = np.concatenate((~same, [True]))
-        sa: list[IntP] = [starts]
-        sb: list[IntP] = [ends]
-        sl: list[I64] = [unit_of]
-        salts: list[I64] = [np.full(len(unit_of), _SALT_WORD)]
-        groups: list[I64] = [np.full(len(unit_of), _GROUP_WORD)]
+    return words, starts[good], ends[good], unit_of[good]
 
-        def add(a_: IntP, b_: IntP, rows_: I64, salt: int, group: int) -> None:
-            sa.append(a_)
-            sb.append(b_)
-            sl.append(rows_)
-            salts.append(np.full(len(rows_), salt))
-            groups.append(np.full(len(rows_), group))
 
-        if spec.word_bigrams and len(starts) > 1:
-            add(starts[:-1][same], ends[1:][same], unit_of[:-1][same], _SALT_BIGRAM, _GROUP_BIGRAM)
-        if spec.edge_words:
-            add(starts[first], ends[first], unit_of[first], _SALT_FIRST, _GROUP_EDGE)
-            add(starts[last], ends[last], unit_of[last], _SALT_LAST, _GROUP_EDGE)
-        if spec.whole_line_max_words:
-            nwords = np.bincount(unit_of, minlength=n)
-            fi, li = np.flatnonzero(first), np.flatnonzero(last)
-            ok = nwords[unit_of[fi]] <= spec.whole_line_max_words
-            add(starts[fi][ok], ends[li][ok], unit_of[fi][ok], _SALT_WHOLE, _GROUP_WHOLE)
-        all_rows.append(np.concatenate(sl))
-        all_hashes.append(
-            wpre.spans(np.concatenate(sa), np.concatenate(sb), np.concatenate(salts).astype(np.uint64))
-        )
-        all_groups.append(np.concatenate(groups))
-    rows = np.concatenate(all_rows)
-    hashes = np.concatenate(all_hashes)
-    grp = np.concatenate(all_groups)
+def _word_features(c: U32, n: int, spec: FeatureSpec) -> _Part | None:
+    """Word unigrams, bigrams, the first and last word and the whole short unit (None without
+    words)."""
+    words, starts, ends, unit_of = _word_spans(c)
+    if not len(starts):
+        return None
+    same = unit_of[:-1] == unit_of[1:]
+    first = np.concatenate(([True], ~same))
+    last = np.concatenate((~same, [True]))
+    sa: list[IntP] = [starts]
+    sb: list[IntP] = [ends]
+    sl: list[I64] = [unit_of]
+    salts: list[I64] = [np.full(len(unit_of), _SALT_WORD)]
+    groups: list[I64] = [np.full(len(unit_of), _GROUP_WORD)]
+
+    def add(a_: IntP, b_: IntP, rows_: I64, salt: int, group: int) -> None:
+        sa.append(a_)
+        sb.append(b_)
+        sl.append(rows_)
+        salts.append(np.full(len(rows_), salt))
+        groups.append(np.full(len(rows_), group))
+
+    if spec.word_bigrams and len(starts) > 1:
+        add(starts[:-1][same], ends[1:][same], unit_of[:-1][same], _SALT_BIGRAM, _GROUP_BIGRAM)
+    if spec.edge_words:
+        add(starts[first], ends[first], unit_of[first], _SALT_FIRST, _GROUP_EDGE)
+        add(starts[last], ends[last], unit_of[last], _SALT_LAST, _GROUP_EDGE)
+    if spec.whole_line_max_words:
+        nwords = np.bincount(unit_of, minlength=n)
+        fi, li = np.flatnonzero(first), np.flatnonzero(last)
+        ok = nwords[unit_of[fi]] <= spec.whole_line_max_words
+        add(starts[fi][ok], ends[li][ok], unit_of[fi][ok], _SALT_WHOLE, _GROUP_WHOLE)
+    hashes = Prefix(words).spans(
+        np.concatenate(sa), np.concatenate(sb), np.concatenate(salts).astype(np.uint64)
+    )
+    return np.concatenate(sl), hashes, np.concatenate(groups)
+
+
+def _scaled(parts: Sequence[_Part], n: int, bits: int) -> Hashed:
+    """The features of ``parts`` folded into ``2**bits`` columns, each (unit, group) scaled."""
+    rows = np.concatenate([p[0] for p in parts])
+    hashes = np.concatenate([p[1] for p in parts])
+    grp = np.concatenate([p[2] for p in parts])
     key = rows * 16 + grp
     cnt = np.bincount(key, minlength=n * 16).astype(np.float32)
     vals = 1.0 / np.sqrt(cnt[key])
     vals[grp == _GROUP_EDGE] = 0.5
     vals[grp == _GROUP_WHOLE] = 1.0
+    shift = np.uint64(64 - bits)
     return Hashed(rows, (hashes >> shift).astype(np.intp), vals.astype(np.float32))
