@@ -309,10 +309,11 @@ def learn_site_rules(
     known: Callable[[str], bool] | None = None,
 ) -> SiteRules:
     """Learn repeated lines and shapes per host from ``(host, text)`` pairs (hosts as from
-    :func:`host_of`).
+    :func:`~stages.boilerplate.siterules.host_of`).
 
-    ``known`` (e.g. :func:`covered_by` of the rule packs in force) leaves out lines that a pack
-    rule already removes, so the saved file holds only what is new and worth a review.
+    ``known`` (e.g. :func:`~stages.boilerplate.siterules.covered_by` of the rule packs in force)
+    leaves out lines that a pack rule already removes, so the saved file holds only what is new
+    and worth a review.
     """
     cfg = config or LearnConfig()
     seen_docs: set[tuple[str, str]] = set()
