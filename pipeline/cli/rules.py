@@ -10,7 +10,7 @@ from pipeline.cli.options import build_config, config_options
 from pipeline.core.errors import ConfigError
 from stages.boilerplate.rulecheck import check_rules
 from stages.boilerplate.rulepack import load_rules
-from stages.boilerplate.sitelearn import load_site_rules
+from stages.boilerplate.sitefile import load_site_rules
 
 
 @click.command("rules")

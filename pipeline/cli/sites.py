@@ -22,15 +22,9 @@ from pipeline.core.record import docs_from_batch
 from pipeline.execution.engines import engine_for
 from pipeline.io.readers import Source
 from stages.boilerplate.rulepack import load_rules
-from stages.boilerplate.sitelearn import (
-    LearnConfig,
-    SiteRules,
-    covered_by,
-    host_of,
-    learn_site_rules,
-    load_site_rules,
-    save_site_rules,
-)
+from stages.boilerplate.sitefile import load_site_rules, save_site_rules
+from stages.boilerplate.sitelearn import learn_site_rules
+from stages.boilerplate.siterules import LearnConfig, SiteRules, covered_by, host_of
 from stages.registry import STAGE_FACTORIES
 
 

@@ -22,7 +22,7 @@ from pipeline.training.run import (
     load,
     train,
 )
-from stages.boilerplate.model import FeatureSpec
+from stages.boilerplate.features import FeatureSpec
 
 
 def _note(msg: str) -> None:

@@ -36,10 +36,10 @@ from pipeline.evaluation.predict import run_docs
 from pipeline.execution.engines import Engine, SerialEngine, make_engine
 from pipeline.training.labels import Label, label_news, label_page
 from pipeline.training.synth import TRAIN_RECIPE, Recipe, generate_recipe
+from stages.boilerplate.codes import Bools
 from stages.boilerplate.engine import Found, find_removals
 from stages.boilerplate.learned import candidates
-from stages.boilerplate.model import Bools
-from stages.boilerplate.sitelearn import host_of
+from stages.boilerplate.siterules import host_of
 from stages.boilerplate.stage import Boilerplate
 from stages.boilerplate.units import Unit, text_units
 from stages.registry import STAGE_FACTORIES

@@ -43,9 +43,9 @@ from pipeline.evaluation.newsboiler import NewsboilerScore, NewsDoc, score_set
 from pipeline.training.corpus import Example
 from pipeline.training.fit import Matrix, categories, fit_model, probabilities
 from pipeline.training.labels import BOILERPLATE, CONTENT
+from stages.boilerplate.codes import F64
 from stages.boilerplate.engine import Found
 from stages.boilerplate.learned import Pending, model_rule, protected, removals, touched
-from stages.boilerplate.model import F64
 from stages.boilerplate.stage import Boilerplate
 from stages.normalize import normalize_layout, strip_extracted_bullets
 

@@ -29,18 +29,10 @@ except ImportError as exc:  # pragma: no cover - the test extra installs it
 
 from pipeline.training.corpus import Example
 from pipeline.training.labels import BOILERPLATE
-from stages.boilerplate.model import (
-    DENSE,
-    F32,
-    F64,
-    Batch,
-    CategoryHead,
-    FeatureSpec,
-    LineModel,
-    dense_features,
-    hashed_features,
-    sigmoid,
-)
+from stages.boilerplate.codes import F32, F64
+from stages.boilerplate.dense import DENSE, dense_features
+from stages.boilerplate.features import FeatureSpec, hashed_features
+from stages.boilerplate.model import Batch, CategoryHead, LineModel, sigmoid
 from stages.boilerplate.rulepack import CATEGORIES
 
 #: The fitting recipe of the shipped model (chosen by cross-validation, see the README).

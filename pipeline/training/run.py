@@ -31,7 +31,8 @@ from pipeline.training.crossval import SchemeReport, evaluate, out_of_fold
 from pipeline.training.fit import Matrix, featurize, fit_model, probabilities
 from pipeline.training.labels import BOILERPLATE, CONTENT
 from pipeline.training.synth import TRAIN_RECIPE, Recipe
-from stages.boilerplate.model import FeatureSpec, LineModel
+from stages.boilerplate.features import FeatureSpec
+from stages.boilerplate.model import LineModel
 from stages.boilerplate.stage import Boilerplate
 
 #: The default sets' weights (newsboiler's few, carefully labelled documents count 20 times).

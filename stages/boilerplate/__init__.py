@@ -1,7 +1,10 @@
 """boilerplate: the rule engine over lines, spans and blocks (:mod:`.engine`), the stage that runs it
 over documents within the removal budget (:mod:`.stage`), rule packs kept as
-data (:mod:`.rulepack`, ``rules/*.toml``) and their checks (:mod:`.rulecheck`), site rules learned
-from a corpus (:mod:`.sitelearn`) and the dates read from bylines and timestamps (:mod:`.dates`).
+data (:mod:`.rulepack`, ``rules/*.toml``) and their checks (:mod:`.rulecheck`), the learned model
+(:mod:`.model`; its features :mod:`.features` and :mod:`.dense` over :mod:`.codes`; how the stage
+uses it, :mod:`.learned`), site rules learned from a corpus (:mod:`.sitelearn`, with
+:mod:`.sitestory`; the rules :mod:`.siterules`, on disk :mod:`.sitefile`) and the dates read from
+bylines and timestamps (:mod:`.dates`).
 
 May import: ``pipeline.core`` only.
 """

@@ -33,8 +33,9 @@ import numpy as np
 
 from pipeline.core.config import BUILTIN_MODEL_FILE, BUILTIN_MODEL_SHA256
 from pipeline.core.record import Removal
+from stages.boilerplate.codes import F64, Bools, luts
 from stages.boilerplate.engine import Found
-from stages.boilerplate.model import F64, Batch, Bools, LineModel, ModelError, luts
+from stages.boilerplate.model import Batch, LineModel, ModelError
 from stages.boilerplate.rulepack import Rule
 from stages.boilerplate.units import Unit, text_units
 

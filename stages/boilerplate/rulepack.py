@@ -29,7 +29,7 @@ Kinds:
 a cookie banner, an ad label): its removals do not count against the removal budget, so a short
 article carrying a long notice is cleaned instead of being flagged. Default ``"normal"``.
 Rules whose id starts with ``site:`` are reserved for per-site learned rules
-(:mod:`stages.boilerplate.sitelearn`).
+(:mod:`stages.boilerplate.siterules`).
 """
 
 from __future__ import annotations

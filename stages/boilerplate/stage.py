@@ -24,7 +24,8 @@ from stages.boilerplate.engine import (
 from stages.boilerplate.learned import MODEL_PREFIX, Pending, decide, load_model, model_file, pending
 from stages.boilerplate.model import LineModel
 from stages.boilerplate.rulepack import SITE_PREFIX, Rule, check_disabled, load_rules
-from stages.boilerplate.sitelearn import SiteRules, load_site_rules
+from stages.boilerplate.sitefile import load_site_rules
+from stages.boilerplate.siterules import SiteRules
 
 #: Removals smaller than this (non-blank characters, ``normal`` confidence) never trip the budget:
 #: a one-sentence article under a three-headline promo list is cleaned, not flagged. A misfire that

@@ -44,7 +44,8 @@ from stages.boilerplate.rulepack import (
     Rule,
     load_rules,
 )
-from stages.boilerplate.sitelearn import host_of, learn_site_rules
+from stages.boilerplate.sitelearn import learn_site_rules
+from stages.boilerplate.siterules import host_of
 from stages.boilerplate.stage import Boilerplate, _solid, budget_use
 from tests.conftest import FIXTURES
 

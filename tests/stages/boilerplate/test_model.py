@@ -10,17 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from stages.boilerplate.codes import norm_unit
+from stages.boilerplate.dense import DENSE, dense_features
+from stages.boilerplate.features import FeatureSpec, hashed_features
 from stages.boilerplate.learned import BUILTIN_MODEL, load_model
-from stages.boilerplate.model import (
-    DENSE,
-    FeatureSpec,
-    LineModel,
-    ModelError,
-    dense_features,
-    hashed_features,
-    norm_unit,
-    sigmoid,
-)
+from stages.boilerplate.model import LineModel, ModelError, sigmoid
 from stages.boilerplate.units import text_units
 
 DOC = (

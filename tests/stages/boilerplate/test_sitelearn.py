@@ -16,16 +16,9 @@ from pipeline.core.config import BoilerplateConfig
 from pipeline.core.errors import RuleError
 from pipeline.core.record import Doc
 from stages.boilerplate.rulepack import load_rules
-from stages.boilerplate.sitelearn import (
-    LearnConfig,
-    SiteRules,
-    covered_by,
-    host_of,
-    learn_site_rules,
-    load_site_rules,
-    save_site_rules,
-    site_rule_id,
-)
+from stages.boilerplate.sitefile import load_site_rules, save_site_rules
+from stages.boilerplate.sitelearn import learn_site_rules
+from stages.boilerplate.siterules import LearnConfig, SiteRules, covered_by, host_of, site_rule_id
 from stages.boilerplate.stage import Boilerplate
 from tests.conftest import FIXTURES
 
