@@ -10,6 +10,9 @@ The fixture pages are authored (CC0, invented town and shop, ``fixtures/extract/
   path reuses the fast pass's main extraction and adds only the comparison and the rescues.
 * ``product_aside.html``: a product page whose description is an ``<aside>`` (detached for the
   fast path, put back for the slow one).
+* ``short_story.html``: a one-paragraph news story in an ``<article>`` with a byline, a caption
+  and a sign-up box: trafilatura's full cascade (baseline rescue) gives the whole ``<article>``
+  on one line, so the slow path takes the full cascade with cleanwire's minimum size instead.
 """
 
 from __future__ import annotations
@@ -204,3 +207,13 @@ def test_the_manifest_counts_the_flag_and_explain_shows_the_path(tmp_path: Path)
     assert steps[0].stage == "extract" and steps[0].notes["flags"] == [FULL_CASCADE_FLAG]
     assert all("flags" not in s.notes for s in steps[1:])
     assert "flags" not in explain_document(page(), fmt="html")[0].notes
+
+
+def test_a_one_line_blob_from_the_slow_path_gives_way_to_the_full_cascade_with_the_small_minimum() -> None:
+    blob = bare(tree_of("short_story.html"), fast=False)
+    assert blob is not None and cascade.is_blob(blob) and "Sign up" in blob
+    got = run("short_story.html", 0.35)
+    assert got.full_cascade and got.text is not None and not cascade.is_blob(got.text)
+    assert "harbour ferry between Eskerby and Holm" in got.text and "Sign up" not in got.text
+    assert not cascade.is_blob("x" * 249) and not cascade.is_blob("x" * 300 + "\n" + "y")
+    assert cascade.is_blob(" " + "x" * 250 + "\n")
