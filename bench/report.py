@@ -21,7 +21,7 @@ class ArmSummary:
     peak_rss: int  # median over repeats, bytes
     shares: dict[str, float]  # stage -> share of the arm's end-to-end time x workers (summed over repeats)
     runs: int
-    #: median seconds of the same command on one record: start-up and exit, whatever the input
+    #: median seconds of the same command on the corpus's first 10 records: start-up and exit
     fixed_s: float = 0.0
     #: median over repeats of records per second of the command's time less its fixed seconds
     steady_docs_per_s: float = 0.0
@@ -127,7 +127,7 @@ class Report:
                 f"{a.peak_rss / 2**20:>7.0f} MiB {a.fixed_s:>8.2f} {a.steady_docs_per_s:>14.2f}  {shares}"
             )
         lines.append(
-            "  fixed s: the same command on the corpus's first record alone (start-up and exit); "
+            "  fixed s: the same command on the corpus's first 10 records (start-up and exit); "
             "steady docs/s: records / (s - fixed s)"
         )
         self.sections.append("\n".join(lines))
