@@ -37,7 +37,7 @@ from bench.corpus import (
 )
 from bench.measure import Measured, run_arm
 from bench.profile import profile_cleanwire
-from bench.report import Check, Report, paired_ratios, steady_ratios, summarize
+from bench.report import Check, Report, cpu_ratios, paired_ratios, steady_ratios, summarize
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_EVAL = REPO.parent / "shared" / "eval"
@@ -190,6 +190,9 @@ def ratio(runs: Runs, fast: str, slow: str) -> tuple[float, str]:
     steady = steady_ratios(runs.measured[fast], runs.measured[slow], runs.fixed[fast], runs.fixed[slow])
     if steady:
         detail += f"; without start-up and exit: {statistics.median(steady):.2f}"
+    cpu = cpu_ratios(runs.measured[fast], runs.measured[slow])
+    if cpu:
+        detail += f"; per core (CPU seconds of the process trees): {statistics.median(cpu):.2f}"
     return statistics.median(pairs), detail
 
 

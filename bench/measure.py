@@ -26,6 +26,11 @@ class Measured:
     result: ArmResult
     peak_rss: int  # bytes, whole process tree; 0 where /proc is not available
     wall: float  # seconds from starting the arm's process to its exit, as ``time`` would show
+    #: CPU seconds (user + system) of the arm's process tree (cleanwire's forkserver and workers
+    #: too), each process's own time as last sampled (:class:`PeakSampler`: a process's last
+    #: interval, at most 50 ms, is missed). The per-core cost, which a busy neighbour on a shared
+    #: machine moves far less than ``wall``
+    cpu: float = 0.0
 
 
 def _parents() -> dict[int, int]:
@@ -66,19 +71,44 @@ def tree_rss(root: int) -> int:
     return sum(rss_bytes(p) for p in tree_pids(root))
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds ``pid`` has used itself (not its children), or None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
 class PeakSampler:
-    """Samples :func:`tree_rss` of ``pid`` in a thread until stopped; keeps the maximum."""
+    """Samples the RSS of ``pid``'s process tree in a thread until stopped, keeping the maximum,
+    and each process's own CPU seconds, keeping the last value seen (:attr:`cpu`: their sum)."""
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         self.pid = pid
         self.interval = interval
         self.peak = 0
+        self._cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    @property
+    def cpu(self) -> float:
+        return sum(self._cpu.values())
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
+            pids = tree_pids(self.pid)
+            self.peak = max(self.peak, sum(rss_bytes(p) for p in pids))
+            for p in pids:
+                used = cpu_seconds(p)
+                if used is not None:
+                    self._cpu[p] = max(used, self._cpu.get(p, 0.0))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakSampler:
@@ -123,4 +153,4 @@ def run_arm(arm: str, corpus: Path, out: Path, *, workers: int = 1, config: Path
         result = ArmResult.from_json(stdout.strip().splitlines()[-1])
     else:
         result = cleanwire_result(out, workers)
-    return Measured(result, sampler.peak, wall)
+    return Measured(result, sampler.peak, wall, sampler.cpu)
