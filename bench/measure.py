@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.arms import ArmResult, cleanwire_command, cleanwire_result
-from pipeline.execution.memory import resident_bytes
+from pipeline.execution.resources import resident_bytes
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ Each transform of the text has a plain function that can be called and tested on
 (:class:`~stages.dedup.Dedup`, :class:`~stages.filters.MinLength`) are
 :class:`~pipeline.core.stage.VerdictStage` s: a ``judge`` of a few fields, run on Arrow columns."""
 
-from stages.boilerplate.engine import Boilerplate
+from stages.boilerplate.stage import Boilerplate
 from stages.dedup import Dedup
 from stages.encoding import FixEncoding
 from stages.extract.extractor import Extract

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from pipeline.core.config import Config
 from pipeline.core.stage import Stage
-from stages.boilerplate.engine import Boilerplate
+from stages.boilerplate.stage import Boilerplate
 from stages.dedup import Dedup
 from stages.encoding import FixEncoding
 from stages.extract.extractor import Extract

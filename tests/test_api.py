@@ -220,7 +220,8 @@ def test_stages_import_first_in_a_fresh_interpreter() -> None:
 
 
 def user_table(**columns: object) -> pa.Table:
-    base: dict[str, object] = {"id": ["a", "b"], "source": ["s", "s"], "raw": [ARTICLE, ARTICLE + " More."]}
+    other = ARTICLE.replace("on Saturday", "on Sunday")  # not a duplicate of the first
+    base: dict[str, object] = {"id": ["a", "b"], "source": ["s", "s"], "raw": [ARTICLE, other]}
     return pa.table({**base, **columns})
 
 

@@ -24,8 +24,10 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"core", "io", "stages", "execution"},
     "reporting": {"core", "io", "stages", "execution", "api"},
     "evaluation": {"core", "io", "stages", "execution", "api", "root"},
+    # fits the boilerplate model: runs the stages before boilerplate, scores with the evaluation metrics
+    "training": {"core", "io", "stages", "execution", "api", "evaluation", "root"},
     "integrations": {"core", "io", "stages", "execution", "api"},
-    "cli": {"core", "io", "stages", "execution", "api", "reporting", "evaluation", "root"},
+    "cli": {"core", "io", "stages", "execution", "api", "reporting", "evaluation", "training", "root"},
     # the package's own __init__/__main__ and the documented alias pipeline.airflow
     "root": {"core", "api", "cli", "integrations"},
 }

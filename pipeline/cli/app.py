@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("pipeline.cli.report", "report_cmd"),
     "eval": ("pipeline.cli.eval", "eval_cmd"),
     "learn-sites": ("pipeline.cli.sites", "learn_sites_cmd"),
+    "train": ("pipeline.cli.train", "train_cmd"),
 }
 
 

@@ -44,6 +44,8 @@ def explain_cmd(
     config_file: str | None,
     rule_files: tuple[str, ...],
     stages: str | None,
+    model: str | None,
+    model_threshold: float | None,
     fmt: str,
     url: str | None,
     as_json: bool,
@@ -56,7 +58,11 @@ def explain_cmd(
     --diff shows the document with every removed span struck through (``[-...-]`` when not on a
     terminal), labelled with the rule that removed it; --html writes the same as a page.
     """
-    cfg = build_config(config_file, rule_files, {"stages": stages})
+    cfg = build_config(
+        config_file,
+        rule_files,
+        {"stages": stages, "model": model, "model_threshold": model_threshold},
+    )
     raw, read_as = _read_document(file, fmt, cfg)
     if fmt == "auto" and read_as == "html":
         fmt = "html"

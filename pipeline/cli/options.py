@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from pipeline.core.config import Config
+from stages.boilerplate.learned import load_model
 from stages.boilerplate.rulepack import load_rules
 
 
@@ -45,6 +46,8 @@ class Setting:
 #: Every command-line option that overrides a config setting, in one place.
 SETTINGS: tuple[Setting, ...] = (
     Setting("stages", "stages", comma_list),
+    Setting("model", "boilerplate.model"),
+    Setting("model_threshold", "boilerplate.model_threshold"),
     Setting("workers", "run.workers"),
     Setting("batch_size", "run.batch_size"),
     Setting("max_worker_memory", "run.max_worker_memory"),
@@ -78,7 +81,8 @@ def overrides(options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def config_options(fn: Any) -> Any:
-    """Options of every command that builds a pipeline: the config file, extra rule packs, stages."""
+    """Options of every command that builds a pipeline: the config file, extra rule packs, stages,
+    the boilerplate model and its threshold."""
     opts = [
         click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML config file."),
         click.option(
@@ -91,6 +95,17 @@ def config_options(fn: Any) -> Any:
         click.option(
             "--stages", help="Comma-separated stage order, e.g. extract,encoding,boilerplate,language."
         ),
+        click.option(
+            "--model",
+            metavar="PATH|none",
+            help="Boilerplate model file (`cleanwire train` writes one), or 'none' for rules only "
+            "(default: boilerplate.model, the built-in model).",
+        ),
+        click.option(
+            "--model-threshold",
+            type=float,
+            help="Remove a unit the model scores at least this (default: boilerplate.model_threshold, 0.85).",
+        ),
     ]
     for opt in reversed(opts):
         fn = opt(fn)
@@ -101,8 +116,8 @@ def build_config(
     config_file: str | None, rule_files: Iterable[str] = (), options: Mapping[str, Any] | None = None
 ) -> Config:
     """The config file (or the defaults) with ``--rules`` files added and the command-line
-    ``options`` applied (see :data:`SETTINGS`); validated, its rule packs loaded once so that a
-    bad pack fails before any work starts."""
+    ``options`` applied (see :data:`SETTINGS`); validated, its rule packs and its boilerplate model
+    loaded once so that a bad pack or model file fails before any work starts."""
     cfg = Config.from_toml(config_file) if config_file else Config()
     changes = overrides(options or {})
     if rule_files:
@@ -110,4 +125,6 @@ def build_config(
     if changes:
         cfg = cfg.with_overrides(changes)
     load_rules(cfg.boilerplate.packs, cfg.boilerplate.rule_files, cfg.boilerplate.disabled_rules)
+    if "boilerplate" in cfg.stages:
+        load_model(cfg.boilerplate.model)
     return cfg

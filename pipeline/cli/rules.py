@@ -19,10 +19,20 @@ from stages.boilerplate.rulepack import load_rules
 )
 @click.option("--json", "as_json", is_flag=True, help="List as JSON.")
 def rules_cmd(
-    config_file: str | None, rule_files: tuple[str, ...], stages: str | None, check: bool, as_json: bool
+    config_file: str | None,
+    rule_files: tuple[str, ...],
+    stages: str | None,
+    model: str | None,
+    model_threshold: float | None,
+    check: bool,
+    as_json: bool,
 ) -> None:
     """List the boilerplate rules in force (built-in packs plus --rules files)."""
-    cfg = build_config(config_file, rule_files, {"stages": stages})
+    cfg = build_config(
+        config_file,
+        rule_files,
+        {"stages": stages, "model": model, "model_threshold": model_threshold},
+    )
     loaded = load_rules(cfg.boilerplate.packs, cfg.boilerplate.rule_files, cfg.boilerplate.disabled_rules)
     if check:
         failures = check_rules(loaded)

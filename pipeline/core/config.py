@@ -113,6 +113,11 @@ class BoilerplateConfig:
     budget_min_chars: int = 200
     on_budget_exceeded: Literal["keep", "reject"] = "keep"
     extract_metadata: bool = True
+    #: The learned model that removes what the rules miss: ``"builtin"`` (the one shipped in the
+    #: package), the path of a model file (``cleanwire train`` writes one), or ``"none"`` (rules only).
+    model: str = "builtin"
+    #: The model removes a unit (a block of lines no rule touched) whose P(boilerplate) is at least this.
+    model_threshold: float = 0.85
 
 
 @dataclass(frozen=True)
@@ -199,12 +204,14 @@ class Config:
         """Everything that can change output content, as plain JSON-able data.
 
         Rule files are named by path in the config; their *content* (sha256) is included too, so
-        editing a rule pack or a reviewed site-rules file makes a different run.
+        editing a rule pack or a reviewed site-rules file makes a different run. So is the
+        boilerplate model's (:func:`model_digest`): a retrained model makes a different run.
         """
         data = dataclasses.asdict(self)
         data.pop("run")
         files = [*self.boilerplate.rule_files, *filter(None, [self.boilerplate.site_rules_file])]
         data["rule_file_digests"] = {f: _digest(f) for f in files}
+        data["model_digest"] = model_digest(self.boilerplate.model)
         return data
 
     def to_dict(self) -> dict[str, Any]:
@@ -294,6 +301,10 @@ class Config:
                 f"reader.csv_delimiter must be one character other than a quote or a line break, got {delimiter!r}",
                 hint="e.g. ';' or a tab (--csv-delimiter tab)",
             )
+        if not self.boilerplate.model.strip():
+            raise ConfigError(
+                "boilerplate.model must be 'builtin', 'none' or the path of a model file, got ''"
+            )
         bad_keys = [k for k in self.output.partition_by if k not in PARTITION_KEYS]
         if bad_keys or len(set(self.output.partition_by)) != len(self.output.partition_by):
             raise ConfigError(
@@ -328,6 +339,7 @@ RANGES: dict[str, Range] = {
     "encoding.max_chars": Range(1),
     "boilerplate.max_removed_share": Range(0, 1, low_open=True),
     "boilerplate.budget_min_chars": Range(0),
+    "boilerplate.model_threshold": Range(0, 1, low_open=True),
     "language.seed": Range(0),
     "language.sample_chars": Range(1),
     "language.min_chars": Range(0),
@@ -348,6 +360,21 @@ RANGES: dict[str, Range] = {
     "run.worker_start_timeout_s": Range(0, low_open=True),
     "output.part_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
 }
+
+
+#: ``boilerplate.model = "builtin"``: the model file shipped in the package
+#: (``stages/boilerplate/models/``) and its sha256, which stands for it in the config hash (a test
+#: checks the two agree, so retraining the shipped model means updating both).
+BUILTIN_MODEL_FILE = "line-model-lm3.npz"
+BUILTIN_MODEL_SHA256 = "e3e6a0d34129f5664d65188f46f3d4991fd878cf3129c795d0a83c3100094e33"
+
+
+def model_digest(setting: str) -> str | None:
+    """What stands for ``boilerplate.model`` in the config hash: the model file's sha256 (the
+    shipped one's for ``builtin``; ``"missing"`` for a path that cannot be read), None for ``none``."""
+    if setting == "none":
+        return None
+    return BUILTIN_MODEL_SHA256 if setting == "builtin" else _digest(setting)
 
 
 def _digest(path: str) -> str:

@@ -35,6 +35,9 @@ class Removal:
     start: int
     end: int
     snippet: str
+    #: The learned model's probability that the span is boilerplate (``rule`` is
+    #: ``model:<version>``); None for a rule's removal.
+    score: float | None = None
 
 
 @dataclass(slots=True)
@@ -310,7 +313,14 @@ def _doc_row(d: Doc) -> dict[str, Any]:
         "lang": d.lang,
         "lang_prob": d.lang_prob,
         "removed": [
-            {"rule": r.rule, "category": r.category, "start": r.start, "end": r.end, "snippet": r.snippet}
+            {
+                "rule": r.rule,
+                "category": r.category,
+                "start": r.start,
+                "end": r.end,
+                "snippet": r.snippet,
+                "score": r.score,
+            }
             for r in d.removed
         ],
         "encoding_fixes": d.encoding_fixes,

@@ -12,8 +12,9 @@ import pyarrow as pa
 
 #: Version history (additive changes only; readers of an older version keep working):
 #: 1 - initial schema. 2 - ``encoding`` (how the input bytes were decoded) and ``extra``
-#: (user columns passed through with ``--keep-field``).
-SCHEMA_VERSION = "2"
+#: (user columns passed through with ``--keep-field``). 3 - ``removed.score``: the learned model's
+#: probability for a removal it made (null for a rule's removal).
+SCHEMA_VERSION = "3"
 
 REMOVAL_TYPE = pa.struct(
     [
@@ -22,6 +23,8 @@ REMOVAL_TYPE = pa.struct(
         pa.field("start", pa.int32(), nullable=False),
         pa.field("end", pa.int32(), nullable=False),
         pa.field("snippet", pa.string(), nullable=False),
+        # v3: P(boilerplate) of a removal by the learned model (rule ``model:<version>``); null for rules
+        pa.field("score", pa.float64()),
     ]
 )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,17 @@ def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def load_newsboiler(root: Path) -> list[NewsDoc]:
+    return load_news_file(root / _MARKER_FILE["newsboiler"])
+
+
+def load_news_file(path: Path) -> list[NewsDoc]:
+    """Labelled documents in newsboiler's schema from a JSONL file (the set's, the synthetic
+    corpus, a user's own)."""
+    return news_docs(_jsonl(path))
+
+
+def news_docs(rows: Iterable[dict[str, Any]]) -> list[NewsDoc]:
+    """Rows in newsboiler's schema as :class:`NewsDoc` s."""
     return [
         NewsDoc(
             id=str(r["id"]),
@@ -82,7 +93,7 @@ def load_newsboiler(root: Path) -> list[NewsDoc]:
             url=r.get("url"),
             notes=str(r.get("notes") or ""),
         )
-        for r in _jsonl(root / _MARKER_FILE["newsboiler"])
+        for r in rows
     ]
 
 

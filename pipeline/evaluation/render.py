@@ -44,18 +44,30 @@ def _pm(value: float, std: float) -> str:
 
 
 def render_page_set(res: PageSetResult) -> str:
-    lines = [f"== {res.name}: {len(res.pages)} pages, AEB metric"]
+    snippets = any(s.wcxb is not None for s in res.systems)
+    head = f"{'':<14} {'version':<12} {'F1':<13}  {'precision':<13}  {'recall':<13}  {'accuracy':<13}"
+    lines = [
+        f"== {res.name}: {len(res.pages)} pages, AEB metric"
+        + (
+            " (with: share of the 'with' snippets kept; without: share of the 'without' snippets left)"
+            if snippets
+            else ""
+        )
+    ]
     if res.tuned:
         lines.append(f"   ({res.tuned}; not a held-out measurement)")
     lines += [
-        f"{'':<14} {'version':<12} {'F1':<13}  {'precision':<13}  {'recall':<13}  {'accuracy':<13}",
+        head + (f"  {'with':>6} {'without':>8}" if snippets else ""),
     ]
     for sys_ in res.systems:
         a = sys_.aeb
-        lines.append(
+        row = (
             f"{sys_.name:<14} {sys_.version:<12} {_pm(a.f1, a.f1_std)}  {_pm(a.precision, a.precision_std)}  "
             f"{_pm(a.recall, a.recall_std)}  {_pm(a.accuracy, a.accuracy_std)}"
         )
+        if sys_.wcxb is not None:
+            row += f"  {sys_.wcxb.with_rate:>6.3f} {sys_.wcxb.without_rate:>8.3f}"
+        lines.append(row)
     with_wcxb = [s for s in res.systems if s.wcxb is not None]
     if with_wcxb:
         lines += [

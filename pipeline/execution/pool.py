@@ -21,7 +21,7 @@ index, stage index, start time) in shared memory. The supervisor kills a worker 
 record has run longer than the timeout, or notices one that died (segfault, out-of-memory kill,
 ``os._exit``); either way *that record* is rejected (``timeout`` / ``worker_crash``, with the
 stage it was in), a replacement worker is started and the rest of the batch is resubmitted. A
-worker over its memory limit (:mod:`pipeline.execution.memory`) is killed the same way
+worker over its memory limit (:mod:`pipeline.execution.resources`) is killed the same way
 (``memory_limit``). A bad record costs one record, never the run. Results come back in input
 order, so output does not depend on the number of workers.
 """
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
-import os
 import pickle
 import signal
 import threading
@@ -50,7 +49,7 @@ from pipeline.execution import forkserver
 from pipeline.execution.chain import Result
 from pipeline.execution.heartbeat import STARTING, Heartbeat
 from pipeline.execution.jobs import InFlight, Job
-from pipeline.execution.memory import auto_memory_limit, resident_bytes
+from pipeline.execution.resources import auto_memory_limit, resident_bytes, worker_count
 from pipeline.execution.worker import READY, worker_main
 
 TIMEOUT = "timeout"
@@ -82,31 +81,6 @@ class _Worker:
     job: Job | None = None
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity, where the platform tells)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def worker_count(requested: int) -> tuple[int, str | None]:
-    """How many workers a pool asked for ``requested`` (0 = one per core) may start, and a note
-    when that is fewer than asked: at most one per usable core. The stages are CPU-bound, so more
-    workers than cores only add memory (a started worker holds ~150 MiB) and wall-clock time per
-    record (the per-record timeout counts it): ``--workers 1000`` on a 2-core machine started
-    ~970 processes and used 12.8 GB for 12 records."""
-    cores = usable_cores()
-    if requested <= 0:
-        return cores, None
-    if requested <= cores:
-        return requested, None
-    return cores, (
-        f"{requested} workers asked for, {cores} usable core(s): starting at most {cores} "
-        "worker process(es) (the stages are CPU-bound: more would add memory, not speed)"
-    )
-
-
 def _describe_exit(code: int | None) -> str:
     if code is None:
         return "worker still running"
@@ -123,7 +97,7 @@ def _describe_exit(code: int | None) -> str:
 class ProcessEngine:
     """A supervised pool of ``workers`` processes with a per-record wall-clock ``timeout_s``.
 
-    With a ``memory_limit`` (bytes; None = :func:`~pipeline.execution.memory.auto_memory_limit`,
+    With a ``memory_limit`` (bytes; None = :func:`~pipeline.execution.resources.auto_memory_limit`,
     0 = none), a worker whose resident memory exceeds it is killed like one that hangs: the
     record it was on is rejected (``memory_limit``), before the kernel's out-of-memory killer
     picks a process itself. The limit is checked every :data:`MEMORY_POLL_S` seconds, on Linux

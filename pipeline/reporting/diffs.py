@@ -50,6 +50,11 @@ class StageDiff:
         return sum(len(s.text) for s in self.segments if s.kind is SegKind.INSERTED)
 
 
+def rule_label(r: Removal) -> str:
+    """What a removal is labelled with: its rule, and the model's score for a model removal."""
+    return r.rule if r.score is None else f"{r.rule} p={r.score:.2f}"
+
+
 def removal_segments(text: str, removals: Sequence[Removal]) -> list[Segment] | None:
     """``text`` split into kept and removed runs by the removals' offsets.
 
@@ -63,7 +68,7 @@ def removal_segments(text: str, removals: Sequence[Removal]) -> list[Segment] | 
             return None
         if r.start > pos:
             out.append(Segment(SegKind.KEEP, text[pos : r.start]))
-        out.append(Segment(SegKind.REMOVED, text[r.start : r.end], r.rule, r.category))
+        out.append(Segment(SegKind.REMOVED, text[r.start : r.end], rule_label(r), r.category))
         pos = r.end
     if pos < len(text):
         out.append(Segment(SegKind.KEEP, text[pos:]))
@@ -152,7 +157,7 @@ def place_removals(text: str, removals: Sequence[Removal]) -> list[Segment]:
             out.append(Segment(SegKind.KEEP, text[prev:pos]))
             if pos > 0 and text[pos - 1] != "\n":
                 out.append(Segment(SegKind.KEEP, "\n"))
-        out.append(Segment(SegKind.REMOVED, r.snippet, r.rule, r.category))
+        out.append(Segment(SegKind.REMOVED, r.snippet, rule_label(r), r.category))
         last_here = i == len(cuts) - 1 or cuts[i + 1][0] != pos
         if not (last_here and (pos == len(text) or text[pos] == "\n")):
             out.append(Segment(SegKind.KEEP, "\n"))

@@ -118,8 +118,9 @@ def render_explanation(steps: list[Step], *, color: bool = False) -> str:
         out.append(style(head, bold=True))
         for r in step.removed:
             snippet = r.snippet if len(r.snippet) <= 100 else r.snippet[:97] + "..."
+            why = terminal_safe(r.rule) + ("" if r.score is None else f" p={r.score:.2f}")
             out.append(
-                f"  - removed {style(terminal_safe(r.category), fg='yellow')} by {terminal_safe(r.rule)} "
+                f"  - removed {style(terminal_safe(r.category), fg='yellow')} by {why} "
                 f"[{r.start}:{r.end}]: " + style(terminal_safe(repr(snippet)), fg="red")
             )
         for fix in step.fixes:

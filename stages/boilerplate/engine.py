@@ -18,10 +18,8 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import AnyStr, NamedTuple, TypeAlias
 
-from pipeline.core.config import BoilerplateConfig
 from pipeline.core.prefilter import (
     START_CHARS,
     LineFilter,
@@ -29,18 +27,13 @@ from pipeline.core.prefilter import (
     foldable,
     line_filter,
 )
-from pipeline.core.record import Doc, Removal
-from pipeline.core.stage import DocStage, RejectRecord
+from pipeline.core.record import Removal
 from stages.boilerplate.dates import parse_date
 from stages.boilerplate.normalise import typographic_view
 from stages.boilerplate.rulepack import (
     LIST_MARKER,
-    SITE_PREFIX,
     Rule,
-    check_disabled,
-    load_rules,
 )
-from stages.boilerplate.sitelearn import SiteRules, load_site_rules
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build, and texts have many lines
@@ -441,142 +434,3 @@ def _cleaned(text: str, found: Sequence[Found]) -> Cleaned:
             result.date = parse_date(value)  # ISO 8601 or nothing: '3 hours ago' is no date
         result.meta_rules.append(removal.rule)
     return result
-
-
-#: Removals smaller than this (non-blank characters, ``normal`` confidence) never trip the budget:
-#: a one-sentence article under a three-headline promo list is cleaned, not flagged. A misfire that
-#: guts a real article takes far more than this.
-MIN_BUDGET_CHARS = BoilerplateConfig.budget_min_chars
-
-
-@dataclass(frozen=True, slots=True)
-class BudgetUse:
-    """How much of a text the ``normal``-confidence removals would take (non-blank characters)."""
-
-    risky: int
-    size: int
-
-    @property
-    def share(self) -> float:
-        return self.risky / self.size if self.size else 0.0
-
-    def exceeds(self, max_share: float, min_chars: int = MIN_BUDGET_CHARS) -> bool:
-        return self.risky >= min_chars and self.share > max_share
-
-
-def _solid(text: str) -> int:
-    """Non-whitespace characters (``str.split`` and ``str.isspace`` share one definition).
-
-    Every whitespace character but the space is unprintable (``str.isprintable``), so in a text
-    that is printable once its line breaks and tabs are gone, the rest is spaces: counting them is
-    ~2x quicker than splitting a 4 KB text into words (a short snippet splits quicker).
-    """
-    if len(text) > _SPLIT_BELOW:
-        rest = text.replace("\n", "").replace("\t", "")
-        if rest.isprintable():
-            return len(rest) - rest.count(" ")
-    return len("".join(text.split()))
-
-
-_SPLIT_BELOW = 256
-
-
-def _risky(found: Sequence[Found]) -> int:
-    return sum(_solid(removal.snippet) for removal, rule, _ in found if rule.confidence != "high")
-
-
-def budget_use(text: str, found: Sequence[Found]) -> BudgetUse:
-    """What the removals in ``found`` would spend of the removal budget.
-
-    Removals by ``confidence = "high"`` rules (fixed, unambiguous forms such as a consent notice)
-    do not count: a two-sentence article with a long cookie banner is cleaned, not flagged. What
-    the budget guards against is a rule misfiring on article text, and only the flexible rules
-    (headline lists, captions, learned site lines) can do that.
-    """
-    return BudgetUse(risky=_risky(found), size=_solid(text))
-
-
-def clean_with_budget(text: str, rules: Sequence[Rule] | RuleSet) -> tuple[Cleaned, BudgetUse]:
-    """:func:`clean`, plus what its removals would spend of the budget (see :func:`budget_use`)."""
-    found = find_removals(text, rules)
-    return _cleaned(text, found), budget_use(text, found)
-
-
-class Boilerplate(DocStage):
-    """Rule packs (built-in and ``rule_files``) plus optional learned site rules.
-
-    A document whose removals would exceed ``max_removed_share`` of its text (and at least
-    ``boilerplate.budget_min_chars`` characters; ``confidence = "high"`` rules do not count) is kept unchanged
-    and flagged ``removal_budget_exceeded`` (or rejected with reason ``removal_budget`` when
-    ``on_budget_exceeded = "reject"``).
-    """
-
-    name = "boilerplate"
-
-    def __init__(self, config: BoilerplateConfig | None = None, site_rules: SiteRules | None = None) -> None:
-        super().__init__()
-        self.config = cfg = config or BoilerplateConfig()
-        self.rules = load_rules(cfg.packs, cfg.rule_files, cfg.disabled_rules)
-        if site_rules is None and cfg.site_rules_file:
-            site_rules = load_site_rules(cfg.site_rules_file)
-        site_rules = site_rules or SiteRules()
-        disabled_sites = [rid for rid in cfg.disabled_rules if rid.startswith(SITE_PREFIX)]
-        check_disabled(disabled_sites, site_rules.ids)  # pack rule ids: checked by load_rules
-        self.site_rules = site_rules.without(disabled_sites)
-        # per host with learned lines: (that host's learned rules, pack + learned rules prepared)
-        self._site_sets: dict[int, tuple[tuple[Rule, ...], RuleSet]] = {}
-
-    @cached_property
-    def rule_set(self) -> RuleSet:
-        """The rules prepared (shared by stages with the same rules). Built on first use: a
-        coordinator that hands the stage to worker processes never needs it (~0.25 s)."""
-        return rule_set(self.rules)
-
-    def rules_for(self, url: str | None) -> tuple[Rule, ...]:
-        """Pack rules first (they name the category precisely), then the site's learned lines."""
-        site = self.site_rules.rules_for(url)
-        return self.rules + site if site else self.rules
-
-    def rule_set_for(self, url: str | None) -> RuleSet:
-        """:meth:`rules_for`, prepared once per host (``SiteRules`` hands out one tuple per host)."""
-        site = self.site_rules.rules_for(url)
-        if not site:
-            return self.rule_set
-        cached = self._site_sets.get(id(site))
-        if cached is None or cached[0] is not site:
-            cached = (site, RuleSet(self.rules + site))
-            self._site_sets[id(site)] = cached
-        return cached[1]
-
-    def over_budget(self, text: str, found: Sequence[Found]) -> BudgetUse | None:
-        """The budget use when ``found`` exceeds the budget (see :class:`BudgetUse`), else None.
-
-        The text's size is counted only when the removals are big enough to matter.
-        """
-        risky = _risky(found)
-        if risky < self.config.budget_min_chars:
-            return None
-        use = BudgetUse(risky=risky, size=_solid(text))
-        return use if use.exceeds(self.config.max_removed_share, self.config.budget_min_chars) else None
-
-    def process(self, doc: Doc) -> None:
-        found = find_removals(doc.text, self.rule_set_for(doc.url))
-        if not found:
-            return
-        use = self.over_budget(doc.text, found)
-        if use is not None:
-            detail = (
-                f"rules would remove {use.share:.0%} of the text ({use.risky} characters) > "
-                f"boilerplate.max_removed_share={self.config.max_removed_share:.0%}"
-            )
-            if self.config.on_budget_exceeded == "reject":
-                raise RejectRecord("removal_budget", detail)
-            doc.flags.append("removal_budget_exceeded")
-            doc.detail = detail
-            return
-        result = _cleaned(doc.text, found)
-        doc.text = result.text
-        doc.removed.extend(result.removed)
-        if self.config.extract_metadata:
-            doc.author = doc.author or result.author
-            doc.date = doc.date or result.date

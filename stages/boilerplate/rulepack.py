@@ -257,7 +257,7 @@ def load_rules(
 
     A disabled id that none of these packs defines is a :class:`RuleError`, except learned site
     rule ids (:data:`SITE_PREFIX`): those are checked where the site rules are loaded
-    (:class:`stages.boilerplate.engine.Boilerplate`).
+    (:class:`stages.boilerplate.stage.Boilerplate`).
     """
     loaded = [load_pack(builtin_pack_path(p)) for p in packs] + [load_pack(f) for f in files]
     rules: list[Rule] = []

@@ -68,6 +68,20 @@ def test_text_output_has_every_set(full_run: FullRun) -> None:
     assert "WCXB metric" in out
 
 
+def test_wcxb_aeb_table_shows_with_and_without_beside_the_metric(full_run: FullRun) -> None:
+    """The WCXB-style set's AEB table carries the 'with' recall and 'without' leak (the same numbers as
+    the WCXB table below it); AEB's own set has no snippets, so no such columns."""
+    out = full_run.result.stdout
+    wcxb = out.split("== wcxb")[1].split("\n\n")[0].splitlines()
+    assert wcxb[0].endswith("'without' snippets left)") and wcxb[1].split()[-2:] == ["with", "without"]
+    aeb_row = next(ln.split() for ln in wcxb if ln.startswith("cleanwire"))
+    metric = out.split("WCXB metric")[1].splitlines()
+    metric_row = next(ln.split() for ln in metric if ln.startswith("cleanwire"))
+    assert aeb_row[-2:] == metric_row[-2:]
+    aeb = out.split("== aeb")[1].split("\n\n")[0].splitlines()
+    assert "without" not in aeb[1] and "snippets" not in aeb[0]
+
+
 def test_baseline_rows_are_scored_by_the_metric(full_run: FullRun) -> None:
     rows = {
         ln.split()[0]: ln.split() for ln in full_run.result.stdout.splitlines() if ln.startswith("halfway")
@@ -83,7 +97,7 @@ def test_report_is_self_contained_and_lists_the_misses(full_run: FullRun) -> Non
     assert html.startswith("<!doctype html>")
     assert "<script" not in html and "<link" not in html and "src=" not in html  # no network
     assert "fx-001" in html and "survived <b>video_caption</b>" in html
-    assert "Listen to this story. Audio length 3 minutes" in html
+    assert "The audio edition of this report, read aloud, lasts roughly three minutes." in html
     for section in ("newsboiler (3 documents)", "aeb (2 pages)", "wcxb (1 pages)", "langid (6 sentences)"):
         assert section in html
     assert "p-ferry" in html  # worst pages are listed by id

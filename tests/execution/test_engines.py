@@ -17,8 +17,8 @@ from pipeline.core.record import Doc, docs_from_batch, docs_to_batch, reject_row
 from pipeline.core.stage import Stage
 from pipeline.execution.chain import run_in_order, run_stages
 from pipeline.execution.engines import SerialEngine
-from pipeline.execution.memory import auto_memory_limit, physical_memory, resident_bytes
 from pipeline.execution.pool import ProcessEngine
+from pipeline.execution.resources import auto_memory_limit, physical_memory, resident_bytes
 from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import read_left
 from pipeline.io.readers import Source

@@ -21,8 +21,8 @@ from pipeline.core.config import MIN_WORKER_MEMORY
 from pipeline.core.errors import ConfigError, WorkerError
 from pipeline.execution import forkserver
 from pipeline.execution.engines import COMPRESSED_FACTOR, SMALL_INPUT_BYTES, SMALL_INPUT_FILES, small_input
-from pipeline.execution.memory import resident_bytes
-from pipeline.execution.pool import ProcessEngine, usable_cores, worker_count
+from pipeline.execution.pool import ProcessEngine
+from pipeline.execution.resources import resident_bytes, usable_cores, worker_count
 from pipeline.io.layout import OutputLayout
 from stages.extract.extractor import Extract
 from tests.execution.test_engines import batches, real_stages
@@ -97,6 +97,20 @@ def test_a_start_deadline_no_worker_can_meet_exits_5_with_a_message(tmp_path: Pa
     assert "Traceback" not in output
 
 
+@pytest.fixture()
+def spawns(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per worker process the pool starts."""
+    started: list[int] = []
+    spawn = ProcessEngine._spawn
+
+    def counting(self: ProcessEngine) -> Any:
+        started.append(1)
+        return spawn(self)
+
+    monkeypatch.setattr(ProcessEngine, "_spawn", counting)
+    return started
+
+
 def test_a_pool_never_starts_more_workers_than_cores_or_queued_batches() -> None:
     engine = ProcessEngine(1000, timeout_s=60.0)
     try:
@@ -111,16 +125,9 @@ def test_a_pool_never_starts_more_workers_than_cores_or_queued_batches() -> None
 
 
 def test_workers_1000_on_12_records_is_capped_with_a_note(
-    demo_dump: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_dump: Path, tmp_path: Path, spawns: list[int]
 ) -> None:
-    started: list[int] = []
-    spawn = ProcessEngine._spawn
-
-    def counting(self: ProcessEngine) -> Any:
-        started.append(1)
-        return spawn(self)
-
-    monkeypatch.setattr(ProcessEngine, "_spawn", counting)
+    started = spawns
     code, output = run_cli("run", str(demo_dump), "-o", str(tmp_path / "out"), "--workers", "1000")
     assert code == 0, output
     assert f"note: 1000 workers asked for, {usable_cores()} usable core(s)" in output
@@ -129,16 +136,9 @@ def test_workers_1000_on_12_records_is_capped_with_a_note(
 
 
 def test_a_small_input_runs_in_process_unless_workers_are_asked_for(
-    demo_dump: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_dump: Path, tmp_path: Path, spawns: list[int]
 ) -> None:
-    started: list[int] = []
-    spawn = ProcessEngine._spawn
-
-    def counting(self: ProcessEngine) -> Any:
-        started.append(1)
-        return spawn(self)
-
-    monkeypatch.setattr(ProcessEngine, "_spawn", counting)
+    started = spawns
     assert small_input([str(demo_dump)])
     code, auto = run_cli("run", str(demo_dump), "-o", str(tmp_path / "auto"))
     assert code == 0, auto

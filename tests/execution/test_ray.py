@@ -33,6 +33,8 @@ from pipeline.io.left_records import read_left  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BODY = "The harbour authority said the new breakwater would protect the fishing fleet in winter storms."
+# A headline: a two-word label such as "Harbour news" reads as a section name to the boilerplate model
+TITLE = "Harbour authority approves new breakwater"
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +188,7 @@ def test_a_dataset_of_id_source_raw_is_cleaned_and_one_without_raw_is_refused_by
     rows = {
         "id": ["a", "b"],
         "source": ["user", "user"],
-        "raw": [f"Harbour news\n\n{BODY}\n\nSource: Read Full Article"] * 2,  # b: a duplicate
+        "raw": [f"{TITLE}\n\n{BODY}\n\nSource: Read Full Article"] * 2,  # b: a duplicate
         "section": ["news", "sport"],  # not a work column: dropped
     }
     counts = write_dataset(
@@ -194,7 +196,7 @@ def test_a_dataset_of_id_source_raw_is_cleaned_and_one_without_raw_is_refused_by
     )
     assert counts == {"output": 1, "rejects": 0, "dropped": 1}
     out = read(tmp_path / "out")
-    assert out.column("text").to_pylist() == [f"Harbour news\n\n{BODY}"]
+    assert out.column("text").to_pylist() == [f"{TITLE}\n\n{BODY}"]
     assert out.column("lang").to_pylist() == ["en"]
     without_raw = ray.data.from_arrow(pa.table({"id": ["a"], "source": ["user"], "text": [BODY]}))
     with pytest.raises(ValueError, match="the dataset has no 'raw' column"):

@@ -8,8 +8,9 @@ import pytest
 
 from pipeline.core.config import BoilerplateConfig
 from pipeline.core.record import Doc
-from stages.boilerplate.engine import Boilerplate, BudgetUse, clean, find_removals
+from stages.boilerplate.engine import clean, find_removals
 from stages.boilerplate.rulepack import load_rules
+from stages.boilerplate.stage import Boilerplate, BudgetUse
 
 RULES = load_rules(("builtin",))
 

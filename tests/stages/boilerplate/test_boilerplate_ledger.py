@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.record import Doc
-from stages.boilerplate.engine import Boilerplate, apply_removals, find_removals
+from stages.boilerplate.engine import apply_removals, find_removals
 from stages.boilerplate.rulepack import load_rules
+from stages.boilerplate.stage import Boilerplate
 
 RULES = load_rules(("builtin",))
 

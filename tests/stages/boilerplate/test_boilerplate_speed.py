@@ -32,11 +32,8 @@ from pipeline.core.prefilter import (
     line_filter,
 )
 from stages.boilerplate.engine import (
-    Boilerplate,
     Line,
-    _solid,
     block_end,
-    budget_use,
     find_removals,
     rule_set,
     split_lines,
@@ -48,6 +45,7 @@ from stages.boilerplate.rulepack import (
     load_rules,
 )
 from stages.boilerplate.sitelearn import host_of, learn_site_rules
+from stages.boilerplate.stage import Boilerplate, _solid, budget_use
 from tests.conftest import FIXTURES
 
 RULES = load_rules(("builtin",))

@@ -136,8 +136,12 @@ def test_cli_refuses_an_unknown_disabled_rule_before_any_output(tmp_path: Path) 
         assert "unknown rule id(s) ['no.such.rule']" in res.stderr and "cleanwire rules" in res.stderr
     assert not (tmp_path / "o").exists()
     cfg.write_text("[boilerplate]\ndisabled_rules = ['source.read_full_article']\n")
-    res = CliRunner().invoke(cli, ["explain", str(doc), "--config", str(cfg)])
+    res = CliRunner().invoke(cli, ["explain", str(doc), "--config", str(cfg), "--model", "none"])
     assert res.exit_code == 0 and "Read Full Article" in res.stdout.rstrip().splitlines()[-1]
+    # with the learned model on, the line still goes: the model takes what the disabled rule left
+    res = CliRunner().invoke(cli, ["explain", str(doc), "--config", str(cfg)])
+    assert res.exit_code == 0 and "Read Full Article" not in res.stdout.rstrip().splitlines()[-1]
+    assert "by model:" in res.stdout
 
 
 def test_cli_rules_check_runs_every_example(tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ from pipeline.cli import cli
 from pipeline.core.config import BoilerplateConfig
 from pipeline.core.errors import RuleError
 from pipeline.core.record import Doc
-from stages.boilerplate.engine import Boilerplate
 from stages.boilerplate.rulepack import load_rules
 from stages.boilerplate.sitelearn import (
     LearnConfig,
@@ -26,9 +25,13 @@ from stages.boilerplate.sitelearn import (
     save_site_rules,
     site_rule_id,
 )
+from stages.boilerplate.stage import Boilerplate
 from tests.conftest import FIXTURES
 
 DUMP = FIXTURES / "boilerplate" / "sites.jsonl"
+#: These tests are about site rules: the learned model (which takes the tip line and a tiny site's
+#: footer on its own) is off, so what is checked is what the site rules do.
+RULES_ONLY = BoilerplateConfig(model="none")
 TIP = "Tip us off: news@harbourgazette.example"
 GROUP = "Harbour Gazette is part of the Coastline Media group"
 PRINTED = "Printed and published by Hilltop Press Ltd"
@@ -129,7 +132,7 @@ def test_bad_site_rules_files_are_config_errors(tmp_path: Path, content: str) ->
 
 
 def test_stage_removes_learned_lines_only_on_their_site() -> None:
-    stage = Boilerplate(site_rules=learn_site_rules(_pairs()))
+    stage = Boilerplate(RULES_ONLY, site_rules=learn_site_rules(_pairs()))
     text = f"Story\n\nFirst paragraph here.\n\n{TIP}\n\nSecond paragraph here."
     on_site = Doc(id="a", source="s", raw=text, text=text, url="https://harbourgazette.example/x")
     elsewhere = Doc(id="b", source="s", raw=text, text=text, url="https://hilltop.example/x")
@@ -146,7 +149,7 @@ def test_learned_site_rules_can_be_disabled_by_id_and_unknown_site_ids_are_refus
     learned = learn_site_rules(_pairs())
     tip_id = next(site_rule_id(h, ln) for h, lines in learned.lines.items() for ln in lines if ln.text == TIP)
     assert tip_id in learned.ids and tip_id.startswith("site:harbourgazette.example:")
-    stage = Boilerplate(BoilerplateConfig(disabled_rules=(tip_id,)), site_rules=learned)
+    stage = Boilerplate(BoilerplateConfig(disabled_rules=(tip_id,), model="none"), site_rules=learned)
     text = f"Story\n\nFirst paragraph here.\n\n{TIP}\n\n{GROUP}\n\nSecond paragraph here."
     doc = Doc(id="a", source="s", raw=text, text=text, url="https://harbourgazette.example/x")
     stage.process_docs([doc])
@@ -168,7 +171,7 @@ def test_run_with_a_disabled_site_rule_from_the_file(tmp_path: Path) -> None:
         if ln["text"] == TIP
     )
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f"[boilerplate]\ndisabled_rules = [{tip_id!r}]\n")
+    cfg.write_text(f"[boilerplate]\ndisabled_rules = [{tip_id!r}]\nmodel = 'none'\n")
     out = tmp_path / "out"
     args = ["run", str(DUMP), "-o", str(out), "--site-rules", str(rules_file), "-w", "1", "--no-dedup"]
     res = CliRunner().invoke(cli, [*args, "--config", str(cfg)])
@@ -200,7 +203,10 @@ def test_learn_sites_then_run_with_site_rules(tmp_path: Path) -> None:
     out = tmp_path / "out"
     res = runner.invoke(
         cli,
-        ["run", str(DUMP), "-o", str(out), "--site-rules", str(rules_file), "--workers", "1", "--no-dedup"],
+        [
+            *("run", str(DUMP), "-o", str(out), "--site-rules", str(rules_file)),
+            *("--workers", "1", "--no-dedup", "--model", "none"),
+        ],
     )
     assert res.exit_code == 0, res.output
     rows = _rows(out)
@@ -237,5 +243,5 @@ def test_list_markers_do_not_hide_a_repeated_line() -> None:
     assert (line.text, line.docs) == (TIP, 6)
     text = f"Story\nBody.\n• {TIP}"
     doc = Doc(id="a", source="s", raw=text, text=text, url="https://a.example/9")
-    Boilerplate(site_rules=rules).process_docs([doc])
+    Boilerplate(RULES_ONLY, site_rules=rules).process_docs([doc])
     assert [r.snippet for r in doc.removed] == [f"• {TIP}"]

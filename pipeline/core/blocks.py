@@ -1,0 +1,112 @@
+"""Which lines of a text form one block: the layout rule that ``normalize`` applies and that the
+boilerplate model decides on (a wrapped sentence is one unit, never half of one).
+
+Lines are compared with their runs of spaces collapsed and their ends stripped
+(:func:`layout_lines`). A line joins the block before it when it starts in lower case and the block
+does not end a sentence, or when the text was hard-wrapped at a fixed width (see :func:`wrap_width`)
+and the line before it reached that width. A blank line always ends a block.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from itertools import pairwise
+
+SPACES = re.compile(r"[ \t\f\v]+")
+_RUN_CHARS = re.compile(r"[\t\f\v]|  ")  # what SPACES.sub(" ", ...) can change
+ENDS_BLOCK = re.compile(r"[.!?:;…\"”’»)\]]$")
+STARTS_LOWER = re.compile(r"^[a-zà-ÿ]")
+# The "- " that trafilatura puts before list items; the publisher's text has no bullet there.
+EXTRACTED_BULLET = re.compile(r"^[ \t]*[-*•][ \t]+(?=\S)", re.MULTILINE)
+
+# A text counts as hard-wrapped when at least this many lines, and most lines that are followed by
+# another line, end within _slack(width) columns of one width between _MIN_WRAP and _MAX_WRAP, and
+# enough of those break points fall inside a sentence (the next line starts in lower case): a list of
+# similar-length items (results, headlines) starts every line with a capital and is left alone.
+_MIN_WRAP, _MAX_WRAP, _WRAP_SLACK = 50, 120, 15
+_MIN_WRAPPED_LINES = 3
+_MIN_WRAPPED_SHARE = 0.6
+_MIN_LOWER_SHARE = 0.3
+
+
+def slack(width: int) -> int:
+    """How far short of the width a wrapped line may end (a long next word did not fit)."""
+    return max(_WRAP_SLACK, width // 4)
+
+
+def wrap_width(lines: Sequence[str]) -> int | None:
+    """The column ``lines`` (spaces collapsed, stripped) were hard-wrapped at, or ``None``."""
+    pairs = [(a, b) for a, b in pairwise(lines) if a and b]
+    if len(pairs) < _MIN_WRAPPED_LINES:
+        return None
+    width = max(len(a) for a, _ in pairs)
+    if not _MIN_WRAP <= width <= _MAX_WRAP:
+        return None
+    near = [(a, b) for a, b in pairs if len(a) >= width - slack(width)]
+    lower = sum(1 for _, b in near if STARTS_LOWER.match(b))
+    if (
+        len(near) < _MIN_WRAPPED_LINES
+        or len(near) < _MIN_WRAPPED_SHARE * len(pairs)
+        or lower < _MIN_LOWER_SHARE * len(near)
+    ):
+        return None
+    return width
+
+
+def strip_extracted_bullets(text: str) -> str:
+    """Drop the list-item markers an HTML extractor added (``"- item"`` -> ``"item"``)."""
+    return EXTRACTED_BULLET.sub("", text)
+
+
+def layout_lines(text: str) -> list[str]:
+    """Every line of ``text`` (``str.splitlines``) with runs of spaces collapsed, stripped; a
+    blank line is ``""``."""
+    # the substitution only changes a line holding a tab, \f, \v or two spaces in a row: most lines
+    # skip it (the same result, a fifth of the boilerplate model's unit time on news text)
+    return [
+        SPACES.sub(" ", raw).strip() if _RUN_CHARS.search(raw) else raw.strip() for raw in text.splitlines()
+    ]
+
+
+def block_groups(lines: Sequence[str]) -> list[list[int]]:
+    """The non-blank ``lines`` (as :func:`layout_lines` gives them) grouped into blocks: per block,
+    the indices of its lines in ``lines``, in order."""
+    width = wrap_width(lines)
+    # Blank lines separate paragraphs, so a wrapped line is continued by the next one whatever its
+    # case; without blank lines a capitalised line after a full line may start a new paragraph.
+    paragraphs = width is not None and any(not line for line in lines[_first(lines) : _last(lines) + 1])
+    groups: list[list[int]] = []
+    joinable = False  # may the next line continue the previous block?
+    wrapped = False  # did the previous line reach the wrap width?
+    last_line = ""  # the block's last line: what decides whether it ends a sentence
+    for i, line in enumerate(lines):
+        if not line:
+            joinable = wrapped = False
+            continue
+        continues = STARTS_LOWER.match(line) is not None
+        if groups and (
+            (continues and (joinable or wrapped))
+            or (wrapped and (paragraphs or (joinable and len(groups) > 1)))
+        ):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+        last_line = line
+        joinable = not ENDS_BLOCK.search(last_line)
+        wrapped = width is not None and len(line) >= width - slack(width)
+    return groups
+
+
+def _first(lines: Sequence[str]) -> int:
+    return next((i for i, line in enumerate(lines) if line), len(lines))
+
+
+def _last(lines: Sequence[str]) -> int:
+    return next((i for i in range(len(lines) - 1, -1, -1) if lines[i]), -1)
+
+
+def join_blocks(lines: Sequence[str], groups: Sequence[Sequence[int]]) -> str:
+    """The blocks as ``normalize`` lays them out: a block's lines joined by a space, blocks
+    separated by one blank line."""
+    return "\n\n".join(" ".join(lines[i] for i in group) for group in groups)

@@ -1,0 +1,125 @@
+"""Load the phrase pools, lexicons, articles and site list; split them into train/test parts."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+DATA = Path(__file__).resolve().parent / "data"
+LANGS = ["en", "de", "fr", "es", "it", "nl", "pt"]
+CATEGORIES = [
+    "signup_notice",
+    "promo_block",
+    "source_link",
+    "newsletter_cta",
+    "cookie_notice",
+    "share_prompt",
+    "ad_marker",
+    "video_caption",
+    "image_credit",
+    "comments_prompt",
+    "related_links",
+    "paywall_notice",
+    "author_bio_line",
+    "timestamp_update",
+    "byline",
+    "navigation",
+    "footer",
+]
+# lists that are not split into parts (tiny closed sets, or structural)
+_NO_SPLIT = {"tags", "breadcrumb_seps", "links", "extras", "counters", "buttons"}
+
+
+def stable_hash(s: str) -> int:
+    return zlib.crc32(s.encode("utf-8"))
+
+
+def in_part(key: str, part: str, folds: int = 5) -> bool:
+    """part 'all' keeps everything; 'test' keeps the ~1/folds held-out share; 'train' the rest."""
+    if part == "all":
+        return True
+    held = stable_hash(key) % folds == 0
+    return held if part == "test" else not held
+
+
+def _filter(lst: list[Any], key: str, part: str, share: float = 0.2) -> list[Any]:
+    """Deterministic split of a pool: the ~share of entries with the lowest hash are the held-out part."""
+    if part == "all" or len(lst) < 2:
+        return list(lst)
+    hashes = [stable_hash(key + "|" + json.dumps(x, ensure_ascii=False)) for x in lst]
+    k = max(1, round(len(lst) * share))
+    held = set(sorted(range(len(lst)), key=lambda i: hashes[i])[:k])
+    return [x for i, x in enumerate(lst) if (i in held) == (part == "test")]
+
+
+@dataclass
+class LangData:
+    code: str
+    lex: dict[str, Any]
+    boiler: dict[str, Any]
+    stories: list[Any]
+    headlines: list[Any]
+    hard_negatives: list[Any]
+    context: list[Any] = field(default_factory=list)
+    counts: dict[str, Any] = field(default_factory=dict)
+
+    def pool(self, cat: str, key: str) -> list[Any]:
+        return cast(list[Any], self.boiler.get(cat, {}).get(key, []))
+
+
+def load_lang(code: str, part: str = "all") -> LangData:
+    d = DATA / code
+    with open(d / "lexicon.toml", "rb") as f:
+        lex = tomllib.load(f)
+    with open(d / "boiler.toml", "rb") as f:
+        boiler_raw = tomllib.load(f)
+    with open(d / "articles.toml", "rb") as f:
+        art = tomllib.load(f)
+    boiler: dict[str, Any] = {}
+    counts: dict[str, Any] = {}
+    for cat, tables in boiler_raw.items():
+        boiler[cat] = {}
+        for key, lst in tables.items():
+            if isinstance(lst, list) and key not in _NO_SPLIT:
+                boiler[cat][key] = _filter(lst, f"{code}|{cat}|{key}", part)
+            else:
+                boiler[cat][key] = lst
+            if isinstance(lst, list):
+                counts[f"{cat}.{key}"] = len(lst)
+    stories = _filter(art.get("story", []), f"{code}|story", part)
+    headlines = _filter(art.get("headlines", []), f"{code}|headline", part)
+    hns = _filter(art.get("hard_negative", []), f"{code}|hn", part)
+    context = _filter(art.get("context", []), f"{code}|context", part)
+    counts["context"] = len(art.get("context", []))
+    counts["stories"] = len(art.get("story", []))
+    counts["headlines"] = len(art.get("headlines", []))
+    counts["hard_negatives"] = len(art.get("hard_negative", []))
+    return LangData(code, lex, boiler, stories, headlines, hns, context, counts)
+
+
+def load_sites() -> list[dict[str, Any]]:
+    with open(DATA / "sites.toml", "rb") as f:
+        return cast(list[dict[str, Any]], tomllib.load(f)["site"])
+
+
+def load_dev_stories(path: str) -> dict[str, list[dict[str, Any]]]:
+    """Gold articles of newsboiler dev.jsonl (CC0) as extra stories, per language. Flagged 'dev_text'."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            doc = json.loads(line)
+            blocks = doc["gold_text"].split("\n\n")
+            if len(blocks) < 2:
+                continue
+            title = blocks[0]
+            paras = blocks[1:]
+            if len(title) > 110 or title.rstrip().endswith("."):  # a scrape without a title line
+                title, paras = None, blocks
+            out.setdefault(doc["lang"], []).append(
+                {"title": title, "paras": paras, "dev": True, "_src": doc["id"]}
+            )
+    return out

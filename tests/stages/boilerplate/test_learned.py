@@ -1,0 +1,186 @@
+"""The learned model in the boilerplate stage: what it removes, how the ledger records it, and the
+settings, budget and config hash around it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+import pipeline
+from pipeline.cli import cli
+from pipeline.core.config import BoilerplateConfig, Config
+from pipeline.core.errors import ConfigError
+from pipeline.core.record import Doc, docs_from_batch, docs_to_batch
+from pipeline.core.schema import REMOVAL_TYPE
+from stages.boilerplate.learned import BUILTIN_MODEL, load_model
+from stages.boilerplate.model import LineModel
+from stages.boilerplate.stage import Boilerplate
+
+#: A call to action in a phrasing of our own: no rule matches it, and it is in no training set.
+CTA = "Love local news? Get it delivered every morning, free. Join now »"
+ARTICLE = f"""Lifeboat volunteers rescue two walkers cut off by the tide
+
+Two walkers were rescued from the rocks below Kestrel Head on Sunday afternoon after the incoming tide cut them off from the beach.
+
+Volunteers from the Kestrel Bay station launched the inshore boat at 3.40pm and reached the pair within twenty minutes, the crew said.
+
+{CTA}
+
+Both walkers were brought ashore safely and were checked over by paramedics, who said they were cold but unhurt.
+
+Source: Read Full Article"""
+PARAGRAPHS = [b for b in ARTICLE.split("\n\n") if b not in (CTA, "Source: Read Full Article")]
+
+
+def rules_only() -> Config:
+    return Config().with_overrides({"boilerplate.model": "none"})
+
+
+def test_the_model_removes_an_unseen_call_to_action_and_the_ledger_says_so() -> None:
+    assert CTA in pipeline.clean_text(ARTICLE, config=rules_only()).text  # no rule takes it
+    result = pipeline.clean_text(ARTICLE)
+    assert result.text.split("\n\n") == PARAGRAPHS
+    by_model, by_rule = result.removed  # in text order
+    assert by_rule.rule == "source.read_full_article" and by_rule.score is None
+    model = load_model("builtin")
+    assert model is not None
+    assert by_model.rule == f"model:{model.version}" and by_model.snippet == CTA
+    assert ARTICLE[by_model.start : by_model.end] == CTA
+    assert by_model.score is not None and 0.85 <= by_model.score <= 1.0
+    named = model.category_head.categories if model.category_head else ("model",)
+    assert by_model.category in named
+
+
+def test_threshold_and_none_are_honoured() -> None:
+    result = pipeline.clean_text(ARTICLE)
+    score = next(r.score for r in result.removed if r.score is not None)
+    above = Config().with_overrides({"boilerplate.model_threshold": min(1.0, score + 0.001)})
+    assert CTA in pipeline.clean_text(ARTICLE, config=above).text
+    at = Config().with_overrides({"boilerplate.model_threshold": score})
+    assert CTA not in pipeline.clean_text(ARTICLE, config=at).text
+    assert all(r.score is None for r in pipeline.clean_text(ARTICLE, config=rules_only()).removed)
+
+
+def test_the_score_survives_arrow_and_parquet(tmp_path: Path) -> None:
+    doc = Doc(id="a", source="s", raw=ARTICLE, text=ARTICLE)
+    Boilerplate().process_docs([doc])
+    batch = docs_to_batch([doc])
+    assert "score" in [f.name for f in REMOVAL_TYPE]
+    assert docs_from_batch(batch)[0].removed == doc.removed
+    dump = tmp_path / "in"
+    dump.mkdir()
+    (dump / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    res = CliRunner().invoke(cli, ["run", str(dump), "-o", str(tmp_path / "out"), "-w", "1"])
+    assert res.exit_code == 0, res.output
+    (row,) = pq.read_table(tmp_path / "out" / "part-00000.parquet").to_pylist()
+    scores = {r["rule"].split(":")[0]: r["score"] for r in row["removed"]}
+    assert scores["source.read_full_article"] is None and scores["model"] >= 0.85
+
+
+def test_a_batch_decides_as_one_document_at_a_time() -> None:
+    texts = [ARTICLE, ARTICLE.replace("Sunday", "Monday"), "Short note.\n\n" + CTA, "Story\nBody."]
+    one = [Doc(id=str(i), source="s", raw=t, text=t) for i, t in enumerate(texts)]
+    many = [dataclasses.replace(d, removed=[], flags=[]) for d in one]
+    stage = Boilerplate()
+    for d in one:
+        stage.process_docs([d])
+    stage.process_docs(many)
+    assert [(d.text, d.removed) for d in one] == [(d.text, d.removed) for d in many]
+
+
+def test_the_model_alone_never_empties_a_short_document() -> None:
+    """The toy 'Story / Body.' scores like a menu; the model may not take more than
+    max_removed_share of a document, however short, so it takes nothing there."""
+    doc = Doc(id="a", source="s", raw="Story\nBody.", text="Story\nBody.")
+    stage = Boilerplate()
+    model = stage.model
+    assert model is not None and (model.scores(["Story", "Body."]) >= 0.85).all()
+    stage.process_docs([doc])
+    assert doc.text == "Story\nBody." and doc.removed == []
+
+
+def test_model_removals_count_against_the_budget() -> None:
+    promo = (
+        "DON'T MISS:\nCouncil confirms dates for new bin collection rounds\n"
+        "Roadworks to cause months of delays on the ring road\n"
+        "Huge queues as new discount store opens on the high street"
+    )
+    text = "\n\n".join([PARAGRAPHS[1], CTA, promo])  # 109 + 54 + 146 non-blank characters
+
+    def run(model: str) -> Doc:
+        doc = Doc(id="a", source="s", raw=text, text=text)
+        cfg = BoilerplateConfig(max_removed_share=0.5, budget_min_chars=100, model=model)
+        Boilerplate(cfg).process_docs([doc])
+        return doc
+
+    rules_alone = run("none")  # the promo list is under half of the text: cleaned
+    assert rules_alone.flags == [] and [r.rule for r in rules_alone.removed] == ["promo.header.block"]
+    both = run("builtin")  # with the call to action it is over half: kept whole and flagged
+    assert both.flags == ["removal_budget_exceeded"] and both.text == text and both.removed == []
+    assert both.detail is not None and both.detail.startswith("rules and the model would remove")
+
+
+def test_explain_shows_the_model_and_its_score(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    res = CliRunner().invoke(cli, ["explain", str(path)])
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.stdout.splitlines() if "by model:" in ln)
+    assert "p=0.9" in line and repr(CTA)[:20] in line
+    res = CliRunner().invoke(cli, ["explain", str(path), "--json"])
+    boiler = next(s for s in json.loads(res.stdout) if s["stage"] == "boilerplate")
+    assert [r["score"] is None for r in boiler["removed"]] == [False, True]
+    res = CliRunner().invoke(cli, ["explain", str(path), "--diff", "--no-color"])
+    assert "p=0.9" in res.stdout
+    res = CliRunner().invoke(cli, ["explain", str(path), "--model", "none"])
+    assert "by model:" not in res.stdout and CTA in res.stdout
+
+
+def test_the_config_hash_covers_the_model_file(tmp_path: Path) -> None:
+    builtin, none = Config(), rules_only()
+    copy = tmp_path / "m.npz"
+    copy.write_bytes(BUILTIN_MODEL.read_bytes())
+    by_path = Config().with_overrides({"boilerplate.model": str(copy)})
+    assert len({builtin.hash, none.hash, by_path.hash}) == 3
+    assert by_path.content_dict()["model_digest"] == builtin.content_dict()["model_digest"]
+    before = by_path.hash
+    model = LineModel.load(copy)
+    dataclasses.replace(model, bias=model.bias + 1.0).save(copy)
+    assert by_path.hash != before  # the same path, another file: another run
+    threshold = Config().with_overrides({"boilerplate.model_threshold": 0.9})
+    assert threshold.hash != builtin.hash
+
+
+def test_a_model_file_of_ones_own_is_used(tmp_path: Path) -> None:
+    copy = tmp_path / "m.npz"
+    model = LineModel.load(BUILTIN_MODEL)
+    dataclasses.replace(model, bias=model.bias - 50.0).save(copy)  # takes nothing
+    cfg = Config().with_overrides({"boilerplate.model": str(copy)})
+    assert CTA in pipeline.clean_text(ARTICLE, config=cfg).text
+    assert np.isclose(LineModel.load(copy).bias, model.bias - 50.0)
+
+
+@pytest.mark.parametrize("value", [0, -0.5, 1.5])
+def test_the_threshold_is_range_checked(value: float) -> None:
+    with pytest.raises(ConfigError, match=r"boilerplate\.model_threshold"):
+        Config().with_overrides({"boilerplate.model_threshold": value})
+
+
+def test_a_missing_or_bad_model_file_fails_before_any_output(tmp_path: Path) -> None:
+    doc = tmp_path / "d.txt"
+    doc.write_text(ARTICLE, encoding="utf-8")
+    bad = tmp_path / "bad.npz"
+    bad.write_text("no model")
+    for model in (str(tmp_path / "missing.npz"), str(bad)):
+        res = CliRunner().invoke(cli, ["run", str(doc), "-o", str(tmp_path / "o"), "--model", model])
+        assert res.exit_code == 2, res.output
+        assert "boilerplate model" in res.stderr
+    assert not (tmp_path / "o").exists()
+    res = CliRunner().invoke(cli, ["run", str(doc), "-o", str(tmp_path / "o"), "--model-threshold", "2"])
+    assert res.exit_code == 2 and "model_threshold" in res.stderr

@@ -1,0 +1,84 @@
+"""The model's units: blocks as normalize joins them, with exact offsets into the stage's input."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.core.blocks import SPACES, block_groups, join_blocks, layout_lines
+from stages.boilerplate.engine import split_lines
+from stages.boilerplate.units import text_units
+from stages.normalize import normalize_layout, strip_extracted_bullets
+
+WRAPPED = (
+    "Council approves budget\n"
+    "\n"
+    "The council approved the budget on Tuesday night after a debate that\n"
+    "lasted for more than four hours, with several members asking for a\n"
+    "delay until the spring so that residents could be consulted again.\n"
+    "\n"
+    "Sign up to our daily newsletter\n"
+    "\n"
+    "Officers said the shortfall had grown to six million pounds once the\n"
+    "higher energy costs of the leisure centres and the libraries were\n"
+    "included in the figures presented to the committee this week.\n"
+)
+
+
+def test_a_wrapped_paragraph_is_one_unit_with_exact_offsets() -> None:
+    units = text_units(WRAPPED, html=False)
+    assert [u.text[:24] for u in units] == [
+        "Council approves budget",
+        "The council approved the",
+        "Sign up to our daily new",
+        "Officers said the shortf",
+    ]
+    for u in units:
+        lines = [WRAPPED[ln.start : ln.end] for ln in split_lines(WRAPPED) if ln.index in u.lines]
+        assert WRAPPED[u.start : u.end] == "\n".join(lines)
+        assert u.text == " ".join(lines)
+    assert [u.lines for u in units] == [(0,), (1, 2, 3), (4,), (5, 6, 7)]
+
+
+def test_units_are_the_blocks_normalize_writes() -> None:
+    units = text_units(WRAPPED, html=False)
+    assert normalize_layout(WRAPPED).split("\n\n") == [u.text for u in units]
+
+
+def test_html_units_ignore_the_extracted_list_markers() -> None:
+    text = "Title\n- First item of a list\n- lower-case item\nBody text."
+    units = text_units(text, html=True)
+    # the marker hides the lower case: "lower-case item" continues the line before, as in normalize
+    assert [u.text for u in units] == ["Title", "- First item of a list - lower-case item", "Body text."]
+    assert normalize_layout(strip_extracted_bullets(text)).split("\n\n") == [
+        "Title",
+        "First item of a list lower-case item",
+        "Body text.",
+    ]
+    assert [u.text for u in text_units(text, html=False)][1] == "- First item of a list"
+
+
+def test_no_units_in_a_blank_text() -> None:
+    assert text_units(" \n\t\n", html=False) == []
+
+
+@given(st.text(alphabet="ab Cd.\n\t-•é\u00a0", max_size=120))
+def test_units_cover_every_line_once_in_order(text: str) -> None:
+    lines = split_lines(text)
+    units = text_units(text, html=False)
+    assert [k for u in units for k in u.lines] == [ln.index for ln in lines]
+    for u in units:
+        assert text[u.start : u.end].strip() == text[u.start : u.end]
+        assert u.start <= u.end
+
+
+@given(st.text(alphabet="ab Cd.\n\t-•é", max_size=200))
+def test_join_blocks_is_normalize_layout(text: str) -> None:
+    lines = layout_lines(text)
+    assert join_blocks(lines, block_groups(lines)) == normalize_layout(text)
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab \t\f\v\x1c\x85\u00a0\u2003\n\r.")), max_size=60))
+def test_layout_lines_fast_path_is_the_substitution(text: str) -> None:
+    # lines without a tab, \f, \v or two spaces skip the substitution: the same lines either way
+    assert layout_lines(text) == [SPACES.sub(" ", raw).strip() for raw in text.splitlines()]
