@@ -358,7 +358,23 @@ def main_text(
     """The page's main text: trafilatura's fast cascade (``fast_settings``), and its full cascade
     (trafilatura's default settings, ``detached`` subtrees restored) when ``cfg.fast`` is off or
     the fast text is doubtful (:func:`is_doubtful`). ``tree`` is not modified, but ``detached``
-    subtrees are restored for the slow path and stay restored."""
+    subtrees are restored for the slow path and stay restored. A page trafilatura's steps raise
+    ``TypeError``/``ValueError`` on has no text, as ``bare_extraction`` decides (its baseline
+    refuses a control character lxml cannot store, e.g. ``<p>\x1f``)."""
+    try:
+        return _main_text(tree, url, cfg, fast_settings=fast_settings, detached=detached)
+    except (TypeError, ValueError):
+        return MainText(None, False)
+
+
+def _main_text(
+    tree: Any,
+    url: str | None,
+    cfg: ExtractConfig,
+    *,
+    fast_settings: ConfigParser,
+    detached: Detached | None,
+) -> MainText:
     slow_opts = options(cfg, url, fast=False, settings=slow_settings())
     if not cfg.fast:
         if detached is not None:
