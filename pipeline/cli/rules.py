@@ -10,6 +10,7 @@ from pipeline.cli.options import build_config, config_options
 from pipeline.core.errors import ConfigError
 from stages.boilerplate.rulecheck import check_rules
 from stages.boilerplate.rulepack import load_rules
+from stages.boilerplate.sitelearn import load_site_rules
 
 
 @click.command("rules")
@@ -18,6 +19,11 @@ from stages.boilerplate.rulepack import load_rules
     "--check", is_flag=True, help="Run every rule's examples and counterexamples; exit 2 on a failure."
 )
 @click.option("--json", "as_json", is_flag=True, help="List as JSON.")
+@click.option(
+    "--site-rules",
+    type=click.Path(dir_okay=False),
+    help="Learned per-site rules (from `cleanwire learn-sites`) to list or check too.",
+)
 def rules_cmd(
     config_file: str | None,
     rule_files: tuple[str, ...],
@@ -26,14 +32,20 @@ def rules_cmd(
     model_threshold: float | None,
     check: bool,
     as_json: bool,
+    site_rules: str | None,
 ) -> None:
-    """List the boilerplate rules in force (built-in packs plus --rules files)."""
+    """List the boilerplate rules in force (built-in packs plus --rules files, and the learned
+    per-site rules of --site-rules or the config; their examples are the lines they were learned from)."""
     cfg = build_config(
         config_file,
         rule_files,
         {"stages": stages, "model": model, "model_threshold": model_threshold},
     )
-    loaded = load_rules(cfg.boilerplate.packs, cfg.boilerplate.rule_files, cfg.boilerplate.disabled_rules)
+    b = cfg.boilerplate
+    loaded = load_rules(b.packs, b.rule_files, b.disabled_rules)
+    if site_rules or b.site_rules_file:
+        learned = load_site_rules(site_rules or b.site_rules_file or "").without(b.disabled_rules)
+        loaded = (*loaded, *learned.rules)
     if check:
         failures = check_rules(loaded)
         for f in failures:

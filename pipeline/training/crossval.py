@@ -44,7 +44,7 @@ from pipeline.training.corpus import Example
 from pipeline.training.fit import Matrix, categories, fit_model, probabilities
 from pipeline.training.labels import BOILERPLATE, CONTENT
 from stages.boilerplate.engine import Found
-from stages.boilerplate.learned import Pending, model_rule, removals
+from stages.boilerplate.learned import Pending, model_rule, protected, removals, touched
 from stages.boilerplate.model import F64
 from stages.boilerplate.stage import Boilerplate
 from stages.normalize import normalize_layout, strip_extracted_bullets
@@ -145,8 +145,9 @@ def cleaned(
     found: list[Found] = list(ex.found) if rules else []
     by_model: list[Found] = []
     if p is not None:
-        scored = ex.scored
-        if not rules:  # the model alone: every unit it reads, the HTML headline excepted
+        if rules:  # as the stage decides: the gates keep prose and the title from the model
+            scored = ex.scored & ~protected(ex.units, ex.scored, ex.html, touched(ex.units, found))
+        else:  # the model alone: every unit it reads, the HTML headline excepted
             scored = np.asarray([not (ex.html and u.index == 0) for u in ex.units], dtype=bool)
         todo = Pending(ex.text, ex.html, found, ex.units, scored)
         by_model = removals(model_rule("cv"), todo, p, threshold, category, offset)

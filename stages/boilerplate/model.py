@@ -477,22 +477,46 @@ def _find_all(text: str, needle: str) -> list[int]:
     return out
 
 
-def dense_features(units: Sequence[str], is_html: Sequence[bool], doc: I64, max_line_chars: int = 200) -> F32:
-    """Dense features per unit, from the units' code points (numpy, no regular expressions).
+#: The dense features that look at a unit's own characters only (:func:`_local_features`); the
+#: others look at its position, length, last character or neighbours.
+LOCAL: tuple[str, ...] = (
+    "log_words",
+    "cap_share",
+    "all_caps",
+    "starts_upper",
+    "title_case_share",
+    "ends_ellipsis",
+    "ends_bracket_tag",
+    "has_pipe",
+    "has_bracket_tag",
+    "colon_early",
+    "digit_share",
+    "has_time",
+    "has_year",
+    "has_date_num",
+    "has_url",
+    "has_email",
+    "has_handle",
+    "has_copyright",
+    "n_sentences",
+    "punct_share",
+)
 
-    ``units`` may hold the units of several documents (``doc``: the document index of each unit,
-    non-decreasing; ``is_html``: one flag per document): features that look at position and
-    neighbours stay within a document, so a batch gives the same rows as one call per document.
-    """
-    n = len(units)
-    out = np.zeros((n, len(DENSE)), dtype=np.float32)
-    if n == 0:
-        return out
+
+def _spans(units: Sequence[str]) -> tuple[str, U32, I64, I64, I64]:
+    """The units joined by ``\\n``, its code points, and each unit's length, start and end."""
     joined = "\n".join(units)
-    c = _codes(joined)
-    lens = np.fromiter(map(len, units), dtype=np.int64, count=n)
+    lens = np.fromiter(map(len, units), dtype=np.int64, count=len(units))
     starts = np.concatenate(([0], np.cumsum(lens + 1)[:-1]))
-    ends = starts + lens
+    return joined, _codes(joined), lens, starts, starts + lens
+
+
+def _local_features(units: Sequence[str]) -> dict[str, npt.NDArray[Any]]:
+    """The :data:`LOCAL` features of ``units``: each row depends on its unit's characters alone
+    (every pattern stops at the ``\\n`` between two units), so a unit gets the same values in any
+    list of units."""
+    n = len(units)
+    joined, c, lens, starts, ends = _spans(units)
     nl = c == 10
     lid = np.cumsum(nl)  # a "\n" is counted with the next unit; masks below exclude it
 
@@ -524,8 +548,6 @@ def dense_features(units: Sequence[str], is_html: Sequence[bool], doc: I64, max_
     n_title = count(wstart & upper)
     first_c = c[starts]
     last_c = c[ends - 1]
-    ends_sent = _isin(last_c, _ENDS_SENT)
-    ends_colon = last_c == 58
     pos_in_unit = np.arange(len(c)) - starts[np.minimum(lid, n - 1)]
     colon_early = anyof((c == 58) & (pos_in_unit < 30))
     # digit shapes
@@ -562,6 +584,54 @@ def dense_features(units: Sequence[str], is_html: Sequence[bool], doc: I64, max_
     ellipsis = (last_c == 0x2026) | (
         (last_c == 46) & (c[np.maximum(ends - 2, 0)] == 46) & (c[np.maximum(ends - 3, 0)] == 46)
     )
+    return {
+        "log_words": np.log1p(n_words) / 4,
+        "cap_share": n_upper / np.maximum(n_alpha, 1),
+        "all_caps": (n_alpha >= 3) & (n_upper == n_alpha),
+        "starts_upper": (_lookup_cls(first_c) & 2).astype(bool),
+        "title_case_share": n_title / np.maximum(n_words, 1),
+        "ends_ellipsis": ellipsis,
+        "ends_bracket_tag": ends_tag,
+        "has_pipe": anyof(c == 124),
+        "has_bracket_tag": has_tag,
+        "colon_early": colon_early,
+        "digit_share": n_digit / np.maximum(lens, 1),
+        "has_time": has_time,
+        "has_year": has_year,
+        "has_date_num": has_date,
+        "has_url": has_url,
+        "has_email": has_email,
+        "has_handle": has_handle,
+        "has_copyright": has_copy,
+        "n_sentences": np.minimum(n_sent, 5) / 5,
+        "punct_share": n_punct / np.maximum(lens, 1),
+    }
+
+
+def dense_features(
+    units: Sequence[str],
+    is_html: Sequence[bool],
+    doc: I64,
+    max_line_chars: int = 200,
+    need: Bools | None = None,
+) -> F32:
+    """Dense features per unit, from the units' code points (numpy, no regular expressions).
+
+    ``units`` may hold the units of several documents (``doc``: the document index of each unit,
+    non-decreasing; ``is_html``: one flag per document): features that look at position and
+    neighbours stay within a document, so a batch gives the same rows as one call per document.
+
+    ``need``: the rows wanted (default all). The others get 0 for the :data:`LOCAL` features,
+    whose cost grows with the characters of the units they look at; the rows wanted are the same.
+    """
+    n = len(units)
+    out = np.zeros((n, len(DENSE)), dtype=np.float32)
+    if n == 0:
+        return out
+    _, c, lens, _, ends = _spans(units)
+    last_c = c[ends - 1]
+    ends_sent = _isin(last_c, _ENDS_SENT)
+    ends_colon = last_c == 58
     # position and neighbours, within each document
     first = np.concatenate(([True], doc[1:] != doc[:-1]))
     last = np.concatenate((doc[1:] != doc[:-1], [True]))
@@ -587,30 +657,10 @@ def dense_features(units: Sequence[str], is_html: Sequence[bool], doc: I64, max_
         "log_from_start": np.log1p(idx) / 4,
         "log_from_end": np.log1p(size - 1 - idx) / 4,
         "log_chars": log_len,
-        "log_words": np.log1p(n_words) / 4,
         "short_lt40": short,
         "long_gt200": lens > 200,
-        "cap_share": n_upper / np.maximum(n_alpha, 1),
-        "all_caps": (n_alpha >= 3) & (n_upper == n_alpha),
-        "starts_upper": (_lookup_cls(first_c) & 2).astype(bool),
-        "title_case_share": n_title / np.maximum(n_words, 1),
         "ends_sentence": ends_sent,
         "ends_colon": ends_colon,
-        "ends_ellipsis": ellipsis,
-        "ends_bracket_tag": ends_tag,
-        "has_pipe": anyof(c == 124),
-        "has_bracket_tag": has_tag,
-        "colon_early": colon_early,
-        "digit_share": n_digit / np.maximum(lens, 1),
-        "has_time": has_time,
-        "has_year": has_year,
-        "has_date_num": has_date,
-        "has_url": has_url,
-        "has_email": has_email,
-        "has_handle": has_handle,
-        "has_copyright": has_copy,
-        "n_sentences": np.minimum(n_sent, 5) / 5,
-        "punct_share": n_punct / np.maximum(lens, 1),
         "prev_log_chars": np.where(first, 0.0, _shift(log_len, -1, 0.0)),
         "next_log_chars": np.where(last, 0.0, _shift(log_len, 1, 0.0)),
         "prev_short": np.where(first, True, _shift(short, -1, True)),
@@ -624,7 +674,18 @@ def dense_features(units: Sequence[str], is_html: Sequence[bool], doc: I64, max_
         "too_long": lens > max_line_chars,
     }
     for j, name in enumerate(DENSE):
-        out[:, j] = columns[name]
+        if name in columns:
+            out[:, j] = columns[name]
+    rows = None if need is None or need.all() else np.flatnonzero(need)
+    if rows is not None and not len(rows):
+        return out
+    local = _local_features(units if rows is None else [units[i] for i in rows.tolist()])
+    for j, name in enumerate(DENSE):
+        if name in local:
+            if rows is None:
+                out[:, j] = local[name]
+            else:
+                out[rows, j] = local[name]
     return out
 
 
@@ -697,7 +758,7 @@ class LineModel:
     def features(self, batch: Batch) -> tuple[Hashed, F32]:
         texts = [u if keep else "" for u, keep in zip(batch.units, batch.scored.tolist(), strict=True)]
         hashed = hashed_features(texts, self.spec)
-        dense = dense_features(batch.units, batch.html, batch.doc, self.spec.max_line_chars)
+        dense = dense_features(batch.units, batch.html, batch.doc, self.spec.max_line_chars, batch.scored)
         return hashed, dense
 
     def probabilities(self, batch: Batch, hashed: Hashed, dense: F32) -> F64:

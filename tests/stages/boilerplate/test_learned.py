@@ -18,9 +18,10 @@ from pipeline.core.config import BoilerplateConfig, Config
 from pipeline.core.errors import ConfigError
 from pipeline.core.record import Doc, docs_from_batch, docs_to_batch
 from pipeline.core.schema import REMOVAL_TYPE
-from stages.boilerplate.learned import BUILTIN_MODEL, load_model
+from stages.boilerplate.learned import BUILTIN_MODEL, heading_like, load_model, pending, protected
 from stages.boilerplate.model import LineModel
 from stages.boilerplate.stage import Boilerplate
+from stages.boilerplate.units import text_units
 
 #: A call to action in a phrasing of our own: no rule matches it, and it is in no training set.
 CTA = "Love local news? Get it delivered every morning, free. Join now »"
@@ -124,6 +125,87 @@ def test_model_removals_count_against_the_budget() -> None:
     both = run("builtin")  # with the call to action it is over half: kept whole and flagged
     assert both.flags == ["removal_budget_exceeded"] and both.text == text and both.removed == []
     assert both.detail is not None and both.detail.startswith("rules and the model would remove")
+
+
+# --- the gates ------------------------------------------------------------------------------------------
+
+CHROME = ["Accept all", "Open menu", "Sign in"]
+TITLE = "New footbridge opens over the river"  # a headline of our own the raw model takes as a teaser
+PROSE = (
+    "Want the latest updates? Residents can sign up for free text alerts about the closures on the "
+    "council website, and the harbour office will also post notices."
+)
+SCORE_LINE = "Valdemora 2 - Robledal 1"
+GATED = (
+    "\n".join([*CHROME, TITLE, "By Hannah Coombes"])
+    + "\n\n"
+    + "\n\n".join(
+        [PARAGRAPHS[1], PARAGRAPHS[2], SCORE_LINE, PARAGRAPHS[3], PROSE, CTA, "The slipway stays open."]
+    )
+)
+
+
+def raw_scores(text: str) -> dict[str, float]:
+    model = load_model("builtin")
+    assert model is not None
+    units = text_units(text, html=False)
+    return {u.text: float(q) for u, q in zip(units, model.scores([u.text for u in units]), strict=True)}
+
+
+def test_the_gates_keep_what_the_raw_model_would_take_and_chrome_still_goes() -> None:
+    raw = raw_scores(GATED)
+    # the situation the gates are for: the model alone would take all of these
+    assert raw[TITLE] >= 0.85 and raw[PROSE] >= 0.85 and raw[SCORE_LINE] >= 0.85
+    result = pipeline.clean_text(GATED)
+    blocks = result.text.split("\n\n")
+    assert blocks[0] == TITLE  # the title after the menu and log-in lines
+    assert PROSE in blocks  # twenty words ending like a sentence: body text, not scored
+    assert SCORE_LINE in blocks  # nothing removed either side of it, and P < ISOLATED_MIN_P
+    assert CTA not in result.text  # a call to action of eleven words next to prose still goes
+    assert not any(line in result.text for line in CHROME)  # the page chrome still goes
+    gone = {r.snippet for r in result.removed}
+    assert CTA in gone and "Sign in" in " ".join(gone)
+
+
+def test_protected_units_are_not_scored() -> None:
+    model = load_model("builtin")
+    assert model is not None
+    todo = pending(GATED, False, [], model)
+    texts = [u.text for u in todo.units]
+    assert not todo.scored[texts.index(TITLE)] and not todo.scored[texts.index(PROSE)]
+    assert todo.scored[texts.index(CTA)] and todo.scored[texts.index("Open menu")]
+    # the score line is scored; the isolated-unit gate decides after scoring
+    assert todo.scored[texts.index(SCORE_LINE)]
+
+
+@pytest.mark.parametrize(
+    ("text", "heading"),
+    [
+        (TITLE, True),
+        ("Unwetter: Keller laufen voll", True),  # a colon inside; only a trailing one is a label's
+        ("Sign in", False),  # too few words
+        ("Skip to main content now", True),  # a headline's shape: the rules' job to take it first
+        ("Home | News | Sport | Weather", False),
+        ("Updated 23 February 2023 - 17:35", False),
+        ("BREAKING NEWS FROM THE VALLEY TODAY", False),
+        ("Read more about this story here:", False),
+        ("The council said the work would start soon.", False),
+    ],
+)
+def test_heading_like(text: str, heading: bool) -> None:
+    assert heading_like(text) is heading
+
+
+def test_only_the_first_heading_before_the_body_is_the_title() -> None:
+    units = text_units(
+        "\n\n".join([TITLE, "Second headline of the same shape", "x " * 150 + "end."]), html=False
+    )
+    scored = np.ones(len(units), dtype=bool)
+    scored[2] = False  # too long for the model: body text
+    assert protected(units, scored, False).tolist() == [True, False, False]
+    assert protected(units, scored, True).tolist() == [False, False, False]  # HTML: its first unit
+    body_first = text_units("\n\n".join(["x " * 150 + "end.", TITLE]), html=False)
+    assert protected(body_first, np.array([False, True]), False).tolist() == [False, False]
 
 
 def test_explain_shows_the_model_and_its_score(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from stages.boilerplate.model import (
     FeatureSpec,
     LineModel,
     ModelError,
+    dense_features,
     hashed_features,
     norm_unit,
     sigmoid,
@@ -124,3 +125,31 @@ def test_sigmoid_of_extreme_scores_warns_not() -> None:
         warnings.simplefilter("error")
         p = sigmoid(z)
     assert p[2] == 0.5 and p[0] < 1e-300 and p[-1] == 1.0 and np.all(np.diff(p) >= 0)
+
+
+def test_shape_features_of_the_rows_needed_are_those_of_all_rows() -> None:
+    """The model computes the character-level shape features only for the units it scores: those
+    rows must equal the full computation (every pattern stops at the line between two units)."""
+    units = [
+        "Updated 12:30, 3/4/2024",
+        "(c) 2024 Example Ltd.",
+        "Email me@example.com or @handle #tag",
+        "Read more...",
+        "[VIDEO]",
+        "x",
+        "..",
+        "A plain sentence of prose, with a comma.",
+        "www.example.com/page.html",
+        "ÉTÉ 2019 – Ça va?",
+        "1",
+        "20",
+    ]
+    doc = np.asarray([0] * 7 + [1] * 5, dtype=np.int64)
+    full = dense_features(units, [False, True], doc)
+    for seed in range(5):
+        need = np.random.default_rng(seed).random(len(units)) < 0.5
+        part = dense_features(units, [False, True], doc, need=need)
+        assert np.array_equal(full[need], part[need])
+    assert np.array_equal(
+        full, dense_features(units, [False, True], doc, need=np.ones(len(units), dtype=bool))
+    )
