@@ -26,10 +26,8 @@ class Measured:
     result: ArmResult
     peak_rss: int  # bytes, whole process tree; 0 where /proc is not available
     wall: float  # seconds from starting the arm's process to its exit, as ``time`` would show
-    #: CPU seconds (user + system) of the arm's process tree (cleanwire's forkserver and workers
-    #: too), each process's own time as last sampled (:class:`PeakSampler`: a process's last
-    #: interval, at most 50 ms, is missed). The per-core cost, which a busy neighbour on a shared
-    #: machine moves far less than ``wall``
+    #: CPU seconds (user + system) of the arm's process tree, sampled every 50 ms: less sensitive
+    #: than ``wall`` to other jobs on a shared machine
     cpu: float = 0.0
 
 
@@ -71,45 +69,31 @@ def tree_rss(root: int) -> int:
     return sum(rss_bytes(p) for p in tree_pids(root))
 
 
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds ``pid`` has used itself (not its children), or None if gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(b")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
-
 class PeakSampler:
-    """Samples the RSS of ``pid``'s process tree in a thread until stopped, keeping the maximum,
-    and each process's own CPU seconds, keeping the last value seen (:attr:`cpu`: their sum)."""
+    """Samples :func:`tree_rss` of ``pid`` in a thread until stopped; keeps the maximum, and the
+    CPU seconds each process of the tree had used when last seen (a forkserver's workers are
+    reaped by no one who reports to us, so ``getrusage`` would miss them)."""
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         self.pid = pid
         self.interval = interval
         self.peak = 0
-        self._cpu: dict[int, float] = {}
+        self._ticks: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-
-    @property
-    def cpu(self) -> float:
-        return sum(self._cpu.values())
 
     def _run(self) -> None:
         while not self._stop.is_set():
             pids = tree_pids(self.pid)
             self.peak = max(self.peak, sum(rss_bytes(p) for p in pids))
             for p in pids:
-                used = cpu_seconds(p)
-                if used is not None:
-                    self._cpu[p] = max(used, self._cpu.get(p, 0.0))
+                self._ticks[p] = max(self._ticks.get(p, 0), cpu_ticks(p))
             self._stop.wait(self.interval)
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds (user + system) of the tree's processes, to the last sample."""
+        return sum(self._ticks.values()) / os.sysconf("SC_CLK_TCK")
 
     def __enter__(self) -> PeakSampler:
         if Path("/proc/self/statm").exists():
@@ -120,6 +104,17 @@ class PeakSampler:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+
+
+def cpu_ticks(pid: int) -> int:
+    """utime + stime of ``pid`` in clock ticks (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return 0
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def child_env() -> dict[str, str]:

@@ -182,6 +182,6 @@ def _pipeline_for(config: Config) -> Pipeline:
     """One pipeline per config (stages hold compiled rules and loaded profiles)."""
     key = config.hash
     if key not in _PIPELINES:
-        stages = [s for s in build_stages(config) if s.parallel_safe]
+        stages = [s for s in build_stages(config) if s.parallel_safe and s.prepares_for is None]
         _PIPELINES[key] = Pipeline(stages, config)
     return _PIPELINES[key]

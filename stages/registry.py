@@ -12,6 +12,7 @@ from stages.encoding import FixEncoding
 from stages.extract.extractor import Extract
 from stages.filters import MinLength
 from stages.language.detector import DetectLanguage
+from stages.near_dedup import NearDedup, NearDedupSign
 from stages.normalize import NormalizeWhitespace
 
 STAGE_FACTORIES: dict[str, Callable[[Config], Stage]] = {
@@ -22,6 +23,9 @@ STAGE_FACTORIES: dict[str, Callable[[Config], Stage]] = {
     "language": lambda c: DetectLanguage(c.language),
     "dedup": lambda c: Dedup(),
     "filter": lambda c: MinLength(c.filter),
+    "near_dedup": lambda c: NearDedup(c.near_dedup, c.dedup.index),
+    # not named in a config: the chain has it right before near_dedup (see configured_names)
+    "near_dedup_sign": lambda c: NearDedupSign(c.near_dedup),
 }
 
 
@@ -34,7 +38,14 @@ STAGE_CLASSES: dict[str, type[Stage]] = {
     "language": DetectLanguage,
     "dedup": Dedup,
     "filter": MinLength,
+    "near_dedup": NearDedup,
+    "near_dedup_sign": NearDedupSign,
 }
+
+#: Stages the chain builds without a config naming them: name -> the stage it runs right before
+#: (it does that stage's per-record work in the workers).
+IMPLIED: dict[str, str] = {"near_dedup_sign": "near_dedup"}
+_DEDUP = ("dedup", "near_dedup")
 
 
 def describe(cls: type[Stage], name: str) -> str:
@@ -43,8 +54,18 @@ def describe(cls: type[Stage], name: str) -> str:
 
 
 def configured_names(config: Config) -> list[str]:
-    """The names of the stages :func:`build_stages` builds for ``config``, in order."""
-    return [n for n in config.stages if n != "dedup" or config.dedup.enabled]
+    """The names of the stages :func:`build_stages` builds for ``config``, in order: the
+    configured ones (without ``dedup`` and ``near_dedup`` when ``dedup.enabled`` is false), and
+    ``near_dedup_sign`` right before ``near_dedup`` unless ``near_dedup.enabled`` is false
+    (exact copies only: nothing to sign)."""
+    names: list[str] = []
+    for name in config.stages:
+        if name in _DEDUP and not config.dedup.enabled:
+            continue
+        if name == "near_dedup" and config.near_dedup.enabled:
+            names.append("near_dedup_sign")
+        names.append(name)
+    return names
 
 
 def configured_chain(config: Config) -> list[str]:
@@ -53,7 +74,5 @@ def configured_chain(config: Config) -> list[str]:
 
 
 def build_stages(config: Config) -> list[Stage]:
-    stages = [STAGE_FACTORIES[name](config) for name in config.stages]
-    if not config.dedup.enabled:
-        stages = [s for s in stages if s.name != "dedup"]
-    return stages
+    """The stages of ``config``'s chain (:func:`configured_names`), built."""
+    return [STAGE_FACTORIES[name](config) for name in configured_names(config)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import random
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -115,9 +116,70 @@ ARTICLE = (
 )
 
 
+_WORDS = [
+    "harbour",
+    "authority",
+    "council",
+    "engineers",
+    "cracks",
+    "storms",
+    "winter",
+    "repaired",
+    "sea",
+    "wall",
+    "bridge",
+    "road",
+    "school",
+    "hospital",
+    "budget",
+    "minister",
+    "election",
+    "farmers",
+    "market",
+    "river",
+    "flood",
+    "station",
+    "train",
+    "museum",
+    "festival",
+    "library",
+    "teachers",
+    "students",
+    "nurses",
+    "doctors",
+    "police",
+    "court",
+    "judge",
+    "company",
+    "workers",
+    "union",
+    "strike",
+    "prices",
+    "energy",
+    "water",
+    "houses",
+    "rent",
+    "village",
+    "town",
+    "city",
+    "weather",
+    "airport",
+    "flight",
+    "delays",
+    "boats",
+    "fishing",
+]
+
+
 def article(tag: str) -> str:
-    """A plausible news paragraph, unique per ``tag`` (so dedup never merges two cases)."""
-    return f"Report {tag}: {ARTICLE}"
+    """A news-like paragraph, unique per ``tag``: its words are drawn with ``tag`` as the seed, so
+    neither exact nor near-duplicate detection ever merges two cases."""
+    rng = random.Random(f"article-{tag}")
+    sentences = []
+    for _ in range(3):
+        words = [rng.choice(_WORDS) for _ in range(rng.randint(10, 14))]
+        sentences.append("The " + " ".join(words) + " said on Tuesday.")
+    return f"Report {tag}: " + " ".join(sentences)
 
 
 def xxe(tag: str) -> str:

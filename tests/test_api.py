@@ -227,7 +227,8 @@ def user_table(**columns: object) -> pa.Table:
 
 def test_process_batch_takes_a_user_table_with_only_the_required_columns_and_extra_ones() -> None:
     table = user_table(section=["news", "sport"], score=[1.5, 2.0])
-    out = Pipeline.from_config().process_batch(table)
+    # the two records are one story and its update: near-duplicates, so exact copies only here
+    out = Pipeline.from_config(Config().with_overrides({"near_dedup.enabled": False})).process_batch(table)
     assert isinstance(out, pa.Table)
     assert out.schema == WORK_SCHEMA  # columns outside the work schema are not carried over
     assert out.column("status").to_pylist() == ["ok", "ok"]

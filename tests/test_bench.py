@@ -170,3 +170,29 @@ def test_steady_figures_take_each_repeats_fixed_seconds_off() -> None:
     summary = summarize("cw", one, corpus_bytes=1, fixed=[1.0, 3.0])
     assert summary.fixed_s == 2.0 and summary.steady_docs_per_s == 10.0
     assert summarize("cw", one, corpus_bytes=1).steady_docs_per_s == 0.0  # not measured
+
+
+def test_neardup_bench_runs_its_arms_on_a_tiny_corpus(tmp_path: Path) -> None:
+    """``python -m bench.neardup``: three arms and the key table's figures (no timing asserted)."""
+    out = tmp_path / "neardup.json"
+    args = [
+        "--text-docs",
+        "12",
+        "--repeats",
+        "1",
+        "--workers",
+        "1",
+        "--index-docs",
+        "3000",
+        "--json",
+        str(out),
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.neardup", *args], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert set(report["arms"]) >= {"exact", "near-off", "near-on", "drop_vs_exact"}
+    assert report["arms"]["near-on"]["dropped"].get("near_dedup/near_duplicate", 0) >= 1
+    assert report["index"]["bytes_per_doc"] == 312
+    assert "near-on vs exact" in done.stdout

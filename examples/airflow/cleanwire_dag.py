@@ -2,7 +2,7 @@
 ``publish``, which writes what ``cleanwire run`` writes (part files, rejects, dropped, manifest).
 
 With the default config the chain is extract → encoding → boilerplate → normalize → language →
-dedup → filter → publish (the stage order is the config's ``stages``; encoding repair comes
+filter → near_dedup_sign → near_dedup → publish (the stage order is the config's ``stages``; encoding repair comes
 before boilerplate so that rules match repaired text). Each task reads and writes Parquet under
 ``{CLEANWIRE_STORE}/{step}/dt={YYYY-MM-DD}``, replaces only its own partition (so retries and
 re-runs are idempotent), logs its counts and reject reasons, and passes a small manifest (paths
@@ -13,6 +13,9 @@ Settings (environment of the scheduler and workers):
                      the logical date (default: the repository's demo fixtures)
   CLEANWIRE_STORE    local path or filesystem URI of the partitions (default: /tmp/cleanwire-airflow)
   CLEANWIRE_CONFIG   a cleanwire TOML config file (default: built-in defaults)
+  CLEANWIRE_DEDUP_INDEX  a local directory where near_dedup keeps the records kept on earlier days,
+                     so that today's copies of them are dropped (default: none, dedup per day).
+                     The DAG runs one day at a time (``max_active_runs=1``), as a shared index needs.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "dump"
 INPUTS = os.environ.get("CLEANWIRE_INPUTS", str(DEMO))
 STORE = os.environ.get("CLEANWIRE_STORE", "/tmp/cleanwire-airflow")
 CONFIG = os.environ.get("CLEANWIRE_CONFIG") or None
+DEDUP_INDEX = os.environ.get("CLEANWIRE_DEDUP_INDEX") or None
 
 
 @task(retries=2)
@@ -44,6 +48,7 @@ def stage(name: str, upstream: dict[str, Any] | None = None) -> dict[str, Any]:
         upstream=upstream,
         inputs=inputs if upstream is None else (),
         config_file=CONFIG,
+        dedup_index=DEDUP_INDEX,
     )
 
 

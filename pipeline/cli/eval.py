@@ -12,6 +12,8 @@ from pipeline import __version__
 from pipeline.cli.options import build_config, config_options
 from pipeline.core.config import Config
 from pipeline.evaluation.data import DEFAULT_SETS, PAGE_SETS, SET_NAMES, find_data_dir, set_present
+from pipeline.evaluation.neardup import NeardupResult, eval_neardup, render_neardup
+from pipeline.evaluation.neardup_set import RESIDUE, SPLITS
 from pipeline.evaluation.render import (
     langid_dict,
     newsboiler_dict,
@@ -66,6 +68,8 @@ def _run_sets(
     page_sets: list[PageSetResult] = []
     langid: LangidResult | None = None
     for name in names:
+        if name == "neardup":
+            continue  # not a run of the pipeline's stages over pages: see _run_neardup
         _note(f"eval: running {name} ...")
         if name == "newsboiler":
             newsboiler = eval_newsboiler(root, cfg, workers=workers)
@@ -107,6 +111,20 @@ def _run_sets(
     show_default=True,
     help="Bootstrap resamples for the ± of AEB numbers (0: none).",
 )
+@click.option(
+    "--neardup-split",
+    type=click.Choice(SPLITS),
+    default="test",
+    show_default=True,
+    help="neardup: the test split (what is reported) or the tune split (what chose the parameters).",
+)
+@click.option(
+    "--neardup-residue",
+    type=click.Choice(sorted(RESIDUE)),
+    default="light",
+    show_default=True,
+    help="neardup: how much of the sites' template lines the documents keep (light: half the sites none).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option("--report", type=click.Path(dir_okay=False), help="Write a self-contained HTML report here.")
 @click.option(
@@ -126,6 +144,8 @@ def eval_cmd(
     workers: int | None,
     timeout_s: float | None,
     n_bootstrap: int,
+    neardup_split: str,
+    neardup_residue: str,
     as_json: bool,
     report: str | None,
     save_dir: str | None,
@@ -141,6 +161,8 @@ def eval_cmd(
     wcxb-train  (only when named) WCXB's 1,208 training pages per page type, beside plain
                 trafilatura run on them in the same evaluation; extract.slow_share_below was
                 tuned on this set, so its numbers are not held out
+    neardup     near_dedup's precision and recall (exact dedup's beside) on syndicated copies and
+                hard negatives built from the newsboiler, aeb and wcxb bodies at run time
     Sets that are not present are skipped (exit 0). The boilerplate model was trained on
     newsboiler's dev set (and the rules written from it): its numbers there are training numbers;
     `cleanwire train --cv` prints held-out ones (whole sites and domains left out).
@@ -163,6 +185,10 @@ def eval_cmd(
     newsboiler: NewsboilerResult | None = None
     page_sets: list[PageSetResult] = []
     langid: LangidResult | None = None
+    neardup: NeardupResult | None = None
+    if root is not None and "neardup" in present:
+        _note(f"eval: running neardup ({neardup_split} split, {neardup_residue} residue) ...")
+        neardup = eval_neardup(root, cfg, split=neardup_split, residue=neardup_residue)
     if root is not None and present:
         n_workers = cfg.run.workers if workers is None else workers
         newsboiler, page_sets, langid = _run_sets(root, present, cfg, n_workers, n_bootstrap)
@@ -185,11 +211,15 @@ def eval_cmd(
             payload[ps.name] = page_set_dict(ps)
         if langid is not None:
             payload["langid"] = langid_dict(langid)
+        if neardup is not None:
+            payload["neardup"] = neardup.to_dict()
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     parts = [render_newsboiler(newsboiler)] if newsboiler is not None else []
     parts += [render_page_set(ps) for ps in page_sets]
     if langid is not None:
         parts.append(render_langid(langid))
+    if neardup is not None:
+        parts.append(render_neardup(neardup))
     if parts:
         click.echo("\n\n".join(parts))

@@ -39,6 +39,11 @@ from pipeline.reporting.explain import explain_document, json_safe, render_expla
     help="Also write the diff as a self-contained HTML page to this file.",
 )
 @click.option("--color/--no-color", default=None, help="Colour the output (default: on a terminal).")
+@click.option(
+    "--dedup-index",
+    type=click.Path(exists=True, file_okay=False),
+    help="Say whether the document copies a record of this dedup index (`run --dedup-index`); read only.",
+)
 def explain_cmd(
     file: str,
     config_file: str | None,
@@ -52,6 +57,7 @@ def explain_cmd(
     as_diff: bool,
     html_out: str | None,
     color: bool | None,
+    dedup_index: str | None,
 ) -> None:
     """Show what each stage does to one document FILE ('-' for stdin).
 
@@ -61,7 +67,7 @@ def explain_cmd(
     cfg = build_config(
         config_file,
         rule_files,
-        {"stages": stages, "model": model, "model_threshold": model_threshold},
+        {"stages": stages, "model": model, "model_threshold": model_threshold, "dedup_index": dedup_index},
     )
     raw, read_as = _read_document(file, fmt, cfg)
     if fmt == "auto" and read_as == "html":

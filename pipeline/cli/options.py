@@ -62,6 +62,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("keep_fields", "reader.keep_fields"),
     Setting("csv_delimiter", "reader.csv_delimiter", delimiter),
     Setting("dedup", "dedup.enabled"),
+    Setting("near_dedup", "near_dedup.enabled"),
+    Setting("dedup_index", "dedup.index"),
     Setting("min_chars", "filter.min_chars"),
     Setting("partition_by", "output.partition_by", comma_list),
     Setting("part_size", "output.part_bytes"),

@@ -88,7 +88,21 @@ from pipeline.reporting.summary import output_line, render_summary
     help="Parquet compression (default: zstd).",
 )
 @click.option(
-    "--dedup/--no-dedup", default=None, help="Drop exact duplicates of the cleaned text (default: on)."
+    "--dedup/--no-dedup",
+    default=None,
+    help="Drop duplicates: exact copies of the cleaned text and near-duplicates (default: on).",
+)
+@click.option(
+    "--near-dedup/--no-near-dedup",
+    default=None,
+    help="Also drop near-duplicates (syndicated copies, updates of a story): MinHash + LSH with a "
+    "Jaccard check, settings in [near_dedup] (default: on; off: exact copies only).",
+)
+@click.option(
+    "--dedup-index",
+    type=click.Path(file_okay=False),
+    help="Keep the kept records' exact and near-duplicate keys in this directory between runs, so "
+    "a later run (tomorrow's dump) drops copies of them; updated atomically at the end of a run.",
 )
 @click.option("--min-chars", type=int, help="Drop records whose cleaned text is shorter.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")

@@ -44,6 +44,7 @@ def render_stats(stats: RunStats, *, top: int = 10, color: bool = False) -> str:
     lines = _overview(stats, color=color, bold=bold)
     lines += _record_tables(stats, top, bold)
     lines += _removal_tables(stats, top, bold)
+    lines += _duplicate_tables(stats, top, bold)
     return "\n".join(lines)
 
 
@@ -116,6 +117,29 @@ def _removal_tables(stats: RunStats, top: int, bold: Style) -> list[str]:
             [site, st.docs, st.docs_with_removals, st.chars_removed, _pct(st.removed_share, 1)]
             for site, st in stats.top_sites(top)
         ],
+        bold,
+    )
+    return lines
+
+
+def _duplicate_tables(stats: RunStats, top: int, bold: Style) -> list[str]:
+    """The largest clusters of copies, and which sites share the most stories."""
+    dups = stats.duplicates
+    if not dups.clusters:
+        return []
+    lines = _table(
+        f"Largest duplicate clusters ({len(dups.clusters):,} kept record(s) with {dups.n_dropped:,} dropped cop(ies))",
+        ["kept record", "site", "records", "exact", "near", "sites", "min similarity"],
+        [
+            [c.head, c.head_site, c.size, c.exact, c.copies - c.exact, c.n_sites, f"{c.min_similarity:.3f}"]
+            for c in dups.largest(top)
+        ],
+        bold,
+    )
+    lines += _table(
+        "Sites sharing the most stories (kept on -> copy dropped on)",
+        ["kept on", "copied on", "stories"],
+        [[a, b, n] for a, b, n in dups.site_pairs(top)],
         bold,
     )
     return lines

@@ -38,6 +38,7 @@ def make_safe(doc: Doc) -> None:
     doc.encoding_fixes = [safe_str(f) for f in doc.encoding_fixes]
     doc.flags = [safe_str(f) for f in doc.flags]
     doc.encoding = _safe_opt(doc.encoding)
+    doc.dup_of = _safe_opt(doc.dup_of)
     if doc.passthrough:
         doc.passthrough = {safe_str(k): safe_str(v) for k, v in doc.passthrough.items()}
     if any(not _is_safe(r.snippet) or not _is_safe(r.rule) for r in doc.removed):

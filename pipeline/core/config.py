@@ -24,19 +24,23 @@ from typing import Any, Literal, get_args, get_type_hints
 from pipeline.core.errors import ConfigError
 from pipeline.core.typed import SIZE_MAX, ByteSize, Range, build, check_fields, clip, convert, known
 
+#: The length filter runs before ``near_dedup``: a record it drops must never become the kept copy
+#: that later copies of the same story are dropped against.
 DEFAULT_STAGES: tuple[str, ...] = (
     "extract",
     "encoding",
     "boilerplate",
     "normalize",
     "language",
-    "dedup",
     "filter",
+    "near_dedup",
 )
 
 #: Every stage a config may name (:data:`stages.registry.STAGE_FACTORIES` builds each; a test
 #: checks that the two agree). Listed here so that a config is checked without building stages.
-STAGE_NAMES: frozenset[str] = frozenset(DEFAULT_STAGES)
+#: ``dedup`` (exact copies only, in one run) is not in the default chain: ``near_dedup`` drops
+#: exact copies too, and keeps them in its index across runs.
+STAGE_NAMES: frozenset[str] = frozenset((*DEFAULT_STAGES, "dedup"))
 
 #: The Parquet codecs ``run.compression`` and ``--compression`` offer (all written by pyarrow).
 Compression = Literal["zstd", "snappy", "gzip", "lz4", "none"]
@@ -137,7 +141,43 @@ class LanguageConfig:
 
 @dataclass(frozen=True)
 class DedupConfig:
+    """Whether duplicates are dropped at all, and where their keys are kept between runs."""
+
+    #: False: every copy is kept (neither ``dedup`` nor ``near_dedup`` runs).
     enabled: bool = True
+    #: ``--dedup-index DIR``: a directory where ``near_dedup`` keeps the exact and near-duplicate
+    #: keys of every record it kept, so that a later run (tomorrow's partition) drops copies of
+    #: them. Updated atomically at the end of a run; a rerun of the same inputs is idempotent.
+    #: Not part of the config hash: it is a place, like an input path (what it holds is what
+    #: changes the output, and the index refuses a run whose parameters differ from its own).
+    index: str | None = None
+
+
+@dataclass(frozen=True)
+class NearDedupConfig:
+    """Near-duplicate detection (``near_dedup``): MinHash signatures of the cleaned text's word
+    shingles, LSH bands for candidates, and the real Jaccard similarity of each candidate pair's
+    shingle sets before anything is dropped. Defaults and why: the README's "Near-duplicates"."""
+
+    #: False: ``near_dedup`` drops exact copies only (same ``content_hash``), still across runs.
+    enabled: bool = True
+    #: Words per shingle (text normalised: NFKC, casefolded, punctuation dropped).
+    shingle_words: int = 5
+    #: MinHash permutations per signature; the bands use the first ``bands * rows``.
+    num_perm: int = 100
+    #: LSH: a candidate pair shares all ``rows`` values of at least one of ``bands`` bands;
+    #: P(candidate) = 1 - (1 - J**rows)**bands: 0.80 at J=0.5, 0.97 at 0.6, 0.999 at 0.7.
+    bands: int = 25
+    rows: int = 4
+    #: A candidate whose shingle sets have a Jaccard similarity at least this makes the later
+    #: record a ``near_duplicate`` of it.
+    threshold: float = 0.5
+    #: Texts with fewer words are deduplicated exactly only (too short for shingles to mean much).
+    min_words: int = 20
+    #: Candidates checked per record at most, earliest first (bounds a pathological band).
+    max_candidates: int = 100
+    #: Seed of the permutations (changing it makes another index).
+    seed: int = 1
 
 
 @dataclass(frozen=True)
@@ -196,6 +236,7 @@ class Config:
     boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
     language: LanguageConfig = field(default_factory=LanguageConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    near_dedup: NearDedupConfig = field(default_factory=NearDedupConfig)
     filter: FilterConfig = field(default_factory=FilterConfig)
     run: RunConfig = field(default_factory=RunConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -209,6 +250,7 @@ class Config:
         """
         data = dataclasses.asdict(self)
         data.pop("run")
+        data["dedup"].pop("index")  # a place, not content (see DedupConfig.index)
         files = [*self.boilerplate.rule_files, *filter(None, [self.boilerplate.site_rules_file])]
         data["rule_file_digests"] = {f: _digest(f) for f in files}
         data["model_digest"] = model_digest(self.boilerplate.model)
@@ -301,6 +343,11 @@ class Config:
                 f"reader.csv_delimiter must be one character other than a quote or a line break, got {delimiter!r}",
                 hint="e.g. ';' or a tab (--csv-delimiter tab)",
             )
+        if self.dedup.index and (not self.dedup.enabled or "near_dedup" not in self.stages):
+            raise ConfigError(
+                "dedup.index (--dedup-index) is kept by the near_dedup stage, which this chain does not run",
+                hint="leave --dedup-index out, or run near_dedup (dedup.enabled, and near_dedup in stages)",
+            )
         if not self.boilerplate.model.strip():
             raise ConfigError(
                 "boilerplate.model must be 'builtin', 'none' or the path of a model file, got ''"
@@ -315,6 +362,14 @@ class Config:
             value: Any = functools.reduce(getattr, key.split("."), self)
             if value is not None:
                 allowed.check(key, value)
+        near = self.near_dedup
+        if near.bands * near.rows > near.num_perm:
+            raise ConfigError(
+                f"near_dedup: bands x rows ({near.bands} x {near.rows} = {near.bands * near.rows}) "
+                f"is more than num_perm ({near.num_perm})",
+                hint="the bands use the first bands x rows values of a signature: raise num_perm "
+                "or lower bands or rows",
+            )
 
 
 #: At most :data:`SIZE_MAX` bytes.
@@ -345,6 +400,14 @@ RANGES: dict[str, Range] = {
     "language.min_chars": Range(0),
     "language.min_prob": Range(0, 1),
     "filter.min_chars": Range(0),
+    "near_dedup.shingle_words": Range(1, 16),
+    "near_dedup.num_perm": Range(1, 1024),
+    "near_dedup.bands": Range(1, 1024),
+    "near_dedup.rows": Range(1, 64),
+    "near_dedup.threshold": Range(0, 1, low_open=True),
+    "near_dedup.min_words": Range(0),
+    "near_dedup.max_candidates": Range(1),
+    "near_dedup.seed": Range(0, 2**32 - 1),
     "run.workers": Range(0, note="0 = one per core"),
     "run.batch_size": Range(1),
     "run.batch_chars": Range(1),

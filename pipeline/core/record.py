@@ -65,6 +65,11 @@ class Doc:
     encoding: str | None = None
     #: User columns kept with ``--keep-field`` (keys are user data, values strings).
     passthrough: dict[str, str] = field(default_factory=dict)
+    #: The near-duplicate sketch of ``text`` (``near_dedup_sign`` fills it in the workers).
+    sketch: bytes | None = None
+    #: A dropped duplicate: the id of the kept record it copies, and their similarity.
+    dup_of: str | None = None
+    similarity: float | None = None
 
     @property
     def n_chars_raw(self) -> int:
@@ -83,6 +88,11 @@ class Doc:
 
     def drop(self, stage: str, reason: str, detail: str | None = None) -> None:
         self.status, self.stage, self.reason, self.detail = Status.DROPPED, stage, reason, detail
+
+    def drop_duplicate(self, stage: str, reason: str, dup_of: str, similarity: float, detail: str) -> None:
+        """Drop the record as a copy of the kept record ``dup_of``."""
+        self.drop(stage, reason, detail)
+        self.dup_of, self.similarity = dup_of, similarity
 
 
 def safe_str(text: str) -> str:
@@ -178,6 +188,7 @@ _PROCESSED_STRINGS = (
     "reason",
     "detail",
     "status",
+    "dup_of",
 )
 _STATUS_VALUES = tuple(s.value for s in Status)
 
@@ -289,6 +300,10 @@ def docs_from_batch(batch: pa.RecordBatch | pa.Table) -> list[Doc]:
             doc.flags = list(row.get("flags") or [])
             doc.status = Status(row["status"])
             doc.stage, doc.reason, doc.detail = row.get("stage"), row.get("reason"), row.get("detail")
+            doc.sketch = row.get("sketch")
+            doc.dup_of = row.get("dup_of")
+            similarity = row.get("similarity")
+            doc.similarity = None if similarity is None else float(similarity)
         out.append(doc)
     return out
 
@@ -336,6 +351,9 @@ def _doc_row(d: Doc) -> dict[str, Any]:
         "reason": d.reason,
         "detail": d.detail,
         "flags": d.flags,
+        "sketch": d.sketch,
+        "dup_of": d.dup_of,
+        "similarity": d.similarity,
     }
 
 
@@ -363,6 +381,8 @@ def input_batch(rows: Iterable[dict[str, Any]]) -> pa.RecordBatch:
 def reject_rows(rows: pa.RecordBatch | pa.Table) -> pa.Table:
     """The rejects-file rows (:data:`~pipeline.core.schema.REJECT_SCHEMA`) of work rows, computed on
     their columns: a 175 KB page is not turned into a ``str`` for its 200-character prefix."""
+    names = rows.schema.names
+    n = rows.num_rows
     columns = [
         rows.column("id"),
         rows.column("source"),
@@ -370,6 +390,12 @@ def reject_rows(rows: pa.RecordBatch | pa.Table) -> pa.Table:
         pc.fill_null(rows.column("reason"), ""),
         rows.column("detail"),
         pc.utf8_slice_codeunits(rows.column("raw"), 0, RAW_PREFIX_CHARS),  # code points, like str slicing
+        *(
+            rows.column(name).cast(REJECT_SCHEMA.field(name).type)
+            if name in names
+            else pa.nulls(n, REJECT_SCHEMA.field(name).type)
+            for name in ("url", "dup_of", "similarity")
+        ),
     ]
     return pa.Table.from_arrays(columns, schema=REJECT_SCHEMA)
 

@@ -13,7 +13,10 @@ import pyarrow as pa
 #: Version history (additive changes only; readers of an older version keep working):
 #: 1 - initial schema. 2 - ``encoding`` (how the input bytes were decoded) and ``extra``
 #: (user columns passed through with ``--keep-field``). 3 - ``removed.score``: the learned model's
-#: probability for a removal it made (null for a rule's removal).
+#: probability for a removal it made (null for a rule's removal); the rejected and dropped records
+#: gain ``url``, ``dup_of`` and ``similarity`` (a duplicate names the kept record it copies); the
+#: work rows gain ``sketch`` (what ``near_dedup_sign`` computes in the workers for ``near_dedup``)
+#: and the same ``dup_of``/``similarity``. The kept records' other columns are unchanged.
 SCHEMA_VERSION = "3"
 
 REMOVAL_TYPE = pa.struct(
@@ -64,6 +67,11 @@ REJECT_SCHEMA = pa.schema(
         pa.field("reason", pa.string(), nullable=False),
         pa.field("detail", pa.string()),
         pa.field("raw_prefix", pa.string()),
+        # v3: the record's URL; for a duplicate (reason ``duplicate`` or ``near_duplicate``) the id of
+        # the kept record it copies and the Jaccard similarity of their shingle sets (1 for exact copies).
+        pa.field("url", pa.string()),
+        pa.field("dup_of", pa.string()),
+        pa.field("similarity", pa.float32()),
     ]
 )
 
@@ -76,6 +84,12 @@ _WORK_ONLY = [
     pa.field("reason", pa.string()),
     pa.field("detail", pa.string()),
     pa.field("flags", pa.list_(pa.string()), nullable=False),
+    # v3: the near-duplicate sketch of ``text`` (word count, MinHash signature, shingle set; see
+    # stages.near_dedup.minhash.pack_sketch), filled in the workers for the coordinator.
+    pa.field("sketch", pa.binary()),
+    # v3: a dropped duplicate's kept copy and their similarity (copied to the dropped records).
+    pa.field("dup_of", pa.string()),
+    pa.field("similarity", pa.float32()),
 ]
 
 WORK_SCHEMA = pa.schema(list(OUTPUT_SCHEMA) + _WORK_ONLY)

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pyarrow as pa
@@ -112,12 +113,38 @@ class StageStats:
         }
 
 
+@dataclass(frozen=True)
+class RunContext:
+    """What the runner tells a stateful stage about the run it takes part in (:meth:`Stage.open_run`)."""
+
+    #: A directory of the output's resume state the stage may keep its own state in, so that a
+    #: resumed run finds it again; None: no such place (the stage uses a temporary directory).
+    state_dir: Path | None = None
+    #: The run's shards, in the order they are run.
+    shards: tuple[str, ...] = ()
+    #: The shards an earlier run finished, which this run skips (:meth:`Stage.shard_skipped`).
+    finished: frozenset[str] = frozenset()
+    #: A name for the run (its output directory), for logs and indexes.
+    label: str = ""
+
+
 class Stage(ABC):
-    """A transform over work batches. ``name`` is what configs, rejects and the manifest call it."""
+    """A transform over work batches. ``name`` is what configs, rejects and the manifest call it.
+
+    A stage with state across records (``parallel_safe = False``) may also take part in the
+    run's life: the runner calls :meth:`open_run` before the first shard, :meth:`shard_done`
+    when a shard's records have all been through it (before the shard is marked finished),
+    :meth:`shard_skipped` where a shard an earlier run finished comes in the order instead,
+    :meth:`finish_run` once every shard is done (before the manifest) and :meth:`close_run`
+    at the end, whether the run completed or not. A stage used on its own (a batch, a document)
+    gets none of these calls and must work without them."""
 
     name: ClassVar[str]
     #: False for stages with state across records (dedup): the runner keeps them in one process.
     parallel_safe: ClassVar[bool] = True
+    #: For a parallel-safe stage that does per-record work ahead for a stateful one (in the
+    #: workers), the name of that stage: without it in the chain, this one is useless.
+    prepares_for: ClassVar[str | None] = None
 
     def __init__(self) -> None:
         self.stats = StageStats()
@@ -146,6 +173,23 @@ class Stage(ABC):
     @abstractmethod
     def process_docs(self, docs: Sequence[Doc]) -> None:
         """Transform the docs in place; records that are not ``ok`` must be left untouched."""
+
+    def open_run(self, context: RunContext) -> None:  # noqa: B027 - optional hook
+        """A run starts (see the class doc); by default nothing to do."""
+
+    def shard_done(self, shard: str) -> None:  # noqa: B027 - optional hook
+        """Every record of ``shard`` went through the stage; it is marked finished next."""
+
+    def shard_skipped(self, shard: str, kept: Callable[[Sequence[str]], pa.Table]) -> None:  # noqa: B027 - optional hook
+        """``shard``, which an earlier run finished, is skipped here (in the run's order);
+        ``kept(columns)`` reads those columns of the records it kept, in the order they were
+        written (by partition, when the output is partitioned)."""
+
+    def finish_run(self) -> None:  # noqa: B027 - optional hook
+        """Every shard is done; the run's manifest is written next."""
+
+    def close_run(self, completed: bool) -> None:  # noqa: B027 - optional hook
+        """The run is over: ``completed`` when its manifest was written, else it failed or stopped."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -16,10 +16,10 @@ from typing import Any
 from pipeline.evaluation.langid import LangSentence
 from pipeline.evaluation.newsboiler import BoilerItem, NewsDoc
 
-SET_NAMES: tuple[str, ...] = ("newsboiler", "aeb", "wcxb", "langid", "wcxb-train")
+SET_NAMES: tuple[str, ...] = ("newsboiler", "aeb", "wcxb", "langid", "neardup", "wcxb-train")
 #: What ``cleanwire eval`` runs when no set is named: the held-out sets. ``wcxb-train`` (1,208
 #: pages of seven page types, training material) runs when named.
-DEFAULT_SETS: tuple[str, ...] = ("newsboiler", "aeb", "wcxb", "langid")
+DEFAULT_SETS: tuple[str, ...] = ("newsboiler", "aeb", "wcxb", "langid", "neardup")
 PAGE_SETS: tuple[str, ...] = ("aeb", "wcxb", "wcxb-train")
 #: Page sets with WCXB's annotations (``with``/``without`` snippets): also scored with its metric.
 WCXB_SETS: tuple[str, ...] = ("wcxb", "wcxb-train")
@@ -52,7 +52,13 @@ def find_data_dir(explicit: str | Path | None = None) -> Path | None:
     return next((c.resolve() for c in candidates if c.is_dir()), None)
 
 
+#: Sets built at run time from other sets' files (:mod:`pipeline.evaluation.neardup_set`).
+_BUILT_FROM = {"neardup": ("newsboiler/dev.jsonl", "aeb/ground-truth.json", "wcxb/metadata.json")}
+
+
 def set_present(root: Path, name: str) -> bool:
+    if name in _BUILT_FROM:
+        return all((root / part).is_file() for part in _BUILT_FROM[name])
     return (root / _MARKER_FILE[name]).is_file()
 
 

@@ -16,7 +16,8 @@ run would wait for them here.
 from __future__ import annotations
 
 from pipeline.core.config import Config
+from pipeline.core.stage import split_parallel
 from pipeline.execution.worker import warm_up
 from stages.registry import build_stages
 
-warm_up(build_stages(Config()))
+warm_up(split_parallel(build_stages(Config()))[0])  # what the workers run

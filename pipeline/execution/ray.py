@@ -15,8 +15,13 @@ adapters), :func:`clean_dataset` runs the same stages on a ``ray.data.Dataset`` 
 :func:`write_dataset` writes it as an output directory of ``cleanwire run`` (kept records as
 Parquet, rejects and dropped records under ``_cleanwire/``).
 
-This is the only module (with :mod:`pipeline.integrations.airflow`) allowed to import Ray, and it does so
-lazily, inside functions: importing it costs nothing when Ray is not installed.
+``near_dedup`` is the one stateful stage the engine runs itself (:meth:`RayEngine.runs_stage`):
+window by window, its grouping by band, pairing and Jaccard checks run as Ray Data operations
+(:mod:`pipeline.execution.ray_dedup`); the driver keeps the index and decides in input order.
+
+This is the only module (with :mod:`pipeline.execution.ray_dedup` and
+:mod:`pipeline.integrations.airflow`) allowed to import Ray, and it does so lazily, inside
+functions: importing it costs nothing when Ray is not installed.
 """
 
 from __future__ import annotations
@@ -42,8 +47,10 @@ from pipeline.core.stage import Stage, split_parallel, stats_from_batch
 from pipeline.execution.chain import Result, run_stages
 from pipeline.execution.engines import Engine
 from pipeline.execution.pool import ProcessEngine
+from pipeline.execution.ray_dedup import ray_edges
 from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import write_left_stream
+from stages.near_dedup import NearDedup
 from stages.registry import build_stages
 
 if TYPE_CHECKING:
@@ -162,6 +169,10 @@ class RayEngine:
     #: per-record wall-clock limit, enforced by a supervised child of each Ray worker, as in the
     #: local engine; None runs the stages directly in the Ray workers (no timeout, no isolation)
     timeout_s: float | None = 30.0
+    #: records near_dedup judges per plan: its Ray Data jobs (several shuffles) cost seconds
+    #: whatever their size, so a plan covers many windows of the parallel stages (their output
+    #: waits in the driver until it has run)
+    dedup_records: int = 20_000
     _started: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -187,31 +198,71 @@ class RayEngine:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         return max(1, 4 * cpus)
 
+    def runs_stage(self, stage: Stage) -> bool:
+        """Whether :meth:`map` also runs this stateful stage (the runner then leaves it out of
+        its serial tail): ``near_dedup``, whose grouping by band, pairing and Jaccard checks
+        run as Ray Data operations (:mod:`pipeline.execution.ray_dedup`)."""
+        return isinstance(stage, NearDedup)
+
     def map(self, stages: Sequence[Stage], batches: Iterable[pa.RecordBatch]) -> Iterator[Result]:
         ray = self._ensure()
         size = self._window_size(ray)
-        blob = pack_stages(stages)
+        dedup = stages[-1] if stages and isinstance(stages[-1], NearDedup) else None
+        parallel = list(stages[:-1]) if dedup is not None else list(stages)
+        blob = pack_stages(parallel)
         it = iter(batches)
+        held: list[tuple[pa.Table, list[int]]] = []  # mapped windows waiting for near_dedup
         while window := list(islice(it, size)):
             if not stages:
                 yield from ((b, {}) for b in window)
                 continue
-            ds = ray.data.from_arrow([pa.Table.from_batches([b]) for b in window])
-            ds = ds.map_batches(
-                apply_stages, batch_format="pyarrow", batch_size=None, fn_args=(blob, self.timeout_s)
-            )
-            parts = list(ds.iter_batches(batch_format="pyarrow", batch_size=None))
-            done = pa.concat_tables([p.cast(WORK_SCHEMA) for p in parts]) if parts else None
+            if parallel:
+                ds = ray.data.from_arrow([pa.Table.from_batches([b]) for b in window])
+                ds = ds.map_batches(
+                    apply_stages, batch_format="pyarrow", batch_size=None, fn_args=(blob, self.timeout_s)
+                )
+                parts = list(ds.iter_batches(batch_format="pyarrow", batch_size=None))
+                done = pa.concat_tables([p.cast(WORK_SCHEMA) for p in parts]) if parts else None
+            else:
+                done = pa.Table.from_batches(window, schema=WORK_SCHEMA)
             if done is None or done.num_rows != sum(b.num_rows for b in window):
                 got = 0 if done is None else done.num_rows
                 raise RuntimeError(f"Ray returned {got} rows for a window of {len(window)} batches")
-            for out in _slices(done, (b.num_rows for b in window)):
+            sizes = [b.num_rows for b in window]
+            if dedup is not None:
+                held.append((done, sizes))
+                if sum(t.num_rows for t, _ in held) < self.dedup_records:
+                    continue
+                done, sizes = _near_dedup_held(dedup, held)
+                held = []
+            for out in _slices(done, sizes):
+                yield out, stats_from_batch(stages, out)
+        if dedup is not None and held:
+            done, sizes = _near_dedup_held(dedup, held)
+            for out in _slices(done, sizes):
                 yield out, stats_from_batch(stages, out)
 
     def close(self) -> None:
         if self._started:
             import_ray().shutdown()
             self._started = False
+
+
+def _near_dedup_held(stage: NearDedup, held: list[tuple[pa.Table, list[int]]]) -> tuple[pa.Table, list[int]]:
+    """near_dedup over the held windows at once, and their batch sizes."""
+    done = _near_dedup_window(stage, pa.concat_tables([t for t, _ in held]))
+    return done, [n for _, sizes in held for n in sizes]
+
+
+def _near_dedup_window(stage: NearDedup, done: pa.Table) -> pa.Table:
+    """``near_dedup`` over one window: the rows and the indexed records they meet from the stage
+    (in the driver), the exact and verified edges from Ray Data, the verdicts from the stage."""
+    batches = done.combine_chunks().to_batches()
+    batch = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=WORK_SCHEMA)
+    window = stage.plan_window(batch)
+    cpus = int(import_ray().cluster_resources().get("CPU", 1))
+    exact, edges = ray_edges(window.table, stage.params, cpus)
+    return pa.Table.from_batches([stage.apply_window(batch, window, exact, edges)], schema=WORK_SCHEMA)
 
 
 # --- Ray-native: a WORK-schema Dataset in, an output directory out (kept Parquet, rejects, dropped) --------------
@@ -226,9 +277,11 @@ def clean_dataset(ds: Any, config: Config) -> Any:
     A dataset whose schema is known without running it and lacks a required column raises
     :class:`ValueError` here, before anything runs.
 
-    Parallel-safe stages run in ``map_batches``; the stateful tail (dedup, and what follows it)
-    runs over the whole dataset in one task after that, in input order, so kept copies and
-    counts equal the local engine's. Fine for one partition; for more, dedup per partition.
+    Parallel-safe stages run in ``map_batches``; the stateful tail (near_dedup, and what follows
+    it) runs over the whole dataset in one task after that, in input order, so kept copies and
+    counts equal the local engine's: near_dedup against a temporary index in that task (a
+    ``dedup.index`` is read there, never updated: ``cleanwire run --engine ray`` updates one).
+    Fine for one partition; for more, dedup per partition.
     """
     ray = import_ray()
     _check_dataset_columns(ds)

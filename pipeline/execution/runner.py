@@ -11,8 +11,11 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -25,9 +28,10 @@ from pipeline.core.errors import CleanwireError, Interrupted
 from pipeline.core.pathnames import display_path, path_json
 from pipeline.core.record import Doc
 from pipeline.core.signals import Stop, stop_on_signals
-from pipeline.core.stage import Stage, StageStats, split_parallel
+from pipeline.core.stage import RunContext, Stage, StageStats, split_parallel
 from pipeline.execution.chain import run_in_order
 from pipeline.execution.engines import Engine, engine_for
+from pipeline.io.layout import OutputLayout
 from pipeline.io.progress import ShardSize
 from pipeline.io.readers import Shard, Source
 from pipeline.io.sinks.base import Sink
@@ -258,21 +262,49 @@ class Runner:
             done.skipped_files = report.skipped_files
             return done
         sizes = [s.size() for s in shards]
-        bar = self._progress(sizes)
+        with _state_errors(sink):
+            self._open_stages(sink, shards)
+        completed = False
         try:
-            for shard, size in zip(shards, sizes, strict=True):
-                self._shard(shard, size, source, sink, report, bar)
+            bar = self._progress(sizes)
+            try:
+                for shard, size in zip(shards, sizes, strict=True):
+                    self._shard(shard, size, source, sink, report, bar)
+            finally:
+                bar.close()
+                self.engine.close()
+            report.seconds = time.perf_counter() - t0
+            if not report.tally.balanced:
+                raise AccountingError(f"records do not add up: {report.tally.to_dict()}")
+            if report.tally.n_in == 0:
+                report.warnings.append(no_document_warning(source, shards))
+            with _state_errors(sink):
+                for stage in self.serial:
+                    stage.finish_run()
+            manifest = self._manifest(source, shards, report, started)
+            report.manifest_path = str(sink.finish([s.name for s in shards], manifest))
+            completed = True
         finally:
-            bar.close()
-            self.engine.close()
-        report.seconds = time.perf_counter() - t0
-        if not report.tally.balanced:
-            raise AccountingError(f"records do not add up: {report.tally.to_dict()}")
-        if report.tally.n_in == 0:
-            report.warnings.append(no_document_warning(source, shards))
-        manifest = self._manifest(source, shards, report, started)
-        report.manifest_path = str(sink.finish([s.name for s in shards], manifest))
+            for stage in self.serial:
+                stage.close_run(completed)
         return report
+
+    def _open_stages(self, sink: Sink, shards: Sequence[Shard]) -> None:
+        """Tell the stateful stages a run starts: where they may keep state that a resumed run
+        finds again (``_cleanwire/state/<stage>/``) and which shards an earlier run finished."""
+        if not self.serial:
+            return
+        finished = frozenset(s.name for s in shards if sink.done(s.name) is not None)
+        state = OutputLayout(sink.out_dir).state_dir
+        label = str(Path(sink.out_dir).resolve())
+        for stage in self.serial:
+            context = RunContext(
+                state_dir=state / stage.name,
+                shards=tuple(s.name for s in shards),
+                finished=finished,
+                label=label,
+            )
+            stage.open_run(context)
 
     def _shard(
         self, shard: Shard, size: ShardSize, source: Source, sink: Sink, report: RunReport, bar: Progress
@@ -287,6 +319,8 @@ class Runner:
             for stage in self.serial:
                 if hasattr(stage, "remember"):
                     stage.remember(sink.kept_hashes(shard.name))
+                with _state_errors(sink):
+                    stage.shard_skipped(shard.name, partial(sink.kept_records, shard.name))
             bar.skipped(size, previous.tally.n_in)
             return
         tally = self._run_shard(shard, size, source, sink, report, bar)
@@ -311,6 +345,9 @@ class Runner:
     ) -> Tally:
         writer = sink.open_shard(shard.name, inputs=_abs_inputs(shard))
         parallel, serial = self.parallel, self.serial
+        runs_stage = getattr(self.engine, "runs_stage", None)
+        if serial and runs_stage is not None and runs_stage(serial[0]):
+            parallel, serial = [*parallel, serial[0]], serial[1:]  # the engine runs it (Ray: near_dedup)
         pending: dict[int, pa.RecordBatch] = {}
         run = self.config.run
         inputs = batched(unique_ids(shard.docs(source.config)), run.batch_size, run.batch_chars)
@@ -330,7 +367,8 @@ class Runner:
         try:
             for i, (out, stats) in enumerate(self.engine.map(parallel, remember(inputs))):
                 if serial:
-                    out, more = run_in_order(serial, out)
+                    with _state_errors(sink):  # near_dedup adds the kept records to its index
+                        out, more = run_in_order(serial, out)
                     stats = {**stats, **more}
                 _check(pending.pop(i), out)
                 _check_stats(stats)
@@ -343,6 +381,9 @@ class Runner:
                 raise AccountingError(
                     f"shard {shard.name}: {n_read} records read, {writer.tally.to_dict()} accounted"
                 )
+            with _state_errors(sink):
+                for stage in self.serial:
+                    stage.shard_done(shard.name)  # before the marker: a marked shard's state is kept
         except BaseException:
             writer.abort()
             raise
@@ -407,3 +448,12 @@ def _shard_counts(tally: Tally) -> dict[str, Any]:
     full = tally.to_dict()
     keys = ("n_in", "n_kept", "n_dropped", "n_rejected", "rejected", "dropped")
     return {k: full[k] for k in keys}
+
+
+def _state_errors(sink: Sink) -> AbstractContextManager[None]:
+    """Where stateful stages keep their state in the output directory (near_dedup's run index
+    under ``_cleanwire/state/``), a failed write of it is the directory's error, named as the
+    sink names its own (a full disk: exit 4, one line, the shards finished so far kept)."""
+    directory = getattr(sink, "directory", None)
+    io_errors = getattr(directory, "io_errors", None)
+    return io_errors() if io_errors is not None else nullcontext()

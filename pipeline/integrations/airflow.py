@@ -65,7 +65,8 @@ from pipeline.core.config import Config, ReaderConfig
 from pipeline.core.errors import ConfigError, InputError
 from pipeline.core.record import Doc, docs_from_batch
 from pipeline.core.schema import WORK_SCHEMA
-from pipeline.core.stage import Stage, StageStats, stats_from_batch
+from pipeline.core.stage import RunContext, Stage, StageStats, stats_from_batch
+from pipeline.execution.chain import Result, run_in_order
 from pipeline.execution.engines import Engine, SerialEngine, engine_for
 from pipeline.execution.runner import Runner, RunReport
 from pipeline.io.layout import OutputLayout
@@ -339,6 +340,19 @@ def _engine_for(stage: Stage, config: Config) -> Engine:
 # --- the tasks -------------------------------------------------------------------------------
 
 
+def _with_index(settings: Mapping[str, Any] | None, dedup_index: str | None) -> Mapping[str, Any] | None:
+    """``settings`` with ``dedup.index`` set when a task is given ``dedup_index``."""
+    if dedup_index is None:
+        return settings
+    return {**(settings or {}), "dedup.index": dedup_index}
+
+
+def _batches_in_order(stage: Stage, batches: Iterator[pa.RecordBatch]) -> Iterator[Result]:
+    """A stateful stage (near_dedup) over the batches in this process, in input order."""
+    for batch in batches:
+        yield run_in_order([stage], batch)
+
+
 def run_stage(
     stage_name: str,
     *,
@@ -348,13 +362,19 @@ def run_stage(
     inputs: Sequence[str] = (),
     config_file: str | None = None,
     settings: Mapping[str, Any] | None = None,
+    dedup_index: str | None = None,
 ) -> dict[str, Any]:
     """One stage as one task: read the upstream partition (or, for the first task, ``inputs``),
-    run the stage, write ``{store}/{stage}/dt={day}`` atomically; return the XCom manifest."""
+    run the stage, write ``{store}/{stage}/dt={day}`` atomically; return the XCom manifest.
+
+    ``dedup_index`` (or the setting ``dedup.index``): the ``near_dedup`` task drops copies of
+    records that earlier partitions kept, and adds this partition's to the index once its
+    partition is written (a rerun of the same day adds nothing). Partitions that share an index
+    must run one after the other, in date order (``max_active_runs=1``)."""
     from stages.registry import STAGE_FACTORIES  # see STAGES_LOAD_IN_TASKS
 
     t0 = time.perf_counter()
-    config = load_config(config_file, settings)
+    config = load_config(config_file, _with_index(settings, dedup_index))
     if stage_name not in STAGE_FACTORIES:
         raise ConfigError(f"unknown stage {stage_name!r}", hint=f"choose from {sorted(STAGE_FACTORIES)}")
     day = partition_day(day)
@@ -365,7 +385,7 @@ def run_stage(
     fs, _ = where.filesystem()
     final = where.partition(stage_name, day)
     with _locked(where, final):
-        stats, n_records = _write_stage(stage, shards, config, fs, final)
+        stats, n_records = _write_stage(stage, shards, config, fs, final, f"{stage_name}/dt={day}")
     manifest = StepManifest(
         step=stage_name,
         day=day,
@@ -386,32 +406,42 @@ def run_stage(
 
 
 def _write_stage(
-    stage: Stage, shards: Sequence[Shard], config: Config, fs: pafs.FileSystem, final: str
+    stage: Stage, shards: Sequence[Shard], config: Config, fs: pafs.FileSystem, final: str, label: str
 ) -> tuple[StageStats, int]:
     """Run ``stage`` over ``shards`` into a staging directory, then swap it in as ``final``;
-    return the stage's counts and the records written."""
+    return the stage's counts and the records written (``label`` names the run to the stage's
+    run hooks)."""
     staged = _staging(fs, final)
     stats, n_records = StageStats(), 0
     schema = WORK_SCHEMA.with_metadata(file_metadata(config.hash))
     engine = _engine_for(stage, config)
+    stage.open_run(RunContext(shards=tuple(s.name for s in shards), label=label))
+    completed = False
     try:
         for shard in shards:
             batches = batched(shard.docs(config.reader), config.run.batch_size, config.run.batch_chars)
+            results = (
+                engine.map([stage], batches) if stage.parallel_safe else _batches_in_order(stage, batches)
+            )
             with (
                 fs.open_output_stream(f"{staged}/{PART_PREFIX}{shard.name}.parquet") as fh,
                 pq.ParquetWriter(fh, schema, compression=config.run.compression) as writer,
             ):
-                for out, counted in engine.map([stage], batches):
+                for out, counted in results:
                     stats.merge(stats_from_batch([stage], out)[stage.name])
                     stats.seconds += counted[stage.name].seconds if stage.name in counted else 0.0
                     n_records += out.num_rows
                     writer.write_batch(out.cast(schema))
+            stage.shard_done(shard.name)
+        stage.finish_run()  # e.g. the dedup index takes this partition's records, then it is swapped in
         replace_partition(fs, staged, final)
+        completed = True
     except BaseException:
         if _exists(fs, staged):
             fs.delete_dir(staged)
         raise
     finally:
+        stage.close_run(completed)
         engine.close()
     return stats, n_records
 
@@ -534,12 +564,17 @@ def run_partition(
     inputs: Sequence[str],
     config_file: str | None = None,
     settings: Mapping[str, Any] | None = None,
+    dedup_index: str | None = None,
 ) -> dict[str, Any]:
     """The whole pipeline as one task (the local engine, one process pool): ``inputs`` straight
-    to ``{store}/output/dt={day}``, atomically, as :func:`publish` would write it."""
+    to ``{store}/output/dt={day}``, atomically, as :func:`publish` would write it.
+
+    ``dedup_index`` (or the setting ``dedup.index``): a local directory where ``near_dedup`` keeps
+    the records kept so far, so that this day's copies of earlier days' stories are dropped
+    (see :func:`run_stage`)."""
     from pipeline.api import Pipeline  # see STAGES_LOAD_IN_TASKS
 
-    config = load_config(config_file, settings)
+    config = load_config(config_file, _with_index(settings, dedup_index))
     source = Source(inputs, config.reader)
     return _write_output(
         Store(store),

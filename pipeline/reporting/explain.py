@@ -9,6 +9,8 @@ from typing import Any
 
 from pipeline.core.config import Config
 from pipeline.core.record import Doc, Removal, make_id, raw_format
+from stages.near_dedup import NearDedup
+from stages.near_dedup.minhash import unpack_sketch
 from stages.registry import build_stages
 
 
@@ -70,6 +72,10 @@ def explain_document(
             }
         elif stage.name == "language":
             step.notes = {"lang": doc.lang, "lang_prob": round(doc.lang_prob, 4)}
+        elif stage.name == "near_dedup_sign":
+            step.notes = _sketch_notes(doc.sketch)
+        elif isinstance(stage, NearDedup):
+            step.notes = _near_dedup_notes(doc, stage)
         elif stage.name == "boilerplate":
             step.notes = {k: v for k, v in (("author", doc.author), ("date", doc.date)) if v}
         if doc.flags[n_flags:]:  # e.g. extract_full_cascade, removal_budget_exceeded
@@ -78,6 +84,31 @@ def explain_document(
         if not doc.ok:
             break
     return steps
+
+
+def _sketch_notes(sketch: bytes | None) -> dict[str, Any]:
+    packed = unpack_sketch(sketch) if sketch is not None else None
+    if packed is None:
+        return {}
+    if not len(packed.signature):
+        return {"words": packed.n_words, "signature": "none: too few words, exact copies only"}
+    return {"words": packed.n_words, "signature": f"{len(packed.signature)} MinHash values"}
+
+
+def _near_dedup_notes(doc: Doc, stage: NearDedup) -> dict[str, Any]:
+    """Whose copy the document is (with ``--dedup-index``: among the records of earlier runs)."""
+    if doc.dup_of is not None:
+        return {"dup_of": doc.dup_of, "similarity": doc.similarity}
+    counters = stage.deduper.counters
+    where = (
+        f"the index {stage.index}"
+        if stage.index
+        else "this one document (give --dedup-index DIR to look in an index)"
+    )
+    notes: dict[str, Any] = {"copy of": f"nothing in {where}"}
+    if counters.candidates:
+        notes["candidates checked"] = f"{counters.candidates}, none with Jaccard >= {stage.params.threshold}"
+    return notes
 
 
 #: Characters a terminal acts on instead of showing: C0 controls but tab and line feed, DEL, C1

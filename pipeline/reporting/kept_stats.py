@@ -53,7 +53,7 @@ class SiteStats:
         }
 
 
-def _site_column(batch: pa.RecordBatch) -> list[str]:
+def site_column(batch: pa.RecordBatch) -> list[str]:
     """The host of the URL (without ``www.``), else the sitename, else ``(unknown)``."""
     urls = batch.column("url")
     if urls.null_count == len(urls):
@@ -115,7 +115,7 @@ class KeptStats:
         has = pc.greater(per_doc, 0).cast(pa.int64())
         ones = pa.array([1] * batch.num_rows, pa.int64())
         table = pa.table(
-            {"site": _site_column(batch), "docs": ones, "removed": per_doc, "has": has, "text": text}
+            {"site": site_column(batch), "docs": ones, "removed": per_doc, "has": has, "text": text}
         )
         self._site_parts.append(_sum_by_site(table))
         if sum(t.num_rows for t in self._site_parts) > SITE_COMPACT_ROWS:

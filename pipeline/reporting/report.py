@@ -245,6 +245,34 @@ def _rejects(stats: RunStats) -> str:
     return "".join(out)
 
 
+def _duplicates(stats: RunStats, top: int) -> str:
+    dups = stats.duplicates
+    if not dups.clusters:
+        return '<p class="muted">no record was dropped as a copy of another.</p>'
+    pairs = [Bar(f"{a} -> {b}", n, f"{n:,} stories") for a, b, n in dups.site_pairs(top)]
+    rows = [
+        [c.head, c.head_site, c.size, c.exact, c.copies - c.exact, c.n_sites, f"{c.min_similarity:.3f}"]
+        for c in dups.largest(top)
+    ]
+    return (
+        f'<p class="muted">{dups.n_dropped:,} record(s) dropped as copies of {len(dups.clusters):,} kept '
+        "record(s): exact copies (same text) and near-duplicates (shingle Jaccard similarity at or above "
+        "near_dedup.threshold). A cluster is a kept record and its dropped copies.</p>"
+        "<h3>Largest clusters</h3>"
+        + table_html(
+            ["kept record", "site", "records", "exact", "near", "sites", "min similarity"],
+            rows,
+            [False, False, True, True, True, True, True],
+        )
+        + hbar_chart(
+            "site-pairs",
+            "Sites sharing the most stories (kept on -> copy dropped on)",
+            pairs,
+            color=PALETTE[6],
+        )
+    )
+
+
 SECTIONS = (
     ("funnel", "Records through each stage"),
     ("removed", "What was removed, and where"),
@@ -252,6 +280,7 @@ SECTIONS = (
     ("lengths", "Text length before and after"),
     ("samples", "Sample diffs: records with the most removals"),
     ("rejects", "Rejected and dropped records"),
+    ("duplicates", "Duplicates: clusters and sites"),
 )
 
 
@@ -268,6 +297,7 @@ def build_report(out_dir: str | Path, options: ReportOptions | None = None) -> s
         "lengths": _lengths(stats),
         "samples": _samples(samples),
         "rejects": _rejects(stats),
+        "duplicates": _duplicates(stats, opts.top),
     }
     nav = "<nav>" + "".join(f'<a href="#{key}">{esc(title)}</a>' for key, title in SECTIONS) + "</nav>"
     body = [f"<h1>cleanwire run report</h1>{_run_info(path)}{_overview(stats)}{nav}"]

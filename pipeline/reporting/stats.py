@@ -13,14 +13,16 @@ supplies the stage order and a cross-check of the totals.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.core.config import Config
 from pipeline.io.output_reader import OutputReader
+from pipeline.reporting.duplicates import DuplicateStats
 from pipeline.reporting.kept_stats import UNKNOWN_SITE, KeptStats, SiteStats, SpanCount
 from pipeline.reporting.left_stats import LeftStats, sorted_reasons
 
@@ -59,6 +61,7 @@ class RunStats:
     left: LeftStats
     stage_order: list[str]
     manifest_counts: dict[str, Any] | None = None
+    duplicates: DuplicateStats = field(default_factory=DuplicateStats)
 
     @property
     def n_kept(self) -> int:
@@ -145,6 +148,7 @@ class RunStats:
             "categories": {c: sc.to_dict() for c, sc in top_counts(k.categories, top)},
             "sites": {s: st.to_dict() for s, st in self.top_sites(top)},
             "n_sites": self.n_sites,
+            "duplicates": self.duplicates.to_dict(top),
         }
 
 
@@ -181,10 +185,22 @@ def compute_stats(out_dir: str | Path, *, keep_top: int = 0) -> RunStats:
         kept.add_batch(_with_missing(batch, ("url", "sitename")))
     kept.finish()
     left = LeftStats()
+    duplicates = DuplicateStats()
     for kind, status in (("rejects", "rejected"), ("dropped", "dropped")):
         for batch in reader.iter_left(kind):
             left.add_batch(batch, status)
+            if status == "dropped":
+                duplicates.add_batch(batch)
+    heads = duplicates.heads()
+    if heads:  # the kept copies' sites: a second pass over three columns of just those records
+        found = reader.iter_kept(("id", "url", "sitename"), filter=pc.field("id").isin(heads))
+        duplicates.add_head_sites(_with_missing(b, ("url", "sitename")) for b in found)
     counts = (manifest or {}).get("counts")
     return RunStats(
-        str(path), kept, left, stage_order(manifest), counts if isinstance(counts, dict) else None
+        str(path),
+        kept,
+        left,
+        stage_order(manifest),
+        counts if isinstance(counts, dict) else None,
+        duplicates,
     )

@@ -304,6 +304,7 @@ def test_with_overrides_names_the_bad_setting(overrides: dict[str, object], mess
 
 def test_every_stage_name_a_config_accepts_is_one_the_registry_builds() -> None:
     from pipeline.core.config import STAGE_NAMES
-    from stages.registry import STAGE_CLASSES, STAGE_FACTORIES
+    from stages.registry import IMPLIED, STAGE_CLASSES, STAGE_FACTORIES
 
-    assert set(STAGE_FACTORIES) == set(STAGE_CLASSES) == STAGE_NAMES
+    assert set(STAGE_FACTORIES) == set(STAGE_CLASSES) == STAGE_NAMES | set(IMPLIED)
+    assert not STAGE_NAMES & set(IMPLIED)  # a config never names a stage the chain implies

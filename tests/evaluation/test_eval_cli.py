@@ -136,7 +136,7 @@ def test_json_output_and_absent_sets_are_skipped(tmp_path: Path) -> None:
     assert "set 'newsboiler' not found" in r.stderr and "set 'aeb' not found" in r.stderr
     data = json.loads(r.stdout)
     assert set(data) == {"data", "config_hash", "sets", "skipped", "langid"}
-    assert data["sets"] == ["langid"] and data["skipped"] == ["newsboiler", "aeb", "wcxb"]
+    assert data["sets"] == ["langid"] and data["skipped"] == ["newsboiler", "aeb", "wcxb", "neardup"]
     lang = data["langid"]
     assert lang["sentences"] == 6 and set(lang["per_lang"]) == {"de", "en", "es", "fr", "it", "nl"}
     correct = sum(v["correct"] for v in lang["per_lang"].values())
@@ -157,7 +157,7 @@ def test_json_is_printed_when_no_set_runs(tmp_path: Path) -> None:
     assert r.exit_code == 0 and "(skipped)" in r.stderr
     data = json.loads(r.stdout)
     assert data["data"] == str((tmp_path / "empty").resolve()) and isinstance(data["config_hash"], str)
-    assert data["sets"] == [] and data["skipped"] == ["newsboiler", "aeb", "wcxb", "langid"]
+    assert data["sets"] == [] and data["skipped"] == ["newsboiler", "aeb", "wcxb", "langid", "neardup"]
     r = invoke("--data", str(tmp_path / "nowhere"), "--set", "aeb", "--json")
     assert r.exit_code == 0 and "no evaluation data" in r.stderr
     assert json.loads(r.stdout) == {

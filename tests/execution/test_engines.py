@@ -195,17 +195,21 @@ def test_reject_rows_keep_the_first_200_characters_of_the_raw_input() -> None:
     page = "é" * 150 + "😀" * 100
     bad = Doc(id="1", source="s", raw=page)
     bad.reject("extract", "empty", None)
-    dropped = Doc(id="2", source="s", raw="short")
-    dropped.drop("dedup", "duplicate", "of 1")
+    dropped = Doc(id="2", source="s", raw="short", url="https://x.example/2")
+    dropped.drop_duplicate("near_dedup", "duplicate", "1", 1.0, "same text as 1")
     rows = reject_rows(docs_to_batch([bad, dropped])).to_pylist()
     assert rows[0]["raw_prefix"] == page[:200] and rows[0]["stage"] == "extract"
+    assert rows[0]["dup_of"] is None and rows[0]["similarity"] is None
     assert rows[1] == {
         "id": "2",
         "source": "s",
-        "stage": "dedup",
+        "stage": "near_dedup",
         "reason": "duplicate",
-        "detail": "of 1",
+        "detail": "same text as 1",
         "raw_prefix": "short",
+        "url": "https://x.example/2",
+        "dup_of": "1",
+        "similarity": 1.0,
     }
 
 

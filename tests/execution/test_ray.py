@@ -121,7 +121,7 @@ def test_stats_recovered_from_status_columns_equal_the_stages_own_counters() -> 
     assert {k: v.to_dict() | {"seconds": 0} for k, v in recovered.items()} == {
         k: v.to_dict() | {"seconds": 0} for k, v in counted.items()
     }
-    assert recovered["dedup"].dropped["duplicate"] == 3
+    assert recovered["near_dedup"].dropped["duplicate"] == 3
     assert recovered["extract"].n_in == 6  # the reader's reject never entered a stage
 
 

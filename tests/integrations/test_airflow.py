@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from pipeline.integrations import airflow as cw
 from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import read_left
 from tests.io.test_writer_faults import hold_lock
+from tests.stages.near_dedup.corpus import syndicated_copy
+from tests.stages.near_dedup.test_run import news, write_feed
 
 pytestmark = pytest.mark.airflow
 
@@ -54,7 +57,7 @@ def test_publish_refuses_an_upstream_that_is_not_the_end_of_the_chain(dump: Path
     first = cw.run_stage("extract", store=store, day=DAY, inputs=[str(dump)])
     with pytest.raises(ConfigError, match="every configured stage") as info:
         cw.publish(store=store, day=DAY, upstream=first)
-    assert "'filter'" in (info.value.hint or "")  # the last stage of the default chain
+    assert "'near_dedup'" in (info.value.hint or "")  # the last stage of the default chain
     assert not (tmp_path / "store" / "output").exists()
 
 
@@ -90,7 +93,7 @@ def test_stage_per_task_partitions_publish_exactly_the_cli_output(dump: Path, tm
     assert published["counts"] == expected["counts"]
     assert sorted(published["stages"]) == sorted(cw.stage_names())  # publish's used to be {}
     assert without_seconds(published["stages"]) == without_seconds(expected["stages"])
-    assert published["stages"]["dedup"]["dropped"] == {"duplicate": 1}
+    assert published["stages"]["near_dedup"]["dropped"] == {"duplicate": 1}
     # the configured chain made these records, task by task: the same identity as the CLI's run
     assert published["config_hash"] == expected["config_hash"]
     assert published["stages_run"] == expected["stages_run"]
@@ -113,6 +116,46 @@ def test_whole_pipeline_as_one_task_writes_the_cli_output_and_reruns_in_place(
     assert first["counts"]["n_kept"] == expected["counts"]["n_kept"]
     assert_same_output(lambda n: (out / n).read_bytes(), tmp_path / "cli")
     assert [p.name for p in (tmp_path / "store" / "output").iterdir()] == [f"dt={DAY}"]
+
+
+def test_a_dedup_index_drops_copies_of_earlier_days_and_a_rerun_of_a_day_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    """Daily partitions sharing ``dedup_index``: the whole pipeline as one task and the stage-per-task
+    chain drop the same copies of yesterday's stories, and a retried day leaves the index as it was."""
+    day1, _, _ = news(21, "d1", stories=6)
+    write_feed(tmp_path / "d1" / "feed.jsonl", day1)
+    day2, copies, _ = news(22, "d2", stories=4)
+    day2.append(
+        {
+            "id": "d2-late",
+            "url": "https://herald.example/late",
+            "text": syndicated_copy(random.Random(3), day1[2]["text"], "herald"),
+        }
+    )
+    write_feed(tmp_path / "d2" / "feed.jsonl", day2)
+    index = str(tmp_path / "index")
+    store = str(tmp_path / "store")
+    cw.run_partition(store=store, day="2024-05-01", inputs=[str(tmp_path / "d1")], dedup_index=index)
+    second = cw.run_partition(store=store, day="2024-05-02", inputs=[str(tmp_path / "d2")], dedup_index=index)
+    assert second["counts"]["dropped"] == {"near_dedup/near_duplicate": len(copies) + 1}
+    out = tmp_path / "store" / "output" / "dt=2024-05-02"
+    rows = {r["id"]: r for r in read_left(OutputLayout(out).left("dropped")).to_pylist()}
+    assert rows["d2-late"]["dup_of"] == "d1-g2"
+    before = {p.name: p.read_bytes() for p in Path(index).iterdir() if p.is_file()}
+    again = cw.run_partition(store=store, day="2024-05-02", inputs=[str(tmp_path / "d2")], dedup_index=index)
+    assert again["counts"] == second["counts"]
+    assert {p.name: p.read_bytes() for p in Path(index).iterdir() if p.is_file()} == before
+    # the same day as one task per stage, with the same index: the same records dropped
+    manifest: dict[str, Any] | None = None
+    for name in cw.stage_names():
+        manifest = cw.run_stage(
+            name, store=str(tmp_path / "tasks"), day="2024-05-02", upstream=manifest,
+            inputs=[str(tmp_path / "d2")], dedup_index=index,
+        )  # fmt: skip
+    assert manifest is not None and manifest["dropped"] == {"near_duplicate": len(copies) + 1}
+    published = cw.publish(store=str(tmp_path / "tasks"), day="2024-05-02", upstream=manifest)
+    assert published["counts"] == second["counts"]
 
 
 def test_tasks_take_settings_as_the_cli_and_python_callers_do(dump: Path, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from pipeline.core.errors import ConfigError, InputError
 from pipeline.core.record import Doc, looks_like_html
 from pipeline.io.formats.delimited import sniff_delimiter
 from pipeline.io.readers import Source
+from tests.hostile import article
 
 ARTICLE = (
     "The council approved the new tram line on Tuesday after a long debate about its cost. "
@@ -205,7 +206,7 @@ def test_stdin_without_the_text_field_stops_with_exit_3_too(tmp_path: Path) -> N
     assert (
         "<stdin>: no field 'text' or 'html' in the first 3 records (fields seen: 'id', 'body')" in res.output
     )
-    good = "".join(json.dumps({"id": f"g{i}", "text": ARTICLE + str(i)}) + "\n" for i in range(3))
+    good = "".join(json.dumps({"id": f"g{i}", "text": article(f"g{i}")}) + "\n" for i in range(3))
     mixed = rows + good  # the field appears among the first records: the run goes on, bad rows rejected
     res = CliRunner().invoke(
         cli, ["run", "-", "-o", str(tmp_path / "o2"), "--workers", "1", "--json"], input=mixed.encode()

@@ -92,7 +92,7 @@ def test_plots_hold_the_runs_numbers(report_html: str) -> None:
     svgs = _svgs(report_html)
     funnel = _bar_titles(svgs["funnel"])
     assert "read - passed: 15" in funnel and "read - rejected: 1" in funnel
-    assert "dedup - dropped: 1" in funnel and "filter - passed: 12" in funnel
+    assert "filter - passed: 13" in funnel and "near_dedup - dropped: 1" in funnel
     cats = _bar_titles(svgs["removed-by-category"])
     assert any(t.startswith(f"signup_notice: {4 * len(CONSENT):,}") for t in cats)
     sites = _bar_titles(svgs["removed-by-site"])
@@ -117,7 +117,7 @@ def test_sample_diffs_show_the_records_with_most_removals(report_html: str) -> N
 
 
 def test_rejects_are_listed_with_examples(report_html: str) -> None:
-    assert "read/invalid_json" in report_html and "dedup/duplicate" in report_html
+    assert "read/invalid_json" in report_html and "near_dedup/duplicate" in report_html
     assert "unterminated" in report_html  # the raw prefix of the broken JSON line
 
 

@@ -112,6 +112,11 @@ class Sink(Protocol):
         """The content hashes of a finished shard's kept records (for dedup across a resume)."""
         ...
 
+    def kept_records(self, shard: str, columns: Sequence[str]) -> pa.Table:
+        """Those columns of a finished shard's kept records, in the order its files were
+        written (empty if it is not done; a sink that never resumes has none)."""
+        ...
+
     def open_shard(self, shard: str, inputs: Sequence[Any] = ()) -> ShardOutput: ...
 
     def finish(self, shards: list[str], manifest: dict[str, Any]) -> Path:

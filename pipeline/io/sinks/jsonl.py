@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from pipeline.core.config import Config
 from pipeline.core.errors import OutputError
+from pipeline.core.schema import OUTPUT_SCHEMA
 from pipeline.io.sinks.base import FinishedShard, ShardOutput
 from pipeline.io.sinks.directory import OutputDirectory, ShardWriter
 
@@ -116,6 +117,9 @@ class JsonlSink:
 
     def kept_hashes(self, shard: str) -> list[str]:
         return []
+
+    def kept_records(self, shard: str, columns: Sequence[str]) -> pa.Table:
+        return pa.schema([OUTPUT_SCHEMA.field(c) for c in columns]).empty_table()
 
     def open_shard(self, shard: str, inputs: Sequence[Any] = ()) -> ShardOutput:
         return ShardWriter(self.directory, shard, JsonLines(self.stream), inputs)

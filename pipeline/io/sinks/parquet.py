@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from pipeline.core.config import Config
 from pipeline.io.sinks.base import FinishedShard, ShardOutput
 from pipeline.io.sinks.directory import OutputDirectory, ShardWriter
@@ -62,6 +64,9 @@ class ParquetSink:
     def kept_hashes(self, shard: str) -> list[str]:
         with self.directory.io_errors():
             return self.state.kept_hashes(shard)
+
+    def kept_records(self, shard: str, columns: Sequence[str]) -> pa.Table:
+        return self.state.kept_records(shard, columns)
 
     def open_shard(self, shard: str, inputs: Sequence[Any] = ()) -> ShardOutput:
         """Bounded, optionally partitioned part files for the kept rows of ``shard``."""

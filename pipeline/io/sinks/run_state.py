@@ -16,12 +16,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.core.accounting import Tally
 from pipeline.core.config import settings_diff
 from pipeline.core.errors import OutputError
 from pipeline.core.pathnames import display_path, path_from_json
+from pipeline.core.schema import OUTPUT_SCHEMA
 from pipeline.core.stage import StageStats
 from pipeline.io.layout import OutputLayout, part_name
 from pipeline.io.sinks.base import FinishedShard
@@ -194,6 +196,15 @@ class RunState:
             for path in files
             for h in pq.read_table(path, columns=["content_hash"]).column(0).to_pylist()
         ]
+
+    def kept_records(self, shard: str, columns: Sequence[str]) -> pa.Table:
+        """Those columns of the records a finished shard kept (none if it is not done), file by
+        file in the order the marker names them (the order they were written)."""
+        finished = self._finished(shard)
+        files = finished[1] if finished is not None else []
+        schema = pa.schema([OUTPUT_SCHEMA.field(c) for c in columns])
+        tables = [pq.ParquetFile(path).read(columns=list(columns)).select(list(columns)) for path in files]
+        return pa.concat_tables([schema.empty_table(), *(t.cast(schema) for t in tables)])
 
     def mark_done(
         self,
