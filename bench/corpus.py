@@ -90,15 +90,22 @@ def build_html(path: Path, pages: list[Page], n_docs: int) -> Corpus:
     return Corpus(path, "html", n_docs, n_bytes)
 
 
-def first_record(corpus: Corpus, path: Path) -> Corpus:
-    """A corpus of ``corpus``'s first record alone, written to ``path``: an arm's command on it
-    costs what the command costs whatever its input (interpreter, imports, workers' start, exit)."""
+def first_records(corpus: Corpus, path: Path, n: int = 1) -> Corpus:
+    """A corpus of ``corpus``'s first ``n`` records, written to ``path``: an arm's command on a
+    few records costs what the command costs whatever its input (interpreter, imports, workers'
+    start, exit), which is what a user running it on a small file waits for."""
+    lines: list[bytes] = []
     with corpus.path.open("rb") as fh:
-        line = fh.readline()
-    path.write_bytes(line)
-    record = json.loads(line)
-    body = record.get("html") or record.get("text") or ""
-    return Corpus(path, corpus.kind, 1, len(body.encode("utf-8")))
+        for line in fh:
+            lines.append(line)
+            if len(lines) >= n:
+                break
+    path.write_bytes(b"".join(lines))
+    n_bytes = 0
+    for line in lines:
+        record = json.loads(line)
+        n_bytes += len((record.get("html") or record.get("text") or "").encode("utf-8"))
+    return Corpus(path, corpus.kind, len(lines), n_bytes)
 
 
 def paragraph_pool(eval_dir: Path, seed_file: Path | None) -> list[list[str]]:

@@ -21,10 +21,12 @@ class ArmSummary:
     peak_rss: int  # median over repeats, bytes
     shares: dict[str, float]  # stage -> share of the arm's end-to-end time x workers (summed over repeats)
     runs: int
-    #: median seconds of the same command on one record: start-up and exit, whatever the input
+    #: median seconds of the same command on the corpus's first 10 records: start-up and exit
     fixed_s: float = 0.0
     #: median over repeats of records per second of the command's time less its fixed seconds
     steady_docs_per_s: float = 0.0
+    #: median over repeats of the CPU seconds of the command's process tree per record, in ms
+    cpu_ms_per_doc: float = 0.0
 
 
 def _steady(wall: float, fixed: float) -> float | None:
@@ -63,6 +65,7 @@ def summarize(
         steady_docs_per_s=statistics.median(n_docs / t for t in steady)
         if (steady := steady_seconds(runs, fixed))
         else 0.0,
+        cpu_ms_per_doc=statistics.median(1000 * m.cpu / n_docs for m in runs) if n_docs else 0.0,
     )
 
 
@@ -70,6 +73,12 @@ def paired_ratios(fast: Sequence[Measured], slow: Sequence[Measured]) -> list[fl
     """Per repeat, how many times faster ``fast`` was than ``slow`` (runs of one repeat are adjacent),
     each timed as a whole command, imports and start-up included."""
     return [s.wall / f.wall for f, s in zip(fast, slow, strict=False) if f.wall > 0]
+
+
+def cpu_ratios(fast: Sequence[Measured], slow: Sequence[Measured]) -> list[float]:
+    """Per repeat, ``slow``'s CPU seconds over ``fast``'s (whole process trees): the speed-up per
+    core, which a busy neighbour moves far less than the wall-clock ratio."""
+    return [s.cpu / f.cpu for f, s in zip(fast, slow, strict=False) if f.cpu > 0 and s.cpu > 0]
 
 
 def steady_ratios(
@@ -116,7 +125,7 @@ class Report:
         lines = [
             title,
             f"  {'arm':<14} {'docs':>6} {'median s':>9} {'docs/s':>8} {'MB/s':>7} {'peak RSS':>10} "
-            f"{'fixed s':>8} {'steady docs/s':>14}  stage shares",
+            f"{'fixed s':>8} {'steady docs/s':>14} {'CPU ms/doc':>10}  stage shares",
         ]
         for a in arms:
             shares = ", ".join(
@@ -124,11 +133,12 @@ class Report:
             )
             lines.append(
                 f"  {a.arm:<14} {a.n_docs:>6} {a.seconds:>9.2f} {a.docs_per_s:>8.2f} {a.mb_per_s:>7.2f} "
-                f"{a.peak_rss / 2**20:>7.0f} MiB {a.fixed_s:>8.2f} {a.steady_docs_per_s:>14.2f}  {shares}"
+                f"{a.peak_rss / 2**20:>7.0f} MiB {a.fixed_s:>8.2f} {a.steady_docs_per_s:>14.2f} "
+                f"{a.cpu_ms_per_doc:>10.1f}  {shares}"
             )
         lines.append(
-            "  fixed s: the same command on the corpus's first record alone (start-up and exit); "
-            "steady docs/s: records / (s - fixed s)"
+            "  fixed s: the same command on the corpus's first 10 records (start-up and exit); "
+            "steady docs/s: records / (s - fixed s); CPU ms/doc: the process tree's CPU time per record"
         )
         self.sections.append("\n".join(lines))
 

@@ -96,13 +96,16 @@ def test_bench_quick_runs_end_to_end(tmp_path: Path) -> None:
     arms = {a["arm"]: a for a in results["text"]["arms"]}
     assert set(arms) == {"naive", "cleanwire-w1", "cleanwire-w2"}
     assert all(a["n_docs"] == 20 and a["docs_per_s"] > 0 and a["peak_rss"] > 0 for a in arms.values())
-    # each command again on one record: its fixed seconds, less than the whole run's
+    # each command again on the corpus's first 10 records: its fixed seconds, about the whole run's
     assert all(0 < a["fixed_s"] < a["seconds"] + 1.0 for a in arms.values())
     assert "fixed s" in done.stdout and "steady docs/s" in done.stdout
     assert arms["cleanwire-w1"]["shares"].get("language", 0) > 0
     names = {c["name"] for c in results["checks"]}
     assert "text: cleanwire 1 worker / naive (docs/s)" in names
     assert "text: cleanwire 2 workers / 1 worker" in names
+    assert "text: start-up, cleanwire / naive s on 10 records" in names
+    assert "text: 2 workers / 1 over the machine's 2 processes / 1" in names
+    assert len(results["text"]["start_up_ratio"]) == 1
     assert "the machine itself: 2 processes / 1 =" in done.stdout
     # measured, not judged: on this VM a few seconds of work in two processes once came out
     # outside 0.5-2.5x one process (a slowed lone run), so only check each ratio was measured

@@ -11,7 +11,7 @@ import click
 from pipeline import __version__
 from pipeline.cli.options import build_config, config_options
 from pipeline.core.config import Config
-from pipeline.evaluation.data import PAGE_SETS, SET_NAMES, find_data_dir, set_present
+from pipeline.evaluation.data import DEFAULT_SETS, PAGE_SETS, SET_NAMES, find_data_dir, set_present
 from pipeline.evaluation.neardup import NeardupResult, eval_neardup, render_neardup
 from pipeline.evaluation.neardup_set import RESIDUE, SPLITS
 from pipeline.evaluation.render import (
@@ -92,7 +92,7 @@ def _run_sets(
     "sets",
     multiple=True,
     type=click.Choice(SET_NAMES),
-    help="Set(s) to run (repeatable; default: every set present).",
+    help="Set(s) to run (repeatable; default: every set present but wcxb-train).",
 )
 @config_options
 @click.option("-w", "--workers", type=int, help="Worker processes (default: run.workers, 0 = cores).")
@@ -131,7 +131,7 @@ def _run_sets(
     "--save-predictions",
     "save_dir",
     type=click.Path(file_okay=False),
-    help="Write cleanwire's outputs here (newsboiler.jsonl, aeb.json, wcxb.json, langid.jsonl).",
+    help="Write cleanwire's outputs here (newsboiler.jsonl, aeb.json, wcxb.json, langid.jsonl, wcxb-train.json).",
 )
 def eval_cmd(
     data_dir: str | None,
@@ -158,6 +158,9 @@ def eval_cmd(
                 (wcxb also with the share of its 'with' snippets kept and 'without' snippets
                 left, and WCXB's bag-of-words metric)
     langid      language stage accuracy per language, with the confusions
+    wcxb-train  (only when named) WCXB's 1,208 training pages per page type, beside plain
+                trafilatura run on them in the same evaluation; extract.slow_share_below was
+                tuned on this set, so its numbers are not held out
     neardup     near_dedup's precision and recall (exact dedup's beside) on syndicated copies and
                 hard negatives built from the newsboiler, aeb and wcxb bodies at run time
     Sets that are not present are skipped (exit 0). The boilerplate model was trained on
@@ -170,7 +173,7 @@ def eval_cmd(
         {"stages": stages, "timeout_s": timeout_s, "model": model, "model_threshold": model_threshold},
     )
     root = find_data_dir(data_dir)
-    wanted = list(dict.fromkeys(sets)) if sets else list(SET_NAMES)
+    wanted = list(dict.fromkeys(sets)) if sets else list(DEFAULT_SETS)
     present = [n for n in wanted if root is not None and set_present(root, n)]
     if root is None:
         _note(f"eval: no evaluation data at {data_dir or '../shared/eval'}; nothing to do (skipped)")

@@ -16,7 +16,7 @@ import hashlib
 import json
 import tomllib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
@@ -71,12 +71,19 @@ class ExtractConfig:
     include_tables: bool = True
     favor_precision: bool = False
     favor_recall: bool = False
-    #: trafilatura's fast mode: its own extractor without the comparison against the readability
-    #: and jusText fallbacks, which costs a third of the extraction time and matters mostly when
-    #: the extractor found little. So a page whose fast extraction is shorter than
-    #: ``fast_retry_below`` characters is extracted again with the full cascade.
+    #: trafilatura's fast cascade first: its own extractor without the comparison against the
+    #: readability and jusText fallbacks, which costs a third of the extraction time and matters
+    #: on pages where the extractor found little of the page. False: the full cascade on every page.
     fast: bool = True
-    fast_retry_below: int = 250
+    #: A page whose fast text is under this share of the page's visible text (non-whitespace
+    #: characters of the body, scripts, styles, SVG, ``aside`` and ``footer`` left out) takes
+    #: trafilatura's full cascade as well (``stages.extract.cascade``). 0.35 is the smallest share
+    #: that kept every page type of WCXB's training pages at or above plain trafilatura (tuned on
+    #: wcxb-train); 0 = never.
+    slow_share_below: float = 0.35
+    #: htmldate's extensive date search (dates from the page's text and URL when its markup
+    #: declares none). trafilatura's default; see the README's evaluation section for its cost.
+    extensive_dates: bool = True
     prepend_title: bool = True
     max_html_bytes: ByteSize = 5_000_000
     max_depth: int = 400
@@ -293,6 +300,7 @@ class Config:
                 sections.setdefault(section, {})[name] = value
             else:
                 top[key] = value
+        sections = _retired_keys(sections, "override", stacklevel=3)
         hints = get_type_hints(Config, include_extras=True)
         changes = {
             name: convert(hints[name], value, name, loading=True)
@@ -380,7 +388,7 @@ MIN_WORKER_MEMORY = 256 << 20
 RANGES: dict[str, Range] = {
     "reader.max_record_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
     "reader.max_decompressed_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
-    "extract.fast_retry_below": Range(0, note="0 = never retry"),
+    "extract.slow_share_below": Range(0, 1, note="0 = never the full cascade after the fast one"),
     "extract.max_html_bytes": Range(1, SIZE_MAX, note=_SIZE_NOTE),
     "extract.max_depth": Range(1),
     "encoding.max_chars": Range(1),
@@ -447,8 +455,48 @@ MOVED: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
+def _fast_retry_below(value: Any) -> dict[str, Any]:
+    """``extract.fast_retry_below`` (a length under which the fast text was extracted again) in
+    terms of ``extract.slow_share_below``: 0 (never again) is 0; a length has no share to map to."""
+    try:
+        never = not isinstance(value, bool) and float(value) == 0
+    except (TypeError, ValueError):
+        never = False
+    return {"slow_share_below": 0.0} if never else {}
+
+
+#: Settings that were replaced by others of another meaning: old ``(section, key)`` -> (what
+#: replaces it, the old value's settings in that section). A file, an override or an Airflow task
+#: that still uses one is read with a warning; a new setting given alongside wins.
+RETIRED: dict[tuple[str, str], tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    ("extract", "fast_retry_below"): (
+        "extract.slow_share_below (the fast text's share of the page's visible text, not a length): "
+        "0 is read as slow_share_below = 0, another value is ignored",
+        _fast_retry_below,
+    ),
+}
+
+
+def _retired_keys(data: dict[str, Any], origin: str, *, stacklevel: int) -> dict[str, Any]:
+    """``data`` (sections as dicts) with the :data:`RETIRED` settings read as their replacements."""
+    for (section, key), (replacement, mapped) in RETIRED.items():
+        old = data.get(section)
+        if not isinstance(old, dict) or key not in old:
+            continue
+        warnings.warn(
+            f"{origin}: {section}.{key} is retired; replaced by {replacement}",
+            FutureWarning,
+            stacklevel=stacklevel,
+        )
+        kept = {k: v for k, v in old.items() if k != key}
+        data = {**data, section: {**mapped(old[key]), **kept}}
+    return data
+
+
 def _moved_keys(data: dict[str, Any], origin: str) -> dict[str, Any]:
-    """``data`` with the :data:`MOVED` settings under their new names."""
+    """``data`` with the :data:`MOVED` settings under their new names (and the :data:`RETIRED`
+    ones read as their replacements)."""
+    data = _retired_keys(data, origin, stacklevel=4)
     for (section, key), (new_section, new_key) in MOVED.items():
         old = data.get(section)
         if not isinstance(old, dict) or key not in old:

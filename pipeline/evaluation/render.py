@@ -52,7 +52,11 @@ def render_page_set(res: PageSetResult) -> str:
             " (with: share of the 'with' snippets kept; without: share of the 'without' snippets left)"
             if snippets
             else ""
-        ),
+        )
+    ]
+    if res.tuned:
+        lines.append(f"   ({res.tuned}; not a held-out measurement)")
+    lines += [
         head + (f"  {'with':>6} {'without':>8}" if snippets else ""),
     ]
     for sys_ in res.systems:
@@ -78,6 +82,22 @@ def render_page_set(res: PageSetResult) -> str:
                 f"{sys_.name:<14} {w.precision:>6.3f} {w.recall:>6.3f} {w.f1:>6.3f} "
                 f"{w.with_rate:>6.3f} {w.without_rate:>8.3f}"
             )
+    if res.by_type:
+        lines += [
+            "",
+            "per page type: AEB metric F1/P/R, WCXB metric F1, 'with' found, 'without' found"
+            + (" (threshold tuned on this set)" if res.tuned else ""),
+            f"{'page type':<14} {'pages':>5} {'system':<14} {'F1':>6} {'P':>6} {'R':>6} "
+            f"{'WCXB F1':>7} {'with':>6} {'without':>8}",
+        ]
+        for t in res.by_type:
+            for i, sys_ in enumerate(t.systems):
+                a, w = sys_.aeb, sys_.wcxb
+                head = f"{t.page_type:<14} {t.n:>5}" if i == 0 else f"{'':<14} {'':>5}"
+                tail = f"{w.f1:>7.3f} {w.with_rate:>6.3f} {w.without_rate:>8.3f}" if w else f"{'n/a':>7}"
+                lines.append(
+                    f"{head} {sys_.name:<14} {a.f1:>6.3f} {a.precision:>6.3f} {a.recall:>6.3f} {tail}"
+                )
     rejected = [r for r in res.pages if r.status != "ok"]
     if rejected:
         lines.append(
@@ -148,11 +168,18 @@ def newsboiler_dict(res: NewsboilerResult) -> dict[str, Any]:
 
 
 def page_set_dict(res: PageSetResult) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "pages": len(res.pages),
         "systems": [_system_dict(s) for s in res.systems],
         "not_ok": {r.page.id: r.reason for r in res.pages if r.status != "ok"},
     }
+    if res.tuned:
+        out["tuned_on_this_set"] = res.tuned
+    if res.by_type:
+        out["page_types"] = {
+            t.page_type: {"pages": t.n, "systems": [_system_dict(s) for s in t.systems]} for t in res.by_type
+        }
+    return out
 
 
 def langid_dict(res: LangidResult) -> dict[str, Any]:

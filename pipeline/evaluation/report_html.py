@@ -148,6 +148,28 @@ def page_set_section(res: PageSetResult) -> str:
                 if s.wcxb is not None
             ),
         )
+    by_type = ""
+    if res.by_type:
+        by_type = "<h3>Per page type" + (" (threshold tuned on this set)" if res.tuned else "") + "</h3>"
+        by_type += _table(
+            ["page type", "pages", "extractor", "F1", "P", "R", "WCXB F1", "with found", "without found"],
+            (
+                [
+                    _td(t.page_type if i == 0 else ""),
+                    _td(str(t.n) if i == 0 else "", "n"),
+                    _td(s.name),
+                    _num(s.aeb.f1),
+                    _num(s.aeb.precision),
+                    _num(s.aeb.recall),
+                    _num(s.wcxb.f1 if s.wcxb else None),
+                    _num(s.wcxb.with_rate if s.wcxb else None),
+                    _num(s.wcxb.without_rate if s.wcxb else None),
+                ]
+                for t in res.by_type
+                for i, s in enumerate(t.systems)
+            ),
+        )
+    tuned = f"<p><b>{escape(res.tuned)}</b>: not a held-out measurement.</p>" if res.tuned else ""
     worst = "".join(
         f"<details><summary><code>{escape(r.page.id)}</code> F1 {r.aeb.f1:.3f} (P {r.aeb.precision:.3f} / "
         f"R {r.aeb.recall:.3f}) {escape(r.status if r.status != 'ok' else '')} "
@@ -155,8 +177,8 @@ def page_set_section(res: PageSetResult) -> str:
         for r in res.worst(WORST_PAGES)
     )
     return (
-        f"<h2>{escape(res.name)} ({len(res.pages)} pages)</h2><h3>AEB metric</h3>{systems}{wcxb_table}"
-        f"<h3>Worst {WORST_PAGES} pages (cleanwire)</h3>{worst}"
+        f"<h2>{escape(res.name)} ({len(res.pages)} pages)</h2>{tuned}<h3>AEB metric</h3>{systems}{wcxb_table}"
+        f"{by_type}<h3>Worst {WORST_PAGES} pages (cleanwire)</h3>{worst}"
     )
 
 

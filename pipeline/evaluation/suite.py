@@ -10,6 +10,10 @@ from pipeline import __version__
 from pipeline.core.config import Config
 from pipeline.evaluation import aeb, wcxb
 from pipeline.evaluation.data import (
+    PLAIN_BASELINE_SETS,
+    TUNED_ON,
+    WCXB_SETS,
+    Baseline,
     Page,
     PageSet,
     load_langid,
@@ -18,6 +22,7 @@ from pipeline.evaluation.data import (
 )
 from pipeline.evaluation.langid import LangidScore, LangSentence, score_langid
 from pipeline.evaluation.newsboiler import NewsboilerScore, NewsDoc, score_set
+from pipeline.evaluation.plain import plain_baseline
 from pipeline.evaluation.predict import InputDoc, Prediction, article_body, detect_languages, predict
 
 SYSTEM = "cleanwire"
@@ -38,7 +43,7 @@ class SystemScore:
     name: str
     version: str
     aeb: aeb.SetScore
-    wcxb: wcxb.WcxbSetScore | None  # WCXB's own metric, for the wcxb set only
+    wcxb: wcxb.WcxbSetScore | None  # WCXB's own metric, for the sets with its annotations only
 
 
 @dataclass(frozen=True)
@@ -51,10 +56,22 @@ class PageResult:
 
 
 @dataclass(frozen=True)
+class TypeResult:
+    """The systems' numbers on the pages of one page type (wcxb-train's service, forum, ...)."""
+
+    page_type: str
+    n: int
+    systems: tuple[SystemScore, ...]  # in the order of PageSetResult.systems
+
+
+@dataclass(frozen=True)
 class PageSetResult:
     name: str
     pages: tuple[PageResult, ...]
     systems: tuple[SystemScore, ...]  # cleanwire first, then the baselines
+    by_type: tuple[TypeResult, ...] = ()  # when the set holds more than one page type
+    #: why the set's numbers are not a held-out measurement (a setting was tuned on it), or None
+    tuned: str | None = None
 
     @property
     def bodies(self) -> dict[str, str]:
@@ -97,16 +114,38 @@ def _wcxb_score(pages: Sequence[Page], bodies: dict[str, str]) -> wcxb.WcxbSetSc
 
 
 def score_system(
-    page_set: PageSet, name: str, version: str, bodies: dict[str, str], *, n_bootstrap: int
+    page_set: PageSet,
+    name: str,
+    version: str,
+    bodies: dict[str, str],
+    *,
+    n_bootstrap: int,
+    pages: Sequence[Page] | None = None,
 ) -> SystemScore:
-    pages = page_set.pages
+    """One system's numbers on the set (or on ``pages`` of it)."""
+    pages = page_set.pages if pages is None else pages
     per_page = [aeb.score_page(p.gold, bodies.get(p.id, "")) for p in pages]
     return SystemScore(
         name,
         version,
         aeb.aggregate(per_page, n_bootstrap=n_bootstrap),
-        _wcxb_score(pages, bodies) if page_set.name == "wcxb" else None,
+        _wcxb_score(pages, bodies) if page_set.name in WCXB_SETS else None,
     )
+
+
+def _by_type(page_set: PageSet, systems: Sequence[tuple[str, str, dict[str, str]]]) -> tuple[TypeResult, ...]:
+    types = sorted({p.page_type for p in page_set.pages if p.page_type})
+    if len(types) < 2:
+        return ()
+    out = []
+    for page_type in types:
+        pages = [p for p in page_set.pages if p.page_type == page_type]
+        scores = tuple(
+            score_system(page_set, name, version, bodies, n_bootstrap=0, pages=pages)
+            for name, version, bodies in systems
+        )
+        out.append(TypeResult(page_type, len(pages), scores))
+    return tuple(out)
 
 
 def _page_result(page: Page, pred: Prediction) -> PageResult:
@@ -121,13 +160,16 @@ def eval_page_set(
     inputs = [InputDoc(p.id, _read_page(p), "html", p.url) for p in page_set.pages]
     preds: list[Prediction] = predict(inputs, config, workers=workers, source=f"eval:{name}")
     results = tuple(_page_result(page, pred) for page, pred in zip(page_set.pages, preds, strict=True))
-    bodies = {r.page.id: r.body for r in results}
-    systems = [score_system(page_set, SYSTEM, __version__, bodies, n_bootstrap=n_bootstrap)]
-    systems += [
-        score_system(page_set, b.name, b.version, b.bodies, n_bootstrap=n_bootstrap)
-        for b in page_set.baselines
-    ]
-    return PageSetResult(name, results, tuple(systems))
+    baselines: list[Baseline] = list(page_set.baselines)
+    if name in PLAIN_BASELINE_SETS:
+        baselines.append(plain_baseline(page_set.pages, workers=workers))
+    named = [(SYSTEM, __version__, {r.page.id: r.body for r in results})]
+    named += [(b.name, b.version, b.bodies) for b in baselines]
+    systems = tuple(
+        score_system(page_set, sys_name, version, bodies, n_bootstrap=n_bootstrap)
+        for sys_name, version, bodies in named
+    )
+    return PageSetResult(name, results, systems, _by_type(page_set, named), TUNED_ON.get(name))
 
 
 def eval_langid(root: Path, config: Config, *, workers: int) -> LangidResult:

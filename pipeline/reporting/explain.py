@@ -48,7 +48,7 @@ def explain_document(
     steps: list[Step] = []
     for stage in build_stages(cfg):
         before_text = doc.text if stage.name != "extract" else raw
-        n_removed, n_fixes = len(doc.removed), len(doc.encoding_fixes)
+        n_removed, n_fixes, n_flags = len(doc.removed), len(doc.encoding_fixes), len(doc.flags)
         stage.process_docs([doc])
         step = Step(
             stage.name,
@@ -78,8 +78,8 @@ def explain_document(
             step.notes = _near_dedup_notes(doc, stage)
         elif stage.name == "boilerplate":
             step.notes = {k: v for k, v in (("author", doc.author), ("date", doc.date)) if v}
-            if doc.flags:
-                step.notes["flags"] = list(doc.flags)
+        if doc.flags[n_flags:]:  # e.g. extract_full_cascade, removal_budget_exceeded
+            step.notes["flags"] = list(doc.flags[n_flags:])
         steps.append(step)
         if not doc.ok:
             break

@@ -2,10 +2,10 @@
 
 :func:`extract_html` is the per-document function. It parses once with lxml (no network, no
 entity resolution), checks the nesting depth, reads the metadata (:mod:`stages.extract.pagemeta`), drops
-what trafilatura would delete on every path (:func:`drop_inert`: scripts, styles, inline SVG,
-``aside`` and ``footer``) and hands the parsed tree to trafilatura: in
-its fast mode by default, and again with the full fallback cascade when that finds less than
-``extract.fast_retry_below`` characters.
+what trafilatura deletes on every path (:func:`drop_inert`: scripts, styles, inline SVG), detaches
+``aside`` and ``footer`` (only trafilatura's full cascade reads them) and hands the parsed tree to
+trafilatura's fast cascade, and to its full cascade when the fast text is under
+``extract.slow_share_below`` of the page's visible text (:mod:`stages.extract.cascade`).
 The wall-clock timeout is enforced by the runner's supervised workers, not here.
 """
 
@@ -22,6 +22,7 @@ from typing import Any
 from pipeline.core.config import ExtractConfig
 from pipeline.core.record import Doc
 from pipeline.core.stage import DocStage, RejectRecord
+from stages.extract.cascade import DETACHED_TAGS, Detached, main_text
 from stages.extract.pagemeta import deeper_than, page_metadata
 
 
@@ -32,6 +33,13 @@ class Extracted:
     author: str | None = None
     date: str | None = None
     sitename: str | None = None
+    #: whether the page took trafilatura's full cascade (see :mod:`stages.extract.cascade`)
+    full_cascade: bool = False
+
+
+#: The flag of a record whose page took trafilatura's full cascade (``Doc.flags``; the manifest
+#: counts flags in ``counts.flags``).
+FULL_CASCADE_FLAG = "extract_full_cascade"
 
 
 _TITLE_END = re.compile(r"[.;,]$")
@@ -148,10 +156,12 @@ def parse_html(html: str | bytes) -> object:
 
 
 #: Elements whose whole subtree is never article text: trafilatura deletes each of them in its
-#: tree cleaning (main extractor) and in its ``basic_cleaning`` (the baseline, and the page-length
-#: measure that decides a recall retry), so neither its result nor its decisions depend on them.
-#: ``nav`` is not here: ``basic_cleaning`` keeps it, and its text counts in that page length.
-INERT_TAGS = ("script", "style", "svg", "aside", "footer")
+#: tree cleaning (main extractor) and in its ``basic_cleaning`` (the baseline, jusText, and the
+#: page-length measure that decides a recall retry); dropping them first left the text unchanged
+#: on the 303 eval pages in the fast, full, recall and precision settings. ``nav`` is not here:
+#: ``basic_cleaning`` keeps it, and its text counts in that page length. ``aside`` and ``footer``
+#: are not here either: the full cascade reads them (:data:`stages.extract.cascade.DETACHED_TAGS`).
+INERT_TAGS = ("script", "style", "svg")
 _JSON_LD = "application/ld+json"
 
 
@@ -159,11 +169,10 @@ def drop_inert(tree: Any) -> int:
     """Remove the :data:`INERT_TAGS` subtrees (keeping the text that follows each one), except
     JSON-LD scripts, which trafilatura reads. Returns how many were removed.
 
-    Called once the metadata has been read (a byline or date in a footer still counts), so that
-    trafilatura's many passes over the tree (pruning XPaths, copies, ``text_content``) do not walk
-    subtrees that it would delete anyway: scripts, styles and SVG saved about 15 % of its time on
-    news pages, ``aside`` and ``footer`` 5 % more (instructions counted on 60 AEB pages);
-    the text is the same on all 303 HTML pages of the eval sets.
+    Called once the metadata has been read, so that trafilatura's many passes over the tree
+    (pruning XPaths, copies, ``text_content``) do not walk subtrees that it would delete anyway:
+    scripts, styles and SVG saved about 15 % of its time on news pages. The text is the same on
+    all 303 HTML pages of the eval sets.
     """
     inert = [
         el
@@ -205,46 +214,21 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
     if deeper_than(tree, cfg.max_depth):
         depth = max_depth(tree)
         raise RejectRecord("too_deep", f"HTML nesting depth {depth} > extract.max_depth={cfg.max_depth}")
-    extensive = trafilatura_settings().getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH")
-    meta = page_metadata(tree, url, extensive_dates=extensive)
+    meta = page_metadata(tree, url, extensive_dates=cfg.extensive_dates)
     drop_inert(tree)
-    result = _extract_main(tree, url or meta.url, cfg, fast=cfg.fast)
-    if cfg.fast and len(getattr(result, "text", None) or "") < cfg.fast_retry_below:
-        result = _extract_main(tree, url or meta.url, cfg, fast=False)
-    if result is None or not (result.text or "").strip():
+    detached = Detached(tree, DETACHED_TAGS)
+    got = main_text(tree, url or meta.url, cfg, fast_settings=trafilatura_settings(), detached=detached)
+    if not (got.text or "").strip():
         raise RejectRecord("no_content", "trafilatura found no main text")
-    result.title, result.author, result.date, result.sitename = (
-        meta.title,
-        meta.author,
-        meta.date,
-        meta.sitename,
-    )
-    body = drop_self_links(str(result.text), url)
-    body, title = place_title(body, (result.title or "").strip() or None, prepend=cfg.prepend_title)
+    body = drop_self_links(str(got.text), url)
+    body, title = place_title(body, (meta.title or "").strip() or None, prepend=cfg.prepend_title)
     return Extracted(
         text=body,
         title=title,
-        author=result.author or None,
-        date=result.date or None,
-        sitename=result.sitename or None,
-    )
-
-
-def _extract_main(tree: object, url: str | None, cfg: ExtractConfig, *, fast: bool) -> Any:
-    """trafilatura's main-text extraction of ``tree`` (which it copies, so it can run twice):
-    ``fast`` skips the comparison with the readability and jusText fallbacks."""
-    import trafilatura
-
-    return trafilatura.bare_extraction(
-        tree,
-        url=url,
-        fast=fast,
-        include_comments=cfg.include_comments,
-        include_tables=cfg.include_tables,
-        favor_precision=cfg.favor_precision,
-        favor_recall=cfg.favor_recall,
-        with_metadata=False,  # page_metadata(): the same fields, without categories/tags/licence
-        config=trafilatura_settings(),
+        author=meta.author or None,
+        date=meta.date or None,
+        sitename=meta.sitename or None,
+        full_cascade=got.full_cascade,
     )
 
 
@@ -343,3 +327,5 @@ class Extract(DocStage):
         doc.author = doc.author or got.author
         doc.date = doc.date or got.date
         doc.sitename = doc.sitename or got.sitename
+        if got.full_cascade:
+            doc.flags.append(FULL_CASCADE_FLAG)

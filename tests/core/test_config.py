@@ -257,6 +257,22 @@ def test_a_moved_setting_is_read_under_its_new_name_with_a_warning() -> None:
     assert cfg.run.record_timeout_s == 7.0 and cfg.extract.max_depth == 50
 
 
+@pytest.mark.parametrize(("old", "share"), [(0, 0.0), (250, 0.35), (1000, 0.35)])
+def test_the_retired_length_threshold_is_read_with_a_warning(old: int, share: float) -> None:
+    """``extract.fast_retry_below`` was a length; its replacement is a share of the page's text:
+    0 (never extract again) keeps its meaning, a length is ignored, a new setting beside it wins."""
+    warned = r"extract\.fast_retry_below is retired; replaced by extract\.slow_share_below"
+    with pytest.warns(FutureWarning, match=warned):
+        cfg = Config.from_dict({"extract": {"fast_retry_below": old, "max_depth": 50}})
+    assert cfg.extract.slow_share_below == share and cfg.extract.max_depth == 50
+    with pytest.warns(FutureWarning, match=warned):
+        assert Config().with_overrides({"extract.fast_retry_below": old}).extract.slow_share_below == share
+    with pytest.warns(FutureWarning, match=warned):
+        both = Config.from_dict({"extract": {"fast_retry_below": 0, "slow_share_below": 0.5}})
+    assert both.extract.slow_share_below == 0.5
+    assert "fast_retry_below" not in Config().content_dict()["extract"]
+
+
 def test_with_overrides_reads_values_as_a_config_file_does() -> None:
     cfg = Config().with_overrides(
         {

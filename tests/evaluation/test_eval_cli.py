@@ -170,6 +170,46 @@ def test_json_is_printed_when_no_set_runs(tmp_path: Path) -> None:
     assert r.exit_code == 0 and r.stdout == ""
 
 
+def test_wcxb_train_runs_when_named_per_page_type_beside_plain_trafilatura(tmp_path: Path) -> None:
+    """Not in the default run (training material); named, it prints each page type with plain
+    trafilatura computed in the same run, says the threshold was tuned on it, and its saved
+    predictions score the same with the reference scorer."""
+    preds = tmp_path / "preds"
+    r = invoke(
+        "--data", str(FIXTURE), "--set", "wcxb-train", "--bootstrap", "0", "--save-predictions", str(preds)
+    )
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    assert "== wcxb-train: 2 pages" in out and "threshold tuned on this set" in out
+    table = out.split("per page type")[1].splitlines()
+    article = next(i for i, ln in enumerate(table) if ln.startswith("article "))
+    service = next(i for i, ln in enumerate(table) if ln.startswith("service "))
+    for at in (article, service):
+        assert table[at].split()[2] == "cleanwire" and table[at + 1].split()[0] == "trafilatura"
+    assert len(table[service].split()) == 2 + 1 + 6  # type, pages, system, F1 P R, WCXB F1, with, without
+
+    saved = json.loads((preds / "wcxb-train.json").read_text(encoding="utf-8"))
+    gold = json.loads((FIXTURE / "wcxb-train" / "ground-truth.json").read_text(encoding="utf-8"))
+    m: dict[str, Any] = _reference("aeb_score").evaluate(gold, saved["output"], 0, random.Random(0))
+    row = next(ln for ln in out.split("== wcxb-train")[1].splitlines() if ln.startswith("cleanwire"))
+    assert [float(x) for x in row.split()[2:6]] == [
+        round(m[k], 3) for k in ("f1", "precision", "recall", "accuracy")
+    ]
+
+    data = json.loads(
+        invoke("--data", str(FIXTURE), "--set", "wcxb-train", "--bootstrap", "0", "--json").stdout
+    )
+    train = data["wcxb-train"]
+    assert "tuned_on_this_set" in train and set(train["page_types"]) == {"article", "service"}
+    names = [s["name"] for s in train["page_types"]["service"]["systems"]]
+    assert names == ["cleanwire", "trafilatura"]
+    assert all("wcxb" in s for s in train["page_types"]["service"]["systems"])
+
+
+def test_the_default_run_leaves_wcxb_train_out(full_run: FullRun) -> None:
+    assert "wcxb-train" not in full_run.result.stdout and "wcxb-train" not in full_run.result.stderr
+
+
 @pytest.mark.parametrize("args", [["--set", "bogus"], ["--timeout", "0"]])
 def test_bad_options_are_usage_errors(args: list[str]) -> None:
     r = CliRunner().invoke(cli, ["eval", "--data", str(FIXTURE), *args])
