@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.core.errors import ConfigError, OutputError
 from pipeline.integrations import airflow as cw
+from pipeline.integrations.partitions import partition_lock_path
 from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import read_left
 from tests.io.test_writer_faults import hold_lock
@@ -239,7 +240,7 @@ def test_a_second_attempt_at_a_partition_in_use_is_refused_and_touches_nothing(
     staging.mkdir()
     (staging / "part-00000.parquet").write_bytes(b"being written")
     before = {p: p.read_bytes() for p in sorted(final.parent.rglob("*")) if p.is_file()}
-    holder = hold_lock(Path(cw.partition_lock_path(str(final))))
+    holder = hold_lock(Path(partition_lock_path(str(final))))
     try:
         with pytest.raises(OutputError, match=f"the partition {final} is in use by pid {holder.pid}"):
             task()
