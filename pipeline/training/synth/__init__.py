@@ -30,7 +30,8 @@ from . import textops as T
 from .compose import Site, build_site, slugify
 from .data import LANGS, load_lang, load_sites, stable_hash
 from .maker import DocMaker, Options
-from .render import Noise, gold_of, labels_of, render_html, render_text
+from .page import render_html
+from .render import Noise, gold_of, labels_of, render_text
 
 Part = Literal["all", "train", "test"]
 
