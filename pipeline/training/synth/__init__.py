@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import textops as T
-from .compose import Site, build_site, slugify
+from .compose import slugify
 from .data import LANGS, load_lang, load_sites, stable_hash
 from .maker import DocMaker, Options
 from .page import render_html
 from .render import Noise, gold_of, labels_of, render_text
+from .sites import Site, build_site
 
 Part = Literal["all", "train", "test"]
 

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import textops as T
-from .compose import Block, Filler, Item, Site, fmt_date
+from .compose import Block, Filler, Item, fmt_date
 from .data import LangData, stable_hash
+from .sites import Site
 
 
 class CategoryMakers:

@@ -12,8 +12,9 @@ from typing import Any
 
 from . import textops as T
 from .categories import CategoryMakers, build_lines
-from .compose import HTML_MIN, Block, Filler, Item, Plan, Site
+from .compose import Block, Filler, Item, Plan
 from .data import CATEGORIES, LangData
+from .sites import HTML_MIN, Site
 
 CTA_CATS = {
     "newsletter_cta",
