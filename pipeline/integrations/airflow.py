@@ -3,7 +3,8 @@ task over one day's partition.
 
 The functions here are plain, typed Python: TaskFlow tasks call them (see
 ``examples/airflow/cleanwire_dag.py``) and tests call them directly. Only :func:`logical_day`
-touches Airflow, lazily, to read the running task's logical date.
+touches Airflow, lazily, to read the running task's logical date. The partitions they read and
+write (store, staging, swap, lock, the XCom manifest) are :mod:`pipeline.integrations.partitions`.
 
 Layout of a store (a local path or any pyarrow/fsspec URI, e.g. ``s3://bucket/cleanwire``)::
 
@@ -43,16 +44,10 @@ so ``{store}/output/`` read as a hive dataset (``dt`` as a column; DuckDB's
 from __future__ import annotations
 
 import logging
-import os
-import re
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,21 +56,33 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from pipeline.core.batching import batched
-from pipeline.core.config import Config, ReaderConfig
-from pipeline.core.errors import ConfigError, InputError
-from pipeline.core.record import Doc, docs_from_batch
+from pipeline.core.config import Config
+from pipeline.core.errors import ConfigError
 from pipeline.core.schema import WORK_SCHEMA
 from pipeline.core.stage import RunContext, Stage, StageStats, stats_from_batch
 from pipeline.execution.chain import Result, run_in_order
 from pipeline.execution.engines import Engine, SerialEngine, engine_for
 from pipeline.execution.runner import Runner, RunReport
+from pipeline.integrations.partitions import (
+    OUTPUT_STEP,
+    PART_PREFIX,
+    StepManifest,
+    Store,
+    WorkShard,
+    WorkSource,
+    exists,
+    input_shards,
+    locked,
+    partition_day,
+    replace_partition,
+    staging,
+    upload_partition,
+)
 from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import iter_left
-from pipeline.io.progress import ShardSize
 from pipeline.io.readers import Shard, Source
 from pipeline.io.sinks import ParquetSink
 from pipeline.io.sinks.files import file_metadata
-from pipeline.io.sinks.lock import DirectoryLock
 
 __all__ = [
     "StepManifest",
@@ -90,27 +97,8 @@ __all__ = [
 
 log = logging.getLogger("cleanwire.airflow")
 
-OUTPUT_STEP = "output"
-PART_PREFIX = "part-"
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CONFIG_HASH_KEY = b"cleanwire.config_hash"
 
-
-# --- partitions ------------------------------------------------------------------------------
-
-
-def partition_day(when: date | datetime | str) -> str:
-    """``YYYY-MM-DD`` for a logical date (a date, a datetime or an ISO string)."""
-    if isinstance(when, datetime | date):
-        return when.strftime("%Y-%m-%d")
-    day = when[:10]
-    if not _DAY.match(day):
-        raise ConfigError(f"not a logical date: {when!r}", hint="expected YYYY-MM-DD")
-    try:
-        date.fromisoformat(day)
-    except ValueError as exc:  # 2024-13-45: the right shape, not a day of the calendar
-        raise ConfigError(f"not a logical date: {when!r} ({exc})", hint="expected YYYY-MM-DD") from None
-    return day
+# --- the task's day and config ---------------------------------------------------------------
 
 
 def logical_day() -> str:
@@ -123,209 +111,12 @@ def logical_day() -> str:
     return partition_day(when)
 
 
-@dataclass(frozen=True)
-class Store:
-    """Where the partitions of one pipeline live: ``{root}/{step}/dt=YYYY-MM-DD``."""
-
-    root: str
-
-    def filesystem(self) -> tuple[pafs.FileSystem, str]:
-        """The pyarrow filesystem and the root path inside it (fsspec for other schemes)."""
-        if "://" not in self.root:
-            return pafs.LocalFileSystem(), str(Path(self.root).resolve())
-        try:
-            fs, path = pafs.FileSystem.from_uri(self.root)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            try:
-                from fsspec.core import url_to_fs
-            except ImportError as exc:
-                raise ConfigError(
-                    f"no pyarrow filesystem for {self.root!r} and fsspec is not installed",
-                    hint="pip install fsspec (and the fsspec package for that scheme)",
-                ) from exc
-            ffs, path = url_to_fs(self.root)
-            fs = pafs.PyFileSystem(pafs.FSSpecHandler(ffs))
-        return fs, path.rstrip("/")
-
-    @property
-    def is_local(self) -> bool:
-        return isinstance(self.filesystem()[0], pafs.LocalFileSystem)
-
-    def partition(self, step: str, day: str) -> str:
-        """The path (inside :meth:`filesystem`) of one step's partition for one day."""
-        return f"{self.filesystem()[1]}/{step}/dt={partition_day(day)}"
-
-
-def _exists(fs: pafs.FileSystem, path: str) -> bool:
-    return bool(fs.get_file_info(path).type != pafs.FileType.NotFound)
-
-
-def replace_partition(fs: pafs.FileSystem, staged: str, final: str) -> None:
-    """Swap a fully written ``staged`` directory in as ``final``; only ``final`` is touched."""
-    parent, name = final.rsplit("/", 1)
-    old = f"{parent}/.{name}.{uuid.uuid4().hex}.old"
-    if _exists(fs, final):
-        fs.move(final, old)
-    fs.move(staged, final)
-    if _exists(fs, old):
-        fs.delete_dir(old)
-
-
-def partition_lock_path(final: str) -> str:
-    """The lock file of a partition (a local path): hidden, beside it."""
-    parent, name = final.rsplit("/", 1)
-    return f"{parent}/.{name}.lock"
-
-
-@contextmanager
-def _locked(where: Store, final: str) -> Iterator[None]:
-    """Hold the lock of partition ``final`` (see the module doc); nothing on an object store."""
-    if not where.is_local:
-        yield
-        return
-    path = Path(partition_lock_path(final))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = DirectoryLock(path, f"the partition {final}")
-    lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def _staging(fs: pafs.FileSystem, final: str) -> str:
-    """A fresh hidden sibling of ``final`` to write into (readers skip names starting with a dot);
-    what an earlier, killed attempt at the same partition left behind is removed first."""
-    parent, name = final.rsplit("/", 1)
-    fs.create_dir(parent, recursive=True)
-    for info in fs.get_file_info(pafs.FileSelector(parent)):
-        if info.base_name.startswith(f".{name}.") and info.base_name.endswith((".tmp", ".old")):
-            fs.delete_dir(info.path)
-    staged = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
-    fs.create_dir(staged, recursive=True)
-    return staged
-
-
-# --- what flows through XCom -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StepManifest:
-    """What one task wrote: where, from which config, and how many records went which way."""
-
-    step: str
-    day: str
-    store: str
-    path: str
-    shards: tuple[str, ...]
-    config_hash: str
-    n_records: int
-    n_in: int
-    n_ok: int
-    rejected: dict[str, int] = field(default_factory=dict)
-    dropped: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    #: Per-stage counts (:meth:`StageStats.to_dict`) of this step and of every step upstream of
-    #: it, in order: what ``publish`` puts in the manifest's ``stages``, as ``cleanwire run`` does.
-    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def to_xcom(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["shards"] = list(self.shards)
-        return data
-
-    @classmethod
-    def from_xcom(cls, data: Mapping[str, Any]) -> StepManifest:
-        return cls(**{**data, "shards": tuple(data["shards"])})
-
-    def summary(self) -> str:
-        bad = {f"rejected {k}": v for k, v in self.rejected.items()}
-        bad.update({f"dropped {k}": v for k, v in self.dropped.items()})
-        detail = ", ".join(f"{k}: {v}" for k, v in sorted(bad.items())) or "none"
-        return (
-            f"cleanwire {self.step} dt={self.day}: {self.n_records} records, {self.n_in} entered the "
-            f"stage, {self.n_ok} ok; {detail} ({self.seconds:.1f}s) -> {self.path}"
-        )
-
-
-# --- reading and writing WORK partitions -----------------------------------------------------
-
-
 def load_config(config_file: str | None, settings: Mapping[str, Any] | None = None) -> Config:
     """The pipeline config every task of one DAG shares: a TOML file (or the defaults) with
     ``settings`` applied by dotted key, as :meth:`Config.with_overrides` reads them
     (``{"run.workers": 2, "dedup.enabled": False}``). Give every task of a DAG the same ones."""
     cfg = Config.from_toml(config_file) if config_file else Config()
     return cfg.with_overrides(settings) if settings else cfg
-
-
-def _work_parts(fs: pafs.FileSystem, path: str) -> list[tuple[str, str]]:
-    """``(shard, file)`` of a WORK partition, in shard order."""
-    try:
-        infos = fs.get_file_info(pafs.FileSelector(path))
-    except FileNotFoundError as exc:
-        raise InputError(f"partition not found: {path}", hint="run the upstream task first") from exc
-    parts = [i.path for i in infos if i.base_name.startswith(PART_PREFIX) and i.extension == "parquet"]
-    return [(Path(p).stem[len(PART_PREFIX) :], p) for p in sorted(parts)]
-
-
-def read_work(fs: pafs.FileSystem, path: str, batch_size: int) -> Iterator[pa.RecordBatch]:
-    with fs.open_input_file(path) as fh:
-        yield from pq.ParquetFile(fh).iter_batches(batch_size=batch_size)
-
-
-def _check_upstream(upstream: StepManifest, config: Config) -> None:
-    if upstream.config_hash != config.hash:
-        raise ConfigError(
-            f"step {upstream.step!r} was written with config {upstream.config_hash}, this task uses "
-            f"{config.hash}",
-            hint="every task of one DAG must use the same config file",
-        )
-
-
-@dataclass(frozen=True)
-class WorkShard(Shard):
-    """An input shard already in WORK rows (an upstream task's file), read from any filesystem."""
-
-    location: str = ""
-    store: Store = field(default_factory=lambda: Store("."))
-    batch_size: int = 64
-
-    def size(self) -> ShardSize:
-        return ShardSize(records=None, nbytes=None)  # on a store: no progress total
-
-    def docs(self, config: ReaderConfig) -> Iterator[Doc]:
-        fs, _ = self.store.filesystem()
-        for batch in read_work(fs, self.location, self.batch_size):
-            yield from docs_from_batch(batch)
-
-
-class WorkSource(Source):
-    """The shards of a WORK partition, shaped as a reader :class:`Source` for the runner."""
-
-    def __init__(self, shards: Sequence[WorkShard], config: ReaderConfig) -> None:
-        self.config = config
-        self.inputs = [Path(s.location) for s in shards]
-        self.skipped = []
-        self._shards = list(shards)
-
-    def shards(self, *, leave_out: str | os.PathLike[str] | None = None) -> list[Shard]:
-        return list(self._shards)
-
-
-def _input_shards(
-    upstream: StepManifest | None, inputs: Sequence[str], config: Config, store: Store
-) -> list[Shard]:
-    if upstream is None:
-        if not inputs:
-            raise ConfigError("the first task needs inputs (files, directories or globs)")
-        return Source(inputs, config.reader).shards()
-    _check_upstream(upstream, config)
-    fs, _ = store.filesystem()
-    return [
-        WorkShard(name, (Path(file),), "work", location=file, store=store, batch_size=config.run.batch_size)
-        for name, file in _work_parts(fs, upstream.path)
-    ]
 
 
 def _engine_for(stage: Stage, config: Config) -> Engine:
@@ -371,22 +162,47 @@ def run_stage(
     records that earlier partitions kept, and adds this partition's to the index once its
     partition is written (a rerun of the same day adds nothing). Partitions that share an index
     must run one after the other, in date order (``max_active_runs=1``)."""
-    from stages.registry import STAGE_FACTORIES  # see STAGES_LOAD_IN_TASKS
-
     t0 = time.perf_counter()
     config = load_config(config_file, _with_index(settings, dedup_index))
-    if stage_name not in STAGE_FACTORIES:
-        raise ConfigError(f"unknown stage {stage_name!r}", hint=f"choose from {sorted(STAGE_FACTORIES)}")
+    make_stage = _stage_factory(stage_name)
     day = partition_day(day)
     where = Store(store)
     up = StepManifest.from_xcom(upstream) if upstream is not None else None
-    shards = _input_shards(up, inputs, config, where)
-    stage = STAGE_FACTORIES[stage_name](config)
+    shards = input_shards(up, inputs, config, where)
+    stage = make_stage(config)
     fs, _ = where.filesystem()
     final = where.partition(stage_name, day)
-    with _locked(where, final):
+    with locked(where, final):
         stats, n_records = _write_stage(stage, shards, config, fs, final, f"{stage_name}/dt={day}")
-    manifest = StepManifest(
+    manifest = _step_manifest(stage_name, day, store, final, shards, config, stats, n_records, up, t0)
+    log.info(manifest.summary())
+    return manifest.to_xcom()
+
+
+def _stage_factory(stage_name: str) -> Callable[[Config], Stage]:
+    """The factory of the stage called ``stage_name``; a :class:`ConfigError` for an unknown one."""
+    from stages.registry import STAGE_FACTORIES  # see STAGES_LOAD_IN_TASKS
+
+    if stage_name not in STAGE_FACTORIES:
+        raise ConfigError(f"unknown stage {stage_name!r}", hint=f"choose from {sorted(STAGE_FACTORIES)}")
+    return STAGE_FACTORIES[stage_name]
+
+
+def _step_manifest(
+    stage_name: str,
+    day: str,
+    store: str,
+    final: str,
+    shards: Sequence[Shard],
+    config: Config,
+    stats: StageStats,
+    n_records: int,
+    up: StepManifest | None,
+    t0: float,
+) -> StepManifest:
+    """What a stage task returns: its partition, counts and time since ``t0``, and the per-stage
+    counts of every step upstream of it followed by its own."""
+    return StepManifest(
         step=stage_name,
         day=day,
         store=store,
@@ -401,8 +217,6 @@ def run_stage(
         seconds=round(time.perf_counter() - t0, 3),
         stages={**(up.stages if up is not None else {}), stage_name: stats.to_dict()},
     )
-    log.info(manifest.summary())
-    return manifest.to_xcom()
 
 
 def _write_stage(
@@ -411,7 +225,7 @@ def _write_stage(
     """Run ``stage`` over ``shards`` into a staging directory, then swap it in as ``final``;
     return the stage's counts and the records written (``label`` names the run to the stage's
     run hooks)."""
-    staged = _staging(fs, final)
+    staged = staging(fs, final)
     stats, n_records = StageStats(), 0
     schema = WORK_SCHEMA.with_metadata(file_metadata(config.hash))
     engine = _engine_for(stage, config)
@@ -419,31 +233,46 @@ def _write_stage(
     completed = False
     try:
         for shard in shards:
-            batches = batched(shard.docs(config.reader), config.run.batch_size, config.run.batch_chars)
-            results = (
-                engine.map([stage], batches) if stage.parallel_safe else _batches_in_order(stage, batches)
-            )
-            with (
-                fs.open_output_stream(f"{staged}/{PART_PREFIX}{shard.name}.parquet") as fh,
-                pq.ParquetWriter(fh, schema, compression=config.run.compression) as writer,
-            ):
-                for out, counted in results:
-                    stats.merge(stats_from_batch([stage], out)[stage.name])
-                    stats.seconds += counted[stage.name].seconds if stage.name in counted else 0.0
-                    n_records += out.num_rows
-                    writer.write_batch(out.cast(schema))
+            n_records += _write_shard(stage, shard, engine, config, schema, fs, staged, stats)
             stage.shard_done(shard.name)
         stage.finish_run()  # e.g. the dedup index takes this partition's records, then it is swapped in
         replace_partition(fs, staged, final)
         completed = True
     except BaseException:
-        if _exists(fs, staged):
+        if exists(fs, staged):
             fs.delete_dir(staged)
         raise
     finally:
         stage.close_run(completed)
         engine.close()
     return stats, n_records
+
+
+def _write_shard(
+    stage: Stage,
+    shard: Shard,
+    engine: Engine,
+    config: Config,
+    schema: pa.Schema,
+    fs: pafs.FileSystem,
+    staged: str,
+    stats: StageStats,
+) -> int:
+    """Run ``stage`` over one shard into its part file under ``staged``, adding the stage's
+    counts to ``stats``; return the records written."""
+    batches = batched(shard.docs(config.reader), config.run.batch_size, config.run.batch_chars)
+    results = engine.map([stage], batches) if stage.parallel_safe else _batches_in_order(stage, batches)
+    n_records = 0
+    with (
+        fs.open_output_stream(f"{staged}/{PART_PREFIX}{shard.name}.parquet") as fh,
+        pq.ParquetWriter(fh, schema, compression=config.run.compression) as writer,
+    ):
+        for out, counted in results:
+            stats.merge(stats_from_batch([stage], out)[stage.name])
+            stats.seconds += counted[stage.name].seconds if stage.name in counted else 0.0
+            n_records += out.num_rows
+            writer.write_batch(out.cast(schema))
+    return n_records
 
 
 def publish(
@@ -463,7 +292,7 @@ def publish(
     where = Store(store)
     up = StepManifest.from_xcom(upstream)
     _check_complete(up, config)
-    shards = [s for s in _input_shards(up, (), config, where) if isinstance(s, WorkShard)]
+    shards = [s for s in input_shards(up, (), config, where) if isinstance(s, WorkShard)]
     source = WorkSource(shards, config.reader)
     upstream_stages = {name: StageStats.from_dict(st) for name, st in up.stages.items()}
     runner = Runner([], config, engine=SerialEngine(), upstream_stages=upstream_stages)
@@ -493,16 +322,16 @@ def _write_output(
     fs, _ = where.filesystem()
     final = where.partition(OUTPUT_STEP, day)
     local = where.is_local
-    with _locked(where, final):
-        staged = _staging(fs, final) if local else tempfile.mkdtemp(prefix="cleanwire-output-")
+    with locked(where, final):
+        staged = staging(fs, final) if local else tempfile.mkdtemp(prefix="cleanwire-output-")
         try:
             report = produce(staged)
             if local:
                 replace_partition(fs, staged, final)
             else:
-                _upload(Path(staged), fs, final)
+                upload_partition(Path(staged), fs, final)
         finally:
-            if local and _exists(fs, staged):
+            if local and exists(fs, staged):
                 fs.delete_dir(staged)
             elif not local:
                 shutil.rmtree(staged, ignore_errors=True)
@@ -519,20 +348,6 @@ def _write_output(
     }
     _log_publish(result, fs, final)
     return result
-
-
-def _upload(local_dir: Path, fs: pafs.FileSystem, final: str) -> None:
-    """Copy a finished output directory to a remote partition, replacing it; manifest last."""
-
-    if _exists(fs, final):
-        fs.delete_dir(final)
-    files = sorted(p for p in local_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
-    for path in sorted(files, key=lambda p: p.relative_to(local_dir).as_posix() == OutputLayout.MANIFEST):
-        target = f"{final}/{path.relative_to(local_dir).as_posix()}"
-        fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
-        # compression=None: by default pyarrow gzips a stream whose name ends in .gz once more
-        with fs.open_output_stream(target, compression=None) as out:
-            out.write(path.read_bytes())
 
 
 def _log_publish(result: Mapping[str, Any], fs: pafs.FileSystem, final: str) -> None:

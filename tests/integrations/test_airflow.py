@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.core.errors import ConfigError, OutputError
 from pipeline.integrations import airflow as cw
+from pipeline.integrations.partitions import OUTPUT_STEP, partition_lock_path
 from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import read_left
 from tests.io.test_writer_faults import hold_lock
@@ -219,7 +220,7 @@ def test_a_failed_task_leaves_the_previous_partition_in_place(
     assert sorted(p.name for p in (tmp_path / "store" / "encoding").iterdir()) == [f"dt={DAY}"]
 
 
-@pytest.mark.parametrize("step", ["extract", cw.OUTPUT_STEP])
+@pytest.mark.parametrize("step", ["extract", OUTPUT_STEP])
 def test_a_second_attempt_at_a_partition_in_use_is_refused_and_touches_nothing(
     dump: Path, tmp_path: Path, step: str
 ) -> None:
@@ -229,7 +230,7 @@ def test_a_second_attempt_at_a_partition_in_use_is_refused_and_touches_nothing(
     store = str(tmp_path / "store")
 
     def task() -> dict[str, Any]:
-        if step == cw.OUTPUT_STEP:
+        if step == OUTPUT_STEP:
             return cw.run_partition(store=store, day=DAY, inputs=[str(dump)])
         return cw.run_stage(step, store=store, day=DAY, inputs=[str(dump)])
 
@@ -239,7 +240,7 @@ def test_a_second_attempt_at_a_partition_in_use_is_refused_and_touches_nothing(
     staging.mkdir()
     (staging / "part-00000.parquet").write_bytes(b"being written")
     before = {p: p.read_bytes() for p in sorted(final.parent.rglob("*")) if p.is_file()}
-    holder = hold_lock(Path(cw.partition_lock_path(str(final))))
+    holder = hold_lock(Path(partition_lock_path(str(final))))
     try:
         with pytest.raises(OutputError, match=f"the partition {final} is in use by pid {holder.pid}"):
             task()

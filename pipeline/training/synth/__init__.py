@@ -15,6 +15,11 @@ The same arguments give the same documents, byte for byte::
 
     for doc in generate(3000, seed=19, part="train", sites="train", id_prefix="syntr"): ...
 
+Modules: ``data`` (the pools under ``data/``), ``sites`` (the invented sites), ``compose`` (the
+plan of a document, slot filling, dates), ``storyops`` (a story's per-document edits), ``maker``
+and ``categories`` (a document's plan: story blocks and boilerplate items), ``render`` (the text
+scrape, noise, gold and labels), ``page`` and ``html_items`` (the HTML page), ``textops``.
+
 May import: the standard library only (it is data, not pipeline code).
 """
 
@@ -27,10 +32,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import textops as T
-from .compose import Site, build_site, slugify
+from .compose import slugify
 from .data import LANGS, load_lang, load_sites, stable_hash
 from .maker import DocMaker, Options
-from .render import Noise, gold_of, labels_of, render_html, render_text
+from .page import render_html
+from .render import Noise, gold_of, labels_of, render_text
+from .sites import Site, build_site
 
 Part = Literal["all", "train", "test"]
 

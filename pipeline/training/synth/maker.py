@@ -1,4 +1,6 @@
-"""Turn (site, story, rng) into a document Plan with labelled boilerplate Items."""
+"""Turn (site, story, rng) into a document Plan with labelled boilerplate Items: the story's
+blocks (:class:`DocMaker`), the variants of an item's wording and where it is glued on; the
+items of each category are :mod:`.categories`."""
 
 from __future__ import annotations
 
@@ -9,8 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import textops as T
-from .compose import HTML_MIN, Block, Filler, Item, Plan, Site, fmt_date
-from .data import CATEGORIES, LangData, stable_hash
+from .categories import CategoryMakers, build_lines
+from .compose import Block, Filler, Item, Plan
+from .data import CATEGORIES, LangData
+from .sites import HTML_MIN, Site
+from .storyops import NumberVariator, drop_sentence
 
 CTA_CATS = {
     "newsletter_cta",
@@ -35,65 +40,6 @@ GLUE_CATS = {
 REGION_ORDER = {"pre": 0, "head": 1, "body": 2, "post": 3, "aside": 4, "footer": 5}
 
 
-def drop_sentence(p: Any, rng: random.Random, prob: float = 0.35) -> Any:
-    """Sometimes leave out one sentence of a multi-sentence paragraph (quotes must stay balanced)."""
-    if not isinstance(p, str) or p.startswith(("## ", "> ")) or rng.random() >= prob:
-        return p
-    sents = T.sentences(p)
-    if len(sents) < 2:
-        return p
-    i = rng.randrange(len(sents))
-    kept = sents[:i] + sents[i + 1 :]
-    if any(x.count('"') % 2 for x in kept) or sents[i].count('"') % 2:
-        return p
-    return " ".join(kept)
-
-
-class NumberVariator:
-    """Vary the numbers of an invented story per document (consistently within the document).
-
-    Years, numbers glued to letters and one-digit numbers stay as they are."""
-
-    NUM = re.compile(r"(?<![\w.,:\-\u2013])(\d{1,3}(?:[.,]\d{3})+|\d+(?:[.,]\d+)?)(?![\w:\u2013]|[.,]\d|-\d)")
-
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-        self.map: dict[str, str] = {}
-
-    def _new(self, tok: str) -> str:
-        digits = re.sub(r"\D", "", tok)
-        if len(digits) < 2 or re.fullmatch(r"(19|20)\d\d", tok):
-            return tok
-        sep = None
-        m = re.fullmatch(r"\d{1,3}([.,])\d{3}(?:\1\d{3})*", tok)
-        if m:
-            sep = m.group(1)
-            val = int(digits)
-        elif re.fullmatch(r"\d+[.,]\d+", tok):
-            a, b = re.split(r"[.,]", tok)
-            dec = tok[len(a)]
-            v = float(a + "." + b) * self.rng.uniform(0.6, 1.6)
-            return f"{v:.{len(b)}f}".replace(".", dec)
-        else:
-            val = int(tok)
-        v = max(2, round(val * self.rng.uniform(0.6, 1.6)))
-        mag = 10 ** max(0, len(str(val)) - 2)
-        v = max(mag, round(v / mag) * mag)
-        out = str(v)
-        if sep and v >= 1000:
-            out = f"{v:,}".replace(",", sep)
-        return out
-
-    def apply(self, s: str) -> str:
-        def rep(m: re.Match[str]) -> str:
-            t = m.group(0)
-            if t not in self.map:
-                self.map[t] = self._new(t)
-            return self.map[t]
-
-        return self.NUM.sub(rep, s)
-
-
 class Options:
     def __init__(self, **kw: Any) -> None:
         self.html_share = 0.25
@@ -107,7 +53,9 @@ class Options:
         self.__dict__.update(kw)
 
 
-class DocMaker:
+class DocMaker(CategoryMakers):
+    """Documents of the given sites: ``make(rng, site)`` is one document's plan."""
+
     def __init__(
         self,
         langs: dict[str, LangData],
@@ -132,21 +80,47 @@ class DocMaker:
             self.decks[key] = deck
         return deck.pop()
 
-    def pick(self, rng: random.Random, site: Site, fixed_key: str, cat: str, pool_key: str) -> Any:
-        pool = self.L.boiler[cat][pool_key]
-        fixed = site.fixed.get(fixed_key) or []
-        if fixed and rng.random() < site.fidelity:
-            return rng.choice(fixed)
-        return rng.choice(pool)
-
     # -------------------------------------------------------------- main
     def make(self, rng: random.Random, site: Site) -> Plan:
+        """One document of ``site``: its story's blocks and its labelled boilerplate items."""
         L = self.L = self.langs[site.lang]
-        o = self.opts
-        lex = L.lex
         fmt = "html" if rng.random() < min(0.95, site.html_p * self.html_scale) else "text"
         notes: list[str] = []
-        # ---------------- dates and doc context
+        dt, ctx = self._doc_context(rng, site)
+        F = Filler(rng, L, site, ctx, self.sites_by_lang)
+        self.F, self.ctx, self.dt = F, ctx, dt
+        story, dev = self._pick_story(rng, site)
+        sF = self._story_filler(rng, site, F)
+        cont = self._content_filter(rng, site, sF, dev)
+        title = story.get("title")
+        title = cont(title) if title else None
+        blocks = self._story_body(rng, story, dev, cont)
+        blocks, short = self._cut(rng, blocks, notes)
+        if not short and L.hard_negatives and rng.random() < self.opts.hard_negative_p:
+            self._hard_negative(rng, blocks, cont, notes)
+        if title and fmt == "text" and rng.random() > site.title_p:
+            title = None
+        if title is None and fmt == "html":
+            title = cont(rng.choice(L.stories)["title"]) if not blocks else None
+        ctx["_headlines"] = self._headlines(rng, site, story, sF, title)
+        items, blocks = self._select_items(rng, site, fmt, blocks, short, notes)
+        items = self._place_items(rng, site, fmt, items, blocks)
+        return Plan(
+            site=site,
+            lang=site.lang,
+            fmt=fmt,
+            title=title,
+            blocks=blocks,
+            items=items,
+            notes=notes,
+            dt=dt,
+            story_key=story.get("_src") or (story.get("title") or "")[:40],
+            dev_text=dev,
+        )
+
+    def _doc_context(self, rng: random.Random, site: Site) -> tuple[datetime, dict[str, Any]]:
+        """The document's date and the slots its boilerplate fills (outlet, author, year ...)."""
+        lex = self.L.lex
         dt = datetime(2019, 1, 1) + timedelta(minutes=rng.randint(0, int(6.5 * 365 * 24 * 60)))
         author = rng.choice(site.staff)
         ctx = {
@@ -160,14 +134,20 @@ class DocMaker:
             if rng.random() < 0.7
             else rng.choice(lex["newsletters"]),
         }
-        F = Filler(rng, L, site, ctx, self.sites_by_lang)
-        self.F, self.ctx, self.dt = F, ctx, dt
-        # ---------------- story
+        return dt, ctx
+
+    def _pick_story(self, rng: random.Random, site: Site) -> tuple[dict[str, Any], bool]:
+        """The next story of the site's deck, and whether it is a dev story (kept verbatim)."""
+        o = self.opts
         dev = False
-        pool = L.stories
+        pool = self.L.stories
         if o.dev_share and self.dev_stories.get(site.lang) and rng.random() < o.dev_share:
             pool, dev = self.dev_stories[site.lang], True
-        story = pool[self.next_story(site, len(pool), dev)]
+        return pool[self.next_story(site, len(pool), dev)], dev
+
+    def _story_filler(self, rng: random.Random, site: Site, F: Filler) -> Filler:
+        """The filler of the story's own slots: its towns and people."""
+        lex = self.L.lex
         sctx = {
             "town": rng.choice(lex["towns"]),
             "name1": F.person(),
@@ -175,9 +155,13 @@ class DocMaker:
             "name3": F.person(),
         }
         sctx["town2"] = rng.choice([t for t in lex["towns"] if t != sctx["town"]])
-        sF = Filler(rng, L, site, sctx, self.sites_by_lang)
+        return Filler(rng, self.L, site, sctx, self.sites_by_lang)
+
+    def _content_filter(self, rng: random.Random, site: Site, sF: Filler, dev: bool) -> Callable[[str], str]:
+        """What every content string of the story goes through: slots filled, numbers varied,
+        weekdays rotated, quotes curled as the site writes them (a dev story stays as it is)."""
         numbers = NumberVariator(rng)
-        days = lex["weekdays"]
+        days = self.L.lex["weekdays"]
         shift = rng.randint(1, 6)  # rotate weekdays so that "between Tuesday and Wednesday" stays consecutive
         day_map = {d: days[(i + shift) % 7] for i, d in enumerate(days)} if rng.random() < 0.6 else {}
         day_re = re.compile("|".join(map(re.escape, sorted(days, key=len, reverse=True))))
@@ -190,8 +174,13 @@ class DocMaker:
                 s = day_re.sub(lambda m: day_map[m.group(0)], s)
             return T.curl(s, site.quote_pair) if site.curly else s
 
-        title = story.get("title")
-        title = cont(title) if title else None
+        return cont
+
+    def _story_body(
+        self, rng: random.Random, story: dict[str, Any], dev: bool, cont: Callable[[str], str]
+    ) -> list[Block]:
+        """The story's blocks, now and then with one or two context paragraphs of the language."""
+        L = self.L
         paras = story["paras"] if dev else [drop_sentence(p, rng) for p in story["paras"]]
         blocks = self.story_blocks(paras, cont)
         if not dev and L.context and len(blocks) > 1 and rng.random() < 0.65:
@@ -201,7 +190,12 @@ class DocMaker:
                     pos == len(blocks) or blocks[pos].kind != "li"
                 ):
                     blocks.insert(pos, Block("p", cont(ctx_p)))
-        short = rng.random() < o.short_p
+        return blocks
+
+    def _cut(self, rng: random.Random, blocks: list[Block], notes: list[str]) -> tuple[list[Block], bool]:
+        """A short document (one or two sentences of the first paragraph), or the story's first
+        half or more; and whether it is short."""
+        short = rng.random() < self.opts.short_p
         if short:
             first = next(b for b in blocks if b.kind == "p")
             sents = T.sentences(first.text)
@@ -213,19 +207,25 @@ class DocMaker:
             blocks = blocks[:keep]
             while blocks and blocks[-1].kind == "h2":
                 blocks.pop()
-        if not short and L.hard_negatives and rng.random() < o.hard_negative_p:
-            hn = rng.choice(L.hard_negatives)
-            hb = self.story_blocks([hn["text"]], cont)
-            for b in hb:
-                b.hn = hn["what"]
-            pos = rng.randint(1, len(blocks))
-            blocks[pos:pos] = hb
-            notes.append("hard_negative: " + hn["what"])
-        if title and fmt == "text" and rng.random() > site.title_p:
-            title = None
-        if title is None and fmt == "html":
-            title = cont(rng.choice(L.stories)["title"]) if not blocks else None
-        # ---------------- headlines for promos / related lists
+        return blocks, short
+
+    def _hard_negative(
+        self, rng: random.Random, blocks: list[Block], cont: Callable[[str], str], notes: list[str]
+    ) -> None:
+        """Insert into ``blocks`` a content paragraph that looks like boilerplate (but is not)."""
+        hn = rng.choice(self.L.hard_negatives)
+        hb = self.story_blocks([hn["text"]], cont)
+        for b in hb:
+            b.hn = hn["what"]
+        pos = rng.randint(1, len(blocks))
+        blocks[pos:pos] = hb
+        notes.append("hard_negative: " + hn["what"])
+
+    def _headlines(
+        self, rng: random.Random, site: Site, story: dict[str, Any], sF: Filler, title: str | None
+    ) -> list[str]:
+        """Headlines for the promos and related lists: not the document's own title."""
+        L = self.L
         others = [s["title"] for s in L.stories if s.get("title") != story.get("title")]
         heads = [sF.fill(h) for h in rng.sample(L.headlines, min(14, len(L.headlines)))]
         heads += [sF.fill(h) for h in rng.sample(others, min(4, len(others)))]
@@ -233,38 +233,55 @@ class DocMaker:
         norm_title = T.straighten(title or "").lower()
         heads = [h for h in heads if T.straighten(h).lower() != norm_title]
         rng.shuffle(heads)
-        ctx["_headlines"] = list(dict.fromkeys(heads))
-        # ---------------- boilerplate selection
+        return list(dict.fromkeys(heads))
+
+    def _select_items(
+        self, rng: random.Random, site: Site, fmt: str, blocks: list[Block], short: bool, notes: list[str]
+    ) -> tuple[list[Item], list[Block]]:
+        """The document's boilerplate items (none now and then), and its blocks (a paywall may
+        cut the story short)."""
         items: list[Item] = []
-        if rng.random() < o.no_boiler_p:
+        if rng.random() < self.opts.no_boiler_p:
             notes.append("no_boilerplate")
-        else:
-            probs = dict(site.probs)
-            if fmt == "html":
-                for c, p in HTML_MIN.items():
-                    probs[c] = max(probs[c], p)
-            if short:
-                probs = {c: p * 0.6 for c, p in probs.items()}
-            cats = [c for c in CATEGORIES if rng.random() < probs[c]]
-            if rng.random() < o.extra_cat_p:
-                rest = [c for c in CATEGORIES if c not in cats]
-                if rest:
-                    cats.append(rng.choice(rest))
-            if not cats:
-                cats = [rng.choice(CATEGORIES)]
-            nb = len(blocks)
-            truncated = False
-            if "paywall_notice" in cats and nb > 2 and rng.random() < 0.6:
-                blocks = blocks[: rng.randint(1, min(3, nb - 1))]
-                while len(blocks) > 1 and blocks[-1].kind == "h2":
-                    blocks.pop()
-                truncated = True
-            for c in cats:
-                items += getattr(self, "mk_" + c)(rng, site, fmt, blocks)
-            if truncated:
-                for it in items:
-                    if it.region == "body" and it.cat != "paywall_notice":
-                        it.after = min(it.after, len(blocks) - 2) if len(blocks) > 1 else -1
+            return items, blocks
+        cats = self._categories(rng, site, fmt, short)
+        nb = len(blocks)
+        truncated = False
+        if "paywall_notice" in cats and nb > 2 and rng.random() < 0.6:
+            blocks = blocks[: rng.randint(1, min(3, nb - 1))]
+            while len(blocks) > 1 and blocks[-1].kind == "h2":
+                blocks.pop()
+            truncated = True
+        for c in cats:
+            items += getattr(self, "mk_" + c)(rng, site, fmt, blocks)
+        if truncated:
+            for it in items:
+                if it.region == "body" and it.cat != "paywall_notice":
+                    it.after = min(it.after, len(blocks) - 2) if len(blocks) > 1 else -1
+        return items, blocks
+
+    def _categories(self, rng: random.Random, site: Site, fmt: str, short: bool) -> list[str]:
+        """The boilerplate categories of a document, drawn with the site's probabilities."""
+        probs = dict(site.probs)
+        if fmt == "html":
+            for c, p in HTML_MIN.items():
+                probs[c] = max(probs[c], p)
+        if short:
+            probs = {c: p * 0.6 for c, p in probs.items()}
+        cats = [c for c in CATEGORIES if rng.random() < probs[c]]
+        if rng.random() < self.opts.extra_cat_p:
+            rest = [c for c in CATEGORIES if c not in cats]
+            if rest:
+                cats.append(rng.choice(rest))
+        if not cats:
+            cats = [rng.choice(CATEGORIES)]
+        return cats
+
+    def _place_items(
+        self, rng: random.Random, site: Site, fmt: str, items: list[Item], blocks: list[Block]
+    ) -> list[Item]:
+        """The items at safe places, in their variants and lines, some glued onto paragraphs, in
+        page order; an item left with a line of no letter or digit is left out."""
         for it in items:
             if it.region == "body":
                 it.after = self.safe_pos(blocks, it.after)
@@ -281,18 +298,7 @@ class DocMaker:
                 it.data.get("order", 5),
             )
         )
-        return Plan(
-            site=site,
-            lang=site.lang,
-            fmt=fmt,
-            title=title,
-            blocks=blocks,
-            items=items,
-            notes=notes,
-            dt=dt,
-            story_key=story.get("_src") or (story.get("title") or "")[:40],
-            dev_text=dev,
-        )
+        return items
 
     def story_blocks(self, paras: list[Any], cont: Callable[[str], str]) -> list[Block]:
         out: list[Block] = []
@@ -396,370 +402,3 @@ class DocMaker:
                 if key in seen:
                     it.glue = None
                 seen.add(key)
-
-    # -------------------------------------------------------------- category makers
-    def body_pos(self, rng: random.Random, blocks: list[Block], lo: int = 0) -> int:
-        n = len(blocks)
-        if n <= 1:
-            return 0 if n else -1
-        return (
-            rng.randint(min(lo, n - 1), n - 1) if rng.random() < 0.15 else rng.randint(min(lo, n - 2), n - 2)
-        )
-
-    def line(self, cat: str, text: str, region: str, after: int = -1, order: float = 5, **kw: Any) -> Item:
-        d: dict[str, Any] = {"text": text, "order": order}
-        d.update(kw)
-        return Item(cat, "line", [], region, d, after=after)
-
-    def mk_signup_notice(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        t = self.F.fill(self.pick(rng, site, "signup_notice", "signup_notice", "items"))
-        pos = 0 if rng.random() < 0.65 else self.body_pos(rng, blocks, 1)
-        return [self.line("signup_notice", t, "body", after=pos, order=2)]
-
-    def promo_header(self, rng: random.Random, site: Site, ending: bool = True) -> str:
-        st = site.style
-        h = self.F.fill(self.pick(rng, site, "promo_headers", "promo_block", "headers"))
-        end = (
-            st["promo_ending"]
-            if rng.random() < 0.75
-            else rng.choice([":", "", "...", "\u2026", " \u2192", " >"])
-        )
-        if st["promo_caps"] and rng.random() < 0.9:
-            h = h.upper()
-        return (h + end).strip() if ending else h
-
-    def mk_promo_block(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        st = site.style
-        out = []
-        for _ in range(1 if rng.random() < 0.7 else 2):
-            pos = self.body_pos(rng, blocks, 1)
-            if rng.random() < st["promo_list_p"]:
-                n = rng.choice([2, 3, 3, 4])
-                tagged = st["promo_tagged"] if rng.random() < 0.85 else not st["promo_tagged"]
-                entries = []
-                for _ in range(n):
-                    h = self.F.site_headline()
-                    if tagged:
-                        h += " [" + rng.choice(st["promo_tags"]) + "]"
-                    entries.append(h)
-                bullet = st["promo_bullet"] if rng.random() < 0.8 else rng.choice(["", rng.choice(T.BULLETS)])
-                out.append(
-                    Item(
-                        "promo_block",
-                        "promo_list",
-                        [],
-                        "body",
-                        {
-                            "header": self.promo_header(rng, site),
-                            "entries": entries,
-                            "bullet": bullet,
-                            "order": 4,
-                            "caps_done": True,
-                        },
-                        after=pos,
-                    )
-                )
-            else:
-                if rng.random() < 0.5:
-                    t = self.F.fill(self.pick(rng, site, "promo_single", "promo_block", "single"))
-                else:
-                    h = self.promo_header(rng, site, ending=False)
-                    sep = rng.choice([": ", ": ", " - ", " | ", " \u2013 ", " \u00bb ", " \u2192 "])
-                    t = h + sep + self.F.site_headline()
-                out.append(self.line("promo_block", t, "body", after=pos, order=4, caps_done=True))
-        return out
-
-    def mk_source_link(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        t = self.F.fill(self.pick(rng, site, "source_link", "source_link", "items"))
-        return [self.line("source_link", t, "post", order=9)]
-
-    def mk_newsletter_cta(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        box_p = 0.5 if fmt == "html" else 0.15
-        region = "body" if rng.random() < 0.6 else "post"
-        pos = self.body_pos(rng, blocks, 1)
-        if rng.random() < box_p:
-            hd, tx, bt = [
-                self.F.fill(x)
-                for x in (
-                    site.fixed["newsletter_box"][0]
-                    if rng.random() < site.fidelity
-                    else rng.choice(self.L.boiler["newsletter_cta"]["boxes"])
-                )
-            ]
-            return [
-                Item(
-                    "newsletter_cta",
-                    "box",
-                    [],
-                    region,
-                    {"heading": hd, "text": tx, "button": bt, "order": 2, "form": True},
-                    after=pos,
-                )
-            ]
-        t = self.F.fill(self.pick(rng, site, "newsletter_cta", "newsletter_cta", "items"))
-        return [self.line("newsletter_cta", t, region, after=pos, order=2)]
-
-    def mk_cookie_notice(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        text = self.F.fill(self.pick(rng, site, "cookie_text", "cookie_notice", "texts"))
-        buttons = (
-            site.fixed["cookie_buttons"]
-            if rng.random() < site.fidelity
-            else rng.choice(self.L.boiler["cookie_notice"]["buttons"])
-        )
-        region = "pre" if site.style["cookie_pos"] == "top" else "footer"
-        return [
-            Item(
-                "cookie_notice",
-                "cookie",
-                [],
-                region,
-                {
-                    "text": text,
-                    "buttons": list(buttons),
-                    "inline": site.style["buttons_inline"],
-                    "order": 0 if region == "pre" else 9,
-                },
-            )
-        ]
-
-    def mk_share_prompt(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        out = []
-        for _ in range(1 if rng.random() < 0.8 else 2):
-            t = self.F.fill(self.pick(rng, site, "share_prompt", "share_prompt", "items"))
-            region = "post" if rng.random() < 0.7 else "head"
-            out.append(self.line("share_prompt", t, region, order=5 if region == "head" else 2))
-        return out
-
-    def mk_ad_marker(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        out = []
-        for _ in range(rng.choice([1, 1, 1, 2, 2, 3])):
-            if rng.random() < 0.2:
-                t = self.F.fill(
-                    rng.choice(site.fixed["ad_commercial"] + self.L.boiler["ad_marker"]["commercial"])
-                )
-            else:
-                t = self.F.fill(self.pick(rng, site, "ad_marker", "ad_marker", "items"))
-            out.append(self.line("ad_marker", t, "body", after=self.body_pos(rng, blocks, 0), order=3))
-        return out
-
-    def mk_video_caption(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        V = self.L.boiler["video_caption"]
-        player = self.F.fill(self.pick(rng, site, "video_player", "video_caption", "players"))
-        title = self.F.fill(rng.choice(V["titles"]))
-        if site.curly:
-            title = T.curl(title, site.quote_pair)
-        extra = (
-            self.F.fill(rng.choice(V["extras"])) if site.style["video_extra"] and rng.random() < 0.7 else None
-        )
-        region = "head" if rng.random() < 0.7 else "body"
-        return [
-            Item(
-                "video_caption",
-                "video",
-                [],
-                region,
-                {
-                    "player": player,
-                    "title": title,
-                    "extra": extra,
-                    "order": 6,
-                    "title_first": site.style["video_title_first"],
-                },
-                after=self.body_pos(rng, blocks, 0),
-            )
-        ]
-
-    def mk_image_credit(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        ic = self.L.boiler["image_credit"]
-        out = []
-        for k in range(1 if rng.random() < 0.8 else 2):
-            cap = self.F.fill(rng.choice(ic["captions"]))
-            credit = self.F.fill(self.pick(rng, site, "image_credit", "image_credit", "credits"))
-            counter = (
-                self.F.fill(rng.choice(ic["counters"])) if rng.random() < site.style["gallery_p"] else None
-            )
-            region = "head" if (k == 0 and rng.random() < 0.6) else "body"
-            out.append(
-                Item(
-                    "image_credit",
-                    "image",
-                    [],
-                    region,
-                    {
-                        "caption": cap,
-                        "credit": credit,
-                        "counter": counter,
-                        "order": 7,
-                        "newline": site.style["credit_newline"],
-                    },
-                    after=self.body_pos(rng, blocks, 0),
-                )
-            )
-        return out
-
-    def mk_comments_prompt(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        t = self.F.fill(self.pick(rng, site, "comments_prompt", "comments_prompt", "items"))
-        return [self.line("comments_prompt", t, "post", order=4)]
-
-    def mk_related_links(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        st = site.style
-        if rng.random() < st["related_list_p"]:
-            header = self.F.fill(self.pick(rng, site, "related_header", "related_links", "headers"))
-            if rng.random() < 0.15:
-                header = header.upper()
-            if rng.random() < 0.2:
-                header += rng.choice([":", " \u203a", "\u2026"])
-            entries = [self.F.site_headline() for _ in range(rng.randint(2, 5))]
-            region = "aside" if fmt == "html" else "post"
-            return [
-                Item(
-                    "related_links",
-                    "related_list",
-                    [],
-                    region,
-                    {"header": header, "entries": entries, "bullet": st["related_bullet"], "order": 6},
-                )
-            ]
-        t = self.F.fill(self.pick(rng, site, "related_single", "related_links", "single"))
-        return [self.line("related_links", t, "body", after=self.body_pos(rng, blocks, 1), order=5)]
-
-    def mk_paywall_notice(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        t = self.F.fill(self.pick(rng, site, "paywall_notice", "paywall_notice", "items"))
-        if rng.random() < 0.45:
-            btn = (
-                site.fixed["paywall_button"]
-                if rng.random() < 0.7
-                else rng.choice(self.L.boiler["paywall_notice"]["buttons"])
-            )
-            if btn.lower() not in t.lower():
-                return [Item("paywall_notice", "box", [], "post", {"text": t, "button": btn, "order": 0})]
-        return [self.line("paywall_notice", t, "post", order=0)]
-
-    def mk_author_bio_line(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        t = self.F.fill(self.pick(rng, site, "author_bio_line", "author_bio_line", "items"))
-        return [self.line("author_bio_line", t, "post", order=rng.choice([1, 3]))]
-
-    def mk_timestamp_update(
-        self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]
-    ) -> list[Item]:
-        TS = self.L.boiler["timestamp_update"]
-        lex = self.L.lex
-        tmpl = self.pick(rng, site, "ts_lines", "timestamp_update", "lines")
-        pat = site.fixed["ts_dates"][0] if rng.random() < 0.85 else rng.choice(TS["dates"])
-        ampm = lex["ampm"][stable_idx(site.host, len(lex["ampm"]))]
-        tz = lex["tz"][stable_idx(site.host + "tz", len(lex["tz"]))]
-        dt = self.dt
-        dt2 = dt + timedelta(minutes=rng.randint(7, 30 * 60))
-        vals = {
-            "ts": fmt_date(pat, dt, lex, ampm, tz),
-            "ts2": fmt_date(pat, dt2, lex, ampm, tz),
-            "rel": self.F.fill(rng.choice(TS["relative"])),
-        }
-        t = self.F.fill(
-            tmpl.replace("{ts}", vals["ts"]).replace("{ts2}", vals["ts2"]).replace("{rel}", vals["rel"])
-        )
-        if t and t[0].islower() and rng.random() < 0.8:
-            t = t[0].upper() + t[1:]
-        pos = site.style["ts_pos"]
-        if pos == "end" and rng.random() < 0.8:
-            return [self.line("timestamp_update", t, "post", order=8, _iso=dt.isoformat())]
-        order = 1 if pos == "before_title" else (3.5 if pos == "after_byline" else 3)
-        return [self.line("timestamp_update", t, "head", order=order, _iso=dt.isoformat())]
-
-    def mk_byline(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        t = self.F.fill(self.pick(rng, site, "byline", "byline", "items"))
-        if site.style["byline_caps"] and rng.random() < 0.8:
-            t = t.upper()
-        order = 3.2 if site.style["byline_pos"] == "after_title" else 3.7
-        return [self.line("byline", t, "head", order=order, author=self.ctx["author"], caps_done=True)]
-
-    def mk_navigation(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        st, fx, lex = site.style, site.fixed, self.L.lex
-        out = []
-        want_menu = fmt == "html" or rng.random() < 0.6
-        if want_menu:
-            secs = fx["nav_sections"] if rng.random() < 0.9 else rng.sample(lex["sections"], 5)
-            out.append(
-                Item(
-                    "navigation",
-                    "menu",
-                    [],
-                    "pre",
-                    {"brand": site.name, "entries": list(secs), "inline": st["menu_inline"], "order": 1},
-                )
-            )
-        if rng.random() < st["nav_utility_p"] or not out:
-            ents = [self.F.fill(x) for x in fx["nav_utility"]]
-            if rng.random() < 0.3:
-                ents.append(self.F.fill(rng.choice(self.L.boiler["navigation"]["utility"])))
-            out.append(
-                Item("navigation", "utility", [], "pre", {"entries": list(dict.fromkeys(ents)), "order": 2})
-            )
-        if rng.random() < st["crumbs_p"]:
-            ents = [
-                lex["home"],
-                *rng.sample(fx["nav_sections"], min(len(fx["nav_sections"]), rng.choice([1, 2]))),
-            ]
-            out.append(
-                Item(
-                    "navigation", "crumbs", [], "head", {"entries": ents, "sep": st["crumb_sep"], "order": 0}
-                )
-            )
-        return out
-
-    def mk_footer(self, rng: random.Random, site: Site, fmt: str, blocks: list[Block]) -> list[Item]:
-        fx = site.fixed
-        lines = [
-            self.F.fill(
-                fx["footer_copyright"][0]
-                if rng.random() < 0.9
-                else rng.choice(self.L.boiler["footer"]["copyright"])
-            )
-        ]
-        lines += [self.F.fill(x) for x in fx["footer_lines"] if rng.random() < 0.8]
-        links = fx["footer_links"] if rng.random() < 0.8 else []
-        if rng.random() < 0.5:
-            lines.reverse()
-        return [Item("footer", "footer", [], "footer", {"lines": lines, "links": list(links), "order": 5})]
-
-
-def stable_idx(key: str, n: int) -> int:
-    return stable_hash(key) % n
-
-
-def build_lines(it: Item, fmt: str) -> list[str]:
-    d, k = it.data, it.kind
-    if k == "line":
-        return [d["text"]]
-    if k == "menu":
-        if fmt == "html":
-            return [" | ".join([d["brand"]] + d["entries"])]
-        return [" | ".join(d["entries"])] if d["inline"] else list(d["entries"])
-    if k == "utility":
-        return [" | ".join(d["entries"])] if fmt == "html" else list(d["entries"])
-    if k == "crumbs":
-        return [d["sep"].join(d["entries"])]
-    if k == "cookie":
-        if fmt == "html" or d["inline"]:
-            return [d["text"], " ".join(d["buttons"])]
-        return [d["text"], *d["buttons"]]
-    if k == "box":
-        return [x for x in (d.get("heading"), d.get("text"), d.get("button")) if x]
-    if k in ("promo_list", "related_list"):
-        b = "" if fmt == "html" else d.get("bullet", "")
-        return ([d["header"]] if d.get("header") else []) + [b + e for e in d["entries"]]
-    if k == "video":
-        seq = [d["title"], d["player"]] if d["title_first"] else [d["player"], d["title"]]
-        if d.get("extra"):
-            seq.insert(1, d["extra"])
-        return seq
-    if k == "image":
-        body = (
-            [d["caption"] + " " + d["credit"]]
-            if (fmt == "html" or not d["newline"])
-            else [d["caption"], d["credit"]]
-        )
-        return ([d["counter"]] if d.get("counter") else []) + body
-    if k == "footer":
-        return list(d["lines"]) + ([" | ".join(d["links"])] if d["links"] else [])
-    raise ValueError(k)
