@@ -46,28 +46,28 @@ from typing import Any, Literal, cast
 
 from pipeline.core.errors import RuleError
 
-CATEGORIES = frozenset(
-    {
-        "signup_notice",
-        "promo_block",
-        "source_link",
-        "newsletter_cta",
-        "cookie_notice",
-        "share_prompt",
-        "ad_marker",
-        "video_caption",
-        "image_credit",
-        "comments_prompt",
-        "related_links",
-        "paywall_notice",
-        "author_bio_line",
-        "timestamp_update",
-        "byline",
-        "navigation",
-        "footer",
-        "site_repeated",
-    }
+#: The labelled categories of news boilerplate, in the order the eval sets and the synthetic generator use.
+NEWS_CATEGORIES: tuple[str, ...] = (
+    "signup_notice",
+    "promo_block",
+    "source_link",
+    "newsletter_cta",
+    "cookie_notice",
+    "share_prompt",
+    "ad_marker",
+    "video_caption",
+    "image_credit",
+    "comments_prompt",
+    "related_links",
+    "paywall_notice",
+    "author_bio_line",
+    "timestamp_update",
+    "byline",
+    "navigation",
+    "footer",
 )
+#: What a rule may name: the news categories and ``site_repeated`` (lines learned per site).
+CATEGORIES = frozenset({*NEWS_CATEGORIES, "site_repeated"})
 
 #: A list marker in front of a line ("- Share this article"), as HTML extraction writes list items.
 #: Line rules match the line without it (learned site lines too).

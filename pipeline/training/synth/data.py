@@ -9,27 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from stages.boilerplate.rulepack import NEWS_CATEGORIES
+
 DATA = Path(__file__).resolve().parent / "data"
 LANGS = ["en", "de", "fr", "es", "it", "nl", "pt"]
-CATEGORIES = [
-    "signup_notice",
-    "promo_block",
-    "source_link",
-    "newsletter_cta",
-    "cookie_notice",
-    "share_prompt",
-    "ad_marker",
-    "video_caption",
-    "image_credit",
-    "comments_prompt",
-    "related_links",
-    "paywall_notice",
-    "author_bio_line",
-    "timestamp_update",
-    "byline",
-    "navigation",
-    "footer",
-]
+CATEGORIES = list(NEWS_CATEGORIES)
 # lists that are not split into parts (tiny closed sets, or structural)
 _NO_SPLIT = {"tags", "breadcrumb_seps", "links", "extras", "counters", "buttons"}
 
