@@ -68,4 +68,4 @@ def test_metadata_lifted_from_a_byline_keeps_the_original_characters() -> None:
 @given(st.text(alphabet=st.sampled_from([*PLAIN, "a", " ", "é", "«", "\n", "ß", "\U0001f600"])))
 def test_the_view_is_a_character_for_character_mapping(text: str) -> None:
     """Only the listed variants change, each to its representative, wherever it stands."""
-    assert typographic_view(text) == text.translate(str.maketrans(PLAIN))
+    assert typographic_view(text) == text.translate({ord(k): v for k, v in PLAIN.items()})
