@@ -36,4 +36,6 @@ def _plain(match: re.Match[str]) -> str:
 
 def typographic_view(text: str) -> str:
     """``text`` with every typographic variant replaced by its representative (same length)."""
-    return text if text.isascii() else _VARIANT.sub(_plain, text)
+    if text.isascii() and "`" not in text:  # the grave accent is the one ASCII variant
+        return text
+    return _VARIANT.sub(_plain, text)
