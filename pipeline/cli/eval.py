@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,23 +62,62 @@ def save_predictions(
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _run_sets(
-    root: Path, names: list[str], cfg: Config, workers: int, n_bootstrap: int
-) -> tuple[NewsboilerResult | None, list[PageSetResult], LangidResult | None]:
+@dataclass
+class _Results:
+    """What the sets that ran gave: one field per kind of set."""
+
     newsboiler: NewsboilerResult | None = None
-    page_sets: list[PageSetResult] = []
+    page_sets: list[PageSetResult] = field(default_factory=list)
     langid: LangidResult | None = None
+    neardup: NeardupResult | None = None
+
+    def payload(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.newsboiler is not None:
+            out["newsboiler"] = newsboiler_dict(self.newsboiler)
+        for ps in self.page_sets:
+            out[ps.name] = page_set_dict(ps)
+        if self.langid is not None:
+            out["langid"] = langid_dict(self.langid)
+        if self.neardup is not None:
+            out["neardup"] = self.neardup.to_dict()
+        return out
+
+    def text(self) -> str:
+        parts = [render_newsboiler(self.newsboiler)] if self.newsboiler is not None else []
+        parts += [render_page_set(ps) for ps in self.page_sets]
+        if self.langid is not None:
+            parts.append(render_langid(self.langid))
+        if self.neardup is not None:
+            parts.append(render_neardup(self.neardup))
+        return "\n\n".join(parts)
+
+
+def _run_sets(
+    root: Path, names: list[str], cfg: Config, workers: int, n_bootstrap: int, into: _Results
+) -> None:
     for name in names:
         if name == "neardup":
-            continue  # not a run of the pipeline's stages over pages: see _run_neardup
+            continue  # not a run of the pipeline's stages over pages: see eval_neardup
         _note(f"eval: running {name} ...")
         if name == "newsboiler":
-            newsboiler = eval_newsboiler(root, cfg, workers=workers)
+            into.newsboiler = eval_newsboiler(root, cfg, workers=workers)
         elif name in PAGE_SETS:
-            page_sets.append(eval_page_set(root, name, cfg, workers=workers, n_bootstrap=n_bootstrap))
+            into.page_sets.append(eval_page_set(root, name, cfg, workers=workers, n_bootstrap=n_bootstrap))
         elif name == "langid":
-            langid = eval_langid(root, cfg, workers=workers)
-    return newsboiler, page_sets, langid
+            into.langid = eval_langid(root, cfg, workers=workers)
+
+
+def _present(root: Path | None, wanted: list[str], data_dir: str | None) -> list[str]:
+    """The wanted sets found under ``root``, saying which are skipped and why."""
+    if root is None:
+        _note(f"eval: no evaluation data at {data_dir or '../shared/eval'}; nothing to do (skipped)")
+        return []
+    present = [n for n in wanted if set_present(root, n)]
+    for name in wanted:
+        if name not in present:
+            _note(f"eval: set {name!r} not found under {root} (skipped)")
+    return present
 
 
 @click.command("eval")
@@ -174,52 +214,27 @@ def eval_cmd(
     )
     root = find_data_dir(data_dir)
     wanted = list(dict.fromkeys(sets)) if sets else list(DEFAULT_SETS)
-    present = [n for n in wanted if root is not None and set_present(root, n)]
-    if root is None:
-        _note(f"eval: no evaluation data at {data_dir or '../shared/eval'}; nothing to do (skipped)")
-    else:
-        for name in wanted:
-            if name not in present:
-                _note(f"eval: set {name!r} not found under {root} (skipped)")
-    skipped = [n for n in wanted if n not in present]
-    newsboiler: NewsboilerResult | None = None
-    page_sets: list[PageSetResult] = []
-    langid: LangidResult | None = None
-    neardup: NeardupResult | None = None
+    present = _present(root, wanted, data_dir)
+    results = _Results()
     if root is not None and "neardup" in present:
         _note(f"eval: running neardup ({neardup_split} split, {neardup_residue} residue) ...")
-        neardup = eval_neardup(root, cfg, split=neardup_split, residue=neardup_residue)
+        results.neardup = eval_neardup(root, cfg, split=neardup_split, residue=neardup_residue)
     if root is not None and present:
         n_workers = cfg.run.workers if workers is None else workers
-        newsboiler, page_sets, langid = _run_sets(root, present, cfg, n_workers, n_bootstrap)
+        _run_sets(root, present, cfg, n_workers, n_bootstrap, results)
         if save_dir:
-            save_predictions(Path(save_dir), newsboiler, page_sets, langid)
+            save_predictions(Path(save_dir), results.newsboiler, results.page_sets, results.langid)
         if report:
-            html = render_report(ReportInput(str(root), cfg.hash, newsboiler, tuple(page_sets), langid))
+            html = render_report(
+                ReportInput(str(root), cfg.hash, results.newsboiler, tuple(results.page_sets), results.langid)
+            )
             Path(report).write_text(html, encoding="utf-8")
             _note(f"eval: report written to {report}")
     if as_json:  # always a JSON object, also when no set ran: a caller parses stdout
-        payload: dict[str, Any] = {
-            "data": str(root) if root is not None else None,
-            "config_hash": cfg.hash,
-            "sets": present,
-            "skipped": skipped,
-        }
-        if newsboiler is not None:
-            payload["newsboiler"] = newsboiler_dict(newsboiler)
-        for ps in page_sets:
-            payload[ps.name] = page_set_dict(ps)
-        if langid is not None:
-            payload["langid"] = langid_dict(langid)
-        if neardup is not None:
-            payload["neardup"] = neardup.to_dict()
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
-        return
-    parts = [render_newsboiler(newsboiler)] if newsboiler is not None else []
-    parts += [render_page_set(ps) for ps in page_sets]
-    if langid is not None:
-        parts.append(render_langid(langid))
-    if neardup is not None:
-        parts.append(render_neardup(neardup))
-    if parts:
-        click.echo("\n\n".join(parts))
+        head = {"data": str(root) if root is not None else None, "config_hash": cfg.hash, "sets": present}
+        skipped = [n for n in wanted if n not in present]
+        click.echo(
+            json.dumps({**head, "skipped": skipped, **results.payload()}, indent=2, ensure_ascii=False)
+        )
+    elif text := results.text():
+        click.echo(text)
