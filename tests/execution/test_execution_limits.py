@@ -127,25 +127,23 @@ def test_a_pool_never_starts_more_workers_than_cores_or_queued_batches() -> None
 def test_workers_1000_on_12_records_is_capped_with_a_note(
     demo_dump: Path, tmp_path: Path, spawns: list[int]
 ) -> None:
-    started = spawns
     code, output = run_cli("run", str(demo_dump), "-o", str(tmp_path / "out"), "--workers", "1000")
     assert code == 0, output
     assert f"note: 1000 workers asked for, {usable_cores()} usable core(s)" in output
-    assert 1 <= len(started) <= usable_cores()
+    assert 1 <= len(spawns) <= usable_cores()
     assert json.loads(OutputLayout(tmp_path / "out").manifest.read_text())["counts"]["n_in"] == 12
 
 
 def test_a_small_input_runs_in_process_unless_workers_are_asked_for(
     demo_dump: Path, tmp_path: Path, spawns: list[int]
 ) -> None:
-    started = spawns
     assert small_input([str(demo_dump)])
     code, auto = run_cli("run", str(demo_dump), "-o", str(tmp_path / "auto"))
     assert code == 0, auto
-    assert started == []  # no worker process for 12 records (17 KB)
+    assert spawns == []  # no worker process for 12 records (17 KB)
     code, pooled = run_cli("run", str(demo_dump), "-o", str(tmp_path / "pooled"), "--workers", "1")
     assert code == 0, pooled
-    assert started == [1]
+    assert spawns == [1]
     auto_parts, pooled_parts = (parquet_bytes(tmp_path / name) for name in ("auto", "pooled"))
     assert auto_parts and auto_parts == pooled_parts  # the same bytes, in this process or a worker
 
