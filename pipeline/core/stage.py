@@ -39,6 +39,10 @@ class DropRecord(RejectRecord):
 #: How one record ended in a stage that did not keep it: (status, reason, detail).
 Verdict = tuple[Status, str, str | None]
 
+#: Told the index (in the list :meth:`Stage.process_docs` got) of the record a stage starts on:
+#: how a pool worker's heartbeat follows a stage that takes a whole batch.
+OnRecord = Callable[[int], None]
+
 #: The reason of a record rejected because its stage raised something other than a verdict.
 STAGE_ERROR = "stage_error"
 
@@ -196,14 +200,24 @@ class Stage(ABC):
 
 
 class DocStage(Stage):
-    """A stage that transforms one document at a time, independently of the others."""
+    """A stage that transforms one document at a time, independently of the others.
 
-    def process_docs(self, docs: Sequence[Doc]) -> None:
+    Its :meth:`process_docs` settles each record's failure itself (one record's exception rejects
+    that record) and reports the record it starts on to ``on_record``, so a pool worker's chain
+    hands it a whole batch in one call; a subclass whose own :meth:`process_docs` does not do
+    both sets :attr:`settles_records` to False and is called one record at a time.
+    """
+
+    settles_records: ClassVar[bool] = True
+
+    def process_docs(self, docs: Sequence[Doc], on_record: OnRecord | None = None) -> None:
         stats = self.stats
         t0 = time.perf_counter()
-        for doc in docs:
+        for i, doc in enumerate(docs):
             if not doc.ok:
                 continue
+            if on_record is not None:
+                on_record(i)
             verdict = outcome(partial(self.process, doc))
             if verdict is not None:
                 status, reason, detail = verdict

@@ -12,7 +12,7 @@ from functools import cached_property, partial
 
 from pipeline.core.config import BoilerplateConfig
 from pipeline.core.record import Doc, Status
-from pipeline.core.stage import DocStage, RejectRecord, Verdict, outcome
+from pipeline.core.stage import DocStage, OnRecord, RejectRecord, Verdict, outcome
 from stages.boilerplate.engine import (
     Cleaned,
     Found,
@@ -154,27 +154,29 @@ class Boilerplate(DocStage):
         use = BudgetUse(risky=risky, size=_solid(text))
         return use if use.exceeds(self.config.max_removed_share, self.config.budget_min_chars) else None
 
-    def process_docs(self, docs: Sequence[Doc]) -> None:
+    def process_docs(self, docs: Sequence[Doc], on_record: OnRecord | None = None) -> None:
         model = self.model
         if model is None:
-            super().process_docs(docs)
+            super().process_docs(docs, on_record)
             return
         stats, t0 = self.stats, time.perf_counter()
-        live = [doc for doc in docs if doc.ok]
+        beat = on_record or _no_beat
+        live = [i for i, doc in enumerate(docs) if doc.ok]
         waiting: dict[int, Pending] = {}
-        for k, doc in enumerate(live):
-            _settle(self.name, doc, outcome(partial(self._rules, doc, model, waiting, k)))
-        keys = [k for k in waiting if live[k].ok]
+        for i in live:
+            beat(i)
+            _settle(self.name, docs[i], outcome(partial(self._rules, docs[i], model, waiting, i)))
+        keys = [i for i in waiting if docs[i].ok]
         try:
-            decided = decide(model, [waiting[k] for k in keys], self.config.model_threshold)
+            decided = decide(model, [waiting[i] for i in keys], self.config.model_threshold)
         except Exception:  # noqa: BLE001 - a batch that fails is scored document by document
             decided = []
-        for j, k in enumerate(keys):
-            doc, todo = live[k], waiting[k]
-            step = partial(self._finish, doc, todo, decided[j] if decided else None)
-            _settle(self.name, doc, outcome(step))
-        for doc in live:
-            stats.count(doc.status, doc.reason)
+        for j, i in enumerate(keys):
+            beat(i)
+            step = partial(self._finish, docs[i], waiting[i], decided[j] if decided else None)
+            _settle(self.name, docs[i], outcome(step))
+        for i in live:
+            stats.count(docs[i].status, docs[i].reason)
         stats.seconds += time.perf_counter() - t0
 
     def process(self, doc: Doc) -> None:
@@ -236,6 +238,10 @@ class Boilerplate(DocStage):
         if self.config.extract_metadata:
             doc.author = doc.author or result.author
             doc.date = doc.date or result.date
+
+
+def _no_beat(index: int) -> None:
+    """No heartbeat to tell (the stage runs outside a pool worker's chain)."""
 
 
 def _settle(stage: str, doc: Doc, verdict: Verdict | None) -> None:

@@ -38,7 +38,7 @@ from pipeline.core.config import NearDedupConfig
 from pipeline.core.errors import OutputError
 from pipeline.core.record import Doc, Status
 from pipeline.core.schema import WORK_SCHEMA
-from pipeline.core.stage import DocStage, RunContext, Verdict, VerdictStage, with_verdicts
+from pipeline.core.stage import DocStage, OnRecord, RunContext, Verdict, VerdictStage, with_verdicts
 from stages.near_dedup.bulk import Row, prepared_table, resolve
 from stages.near_dedup.deduper import DedupParams, NearDeduper, Prepared, prepare
 from stages.near_dedup.deduper import Verdict as DupVerdict
@@ -131,6 +131,7 @@ class NearDedup(VerdictStage):
 
     name = "near_dedup"
     parallel_safe = False
+    settles_records = False  # its batch is judged as one: a record's failure is not its own
     reads: ClassVar[tuple[str, ...]] = ("id", "source", "content_hash", "sketch", "text")
 
     def __init__(self, config: NearDedupConfig | None = None, index: str | None = None) -> None:
@@ -257,7 +258,9 @@ class NearDedup(VerdictStage):
         docs[0].sketch = fields.get("sketch")
         self.process_docs(docs)
 
-    def process_docs(self, docs: Sequence[Doc]) -> None:
+    def process_docs(self, docs: Sequence[Doc], on_record: OnRecord | None = None) -> None:
+        """Judge the ``ok`` docs as one batch (``on_record`` is not called: a pool never runs
+        this stateful stage, see :attr:`settles_records`)."""
         t0 = time.perf_counter()
         ok = [d for d in docs if d.ok]
         prepared = [self._prepare(d.id, d.source, d.content_hash, d.sketch, d.text) for d in ok]

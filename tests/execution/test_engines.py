@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -14,18 +15,23 @@ from pipeline.api import Pipeline
 from pipeline.core.config import Config, FilterConfig
 from pipeline.core.errors import WorkerError
 from pipeline.core.record import Doc, docs_from_batch, docs_to_batch, reject_rows
-from pipeline.core.stage import Stage
-from pipeline.execution.chain import run_in_order, run_stages
+from pipeline.core.stage import DocStage, OnRecord, Stage
+from pipeline.execution.chain import run_docs, run_in_order, run_stages
 from pipeline.execution.engines import SerialEngine
+from pipeline.execution.heartbeat import Heartbeat
 from pipeline.execution.pool import ProcessEngine
 from pipeline.execution.resources import auto_memory_limit, physical_memory, resident_bytes
 from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import read_left
 from pipeline.io.readers import Source
 from pipeline.io.sinks import ParquetSink
+from stages.boilerplate import learned
+from stages.boilerplate import stage as bp_stage
+from stages.boilerplate.stage import Boilerplate
 from stages.encoding import FixEncoding
 from stages.extract.extractor import Extract
 from stages.language.detector import DetectLanguage
+from tests.conftest import FIXTURES
 from tests.hostile import (
     BUG,
     CRASH,
@@ -344,3 +350,76 @@ def test_a_batch_runs_stage_by_stage_and_a_rejected_record_skips_the_later_stage
     assert log == [("a", "r0"), ("a", "r1"), ("a", "r2"), ("b", "r0"), ("b", "r2")]
     assert statuses(out) == [("ok", None, None), ("rejected", "a", "test"), ("ok", None, None)]
     assert (stats["a"].n_in, stats["b"].n_in) == (3, 2)
+
+
+class _Calls(DocStage):
+    """Upper-cases each record, counts its ``process_docs`` calls, rejects a ``BUG`` record."""
+
+    name = "calls"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def process_docs(self, docs: Sequence[Doc], on_record: OnRecord | None = None) -> None:
+        self.calls += 1
+        super().process_docs(docs, on_record)
+
+    def process(self, doc: Doc) -> None:
+        if BUG in doc.raw:
+            raise RuntimeError("bad record")
+        doc.text = doc.raw.upper()
+
+
+class _Beats(Heartbeat):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, int]] = []
+
+    def beat(self, record: int, stage: int) -> None:
+        self.seen.append((record, stage))
+        super().beat(record, stage)
+
+
+def test_a_doc_stage_takes_the_batch_in_one_call_beating_on_each_record_it_starts() -> None:
+    log: list[tuple[str, str]] = []
+    calls, hb = _Calls(), _Beats()
+    docs = docs_from_batch(batch_of(["one", f"two {BUG}", "three", "four"]))
+    run_docs([_Log(log, frozenset({"r0"})), calls], docs, hb)
+    assert calls.calls == 1
+    # stage 0 (one record at a time) beats on every record; stage 1 on those still ok
+    assert hb.seen == [(0, 0), (1, 0), (2, 0), (3, 0), (1, 1), (2, 1), (3, 1)]
+    assert [(d.status.value, d.stage, d.reason) for d in docs] == [
+        ("rejected", "a", "test"),
+        ("rejected", "calls", "stage_error"),
+        ("ok", None, None),
+        ("ok", None, None),
+    ]
+    assert [d.text for d in docs[2:]] == ["THREE", "FOUR"]
+    assert calls.stats.n_in == 3
+
+
+def test_boilerplate_scores_a_batch_with_one_model_call_and_the_same_result_as_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    articles = sorted((FIXTURES / "boilerplate" / "articles").glob("*.txt"))
+    texts = [p.read_text(encoding="utf-8") for p in articles if not p.name.endswith(".gold.txt")]
+    assert len(texts) >= 3
+    stage = Boilerplate()
+    alone = [Doc(id=str(i), source="s", raw=t, text=t) for i, t in enumerate(texts)]
+    for doc in alone:
+        stage.process_docs([doc])
+    calls: list[int] = []
+    real = learned.decide
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(len(args[1]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bp_stage, "decide", counted)
+    together = [Doc(id=str(i), source="s", raw=t, text=t) for i, t in enumerate(texts)]
+    run_docs([stage], together)
+    assert calls == [len(texts)]
+    assert [d.text for d in together] == [d.text for d in alone]
+    assert [d.removed for d in together] == [d.removed for d in alone]
+    assert any(d.removed for d in together)
