@@ -4,7 +4,8 @@
 entity resolution), checks the nesting depth, reads the metadata (:mod:`stages.extract.pagemeta`), drops
 what trafilatura deletes on every path (:func:`drop_inert`: scripts, styles, inline SVG), detaches
 ``aside`` and ``footer`` (only trafilatura's full cascade reads them), with ``extract.prune_widgets``
-removes widget subtrees by their class/id tokens (:mod:`stages.extract.widgets`), and hands the parsed tree to
+removes widget subtrees by their class/id tokens from the rest (:mod:`stages.extract.widgets`;
+their text still counts as visible in the doubt signal), and hands the parsed tree to
 trafilatura's fast cascade, and to its full cascade when the fast text is under
 ``extract.slow_share_below`` of the page's visible text (:mod:`stages.extract.cascade`).
 The wall-clock timeout is enforced by the runner's supervised workers, not here.
@@ -223,9 +224,17 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
         raise RejectRecord("too_deep", f"HTML nesting depth {depth} > extract.max_depth={cfg.max_depth}")
     meta = page_metadata(tree, url, extensive_dates=cfg.extensive_dates)
     drop_inert(tree)
-    widgets = len(prune_widgets(tree, load_table(cfg.widget_table))) if cfg.prune_widgets else 0
     detached = Detached(tree, DETACHED_TAGS)
-    got = main_text(tree, url or meta.url, cfg, fast_settings=trafilatura_settings(), detached=detached)
+    pruned = prune_widgets(tree, load_table(cfg.widget_table)) if cfg.prune_widgets else None
+    got = main_text(
+        tree,
+        url or meta.url,
+        cfg,
+        fast_settings=trafilatura_settings(),
+        detached=detached,
+        pruned_chars=pruned.chars if pruned else 0,
+    )
+    widgets = len(pruned) if pruned else 0
     if not (got.text or "").strip():
         raise RejectRecord("no_content", "trafilatura found no main text")
     body = drop_self_links(str(got.text), url)
