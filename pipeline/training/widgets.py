@@ -9,12 +9,15 @@ least :data:`CONTENT_FROM` of them do (or it holds a ``with`` snippet); elements
 :data:`CONTENT_SHARE` of the labelled text of the token's elements there is content, boilerplate
 otherwise (a token is a widget token only where it (almost) never carries main content).
 A token's weight is ``log((bp + 1) / (content + 1))`` over the domains' votes, kept when at least
-``min_domains`` domains voted (a tag only with a positive weight).
+``min_domains`` domains voted (a tag only with a positive weight; positive weights under the
+threshold, which never decide, are left out).
 
 ``--cv`` chooses ``min_domains`` and the threshold with 5 leave-domain-out folds, by what pruning
 does to the held-out pages' DOM text (``with`` snippets lost, ``without`` snippets taken, gold words
-lost); ``--write`` fits the table on all the pages with the chosen values. Deterministic: the same
-pages give the same file. Run::
+lost); ``--write`` fits the table on all the pages with the chosen values; ``--cv-eval`` runs the
+whole pipeline on wcxb-train with each page pruned by the table of the folds that did not see its
+domain, beside pruning off and plain trafilatura, per page type; ``--time-aeb`` times extraction
+with and without pruning. Deterministic: the same pages give the same file. Run::
 
     python -m pipeline.training.widgets --data ../shared/eval --cv
     python -m pipeline.training.widgets --data ../shared/eval --min-domains 10 --threshold 3 --write
@@ -114,6 +117,9 @@ def fit(votes: Iterable[PageVotes], *, min_domains: int, threshold: float) -> Wi
     # a tag is evidence of a widget (<nav>, <form>), never of content: <div> and <p> hold content on
     # most pages, and as negative weights they would hold back every div.newsletter
     weights = {tok: w for tok, w in weights.items() if w > 0 or not tok.startswith("<")}
+    # a positive weight under the threshold never decides (the score is the largest positive
+    # weight plus the most negative one): left out of the file
+    weights = {tok: w for tok, w in weights.items() if w >= threshold or w < 0}
     meta = {
         "min_domains": min_domains,
         "source": "wcxb-train",
@@ -196,7 +202,13 @@ def summarize(effects: Sequence[Effect]) -> dict[str, float]:
 
 
 def cv_eval(
-    root: Path, votes: Sequence[PageVotes], *, min_domains: int, threshold: float, workers: int
+    root: Path,
+    votes: Sequence[PageVotes],
+    *,
+    min_domains: int,
+    threshold: float,
+    workers: int,
+    systems: Sequence[str] = ("plain", "off", "on_cv"),
 ) -> None:
     """The whole pipeline (``cleanwire eval``'s predictions and scorers) on wcxb-train: plain
     trafilatura, cleanwire without pruning, and cleanwire with pruning by tables that did not see
@@ -217,10 +229,12 @@ def cv_eval(
         return {p.id: article_body(r.text, r.title) for p, r in zip(pages, preds, strict=True)}
 
     base = Config()
-    off = bodies(page_set.pages, base)
+    got: dict[str, dict[str, str]] = {}
+    if "off" in systems:
+        got["off"] = bodies(page_set.pages, base)
     on: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for k in range(N_FOLDS):
+        for k in range(N_FOLDS if "on_cv" in systems else 0):
             table = fit(
                 [v for v in votes if fold_of(v.domain) != k], min_domains=min_domains, threshold=threshold
             )
@@ -228,12 +242,15 @@ def cv_eval(
             path.write_text(table.to_json(), encoding="utf-8")
             cfg = base.with_overrides({"extract.prune_widgets": True, "extract.widget_table": str(path)})
             on.update(bodies([p for p in page_set.pages if fold_of(domain[p.id]) == k], cfg))
-    plain = plain_baseline(page_set.pages, workers=workers).bodies
+    if on:
+        got["on_cv"] = on
+    if "plain" in systems:
+        got["plain"] = plain_baseline(page_set.pages, workers=workers).bodies
     types = [*sorted({p.page_type or "" for p in page_set.pages}), "all"]
     for page_type in types:
         subset = [p for p in page_set.pages if page_type in ("all", p.page_type)]
-        for name, got in (("plain", plain), ("off", off), ("on_cv", on)):
-            sc = score_system(page_set, name, "", got, n_bootstrap=0, pages=subset)
+        for name in systems:
+            sc = score_system(page_set, name, "", got[name], n_bootstrap=0, pages=subset)
             w = sc.wcxb
             row = {"type": page_type, "n": len(subset), "system": name, "aeb_f1": round(sc.aeb.f1, 4)}
             if w is not None:
@@ -291,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="the whole pipeline, pruning by out-of-fold tables, per page type",
     )
+    ap.add_argument("--systems", default="plain,off,on_cv", help="with --cv-eval: which of plain,off,on_cv")
     ap.add_argument("--time-aeb", action="store_true", help="CPU ms per AEB page of extraction, off vs on")
     args = ap.parse_args(argv)
     if args.time_aeb:
@@ -324,7 +342,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"wrote {out}: {len(table.weights)} tokens", flush=True)
     if args.cv_eval:
         cv_eval(
-            args.data, votes, min_domains=args.min_domains, threshold=args.threshold, workers=args.workers
+            args.data,
+            votes,
+            min_domains=args.min_domains,
+            threshold=args.threshold,
+            workers=args.workers,
+            systems=args.systems.split(","),
         )
 
 
