@@ -148,3 +148,14 @@ def test_fit_is_deterministic_and_votes_once_per_domain() -> None:
     assert fit(list(reversed(votes)), min_domains=2, threshold=0.4).to_json() == table.to_json()
     assert "promo" not in fit(votes, min_domains=4, threshold=0.4).weights
     assert "promo" not in fit(votes, min_domains=2, threshold=1.0).weights  # under it: never decides
+
+
+def test_pruned_text_counts_as_visible_in_the_doubt_signal() -> None:
+    from stages.extract.cascade import main_text
+    from stages.extract.extractor import trafilatura_settings
+
+    cfg = ExtractConfig()
+    plain = main_text(parse_html(STORY), None, cfg, fast_settings=trafilatura_settings())
+    more = main_text(parse_html(STORY), None, cfg, fast_settings=trafilatura_settings(), pruned_chars=1000)
+    assert plain.share is not None and more.share is not None
+    assert more.share < plain.share
