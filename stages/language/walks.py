@@ -154,66 +154,85 @@ class _Walker:
         self.pos += self.spent[steps - 1]
 
 
+class _Lanes:
+    """The walks still running, one row (lane) each, in compact arrays: the current trial's
+    probabilities, weight, checks done and table rows of its drawn steps."""
+
+    def __init__(self, many: Sequence[Sequence[int]], table: npt.NDArray[np.float64], seed: int) -> None:
+        n = len(many)
+        self.n_langs = table.shape[1]
+        self.text = np.arange(n)  # the text of each lane
+        self.walkers = [_Walker(seed, len(p)) for p in many]
+        self.picks = [np.asarray(p, dtype=np.intp) for p in many]
+        self.rows = np.zeros((n, MAX_STEPS), dtype=np.intp)
+        self.drawn = np.zeros(n, dtype=np.int64)
+        self.weight = np.zeros(n)
+        self.prob = np.empty((n, self.n_langs))
+        self.check = np.zeros(n, dtype=np.int64)  # checks done in the trial: its next block's index
+        self.trial = np.zeros(n, dtype=np.int64)
+        for lane in range(n):
+            self.start(lane)
+
+    def draw(self, lane: int, upto: int) -> None:
+        """Draws for the lane's trial up to step ``upto`` (and a chunk more)."""
+        w = self.walkers[lane]
+        at = w.drawn
+        count = min(max(upto, at + CHUNK_STEPS), MAX_STEPS) - at
+        self.rows[lane, at : at + count] = self.picks[lane][w.draws(count)]
+        self.drawn[lane] = w.drawn
+
+    def start(self, lane: int) -> None:
+        """A new trial: its weight, its first draws, uniform probabilities."""
+        self.weight[lane] = self.walkers[lane].new_trial()
+        self.draw(lane, CHUNK_STEPS)
+        self.prob[lane] = 1.0 / self.n_langs
+        self.check[lane] = 0
+
+    def keep(self, mask: npt.NDArray[np.bool_]) -> None:
+        """Drop the lanes whose walks are over."""
+        for name in ("text", "rows", "drawn", "weight", "prob", "check", "trial"):
+            setattr(self, name, getattr(self, name)[mask])
+        self.walkers = [w for w, k in zip(self.walkers, mask.tolist(), strict=True) if k]
+        self.picks = [p for p, k in zip(self.picks, mask.tolist(), strict=True) if k]
+
+
 def langdetect_walks(
     many: Sequence[Sequence[int]], table: npt.NDArray[np.float64], seed: int, n_trial: int = N_TRIAL
 ) -> list[list[float]]:
     """:func:`~stages.language.fastdetect.langdetect_walk` of each n-gram list in ``many``, all at once."""
-    n_texts, n_langs = len(many), table.shape[1]
-    if not n_texts:
+    langprob = np.zeros((len(many), table.shape[1]))
+    if not len(many):
         return []
-    walkers = [_Walker(seed, len(p)) for p in many]
-    picks = [np.asarray(p, dtype=np.intp) for p in many]
-    rows = np.zeros((n_texts, MAX_STEPS), dtype=np.intp)  # the table row of each step of the trial
-    weight = np.zeros(n_texts)
-    prob = np.empty((n_texts, n_langs))
-    langprob = np.zeros((n_texts, n_langs))
-    trial = np.zeros(n_texts, dtype=np.int64)
-    check = np.zeros(n_texts, dtype=np.int64)  # checks done in the trial: its next block's index
-
-    def draw(d: int, upto: int) -> None:
-        w = walkers[d]
-        at = w.drawn
-        count = min(max(upto, at + CHUNK_STEPS), MAX_STEPS) - at
-        rows[d, at : at + count] = picks[d][w.draws(count)]
-
-    def start(d: int) -> None:
-        weight[d] = walkers[d].new_trial()
-        draw(d, CHUNK_STEPS)
-        prob[d] = 1.0 / n_langs
-        check[d] = 0
-
-    for d in range(n_texts):
-        start(d)
-    active = np.arange(n_texts)
-    lanes = np.arange(CHECK_EVERY)
-    while len(active):
-        a = len(active)
-        checks = check[active]
-        first = checks == 0
+    lanes = _Lanes(many, table, seed)
+    steps = np.arange(CHECK_EVERY)
+    while len(lanes.text):
+        first = lanes.check == 0
         # the first block of a trial is step 0 alone; block c >= 1 is draws 5c-4 .. 5c
-        end = np.where(first, 1, 1 + CHECK_EVERY * checks)
-        for d in active[end > np.fromiter((walkers[d].drawn for d in active.tolist()), np.int64, a)].tolist():
-            draw(d, int(1 + CHECK_EVERY * check[d]))
-        cols = np.minimum(np.where(first, 0, end - CHECK_EVERY)[:, None] + lanes, MAX_STEPS - 1)
-        factors = table[rows[active[:, None], cols]]
-        factors += weight[active][:, None, None]
+        end = np.where(first, 1, 1 + CHECK_EVERY * lanes.check)
+        for lane in np.flatnonzero(end > lanes.drawn).tolist():
+            lanes.draw(lane, int(end[lane]))
+        cols = np.minimum(np.where(first, 0, end - CHECK_EVERY)[:, None] + steps, MAX_STEPS - 1)
+        factors = table[np.take_along_axis(lanes.rows, cols, axis=1)]
+        factors += lanes.weight[:, None, None]
         factors[first, 1:] = 1.0  # a one-step block: x * 1.0 == x exactly
-        last = prob[active]
+        prob = lanes.prob
         for j in range(CHECK_EVERY):  # the steps' products in order, as the walk multiplies them
-            last *= factors[:, j]
-        total = np.add.accumulate(last, axis=1)[:, -1]  # left to right, as Python's sum
-        converged = last.max(axis=1) / total > CONV_THRESHOLD
-        prob[active] = last / total[:, None]
+            prob *= factors[:, j]
+        total = np.add.accumulate(prob, axis=1)[:, -1]  # left to right, as Python's sum
+        converged = prob.max(axis=1) / total > CONV_THRESHOLD
+        prob /= total[:, None]
         # langdetect's step counter at this check: 0 after the first block, then 5, 10, ...
-        ended = converged | (CHECK_EVERY * checks >= ITERATION_LIMIT)
-        check[active] += 1
-        done = active[ended]
-        for d in done.tolist():
-            langprob[d] += prob[d] / n_trial
-            walkers[d].end_trial(int(1 + CHECK_EVERY * (check[d] - 1)))
-            trial[d] += 1
-            if trial[d] < n_trial:
-                start(d)
-        active = np.concatenate((active[~ended], done[trial[done] < n_trial]))
-        active.sort()
+        ended = np.flatnonzero(converged | (CHECK_EVERY * lanes.check >= ITERATION_LIMIT))
+        lanes.check += 1
+        if not len(ended):
+            continue
+        for lane in ended.tolist():
+            langprob[lanes.text[lane]] += prob[lane] / n_trial
+            lanes.walkers[lane].end_trial(int(1 + CHECK_EVERY * (lanes.check[lane] - 1)))
+            lanes.trial[lane] += 1
+            if lanes.trial[lane] < n_trial:
+                lanes.start(lane)
+        over = lanes.trial >= n_trial
+        if over.any():
+            lanes.keep(~over)
     return [[float(p) for p in row] for row in langprob]
