@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 SPACES = re.compile(r"[ \t\f\v]+")
-_RUN_CHARS = re.compile(r"[\t\f\v]|  ")  # what SPACES.sub(" ", ...) can change
+RUN_CHARS = re.compile(r"[\t\f\v]|  ")  # what SPACES.sub(" ", ...) can change
 ENDS_BLOCK = re.compile(r"[.!?:;…\"”’»)\]]$")
 STARTS_LOWER = re.compile(r"^[a-zà-ÿ]")
 # The "- " that trafilatura puts before list items; the publisher's text has no bullet there.
@@ -65,7 +65,7 @@ def layout_lines(text: str) -> list[str]:
     # the substitution only changes a line holding a tab, \f, \v or two spaces in a row: most lines
     # skip it (the same result, a fifth of the boilerplate model's unit time on news text)
     return [
-        SPACES.sub(" ", raw).strip() if _RUN_CHARS.search(raw) else raw.strip() for raw in text.splitlines()
+        SPACES.sub(" ", raw).strip() if RUN_CHARS.search(raw) else raw.strip() for raw in text.splitlines()
     ]
 
 
