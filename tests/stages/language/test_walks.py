@@ -83,3 +83,17 @@ def test_a_batch_equals_the_walks_alone_on_51_languages(eval_dir: Path) -> None:
     many = [p for p in map(_picks, texts) if p]
     table = fastdetect.profiles().table
     assert walks.langdetect_walks(many, table, 0) == [fastdetect.langdetect_walk(p, table, 0) for p in many]
+
+
+def test_where_the_stream_cannot_be_reproduced_the_stage_detects_one_record_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(walks, "exact_stream_available", lambda: False)
+    monkeypatch.setattr(walks, "langdetect_walks", _refuse)
+    docs = [Doc(id=str(i), source="s", raw=t, text=t) for i, t in enumerate(SAMPLES)]
+    run_docs([DetectLanguage(LanguageConfig())], docs)
+    assert [(d.lang, d.lang_prob) for d in docs] == [detect(t) for t in SAMPLES]
+
+
+def _refuse(*args: object) -> list[list[float]]:
+    raise AssertionError("the batched walk must not run")
