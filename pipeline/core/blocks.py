@@ -10,7 +10,7 @@ and the line before it reached that width. A blank line always ends a block.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
 SPACES = re.compile(r"[ \t\f\v]+")
@@ -57,6 +57,16 @@ def wrap_width(lines: Sequence[str]) -> int | None:
 def strip_extracted_bullets(text: str) -> str:
     """Drop the list-item markers an HTML extractor added (``"- item"`` -> ``"item"``)."""
     return EXTRACTED_BULLET.sub("", text)
+
+
+def stripped_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Each line of ``text`` (``str.splitlines``): the offset of its first non-blank character and
+    its content stripped (``""`` for a blank line, with the line's own offset)."""
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        stripped = raw.strip()  # the line break itself is whitespace: strip takes it too
+        yield (pos + raw.index(stripped[0]) if stripped else pos), stripped  # only blanks before it
+        pos += len(raw)
 
 
 def layout_lines(text: str) -> list[str]:

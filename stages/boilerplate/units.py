@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import accumulate
 
-from pipeline.core.blocks import EXTRACTED_BULLET, RUN_CHARS, SPACES, block_groups
+from pipeline.core.blocks import EXTRACTED_BULLET, RUN_CHARS, SPACES, block_groups, stripped_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +37,8 @@ def text_units(text: str, *, html: bool) -> list[Unit]:
     ends: list[int] = []
     texts: list[str] = []
     layout: list[str] = []
-    pos = 0
-    for raw in text.splitlines(keepends=True):
-        stripped = raw.strip()  # the line break itself is whitespace: strip takes it too
+    for start, stripped in stripped_lines(text):
         if stripped:
-            start = pos + raw.index(stripped[0])  # only blanks come before it
             starts.append(start)
             ends.append(start + len(stripped))
             texts.append(stripped)
@@ -49,7 +46,6 @@ def text_units(text: str, *, html: bool) -> list[Unit]:
             layout.append(EXTRACTED_BULLET.sub("", line) if html else line)
         else:
             layout.append("")
-        pos += len(raw)
     if not texts:
         return []
     rank = list(accumulate(1 if line else 0 for line in layout))  # 1 + the non-blank index of a line

@@ -32,13 +32,15 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.core.langprofiles import BASE_FREQ
+from stages.language.fastdetect import (
+    ALPHA_DEFAULT,
+    ALPHA_WIDTH,
+    CHECK_EVERY,
+    CONV_THRESHOLD,
+    ITERATION_LIMIT,
+    LANGDETECT_N_TRIAL,
+)
 
-ALPHA_DEFAULT = 0.5
-ALPHA_WIDTH = 0.05
-ITERATION_LIMIT = 1000
-CONV_THRESHOLD = 0.99999
-N_TRIAL = 7
-CHECK_EVERY = 5
 #: The most draws a trial can take: one, then five per check until step ITERATION_LIMIT.
 MAX_STEPS = 1 + CHECK_EVERY * (ITERATION_LIMIT // CHECK_EVERY)
 
@@ -197,7 +199,10 @@ class _Lanes:
 
 
 def langdetect_walks(
-    many: Sequence[Sequence[int]], table: npt.NDArray[np.float64], seed: int, n_trial: int = N_TRIAL
+    many: Sequence[Sequence[int]],
+    table: npt.NDArray[np.float64],
+    seed: int,
+    n_trial: int = LANGDETECT_N_TRIAL,
 ) -> list[list[float]]:
     """:func:`~stages.language.fastdetect.langdetect_walk` of each n-gram list in ``many``, all at once."""
     langprob = np.zeros((len(many), table.shape[1]))
