@@ -155,11 +155,10 @@ class LineModel:
         cols = hashed.cols >> (self.spec.bits - head.bits)
         picked = dense[rows].astype(np.float64)
         z = (picked[:, None, :] * head.w_dense.astype(np.float64)[None, :, :]).sum(axis=2) + head.bias
-        # every category in one bincount over (unit, category) slots
-        k = len(head.categories)
-        slots = (hashed.rows[:, None] * k + np.arange(k)).ravel()
-        weights = (head.w_hash[:, cols] * hashed.vals).T.ravel()
-        z += np.bincount(slots, weights=weights, minlength=len(rows) * k).reshape(len(rows), k)
+        for k in range(len(head.categories)):  # one bincount per category (a row of weights each)
+            z[:, k] += np.bincount(
+                hashed.rows, weights=head.w_hash[k, cols] * hashed.vals, minlength=len(rows)
+            )
         return [head.categories[j] for j in np.argmax(z, axis=1).tolist()]
 
     # --- the artifact -------------------------------------------------------------------------------
