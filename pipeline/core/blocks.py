@@ -10,11 +10,11 @@ and the line before it reached that width. A blank line always ends a block.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
 SPACES = re.compile(r"[ \t\f\v]+")
-_RUN_CHARS = re.compile(r"[\t\f\v]|  ")  # what SPACES.sub(" ", ...) can change
+RUN_CHARS = re.compile(r"[\t\f\v]|  ")  # what SPACES.sub(" ", ...) can change
 ENDS_BLOCK = re.compile(r"[.!?:;…\"”’»)\]]$")
 STARTS_LOWER = re.compile(r"^[a-zà-ÿ]")
 # The "- " that trafilatura puts before list items; the publisher's text has no bullet there.
@@ -59,13 +59,23 @@ def strip_extracted_bullets(text: str) -> str:
     return EXTRACTED_BULLET.sub("", text)
 
 
+def stripped_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Each line of ``text`` (``str.splitlines``): the offset of its first non-blank character and
+    its content stripped (``""`` for a blank line, with the line's own offset)."""
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        stripped = raw.strip()  # the line break itself is whitespace: strip takes it too
+        yield (pos + raw.index(stripped[0]) if stripped else pos), stripped  # only blanks before it
+        pos += len(raw)
+
+
 def layout_lines(text: str) -> list[str]:
     """Every line of ``text`` (``str.splitlines``) with runs of spaces collapsed, stripped; a
     blank line is ``""``."""
     # the substitution only changes a line holding a tab, \f, \v or two spaces in a row: most lines
     # skip it (the same result, a fifth of the boilerplate model's unit time on news text)
     return [
-        SPACES.sub(" ", raw).strip() if _RUN_CHARS.search(raw) else raw.strip() for raw in text.splitlines()
+        SPACES.sub(" ", raw).strip() if RUN_CHARS.search(raw) else raw.strip() for raw in text.splitlines()
     ]
 
 

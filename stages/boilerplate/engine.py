@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import AnyStr, NamedTuple, TypeAlias
 
+from pipeline.core.blocks import stripped_lines
 from pipeline.core.prefilter import (
     START_CHARS,
     LineFilter,
@@ -62,14 +63,10 @@ _MARKER_CHARS = "-*•·"  # what LIST_MARKER can start with: other lines skip t
 def split_lines(text: str) -> list[Line]:
     """Non-blank lines with the offsets of their stripped content."""
     out: list[Line] = []
-    pos = 0
-    for raw in text.splitlines(keepends=True):
-        stripped = raw.strip()  # the line break itself is whitespace: strip takes it too
+    for start, stripped in stripped_lines(text):
         if stripped:
-            start = pos + raw.index(stripped[0])  # only blanks come before it
             body = LIST_MARKER.sub("", stripped, count=1) if stripped[0] in _MARKER_CHARS else stripped
             out.append(Line(len(out), start, start + len(stripped), stripped, body))
-        pos += len(raw)
     return out
 
 

@@ -143,23 +143,22 @@ class LineModel:
         """P(boilerplate) per unit of one document."""
         return self.scores_many([(units, is_html)])[0]
 
-    def categories_of(self, batch: Batch, hashed: Hashed, dense: F32, rows: IntP) -> list[str]:
-        """The category head's answer for the units ``rows`` of ``batch`` ("model" without a head)."""
+    def categories_of(self, batch: Batch, dense: F32, rows: IntP) -> list[str]:
+        """The category head's answer for the units ``rows`` of ``batch`` ("model" without a head).
+
+        A unit's hashed features depend on its text alone, so they are hashed again for these
+        few units rather than picked out of the whole batch's (a batch holds ~100 times more)."""
         head = self.category_head
         if head is None or not len(rows):
             return ["model"] * len(rows)
-        # rows is sorted and unique: a lookup table by unit index (no sort of every feature's row)
-        slot = np.full(len(batch.units), -1, dtype=np.int64)
-        slot[rows] = np.arange(len(rows))
-        where_all = slot[hashed.rows]
-        pick = where_all >= 0
-        where = where_all[pick]
-        cols = hashed.cols[pick] >> (self.spec.bits - head.bits)
-        vals = hashed.vals[pick]
+        hashed = hashed_features([batch.units[r] for r in rows.tolist()], self.spec)
+        cols = hashed.cols >> (self.spec.bits - head.bits)
         picked = dense[rows].astype(np.float64)
         z = (picked[:, None, :] * head.w_dense.astype(np.float64)[None, :, :]).sum(axis=2) + head.bias
-        for k in range(len(head.categories)):
-            z[:, k] += np.bincount(where, weights=head.w_hash[k, cols] * vals, minlength=len(rows))
+        for k in range(len(head.categories)):  # one bincount per category (a row of weights each)
+            z[:, k] += np.bincount(
+                hashed.rows, weights=head.w_hash[k, cols] * hashed.vals, minlength=len(rows)
+            )
         return [head.categories[j] for j in np.argmax(z, axis=1).tolist()]
 
     # --- the artifact -------------------------------------------------------------------------------

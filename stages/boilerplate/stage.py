@@ -5,14 +5,13 @@ left, the removal budget, and the bylines and dates the rules lift out.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cached_property
 
 from pipeline.core.config import BoilerplateConfig
-from pipeline.core.record import Doc, Status
-from pipeline.core.stage import DocStage, OnRecord, RejectRecord, Verdict, outcome
+from pipeline.core.record import Doc
+from pipeline.core.stage import BatchedDocStage, RejectRecord
 from stages.boilerplate.engine import (
     Cleaned,
     Found,
@@ -86,11 +85,11 @@ def clean_with_budget(text: str, rules: Sequence[Rule] | RuleSet) -> tuple[Clean
     return _cleaned(text, found), budget_use(text, found)
 
 
-class Boilerplate(DocStage):
+class Boilerplate(BatchedDocStage[Pending, list[Found]]):
     """Rule packs (built-in and ``rule_files``), optional learned site rules, and the learned
     model (``boilerplate.model``) for what the rules leave: see :mod:`stages.boilerplate.learned`.
 
-    The model scores the units of every document of a batch at once (:meth:`process_docs`): numpy's
+    The model scores the units of every document of a batch at once (:meth:`answer_all`): numpy's
     fixed cost per call is paid once per batch, not once per document.
 
     A document whose removals would exceed ``max_removed_share`` of its text (and at least
@@ -154,51 +153,24 @@ class Boilerplate(DocStage):
         use = BudgetUse(risky=risky, size=_solid(text))
         return use if use.exceeds(self.config.max_removed_share, self.config.budget_min_chars) else None
 
-    def process_docs(self, docs: Sequence[Doc], on_record: OnRecord | None = None) -> None:
-        model = self.model
-        if model is None:
-            super().process_docs(docs, on_record)
-            return
-        stats, t0 = self.stats, time.perf_counter()
-        beat = on_record or _no_beat
-        live = [i for i, doc in enumerate(docs) if doc.ok]
-        waiting: dict[int, Pending] = {}
-        for i in live:
-            beat(i)
-            _settle(self.name, docs[i], outcome(partial(self._rules, docs[i], model, waiting, i)))
-        keys = [i for i in waiting if docs[i].ok]
-        try:
-            decided = decide(model, [waiting[i] for i in keys], self.config.model_threshold)
-        except Exception:  # noqa: BLE001 - a batch that fails is scored document by document
-            decided = []
-        for j, i in enumerate(keys):
-            beat(i)
-            step = partial(self._finish, docs[i], waiting[i], decided[j] if decided else None)
-            _settle(self.name, docs[i], outcome(step))
-        for i in live:
-            stats.count(docs[i].status, docs[i].reason)
-        stats.seconds += time.perf_counter() - t0
-
-    def process(self, doc: Doc) -> None:
-        model = self.model
-        if model is None:
-            self.apply(doc, find_removals(doc.text, self.rule_set_for(doc.url)))
-            return
-        # one document alone: the same decision as in a batch (scores do not depend on the batch)
-        waiting: dict[int, Pending] = {}
-        self._rules(doc, model, waiting, 0)
-        self._finish(doc, waiting[0], None)
-
-    def _rules(self, doc: Doc, model: LineModel, waiting: dict[int, Pending], key: int) -> None:
+    def prepare(self, doc: Doc) -> Pending | None:
+        """The rules' removals and the units the model may score; without a model the rules'
+        removals are made here (None: nothing left for the model)."""
         found = find_removals(doc.text, self.rule_set_for(doc.url))
-        waiting[key] = pending(doc.text, doc.format == "html", found, model)
+        model = self.model
+        if model is None:
+            self.apply(doc, found)
+            return None
+        return pending(doc.text, doc.format == "html", found, model)
 
-    def _finish(self, doc: Doc, todo: Pending, by_model: list[Found] | None) -> None:
-        if by_model is None:
-            model = self.model
-            assert model is not None
-            by_model = decide(model, [todo], self.config.model_threshold)[0]
-        self.apply(doc, todo.found, by_model)
+    def answer_all(self, items: Sequence[Pending]) -> list[list[Found]]:
+        """The model's removals, per document, scored in one batch (scores do not depend on it)."""
+        model = self.model
+        assert model is not None  # prepare hands out items only with a model
+        return decide(model, items, self.config.model_threshold)
+
+    def finish(self, doc: Doc, item: Pending, answer: list[Found]) -> None:
+        self.apply(doc, item.found, answer)
 
     def model_share_exceeded(self, text: str, by_model: Sequence[Found]) -> bool:
         """Whether the model's removals alone would take more than ``max_removed_share`` of
@@ -238,14 +210,3 @@ class Boilerplate(DocStage):
         if self.config.extract_metadata:
             doc.author = doc.author or result.author
             doc.date = doc.date or result.date
-
-
-def _no_beat(index: int) -> None:
-    """No heartbeat to tell (the stage runs outside a pool worker's chain)."""
-
-
-def _settle(stage: str, doc: Doc, verdict: Verdict | None) -> None:
-    """Mark ``doc`` with a step's verdict (see :func:`~pipeline.core.stage.outcome`)."""
-    if verdict is not None:
-        status, reason, detail = verdict
-        (doc.drop if status is Status.DROPPED else doc.reject)(stage, reason, detail)

@@ -10,9 +10,9 @@ them included); :attr:`Unit.text` is its lines (stripped) joined by one space: w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate
 
-from pipeline.core.blocks import EXTRACTED_BULLET, block_groups, layout_lines
-from stages.boilerplate.engine import split_lines
+from pipeline.core.blocks import EXTRACTED_BULLET, RUN_CHARS, SPACES, block_groups, stripped_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,22 +27,30 @@ class Unit:
 
 def text_units(text: str, *, html: bool) -> list[Unit]:
     """The units of ``text``, in order. ``html``: the text came from an HTML extraction, whose
-    list-item markers ``normalize`` drops before it joins lines."""
-    lines = split_lines(text)
-    if not lines:
+    list-item markers ``normalize`` drops before it joins lines.
+
+    One pass over the lines gives both what the model reads (each non-blank line stripped, with
+    its offsets, as :func:`~stages.boilerplate.engine.split_lines` has it) and what the layout rule
+    groups (the same line as :func:`~pipeline.core.blocks.layout_lines` has it: runs of spaces
+    collapsed; a blank line is ``""``)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    texts: list[str] = []
+    layout: list[str] = []
+    for start, stripped in stripped_lines(text):
+        if stripped:
+            starts.append(start)
+            ends.append(start + len(stripped))
+            texts.append(stripped)
+            line = SPACES.sub(" ", stripped) if RUN_CHARS.search(stripped) else stripped
+            layout.append(EXTRACTED_BULLET.sub("", line) if html else line)
+        else:
+            layout.append("")
+    if not texts:
         return []
-    layout = layout_lines(text)
-    if html:
-        layout = [EXTRACTED_BULLET.sub("", line) for line in layout]
-    # Both count the same lines as blank (``str.strip`` after collapsing spaces), so the k-th
-    # non-blank layout line is ``lines[k]``.
-    nonblank = [i for i, line in enumerate(layout) if line]
-    rank = {i: k for k, i in enumerate(nonblank)}
-    if len(nonblank) != len(lines):  # line breaks ``str.splitlines`` and ``split_lines`` see apart
-        return [Unit(ln.index, ln.start, ln.end, ln.text, (ln.index,)) for ln in lines]
+    rank = list(accumulate(1 if line else 0 for line in layout))  # 1 + the non-blank index of a line
     out: list[Unit] = []
     for group in block_groups(layout):
-        ks = tuple(rank[i] for i in group)
-        first, last = lines[ks[0]], lines[ks[-1]]
-        out.append(Unit(len(out), first.start, last.end, " ".join(lines[k].text for k in ks), ks))
+        ks = tuple(rank[i] - 1 for i in group)
+        out.append(Unit(len(out), starts[ks[0]], ends[ks[-1]], " ".join(texts[k] for k in ks), ks))
     return out

@@ -47,6 +47,7 @@ __all__ = [
     "probabilities",
     "profiles",
     "random_walk",
+    "ranked",
 ]
 
 ALPHA_DEFAULT = 0.5
@@ -187,7 +188,12 @@ def probabilities(text: str, seed: int = 0, *, exact: bool = True) -> list[tuple
     if not picks:
         raise NoFeatures("no features in text")
     walk = langdetect_walk if exact else random_walk
-    probs = walk(picks, prof.table, seed)
-    ranked = [(lang, p) for lang, p in zip(prof.langs, probs, strict=True) if p > PROB_THRESHOLD]
-    ranked.sort(key=lambda lp: lp[1], reverse=True)
-    return ranked
+    return ranked(walk(picks, prof.table, seed))
+
+
+def ranked(probs: Sequence[float]) -> list[tuple[str, float]]:
+    """The walk's probabilities as ``Detector.get_probabilities()`` gives them: (lang, prob)
+    above 0.1, best first."""
+    out = [(lang, p) for lang, p in zip(profiles().langs, probs, strict=True) if p > PROB_THRESHOLD]
+    out.sort(key=lambda lp: lp[1], reverse=True)
+    return out
