@@ -32,6 +32,8 @@ import json
 import math
 import os
 import re
+import tempfile
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -39,8 +41,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.config import Config, ExtractConfig
+from pipeline.core.stage import RejectRecord
 from pipeline.evaluation.data import Page, load_page_set
-from stages.extract.extractor import drop_inert, parse_html, utf8_page
+from pipeline.evaluation.plain import plain_baseline
+from pipeline.evaluation.predict import InputDoc, article_body, predict
+from pipeline.evaluation.suite import score_system
+from stages.extract.extractor import drop_inert, extract_html, parse_html, utf8_page
 from stages.extract.widgets import TABLE_FILE, WidgetTable, element_tokens, prune_widgets
 
 BP_BELOW = 0.2
@@ -213,13 +220,6 @@ def cv_eval(
     """The whole pipeline (``cleanwire eval``'s predictions and scorers) on wcxb-train: plain
     trafilatura, cleanwire without pruning, and cleanwire with pruning by tables that did not see
     the page's domain (5 leave-domain-out folds), per page type. Prints one JSON line per row."""
-    import tempfile
-
-    from pipeline.core.config import Config
-    from pipeline.evaluation.plain import plain_baseline
-    from pipeline.evaluation.predict import InputDoc, article_body, predict
-    from pipeline.evaluation.suite import score_system
-
     page_set = load_page_set(root, "wcxb-train")
     domain = {v.id: v.domain for v in votes}
 
@@ -265,12 +265,6 @@ def cv_eval(
 def time_aeb(root: Path, *, repeats: int = 3) -> dict[str, float]:
     """CPU time (this process, ``time.process_time``) of :func:`extract_html` per AEB page without
     and with pruning, interleaved page by page (order alternating), after one warm-up pass."""
-    import time
-
-    from pipeline.core.config import ExtractConfig
-    from pipeline.core.stage import RejectRecord
-    from stages.extract.extractor import extract_html
-
     pages = load_page_set(root, "aeb").pages
     htmls = [(p.html(), p.url) for p in pages]
     configs = {"off": ExtractConfig(), "on": ExtractConfig(prune_widgets=True)}
