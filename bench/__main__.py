@@ -213,8 +213,8 @@ def bench_kind(kind: str, corpus: Corpus, s: Settings, work: Path, report: Repor
             Check(f"{kind}: cleanwire 1 worker / naive (docs/s)", value, target, detail=detail)
         )
         shares = summaries[names.index(one)].shares
-        report.checks.append(
-            Check(f"{kind}: boilerplate share of cleanwire time", shares.get("boilerplate", 0.0), 0.10, False)
+        report.checks.append(  # the current goal (the learned model's round): <= 15 % of a record's time
+            Check(f"{kind}: boilerplate share of cleanwire time", shares.get("boilerplate", 0.0), 0.15, False)
         )
         starts = [c / n for c, n in zip(runs.fixed[one], runs.fixed[NAIVE], strict=False) if n > 0]
         if starts:
