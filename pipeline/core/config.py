@@ -81,6 +81,13 @@ class ExtractConfig:
     #: that kept every page type of WCXB's training pages at or above plain trafilatura (tuned on
     #: wcxb-train); 0 = never.
     slow_share_below: float = 0.35
+    #: Remove widget subtrees (newsletter boxes, share bars, related-links lists, ...) before
+    #: trafilatura, by the class/id token table learned from WCXB's training pages
+    #: (``stages.extract.widgets``). Off: see the README's extraction section for the measurements.
+    prune_widgets: bool = False
+    #: The widget token table: ``"builtin"`` (``stages/extract/widget_tokens.json``) or the path of
+    #: a table ``pipeline/training/widgets.py`` wrote.
+    widget_table: str = "builtin"
     #: htmldate's extensive date search (dates from the page's text and URL when its markup
     #: declares none). trafilatura's default; see the README's evaluation section for its cost.
     extensive_dates: bool = True
@@ -351,6 +358,12 @@ class Config:
         if not self.boilerplate.model.strip():
             raise ConfigError(
                 "boilerplate.model must be 'builtin', 'none' or the path of a model file, got ''"
+            )
+        table = self.extract.widget_table
+        if self.extract.prune_widgets and table != "builtin" and not Path(table).is_file():
+            raise ConfigError(
+                f"extract.widget_table: no such file {table!r}",
+                hint="'builtin', or a table written by python -m pipeline.training.widgets",
             )
         bad_keys = [k for k in self.output.partition_by if k not in PARTITION_KEYS]
         if bad_keys or len(set(self.output.partition_by)) != len(self.output.partition_by):

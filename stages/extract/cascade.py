@@ -343,8 +343,8 @@ def _bare(tree: Any, opts: Any) -> str | None:
     return text if isinstance(text, str) else None
 
 
-def _share(tree: Any, text: str | None) -> float:
-    return nonspace(text or "") / max(1, visible_chars(tree))
+def _share(tree: Any, text: str | None, pruned_chars: int = 0) -> float:
+    return nonspace(text or "") / max(1, visible_chars(tree) + pruned_chars)
 
 
 def main_text(
@@ -354,15 +354,20 @@ def main_text(
     *,
     fast_settings: ConfigParser,
     detached: Detached | None = None,
+    pruned_chars: int = 0,
 ) -> MainText:
     """The page's main text: trafilatura's fast cascade (``fast_settings``), and its full cascade
     (trafilatura's default settings, ``detached`` subtrees restored) when ``cfg.fast`` is off or
     the fast text is doubtful (:func:`is_doubtful`). ``tree`` is not modified, but ``detached``
-    subtrees are restored for the slow path and stay restored. A page trafilatura's steps raise
+    subtrees are restored for the slow path and stay restored. ``pruned_chars`` (visible characters
+    of widget subtrees already removed from ``tree``) count as visible text in the doubt signal, so
+    pruning does not change which cascade a page takes. A page trafilatura's steps raise
     ``TypeError``/``ValueError`` on has no text, as ``bare_extraction`` decides (its baseline
     refuses a control character lxml cannot store, e.g. ``<p>\x1f``)."""
     try:
-        return _main_text(tree, url, cfg, fast_settings=fast_settings, detached=detached)
+        return _main_text(
+            tree, url, cfg, fast_settings=fast_settings, detached=detached, pruned_chars=pruned_chars
+        )
     except (TypeError, ValueError):
         return MainText(None, False)
 
@@ -374,6 +379,7 @@ def _main_text(
     *,
     fast_settings: ConfigParser,
     detached: Detached | None,
+    pruned_chars: int = 0,
 ) -> MainText:
     slow_opts = options(cfg, url, fast=False, settings=slow_settings())
     if not cfg.fast:
@@ -383,7 +389,7 @@ def _main_text(
     fast_opts = options(cfg, url, fast=True, settings=fast_settings)
     simple = not (cfg.include_comments or cfg.favor_precision or cfg.favor_recall)
     if not simple or sequence_fingerprint() != CHECKED_SEQUENCE:
-        return _two_pass(tree, url, cfg, fast_opts, slow_opts, detached, fast_settings)
+        return _two_pass(tree, url, cfg, fast_opts, slow_opts, detached, fast_settings, pruned_chars)
 
     from trafilatura.external import compare_extraction
     from trafilatura.main_extractor import extract_content
@@ -399,7 +405,7 @@ def _main_text(
     fast_text = _finish(fast_opts, *_rescues(raw, fast_opts, url, first_body, first_text))
     if cfg.slow_share_below <= 0:
         return MainText(fast_text, False)
-    share = _share(tree, fast_text)
+    share = _share(tree, fast_text, pruned_chars)
     if not is_doubtful(share, cfg.slow_share_below):
         return MainText(fast_text, False, share)
     restored = detached is not None and len(detached) > 0
@@ -441,12 +447,13 @@ def _two_pass(
     slow_opts: Any,
     detached: Detached | None,
     fast_settings: ConfigParser,
+    pruned_chars: int = 0,
 ) -> MainText:
     """The same decision with trafilatura's public API: the slow path extracts again."""
     fast_text = _bare(tree, fast_opts)
     if cfg.slow_share_below <= 0:
         return MainText(fast_text, False)
-    share = _share(tree, fast_text)
+    share = _share(tree, fast_text, pruned_chars)
     if not is_doubtful(share, cfg.slow_share_below):
         return MainText(fast_text, False, share)
     if detached is not None:

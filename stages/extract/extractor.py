@@ -3,7 +3,9 @@
 :func:`extract_html` is the per-document function. It parses once with lxml (no network, no
 entity resolution), checks the nesting depth, reads the metadata (:mod:`stages.extract.pagemeta`), drops
 what trafilatura deletes on every path (:func:`drop_inert`: scripts, styles, inline SVG), detaches
-``aside`` and ``footer`` (only trafilatura's full cascade reads them) and hands the parsed tree to
+``aside`` and ``footer`` (only trafilatura's full cascade reads them), with ``extract.prune_widgets``
+removes widget subtrees by their class/id tokens from the rest (:mod:`stages.extract.widgets`;
+their text still counts as visible in the doubt signal), and hands the parsed tree to
 trafilatura's fast cascade, and to its full cascade when the fast text is under
 ``extract.slow_share_below`` of the page's visible text (:mod:`stages.extract.cascade`).
 The wall-clock timeout is enforced by the runner's supervised workers, not here.
@@ -24,6 +26,7 @@ from pipeline.core.record import Doc
 from pipeline.core.stage import DocStage, RejectRecord
 from stages.extract.cascade import DETACHED_TAGS, Detached, main_text
 from stages.extract.pagemeta import deeper_than, page_metadata
+from stages.extract.widgets import load_table, prune_widgets
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +38,16 @@ class Extracted:
     sitename: str | None = None
     #: whether the page took trafilatura's full cascade (see :mod:`stages.extract.cascade`)
     full_cascade: bool = False
+    #: how many widget subtrees ``extract.prune_widgets`` removed (:mod:`stages.extract.widgets`)
+    widgets_pruned: int = 0
 
 
 #: The flag of a record whose page took trafilatura's full cascade (``Doc.flags``; the manifest
 #: counts flags in ``counts.flags``).
 FULL_CASCADE_FLAG = "extract_full_cascade"
+#: The flag added once per widget subtree ``extract.prune_widgets`` removed from a page (so the
+#: manifest's ``counts.flags`` counts the elements and ``cleanwire explain`` shows them per page).
+WIDGET_FLAG = "extract_widget_pruned"
 
 
 _TITLE_END = re.compile(r"[.;,]$")
@@ -217,7 +225,16 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
     meta = page_metadata(tree, url, extensive_dates=cfg.extensive_dates)
     drop_inert(tree)
     detached = Detached(tree, DETACHED_TAGS)
-    got = main_text(tree, url or meta.url, cfg, fast_settings=trafilatura_settings(), detached=detached)
+    pruned = prune_widgets(tree, load_table(cfg.widget_table)) if cfg.prune_widgets else None
+    got = main_text(
+        tree,
+        url or meta.url,
+        cfg,
+        fast_settings=trafilatura_settings(),
+        detached=detached,
+        pruned_chars=pruned.chars if pruned else 0,
+    )
+    widgets = len(pruned) if pruned else 0
     if not (got.text or "").strip():
         raise RejectRecord("no_content", "trafilatura found no main text")
     body = drop_self_links(str(got.text), url)
@@ -229,6 +246,7 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
         date=meta.date or None,
         sitename=meta.sitename or None,
         full_cascade=got.full_cascade,
+        widgets_pruned=widgets,
     )
 
 
@@ -329,3 +347,4 @@ class Extract(DocStage):
         doc.sitename = doc.sitename or got.sitename
         if got.full_cascade:
             doc.flags.append(FULL_CASCADE_FLAG)
+        doc.flags.extend([WIDGET_FLAG] * got.widgets_pruned)
