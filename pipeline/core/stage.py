@@ -268,10 +268,22 @@ class BatchedDocStage(DocStage, Generic[Item, Answer]):
         if item is not None:
             self.finish(doc, item, self.answer_all([item])[0])
 
+    #: Records prepared and answered together, at most: bounds the batch step's memory whatever
+    #: the batch (an Airflow partition or a Ray block can hand a stage thousands of records).
+    answer_chunk: ClassVar[int] = 256
+
     def process_docs(self, docs: Sequence[Doc], on_record: OnRecord | None = None) -> None:
         stats, t0 = self.stats, time.perf_counter()
         beat = on_record or _no_beat
         live = [i for i, doc in enumerate(docs) if doc.ok]
+        for lo in range(0, len(live), self.answer_chunk):
+            self._process_chunk(docs, live[lo : lo + self.answer_chunk], beat)
+        for i in live:
+            stats.count(docs[i].status, docs[i].reason)
+        stats.seconds += time.perf_counter() - t0
+
+    def _process_chunk(self, docs: Sequence[Doc], chunk: Sequence[int], beat: OnRecord) -> None:
+        """Prepare, answer and finish the records ``docs[i]`` for ``i`` in ``chunk``."""
         items: dict[int, Item] = {}
 
         def prepare(i: int) -> None:
@@ -279,7 +291,7 @@ class BatchedDocStage(DocStage, Generic[Item, Answer]):
             if item is not None:
                 items[i] = item
 
-        for i in live:
+        for i in chunk:
             beat(i)
             self.settle(docs[i], partial(prepare, i))
         keys = [i for i in items if docs[i].ok]
@@ -290,9 +302,6 @@ class BatchedDocStage(DocStage, Generic[Item, Answer]):
         for j, i in enumerate(keys):
             beat(i)
             self.settle(docs[i], partial(self._finish, docs[i], items[i], answers[j] if answers else None))
-        for i in live:
-            stats.count(docs[i].status, docs[i].reason)
-        stats.seconds += time.perf_counter() - t0
 
     def _finish(self, doc: Doc, item: Item, answer: Answer | None) -> None:
         self.finish(doc, item, self.answer_all([item])[0] if answer is None else answer)

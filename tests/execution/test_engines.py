@@ -15,7 +15,7 @@ from pipeline.api import Pipeline
 from pipeline.core.config import Config, FilterConfig
 from pipeline.core.errors import WorkerError
 from pipeline.core.record import Doc, docs_from_batch, docs_to_batch, reject_rows
-from pipeline.core.stage import DocStage, OnRecord, Stage
+from pipeline.core.stage import BatchedDocStage, DocStage, OnRecord, Stage
 from pipeline.execution.chain import run_docs, run_in_order, run_stages
 from pipeline.execution.engines import SerialEngine
 from pipeline.execution.heartbeat import Heartbeat
@@ -423,3 +423,42 @@ def test_boilerplate_scores_a_batch_with_one_model_call_and_the_same_result_as_a
     assert [d.text for d in together] == [d.text for d in alone]
     assert [d.removed for d in together] == [d.removed for d in alone]
     assert any(d.removed for d in together)
+
+
+class _Lengths(BatchedDocStage[str, int]):
+    """Each record's text length, answered in batches; a record whose text says BUG fails alone
+    when its batch fails."""
+
+    name = "lengths"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def prepare(self, doc: Doc) -> str | None:
+        return doc.raw
+
+    def answer_all(self, items: Sequence[str]) -> list[int]:
+        self.sizes.append(len(items))
+        if len(items) > 1 and any(BUG in item for item in items):
+            raise RuntimeError("a batch with a bad record")
+        if any(BUG in item for item in items):
+            raise RuntimeError("the bad record")
+        return [len(item) for item in items]
+
+    def finish(self, doc: Doc, item: str, answer: int) -> None:
+        doc.text = str(answer)
+
+
+def test_a_batched_stage_answers_at_most_its_chunk_at_once_and_a_failing_chunk_record_by_record() -> None:
+    stage = _Lengths()
+    raws = [f"record {i}" if i != 300 else f"record {i} {BUG}" for i in range(600)]
+    docs = [Doc(id=str(i), source="s", raw=r) for i, r in enumerate(raws)]
+    run_docs([stage], docs)
+    # 256 + 256 + 88: the second chunk fails as a whole (record 300), then goes one by one
+    assert stage.sizes[:2] == [256, 256] and stage.sizes[-1] == 88
+    assert stage.sizes[2:-1] == [1] * 256
+    assert [(d.status.value, d.reason) for d in docs if not d.ok] == [("rejected", "stage_error")]
+    assert docs[300].stage == "lengths"
+    assert [d.text for d in docs[:2]] == ["8", "8"] and docs[599].text == str(len(raws[599]))
+    assert stage.stats.n_in == 600
