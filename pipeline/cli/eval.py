@@ -34,10 +34,6 @@ from pipeline.evaluation.suite import (
 )
 
 
-def _note(msg: str) -> None:
-    click.echo(msg, err=True)
-
-
 def save_predictions(
     out: Path,
     newsboiler: NewsboilerResult | None,
@@ -99,7 +95,7 @@ def _run_sets(
     for name in names:
         if name == "neardup":
             continue  # not a run of the pipeline's stages over pages: see eval_neardup
-        _note(f"eval: running {name} ...")
+        click.echo(f"eval: running {name} ...", err=True)
         if name == "newsboiler":
             into.newsboiler = eval_newsboiler(root, cfg, workers=workers)
         elif name in PAGE_SETS:
@@ -111,12 +107,14 @@ def _run_sets(
 def _present(root: Path | None, wanted: list[str], data_dir: str | None) -> list[str]:
     """The wanted sets found under ``root``, saying which are skipped and why."""
     if root is None:
-        _note(f"eval: no evaluation data at {data_dir or '../shared/eval'}; nothing to do (skipped)")
+        click.echo(
+            f"eval: no evaluation data at {data_dir or '../shared/eval'}; nothing to do (skipped)", err=True
+        )
         return []
     present = [n for n in wanted if set_present(root, n)]
     for name in wanted:
         if name not in present:
-            _note(f"eval: set {name!r} not found under {root} (skipped)")
+            click.echo(f"eval: set {name!r} not found under {root} (skipped)", err=True)
     return present
 
 
@@ -217,7 +215,7 @@ def eval_cmd(
     present = _present(root, wanted, data_dir)
     results = _Results()
     if root is not None and "neardup" in present:
-        _note(f"eval: running neardup ({neardup_split} split, {neardup_residue} residue) ...")
+        click.echo(f"eval: running neardup ({neardup_split} split, {neardup_residue} residue) ...", err=True)
         results.neardup = eval_neardup(root, cfg, split=neardup_split, residue=neardup_residue)
     if root is not None and present:
         n_workers = cfg.run.workers if workers is None else workers
@@ -229,7 +227,7 @@ def eval_cmd(
                 ReportInput(str(root), cfg.hash, results.newsboiler, tuple(results.page_sets), results.langid)
             )
             Path(report).write_text(html, encoding="utf-8")
-            _note(f"eval: report written to {report}")
+            click.echo(f"eval: report written to {report}", err=True)
     if as_json:  # always a JSON object, also when no set ran: a caller parses stdout
         head = {"data": str(root) if root is not None else None, "config_hash": cfg.hash, "sets": present}
         skipped = [n for n in wanted if n not in present]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 import click
@@ -24,9 +25,8 @@ from pipeline.training.run import (
 )
 from stages.boilerplate.features import FeatureSpec
 
-
-def _note(msg: str) -> None:
-    click.echo(msg, err=True)
+#: Progress lines of loading and cross-validation, to standard error (stdout holds the report).
+_stderr = partial(click.echo, err=True)
 
 
 @click.command("train")
@@ -114,17 +114,19 @@ def train_cmd(
     if not sets:
         raise click.UsageError("no training data: every default set is left out and no --data given")
     for missing in (n for n in DEFAULT_SETS if n not in without and n not in {s.name for s in sets}):
-        _note(f"train: {missing} not found under {root or '../shared/eval'} (left out)")
+        _stderr(f"train: {missing} not found under {root or '../shared/eval'} (left out)")
     spec = FeatureSpec(version=version)
     t0 = time.perf_counter()
-    exs, stats = load(sets, cfg, spec=spec, workers=workers, cache=Path(cache) if cache else None, log=_note)
+    exs, stats = load(
+        sets, cfg, spec=spec, workers=workers, cache=Path(cache) if cache else None, log=_stderr
+    )
     trained = train(exs, sets, stats, spec=spec, threshold=threshold)
     out = Path(output or f"line-model-{version}.npz")
     trained.model.save(out)
     click.echo(render_training(stats, trained, out, time.perf_counter() - t0))
     if cv:
-        _note("train: cross-validating ...")
-        reports = cross_validate(exs, trained.matrix, cfg, threshold=threshold, log=_note)
+        _stderr("train: cross-validating ...")
+        reports = cross_validate(exs, trained.matrix, cfg, threshold=threshold, log=_stderr)
         click.echo("\n" + render_cv(reports, threshold))
 
 
