@@ -102,32 +102,6 @@ def _find_all(text: str, needle: str) -> list[int]:
     return out
 
 
-#: The dense features that look at a unit's own characters only (:func:`_local_features`); the
-#: others look at its position, length, last character or neighbours.
-LOCAL: tuple[str, ...] = (
-    "log_words",
-    "cap_share",
-    "all_caps",
-    "starts_upper",
-    "title_case_share",
-    "ends_ellipsis",
-    "ends_bracket_tag",
-    "has_pipe",
-    "has_bracket_tag",
-    "colon_early",
-    "digit_share",
-    "has_time",
-    "has_year",
-    "has_date_num",
-    "has_url",
-    "has_email",
-    "has_handle",
-    "has_copyright",
-    "n_sentences",
-    "punct_share",
-)
-
-
 def _spans(units: Sequence[str]) -> tuple[str, U32, I64, I64, I64]:
     """The units joined by ``\\n``, its code points, and each unit's length, start and end."""
     joined = "\n".join(units)
@@ -139,7 +113,7 @@ def _spans(units: Sequence[str]) -> tuple[str, U32, I64, I64, I64]:
 @dataclass(frozen=True)
 class _Chars:
     """The units joined by ``\\n`` as code points, with the character classes the
-    :data:`LOCAL` features look at."""
+    :func:`_local_features` look at."""
 
     n: int
     joined: str
@@ -195,7 +169,8 @@ class _Chars:
 
 
 def _local_features(units: Sequence[str]) -> dict[str, npt.NDArray[Any]]:
-    """The :data:`LOCAL` features of ``units``: each row depends on its unit's characters alone
+    """The dense features that look at a unit's own characters only (the keys of the dicts it
+    merges): each row depends on its unit's characters alone
     (every pattern stops at the ``\\n`` between two units), so a unit gets the same values in any
     list of units."""
     t = _Chars.of(units)
@@ -300,7 +275,7 @@ def dense_features(
     non-decreasing; ``is_html``: one flag per document): features that look at position and
     neighbours stay within a document, so a batch gives the same rows as one call per document.
 
-    ``need``: the rows wanted (default all). The others get 0 for the :data:`LOCAL` features,
+    ``need``: the rows wanted (default all). The others get 0 for the :func:`_local_features`,
     whose cost grows with the characters of the units they look at; the rows wanted are the same.
     """
     n = len(units)
@@ -327,7 +302,7 @@ def dense_features(
 def _context_features(
     units: Sequence[str], is_html: Sequence[bool], doc: I64, max_line_chars: int
 ) -> dict[str, npt.NDArray[Any]]:
-    """The dense features other than :data:`LOCAL`: position, length, last character and the
+    """The dense features other than :func:`_local_features`': position, length, last character and the
     neighbours, each within its document."""
     n = len(units)
     _, c, lens, _, ends = _spans(units)
