@@ -47,6 +47,20 @@ MAX_STEPS = 1 + CHECK_EVERY * (ITERATION_LIMIT // CHECK_EVERY)
 _TWOPI = 2.0 * math.pi  # random.TWOPI
 
 
+def python_twister(seed: int) -> Any:
+    """numpy's MT19937 in the state ``random.Random(seed)`` starts from: its ``random_raw``
+    words are the ones ``Random.getrandbits(32)`` returns."""
+    rng = random.Random()
+    rng.seed(seed)
+    state = rng.getstate()[1]
+    twister = np.random.MT19937()
+    twister.state = {
+        "bit_generator": "MT19937",
+        "state": {"key": np.array(state[:624], dtype=np.uint32), "pos": state[624]},
+    }
+    return twister
+
+
 @dataclass
 class _Stream:
     """The 32-bit words ``random.Random(seed)`` draws, grown on demand."""
@@ -59,14 +73,7 @@ class _Stream:
         """The first ``n`` words (at least)."""
         if len(self.words) < n:
             if self.generator is None:
-                rng = random.Random()
-                rng.seed(self.seed)
-                state = rng.getstate()[1]
-                self.generator = np.random.MT19937()
-                self.generator.state = {
-                    "bit_generator": "MT19937",
-                    "state": {"key": np.array(state[:624], dtype=np.uint32), "pos": state[624]},
-                }
+                self.generator = python_twister(self.seed)
             more = max(n - len(self.words), 1 << 16, len(self.words))
             self.words = np.concatenate((self.words, self.generator.random_raw(more)))
         return self.words
@@ -90,8 +97,7 @@ def exact_stream_available() -> bool:
     rng = random.Random()
     rng.seed(12345)
     expected = [rng.getrandbits(32) for _ in range(4)]
-    stream = _Stream(12345)
-    return [int(w) for w in stream.upto(4)[:4]] == expected
+    return [int(w) for w in python_twister(12345).random_raw(4)] == expected
 
 
 #: Draws made at a time for a trial (most trials take ~70 steps; more are drawn when needed).
