@@ -20,6 +20,9 @@ because trafilatura's baseline rescue, wild-text recovery and jusText threshold,
 are what listing, collection and forum pages need; the fast path keeps 25, which is better on
 short articles.
 
+trafilatura's six heaviest XPath selectors (its ``re:test`` pruning and content XPaths) run as
+exact Python stand-ins that select the same elements (:mod:`stages.extract.selectors`).
+
 The reuse rests on trafilatura 2.3's code: :data:`CHECKED_SEQUENCE` pins the source of the steps
 replayed here. With any other trafilatura version, and with comments, precision or recall
 switched on, :func:`main_text` takes the same decision with two ``bare_extraction`` calls
@@ -38,6 +41,7 @@ from functools import lru_cache
 from typing import Any
 
 from pipeline.core.config import ExtractConfig
+from stages.extract import selectors
 
 #: Subtrees trafilatura's fast path never keeps (its tree cleaning deletes them), but its full
 #: cascade reads (readability, the baseline rescue and the recall escalation see the raw tree: a
@@ -363,7 +367,9 @@ def main_text(
     of widget subtrees already removed from ``tree``) count as visible text in the doubt signal, so
     pruning does not change which cascade a page takes. A page trafilatura's steps raise
     ``TypeError``/``ValueError`` on has no text, as ``bare_extraction`` decides (its baseline
-    refuses a control character lxml cannot store, e.g. ``<p>\x1f``)."""
+    refuses a control character lxml cannot store, e.g. ``<p>\x1f``). trafilatura's heaviest
+    selectors run as their exact stand-ins (:func:`stages.extract.selectors.install`)."""
+    selectors.install()
     try:
         return _main_text(
             tree, url, cfg, fast_settings=fast_settings, detached=detached, pruned_chars=pruned_chars
