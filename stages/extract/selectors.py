@@ -9,7 +9,7 @@ the attributes it tests (``el.get``) and runs a regex only on an attribute that 
 for all seven on the same pages.
 
 Each stand-in is bound to the exact text of the XPath it replaces (its sha256 in
-:data:`STAND_INS`): :func:`install` swaps it into trafilatura's selector list only where that
+:data:`PINNED`): :func:`install` swaps it into trafilatura's selector list only where that
 list still holds that very XPath, so another trafilatura version keeps its own selectors. The
 swap is in place (trafilatura's modules share the lists), happens once per process, and changes
 no output: ``tests/stages/extract/test_selectors.py`` checks each stand-in against its XPath on
@@ -125,7 +125,16 @@ def _comments_or_lists(el: Any) -> bool:
 # --- OVERALL_DISCARD_XPATH ---------------------------------------------------------------------
 
 
-def _overall_discard(tokens: Any) -> Test:
+@dataclass(frozen=True, slots=True)
+class _Tokens:
+    """Regex alternations built from trafilatura's own token vocabularies (see :func:`stand_ins`)."""
+
+    consent: str = ""
+    by_id: str = ""
+    by_class: str = ""
+
+
+def _overall_discard(tokens: _Tokens) -> Test:
     consent = _search(tokens.consent)
     by_id = _search(tokens.by_id)
     by_class = _search(tokens.by_class)
@@ -166,7 +175,7 @@ def _hidden_or_reply(el: Any) -> bool:
 # --- BODY_XPATH[0] -------------------------------------------------------------------------------
 
 
-def _article_body(tokens: Any) -> Test:
+def _article_body(tokens: _Tokens) -> Test:
     by_id = _search(tokens.by_id)
     by_class = _search(tokens.by_class)
 
@@ -202,13 +211,6 @@ def _basic_clean(cookie_pattern: str) -> Test:
         )
 
     return test
-
-
-@dataclass(frozen=True, slots=True)
-class _Tokens:
-    consent: str = ""
-    by_id: str = ""
-    by_class: str = ""
 
 
 @dataclass(frozen=True, slots=True)
