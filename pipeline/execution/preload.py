@@ -15,6 +15,8 @@ run would wait for them here.
 
 from __future__ import annotations
 
+import ftfy.badness  # noqa: F401 - the encoding stage imports ftfy on first use: workers fork with it
+
 from pipeline.core.config import Config
 from pipeline.core.stage import split_parallel
 from pipeline.execution.worker import warm_up

@@ -23,10 +23,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-from warcio.statusandheaders import StatusAndHeadersParserException
-
 from pipeline.core.config import ReaderConfig
 from pipeline.core.errors import CleanwireError
 from pipeline.core.record import Doc, safe_str
@@ -151,6 +147,12 @@ def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iter
     """Document records of a WARC/ARC file (plain or gzip/zstd/bzip2-compressed, by magic).
     Headers warcio cannot parse end the file with a ``corrupt_archive`` reject; every record
     read before is kept."""
+    # warcio (and fsspec, which it imports) load only when a WARC is read: ~0.1 s of every other
+    # run's start-up
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+    from warcio.statusandheaders import StatusAndHeadersParserException
+
     name = name or label(path)
     offset: int | str = 0
     try:
