@@ -43,7 +43,10 @@ def main() -> None:
     """
     previous = signals.install()
     try:
-        importlib.import_module("pipeline.cli.app").cli(prog_name="cleanwire")
+        try:
+            importlib.import_module("pipeline.cli.app").cli(prog_name="cleanwire")
+        finally:
+            signals.check()  # a signal whose Stop Python swallowed still stops the command
     except signals.Stop as stop:
         signals.ignore()  # a second Ctrl-C must not cut the message short
         exc = Interrupted(

@@ -5,13 +5,16 @@
 so a signal at any moment of a command, its imports included, ends it with the documented message
 and exit code instead of ``Aborted!``, a ``KeyboardInterrupt`` traceback or a silent death by
 SIGTERM; the runner installs them again around a run (a Python caller gets :class:`Stop` there
-too). This module imports nothing but the standard library's ``signal`` and ``contextlib``, so
+too). A :class:`Stop` Python could not propagate (raised inside a weakref callback, e.g. while an
+import frees its module lock) is kept and raised again by :func:`check`, which the runner calls
+before, during and after a run. This module imports nothing but the standard library's ``signal`` and ``contextlib``, so
 that installing them costs nothing before the command's own imports.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 from contextlib import contextmanager
 
 TYPE_CHECKING = False  # not typing's (see the module's docstring)
@@ -41,11 +44,44 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise Stop(signum)
 
 
+#: Signals whose :class:`Stop` Python could not propagate: raised while the main thread ran a
+#: weakref callback or a ``__del__`` (an import's module lock is freed in one), it goes to
+#: :data:`sys.unraisablehook` and the program carries on. :func:`check` raises it again.
+_lost: list[int] = []
+_previous_hook = sys.unraisablehook
+
+
+def _keep_lost_stop(unraisable: Any) -> None:
+    """:data:`sys.unraisablehook`: a :class:`Stop` is kept for :func:`check` (and not printed as
+    "Exception ignored in ..."); anything else goes to the hook that was there before."""
+    if isinstance(unraisable.exc_value, Stop):
+        _lost.append(unraisable.exc_value.signum)
+        return
+    _previous_hook(unraisable)
+
+
+def _hook_lost_stops() -> None:
+    global _previous_hook
+    if sys.unraisablehook is not _keep_lost_stop:
+        _previous_hook = sys.unraisablehook
+        sys.unraisablehook = _keep_lost_stop
+
+
+def check() -> None:
+    """Raise the :class:`Stop` of a signal whose first one Python swallowed (see :data:`_lost`):
+    called where a command can stop cleanly, so that no SIGINT or SIGTERM is ever ignored."""
+    if _lost:
+        signum = _lost[0]
+        _lost.clear()
+        raise Stop(signum)
+
+
 def install() -> dict[signal.Signals, Any]:
     """Make SIGINT and SIGTERM raise :class:`Stop` in the main thread; return the previous
     handlers. A signal the process inherited as ignored (``nohup``, a shell's background job)
     stays ignored. Outside the main thread (where Python allows no handler) nothing changes."""
     previous: dict[signal.Signals, Any] = {}
+    _hook_lost_stops()
     for sig in STOP_SIGNALS:
         if signal.getsignal(sig) is signal.SIG_IGN:
             continue
@@ -77,6 +113,8 @@ def stop_on_signals() -> Iterator[None]:
     :func:`install`); the previous handlers come back after it."""
     previous = install()
     try:
+        check()
         yield
+        check()
     finally:
         restore(previous)

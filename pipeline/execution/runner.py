@@ -27,7 +27,7 @@ from pipeline.core.config import Config
 from pipeline.core.errors import CleanwireError, Interrupted
 from pipeline.core.pathnames import display_path, path_json
 from pipeline.core.record import Doc
-from pipeline.core.signals import Stop, stop_on_signals
+from pipeline.core.signals import Stop, check, stop_on_signals
 from pipeline.core.stage import RunContext, Stage, StageStats, split_parallel
 from pipeline.execution.chain import run_in_order
 from pipeline.execution.engines import Engine, engine_for
@@ -366,6 +366,7 @@ class Runner:
 
         try:
             for i, (out, stats) in enumerate(self.engine.map(parallel, remember(inputs))):
+                check()  # a signal whose Stop Python swallowed (pipeline.core.signals)
                 if serial:
                     with _state_errors(sink):  # near_dedup adds the kept records to its index
                         out, more = run_in_order(serial, out)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,3 +152,79 @@ def test_the_handlers_respect_an_inherited_ignore_and_come_back_after_a_block() 
     finally:
         for sig, handler in before.items():
             signal.signal(sig, handler)
+
+
+class _Box:
+    """An object whose weakref callback is where a signal's Stop lands (as when an import frees
+    its module lock): Python cannot propagate an exception from there."""
+
+
+def _lose_a_stop(signum: int) -> None:
+    def callback(_: object) -> None:
+        raise signals.Stop(signum)
+
+    box = _Box()
+    ref = weakref.ref(box, callback)
+    del box  # the callback runs now; its exception goes to sys.unraisablehook
+    assert ref() is None
+
+
+def test_a_stop_python_swallows_is_kept_and_raised_again(capsys: pytest.CaptureFixture[str]) -> None:
+    before = {sig: signal.getsignal(sig) for sig in signals.STOP_SIGNALS}
+    try:
+        # raised by the block's own check on its way out
+        with pytest.raises(signals.Stop) as stopped, signals.stop_on_signals():
+            _lose_a_stop(signal.SIGTERM)
+            assert "Exception ignored" not in capsys.readouterr().err  # not printed, kept
+        assert stopped.value.name == "SIGTERM"
+        signals.check()  # raised once: nothing is left
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def test_other_unraisable_exceptions_still_reach_the_previous_hook() -> None:
+    seen: list[BaseException | None] = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda u: seen.append(u.exc_value)
+    before = {sig: signal.getsignal(sig) for sig in signals.STOP_SIGNALS}
+    try:
+        signals.install()
+
+        def callback(_: object) -> None:
+            raise ValueError("not a stop")
+
+        box = _Box()
+        ref = weakref.ref(box, callback)
+        del box
+        assert ref() is None and [type(e) for e in seen] == [ValueError]
+    finally:
+        sys.unraisablehook = previous
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def test_a_run_stops_at_its_next_batch_when_a_stop_was_swallowed(tmp_path: Path) -> None:
+    """The runner checks between batches: a run whose signal Python swallowed during an import
+    still ends with Interrupted (exit 130), leaving a resumable directory."""
+    from pipeline.api import Pipeline
+    from pipeline.core.config import Config
+    from pipeline.core.errors import Interrupted
+    from pipeline.execution.engines import SerialEngine
+    from pipeline.io.readers import Source
+    from pipeline.io.sinks import ParquetSink
+
+    cfg = Config()
+    pipe = Pipeline.from_config(cfg)
+    source = Source([FIXTURES / "dump"], cfg.reader)
+    engine = SerialEngine()
+    real_map = engine.map
+
+    def map_losing_a_stop(*args: object, **kwargs: object) -> object:
+        _lose_a_stop(signal.SIGINT)  # as if while a batch was read
+        return real_map(*args, **kwargs)  # type: ignore[arg-type]
+
+    engine.map = map_losing_a_stop  # type: ignore[method-assign]
+    with pytest.raises(Interrupted, match="stopped by SIGINT") as stopped:
+        pipe.run(source, ParquetSink(tmp_path / "out", cfg), engine=engine)
+    assert stopped.value.exit_code == 130
