@@ -7,8 +7,9 @@ and exit code instead of ``Aborted!``, a ``KeyboardInterrupt`` traceback or a si
 SIGTERM; the runner installs them again around a run (a Python caller gets :class:`Stop` there
 too). A :class:`Stop` Python could not propagate (raised inside a weakref callback, e.g. while an
 import frees its module lock) is kept and raised again by :func:`check`, which the runner calls
-before, during and after a run. This module imports nothing but the standard library's ``signal`` and ``contextlib``, so
-that installing them costs nothing before the command's own imports.
+before, during and after a run. This module imports nothing but the standard library's
+``signal``, ``sys`` and ``contextlib``, so that installing them costs nothing before the
+command's own imports.
 """
 
 from __future__ import annotations
