@@ -12,12 +12,15 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from pipeline.core import signals
+from pipeline.core.stage import Stage
+from pipeline.execution.chain import Result
 from tests.conftest import FIXTURES, REPO
 
 
@@ -205,8 +208,8 @@ def test_other_unraisable_exceptions_still_reach_the_previous_hook() -> None:
 
 
 def test_a_run_stops_at_its_next_batch_when_a_stop_was_swallowed(tmp_path: Path) -> None:
-    """The runner checks between batches: a run whose signal Python swallowed during an import
-    still ends with Interrupted (exit 130), leaving a resumable directory."""
+    """The runner checks between batches: a run whose signal Python swallowed (here while its
+    first batch was read) still ends with Interrupted, exit 130."""
     from pipeline.api import Pipeline
     from pipeline.core.config import Config
     from pipeline.core.errors import Interrupted
@@ -214,17 +217,15 @@ def test_a_run_stops_at_its_next_batch_when_a_stop_was_swallowed(tmp_path: Path)
     from pipeline.io.readers import Source
     from pipeline.io.sinks import ParquetSink
 
+    class LosingEngine(SerialEngine):
+        def map(self, stages: Sequence[Stage], batches: Iterable[pa.RecordBatch]) -> Iterator[Result]:
+            _lose_a_stop(signal.SIGINT)  # as if while the first batch was read
+            return super().map(stages, batches)
+
     cfg = Config()
     pipe = Pipeline.from_config(cfg)
     source = Source([FIXTURES / "dump"], cfg.reader)
-    engine = SerialEngine()
-    real_map = engine.map
-
-    def map_losing_a_stop(*args: object, **kwargs: object) -> object:
-        _lose_a_stop(signal.SIGINT)  # as if while a batch was read
-        return real_map(*args, **kwargs)  # type: ignore[arg-type]
-
-    engine.map = map_losing_a_stop  # type: ignore[method-assign]
+    engine = LosingEngine()
     with pytest.raises(Interrupted, match="stopped by SIGINT") as stopped:
         pipe.run(source, ParquetSink(tmp_path / "out", cfg), engine=engine)
     assert stopped.value.exit_code == 130
