@@ -302,7 +302,7 @@ def dense_features(
 def _context_features(
     units: Sequence[str], is_html: Sequence[bool], doc: I64, max_line_chars: int
 ) -> dict[str, npt.NDArray[Any]]:
-    """The dense features other than :func:`_local_features`': position, length, last character and the
+    """The dense features other than :func:`_local_features`: position, length, last character and the
     neighbours, each within its document."""
     n = len(units)
     _, c, lens, _, ends = _spans(units)

@@ -20,7 +20,7 @@ because trafilatura's baseline rescue, wild-text recovery and jusText threshold,
 are what listing, collection and forum pages need; the fast path keeps 25, which is better on
 short articles.
 
-trafilatura's six heaviest XPath selectors (its ``re:test`` pruning and content XPaths) run as
+trafilatura's seven heaviest XPath selectors (its ``re:test`` pruning and content XPaths) run as
 exact Python stand-ins that select the same elements (:mod:`stages.extract.selectors`).
 
 The reuse rests on trafilatura 2.3's code: :data:`CHECKED_SEQUENCE` pins the source of the steps

@@ -109,17 +109,20 @@ def _elementor_share(el: Any) -> bool:
 
 # --- REMOVE_COMMENTS_AND_LISTS_XPATH -----------------------------------------------------------
 
-_COMMENTS_ID = "[Cc]omment(?!ary)|comol"
-_COMMENT_ID = _search(f"^(?:{_COMMENTS_ID}|disqus_thread|dsq-comments)")
-_COMMENT_LIST_ID = _search(f"^(?:{_COMMENTS_ID})")
-_COMMENT_CLASS = _search("^[Cc]omment(?!ary)|(?:article|post)-comments")
 
+def _comments_or_lists(comments_id: str, comments_class: str) -> Test:
+    """From trafilatura's own ``_COMMENTS_ID`` and ``_COMMENTS_CLASS`` patterns."""
+    container_id = _search(f"^(?:{comments_id}|disqus_thread|dsq-comments)")
+    list_id = _search(f"^(?:{comments_id})")
+    by_class = _search(comments_class)
 
-def _comments_or_lists(el: Any) -> bool:
-    i, c = el.get("id"), el.get("class")
-    if not (_COMMENT_ID(i) or _COMMENT_CLASS(c)):
-        return False
-    return el.tag not in ("ol", "ul") or _COMMENT_LIST_ID(i) or _COMMENT_CLASS(c)
+    def test(el: Any) -> bool:
+        i, c = el.get("id"), el.get("class")
+        if not (container_id(i) or by_class(c)):
+            return False
+        return el.tag not in ("ol", "ul") or list_id(i) or by_class(c)
+
+    return test
 
 
 # --- OVERALL_DISCARD_XPATH ---------------------------------------------------------------------
@@ -277,7 +280,9 @@ def stand_ins() -> dict[Slot, StandIn]:
         _xp("RAW_TREE_PRUNE_XPATH", 0): StandIn("infinite_scroll", blocks, _infinite_scroll),
         _xp("RAW_TREE_PRUNE_XPATH", 1): StandIn("elementor_share", blocks, _elementor_share),
         _xp("REMOVE_COMMENTS_AND_LISTS_XPATH", 0): StandIn(
-            "comments_and_lists", ("div", "list", "section", "details", "ol", "ul"), _comments_or_lists
+            "comments_and_lists",
+            ("div", "list", "section", "details", "ol", "ul"),
+            _comments_or_lists(x._COMMENTS_ID, x._COMMENTS_CLASS),
         ),
         _xp("OVERALL_DISCARD_XPATH", 0): StandIn(
             "overall_discard", ("div", "item", "list", "p", "section", "span"), _overall_discard(overall)
