@@ -22,6 +22,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from stages.extract.cascade import nonspace
+
 #: Never pruned, whatever their class or id.
 PROTECTED_TAGS = frozenset({"html", "body", "main", "article", "head"})
 #: An element with more than this share of the page's visible text, or of its ``<p>`` text, stays.
@@ -115,12 +117,8 @@ class Pruned:
         return sum(n for _, _, n in self.elements)
 
 
-def _nonspace(text: str) -> int:
-    return len("".join(text.split()))
-
-
 def _p_chars(el: Any) -> int:
-    return sum(_nonspace(p.text_content()) for p in el.iter("p"))
+    return sum(nonspace(p.text_content()) for p in el.iter("p"))
 
 
 def prune_widgets(tree: Any, table: WidgetTable | None = None) -> Pruned:
@@ -128,7 +126,7 @@ def prune_widgets(tree: Any, table: WidgetTable | None = None) -> Pruned:
     table = table or builtin_table()
     body = tree.find("body")
     root = tree if body is None else body
-    visible = _nonspace(root.text_content())
+    visible = nonspace(root.text_content())
     if visible == 0:
         return Pruned((), 0)
     p_total = _p_chars(root)
@@ -143,7 +141,7 @@ def prune_widgets(tree: Any, table: WidgetTable | None = None) -> Pruned:
             continue
         tokens = element_tokens(el)
         if tag.lower() not in PROTECTED_TAGS and table.score(tokens) >= table.threshold:
-            chars = _nonspace(el.text_content())
+            chars = nonspace(el.text_content())
             p_chars = _p_chars(el) if p_total else 0
             fits = (
                 chars <= MAX_ELEMENT_SHARE * visible
