@@ -119,7 +119,7 @@ class BoilerplateConfig:
     rule_files: tuple[str, ...] = ()
     site_rules_file: str | None = None
     disabled_rules: tuple[str, ...] = ()
-    max_removed_share: float = 0.6
+    max_removed_share: float = 0.8
     #: Removals smaller than this many characters never trip the budget.
     budget_min_chars: int = 200
     on_budget_exceeded: Literal["keep", "reject"] = "keep"
