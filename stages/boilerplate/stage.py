@@ -22,6 +22,8 @@ from stages.boilerplate.engine import (
 )
 from stages.boilerplate.learned import MODEL_PREFIX, Pending, decide, load_model, model_file, pending
 from stages.boilerplate.model import LineModel
+from stages.boilerplate.neighbours import RULE_IDS as STRUCTURE_IDS
+from stages.boilerplate.neighbours import neighbours
 from stages.boilerplate.rulepack import SITE_PREFIX, Rule, check_disabled, load_rules
 from stages.boilerplate.sitefile import load_site_rules
 from stages.boilerplate.siterules import SiteRules
@@ -103,7 +105,10 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
     def __init__(self, config: BoilerplateConfig | None = None, site_rules: SiteRules | None = None) -> None:
         super().__init__()
         self.config = cfg = config or BoilerplateConfig()
-        self.rules = load_rules(cfg.packs, cfg.rule_files, cfg.disabled_rules)
+        self.disabled_structure = frozenset(cfg.disabled_rules) & STRUCTURE_IDS
+        self.rules = load_rules(
+            cfg.packs, cfg.rule_files, tuple(r for r in cfg.disabled_rules if r not in STRUCTURE_IDS)
+        )
         if site_rules is None and cfg.site_rules_file:
             site_rules = load_site_rules(cfg.site_rules_file)
         site_rules = site_rules or SiteRules()
@@ -188,6 +193,9 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
             found = sorted([*found, *by_model], key=lambda f: f[0].start)
         if not found:
             return
+        left = neighbours(doc.text, found, self.disabled_structure)
+        if left:
+            found = sorted([*found, *left], key=lambda f: f[0].start)
         use = self.over_budget(doc.text, found)
         if use is not None:
             who = (
