@@ -8,6 +8,7 @@ import click
 
 from pipeline.cli.options import build_config, config_options
 from pipeline.core.errors import ConfigError
+from stages.boilerplate.neighbours import RULES as STRUCTURE_RULES
 from stages.boilerplate.rulecheck import check_rules
 from stages.boilerplate.rulepack import load_rules
 from stages.boilerplate.sitefile import load_site_rules
@@ -43,6 +44,7 @@ def rules_cmd(
     )
     b = cfg.boilerplate
     loaded = load_rules(b.packs, b.rule_files, b.disabled_rules)
+    loaded = (*loaded, *(r for r in STRUCTURE_RULES if r.id not in b.disabled_rules))
     if site_rules or b.site_rules_file:
         learned = load_site_rules(site_rules or b.site_rules_file or "").without(b.disabled_rules)
         loaded = (*loaded, *learned.rules)

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from pipeline.core.record import Removal
 from stages.boilerplate.engine import Found
-from stages.boilerplate.rulepack import Rule
+from stages.boilerplate.rulepack import STRUCTURE_RULE_IDS, Rule
 
 #: A header has at most this many words and characters.
 HEADER_WORDS = 5
@@ -58,7 +58,7 @@ _SENTENCE_END = ".?!;,:"
 _NEVER = re.compile(r"(?!)")
 
 HEADER_RULE = Rule(
-    id="structure.block_header",
+    id=STRUCTURE_RULE_IDS[0],
     category="structure",
     kind="line",
     pattern=_NEVER,
@@ -66,14 +66,14 @@ HEADER_RULE = Rule(
     pack="structure",
 )
 ITEM_RULE = Rule(
-    id="structure.block_item",
+    id=STRUCTURE_RULE_IDS[1],
     category="structure",
     kind="line",
     pattern=_NEVER,
     description="The one non-sentence line between two removals of one list category (an item left behind).",
     pack="structure",
 )
-RULE_IDS = frozenset({HEADER_RULE.id, ITEM_RULE.id})
+RULES = (HEADER_RULE, ITEM_RULE)
 
 
 def is_header(line: str) -> bool:

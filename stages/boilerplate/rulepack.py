@@ -249,6 +249,11 @@ def check_disabled(disabled: Iterable[str], known: Collection[str]) -> None:
     )
 
 
+#: The ids of the structural rules (:mod:`stages.boilerplate.neighbours`): no pack defines them,
+#: ``boilerplate.disabled_rules`` may name them.
+STRUCTURE_RULE_IDS = ("structure.block_header", "structure.block_item")
+
+
 @lru_cache(maxsize=8)
 def load_rules(
     packs: tuple[str, ...], files: tuple[str, ...] = (), disabled: tuple[str, ...] = ()
@@ -257,7 +262,8 @@ def load_rules(
 
     A disabled id that none of these packs defines is a :class:`RuleError`, except learned site
     rule ids (:data:`SITE_PREFIX`): those are checked where the site rules are loaded
-    (:class:`stages.boilerplate.stage.Boilerplate`).
+    (:class:`stages.boilerplate.stage.Boilerplate`); and the structural rules'
+    (:data:`STRUCTURE_RULE_IDS`), which the stage itself turns off.
     """
     loaded = [load_pack(builtin_pack_path(p)) for p in packs] + [load_pack(f) for f in files]
     rules: list[Rule] = []
@@ -269,5 +275,5 @@ def load_rules(
             seen[rule.id] = pack.path
             if rule.id not in disabled:
                 rules.append(rule)
-    check_disabled((rid for rid in disabled if not rid.startswith(SITE_PREFIX)), seen)
+    check_disabled((rid for rid in disabled if not rid.startswith(SITE_PREFIX)), {*seen, *STRUCTURE_RULE_IDS})
     return tuple(rules)

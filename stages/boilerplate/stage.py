@@ -22,9 +22,8 @@ from stages.boilerplate.engine import (
 )
 from stages.boilerplate.learned import MODEL_PREFIX, Pending, decide, load_model, model_file, pending
 from stages.boilerplate.model import LineModel
-from stages.boilerplate.neighbours import RULE_IDS as STRUCTURE_IDS
 from stages.boilerplate.neighbours import neighbours
-from stages.boilerplate.rulepack import SITE_PREFIX, Rule, check_disabled, load_rules
+from stages.boilerplate.rulepack import SITE_PREFIX, STRUCTURE_RULE_IDS, Rule, check_disabled, load_rules
 from stages.boilerplate.sitefile import load_site_rules
 from stages.boilerplate.siterules import SiteRules
 
@@ -105,10 +104,8 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
     def __init__(self, config: BoilerplateConfig | None = None, site_rules: SiteRules | None = None) -> None:
         super().__init__()
         self.config = cfg = config or BoilerplateConfig()
-        self.disabled_structure = frozenset(cfg.disabled_rules) & STRUCTURE_IDS
-        self.rules = load_rules(
-            cfg.packs, cfg.rule_files, tuple(r for r in cfg.disabled_rules if r not in STRUCTURE_IDS)
-        )
+        self.rules = load_rules(cfg.packs, cfg.rule_files, cfg.disabled_rules)
+        self.disabled_structure = frozenset(cfg.disabled_rules) & frozenset(STRUCTURE_RULE_IDS)
         if site_rules is None and cfg.site_rules_file:
             site_rules = load_site_rules(cfg.site_rules_file)
         site_rules = site_rules or SiteRules()

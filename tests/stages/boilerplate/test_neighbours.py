@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.core.config import BoilerplateConfig
+from pipeline.core.errors import RuleError
 from pipeline.core.record import Doc, Removal
 from stages.boilerplate.engine import Found
 from stages.boilerplate.neighbours import HEADER_RULE, ITEM_RULE, is_header, is_item, neighbours
@@ -123,3 +124,10 @@ def test_stage_takes_the_header_of_a_block_a_rule_removed() -> None:
     kept = Doc(id="d", source="s", raw=text, text=text)
     off.process_docs([kept])
     assert "Today's picks »" in kept.text and "DON'T MISS" not in kept.text
+
+
+def test_disabled_structure_ids_are_checked_like_pack_ids() -> None:
+    with pytest.raises(RuleError, match=r"did you mean \['structure.block_item'\]"):
+        Boilerplate(BoilerplateConfig(disabled_rules=("structure.block_iten",)))
+    stage = Boilerplate(BoilerplateConfig(disabled_rules=("structure.block_item",)))
+    assert stage.disabled_structure == {"structure.block_item"}

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.core.errors import RuleError
 from stages.boilerplate.engine import find_removals
+from stages.boilerplate.neighbours import RULES as STRUCTURE_RULES
 from stages.boilerplate.rulecheck import check_rules, removes
 from stages.boilerplate.rulepack import CATEGORIES, Rule, builtin_pack_path, load_pack, load_rules
 
@@ -152,7 +153,7 @@ def test_cli_refuses_an_unknown_disabled_rule_before_any_output(tmp_path: Path) 
 def test_cli_rules_check_runs_every_example(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["rules", "--check"])
     assert res.exit_code == 0, res.output
-    assert f"{len(BUILTIN)} rules, 0 failing" in res.output
+    assert f"{len(BUILTIN) + len(STRUCTURE_RULES)} rules, 0 failing" in res.output
     bad = _write(
         tmp_path,
         "[[rules]]\nid = 'mine.bad'\ncategory = 'ad_marker'\npattern = 'Advert'\nexamples = ['Sponsored']\n",
