@@ -57,21 +57,27 @@ _CLOSING = "\"'”’»)]"
 _SENTENCE_END = ".?!;,:"
 _NEVER = re.compile(r"(?!)")
 
-HEADER_RULE = Rule(
-    id=STRUCTURE_RULE_IDS[0],
-    category="structure",
-    kind="line",
-    pattern=_NEVER,
-    description="A short label line right above a removed block (its header in a phrasing no rule knows).",
-    pack="structure",
+
+def _rule(rule_id: str, description: str) -> Rule:
+    """A structural rule as the engine's bookkeeping sees it: ``normal`` confidence, no pattern of
+    its own (:func:`neighbours` finds its lines), the category of the removal it joins."""
+    return Rule(
+        id=rule_id,
+        category="structure",
+        kind="line",
+        pattern=_NEVER,
+        description=description,
+        pack="structure",
+    )
+
+
+HEADER_RULE = _rule(
+    STRUCTURE_RULE_IDS[0],
+    "A short label line right above a removed block (its header in a phrasing no rule knows).",
 )
-ITEM_RULE = Rule(
-    id=STRUCTURE_RULE_IDS[1],
-    category="structure",
-    kind="line",
-    pattern=_NEVER,
-    description="The one non-sentence line between two removals of one list category (an item left behind).",
-    pack="structure",
+ITEM_RULE = _rule(
+    STRUCTURE_RULE_IDS[1],
+    "The one non-sentence line between two removals of one list category (an item left behind).",
 )
 RULES = (HEADER_RULE, ITEM_RULE)
 
