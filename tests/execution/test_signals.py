@@ -24,6 +24,25 @@ from pipeline.execution.chain import Result
 from tests.conftest import FIXTURES, REPO
 
 
+def _as_from_a_terminal() -> None:
+    """In the child, before it runs Python: SIGINT and SIGTERM at their defaults, as a shell
+    starts a command in the foreground. A suite started as a background job or under ``nohup``
+    hands SIGINT down ignored, and Python (and so cleanwire) keeps an inherited ignore."""
+    for sig in signals.STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+
+
+@pytest.fixture(autouse=True)
+def _sigint_as_from_a_terminal() -> Iterator[None]:
+    """This process's SIGINT as Python sets it up when it is not inherited ignored (the
+    in-process tests send it to themselves)."""
+    before = signal.getsignal(signal.SIGINT)
+    if before is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def start(*args: str, new_session: bool = False) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "pipeline", "run", *args, "--no-progress"],
@@ -31,6 +50,7 @@ def start(*args: str, new_session: bool = False) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=new_session,
+        preexec_fn=_as_from_a_terminal,
     )
 
 
