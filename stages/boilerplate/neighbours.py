@@ -6,8 +6,8 @@ or one headline among removed ones. Their shape and their place give them away:
 
 * a **block header**: a short line (at most :data:`HEADER_WORDS` words and :data:`HEADER_CHARS`
   characters) that ends like a label (``:``, ``»``, ``›``, ``>``, ``→``, ``…``, ``...``, ``!``) or is
-  in capitals, right above a removal of a block category (:data:`HEADER_CATEGORIES`), with nothing
-  removed above it;
+  in capitals, right above a removal of a block category (:data:`HEADER_CATEGORIES`) and not
+  itself part of another removal;
 * a **block item**: the one line between two removals of the same list category
   (:data:`ITEM_CATEGORIES`) that does not read like a sentence (at most :data:`ITEM_WORDS` words,
   no sentence end even inside closing quotes).
@@ -104,7 +104,9 @@ def _line_before(text: str, start: int) -> tuple[int, int] | None:
     head = text.rfind("\n", 0, start) + 1
     if text[head:start].strip():
         return None  # the removal starts inside a line (an inline rule's)
-    end = len(text[:head].rstrip())
+    end = head
+    while end > 0 and text[end - 1].isspace():  # back over the blank lines (no copy of the text)
+        end -= 1
     if end == 0:
         return None
     first = text.rfind("\n", 0, end) + 1
