@@ -20,7 +20,6 @@ from pipeline.core.config import COMPRESSIONS
 from pipeline.execution import forkserver
 from pipeline.execution.engines import Engine, local_engine, small_input
 from pipeline.execution.ray import RayEngine
-from pipeline.execution.resources import release_large_frees
 from pipeline.execution.runner import RunReport
 from pipeline.io.readers import Source
 from pipeline.reporting.summary import output_line, render_summary
@@ -136,7 +135,6 @@ def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None
     OUTPUT/_cleanwire/, rejects.jsonl.gz, dropped.jsonl.gz and manifest.json (last).
     Rerunning into the same directory skips finished shards.
     """
-    release_large_frees()  # the coordinator's heap stays flat over a long run
     engine_name: str = options["engine"]
     small = engine_name == "local" and not options["workers"] and small_input(inputs)
     if engine_name == "local" and not small:

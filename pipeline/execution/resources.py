@@ -47,7 +47,8 @@ def release_large_frees() -> bool:
     that way, while its Python objects and arrays grew ~20 MiB (tracemalloc). With a fixed
     threshold of :data:`LARGE_ALLOCATION` (what glibc starts with) each such block has its own
     mapping, returned when freed; a fixed trim threshold of the same size returns the heap's
-    free top. Call it once, early, in a process that owns its own lifetime (the CLI).
+    free top. Call it once, early, in a process that owns its own lifetime: the ``cleanwire``
+    command does (:func:`pipeline.cli.main`), the library does not.
     """
     if not sys.platform.startswith("linux"):
         return False
