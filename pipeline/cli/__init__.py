@@ -39,7 +39,9 @@ def main() -> None:
 
     It also makes glibc give large freed blocks back to the system
     (:func:`~pipeline.execution.resources.release_large_frees`): a setting for the whole process,
-    so the command makes it, not the library. On the way out the objects still alive are frozen (:func:`gc.freeze`): the interpreter's exit
+    so the command makes it, not the library.
+
+    On the way out the objects still alive are frozen (:func:`gc.freeze`): the interpreter's exit
     then skips its last scans of every object (the libraries' tables and caches), 0.3-0.4 s of
     each run. Memory is the OS's to free.
     """

@@ -36,7 +36,7 @@ from pipeline.core.record import Removal
 from stages.boilerplate.codes import F64, Bools, luts
 from stages.boilerplate.engine import Found
 from stages.boilerplate.model import Batch, LineModel, ModelError
-from stages.boilerplate.rulepack import Rule
+from stages.boilerplate.rulepack import Rule, code_rule
 from stages.boilerplate.units import Unit, text_units
 
 #: The model files shipped in the package.
@@ -46,8 +46,6 @@ BUILTIN_MODEL = MODELS_DIR / BUILTIN_MODEL_FILE
 #: The category of a model removal when the model has no category head.
 MODEL_CATEGORY = "model"
 MODEL_PREFIX = "model:"
-
-_NEVER = re.compile(r"(?!)")
 
 
 def model_file(setting: str) -> Path | None:
@@ -92,13 +90,8 @@ def _load(path: str, mtime_ns: int, size: int, builtin: bool) -> LineModel:
 def model_rule(version: str) -> Rule:
     """The rule that stands for the model in the engine's bookkeeping (budget, metadata): a
     ``normal``-confidence rule that lifts no metadata and matches nothing by itself."""
-    return Rule(
-        id=f"{MODEL_PREFIX}{version}",
-        category=MODEL_CATEGORY,
-        kind="line",
-        pattern=_NEVER,
-        description=f"the learned boilerplate model {version}",
-        pack="model",
+    return code_rule(
+        f"{MODEL_PREFIX}{version}", MODEL_CATEGORY, f"the learned boilerplate model {version}", "model"
     )
 
 

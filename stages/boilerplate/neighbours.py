@@ -6,10 +6,10 @@ or one headline among removed ones. Their shape and their place give them away:
 
 * a **block header**: a short line (at most :data:`HEADER_WORDS` words and :data:`HEADER_CHARS`
   characters) that ends like a label (``:``, ``»``, ``›``, ``>``, ``→``, ``…``, ``...``, ``!``) or is
-  in capitals, right above a removal of a block category (:data:`HEADER_CATEGORIES`) and not
+  in capitals, right above a removal of a block category (:data:`BLOCK_CATEGORIES`) and not
   itself part of another removal;
 * a **block item**: the one line between two removals of the same list category
-  (:data:`ITEM_CATEGORIES`) that does not read like a sentence (at most :data:`ITEM_WORDS` words,
+  (:data:`BLOCK_CATEGORIES`) that does not read like a sentence (at most :data:`ITEM_WORDS` words,
   no sentence end even inside closing quotes).
 
 Each goes to the ledger under its own rule (``structure.block_header``, ``structure.block_item``)
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from pipeline.core.record import Removal
 from stages.boilerplate.engine import Found
-from stages.boilerplate.rulepack import STRUCTURE_RULE_IDS, Rule
+from stages.boilerplate.rulepack import STRUCTURE_RULE_IDS, Rule, code_rule
 
 #: A header has at most this many words and characters.
 HEADER_WORDS = 5
@@ -35,7 +35,7 @@ HEADER_CHARS = 40
 ITEM_WORDS = 20
 ITEM_CHARS = 160
 
-HEADER_CATEGORIES = frozenset(
+BLOCK_CATEGORIES = frozenset(
     {
         "promo_block",
         "related_links",
@@ -50,34 +50,24 @@ HEADER_CATEGORIES = frozenset(
         "ad_marker",
     }
 )
-ITEM_CATEGORIES = HEADER_CATEGORIES
 
 _LABEL_END = re.compile(r"(?:[:»>›→…!]|\.\.\.)$")
 _CLOSING = "\"'”’»)]"
 _SENTENCE_END = ".?!;,:"
-_NEVER = re.compile(r"(?!)")
 
 
-def _rule(rule_id: str, description: str) -> Rule:
-    """A structural rule as the engine's bookkeeping sees it: ``normal`` confidence, no pattern of
-    its own (:func:`neighbours` finds its lines), the category of the removal it joins."""
-    return Rule(
-        id=rule_id,
-        category="structure",
-        kind="line",
-        pattern=_NEVER,
-        description=description,
-        pack="structure",
-    )
-
-
-HEADER_RULE = _rule(
+# Category "structure" in listings; each removal takes the category of the block it joins.
+HEADER_RULE = code_rule(
     STRUCTURE_RULE_IDS[0],
+    "structure",
     "A short label line right above a removed block (its header in a phrasing no rule knows).",
+    "structure",
 )
-ITEM_RULE = _rule(
+ITEM_RULE = code_rule(
     STRUCTURE_RULE_IDS[1],
+    "structure",
     "The one non-sentence line between two removals of one list category (an item left behind).",
+    "structure",
 )
 RULES = (HEADER_RULE, ITEM_RULE)
 
@@ -128,10 +118,11 @@ def neighbours(text: str, found: Sequence[Found], disabled: frozenset[str] = fro
             sandwiched = k > 0 and not between.strip() and "\n" in between
             same = sandwiched and found[k - 1][0].category == removal.category
             rule: Rule | None = None
-            if removal.category in HEADER_CATEGORIES and is_header(line):
-                rule = HEADER_RULE
-            elif same and removal.category in ITEM_CATEGORIES and is_item(line):
-                rule = ITEM_RULE
+            if removal.category in BLOCK_CATEGORIES:
+                if is_header(line):
+                    rule = HEADER_RULE
+                elif same and is_item(line):
+                    rule = ITEM_RULE
             if rule is not None and rule.id not in disabled:
                 out.append((Removal(rule.id, removal.category, span[0], span[1], line), rule, None))
         previous_end = removal.end

@@ -253,6 +253,17 @@ def check_disabled(disabled: Iterable[str], known: Collection[str]) -> None:
 #: ``boilerplate.disabled_rules`` may name them.
 STRUCTURE_RULE_IDS = ("structure.block_header", "structure.block_item")
 
+_NEVER = re.compile(r"(?!)")
+
+
+def code_rule(rule_id: str, category: str, description: str, pack: str) -> Rule:
+    """A rule whose removals code decides (the learned model's, the structural ones), as the
+    engine's bookkeeping sees it: ``normal`` confidence (its removals count against the budget),
+    no metadata lifted, a pattern that matches nothing by itself."""
+    return Rule(
+        id=rule_id, category=category, kind="line", pattern=_NEVER, description=description, pack=pack
+    )
+
 
 @lru_cache(maxsize=8)
 def load_rules(
@@ -275,5 +286,6 @@ def load_rules(
             seen[rule.id] = pack.path
             if rule.id not in disabled:
                 rules.append(rule)
-    check_disabled((rid for rid in disabled if not rid.startswith(SITE_PREFIX)), {*seen, *STRUCTURE_RULE_IDS})
+    checked_here = (rid for rid in disabled if not rid.startswith(SITE_PREFIX))
+    check_disabled(checked_here, {*seen, *STRUCTURE_RULE_IDS})
     return tuple(rules)
