@@ -14,8 +14,8 @@ from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
 SPACES = re.compile(r"[ \t\f\v]+")
-RUN_CHARS = re.compile(r"[\t\f\v]|  ")  # what SPACES.sub(" ", ...) can change
-ENDS_BLOCK = re.compile(r"[.!?:;…\"”’»)\]]$")
+#: The last characters of a line that ends its block (a sentence, a label, a quotation).
+BLOCK_END_CHARS = frozenset('.!?:;…"”’»)]')
 STARTS_LOWER = re.compile(r"^[a-zà-ÿ]")
 # The "- " that trafilatura puts before list items; the publisher's text has no bullet there.
 EXTRACTED_BULLET = re.compile(r"^[ \t]*[-*•][ \t]+(?=\S)", re.MULTILINE)
@@ -59,6 +59,12 @@ def strip_extracted_bullets(text: str) -> str:
     return EXTRACTED_BULLET.sub("", text)
 
 
+def has_run(line: str) -> bool:
+    """Whether ``SPACES.sub(" ", line)`` changes ``line``: it holds a tab, ``\\f``, ``\\v`` or two
+    spaces in a row. Four substring tests: ~6x quicker than one search for ``[\\t\\f\\v]|  ``."""
+    return "  " in line or "\t" in line or "\f" in line or "\v" in line
+
+
 def stripped_lines(text: str) -> Iterator[tuple[int, str]]:
     """Each line of ``text`` (``str.splitlines``): the offset of its first non-blank character and
     its content stripped (``""`` for a blank line, with the line's own offset)."""
@@ -74,9 +80,7 @@ def layout_lines(text: str) -> list[str]:
     blank line is ``""``."""
     # the substitution only changes a line holding a tab, \f, \v or two spaces in a row: most lines
     # skip it (the same result, a fifth of the boilerplate model's unit time on news text)
-    return [
-        SPACES.sub(" ", raw).strip() if RUN_CHARS.search(raw) else raw.strip() for raw in text.splitlines()
-    ]
+    return [SPACES.sub(" ", raw).strip() if has_run(raw) else raw.strip() for raw in text.splitlines()]
 
 
 def block_groups(lines: Sequence[str]) -> list[list[int]]:
@@ -103,7 +107,7 @@ def block_groups(lines: Sequence[str]) -> list[list[int]]:
         else:
             groups.append([i])
         last_line = line
-        joinable = not ENDS_BLOCK.search(last_line)
+        joinable = last_line[-1] not in BLOCK_END_CHARS  # a test of one character, not a regex search
         wrapped = width is not None and len(line) >= width - slack(width)
     return groups
 

@@ -9,14 +9,13 @@ them included); :attr:`Unit.text` is its lines (stripped) joined by one space: w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import accumulate
+from typing import NamedTuple
 
-from pipeline.core.blocks import EXTRACTED_BULLET, RUN_CHARS, SPACES, block_groups, stripped_lines
+from pipeline.core.blocks import EXTRACTED_BULLET, SPACES, block_groups, has_run, stripped_lines
 
 
-@dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(NamedTuple):  # a named tuple: ~3x quicker to build than a frozen dataclass
     index: int
     start: int
     end: int
@@ -42,7 +41,7 @@ def text_units(text: str, *, html: bool) -> list[Unit]:
             starts.append(start)
             ends.append(start + len(stripped))
             texts.append(stripped)
-            line = SPACES.sub(" ", stripped) if RUN_CHARS.search(stripped) else stripped
+            line = SPACES.sub(" ", stripped) if has_run(stripped) else stripped
             layout.append(EXTRACTED_BULLET.sub("", line) if html else line)
         else:
             layout.append("")
