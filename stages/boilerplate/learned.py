@@ -228,7 +228,7 @@ def decide(model: LineModel, docs: Sequence[Pending], threshold: float) -> list[
     )
     if not len(taken):
         return [[] for _ in docs]
-    names = model.categories_of(batch, dense, taken)
+    names = model.categories_of(batch, hashed, dense, taken)
     category = dict(zip(taken.tolist(), names, strict=True))
     rule = model_rule(model.version)
     return [

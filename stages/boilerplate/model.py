@@ -143,15 +143,21 @@ class LineModel:
         """P(boilerplate) per unit of one document."""
         return self.scores_many([(units, is_html)])[0]
 
-    def categories_of(self, batch: Batch, dense: F32, rows: IntP) -> list[str]:
-        """The category head's answer for the units ``rows`` of ``batch`` ("model" without a head).
+    def categories_of(self, batch: Batch, hashed: Hashed, dense: F32, rows: IntP) -> list[str]:
+        """The category head's answer for the units ``rows`` of ``batch`` ("model" without a head),
+        from the batch's features (:meth:`features`).
 
-        A unit's hashed features depend on its text alone, so they are hashed again for these
-        few units rather than picked out of the whole batch's (a batch holds ~100 times more)."""
+        A unit's features are picked out of the batch's in the order the batch holds them, which
+        is the order hashing the unit alone gives: its sums, and so its answer, do not depend on
+        the batch."""
         head = self.category_head
         if head is None or not len(rows):
             return ["model"] * len(rows)
-        hashed = hashed_features([batch.units[r] for r in rows.tolist()], self.spec)
+        position = np.full(len(batch.units), -1, dtype=np.int64)
+        position[rows] = np.arange(len(rows))
+        row_of = position[hashed.rows]
+        picked_features = row_of >= 0
+        hashed = Hashed(row_of[picked_features], hashed.cols[picked_features], hashed.vals[picked_features])
         cols = hashed.cols >> (self.spec.bits - head.bits)
         picked = dense[rows].astype(np.float64)
         z = (picked[:, None, :] * head.w_dense.astype(np.float64)[None, :, :]).sum(axis=2) + head.bias
