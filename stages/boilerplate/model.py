@@ -22,6 +22,7 @@ import json
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,11 @@ class CategoryHead:
     w_hash: F32  # (len(categories), 2**bits)
     w_dense: F32  # (len(categories), len(DENSE))
     bias: F32  # (len(categories),)
+
+    @cached_property
+    def by_bucket(self) -> F32:
+        """``w_hash`` transposed, contiguous: a feature's weights for every category in one row."""
+        return np.ascontiguousarray(self.w_hash.T)
 
 
 @dataclass(frozen=True)
@@ -158,13 +164,17 @@ class LineModel:
         row_of = position[hashed.rows]
         picked_features = row_of >= 0
         hashed = Hashed(row_of[picked_features], hashed.cols[picked_features], hashed.vals[picked_features])
-        cols = hashed.cols >> (self.spec.bits - head.bits)
         picked = dense[rows].astype(np.float64)
         z = (picked[:, None, :] * head.w_dense.astype(np.float64)[None, :, :]).sum(axis=2) + head.bias
-        for k in range(len(head.categories)):  # one bincount per category (a row of weights each)
-            z[:, k] += np.bincount(
-                hashed.rows, weights=head.w_hash[k, cols] * hashed.vals, minlength=len(rows)
-            )
+        # every category at once: each feature's row of weights, summed per unit in the order the
+        # features come (a stable sort by unit; sums along axis 0 add row after row)
+        order = np.argsort(hashed.rows, kind="stable")
+        unit_rows = hashed.rows[order]
+        weights = head.by_bucket[hashed.cols[order] >> (self.spec.bits - head.bits)]
+        weights *= hashed.vals[order, None]
+        firsts = np.flatnonzero(np.concatenate(([True], unit_rows[1:] != unit_rows[:-1])))
+        if len(firsts):
+            z[unit_rows[firsts]] += np.add.reduceat(weights.astype(np.float64), firsts, axis=0)
         return [head.categories[j] for j in np.argmax(z, axis=1).tolist()]
 
     # --- the artifact -------------------------------------------------------------------------------
