@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from pipeline.core.record import Removal
 from stages.boilerplate.engine import Found
-from stages.boilerplate.rulepack import STRUCTURE_RULE_IDS, Rule, code_rule
+from stages.boilerplate.rulepack import STRUCTURE_RULE_IDS, code_rule
 
 #: A header has at most this many words and characters.
 HEADER_WORDS = 5
@@ -111,18 +111,13 @@ def neighbours(text: str, found: Sequence[Found], disabled: frozenset[str] = fro
     out: list[Found] = []
     previous_end = 0
     for k, (removal, _, _) in enumerate(found):
-        span = _line_before(text, removal.start)
+        span = _line_before(text, removal.start) if removal.category in BLOCK_CATEGORIES else None
         if span is not None and span[0] >= previous_end:
             line = text[span[0] : span[1]]
             between = text[previous_end : span[0]]
             sandwiched = k > 0 and not between.strip() and "\n" in between
             same = sandwiched and found[k - 1][0].category == removal.category
-            rule: Rule | None = None
-            if removal.category in BLOCK_CATEGORIES:
-                if is_header(line):
-                    rule = HEADER_RULE
-                elif same and is_item(line):
-                    rule = ITEM_RULE
+            rule = HEADER_RULE if is_header(line) else ITEM_RULE if same and is_item(line) else None
             if rule is not None and rule.id not in disabled:
                 out.append((Removal(rule.id, removal.category, span[0], span[1], line), rule, None))
         previous_end = removal.end
