@@ -101,6 +101,31 @@ def _ftfy_triggers() -> re.Pattern[str]:
     return re.compile(f"[{ranges}\\ud800-\\udfff]")
 
 
+#: How far a pattern of ftfy's "is it mojibake?" regex (``ftfy.badness.BADNESS_RE``) reaches from
+#: a non-ASCII character. Each of its patterns holds one and matches at most 7 characters
+#: (``tests/stages/test_encoding_fastpath.py`` checks both on the installed ftfy).
+BADNESS_REACH = 7
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def looks_bad(text: str) -> bool:
+    """``ftfy.badness.is_bad(text)``, searched only within :data:`BADNESS_REACH` of the text's
+    non-ASCII characters, where every match must be: on a European-language line with a few
+    accented letters that is a fraction of the line (ftfy tries its ~40 patterns at every
+    position). ``search(text, pos, endpos)`` sees the whole text, so ``^`` still means its start."""
+    pattern = _ftfy().badness.BADNESS_RE
+    lo = hi = -1  # the window being grown: runs closer than two reaches share one search
+    for run in _NON_ASCII_RUN.finditer(text):
+        start, end = run.start() - BADNESS_REACH, run.end() + BADNESS_REACH
+        if start <= hi:
+            hi = end
+            continue
+        if hi >= 0 and pattern.search(text, max(0, lo), hi):
+            return True
+        lo, hi = start, end
+    return hi >= 0 and pattern.search(text, max(0, lo), hi) is not None
+
+
 def _ftfy_keeps(segment: str, config: EncodingConfig) -> bool:
     """True when ftfy would return ``segment`` unchanged, decided cheaply: no character any of its
     fixers acts on, already normalised, and ftfy's own "is it mojibake?" gate says no. Only for
@@ -113,7 +138,7 @@ def _ftfy_keeps(segment: str, config: EncodingConfig) -> bool:
         return False
     if config.normalization is not None and not unicodedata.is_normalized(config.normalization, segment):
         return False
-    return not (config.fix_encoding and _ftfy().badness.is_bad(segment))
+    return not (config.fix_encoding and looks_bad(segment))
 
 
 def fix(text: str, config: EncodingConfig | None = None) -> tuple[str, list[str]]:

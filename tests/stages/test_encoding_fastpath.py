@@ -3,12 +3,16 @@ line-by-line repair gives the same text as repairing the whole document at once.
 
 from __future__ import annotations
 
+import re._parser  # type: ignore[import-not-found]  # the parser has no stubs; only a test reads it
+
 import ftfy
+import ftfy.badness
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.config import EncodingConfig
-from stages.encoding import _ftfy_keeps, _segments, fix, ftfy_config
+from stages.encoding import BADNESS_REACH, _ftfy_keeps, _segments, fix, ftfy_config, looks_bad
 
 CFG = EncodingConfig()
 
@@ -29,6 +33,41 @@ def test_skipped_segments_are_ftfy_fixed_points(text: str) -> None:
     for segment in _segments(text, CFG):
         if _ftfy_keeps(segment, CFG):
             assert ftfy.fix_and_explain(segment, config=ftfy_config(CFG)).text == segment
+
+
+def test_badness_patterns_reach_no_further_than_the_window() -> None:
+    """looks_bad searches only BADNESS_REACH characters either side of non-ASCII text: right while
+    no pattern of the installed ftfy is longer, and every pattern needs a non-ASCII character."""
+    pattern = ftfy.badness.BADNESS_RE
+    assert re._parser.parse(pattern.pattern, pattern.flags).getwidth()[1] <= BADNESS_REACH
+    assert not any(ch.isascii() and ch.isalnum() for ch in "".join(ftfy.badness.MOJIBAKE_CATEGORIES.values()))
+    assert not pattern.search("".join(map(chr, range(128))) * 2)
+
+
+# ftfy's mojibake material around ASCII letters, spaces and punctuation, at every distance
+BADNESS_ALPHABET = st.sampled_from(
+    [*"".join(ftfy.badness.MOJIBAKE_CATEGORIES.values()), *"ÃÂ×²°ØÙàвЂГўВΒΓΞΟā€√≈‚Ä", *"abcXY .,!?\t"]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(BADNESS_ALPHABET | st.just("plain ascii words "), max_size=40).map("".join))
+def test_looks_bad_is_ftfys_is_bad(text: str) -> None:
+    assert looks_bad(text) == ftfy.badness.is_bad(text)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The Vault CafÃ© keeps the bankâ€™s original safe door",  # cp1252 mojibake mid-line
+        "Ã the start: only the real start of the text is ^",  # ^[ÃÂ][ ] at the very start
+        "x" * 300 + " Ã©t" + "y" * 300,  # one spot in a long line
+        "Straße, Öffnungszeiten, Überblick: nothing wrong here",
+        "РџСЂРёРІРµС‚",  # Windows-1251 mojibake: all non-ASCII
+    ],
+)
+def test_looks_bad_on_lines(line: str) -> None:
+    assert looks_bad(line) == ftfy.badness.is_bad(line)
 
 
 @settings(max_examples=200, deadline=None)
