@@ -96,9 +96,10 @@ def run_naive(corpus: Path, out: Path) -> ArmResult:
 
 def cleanwire_command(corpus: Path, out: Path, workers: int, config: Path | None = None) -> list[str]:
     """The cleanwire arm: the ``cleanwire run`` command itself, default configuration (or
-    ``config``), ``--workers N``, writing its usual output directory."""
+    ``config``), ``--workers N`` (none for 0: the number cleanwire chooses, as a user who gives
+    none gets), writing its usual output directory."""
     cmd = [sys.executable, "-m", "pipeline", "run", str(corpus), "-o", str(out)]
-    cmd += ["--workers", str(workers), "--no-progress", "--overwrite"]
+    cmd += (["--workers", str(workers)] if workers else []) + ["--no-progress", "--overwrite"]
     if config is not None:
         cmd += ["--config", str(config.resolve())]
     return cmd
