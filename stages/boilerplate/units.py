@@ -50,6 +50,10 @@ def text_units(text: str, *, html: bool) -> list[Unit]:
     rank = list(accumulate(1 if line else 0 for line in layout))  # 1 + the non-blank index of a line
     out: list[Unit] = []
     for group in block_groups(layout):
-        ks = tuple(rank[i] - 1 for i in group)
-        out.append(Unit(len(out), starts[ks[0]], ends[ks[-1]], " ".join(texts[k] for k in ks), ks))
+        if len(group) == 1:  # most units are one line: no join
+            k = rank[group[0]] - 1
+            out.append(Unit(len(out), starts[k], ends[k], texts[k], (k,)))
+            continue
+        ks = tuple([rank[i] - 1 for i in group])
+        out.append(Unit(len(out), starts[ks[0]], ends[ks[-1]], " ".join([texts[k] for k in ks]), ks))
     return out
