@@ -5,11 +5,16 @@ boilerplate stage.
 A hard-wrapped paragraph, or a line continued in lower case, is one unit, so the model never takes
 half of a sentence. ``text[unit.start:unit.end]`` spans the unit's lines (the line breaks between
 them included); :attr:`Unit.text` is its lines (stripped) joined by one space: what the model reads.
+
+One exception: a one-line unit is cut where a sentence was glued onto the one before it without a
+space (:func:`glued_pieces`), so a notice a scrape glued onto a paragraph is a unit of its own,
+which the model can take without the paragraph. Its pieces share the line (:attr:`Unit.lines`).
 """
 
 from __future__ import annotations
 
-from itertools import accumulate
+import re
+from itertools import accumulate, pairwise
 from typing import NamedTuple
 
 from pipeline.core.blocks import EXTRACTED_BULLET, SPACES, block_groups, has_run, stripped_lines
@@ -52,8 +57,28 @@ def text_units(text: str, *, html: bool) -> list[Unit]:
     for group in block_groups(layout):
         if len(group) == 1:  # most units are one line: no join
             k = rank[group[0]] - 1
-            out.append(Unit(len(out), starts[k], ends[k], texts[k], (k,)))
+            for a, b in glued_pieces(texts[k]):
+                out.append(Unit(len(out), starts[k] + a, starts[k] + b, texts[k][a:b], (k,)))
             continue
         ks = tuple([rank[i] - 1 for i in group])
         out.append(Unit(len(out), starts[ks[0]], ends[ks[-1]], " ".join([texts[k] for k in ks]), ks))
     return out
+
+
+_GLUE = re.compile(r"[.!?](?=[^\W\d_])")
+
+
+def glued_pieces(line: str) -> list[tuple[int, int]]:
+    """The spans of ``line`` split where a sentence was glued onto the one before it with no
+    space (``"... on Monday.Sign up to our newsletter"``): a lower-case letter, ``.``, ``!`` or
+    ``?``, then an upper-case letter. A scrape loses the break between two blocks that way; the
+    block after it is often a notice. The whole line when there is no such place."""
+    cuts = [
+        m.end()
+        for m in _GLUE.finditer(line)
+        if m.start() > 0 and line[m.start() - 1].islower() and line[m.end()].isupper()
+    ]
+    if not cuts:
+        return [(0, len(line))]
+    bounds = [0, *cuts, len(line)]
+    return [(a, b) for a, b in pairwise(bounds) if b > a]

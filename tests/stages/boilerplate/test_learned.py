@@ -58,6 +58,20 @@ def test_the_model_removes_an_unseen_call_to_action_and_the_ledger_says_so() -> 
     assert by_model.category in named
 
 
+def test_a_notice_glued_onto_a_paragraph_goes_and_the_paragraph_stays() -> None:
+    """A scrape that lost the break between a paragraph and a notice glues them ("said.You can
+    ..."): the notice is a unit of its own, which the model can take without the sentence."""
+    notice = "Thanks for signing up! Check your inbox to confirm your subscription."
+    glued = ARTICLE.replace("the crew said.", "the crew said." + notice).replace(f"{CTA}\n\n", "")
+    assert notice in pipeline.clean_text(glued, config=rules_only()).text  # no rule takes it
+    result = pipeline.clean_text(glued)
+    assert (
+        notice not in result.text and "reached the pair within twenty minutes, the crew said." in result.text
+    )
+    (taken,) = [r for r in result.removed if r.snippet == notice]
+    assert taken.rule.startswith("model:") and glued[taken.start : taken.end] == notice
+
+
 def test_threshold_and_none_are_honoured() -> None:
     result = pipeline.clean_text(ARTICLE)
     score = next(r.score for r in result.removed if r.score is not None)

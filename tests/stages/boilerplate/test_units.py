@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.core.blocks import SPACES, block_groups, join_blocks, layout_lines
 from stages.boilerplate.engine import split_lines
-from stages.boilerplate.units import text_units
+from stages.boilerplate.units import glued_pieces, text_units
 from stages.normalize import normalize_layout, strip_extracted_bullets
 
 WRAPPED = (
@@ -66,10 +69,51 @@ def test_no_units_in_a_blank_text() -> None:
 def test_units_cover_every_line_once_in_order(text: str) -> None:
     lines = split_lines(text)
     units = text_units(text, html=False)
-    assert [k for u in units for k in u.lines] == [ln.index for ln in lines]
+    # a line cut into glued pieces is the line of each of its pieces
+    assert list(dict.fromkeys(k for u in units for k in u.lines)) == [ln.index for ln in lines]
     for u in units:
         assert text[u.start : u.end].strip() == text[u.start : u.end]
         assert u.start <= u.end
+    for ln in lines:
+        pieces = [u for u in units if u.lines == (ln.index,)]
+        if pieces:  # a one-line unit, whole or in pieces that follow each other
+            assert (pieces[0].start, pieces[-1].end) == (ln.start, ln.end)
+            assert all(a.end == b.start for a, b in pairwise(pieces))
+
+
+@pytest.mark.parametrize(
+    ("line", "pieces"),
+    [
+        (
+            "Work starts in March, the council said.You can unsubscribe at any time.",
+            ["Work starts in March, the council said.", "You can unsubscribe at any time."],
+        ),
+        ("Is it over?Yes! Sign up now.Thanks", ["Is it over?", "Yes! Sign up now.", "Thanks"]),
+        # not a glued sentence: initials, a capital before the stop, a space, a number, an ellipsis
+        (
+            "J.R.R. Tolkien and the U.S.A. at 3.5 per cent… More info",
+            ["J.R.R. Tolkien and the U.S.A. at 3.5 per cent… More info"],
+        ),
+        ("See example.com.Or call us", ["See example.com.", "Or call us"]),
+    ],
+)
+def test_a_line_is_cut_where_a_sentence_was_glued_on(line: str, pieces: list[str]) -> None:
+    assert [line[a:b] for a, b in glued_pieces(line)] == pieces
+
+
+def test_a_glued_notice_is_a_unit_of_its_own() -> None:
+    text = (
+        "Title here\n\nThe council met on Monday.Please check your spam folder for our email.\n\nMore text."
+    )
+    units = text_units(text, html=False)
+    assert [u.text for u in units] == [
+        "Title here",
+        "The council met on Monday.",
+        "Please check your spam folder for our email.",
+        "More text.",
+    ]
+    assert all(text[u.start : u.end] == u.text for u in units)
+    assert units[1].lines == units[2].lines == (1,)
 
 
 @given(st.text(alphabet="ab Cd.\n\t-•é", max_size=200))
