@@ -125,11 +125,11 @@ class Runs:
     measured: dict[str, list[Measured]]
     #: seconds of the arm's command on the corpus's first START_DOCS records (start-up and exit)
     fixed: dict[str, list[float]]
-    #: seconds of ``cleanwire run`` as a user types it (no ``--workers``) on those records
-    start_up: list[float]
     #: 2 / 1: "spin" (two processes, pure Python), "workload" (two processes, this corpus's stage
     #: work), "pool" (the pool's 2 workers over 1 on that work, batches built beforehand)
     ceilings: dict[str, list[float]]
+    #: seconds of ``cleanwire run`` as a user types it (no ``--workers``) on those records
+    start_up: list[float] = dataclasses.field(default_factory=list)
 
 
 def run_interleaved(corpus: Corpus, names: list[str], repeats: int, work: Path, config: Path | None) -> Runs:
@@ -137,7 +137,7 @@ def run_interleaved(corpus: Corpus, names: list[str], repeats: int, work: Path, 
     after each, the same command on the corpus's first START_DOCS records: its fixed seconds.
     With a 2-worker arm, each repeat also measures what the machine gives two processes, on a
     pure-Python loop and on this corpus's stage work."""
-    runs = Runs({n: [] for n in names}, {n: [] for n in names}, [], {})
+    runs = Runs({n: [] for n in names}, {n: [] for n in names}, {})
     ceilings = runs.ceilings
     head = first_records(corpus, work / f"{corpus.kind}-first.jsonl", START_DOCS)
     for rep in range(repeats):

@@ -103,9 +103,11 @@ def test_bench_quick_runs_end_to_end(tmp_path: Path) -> None:
     names = {c["name"] for c in results["checks"]}
     assert "text: cleanwire 1 worker / naive (docs/s)" in names
     assert "text: cleanwire 2 workers / 1 worker" in names
-    assert "text: start-up, cleanwire / naive s on 10 records" in names
+    assert "text: start-up, `cleanwire run` / naive s on 10 records" in names
     assert "text: 2 workers / 1 over the machine's 2 processes / 1" in names
-    assert len(results["text"]["start_up_ratio"]) == 1
+    # the command as typed (no --workers) and the 1-worker arm's, both on the first 10 records
+    assert len(results["text"]["start_up_ratio"]) == len(results["text"]["start_up_ratio_workers_1"]) == 1
+    assert "cleanwire run (no --workers):" in done.stderr
     assert "the machine itself: 2 processes / 1 =" in done.stdout
     # measured, not judged: on this VM a few seconds of work in two processes once came out
     # outside 0.5-2.5x one process (a slowed lone run), so only check each ratio was measured

@@ -14,7 +14,7 @@ from stages.boilerplate.codes import norm_unit
 from stages.boilerplate.dense import DENSE, dense_features
 from stages.boilerplate.features import FeatureSpec, hashed_features
 from stages.boilerplate.learned import BUILTIN_MODEL, load_model
-from stages.boilerplate.model import LineModel, ModelError, sigmoid
+from stages.boilerplate.model import Batch, LineModel, ModelError, sigmoid
 from stages.boilerplate.units import text_units
 
 DOC = (
@@ -147,3 +147,33 @@ def test_shape_features_of_the_rows_needed_are_those_of_all_rows() -> None:
     assert np.array_equal(
         full, dense_features(units, [False, True], doc, need=np.ones(len(units), dtype=bool))
     )
+
+
+def test_the_category_head_answers_each_unit_as_scored_alone(builtin: LineModel) -> None:
+    """categories_of picks the units' features out of a batch of several documents and sums every
+    category at once: each answer is the arg-max of the head's scores for that unit alone."""
+    head = builtin.category_head
+    assert head is not None
+    docs = [
+        ([u.text for u in text_units(text, html=False)], False)
+        for text in (
+            DOC,
+            DOC.replace("Menu", "Home"),
+            "Share this article on Facebook\nRead more: Budget row\n",
+        )
+    ]
+    batch = Batch.of(docs)
+    hashed, dense = builtin.features(batch)
+    rows = np.arange(len(batch.units))
+    names = builtin.categories_of(batch, hashed, dense, rows)
+    for row, name in zip(rows.tolist(), names, strict=True):
+        alone = hashed_features([batch.units[row]], builtin.spec)
+        cols = alone.cols >> (builtin.spec.bits - head.bits)
+        z = [
+            float(dense[row].astype(np.float64) @ head.w_dense[k].astype(np.float64))
+            + float(head.bias[k])
+            + float(np.sum((head.w_hash[k, cols] * alone.vals).astype(np.float64)))
+            for k in range(len(head.categories))
+        ]
+        assert name == head.categories[int(np.argmax(z))]
+    assert len(set(names)) > 1  # the units get different answers
