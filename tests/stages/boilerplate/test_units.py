@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pipeline.core.blocks import SPACES, block_groups, join_blocks, layout_lines
 from stages.boilerplate.engine import split_lines
-from stages.boilerplate.units import glued_pieces, text_units
+from stages.boilerplate.units import glue_points, glued_pieces, text_units
 from stages.normalize import normalize_layout, strip_extracted_bullets
 
 WRAPPED = (
@@ -126,3 +126,13 @@ def test_join_blocks_is_normalize_layout(text: str) -> None:
 def test_layout_lines_fast_path_is_the_substitution(text: str) -> None:
     # lines without a tab, \f, \v or two spaces skip the substitution: the same lines either way
     assert layout_lines(text) == [SPACES.sub(" ", raw).strip() for raw in text.splitlines()]
+
+
+@given(st.text(alphabet="aZé É.!? \n1", max_size=60))
+def test_glue_points_are_each_lower_mark_upper(text: str) -> None:
+    expected = [
+        i + 1
+        for i, ch in enumerate(text)
+        if ch in ".!?" and 0 < i < len(text) - 1 and text[i - 1].islower() and text[i + 1].isupper()
+    ]
+    assert glue_points(text) == expected
