@@ -46,11 +46,18 @@ def attr_tokens(value: str | None) -> set[str]:
 
 def element_tokens(el: Any) -> set[str]:
     """An element's class and id tokens, plus its tag as ``<tag>``."""
-    tokens = attr_tokens(el.get("class")) | attr_tokens(el.get("id"))
     tag = el.tag if isinstance(el.tag, str) else ""
+    return set(_tokens(el.get("class"), el.get("id"), tag))
+
+
+@lru_cache(maxsize=16_384)
+def _tokens(class_value: str | None, id_value: str | None, tag: str) -> frozenset[str]:
+    """:func:`element_tokens` by the values it reads. A page repeats a few class names over its
+    hundreds of elements, and a site's pages repeat them: the split runs once per value."""
+    tokens = attr_tokens(class_value) | attr_tokens(id_value)
     if tag:
         tokens.add(f"<{tag.lower()}>")
-    return tokens
+    return frozenset(tokens)
 
 
 @dataclass(frozen=True)
@@ -134,13 +141,17 @@ def prune_widgets(tree: Any, table: WidgetTable | None = None) -> Pruned:
     taken = 0
     pruned: list[tuple[str, tuple[str, ...], int]] = []
     stack = list(reversed(root))
+    scores: dict[frozenset[str], float] = {}  # a page's elements share a few token sets
     while stack:
         el = stack.pop()
         tag = el.tag if isinstance(el.tag, str) else ""
         if not tag:
             continue
-        tokens = element_tokens(el)
-        if tag.lower() not in PROTECTED_TAGS and table.score(tokens) >= table.threshold:
+        tokens = _tokens(el.get("class"), el.get("id"), tag)
+        score = scores.get(tokens)
+        if score is None:
+            score = scores[tokens] = table.score(tokens)
+        if tag.lower() not in PROTECTED_TAGS and score >= table.threshold:
             chars = nonspace(el.text_content())
             p_chars = _p_chars(el) if p_total else 0
             fits = (
