@@ -101,11 +101,28 @@ def _ftfy_triggers() -> re.Pattern[str]:
     return re.compile(f"[{ranges}\\ud800-\\udfff]")
 
 
-#: How far a pattern of ftfy's "is it mojibake?" regex (``ftfy.badness.BADNESS_RE``) reaches from
-#: a non-ASCII character. Each of its patterns holds one and matches at most 7 characters
-#: (``tests/stages/test_encoding_fastpath.py`` checks both on the installed ftfy).
+#: How far a pattern of ftfy's "is it mojibake?" regex (``ftfy.badness.BADNESS_RE``) may reach from
+#: a non-ASCII character for :func:`looks_bad` to search near them: ftfy 6.2-6.3's patterns each
+#: hold one and match at most 7 characters. An ftfy whose regex reaches further, or has none by
+#: that name, gets its own ``is_bad`` (:func:`_badness_window`).
 BADNESS_REACH = 7
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+@lru_cache(maxsize=1)
+def _badness_window() -> re.Pattern[str] | None:
+    """ftfy's badness regex when its longest match is within :data:`BADNESS_REACH` (read from the
+    installed ftfy's pattern once), else None."""
+    pattern = getattr(_ftfy().badness, "BADNESS_RE", None)
+    if not isinstance(pattern, re.Pattern):
+        return None
+    try:
+        import re._parser as sre  # type: ignore[import-not-found]  # no stubs: only its width is read
+
+        widest = sre.parse(pattern.pattern, pattern.flags).getwidth()[1]
+    except (ImportError, AttributeError, re.error):
+        return None
+    return pattern if widest <= BADNESS_REACH else None
 
 
 def looks_bad(text: str) -> bool:
@@ -113,7 +130,9 @@ def looks_bad(text: str) -> bool:
     non-ASCII characters, where every match must be: on a European-language line with a few
     accented letters that is a fraction of the line (ftfy tries its ~40 patterns at every
     position). ``search(text, pos, endpos)`` sees the whole text, so ``^`` still means its start."""
-    pattern = _ftfy().badness.BADNESS_RE
+    pattern = _badness_window()
+    if pattern is None:
+        return bool(_ftfy().badness.is_bad(text))
     lo = hi = -1  # the window being grown: runs closer than two reaches share one search
     for run in _NON_ASCII_RUN.finditer(text):
         start, end = run.start() - BADNESS_REACH, run.end() + BADNESS_REACH

@@ -3,7 +3,8 @@ line-by-line repair gives the same text as repairing the whole document at once.
 
 from __future__ import annotations
 
-import re._parser  # type: ignore[import-not-found]  # the parser has no stubs; only a test reads it
+import re
+import re._parser  # type: ignore[import-not-found]  # the parser has no stubs
 
 import ftfy
 import ftfy.badness
@@ -12,7 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.config import EncodingConfig
-from stages.encoding import BADNESS_REACH, _ftfy_keeps, _segments, fix, ftfy_config, looks_bad
+from stages.encoding import (
+    BADNESS_REACH,
+    _badness_window,
+    _ftfy_keeps,
+    _segments,
+    fix,
+    ftfy_config,
+    looks_bad,
+)
 
 CFG = EncodingConfig()
 
@@ -42,6 +51,19 @@ def test_badness_patterns_reach_no_further_than_the_window() -> None:
     assert re._parser.parse(pattern.pattern, pattern.flags).getwidth()[1] <= BADNESS_REACH
     assert not any(ch.isascii() and ch.isalnum() for ch in "".join(ftfy.badness.MOJIBAKE_CATEGORIES.values()))
     assert not pattern.search("".join(map(chr, range(128))) * 2)
+    assert _badness_window() is pattern  # the installed ftfy gets the windowed search
+
+
+def test_an_ftfy_whose_patterns_reach_further_gets_its_own_is_bad(monkeypatch: pytest.MonkeyPatch) -> None:
+    wide = re.compile(r"[Ã]a{20}|xyz")  # 21 characters: further than the window
+    monkeypatch.setattr(ftfy.badness, "BADNESS_RE", wide)
+    monkeypatch.setattr(ftfy.badness, "is_bad", lambda text: bool(wide.search(text)))
+    _badness_window.cache_clear()
+    try:
+        assert _badness_window() is None
+        assert looks_bad("Ã" + "a" * 20) and looks_bad("plain xyz") and not looks_bad("plain")
+    finally:
+        _badness_window.cache_clear()
 
 
 # ftfy's mojibake material around ASCII letters, spaces and punctuation, at every distance
