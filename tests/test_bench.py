@@ -198,3 +198,29 @@ def test_neardup_bench_runs_its_arms_on_a_tiny_corpus(tmp_path: Path) -> None:
     assert report["arms"]["near-on"]["dropped"].get("near_dedup/near_duplicate", 0) >= 1
     assert report["index"]["bytes_per_doc"] == 312
     assert "near-on vs exact" in done.stdout
+
+
+def test_quality_is_scored_on_each_gold_set_in_the_corpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AEB and WCXB pages of the HTML corpus are each scored with the AEB metric, every cleanwire
+    arm against the naive loop; a set with no page in the corpus is left out."""
+    import bench.__main__ as main
+    from bench.report import Report
+
+    for prefix, body in (("aeb", "one two three four"), ("wcxb", "five six seven eight")):
+        (tmp_path / prefix).mkdir()
+        gold = {"p1": {"articleBody": body}, "p2": {"articleBody": body}}
+        (tmp_path / prefix / "ground-truth.json").write_text(json.dumps(gold))
+    preds = {
+        "naive": {"wcxb/p1": "five six", "wcxb/p2": "five six seven eight"},
+        "cleanwire-w1": {"wcxb/p1": "five six seven eight", "wcxb/p2": "five six seven eight"},
+    }
+    monkeypatch.setattr(main, "predictions", lambda work, kind, name: preds[name])
+    settings = main.Settings(("html",), 2, 0, ("wcxb",), 1, (1,), (), tmp_path, None, None)
+    report = Report()
+    scores = main.aeb_check(settings, tmp_path, ["naive", "cleanwire-w1"], report)
+    assert set(scores) == {"wcxb:naive", "wcxb:cleanwire-w1"}  # no AEB page in the corpus
+    assert scores["wcxb:cleanwire-w1"] == 1.0 > scores["wcxb:naive"]
+    (check,) = report.checks
+    assert check.name == "html: AEB F1 on WCXB cleanwire-w1 - naive" and check.value > 0
