@@ -7,7 +7,7 @@ half of a sentence. ``text[unit.start:unit.end]`` spans the unit's lines (the li
 them included); :attr:`Unit.text` is its lines (stripped) joined by one space: what the model reads.
 
 One exception: a one-line unit is cut where a sentence was glued onto the one before it without a
-space (:func:`glued_pieces`), so a notice a scrape glued onto a paragraph is a unit of its own,
+space (:func:`glue_points`), so a notice a scrape glued onto a paragraph is a unit of its own,
 which the model can take without the paragraph. Its pieces share the line (:attr:`Unit.lines`).
 """
 
@@ -86,9 +86,3 @@ def glue_points(text: str) -> list[int]:
                 points.append(at + 1)
             at = text.find(mark, at + 1)
     return sorted(points)
-
-
-def glued_pieces(line: str) -> list[tuple[int, int]]:
-    """The spans of ``line`` cut at its :func:`glue_points` (the whole line when it has none)."""
-    bounds = [0, *glue_points(line), len(line)]
-    return [(a, b) for a, b in pairwise(bounds) if b > a]

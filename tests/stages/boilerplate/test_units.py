@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pipeline.core.blocks import SPACES, block_groups, join_blocks, layout_lines
 from stages.boilerplate.engine import split_lines
-from stages.boilerplate.units import glue_points, glued_pieces, text_units
+from stages.boilerplate.units import glue_points, text_units
 from stages.normalize import normalize_layout, strip_extracted_bullets
 
 WRAPPED = (
@@ -98,7 +98,7 @@ def test_units_cover_every_line_once_in_order(text: str) -> None:
     ],
 )
 def test_a_line_is_cut_where_a_sentence_was_glued_on(line: str, pieces: list[str]) -> None:
-    assert [line[a:b] for a, b in glued_pieces(line)] == pieces
+    assert [u.text for u in text_units(line, html=False)] == pieces
 
 
 def test_a_glued_notice_is_a_unit_of_its_own() -> None:
