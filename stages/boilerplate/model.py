@@ -161,15 +161,14 @@ class LineModel:
             return ["model"] * len(rows)
         position = np.full(len(batch.units), -1, dtype=np.int64)
         position[rows] = np.arange(len(rows))
-        row_of = position[hashed.rows]
-        picked_features = row_of >= 0
-        hashed = Hashed(row_of[picked_features], hashed.cols[picked_features], hashed.vals[picked_features])
+        row_of = position[hashed.rows]  # each feature's place in ``rows`` (-1: not asked for)
         picked = dense[rows].astype(np.float64)
         z = (picked[:, None, :] * head.w_dense.astype(np.float64)[None, :, :]).sum(axis=2) + head.bias
         # every category at once: each feature's row of weights, summed per unit in the order the
         # features come (a stable sort by unit; sums along axis 0 add row after row)
-        order = np.argsort(hashed.rows, kind="stable")
-        unit_rows = hashed.rows[order]
+        asked = np.flatnonzero(row_of >= 0)
+        order = asked[np.argsort(row_of[asked], kind="stable")]
+        unit_rows = row_of[order]
         weights = head.by_bucket[hashed.cols[order] >> (self.spec.bits - head.bits)]
         weights *= hashed.vals[order, None]
         firsts = np.flatnonzero(np.concatenate(([True], unit_rows[1:] != unit_rows[:-1])))
