@@ -13,6 +13,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.core.record import Status
+
 
 @dataclass
 class Tally:
@@ -47,7 +49,7 @@ class Tally:
             else:
                 self.n_rejected += 1
                 self.rejected[f"{sg}/{rs}"] += 1
-        ok = batch.filter(pc.equal(batch.column("status"), "ok"))
+        ok = batch.filter(pc.equal(batch.column("status"), Status.OK.scalar()))
         if ok.num_rows:
             self.langs.update(ok.column("lang").to_pylist())
             self.chars_raw += int(pc.sum(ok.column("n_chars_raw")).as_py() or 0)

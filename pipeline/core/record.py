@@ -17,13 +17,24 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.core.schema import RAW_PREFIX_CHARS, REJECT_SCHEMA, REQUIRED_FIELDS, WORK_SCHEMA
+from pipeline.core.schema import (
+    RAW_PREFIX_CHARS,
+    REJECT_SCHEMA,
+    REQUIRED_FIELDS,
+    WORK_SCHEMA,
+    string_scalar,
+)
 
 
 class Status(StrEnum):
     OK = "ok"
     REJECTED = "rejected"
     DROPPED = "dropped"
+
+    def scalar(self) -> pa.StringScalar:
+        """The value as an Arrow string, to compare a ``status`` column with
+        (:func:`~pipeline.core.schema.string_scalar`)."""
+        return string_scalar(self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,8 +397,8 @@ def reject_rows(rows: pa.RecordBatch | pa.Table) -> pa.Table:
     columns = [
         rows.column("id"),
         rows.column("source"),
-        pc.fill_null(rows.column("stage"), ""),
-        pc.fill_null(rows.column("reason"), ""),
+        pc.fill_null(rows.column("stage"), string_scalar("")),
+        pc.fill_null(rows.column("reason"), string_scalar("")),
         rows.column("detail"),
         pc.utf8_slice_codeunits(rows.column("raw"), 0, RAW_PREFIX_CHARS),  # code points, like str slicing
         *(

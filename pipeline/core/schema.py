@@ -101,3 +101,10 @@ INPUT_FIELDS = ("id", "url", "source", "format", "raw", "encoding", "extra")
 REQUIRED_FIELDS = ("id", "source", "raw")
 
 RAW_PREFIX_CHARS = 200
+
+
+def string_scalar(value: str) -> pa.StringScalar:
+    """``value`` as an Arrow string. Compute functions given a bare Python value infer its type,
+    and that inference imports pandas when it is installed (0.25 s; see
+    :mod:`pipeline.core.pandas_probe`): the run path passes typed values."""
+    return pa.scalar(value, pa.string())

@@ -26,7 +26,7 @@ from pipeline.core.batching import batched
 from pipeline.core.config import Config
 from pipeline.core.errors import CleanwireError, Interrupted
 from pipeline.core.pathnames import display_path, path_json
-from pipeline.core.record import Doc
+from pipeline.core.record import Doc, Status
 from pipeline.core.signals import Stop, check, stop_on_signals
 from pipeline.core.stage import RunContext, Stage, StageStats, split_parallel
 from pipeline.execution.chain import run_in_order
@@ -98,7 +98,7 @@ def _check(before: pa.RecordBatch, after: pa.RecordBatch) -> None:
             f"a stage changed the records of a batch ({before.num_rows} in, {after.num_rows} out)",
             hint="stages must mark records rejected/dropped, never remove them; please report this bug",
         )
-    was_out = pc.not_equal(before.column("status"), "ok")
+    was_out = pc.not_equal(before.column("status"), Status.OK.scalar())
     for name in ("status", "stage", "reason"):
         if not before.column(name).filter(was_out).equals(after.column(name).filter(was_out)):
             raise AccountingError(

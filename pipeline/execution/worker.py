@@ -37,7 +37,7 @@ _WARM_UP_DOCS = (
 
 def warm_up(stages: Sequence[Stage]) -> None:
     """Run two small documents through the stages once and convert them to Arrow, so lazy
-    imports (pyarrow's of pandas, if installed, ~0.25 s), compiled patterns and language profiles
+    imports (pyarrow's first conversion), compiled patterns and language profiles
     load before the per-record timeout starts counting."""
     docs = [
         Doc(id=f"warm-up-{i}", source="<warm-up>", raw=raw, format=fmt)

@@ -10,6 +10,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.core.schema import string_scalar
+
 EXAMPLES_PER_REASON = 3
 
 
@@ -64,8 +66,8 @@ class LeftStats:
         """Count by stage and reason (vectorised); take examples only for reasons short of them."""
         table = pa.table(
             {
-                "stage": pc.fill_null(batch.column("stage"), "?"),
-                "reason": pc.fill_null(batch.column("reason"), "?"),
+                "stage": pc.fill_null(batch.column("stage"), string_scalar("?")),
+                "reason": pc.fill_null(batch.column("reason"), string_scalar("?")),
                 "row": pa.array(range(batch.num_rows), pa.int64()),
             }
         )
@@ -77,7 +79,8 @@ class LeftStats:
             missing = EXAMPLES_PER_REASON - len(rs.examples)
             if missing > 0:
                 mask = pc.and_(
-                    pc.equal(table.column("stage"), stage), pc.equal(table.column("reason"), reason)
+                    pc.equal(table.column("stage"), string_scalar(stage)),
+                    pc.equal(table.column("reason"), string_scalar(reason)),
                 )
                 rows = batch.filter(mask).slice(0, missing).to_pylist()
                 rs.examples += [_example(row) for row in rows]

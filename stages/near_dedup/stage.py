@@ -273,7 +273,7 @@ class NearDedup(VerdictStage):
 
     def _prepared_rows(self, batch: pa.RecordBatch) -> tuple[list[int], list[Prepared]]:
         """The ``ok`` rows of a work batch (their indices) as :class:`Prepared` records."""
-        rows = pc.indices_nonzero(pc.equal(batch.column("status"), Status.OK.value))
+        rows = pc.indices_nonzero(pc.equal(batch.column("status"), Status.OK.scalar()))
         ids = batch.column("id").take(rows).to_pylist()
         sources = batch.column("source").take(rows).to_pylist()
         hashes = batch.column("content_hash").take(rows).to_pylist()

@@ -266,13 +266,13 @@ class ShardWriter:
         self.directory.check_present()
         self.tally.add_batch(batch)
         status = batch.column("status")
-        ok = batch.filter(pc.equal(status, Status.OK.value))
+        ok = batch.filter(pc.equal(status, Status.OK.scalar()))
         if ok.num_rows:
             out = pa.RecordBatch.from_arrays([ok.column(f.name) for f in OUTPUT_SCHEMA], schema=OUTPUT_SCHEMA)
             with self.directory.io_errors():
                 self.kept.add(out)
         for kind, kept in ((Status.REJECTED, self.rejects), (Status.DROPPED, self.dropped)):
-            rows = batch.filter(pc.equal(status, kind.value))
+            rows = batch.filter(pc.equal(status, kind.scalar()))
             if rows.num_rows:
                 kept.append(reject_rows(rows))
 
