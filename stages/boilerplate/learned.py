@@ -8,7 +8,8 @@ The decision, per document:
   longer than the model reads;
 * gates it cannot override: body prose (twenty words or more ending like a sentence) and a text
   record's title (the first headline-shaped unit, see :func:`protected`) are not even scored, and
-  a unit with nothing removed on either side needs :data:`ISOLATED_MIN_P`;
+  a unit with nothing removed on either side needs :data:`ISOLATED_MIN_P`, unless it is off topic
+  (none of its words occurs anywhere else in the document, see :func:`off_topic`);
 * a unit with P(boilerplate) >= ``boilerplate.model_threshold`` is removed; adjacent removed units
   make one removal, recorded in the ledger as rule ``model:<version>`` with its score (the highest
   of its units) and the category the model's category head names (``model`` without one);
@@ -24,6 +25,7 @@ import hashlib
 import os
 import re
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -146,7 +148,12 @@ def candidates(
 
 # Chosen on a tuning split of the synthetic corpus's TRAIN part (out-of-fold scores, whole sites
 # and stories held out), never on its test part: the title gate took text records' preservation
-# from 0.946 to 0.994; the isolated-unit gate to 0.996 for 0.013 of removal recall.
+# from 0.946 to 0.994; the isolated-unit gate to 0.996 for 0.013 of removal recall. Its exception
+# for off-topic units (6 Dec 2026, seventh session) was tried on our tuning set (the synthetic train
+# part's held-out sites; in sample for the model, so its scores run high): removal 0.890 -> 0.901,
+# preservation 0.998 both; then measured once on the two held-out sets, nothing tuned after: the
+# synthetic test part 0.821 -> 0.837 (preservation 0.9933 -> 0.9931), the hand-written set 0.875 ->
+# 0.883 (preservation 0.9933 both).
 
 #: A unit of at least this many words that ends like a sentence reads as body prose.
 PROSE_WORDS = 20
@@ -240,7 +247,8 @@ def decide(model: LineModel, docs: Sequence[Pending], threshold: float) -> list[
 def taken_units(doc: Pending, p: F64, threshold: float) -> Bools:
     """The units of ``doc`` the model takes given their probabilities ``p``: those it may take at
     or above ``threshold``, but a unit with nothing removed either side of it (by a rule or by the
-    model) only at :data:`ISOLATED_MIN_P`."""
+    model) only at :data:`ISOLATED_MIN_P` or when it is :func:`off_topic`: a sub-heading or a
+    score line shares words with its article, a stray "Watch now" or "More stories »" does not."""
     n = len(doc.units)
     ruled = touched(doc.units, doc.found) if doc.ruled is None else doc.ruled
     taken = doc.scored & (p >= threshold)
@@ -249,7 +257,28 @@ def taken_units(doc: Pending, p: F64, threshold: float) -> Bools:
     if n > 2:
         alone[1:-1] = ~gone[:-2] & ~gone[2:]
     out: Bools = taken & (~alone | (p >= ISOLATED_MIN_P))
+    doubtful = np.flatnonzero(taken & ~out)
+    if len(doubtful):
+        words = content_words(doc.text)
+        for i in doubtful.tolist():
+            out[i] = off_topic(doc.units[i].text, words)
     return out
+
+
+#: A content word: four letters or more (no digits), compared in lower case.
+_CONTENT_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def content_words(text: str) -> Counter[str]:
+    """The content words of ``text`` (see :data:`_CONTENT_WORD`) and how often each occurs."""
+    return Counter(w.lower() for w in _CONTENT_WORD.findall(text))
+
+
+def off_topic(unit: str, document: Counter[str]) -> bool:
+    """Whether none of ``unit``'s content words occurs in the rest of the document, whose content
+    words (``unit`` among them) are ``document``; False for a unit without content words."""
+    own = content_words(unit)
+    return bool(own) and all(document[w] <= n for w, n in own.items())
 
 
 def removals(

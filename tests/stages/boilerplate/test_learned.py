@@ -18,7 +18,16 @@ from pipeline.core.config import BoilerplateConfig, Config
 from pipeline.core.errors import ConfigError
 from pipeline.core.record import Doc, docs_from_batch, docs_to_batch
 from pipeline.core.schema import REMOVAL_TYPE
-from stages.boilerplate.learned import BUILTIN_MODEL, heading_like, load_model, pending, protected
+from stages.boilerplate.learned import (
+    BUILTIN_MODEL,
+    ISOLATED_MIN_P,
+    content_words,
+    heading_like,
+    load_model,
+    off_topic,
+    pending,
+    protected,
+)
 from stages.boilerplate.model import LineModel
 from stages.boilerplate.stage import Boilerplate
 from stages.boilerplate.units import text_units
@@ -174,11 +183,32 @@ def test_the_gates_keep_what_the_raw_model_would_take_and_chrome_still_goes() ->
     blocks = result.text.split("\n\n")
     assert blocks[0] == TITLE  # the title after the menu and log-in lines
     assert PROSE in blocks  # twenty words ending like a sentence: body text, not scored
-    assert SCORE_LINE in blocks  # nothing removed either side of it, and P < ISOLATED_MIN_P
     assert CTA not in result.text  # a call to action of eleven words next to prose still goes
     assert not any(line in result.text for line in CHROME)  # the page chrome still goes
     gone = {r.snippet for r in result.removed}
     assert CTA in gone and "Sign in" in " ".join(gone)
+
+
+def test_a_unit_alone_below_the_isolated_gate_goes_only_when_it_is_off_topic() -> None:
+    # nothing is removed either side of the score line, and the model is not sure enough of it
+    assert 0.85 <= raw_scores(GATED)[SCORE_LINE] < ISOLATED_MIN_P
+    # in an article that never names either team it is not the article's: it goes, alone
+    result = pipeline.clean_text(GATED)
+    assert SCORE_LINE not in result.text
+    assert [r.snippet for r in result.removed if SCORE_LINE in r.snippet] == [SCORE_LINE]
+    # where the article talks about the match, the same line is kept
+    about = PARAGRAPHS[2] + " The crew had been watching Valdemora play Robledal at the harbour ground."
+    match = GATED.replace(PARAGRAPHS[2], about)
+    assert 0.85 <= raw_scores(match)[SCORE_LINE] < ISOLATED_MIN_P
+    assert SCORE_LINE in pipeline.clean_text(match).text.split("\n\n")
+
+
+def test_off_topic_compares_content_words_with_the_rest_of_the_document() -> None:
+    document = content_words("Watch now\n\nThe harbour wall was repaired. Watch the harbour.")
+    assert off_topic("Watch now", content_words("Watch now\n\nThe wall was repaired."))
+    assert not off_topic("Watch now", document)  # "watch" occurs again
+    assert not off_topic("Harbour", document)
+    assert not off_topic("» 1 2 3", document)  # no content word: nothing to judge by
 
 
 def test_protected_units_are_not_scored() -> None:
