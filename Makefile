@@ -32,7 +32,8 @@ $(EXTRAS): $(TESTS)
 # pip compiles the bytecode of what it installs, but an editable install leaves our own sources
 # to the interpreter, and where PYTHONDONTWRITEBYTECODE is set every command (and every worker
 # pool's forkserver) compiled ~100 modules again: ~0.2 s each. Only changed files are compiled.
-BYTECODE = $(BIN)/python -m compileall -q -j 0 pipeline stages bench
+# (`python -m bench` compiles them itself before it times anything: bench.compile_sources.)
+BYTECODE = $(BIN)/python -m compileall -q -j 0 pipeline stages
 
 demo: $(STAMP)
 	@$(BYTECODE)
@@ -52,7 +53,6 @@ test: $(EXTRAS) lint typecheck
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	@$(BYTECODE)
 	$(BIN)/python -m bench --quick
 
 clean:

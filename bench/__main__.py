@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+import bench
 import pipeline
 import stages
 from bench import aeb
@@ -346,10 +347,11 @@ def corpora(s: Settings, pool: list[list[str]], work: Path, report: Report) -> l
 
 def compile_sources() -> None:
     """Both arms start from bytecode. pip compiled the naive loop's libraries when it installed
-    them; an editable install leaves cleanwire's sources to the interpreter, and where
-    PYTHONDONTWRITEBYTECODE is set each `cleanwire` command (and its forkserver) would compile
-    ~100 modules again, ~0.2 s of every start-up. Files already compiled are skipped."""
-    for package in (pipeline, stages):
+    them; an editable install leaves cleanwire's sources (and this package's, which the naive arm
+    runs as ``bench.arms``) to the interpreter, and where PYTHONDONTWRITEBYTECODE is set each
+    command (and cleanwire's forkserver) would compile them again, ~0.2 s of every start-up.
+    Files already compiled are skipped."""
+    for package in (pipeline, stages, bench):
         for where in package.__path__:
             compileall.compile_dir(where, quiet=1, workers=0)
 
