@@ -251,7 +251,7 @@ def check_disabled(disabled: Iterable[str], known: Collection[str]) -> None:
 
 #: The ids of the structural rules (:mod:`stages.boilerplate.neighbours`): no pack defines them,
 #: ``boilerplate.disabled_rules`` may name them.
-STRUCTURE_RULE_IDS = ("structure.block_header", "structure.block_item")
+STRUCTURE_RULE_IDS = ("structure.block_header", "structure.block_item", "structure.block_tail")
 
 _NEVER = re.compile(r"(?!)")
 

@@ -22,10 +22,11 @@ from stages.boilerplate.engine import (
 )
 from stages.boilerplate.learned import MODEL_PREFIX, Pending, decide, load_model, model_file, pending
 from stages.boilerplate.model import LineModel
-from stages.boilerplate.neighbours import neighbours
+from stages.boilerplate.neighbours import TAIL_RULE, neighbours, tails
 from stages.boilerplate.rulepack import SITE_PREFIX, STRUCTURE_RULE_IDS, Rule, check_disabled, load_rules
 from stages.boilerplate.sitefile import load_site_rules
 from stages.boilerplate.siterules import SiteRules
+from stages.boilerplate.units import Unit
 
 #: Removals smaller than this (non-blank characters, ``normal`` confidence) never trip the budget:
 #: a one-sentence article under a three-headline promo list is cleaned, not flagged. A misfire that
@@ -172,7 +173,7 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         return decide(model, items, self.config.model_threshold)
 
     def finish(self, doc: Doc, item: Pending, answer: list[Found]) -> None:
-        self.apply(doc, item.found, answer)
+        self.apply(doc, item.found, answer, item.units)
 
     def model_share_exceeded(self, text: str, by_model: Sequence[Found]) -> bool:
         """Whether the model's removals alone would take more than ``max_removed_share`` of
@@ -182,17 +183,35 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         taken = sum(_solid(removal.snippet) for removal, _, _ in by_model)
         return taken > self.config.max_removed_share * max(1, _solid(text))
 
-    def apply(self, doc: Doc, found: Sequence[Found], by_model: Sequence[Found] = ()) -> None:
+    def _with_structure(
+        self, doc: Doc, found: Sequence[Found], units: Sequence[Unit] | None
+    ) -> Sequence[Found]:
+        """``found`` with what the removed blocks left behind (:mod:`.neighbours`), unless that
+        would take the document over the removal budget that ``found`` alone keeps to."""
+        left = neighbours(doc.text, found, self.disabled_structure)
+        both = sorted([*found, *left], key=lambda f: f[0].start) if left else found
+        if TAIL_RULE.id not in self.disabled_structure:
+            below = tails(doc.text, both, html=doc.format == "html", units=units)
+            both = sorted([*both, *below], key=lambda f: f[0].start) if below else both
+        if both is not found and self.over_budget(doc.text, both) and not self.over_budget(doc.text, found):
+            return found
+        return both
+
+    def apply(
+        self,
+        doc: Doc,
+        found: Sequence[Found],
+        by_model: Sequence[Found] = (),
+        units: Sequence[Unit] | None = None,
+    ) -> None:
         """Cut the rules' removals ``found`` and the model's ``by_model`` (each in text order, not
         overlapping each other) out of ``doc`` within the budget, and lift the metadata the rules
-        found."""
+        found. ``units``: the text's units when the caller has them (else made when needed)."""
         if by_model and not self.model_share_exceeded(doc.text, by_model):
             found = sorted([*found, *by_model], key=lambda f: f[0].start)
         if not found:
             return
-        left = neighbours(doc.text, found, self.disabled_structure)
-        if left:
-            found = sorted([*found, *left], key=lambda f: f[0].start)
+        found = self._with_structure(doc, found, units)
         use = self.over_budget(doc.text, found)
         if use is not None:
             who = (

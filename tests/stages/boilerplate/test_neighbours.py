@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pipeline.core.config import BoilerplateConfig
 from pipeline.core.errors import RuleError
 from pipeline.core.record import Doc, Removal
 from stages.boilerplate.engine import Found
-from stages.boilerplate.neighbours import HEADER_RULE, ITEM_RULE, is_header, is_item, neighbours
+from stages.boilerplate.neighbours import (
+    HEADER_RULE,
+    ITEM_RULE,
+    TAIL_RULE,
+    is_header,
+    is_item,
+    neighbours,
+    tails,
+)
 from stages.boilerplate.stage import Boilerplate
 
 
@@ -131,3 +141,101 @@ def test_disabled_structure_ids_are_checked_like_pack_ids() -> None:
         Boilerplate(BoilerplateConfig(disabled_rules=("structure.block_iten",)))
     stage = Boilerplate(BoilerplateConfig(disabled_rules=("structure.block_item",)))
     assert stage.disabled_structure == {"structure.block_item"}
+
+
+def _tails(text: str, *removed: tuple[str, str], html: bool = False) -> list[str]:
+    found = sorted(
+        (_removed(text, snippet, category) for snippet, category in removed), key=lambda f: f[0].start
+    )
+    out = tails(text, found, html=html)
+    assert all(rule is TAIL_RULE and text[r.start : r.end] == r.snippet for r, rule, _ in out)
+    return [r.snippet for r, _, _ in out]
+
+
+BODY = "The council approved the harbour budget on Monday after a long debate about the harbour walls."
+
+
+def test_tail_of_a_headline_list_goes_with_it() -> None:
+    text = f"{BODY}\n\nRelated coverage\nBakery marks 100 years in the high street\nOwl rescued from chimney\n\n{BODY}"
+    assert _tails(text, ("Related coverage", "related_links")) == [
+        "Bakery marks 100 years in the high street",
+        "Owl rescued from chimney",
+    ]
+
+
+def test_tail_of_a_video_block_is_its_title() -> None:
+    text = f"{BODY}\n\nTap to unmute\nDrone footage shows flooded streets\n\nShare this article\n\n{BODY}"
+    got = _tails(text, ("Tap to unmute", "video_caption"), ("Share this article", "share_prompt"))
+    assert got == ["Drone footage shows flooded streets"]
+
+
+@pytest.mark.parametrize(
+    ("below", "taken"),
+    [
+        # a sub-heading announces what follows: it shares a content word with the document
+        ("What happens to the harbour walls", []),
+        # one headline-shaped line between a promo and the body: more often the body's own
+        ("Bakery marks 100 years in the high street", []),
+        # a sentence is never an item
+        ("The bakery opened in 1924.", []),
+    ],
+)
+def test_tail_stops_where_the_article_goes_on(below: str, taken: list[str]) -> None:
+    text = f"{BODY}\n\nREAD MORE: Owl rescued from chimney\n{below}\n\n{BODY}"
+    assert _tails(text, ("READ MORE: Owl rescued from chimney", "promo_block")) == taken
+
+
+def test_tail_before_the_article_goes_on_keeps_only_off_topic_last_units() -> None:
+    text = f"{BODY}\n\nMore stories\nBakery marks 100 years\nOwl rescued from chimney\nHarbour walls: the plan\n\n{BODY}"
+    # the last unit shares "harbour" with the document: a sub-heading; two headlines are left
+    assert _tails(text, ("More stories", "related_links")) == [
+        "Bakery marks 100 years",
+        "Owl rescued from chimney",
+    ]
+
+
+def test_no_tail_below_other_categories_or_outside_units() -> None:
+    text = f"{BODY}\n\nFollow us on X\nBakery marks 100 years in the high street\n\n{BODY}"
+    assert _tails(text, ("Follow us on X", "share_prompt")) == []
+    assert tails(text, [], html=False) == []
+
+
+#: A user's rule for a list header the built-in rules do not know.
+ELSEWHERE = (
+    "[pack]\nname = 'mine'\n[[rules]]\nid = 'mine.elsewhere'\ncategory = 'related_links'\n"
+    "pattern = 'Elsewhere on the site'\n"
+)
+
+
+def _stage(tmp_path: Path, **kw: object) -> Boilerplate:
+    pack = tmp_path / "pack.toml"
+    pack.write_text(ELSEWHERE, encoding="utf-8")
+    return Boilerplate(BoilerplateConfig(model="none", rule_files=(str(pack),), **kw))  # type: ignore[arg-type]
+
+
+LIST = "Elsewhere on the site\nBakery marks 100 years in the high street\nOwl rescued from chimney"
+
+
+def test_stage_takes_the_tail_and_can_turn_it_off(tmp_path: Path) -> None:
+    text = f"{BODY}\n\n{LIST}\n\n{BODY[:-1]} again."
+    doc = Doc(id="d", source="s", raw=text, text=text)
+    _stage(tmp_path).process_docs([doc])
+    assert [(r.rule, r.category, r.snippet) for r in doc.removed] == [
+        ("mine.elsewhere", "related_links", "Elsewhere on the site"),
+        ("structure.block_tail", "related_links", "Bakery marks 100 years in the high street"),
+        ("structure.block_tail", "related_links", "Owl rescued from chimney"),
+    ]
+    assert doc.text.count("harbour budget") == 2
+    kept = Doc(id="d", source="s", raw=text, text=text)
+    _stage(tmp_path, disabled_rules=("structure.block_tail",)).process_docs([kept])
+    assert "Owl rescued from chimney" in kept.text and "Elsewhere on the site" not in kept.text
+
+
+def test_structure_never_costs_a_document_its_other_removals(tmp_path: Path) -> None:
+    """Taking the tail would put this short text over the removal budget: the stage then removes
+    what the rules found without the structural removals, instead of nothing."""
+    text = f"{LIST}\n\nShort piece."
+    doc = Doc(id="d", source="s", raw=text, text=text)
+    _stage(tmp_path, budget_min_chars=0).process_docs([doc])
+    assert "Elsewhere on the site" not in doc.text and "Owl rescued from chimney" in doc.text
+    assert [r.rule for r in doc.removed] == ["mine.elsewhere"] and "removal_budget_exceeded" not in doc.flags
