@@ -50,7 +50,7 @@ from pipeline.execution.chain import Result
 from pipeline.execution.heartbeat import STARTING, Heartbeat
 from pipeline.execution.jobs import InFlight, Job
 from pipeline.execution.resources import auto_memory_limit, resident_bytes, worker_count
-from pipeline.execution.worker import READY, worker_main
+from pipeline.execution.worker import READY, send_job, worker_main
 
 TIMEOUT = "timeout"
 WORKER_CRASH = "worker_crash"
@@ -174,7 +174,7 @@ class ProcessEngine:
                     continue
                 w.job = job
                 with contextlib.suppress(OSError):  # a dead worker is seen by _supervise
-                    w.conn.send((job.seq, job.payload()))
+                    send_job(w.conn, job.seq, job.payload())
 
     # worker lifecycle
 
