@@ -45,6 +45,10 @@ NEAR_DUPLICATE = "near_duplicate"
 _TIER_SHIFT = 40
 
 
+#: How many indexed records' unpacked shingle sets a deduper keeps (a few KB each).
+SET_CACHE = 4096
+
+
 @dataclass(frozen=True)
 class DedupParams:
     minhash: MinHashParams = field(default_factory=MinHashParams)
@@ -97,12 +101,20 @@ class Counters:
 
 @dataclass
 class _Kept:
-    """A record kept earlier in the current batch (not yet in the index)."""
+    """A record kept earlier in the current batch (not yet in the index). Its shingle set is
+    unpacked only when a later record of the batch shares a band with it (most never do)."""
 
     pos: int
     id: str
     content_hash: bytes
-    shingles: U32 | None
+    packed: bytes | None
+    _set: U32 | None = None
+
+    @property
+    def shingles(self) -> U32 | None:
+        if self._set is None and self.packed is not None:
+            self._set = unpack_set(self.packed)
+        return self._set
 
 
 class NearDeduper:
@@ -116,6 +128,8 @@ class NearDeduper:
         self.counters = Counters()
         #: where :meth:`judge_batch` adds kept records: ``(shard)`` for IndexStore.add
         self.shard: str | None = None
+        #: Unpacked shingle sets of indexed records by ref, oldest first (:meth:`_stored_set`).
+        self._sets: dict[int, U32] = {}
 
     @property
     def target(self) -> IndexStore:
@@ -211,7 +225,7 @@ class NearDeduper:
             self.counters.kept += 1
             if mine:
                 continue  # an earlier run indexed this very record: do not index it twice
-            kept = _Kept(i, it.id, it.content_hash, unpack_set(it.shingles) if bk is not None else None)
+            kept = _Kept(i, it.id, it.content_hash, it.shingles if bk is not None else None)
             batch_exact.setdefault(it.content_hash, kept)
             keys = [ex_keys[i : i + 1]]
             if bk is not None:
@@ -271,6 +285,17 @@ class NearDeduper:
             return Verdict(DUPLICATE, earlier.id, 1.0)
         return None
 
+    def _stored_set(self, ref: int, packed: bytes) -> U32:
+        """The shingle set of indexed record ``ref``, unpacked once while it stays among the
+        :data:`SET_CACHE` last used: a story syndicated many times is every copy's candidate."""
+        found = self._sets.pop(ref, None)
+        if found is None:
+            found = unpack_set(packed)
+            if len(self._sets) >= SET_CACHE:
+                del self._sets[next(iter(self._sets))]
+        self._sets[ref] = found
+        return found
+
     def _near(
         self,
         it: Prepared,
@@ -287,7 +312,7 @@ class NearDeduper:
         for r in sorted(set(hits) - mine)[: p.max_candidates]:
             doc = stored.get(r)
             if doc is not None and doc.shingles:
-                candidates.append((doc.id, None if doc.shingles is None else unpack_set(doc.shingles)))
+                candidates.append((doc.id, self._stored_set(r, doc.shingles)))
         seen: set[int] = set()
         for c in sorted((c for k in keys.tolist() for c in batch_bands.get(k, ())), key=lambda c: c.pos):
             if c.pos not in seen and len(candidates) < p.max_candidates:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from stages.near_dedup import deduper
 from stages.near_dedup.deduper import DUPLICATE, NEAR_DUPLICATE, DedupParams
 from stages.near_dedup.minhash import MinHashParams
 
@@ -114,3 +115,19 @@ def test_exact_check_refuses_pairs_just_under_the_threshold(tmp_path: Path) -> N
         flagged += v[1] is not None
         assert dd.counters.candidates == 1
     assert flagged == 0
+
+
+def test_a_small_set_cache_gives_the_same_verdicts(
+    rng: random.Random, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Indexed records' shingle sets are unpacked once while cached (a syndicated story is every
+    copy's candidate); a cache of one set, always evicting, changes no verdict."""
+    bodies = [article(rng, rng.randint(250, 500)) for _ in range(4)]
+    recs = [(f"orig{i}", b) for i, b in enumerate(bodies)]
+    recs += [(f"syn{k}-{i}", syndicate(rng, b)) for k in range(3) for i, b in enumerate(bodies)]
+    expected, dd = judge(recs, tmp_path / "big", batch=4)
+    assert 0 < len(dd._sets) <= deduper.SET_CACHE
+    monkeypatch.setattr(deduper, "SET_CACHE", 1)
+    got, small = judge(recs, tmp_path / "small", batch=4)
+    assert got == expected and len(small._sets) == 1
+    assert [v.dup_of for v in got[4:] if v is not None] == [f"orig{i}" for _ in range(3) for i in range(4)]
