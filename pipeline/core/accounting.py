@@ -54,11 +54,12 @@ class Tally:
             self.langs.update(ok.column("lang").to_pylist())
             self.chars_raw += int(pc.sum(ok.column("n_chars_raw")).as_py() or 0)
             self.chars_text += int(pc.sum(ok.column("n_chars_text")).as_py() or 0)
-            for removals in ok.column("removed").to_pylist():
-                for r in removals:
-                    self.removed_by_category[r["category"]] += r["end"] - r["start"]
-            for flags in ok.column("flags").to_pylist():
-                self.flags.update(flags)
+            # the removals' fields, not whole removals as dicts: their snippets are never read here
+            removals = ok.column("removed").flatten()
+            sizes = pc.subtract(removals.field("end"), removals.field("start"))
+            for category, size in zip(removals.field("category").to_pylist(), sizes.to_pylist(), strict=True):
+                self.removed_by_category[category] += size
+            self.flags.update(ok.column("flags").flatten().to_pylist())
 
     def merge(self, other: Tally) -> None:
         self.n_in += other.n_in
