@@ -16,6 +16,15 @@ import pyarrow.compute as pc
 from pipeline.core.record import Status
 
 
+def rows_where(batch: pa.RecordBatch, mask: pa.BooleanArray) -> pa.RecordBatch | None:
+    """The rows of ``batch`` where ``mask`` is true; ``batch`` itself when it is true everywhere
+    (no copy), None when nowhere."""
+    n = pc.sum(mask).as_py() or 0
+    if n == 0:
+        return None
+    return batch if n == batch.num_rows else batch.filter(mask)
+
+
 @dataclass
 class Tally:
     n_in: int = 0
@@ -49,8 +58,9 @@ class Tally:
             else:
                 self.n_rejected += 1
                 self.rejected[f"{sg}/{rs}"] += 1
-        ok = batch.filter(pc.equal(batch.column("status"), Status.OK.scalar()))
-        if ok.num_rows:
+        needed = ("lang", "n_chars_raw", "n_chars_text", "removed", "flags")
+        ok = rows_where(batch.select(needed), pc.equal(batch.column("status"), Status.OK.scalar()))
+        if ok is not None:
             self.langs.update(ok.column("lang").to_pylist())
             self.chars_raw += int(pc.sum(ok.column("n_chars_raw")).as_py() or 0)
             self.chars_text += int(pc.sum(ok.column("n_chars_text")).as_py() or 0)

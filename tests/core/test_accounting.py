@@ -7,10 +7,13 @@ import gzip
 import json
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.core.accounting import rows_where
 from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import read_left
 
@@ -82,3 +85,12 @@ def test_mixed_dump_accounts_for_every_record(tmp_path: Path) -> None:
         sum(manifest["outputs"][name]["rows"] for name in manifest["outputs"] if name.startswith("part-"))
         == 5
     )
+
+
+def test_rows_where_copies_only_when_some_rows_are_left_out() -> None:
+    batch = pa.RecordBatch.from_pydict({"status": ["ok", "ok", "dropped"], "n": [1, 2, 3]})
+    status = batch.column("status")
+    assert rows_where(batch, pc.equal(status, "rejected")) is None
+    assert rows_where(batch, pc.not_equal(status, "rejected")) is batch
+    some = rows_where(batch, pc.equal(status, "ok"))
+    assert some is not None and some.column("n").to_pylist() == [1, 2]

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.core.accounting import Tally
+from pipeline.core.accounting import Tally, rows_where
 from pipeline.core.config import Config
 from pipeline.core.errors import OutputError
 from pipeline.core.record import Status, reject_rows
@@ -266,14 +266,15 @@ class ShardWriter:
         self.directory.check_present()
         self.tally.add_batch(batch)
         status = batch.column("status")
-        ok = batch.filter(pc.equal(status, Status.OK.scalar()))
-        if ok.num_rows:
-            out = pa.RecordBatch.from_arrays([ok.column(f.name) for f in OUTPUT_SCHEMA], schema=OUTPUT_SCHEMA)
+        # the output columns only: a kept page's raw HTML is not copied to be thrown away
+        out = pa.RecordBatch.from_arrays([batch.column(f.name) for f in OUTPUT_SCHEMA], schema=OUTPUT_SCHEMA)
+        ok = rows_where(out, pc.equal(status, Status.OK.scalar()))
+        if ok is not None:
             with self.directory.io_errors():
-                self.kept.add(out)
+                self.kept.add(ok)
         for kind, kept in ((Status.REJECTED, self.rejects), (Status.DROPPED, self.dropped)):
-            rows = batch.filter(pc.equal(status, kind.scalar()))
-            if rows.num_rows:
+            rows = rows_where(batch, pc.equal(status, kind.scalar()))
+            if rows is not None:
                 kept.append(reject_rows(rows))
 
     def commit(self) -> Tally:
