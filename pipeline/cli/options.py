@@ -41,13 +41,15 @@ class Setting:
     key: str
     #: From the option's value to the setting's; None: as given (the config reads sizes, lists).
     convert: Callable[[Any], Any] | None = None
+    #: Further config keys the option sets to the same value.
+    also: tuple[str, ...] = ()
 
 
 #: Every command-line option that overrides a config setting, in one place.
 SETTINGS: tuple[Setting, ...] = (
     Setting("stages", "stages", comma_list),
     Setting("model", "boilerplate.model"),
-    Setting("model_threshold", "boilerplate.model_threshold"),
+    Setting("model_threshold", "boilerplate.model_threshold", also=("boilerplate.model_threshold_html",)),
     Setting("workers", "run.workers"),
     Setting("batch_size", "run.batch_size"),
     Setting("max_worker_memory", "run.max_worker_memory"),
@@ -78,7 +80,9 @@ def overrides(options: Mapping[str, Any]) -> dict[str, Any]:
         setting = _BY_OPTION.get(name)
         if setting is None or value is None or value == ():
             continue
-        out[setting.key] = setting.convert(value) if setting.convert else value
+        value = setting.convert(value) if setting.convert else value
+        for key in (setting.key, *setting.also):
+            out[key] = value
     return out
 
 
@@ -106,7 +110,8 @@ def config_options(fn: Any) -> Any:
         click.option(
             "--model-threshold",
             type=float,
-            help="Remove a unit the model scores at least this (default: boilerplate.model_threshold, 0.85).",
+            help="Remove a unit the model scores at least this, in text records and HTML extractions alike "
+            "(default: boilerplate.model_threshold and boilerplate.model_threshold_html, 0.85).",
         ),
     ]
     for opt in reversed(opts):

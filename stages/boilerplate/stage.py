@@ -170,7 +170,7 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         """The model's removals, per document, scored in one batch (scores do not depend on it)."""
         model = self.model
         assert model is not None  # prepare hands out items only with a model
-        return decide(model, items, self.config.model_threshold)
+        return decide(model, items, self.config.threshold_for)
 
     def finish(self, doc: Doc, item: Pending, answer: list[Found]) -> None:
         self.apply(doc, item.found, answer, item.units)

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 import pipeline
 from pipeline.cli import cli
+from pipeline.cli.options import overrides
 from pipeline.core.config import BoilerplateConfig, Config
 from pipeline.core.errors import ConfigError
 from pipeline.core.record import Doc, docs_from_batch, docs_to_batch
@@ -89,6 +90,37 @@ def test_threshold_and_none_are_honoured() -> None:
     at = Config().with_overrides({"boilerplate.model_threshold": score})
     assert CTA not in pipeline.clean_text(ARTICLE, config=at).text
     assert all(r.score is None for r in pipeline.clean_text(ARTICLE, config=rules_only()).removed)
+
+
+def test_an_html_extraction_has_its_own_threshold() -> None:
+    def cleaned(fmt: str, config: Config) -> Doc:
+        doc = Doc(id="a", source="s", raw=ARTICLE, text=ARTICLE, format=fmt)
+        Boilerplate(config.boilerplate).process_docs([doc])
+        return doc
+
+    model = load_model("builtin")
+    assert model is not None
+
+    def score(html: bool) -> float:
+        units = text_units(ARTICLE, html=html)
+        p = model.scores_many([([u.text for u in units], html)], [np.ones(len(units), bool)])[0]
+        return float(p[next(i for i, u in enumerate(units) if u.text == CTA)])
+
+    html, text = score(True), score(False)
+    assert Config().boilerplate.threshold_for(True) == Config().boilerplate.threshold_for(False) == 0.85
+    lenient_html = Config().with_overrides(
+        {"boilerplate.model_threshold": min(1.0, text + 0.001), "boilerplate.model_threshold_html": html}
+    )
+    assert CTA not in cleaned("html", lenient_html).text and CTA in cleaned("text", lenient_html).text
+    strict_html = Config().with_overrides(
+        {"boilerplate.model_threshold": text, "boilerplate.model_threshold_html": min(1.0, html + 0.001)}
+    )
+    assert CTA in cleaned("html", strict_html).text and CTA not in cleaned("text", strict_html).text
+    # the command line's --model-threshold is one threshold for both
+    assert overrides({"model_threshold": 0.9}) == {
+        "boilerplate.model_threshold": 0.9,
+        "boilerplate.model_threshold_html": 0.9,
+    }
 
 
 def test_the_score_survives_arrow_and_parquet(tmp_path: Path) -> None:
