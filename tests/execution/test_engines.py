@@ -3,6 +3,7 @@ one record costs that record (rejected with reason and stage), never the batch o
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from pipeline.execution.engines import SerialEngine
 from pipeline.execution.heartbeat import Heartbeat
 from pipeline.execution.pool import ProcessEngine
 from pipeline.execution.resources import auto_memory_limit, physical_memory, resident_bytes
+from pipeline.execution.worker import recv_job, send_job
 from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import read_left
 from pipeline.io.readers import Source
@@ -462,3 +464,22 @@ def test_a_batched_stage_answers_at_most_its_chunk_at_once_and_a_failing_chunk_r
     assert docs[300].stage == "lengths"
     assert [d.text for d in docs[:2]] == ["8", "8"] and docs[599].text == str(len(raws[599]))
     assert stage.stats.n_in == 600
+
+
+def test_a_job_reaches_its_worker_whole_as_an_arrow_stream() -> None:
+    """send_job writes the job's number and the batch as an IPC stream; recv_job gives back the
+    same number and an equal batch, and None once the supervisor says stop or is gone. (The
+    page stays under a socket buffer: here one thread both writes and reads.)"""
+    docs = [
+        Doc(id="a", source="s", raw="<html><body><p>Pier reopens</p></body></html>" * 300, format="html"),
+        Doc(id="b", source="s", raw="Short text.", text="Short text."),
+    ]
+    batch = docs_to_batch(docs)
+    parent, child = mp.Pipe()
+    send_job(parent, 7, batch)
+    got = recv_job(child)
+    assert got is not None and got[0] == 7 and got[1].equals(batch)
+    parent.send(None)
+    assert recv_job(child) is None
+    parent.close()
+    assert recv_job(child) is None
