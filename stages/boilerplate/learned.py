@@ -219,13 +219,12 @@ def protected(units: Sequence[Unit], scored: Bools, html: bool, ruled: Bools | N
 
 
 def decide(
-    model: LineModel, docs: Sequence[Pending], threshold: float | Callable[[bool], float]
+    model: LineModel, docs: Sequence[Pending], threshold: Callable[[bool], float]
 ) -> list[list[Found]]:
     """Per document, the model's removals (as :data:`~stages.boilerplate.engine.Found` tuples of
-    :func:`model_rule`), scored in one batch over all ``docs``. ``threshold``: one for every
-    document, or the one for a document given whether it is an HTML extraction
+    :func:`model_rule`), scored in one batch over all ``docs``. ``threshold``: a document's
+    threshold given whether it is an HTML extraction
     (:meth:`~pipeline.core.config.BoilerplateConfig.threshold_for`)."""
-    at = threshold if callable(threshold) else lambda _html: threshold
     batch = Batch.of([([u.text for u in d.units], d.html) for d in docs], [d.scored for d in docs])
     if not batch.units or not batch.scored.any():
         return [[] for _ in docs]
@@ -235,7 +234,10 @@ def decide(
     bounds = np.concatenate(([0], np.cumsum(sizes)))
     taken = np.flatnonzero(
         np.concatenate(
-            [taken_units(d, p[a:b], at(d.html)) for d, a, b in zip(docs, bounds, bounds[1:], strict=False)]
+            [
+                taken_units(d, p[a:b], threshold(d.html))
+                for d, a, b in zip(docs, bounds, bounds[1:], strict=False)
+            ]
         )
     )
     if not len(taken):
@@ -244,7 +246,7 @@ def decide(
     category = dict(zip(taken.tolist(), names, strict=True))
     rule = model_rule(model.version)
     return [
-        removals(rule, d, p[a:b], at(d.html), category, int(a))
+        removals(rule, d, p[a:b], threshold(d.html), category, int(a))
         for d, a, b in zip(docs, bounds, bounds[1:], strict=False)
     ]
 

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 
 from pipeline.core.record import Removal
 from stages.boilerplate.engine import Found
-from stages.boilerplate.learned import content_words, off_topic
+from stages.boilerplate.learned import content_words, off_topic, touched
 from stages.boilerplate.rulepack import STRUCTURE_RULE_IDS, code_rule
 from stages.boilerplate.units import Unit, text_units
 
@@ -164,7 +164,7 @@ def tails(
     if units is None:
         units = text_units(text, html=html)
     starts = [u.start for u in units]
-    spans = sorted((removal.start, removal.end) for removal, _, _ in found)
+    free = ~touched(units, found)
     words = None
     out: list[Found] = []
     for (removal, _, _), limit in zip(found, limits, strict=True):
@@ -172,12 +172,12 @@ def tails(
             continue
         i = bisect_left(starts, removal.end)
         run: list[Unit] = []
-        while i < len(units) and len(run) < limit and _free(units[i], spans) and is_item(units[i].text):
+        while i < len(units) and len(run) < limit and free[i] and is_item(units[i].text):
             run.append(units[i])
             i += 1
         if not run:
             continue
-        if i < len(units) and _free(units[i], spans):  # the article goes on right below
+        if i < len(units) and free[i]:  # the article goes on right below
             words = words if words is not None else content_words(text)
             if not off_topic(run[-1].text, words):
                 run.pop()
@@ -192,9 +192,3 @@ def tails(
 
 def _tail_limit(category: str) -> int:
     return TAIL_ITEMS if category in LIST_TAIL else 1 if category in TITLE_TAIL else 0
-
-
-def _free(unit: Unit, spans: Sequence[tuple[int, int]]) -> bool:
-    """Whether no span of ``spans`` (sorted by start, not overlapping) overlaps ``unit``."""
-    k = bisect_left(spans, (unit.end,))
-    return k == 0 or spans[k - 1][1] <= unit.start

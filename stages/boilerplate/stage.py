@@ -185,17 +185,19 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
 
     def _with_structure(
         self, doc: Doc, found: Sequence[Found], units: Sequence[Unit] | None
-    ) -> Sequence[Found]:
+    ) -> tuple[Sequence[Found], BudgetUse | None]:
         """``found`` with what the removed blocks left behind (:mod:`.neighbours`), unless that
-        would take the document over the removal budget that ``found`` alone keeps to."""
+        would take the document over the removal budget that ``found`` alone keeps to; and what
+        the removals returned would spend over the budget (None: within it)."""
         left = neighbours(doc.text, found, self.disabled_structure)
         both = sorted([*found, *left], key=lambda f: f[0].start) if left else found
         if TAIL_RULE.id not in self.disabled_structure:
             below = tails(doc.text, both, html=doc.format == "html", units=units)
             both = sorted([*both, *below], key=lambda f: f[0].start) if below else both
-        if both is not found and self.over_budget(doc.text, both) and not self.over_budget(doc.text, found):
-            return found
-        return both
+        use = self.over_budget(doc.text, both)
+        if use is not None and both is not found and self.over_budget(doc.text, found) is None:
+            return found, None
+        return both, use
 
     def apply(
         self,
@@ -211,8 +213,7 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
             found = sorted([*found, *by_model], key=lambda f: f[0].start)
         if not found:
             return
-        found = self._with_structure(doc, found, units)
-        use = self.over_budget(doc.text, found)
+        found, use = self._with_structure(doc, found, units)
         if use is not None:
             who = (
                 "rules and the model"

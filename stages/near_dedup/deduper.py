@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -108,13 +109,10 @@ class _Kept:
     id: str
     content_hash: bytes
     packed: bytes | None
-    _set: U32 | None = None
 
-    @property
+    @cached_property
     def shingles(self) -> U32 | None:
-        if self._set is None and self.packed is not None:
-            self._set = unpack_set(self.packed)
-        return self._set
+        return None if self.packed is None else unpack_set(self.packed)
 
 
 class NearDeduper:
