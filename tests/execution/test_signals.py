@@ -5,6 +5,7 @@ case 12). Real subprocesses, real signals."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -88,16 +89,34 @@ def assert_stopped(code: int, output: str, sig: signal.Signals) -> None:
 needs_proc = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 
 
+@pytest.fixture()
+def long_dump(tmp_path: Path) -> Path:
+    """A dump whose run lasts seconds, not the fixture dump's 0.3 s: a signal sent at a fixed delay
+    must find the run still going, on a fast machine too (CI once saw the run end before it)."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted((FIXTURES / "dump" / "site").glob("*.txt"))]
+    path = tmp_path / "dump" / "many.jsonl"
+    path.parent.mkdir()
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(3000):
+            fh.write(json.dumps({"id": f"r{i}", "text": f"{texts[i % len(texts)]}\n\nItem {i}."}) + "\n")
+    return path.parent
+
+
+def signal_while_running(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    assert proc.poll() is None, "the run ended before the signal: " + finish(proc)[1]
+    proc.send_signal(sig)
+
+
 @needs_proc
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("delay", [0.05, 0.2, 0.5])
 def test_a_signal_in_the_first_half_second_exits_130_with_the_message(
-    tmp_path: Path, sig: signal.Signals, delay: float
+    tmp_path: Path, long_dump: Path, sig: signal.Signals, delay: float
 ) -> None:
-    proc = start(str(FIXTURES / "dump"), "-o", str(tmp_path / "out"))
+    proc = start(str(long_dump), "-o", str(tmp_path / "out"))
     time.sleep(delay)
     wait_for_handlers(proc)
-    proc.send_signal(sig)
+    signal_while_running(proc, sig)
     assert_stopped(*finish(proc), sig)
 
 
@@ -146,15 +165,18 @@ def children(pid: int) -> list[str]:
 
 @needs_proc
 @pytest.mark.parametrize("delay", [0.05, 0.3])
-def test_ctrl_c_to_the_whole_process_group_prints_no_traceback(tmp_path: Path, delay: float) -> None:
+def test_ctrl_c_to_the_whole_process_group_prints_no_traceback(
+    tmp_path: Path, long_dump: Path, delay: float
+) -> None:
     """Ctrl-C on a terminal reaches every process of the group: the workers' forkserver too,
     which is still starting and importing the stages' libraries for a second after it appears."""
-    proc = start(str(FIXTURES / "dump"), "-o", str(tmp_path / "out"), "--workers", "2", new_session=True)
+    proc = start(str(long_dump), "-o", str(tmp_path / "out"), "--workers", "2", new_session=True)
     deadline = time.monotonic() + 60
     while not children(proc.pid):  # the forkserver (and multiprocessing's resource tracker)
         assert proc.poll() is None and time.monotonic() < deadline, finish(proc)[1]
         time.sleep(0.002)
     time.sleep(delay)
+    assert proc.poll() is None, "the run ended before the signal: " + finish(proc)[1]
     os.killpg(proc.pid, signal.SIGINT)
     assert_stopped(*finish(proc), signal.SIGINT)
 
