@@ -75,14 +75,36 @@ def text_units(text: str, *, html: bool) -> list[Unit]:
 def glue_points(text: str) -> list[int]:
     """The offsets in ``text`` where a sentence was glued onto the one before it with no space
     (``"... on Monday.Sign up to our newsletter"``): after a lower-case letter and ``.``, ``!``
-    or ``?``, at an upper-case letter. A scrape loses the break between two blocks that way; the
+    or ``?`` (and the quotes or brackets that close the sentence: ``... tracteur. »Sponsorisé``),
+    at an upper-case letter. A scrape loses the break between two blocks that way; the
     block after it is often a notice. In order. (``str.find`` per mark: a regex scan of every line
     cost half of :func:`text_units`.)"""
     points: list[int] = []
+    n = len(text)
     for mark in ".!?":
         at = text.find(mark, 1)
-        while 0 < at < len(text) - 1:
-            if text[at + 1].isupper() and text[at - 1].islower():
-                points.append(at + 1)
+        while 0 < at < n - 1:
+            if text[at - 1].islower():
+                j = _after_closing(text, at + 1)
+                if j < n and text[j].isupper():
+                    points.append(j)
             at = text.find(mark, at + 1)
     return sorted(points)
+
+
+#: What may close a sentence after its end mark: curly quotes and brackets (a straight quote may
+#: open the next one), French quotes after a space.
+_CLOSING = frozenset("\u201d\u2019\u00bb)]")
+_THIN = frozenset(" \u00a0\u202f")
+
+
+def _after_closing(text: str, i: int) -> int:
+    """The offset after the closing quotes and brackets that start at ``i`` (``”``, ``»`` with the
+    space French sets before it, ``)``): ``i`` itself when there are none."""
+    n = len(text)
+    j = i + 1 if i + 1 < n and text[i] in _THIN and text[i + 1] == "\u00bb" else i
+    if j < n and text[j] in _CLOSING:
+        while j < n and text[j] in _CLOSING:
+            j += 1
+        return j
+    return i

@@ -95,6 +95,18 @@ def test_units_cover_every_line_once_in_order(text: str) -> None:
             ["J.R.R. Tolkien and the U.S.A. at 3.5 per cent… More info"],
         ),
         ("See example.com.Or call us", ["See example.com.", "Or call us"]),
+        # the quotes or brackets that close the sentence stay with it (French sets a space first)
+        (
+            "« Impossible d’y entrer avec un tracteur. »Sponsorisé",
+            ["« Impossible d’y entrer avec un tracteur. »", "Sponsorisé"],
+        ),
+        (
+            "“It is over,” she said. “We lost.”Sign up now",
+            ["“It is over,” she said. “We lost.”", "Sign up now"],
+        ),
+        ("The vote was close (it was a tie.)Read more", ["The vote was close (it was a tie.)", "Read more"]),
+        # a straight quote may open the next sentence: not cut
+        ('He said "it is over."Next', ['He said "it is over."Next']),
     ],
 )
 def test_a_line_is_cut_where_a_sentence_was_glued_on(line: str, pieces: list[str]) -> None:
