@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from functools import partial
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -23,6 +25,7 @@ from pipeline.training.run import (
     load,
     train,
 )
+from pipeline.training.synth import TRAIN_RECIPE
 from stages.boilerplate.features import FeatureSpec
 
 #: Progress lines of loading and cross-validation, to standard error (stdout holds the report).
@@ -49,6 +52,15 @@ _stderr = partial(click.echo, err=True)
     multiple=True,
     type=click.Choice(DEFAULT_SETS),
     help="Leave a default set out (repeatable): newsboiler's dev set, WCXB's training pages, the synthetic corpus.",
+)
+@click.option(
+    "--synthetic-part",
+    type=click.Choice(["train", "fit"]),
+    default="train",
+    show_default=True,
+    help="The synthetic corpus's part to train on: 'train' (the shipped model's), or 'fit', the "
+    "tuning split's: it leaves out the phrasings, stories and sites of the 'dev' part, so that "
+    "settings can be chosen on 'dev' documents as unseen as the held-out 'test' part.",
 )
 @click.option(
     "--eval-data",
@@ -92,6 +104,7 @@ def train_cmd(
     output: str | None,
     extra: tuple[str, ...],
     without: tuple[str, ...],
+    synthetic_part: Literal["train", "fit"],
     data_dir: str | None,
     cv: bool,
     threshold: float,
@@ -110,7 +123,8 @@ def train_cmd(
     """
     cfg = build_config(config_file)
     root = find_data_dir(data_dir)
-    sets = default_sets(root, without=without, extra=[Path(p) for p in extra])
+    recipe = dataclasses.replace(TRAIN_RECIPE, part=synthetic_part, sites=synthetic_part)
+    sets = default_sets(root, without=without, extra=[Path(p) for p in extra], synthetic=recipe)
     if not sets:
         raise click.UsageError("no training data: every default set is left out and no --data given")
     for missing in (n for n in DEFAULT_SETS if n not in without and n not in {s.name for s in sets}):

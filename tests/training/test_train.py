@@ -14,9 +14,11 @@ import pipeline
 from pipeline.cli import cli
 from pipeline.core.config import Config
 from pipeline.evaluation.newsboiler import BoilerItem
+from pipeline.training.corpus import SetSpec
 from pipeline.training.labels import BOILERPLATE, CONTENT, UNKNOWN, label_news, label_page
 from pipeline.training.run import default_sets
-from pipeline.training.synth import TRAIN_RECIPE, generate, generate_recipe, write_jsonl
+from pipeline.training.synth import SITE_FOLDS, TRAIN_RECIPE, Recipe, generate, generate_recipe, write_jsonl
+from pipeline.training.synth.data import split_pool
 from stages.boilerplate.learned import BUILTIN_MODEL
 from stages.boilerplate.model import LineModel
 from stages.boilerplate.units import text_units
@@ -129,3 +131,32 @@ def test_the_shipped_model_records_how_it_was_trained() -> None:
     synthetic = model.info["trained_on"][2]["source"]
     assert synthetic == TRAIN_RECIPE.to_json()
     assert model.threshold == 0.85 and np.isfinite(model.bias)
+
+
+def test_the_tuning_split_divides_the_train_part_and_leaves_the_test_part_alone() -> None:
+    pool = [f"phrase {i}" for i in range(30)]
+    part = {p: split_pool(pool, "en|x|y", p) for p in ("all", "train", "test", "fit", "dev")}
+    assert part["all"] == pool and len(part["test"]) == len(part["dev"]) == 6
+    assert sorted(part["fit"] + part["dev"]) == sorted(part["train"])
+    assert not set(part["test"]) & set(part["train"]) and not set(part["fit"]) & set(part["dev"])
+    assert split_pool(pool[:3], "k", "dev") == split_pool(pool[:3], "k", "train")  # too small to split again
+    folds = {p: SITE_FOLDS[p] for p in ("train", "fit", "dev", "test")}
+    assert folds["fit"] | folds["dev"] == folds["train"] and not folds["test"] & folds["train"]
+    dev = list(generate(30, seed=3, part="dev", sites="dev"))
+    fit_hosts = {d["url"].split("/")[2] for d in generate(200, seed=3, part="fit", sites="fit")}
+    assert dev and not {d["url"].split("/")[2] for d in dev} & fit_hosts
+
+
+def test_train_can_fit_on_the_tuning_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[Recipe] = []
+
+    def sets(*_: object, synthetic: Recipe = TRAIN_RECIPE, **__: object) -> list[SetSpec]:
+        asked.append(synthetic)
+        return []  # then train stops: no data
+
+    monkeypatch.setattr("pipeline.cli.train.default_sets", sets)
+    for args, part in (([], "train"), (["--synthetic-part", "fit"], "fit")):
+        result = CliRunner().invoke(cli, ["train", *args])
+        assert result.exit_code == 2 and "no training data" in result.output
+        assert (asked[-1].part, asked[-1].sites) == (part, part)
+        assert asked[-1].n == TRAIN_RECIPE.n and asked[-1].seed == TRAIN_RECIPE.seed

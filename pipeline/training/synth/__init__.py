@@ -9,7 +9,11 @@ under ``data/`` was written for this corpus (invented towns, people, brands, out
 Every pool is split deterministically: the ~20 % of entries with the lowest hash are the ``test``
 part, the rest the ``train`` part; sites are split per language into 5 folds, fold 0 being the
 ``test`` sites. Training uses ``part="train", sites="train"`` (:data:`TRAIN_RECIPE`), so a held-out
-synthetic set (``part="test", sites="test"``) has other phrasings, stories and sites.
+synthetic set (``part="test", sites="test"``) has other phrasings, stories and sites. The train part
+is split the same way once more, for tuning: ``part="fit", sites="fit"`` leaves out the phrasings,
+stories and sites of ``part="dev", sites="dev"`` (the next ~20 % by hash, and the sites of fold 1),
+so settings can be chosen on ``dev`` documents with a model fitted on ``fit``
+(``cleanwire train --synthetic-part fit``) and the test part stays unseen.
 
 The same arguments give the same documents, byte for byte::
 
@@ -39,7 +43,22 @@ from .page import render_html
 from .render import Noise, gold_of, labels_of, render_text
 from .sites import Site, build_site
 
-Part = Literal["all", "train", "test"]
+Part = Literal["all", "train", "test", "fit", "dev"]
+
+#: A site's fold (0-4, per language) by part: fold 0 is the held-out ``test`` sites, fold 1 the
+#: ``dev`` sites of the tuning split, folds 2-4 its ``fit`` sites; ``train`` is folds 1-4.
+SITE_FOLDS: dict[str, frozenset[int]] = {
+    "all": frozenset(range(5)),
+    "train": frozenset(range(1, 5)),
+    "test": frozenset({0}),
+    "fit": frozenset(range(2, 5)),
+    "dev": frozenset({1}),
+}
+
+
+def site_in(fold: int, part: Part) -> bool:
+    return fold in SITE_FOLDS[part]
+
 
 DEFAULT_LANG_WEIGHTS = {"en": 0.4, "de": 0.1, "fr": 0.1, "es": 0.1, "it": 0.1, "nl": 0.1, "pt": 0.1}
 
@@ -92,9 +111,7 @@ def generate(
     for group in by_lang.values():  # folds per language, so that every language has held-out sites
         for rank, s in enumerate(sorted(group, key=lambda x: stable_hash("fold|" + x.host))):
             s.fold = rank % 5
-    use_sites = {
-        c: [s for s in v if sites == "all" or (s.fold == 0) == (sites == "test")] for c, v in by_lang.items()
-    }
+    use_sites = {c: [s for s in v if site_in(s.fold, sites)] for c, v in by_lang.items()}
     use_sites = {c: v for c, v in use_sites.items() if v}
     opts = Options(html_share=html_share, mojibake_p=mojibake, noise_p=noise, dev_share=0.0)
     maker = DocMaker(pools, by_lang, opts, None)

@@ -22,22 +22,26 @@ def stable_hash(s: str) -> int:
     return zlib.crc32(s.encode("utf-8"))
 
 
-def in_part(key: str, part: str, folds: int = 5) -> bool:
-    """part 'all' keeps everything; 'test' keeps the ~1/folds held-out share; 'train' the rest."""
-    if part == "all":
-        return True
-    held = stable_hash(key) % folds == 0
-    return held if part == "test" else not held
-
-
-def _filter(lst: list[Any], key: str, part: str, share: float = 0.2) -> list[Any]:
-    """Deterministic split of a pool: the ~share of entries with the lowest hash are the held-out part."""
+def split_pool(lst: list[Any], key: str, part: str, share: float = 0.2) -> list[Any]:
+    """Deterministic split of a pool: the ~share of entries with the lowest hash are the held-out
+    ``test`` part, the rest the ``train`` part. Inside ``train``, the next ~share by hash are the
+    ``dev`` part and the rest the ``fit`` part (a tuning split that mirrors train/test: a model
+    fitted on ``fit`` meets other phrasings and stories in ``dev``); a pool with fewer than three
+    train entries is not split again."""
     if part == "all" or len(lst) < 2:
         return list(lst)
     hashes = [stable_hash(key + "|" + json.dumps(x, ensure_ascii=False)) for x in lst]
     k = max(1, round(len(lst) * share))
-    held = set(sorted(range(len(lst)), key=lambda i: hashes[i])[:k])
-    return [x for i, x in enumerate(lst) if (i in held) == (part == "test")]
+    order = sorted(range(len(lst)), key=lambda i: hashes[i])
+    test, train = set(order[:k]), order[k:]
+    if part == "test":
+        keep = test
+    elif part == "train" or len(train) < 3:
+        keep = set(train)
+    else:
+        dev = set(train[: max(1, round(len(lst) * share))])
+        keep = dev if part == "dev" else set(train) - dev
+    return [x for i, x in enumerate(lst) if i in keep]
 
 
 @dataclass
@@ -69,15 +73,15 @@ def load_lang(code: str, part: str = "all") -> LangData:
         boiler[cat] = {}
         for key, lst in tables.items():
             if isinstance(lst, list) and key not in _NO_SPLIT:
-                boiler[cat][key] = _filter(lst, f"{code}|{cat}|{key}", part)
+                boiler[cat][key] = split_pool(lst, f"{code}|{cat}|{key}", part)
             else:
                 boiler[cat][key] = lst
             if isinstance(lst, list):
                 counts[f"{cat}.{key}"] = len(lst)
-    stories = _filter(art.get("story", []), f"{code}|story", part)
-    headlines = _filter(art.get("headlines", []), f"{code}|headline", part)
-    hns = _filter(art.get("hard_negative", []), f"{code}|hn", part)
-    context = _filter(art.get("context", []), f"{code}|context", part)
+    stories = split_pool(art.get("story", []), f"{code}|story", part)
+    headlines = split_pool(art.get("headlines", []), f"{code}|headline", part)
+    hns = split_pool(art.get("hard_negative", []), f"{code}|hn", part)
+    context = split_pool(art.get("context", []), f"{code}|context", part)
     counts["context"] = len(art.get("context", []))
     counts["stories"] = len(art.get("story", []))
     counts["headlines"] = len(art.get("headlines", []))
