@@ -144,15 +144,18 @@ def cleaned(
         return ""
     found: list[Found] = list(ex.found) if rules else []
     by_model: list[Found] = []
+    kept = None
     if p is not None:
         if rules:  # as the stage decides: the gates keep prose and the title from the model
-            scored = ex.scored & ~protected(ex.units, ex.scored, ex.html, touched(ex.units, found))
+            kept = protected(ex.units, ex.scored, ex.html, touched(ex.units, found))
+            scored = ex.scored & ~kept
         else:  # the model alone: every unit it reads, the HTML headline excepted
             scored = np.asarray([not (ex.html and u.index == 0) for u in ex.units], dtype=bool)
         todo = Pending(ex.text, ex.html, found, ex.units, scored)
-        by_model = removals(model_rule("cv"), todo, p, threshold, category, offset)
+        adjacent = config.boilerplate.model_threshold_adjacent if rules else None
+        by_model = removals(model_rule("cv"), todo, p, threshold, category, offset, adjacent)
     doc = Doc(id=ex.item.id, source=ex.item.set, raw="", format=ex.item.format, url=ex.item.url, text=ex.text)
-    stage.apply(doc, found, by_model)
+    stage.apply(doc, found, by_model, ex.units, kept)
     text = strip_extracted_bullets(doc.text) if ex.html else doc.text
     text = normalize_layout(text)
     return text if len(text) >= config.filter.min_chars else ""

@@ -7,10 +7,13 @@ The decision, per document:
   the first unit of an HTML extraction (the page's headline, which extract put there) and units
   longer than the model reads;
 * gates it cannot override: body prose (twenty words or more ending like a sentence) and a text
-  record's title (the first headline-shaped unit, see :func:`protected`) are not even scored, and
+  record's title (the headline-shaped unit whose words the text below repeats, see
+  :func:`protected`) are not even scored, and
   a unit with nothing removed on either side needs :data:`ISOLATED_MIN_P`, unless it is off topic
   (none of its words occurs anywhere else in the document, see :func:`off_topic`);
-* a unit with P(boilerplate) >= ``boilerplate.model_threshold`` is removed; adjacent removed units
+* a unit with P(boilerplate) >= ``boilerplate.model_threshold`` is removed, and with it the units
+  next to it that do not end like a sentence and score at least
+  ``boilerplate.model_threshold_adjacent`` (:func:`taken_units`); adjacent removed units
   make one removal, recorded in the ledger as rule ``model:<version>`` with its score (the highest
   of its units) and the category the model's category head names (``model`` without one);
 * model removals count against the removal budget like a ``normal``-confidence rule's; and the
@@ -109,14 +112,17 @@ class Pending:
     scored: Bools
     #: The units a rule's removal overlaps (None: worked out from ``found``).
     ruled: Bools | None = None
+    #: The units the gates keep from the model (:func:`protected`: body prose, the title); the
+    #: structural rules do not take them either (None: none).
+    kept: Bools | None = None
 
 
 def pending(text: str, html: bool, found: list[Found], model: LineModel) -> Pending:
     units = text_units(text, html=html)
     ruled = touched(units, found)
     scored = candidates(units, found, html, model.spec.max_line_chars, ruled=ruled)
-    scored &= ~protected(units, scored, html, ruled)
-    return Pending(text, html, found, units, scored, ruled)
+    kept = protected(units, scored, html, ruled)
+    return Pending(text, html, found, units, scored & ~kept, ruled, kept)
 
 
 def touched(units: Sequence[Unit], found: Sequence[Found]) -> Bools:
@@ -157,6 +163,8 @@ def candidates(
 
 #: A unit of at least this many words that ends like a sentence reads as body prose.
 PROSE_WORDS = 20
+#: A sentence of at least this many words counts among the body's words for :func:`on_topic`.
+TOPIC_SENTENCE_WORDS = 8
 #: A heading has at least this many words (and at most :data:`HEADING_MAX_WORDS`).
 HEADING_MIN_WORDS = 4
 HEADING_MAX_WORDS = 20
@@ -196,35 +204,58 @@ def protected(units: Sequence[Unit], scored: Bools, html: bool, ruled: Bools | N
     score them at all):
 
     * body prose (:func:`reads_as_prose`): twenty words or more that end like a sentence;
-    * in a text record, the title: the first :func:`heading_like` unit the model may read, if no
-      body text comes before it (body prose, or a paragraph too long for the model that no rule
-      touched). A record without a title has a headline-shaped line kept this way.
-      The menus, log-in and consent lines above it are what the model takes; the title looks like
-      a teaser headline to it, and would go with them. (An HTML extraction's headline is its
-      first unit, which the model never reads.)
+    * in a text record, the title: the first :func:`heading_like` unit that is :func:`on_topic`
+      (its words recur in the sentences below it, as a title's recur in its article and a menu
+      line's, a cookie banner's buttons', a byline's or a teaser's for another story do not);
+      failing that,
+      the first heading-like unit the model may read if no body text comes before it (body
+      prose, or a paragraph too long for the model that no rule touched). A record without a
+      title has a headline-shaped line kept this way. The menus, log-in and consent lines above
+      it are what the model takes; the title looks like a teaser headline to it, and would go
+      with them. (An HTML extraction's headline is its first unit, which the model never reads.)
 
     ``ruled``: the units the rules' removals overlap (:func:`touched`; default: none).
     """
     out = np.zeros(len(units), dtype=bool)
-    title = html
+    rest: list[int] = []  # the units the model may read that are not prose: the title is among them
+    body_at = len(units)  # where body text starts
+    sentences: list[tuple[int, str]] = []  # where the title's words are looked for
     for i, u in enumerate(units):
         if not scored[i]:
             # a long unit no rule took is body text: the title comes before it
-            title = title or ((ruled is None or not ruled[i]) and not (html and i == 0))
-            continue
-        if reads_as_prose(u.text) or (not title and heading_like(u.text)):
+            if (ruled is None or not ruled[i]) and not (html and i == 0):
+                body_at = min(body_at, i)
+                sentences.append((i, u.text))
+        elif reads_as_prose(u.text):
             out[i] = True
-            title = True  # body prose comes after the title; the title is the first heading
+            body_at = min(body_at, i)
+            sentences.append((i, u.text))
+        elif not html:
+            rest.append(i)
+            if _SENTENCE_END.search(u.text) and len(u.text.split()) >= TOPIC_SENTENCE_WORDS:
+                sentences.append((i, u.text))
+    last: dict[str, int] = {}  # each content word of the sentences: the last unit it occurs in
+    for j, text in sentences:
+        last.update(dict.fromkeys(_words(text), j))
+    title = next((i for i in rest if on_topic(units[i].text, last, i) and heading_like(units[i].text)), None)
+    if title is None:  # the first heading before any body text
+        title = next((i for i in rest if i < body_at and heading_like(units[i].text)), None)
+    if title is not None:
+        out[title] = True
     return out
 
 
 def decide(
-    model: LineModel, docs: Sequence[Pending], threshold: Callable[[bool], float]
+    model: LineModel,
+    docs: Sequence[Pending],
+    threshold: Callable[[bool], float],
+    adjacent: float | None = None,
 ) -> list[list[Found]]:
     """Per document, the model's removals (as :data:`~stages.boilerplate.engine.Found` tuples of
     :func:`model_rule`), scored in one batch over all ``docs``. ``threshold``: a document's
     threshold given whether it is an HTML extraction
-    (:meth:`~pipeline.core.config.BoilerplateConfig.threshold_for`)."""
+    (:meth:`~pipeline.core.config.BoilerplateConfig.threshold_for`); ``adjacent``: the threshold
+    of the units next to the model's removals (:func:`taken_units`)."""
     batch = Batch.of([([u.text for u in d.units], d.html) for d in docs], [d.scored for d in docs])
     if not batch.units or not batch.scored.any():
         return [[] for _ in docs]
@@ -235,7 +266,7 @@ def decide(
     taken = np.flatnonzero(
         np.concatenate(
             [
-                taken_units(d, p[a:b], threshold(d.html))
+                taken_units(d, p[a:b], threshold(d.html), adjacent)
                 for d, a, b in zip(docs, bounds, bounds[1:], strict=False)
             ]
         )
@@ -246,16 +277,24 @@ def decide(
     category = dict(zip(taken.tolist(), names, strict=True))
     rule = model_rule(model.version)
     return [
-        removals(rule, d, p[a:b], threshold(d.html), category, int(a))
+        removals(rule, d, p[a:b], threshold(d.html), category, int(a), adjacent)
         for d, a, b in zip(docs, bounds, bounds[1:], strict=False)
     ]
 
 
-def taken_units(doc: Pending, p: F64, threshold: float) -> Bools:
+def taken_units(doc: Pending, p: F64, threshold: float, adjacent: float | None = None) -> Bools:
     """The units of ``doc`` the model takes given their probabilities ``p``: those it may take at
     or above ``threshold``, but a unit with nothing removed either side of it (by a rule or by the
     model) only at :data:`ISOLATED_MIN_P` or when it is :func:`off_topic`: a sub-heading or a
-    score line shares words with its article, a stray "Watch now" or "More stories »" does not."""
+    score line shares words with its article, a stray "Watch now" or "More stories »" does not.
+
+    Then the units next to what the model takes, at ``adjacent`` (below ``threshold``; None:
+    not at all), if they do not end like a sentence: the model is surer of a block's middle than
+    of its edges (a list's last headline, a video's title, a caption's credit line), and a
+    block's edge that is not a sentence is rarely the article's. Only the model's removals grow
+    so: a rule's match is exact, and next to it the article often goes on with a short
+    paragraph. ``adjacent`` is ``boilerplate.model_threshold_adjacent``; measured in the README
+    ("Units next to the model's removals")."""
     n = len(doc.units)
     ruled = touched(doc.units, doc.found) if doc.ruled is None else doc.ruled
     taken = doc.scored & (p >= threshold)
@@ -269,6 +308,29 @@ def taken_units(doc: Pending, p: F64, threshold: float) -> Bools:
         words = content_words(doc.text)
         for i in doubtful.tolist():
             out[i] = off_topic(doc.units[i].text, words)
+    if adjacent is not None and adjacent < threshold and out.any():
+        weak = doc.scored & ~out & (p >= adjacent)
+        for i in np.flatnonzero(weak).tolist():
+            weak[i] = _SENTENCE_END.search(doc.units[i].text) is None
+        out |= grown(out, weak)
+    return out
+
+
+def grown(seeds: Bools, weak: Bools) -> Bools:
+    """The ``weak`` units joined to a ``seeds`` unit by a run of weak units: each maximal run of
+    adjacent weak units with a seed right above or below it."""
+    out = np.zeros(len(seeds), dtype=bool)
+    i, n = 0, len(seeds)
+    while i < n:
+        if not weak[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and weak[j]:
+            j += 1
+        if (i > 0 and seeds[i - 1]) or (j < n and seeds[j]):
+            out[i:j] = True
+        i = j
     return out
 
 
@@ -278,7 +340,21 @@ _CONTENT_WORD = re.compile(r"[^\W\d_]{4,}")
 
 def content_words(text: str) -> Counter[str]:
     """The content words of ``text`` (see :data:`_CONTENT_WORD`) and how often each occurs."""
-    return Counter(w.lower() for w in _CONTENT_WORD.findall(text))
+    return Counter(_words(text))
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _CONTENT_WORD.findall(text)]
+
+
+def on_topic(unit: str, last: dict[str, int], at: int) -> bool:
+    """Whether at least two of the content words of ``unit`` (unit ``at``), and at least a third of
+    them, occur in the sentences below it: ``last`` gives each word of the document's sentences the
+    last unit it occurs in. A title's article names the story's people, places and things; a
+    consent notice above a cookie banner's buttons does not count for them."""
+    own = set(_words(unit))
+    shared = sum(1 for w in own if last.get(w, -1) > at)
+    return shared >= 2 and 3 * shared >= len(own)
 
 
 def off_topic(unit: str, document: Counter[str]) -> bool:
@@ -295,14 +371,15 @@ def removals(
     threshold: float,
     category: dict[int, str] | None = None,
     offset: int = 0,
+    adjacent: float | None = None,
 ) -> list[Found]:
     """The removals of one document given its units' probabilities ``p``: the units it takes
     (:func:`taken_units`), adjacent ones merged, recorded under ``rule``
     (:func:`model_rule`). ``category``: the category head's answer by unit index in the batch
-    (``offset`` + index in the document)."""
+    (``offset`` + index in the document); ``adjacent``: see :func:`taken_units`."""
     out: list[Found] = []
     run: list[int] = []
-    taken = taken_units(doc, p, threshold)
+    taken = taken_units(doc, p, threshold, adjacent)
 
     def flush() -> None:
         if not run:

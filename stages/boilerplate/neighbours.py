@@ -38,6 +38,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 
 from pipeline.core.record import Removal
+from stages.boilerplate.codes import Bools
 from stages.boilerplate.engine import Found
 from stages.boilerplate.learned import content_words, off_topic, touched
 from stages.boilerplate.rulepack import STRUCTURE_RULE_IDS, code_rule
@@ -152,12 +153,18 @@ def neighbours(text: str, found: Sequence[Found], disabled: frozenset[str] = fro
 
 
 def tails(
-    text: str, found: Sequence[Found], *, html: bool, units: Sequence[Unit] | None = None
+    text: str,
+    found: Sequence[Found],
+    *,
+    html: bool,
+    units: Sequence[Unit] | None = None,
+    kept: Bools | None = None,
 ) -> list[Found]:
     """The block tails (see the module docstring) below the removals ``found`` (sorted by start,
     not overlapping, the other structural removals among them), in text order. ``html``: the
     text is an HTML extraction; ``units``: its units (:func:`~stages.boilerplate.units.text_units`),
-    made here when not given."""
+    made here when not given; ``kept``: the units the model's gates keep (the title, body prose),
+    which a tail never takes."""
     limits = [_tail_limit(removal.category) for removal, _, _ in found]
     if not any(limits):
         return []
@@ -165,6 +172,7 @@ def tails(
         units = text_units(text, html=html)
     starts = [u.start for u in units]
     free = ~touched(units, found)
+    takeable = free if kept is None else free & ~kept
     words = None
     out: list[Found] = []
     for (removal, _, _), limit in zip(found, limits, strict=True):
@@ -172,7 +180,7 @@ def tails(
             continue
         i = bisect_left(starts, removal.end)
         run: list[Unit] = []
-        while i < len(units) and len(run) < limit and free[i] and is_item(units[i].text):
+        while i < len(units) and len(run) < limit and takeable[i] and is_item(units[i].text):
             run.append(units[i])
             i += 1
         if not run:

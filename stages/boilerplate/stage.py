@@ -12,6 +12,7 @@ from functools import cached_property
 from pipeline.core.config import BoilerplateConfig
 from pipeline.core.record import Doc
 from pipeline.core.stage import BatchedDocStage, RejectRecord
+from stages.boilerplate.codes import Bools
 from stages.boilerplate.engine import (
     Cleaned,
     Found,
@@ -170,10 +171,10 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         """The model's removals, per document, scored in one batch (scores do not depend on it)."""
         model = self.model
         assert model is not None  # prepare hands out items only with a model
-        return decide(model, items, self.config.threshold_for)
+        return decide(model, items, self.config.threshold_for, self.config.model_threshold_adjacent)
 
     def finish(self, doc: Doc, item: Pending, answer: list[Found]) -> None:
-        self.apply(doc, item.found, answer, item.units)
+        self.apply(doc, item.found, answer, item.units, item.kept)
 
     def model_share_exceeded(self, text: str, by_model: Sequence[Found]) -> bool:
         """Whether the model's removals alone would take more than ``max_removed_share`` of
@@ -184,15 +185,16 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         return taken > self.config.max_removed_share * max(1, _solid(text))
 
     def _with_structure(
-        self, doc: Doc, found: Sequence[Found], units: Sequence[Unit] | None
+        self, doc: Doc, found: Sequence[Found], units: Sequence[Unit] | None, kept: Bools | None
     ) -> tuple[Sequence[Found], BudgetUse | None]:
         """``found`` with what the removed blocks left behind (:mod:`.neighbours`), unless that
         would take the document over the removal budget that ``found`` alone keeps to; and what
-        the removals returned would spend over the budget (None: within it)."""
+        the removals returned would spend over the budget (None: within it). ``kept``: the units
+        (of ``units``) the gates keep, which no tail takes."""
         left = neighbours(doc.text, found, self.disabled_structure)
         both = sorted([*found, *left], key=lambda f: f[0].start) if left else found
         if TAIL_RULE.id not in self.disabled_structure:
-            below = tails(doc.text, both, html=doc.format == "html", units=units)
+            below = tails(doc.text, both, html=doc.format == "html", units=units, kept=kept)
             both = sorted([*both, *below], key=lambda f: f[0].start) if below else both
         use = self.over_budget(doc.text, both)
         if use is not None and both is not found and self.over_budget(doc.text, found) is None:
@@ -205,6 +207,7 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         found: Sequence[Found],
         by_model: Sequence[Found] = (),
         units: Sequence[Unit] | None = None,
+        kept: Bools | None = None,
     ) -> None:
         """Cut the rules' removals ``found`` and the model's ``by_model`` (each in text order, not
         overlapping each other) out of ``doc`` within the budget, and lift the metadata the rules
@@ -213,7 +216,7 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
             found = sorted([*found, *by_model], key=lambda f: f[0].start)
         if not found:
             return
-        found, use = self._with_structure(doc, found, units)
+        found, use = self._with_structure(doc, found, units, kept)
         if use is not None:
             who = (
                 "rules and the model"

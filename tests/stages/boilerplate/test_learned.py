@@ -17,17 +17,23 @@ from pipeline.cli import cli
 from pipeline.cli.options import overrides
 from pipeline.core.config import BoilerplateConfig, Config
 from pipeline.core.errors import ConfigError
-from pipeline.core.record import Doc, docs_from_batch, docs_to_batch
+from pipeline.core.record import Doc, Removal, docs_from_batch, docs_to_batch
 from pipeline.core.schema import REMOVAL_TYPE
+from stages.boilerplate.engine import Found
 from stages.boilerplate.learned import (
     BUILTIN_MODEL,
     ISOLATED_MIN_P,
+    Pending,
     content_words,
+    grown,
     heading_like,
     load_model,
+    model_rule,
     off_topic,
+    on_topic,
     pending,
     protected,
+    taken_units,
 )
 from stages.boilerplate.model import LineModel
 from stages.boilerplate.stage import Boilerplate
@@ -342,3 +348,93 @@ def test_a_missing_or_bad_model_file_fails_before_any_output(tmp_path: Path) -> 
     assert not (tmp_path / "o").exists()
     res = CliRunner().invoke(cli, ["run", str(doc), "-o", str(tmp_path / "o"), "--model-threshold", "2"])
     assert res.exit_code == 2 and "model_threshold" in res.stderr
+
+
+# --- the title in a record that opens with a consent notice ------------------------------------------
+
+CONSENT = (
+    "This site uses cookies to remember your preferences and to measure how people use it. "
+    "You can change your settings at any time."
+)
+BUTTONS = "Accept all cookies Manage your choices"  # a headline's shape, but not the story's words
+SCHOOL = "Primary school rated outstanding for the first time"
+SCHOOL_BODY = [
+    "A primary school in Upwold has been rated outstanding by inspectors for the first time in its history.",
+    "Inspectors praised the reading programme and the school's work with families.",
+]
+
+
+def test_the_title_after_a_consent_notice_is_the_heading_on_the_story() -> None:
+    model = load_model("builtin")
+    assert model is not None
+    text = "\n\n".join([CONSENT, BUTTONS, SCHOOL, *SCHOOL_BODY])
+    todo = pending(text, False, [], model)
+    texts = [u.text for u in todo.units]
+    assert todo.kept is not None
+    # prose came first, so "the first heading before any body text" finds nothing; the heading
+    # whose words the story's sentences repeat is the title, the buttons line is not
+    assert todo.kept[texts.index(SCHOOL)] and not todo.kept[texts.index(BUTTONS)]
+    assert not todo.scored[texts.index(SCHOOL)] and todo.scored[texts.index(BUTTONS)]
+
+
+def test_on_topic_needs_two_words_and_a_third_of_the_heading_in_the_sentences_below() -> None:
+    below = dict.fromkeys(content_words(" ".join(SCHOOL_BODY)), 5)  # the words' last unit: 5
+    assert on_topic(SCHOOL, below, 2)
+    assert not on_topic(SCHOOL, below, 5)  # the sentences are above it, not below
+    assert not on_topic(BUTTONS, below, 2)
+    assert not on_topic("Rated: the best bakeries of the county this summer", below, 2)  # one word
+    assert not on_topic(SCHOOL, dict.fromkeys(content_words("Upwold council met on Monday."), 5), 2)
+
+
+# --- units next to the model's removals ------------------------------------------------------------------
+
+NEXT = [
+    "Sign up for our newsletter",
+    "Daily headlines in your inbox",
+    "Get our app",
+    "The council met on Monday.",
+    "Harbour lights",
+]
+
+
+def _taken(p: list[float], *, adjacent: float | None, ruled_first: bool = False) -> list[str]:
+    text = "\n\n".join(NEXT)
+    units = text_units(text, html=False)
+    assert [u.text for u in units] == NEXT
+    found = [_rule_removal(text, NEXT[0])] if ruled_first else []
+    scored = np.array([not (ruled_first and i == 0) for i in range(len(units))])
+    todo = Pending(text, False, found, units, scored)
+    out = taken_units(todo, np.array(p), 0.85, adjacent)
+    return [u.text for u, t in zip(units, out, strict=True) if t]
+
+
+def _rule_removal(text: str, snippet: str) -> Found:
+    start = text.index(snippet)
+    rule = model_rule("test")
+    return (Removal(rule.id, "newsletter_cta", start, start + len(snippet), snippet), rule, None)
+
+
+def test_units_next_to_a_model_removal_go_at_the_lower_threshold_unless_they_are_sentences() -> None:
+    p = [0.95, 0.7, 0.65, 0.7, 0.1]
+    # the run of weak units below the removal goes with it; the sentence after them stays
+    assert _taken(p, adjacent=0.6) == NEXT[:3]
+    assert _taken(p, adjacent=0.68) == NEXT[:2]  # the run stops at the first unit below it
+    assert _taken(p, adjacent=None) == NEXT[:1]
+    assert _taken(p, adjacent=0.9) == NEXT[:1]  # at or above the threshold: off
+    # next to a rule's removal nothing grows: a rule's match is exact
+    assert _taken([0.0, 0.7, 0.65, 0.7, 0.1], adjacent=0.6, ruled_first=True) == []
+
+
+def test_grown_takes_whole_runs_of_weak_units_touching_a_seed() -> None:
+    seeds = np.array([0, 0, 1, 0, 0, 0, 0, 1], dtype=bool)
+    weak = np.array([1, 1, 0, 1, 1, 0, 1, 0], dtype=bool)
+    assert grown(seeds, weak).tolist() == [True, True, False, True, True, False, True, False]
+    assert not grown(seeds, np.array([0, 0, 0, 0, 0, 1, 0, 0], dtype=bool)).any()
+
+
+def test_the_adjacent_threshold_is_a_checked_setting() -> None:
+    assert Config().boilerplate.model_threshold_adjacent == 0.6
+    off = Config().with_overrides({"boilerplate.model_threshold_adjacent": 1.0})
+    assert off.hash != Config().hash
+    with pytest.raises(ConfigError):
+        Config().with_overrides({"boilerplate.model_threshold_adjacent": 1.5})
