@@ -165,6 +165,8 @@ def candidates(
 PROSE_WORDS = 20
 #: A sentence of at least this many words counts among the body's words for :func:`on_topic`.
 TOPIC_SENTENCE_WORDS = 8
+#: How many such sentences below a headline-shaped unit :func:`on_topic` reads: the story's lede.
+LEDE_SENTENCES = 3
 #: A heading has at least this many words (and at most :data:`HEADING_MAX_WORDS`).
 HEADING_MIN_WORDS = 4
 HEADING_MAX_WORDS = 20
@@ -190,10 +192,9 @@ def heading_like(text: str) -> bool:
     words = text.split()
     if not HEADING_MIN_WORDS <= len(words) <= HEADING_MAX_WORDS or not text[0].isupper():
         return False
-    if text[-1] in _NOT_HEADING_END or any(c in _CHROME_MARKS for c in text):
+    if text[-1] in _NOT_HEADING_END or not _CHROME_MARKS.isdisjoint(text):
         return False
-    letters = [c for c in text if c.isalpha()]
-    if 2 * sum(c.islower() for c in letters) < len(letters):
+    if 2 * sum(map(str.islower, text)) < sum(map(str.isalpha, text)):
         return False
     low = text.lower()
     return "http" not in low and "www." not in low and _DATE_OR_TIME.search(text) is None
@@ -234,12 +235,21 @@ def protected(units: Sequence[Unit], scored: Bools, html: bool, ruled: Bools | N
             rest.append(i)
             if _SENTENCE_END.search(u.text) and len(u.text.split()) >= TOPIC_SENTENCE_WORDS:
                 sentences.append((i, u.text))
-    last: dict[str, int] = {}  # each content word of the sentences: the last unit it occurs in
-    for j, text in sentences:
-        last.update(dict.fromkeys(_words(text), j))
-    title = next((i for i in rest if on_topic(units[i].text, last, i) and heading_like(units[i].text)), None)
-    if title is None:  # the first heading before any body text
-        title = next((i for i in rest if i < body_at and heading_like(units[i].text)), None)
+    title = first = None  # first: the first heading before any body text
+    starts = [j for j, _ in sentences]
+    ledes: dict[int, set[str]] = {}  # by the first sentence below: headings in a row share it
+    for i in rest:
+        if not heading_like(units[i].text):
+            continue
+        k = bisect_right(starts, i)
+        if k not in ledes:
+            ledes[k] = set(_words(" ".join([text for _, text in sentences[k : k + LEDE_SENTENCES]])))
+        if on_topic(units[i].text, ledes[k]):
+            title = i
+            break
+        if first is None and i < body_at:
+            first = i
+    title = first if title is None else title
     if title is not None:
         out[title] = True
     return out
@@ -344,16 +354,16 @@ def content_words(text: str) -> Counter[str]:
 
 
 def _words(text: str) -> list[str]:
-    return [w.lower() for w in _CONTENT_WORD.findall(text)]
+    return _CONTENT_WORD.findall(text.lower())
 
 
-def on_topic(unit: str, last: dict[str, int], at: int) -> bool:
-    """Whether at least two of the content words of ``unit`` (unit ``at``), and at least a third of
-    them, occur in the sentences below it: ``last`` gives each word of the document's sentences the
-    last unit it occurs in. A title's article names the story's people, places and things; a
-    consent notice above a cookie banner's buttons does not count for them."""
+def on_topic(unit: str, below: set[str]) -> bool:
+    """Whether at least two of the content words of ``unit``, and at least a third of them, are
+    among ``below``: the content words of the first :data:`LEDE_SENTENCES` sentences below it. A
+    title's article names the story's people, places and things; a consent notice above a
+    cookie banner's buttons does not count for them."""
     own = set(_words(unit))
-    shared = sum(1 for w in own if last.get(w, -1) > at)
+    shared = len(own & below)
     return shared >= 2 and 3 * shared >= len(own)
 
 

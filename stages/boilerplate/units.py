@@ -85,7 +85,7 @@ def glue_points(text: str) -> list[int]:
         at = text.find(mark, 1)
         while 0 < at < n - 1:
             if text[at - 1].islower():
-                j = _after_closing(text, at + 1)
+                j = at + 1 if text[at + 1].isupper() else _after_closing(text, at + 1)
                 if j < n and text[j].isupper():
                     points.append(j)
             at = text.find(mark, at + 1)
