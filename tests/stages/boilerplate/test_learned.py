@@ -420,6 +420,8 @@ def test_units_next_to_a_model_removal_go_at_the_lower_threshold_unless_they_are
     assert _taken(p, adjacent=0.68) == NEXT[:2]  # the run stops at the first unit below it
     assert _taken(p, adjacent=None) == NEXT[:1]
     assert _taken(p, adjacent=0.9) == NEXT[:1]  # at or above the threshold: off
+    # a removal the model is less sure of does not grow (a false one in an article would spread)
+    assert _taken([0.9, 0.7, 0.65, 0.7, 0.1], adjacent=0.6) == NEXT[:1]
     # next to a rule's removal nothing grows: a rule's match is exact
     assert _taken([0.0, 0.7, 0.65, 0.7, 0.1], adjacent=0.6, ruled_first=True) == []
 
