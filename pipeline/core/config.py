@@ -136,9 +136,9 @@ class BoilerplateConfig:
     #: 5.8 %; but on the held-out hand-written set, with learned site rules, it cost one HTML
     #: document a sentence (preservation 0.9947 -> 0.9938), so the default stays at 0.85.
     model_threshold_html: float = 0.85
-    #: A unit right next to a unit the model removes at P >= 0.95, and not ending like a sentence (a list's
-    #: last headline, a video's title, a credit line), goes at this lower P(boilerplate); a value
-    #: at or above the threshold turns it off. Chosen on the tuning split (the synthetic corpus's
+    #: A unit right next to a unit the model removes at P >= 0.95, and not ending like a sentence
+    #: (a list's last headline, a video's title, a credit line), goes at this lower P(boilerplate);
+    #: a value at or above the threshold turns it off. Chosen on the tuning split (the synthetic corpus's
     #: ``dev`` part, scored by a model fitted without its phrasings, stories and sites) and
     #: cross-validated: see the README, "Units next to the model's removals".
     model_threshold_adjacent: float = 0.6
