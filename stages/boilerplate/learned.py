@@ -212,15 +212,9 @@ def protected(units: Sequence[Unit], scored: Bools, html: bool, ruled: Bools | N
     score them at all):
 
     * body prose (:func:`reads_as_prose`): twenty words or more that end like a sentence;
-    * in a text record, the title: the first :func:`heading_like` unit that is :func:`on_topic`
-      (its words recur in the sentences below it, as a title's recur in its article and a menu
-      line's, a cookie banner's buttons', a byline's or a teaser's for another story do not);
-      failing that,
-      the first heading-like unit the model may read if no body text comes before it (body
-      prose, or a paragraph too long for the model that no rule touched). A record without a
-      title has a headline-shaped line kept this way. The menus, log-in and consent lines above
-      it are what the model takes; the title looks like a teaser headline to it, and would go
-      with them. (An HTML extraction's headline is its first unit, which the model never reads.)
+    * in a text record, the title (:func:`_title`). The menus, log-in and consent lines above it
+      are what the model takes; the title looks like a teaser headline to it, and would go with
+      them. (An HTML extraction's headline is its first unit, which the model never reads.)
 
     ``ruled``: the units the rules' removals overlap (:func:`touched`; default: none).
     """
@@ -242,24 +236,36 @@ def protected(units: Sequence[Unit], scored: Bools, html: bool, ruled: Bools | N
             rest.append(i)
             if _SENTENCE_END.search(u.text) and len(u.text.split()) >= TOPIC_SENTENCE_WORDS:
                 sentences.append((i, u.text))
-    title = first = None  # first: the first heading before any body text
-    starts = [j for j, _ in sentences]
-    ledes: dict[int, set[str]] = {}  # by the first sentence below: headings in a row share it
-    for i in rest:
-        if not heading_like(units[i].text):
-            continue
-        k = bisect_right(starts, i)
-        if k not in ledes:
-            ledes[k] = set(_words(" ".join([text for _, text in sentences[k : k + LEDE_SENTENCES]])))
-        if on_topic(units[i].text, ledes[k]):
-            title = i
-            break
-        if first is None and i < body_at:
-            first = i
-    title = first if title is None else title
+    title = _title(units, rest, sentences, body_at)
     if title is not None:
         out[title] = True
     return out
+
+
+def _title(
+    units: Sequence[Unit], candidates: Sequence[int], sentences: Sequence[tuple[int, str]], body_at: int
+) -> int | None:
+    """A text record's title among ``candidates`` (indices into ``units``, in order): the first
+    :func:`heading_like` one that is :func:`on_topic` with the :data:`LEDE_SENTENCES` of
+    ``sentences`` (unit index, text) below it, as a title's words recur in its article's lede and
+    a menu line's, a cookie banner's buttons', a byline's or a teaser's for another story do not;
+    failing that, the first heading-like one above ``body_at``, where body text starts (a record
+    without a title has a headline-shaped line kept this way)."""
+    starts = [j for j, _ in sentences]
+    ledes: dict[int, set[str]] = {}  # by the first sentence below: headings in a row share it
+    first = None
+    for i in candidates:
+        text = units[i].text
+        if not heading_like(text):
+            continue
+        k = bisect_right(starts, i)
+        if k not in ledes:
+            ledes[k] = set(_words(" ".join([t for _, t in sentences[k : k + LEDE_SENTENCES]])))
+        if on_topic(text, ledes[k]):
+            return i
+        if first is None and i < body_at:
+            first = i
+    return first
 
 
 def decide(
