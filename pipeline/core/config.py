@@ -138,9 +138,9 @@ class BoilerplateConfig:
     model_threshold_html: float = 0.85
     #: A unit right next to a unit the model removes at P >= 0.95, and not ending like a sentence
     #: (a list's last headline, a video's title, a credit line), goes at this lower P(boilerplate);
-    #: a value at or above the threshold turns it off. Chosen on the tuning split (the synthetic corpus's
-    #: ``dev`` part, scored by a model fitted without its phrasings, stories and sites) and
-    #: cross-validated: see the README, "Units next to the model's removals".
+    #: a value at or above the threshold turns it off. Chosen on the tuning split (the synthetic
+    #: corpus's ``dev`` part, scored by a model fitted without its phrasings, stories and sites)
+    #: and cross-validated: see the README, "Units next to the model's removals".
     model_threshold_adjacent: float = 0.6
 
     def threshold_for(self, html: bool) -> float:

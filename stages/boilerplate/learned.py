@@ -312,9 +312,9 @@ def taken_units(doc: Pending, p: F64, threshold: float, adjacent: float | None =
     score line shares words with its article, a stray "Watch now" or "More stories »" does not.
 
     Then the units next to what the model takes at :data:`GROW_MIN_P` or more, at ``adjacent``
-    (below ``threshold``; None: not at all), if they do not end like a sentence: the model is surer of a block's middle than
-    of its edges (a list's last headline, a video's title, a caption's credit line), and a
-    block's edge that is not a sentence is rarely the article's. Only the model's removals grow
+    (below ``threshold``; None: not at all), if they do not end like a sentence: the model is
+    surer of a block's middle than of its edges (a list's last headline, a video's title, a
+    caption's credit line), and a block's edge that is not a sentence is rarely the article's. Only the model's removals grow
     so: a rule's match is exact, and next to it the article often goes on with a short
     paragraph. ``adjacent`` is ``boilerplate.model_threshold_adjacent``; measured in the README
     ("Units next to the model's removals")."""

@@ -39,7 +39,7 @@ def split_pool(lst: list[Any], key: str, part: str, share: float = 0.2) -> list[
     elif part == "train" or len(train) < 3:
         keep = set(train)
     else:
-        dev = set(train[: max(1, round(len(lst) * share))])
+        dev = set(train[:k])  # as many as the test part
         keep = dev if part == "dev" else set(train) - dev
     return [x for i, x in enumerate(lst) if i in keep]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.core.config import BoilerplateConfig
@@ -20,6 +21,7 @@ from stages.boilerplate.neighbours import (
     tails,
 )
 from stages.boilerplate.stage import Boilerplate
+from stages.boilerplate.units import text_units
 
 
 def _removed(text: str, snippet: str, category: str) -> Found:
@@ -239,3 +241,12 @@ def test_structure_never_costs_a_document_its_other_removals(tmp_path: Path) -> 
     _stage(tmp_path, budget_min_chars=0).process_docs([doc])
     assert "Elsewhere on the site" not in doc.text and "Owl rescued from chimney" in doc.text
     assert [r.rule for r in doc.removed] == ["mine.elsewhere"] and "removal_budget_exceeded" not in doc.flags
+
+
+def test_a_tail_never_takes_a_unit_the_gates_keep() -> None:
+    text = f"Tap to unmute\nFootbridge opens over the river\n\n{BODY}"
+    found = [_removed(text, "Tap to unmute", "video_caption")]
+    units = text_units(text, html=False)
+    assert [r.snippet for r, _, _ in tails(text, found, html=False, units=units)] == [units[1].text]
+    kept = np.array([u.text == "Footbridge opens over the river" for u in units])  # the title
+    assert tails(text, found, html=False, units=units, kept=kept) == []
