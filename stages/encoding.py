@@ -160,6 +160,32 @@ def _ftfy_keeps(segment: str, config: EncodingConfig) -> bool:
     return not (config.fix_encoding and looks_bad(segment))
 
 
+def _fix_segment(segment: str, config: EncodingConfig) -> ftfy.ExplainedText:
+    """``ftfy.fix_and_explain(segment)``, without its second pass when the first one's result is a
+    fixed point (:func:`_ftfy_keeps`), the common case of a mojibake line or an entity.
+
+    ftfy repeats its fixers until the text stops changing, so a segment it repairs costs two
+    passes of every fixer and two badness searches. The first pass is done here as ftfy does it
+    (HTML entities, then the encoding fix; the other fixers leave a text ``_ftfy_keeps`` accepts
+    unchanged), and ftfy itself runs when its result is not one ``_ftfy_keeps`` accepts. The
+    result and explanation are ftfy's own (tested against it)."""
+    lib = _ftfy()
+    ftfy_cfg = ftfy_config(config)
+    text = segment
+    steps: list[ftfy.ExplanationStep] = []
+    if ftfy_cfg.unescape_html is True or (ftfy_cfg.unescape_html == "auto" and "<" not in segment):
+        text = lib.fixes.unescape_html(segment)
+        if text != segment:
+            steps.append(lib.ExplanationStep("apply", "unescape_html"))
+    if ftfy_cfg.fix_encoding and looks_bad(text):
+        encoded = lib.fix_encoding_and_explain(text, ftfy_cfg)
+        text = encoded.text
+        steps.extend(encoded.explanation or [])
+    if text != segment and _ftfy_keeps(text, config):
+        return lib.ExplainedText(text, steps)  # type: ignore[no-any-return]
+    return lib.fix_and_explain(segment, config=ftfy_cfg)  # type: ignore[no-any-return]
+
+
 def fix(text: str, config: EncodingConfig | None = None) -> tuple[str, list[str]]:
     """Repair ``text``; return it with the list of fixes applied (``"action:parameter"``)."""
     cfg = config or EncodingConfig()
@@ -174,7 +200,7 @@ def fix(text: str, config: EncodingConfig | None = None) -> tuple[str, list[str]
             if _ftfy_keeps(chunk, cfg):
                 pieces.append(chunk)
                 continue
-            explained = _ftfy().fix_and_explain(chunk, config=ftfy_config(cfg))
+            explained = _fix_segment(chunk, cfg)
             pieces.append(explained.text)
             for action, parameter in explained.explanation or []:
                 step = f"{action}:{parameter}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import re._parser  # type: ignore[import-not-found]  # the parser has no stubs
+from typing import Literal
 
 import ftfy
 import ftfy.badness
@@ -16,6 +17,7 @@ from pipeline.core.config import EncodingConfig
 from stages.encoding import (
     BADNESS_REACH,
     _badness_window,
+    _fix_segment,
     _ftfy_keeps,
     _segments,
     fix,
@@ -105,3 +107,28 @@ def test_mixed_document_is_repaired_line_by_line() -> None:
     fixed, fixes = fix(mixed)
     assert fixed == "untouched ’ line\nCafé “crème” – £4\nplain line\n"
     assert fixes
+
+
+@settings(max_examples=1500, deadline=None)
+@given(TEXTS)
+def test_a_segment_is_fixed_and_explained_as_ftfy_does(text: str) -> None:
+    for segment in _segments(text, CFG):
+        assert _fix_segment(segment, CFG) == ftfy.fix_and_explain(segment, config=ftfy_config(CFG))
+
+
+@pytest.mark.parametrize(
+    "segment",
+    [
+        "The Vault CafÃ© keeps the bankâ€™s original safe door\n",  # mojibake: one pass and done
+        "Bus fares will&nbsp;be frozen for a further twelve months\n",  # an entity
+        "AT&amp;amp;T: an entity that unescapes to another\n",  # ftfy needs its second pass
+        "CafÃ© &lt;b&gt; in <b>bold</b>\n",  # "<": entities stay under "auto" only
+        "a C1 control \u0093quoted\u0094 and CafÃ©\r\n",
+        "déjà vu\u0301 and CafÃ©\n",  # not NFC after the repair
+        "Ã©Ã©",  # mojibake of mojibake
+    ],
+)
+@pytest.mark.parametrize("unescape", [True, False, "auto"])
+def test_known_segments_match_ftfy(segment: str, unescape: bool | Literal["auto"]) -> None:
+    config = EncodingConfig(unescape_html=unescape)
+    assert _fix_segment(segment, config) == ftfy.fix_and_explain(segment, config=ftfy_config(config))
