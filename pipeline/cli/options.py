@@ -111,7 +111,7 @@ def config_options(fn: Any) -> Any:
             "--model-threshold",
             type=float,
             help="Remove a unit the model scores at least this, in text records and HTML extractions alike "
-            "(default: boilerplate.model_threshold and boilerplate.model_threshold_html, 0.85).",
+            "(default: boilerplate.model_threshold and boilerplate.model_threshold_html, 0.9).",
         ),
     ]
     for opt in reversed(opts):

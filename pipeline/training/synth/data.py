@@ -69,6 +69,7 @@ def load_lang(code: str, part: str = "all") -> LangData:
         art = tomllib.load(f)
     boiler: dict[str, Any] = {}
     counts: dict[str, Any] = {}
+    extra = _extra_phrasings(d) if part in TRAIN_ONLY_PARTS else {}
     for cat, tables in boiler_raw.items():
         boiler[cat] = {}
         for key, lst in tables.items():
@@ -78,6 +79,7 @@ def load_lang(code: str, part: str = "all") -> LangData:
                 boiler[cat][key] = lst
             if isinstance(lst, list):
                 counts[f"{cat}.{key}"] = len(lst)
+                boiler[cat][key] = boiler[cat][key] + extra.get(cat, {}).get(key, [])
     stories = split_pool(art.get("story", []), f"{code}|story", part)
     headlines = split_pool(art.get("headlines", []), f"{code}|headline", part)
     hns = split_pool(art.get("hard_negative", []), f"{code}|hn", part)
@@ -87,6 +89,22 @@ def load_lang(code: str, part: str = "all") -> LangData:
     counts["headlines"] = len(art.get("headlines", []))
     counts["hard_negatives"] = len(art.get("hard_negative", []))
     return LangData(code, lex, boiler, stories, headlines, hns, context, counts)
+
+
+#: The parts that also draw the train-only phrasings of ``boiler_extra.toml``.
+TRAIN_ONLY_PARTS = frozenset({"all", "train", "fit"})
+
+
+def _extra_phrasings(lang_dir: Path) -> dict[str, Any]:
+    """A language's train-only phrasings (``boiler_extra.toml``, the same tables as
+    ``boiler.toml``): more wordings for the model to learn a category's vocabulary from. They are
+    added to the ``train`` and ``fit`` parts after the split, so the ``test`` and ``dev`` parts
+    (the held-out and tuning phrasings) are the same with or without them."""
+    path = lang_dir / "boiler_extra.toml"
+    if not path.exists():
+        return {}
+    with open(path, "rb") as f:
+        return tomllib.load(f)
 
 
 def load_sites() -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -93,7 +94,7 @@ def test_threshold_and_none_are_honoured() -> None:
     score = next(r.score for r in result.removed if r.score is not None)
     above = Config().with_overrides({"boilerplate.model_threshold": min(1.0, score + 0.001)})
     assert CTA in pipeline.clean_text(ARTICLE, config=above).text
-    at = Config().with_overrides({"boilerplate.model_threshold": score})
+    at = Config().with_overrides({"boilerplate.model_threshold": score - 0.00005})  # the ledger rounds to 4
     assert CTA not in pipeline.clean_text(ARTICLE, config=at).text
     assert all(r.score is None for r in pipeline.clean_text(ARTICLE, config=rules_only()).removed)
 
@@ -113,7 +114,7 @@ def test_an_html_extraction_has_its_own_threshold() -> None:
         return float(p[next(i for i, u in enumerate(units) if u.text == CTA)])
 
     html, text = score(True), score(False)
-    assert Config().boilerplate.threshold_for(True) == Config().boilerplate.threshold_for(False) == 0.85
+    assert Config().boilerplate.threshold_for(True) == Config().boilerplate.threshold_for(False) == 0.9
     lenient_html = Config().with_overrides(
         {"boilerplate.model_threshold": min(1.0, text + 0.001), "boilerplate.model_threshold_html": html}
     )
@@ -215,8 +216,10 @@ def raw_scores(text: str) -> dict[str, float]:
 
 def test_the_gates_keep_what_the_raw_model_would_take_and_chrome_still_goes() -> None:
     raw = raw_scores(GATED)
-    # the situation the gates are for: the model alone would take all of these
-    assert raw[TITLE] >= 0.85 and raw[PROSE] >= 0.85 and raw[SCORE_LINE] >= 0.85
+    # the situation the gates are for: the model alone would take these (lm-3 took PROSE too, at
+    # 0.85 and above; lm-4 scores it 0.68: the prose gate's own test is test_protected_units_are_not_scored)
+    threshold = Config().boilerplate.model_threshold
+    assert raw[TITLE] >= threshold and raw[SCORE_LINE] >= threshold
     result = pipeline.clean_text(GATED)
     blocks = result.text.split("\n\n")
     assert blocks[0] == TITLE  # the title after the menu and log-in lines
@@ -296,12 +299,12 @@ def test_explain_shows_the_model_and_its_score(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["explain", str(path)])
     assert res.exit_code == 0, res.output
     line = next(ln for ln in res.stdout.splitlines() if "by model:" in ln)
-    assert "p=0.9" in line and repr(CTA)[:20] in line
+    assert re.search(r"p=(0\.9\d|1\.00)\b", line) and repr(CTA)[:20] in line
     res = CliRunner().invoke(cli, ["explain", str(path), "--json"])
     boiler = next(s for s in json.loads(res.stdout) if s["stage"] == "boilerplate")
     assert [r["score"] is None for r in boiler["removed"]] == [False, True]
     res = CliRunner().invoke(cli, ["explain", str(path), "--diff", "--no-color"])
-    assert "p=0.9" in res.stdout
+    assert re.search(r"p=(0\.9\d|1\.00)\b", res.stdout)
     res = CliRunner().invoke(cli, ["explain", str(path), "--model", "none"])
     assert "by model:" not in res.stdout and CTA in res.stdout
 
@@ -317,7 +320,7 @@ def test_the_config_hash_covers_the_model_file(tmp_path: Path) -> None:
     model = LineModel.load(copy)
     dataclasses.replace(model, bias=model.bias + 1.0).save(copy)
     assert by_path.hash != before  # the same path, another file: another run
-    threshold = Config().with_overrides({"boilerplate.model_threshold": 0.9})
+    threshold = Config().with_overrides({"boilerplate.model_threshold": 0.95})
     assert threshold.hash != builtin.hash
 
 
