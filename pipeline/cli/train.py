@@ -121,7 +121,10 @@ def train_cmd(
     same settings: the same file, byte for byte. Use it with `--model FILE` or
     `boilerplate.model = "FILE"`.
     """
-    cfg = build_config(config_file)
+    # train reads the config's extract and encoding settings; no boilerplate model is loaded (the
+    # one it makes is the new model, and cross-validation scores with each fold's), so a missing
+    # or broken model file does not keep a new one from being trained
+    cfg = build_config(config_file, options={"model": "none"})
     root = find_data_dir(data_dir)
     recipe = dataclasses.replace(TRAIN_RECIPE, part=synthetic_part, sites=synthetic_part)
     sets = default_sets(root, without=without, extra=[Path(p) for p in extra], synthetic=recipe)

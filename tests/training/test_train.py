@@ -179,3 +179,11 @@ def test_the_train_only_phrasings_reach_the_train_and_fit_parts_only() -> None:
     for p in ("dev", "test"):
         assert pools[p] == split_pool(base, "de|signup_notice|items", p)
     assert pools["train"] == split_pool(base, "de|signup_notice|items", "train") + extra
+
+
+def test_training_does_not_need_a_working_boilerplate_model(tiny: Path, tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[boilerplate]\nmodel = "no-such-model.npz"\n', encoding="utf-8")
+    train(tmp_path, tiny, "a.npz", "--config", str(config))
+    train(tmp_path, tiny, "b.npz")
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
