@@ -122,7 +122,7 @@ class MinHasher:
         return Sketch(
             n_words=len(words),
             signature=self.signature_of_hashes(hashes),
-            shingles=np.unique((hashes >> np.uint64(32)).astype(np.uint32)),
+            shingles=distinct_high_halves(hashes),
         )
 
     def band_keys_many(self, signatures: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint64]:
@@ -173,6 +173,19 @@ def jaccard(a: U32, b: U32) -> float:
     idx[idx == len(b)] = 0
     inter = int(np.count_nonzero(b[idx] == a))
     return inter / (len(a) + len(b) - inter)
+
+
+def distinct_high_halves(hashes: U64) -> U32:
+    """``np.unique`` of the high 32 bits of ``hashes``, which are sorted (as
+    :func:`~stages.near_dedup.shingles.shingle_hashes` returns them): their high halves are then
+    sorted too, so a comparison with the previous one finds the repeats without a sort."""
+    high = (hashes >> np.uint64(32)).astype(np.uint32)
+    if len(high) < 2:
+        return high
+    keep = np.empty(len(high), dtype=bool)
+    keep[0] = True
+    np.not_equal(high[1:], high[:-1], out=keep[1:])
+    return high[keep]
 
 
 def pack_set(values: U32) -> bytes:

@@ -8,12 +8,15 @@ from collections import defaultdict
 import numpy as np
 import numpy.typing as npt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stages.near_dedup.hashing import mix64
 from stages.near_dedup.minhash import (
     MinHasher,
     MinHashParams,
     Sketch,
+    distinct_high_halves,
     estimate_jaccard,
     jaccard,
     pack_set,
@@ -224,3 +227,15 @@ def test_multimap_matches_a_dict_of_lists() -> None:
     for i, k in enumerate(q.tolist()):
         assert sorted(got.get(i, [])) == sorted(ref.get(k, []))
     assert len(mm) == 3000 and mm.nbytes == 12 * 3000 and mm.n_levels < 12
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from([0, 1, 7, 2**31, 2**32 - 1]), st.integers(0, 2**32 - 1)), max_size=60)
+)
+def test_the_distinct_high_halves_are_numpys_unique(pairs: list[tuple[int, int]]) -> None:
+    # sorted distinct hashes, many sharing their high half
+    hashes = np.unique(np.array([(high << 32) | low for high, low in pairs], dtype=np.uint64))
+    expected = np.unique((hashes >> np.uint64(32)).astype(np.uint32))
+    got = distinct_high_halves(hashes)
+    assert got.dtype == np.uint32 and np.array_equal(got, expected)
