@@ -45,7 +45,7 @@ from pipeline.training.fit import Matrix, categories, fit_model, probabilities
 from pipeline.training.labels import BOILERPLATE, CONTENT
 from stages.boilerplate.codes import F64
 from stages.boilerplate.engine import Found
-from stages.boilerplate.learned import Pending, model_rule, protected, removals, touched
+from stages.boilerplate.learned import Pending, model_rule, protected, removals, taken_units, touched
 from stages.boilerplate.stage import Boilerplate
 from stages.normalize import normalize_layout, strip_extracted_bullets
 
@@ -153,7 +153,8 @@ def cleaned(
             scored = np.asarray([not (ex.html and u.index == 0) for u in ex.units], dtype=bool)
         todo = Pending(ex.text, ex.html, found, ex.units, scored)
         adjacent = config.boilerplate.model_threshold_adjacent if rules else None
-        by_model = removals(model_rule("cv"), todo, p, threshold, category, offset, adjacent)
+        taken = taken_units(todo, p, threshold, adjacent)
+        by_model = removals(model_rule("cv"), todo, p, taken, category, offset)
     doc = Doc(id=ex.item.id, source=ex.item.set, raw="", format=ex.item.format, url=ex.item.url, text=ex.text)
     stage.apply(doc, found, by_model, ex.units, kept)
     text = strip_extracted_bullets(doc.text) if ex.html else doc.text

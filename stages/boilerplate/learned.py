@@ -286,22 +286,19 @@ def decide(
     p = model.probabilities(batch, hashed, dense)
     sizes = [len(d.units) for d in docs]
     bounds = np.concatenate(([0], np.cumsum(sizes)))
-    taken = np.flatnonzero(
-        np.concatenate(
-            [
-                taken_units(d, p[a:b], threshold(d.html), adjacent)
-                for d, a, b in zip(docs, bounds, bounds[1:], strict=False)
-            ]
-        )
-    )
+    per_doc = [
+        taken_units(d, p[a:b], threshold(d.html), adjacent)
+        for d, a, b in zip(docs, bounds, bounds[1:], strict=False)
+    ]
+    taken = np.flatnonzero(np.concatenate(per_doc))
     if not len(taken):
         return [[] for _ in docs]
     names = model.categories_of(batch, hashed, dense, taken)
     category = dict(zip(taken.tolist(), names, strict=True))
     rule = model_rule(model.version)
     return [
-        removals(rule, d, p[a:b], threshold(d.html), category, int(a), adjacent)
-        for d, a, b in zip(docs, bounds, bounds[1:], strict=False)
+        removals(rule, d, p[a:b], t, category, int(a))
+        for d, t, a, b in zip(docs, per_doc, bounds, bounds[1:], strict=False)
     ]
 
 
@@ -391,18 +388,16 @@ def removals(
     rule: Rule,
     doc: Pending,
     p: F64,
-    threshold: float,
+    taken: Bools,
     category: dict[int, str] | None = None,
     offset: int = 0,
-    adjacent: float | None = None,
 ) -> list[Found]:
-    """The removals of one document given its units' probabilities ``p``: the units it takes
-    (:func:`taken_units`), adjacent ones merged, recorded under ``rule``
+    """The removals of one document given its units' probabilities ``p`` and the units the model
+    takes (:func:`taken_units`): adjacent ones merged, recorded under ``rule``
     (:func:`model_rule`). ``category``: the category head's answer by unit index in the batch
-    (``offset`` + index in the document); ``adjacent``: see :func:`taken_units`."""
+    (``offset`` + index in the document)."""
     out: list[Found] = []
     run: list[int] = []
-    taken = taken_units(doc, p, threshold, adjacent)
 
     def flush() -> None:
         if not run:
