@@ -28,8 +28,9 @@ __all__ = ["cli", "main"]
 #: The commands that convert records to Arrow and never need pandas, for which :func:`main` runs
 #: pyarrow's pandas probe with pandas hidden. The others do not import pyarrow (``rules``,
 #: ``--help``) or read an output directory with :mod:`pyarrow.dataset`, which imports pandas
-#: itself (``stats``, ``report``).
-ARROW_COMMANDS = frozenset({"run", "eval", "explain", "train", "learn-sites"})
+#: itself (``stats``, ``report``). ``run`` runs it itself, once it has started the worker pool's
+#: forkserver (:func:`pipeline.cli.run.run_cmd`): pyarrow's import would delay that start.
+ARROW_COMMANDS = frozenset({"eval", "explain", "train", "learn-sites"})
 
 
 def main() -> None:

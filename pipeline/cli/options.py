@@ -15,8 +15,6 @@ from typing import Any
 import click
 
 from pipeline.core.config import Config
-from stages.boilerplate.learned import load_model
-from stages.boilerplate.rulepack import load_rules
 
 
 def comma_list(text: str) -> tuple[str, ...]:
@@ -125,6 +123,9 @@ def build_config(
     """The config file (or the defaults) with ``--rules`` files added and the command-line
     ``options`` applied (see :data:`SETTINGS`); validated, its rule packs and its boilerplate model
     loaded once so that a bad pack or model file fails before any work starts."""
+    from stages.boilerplate.learned import load_model  # not at import: `cleanwire run` starts its
+    from stages.boilerplate.rulepack import load_rules  # forkserver before numpy and pyarrow load
+
     cfg = Config.from_toml(config_file) if config_file else Config()
     changes = overrides(options or {})
     if rule_files:

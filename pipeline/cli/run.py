@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from pipeline.api import Pipeline
-from pipeline.cli.io_options import (
-    check_output_options,
-    make_sink,
-    refuse_stdin_resume,
-    silence_stdout,
-)
-from pipeline.cli.options import build_config, config_options
-from pipeline.cli.sites import apply_site_rules
+from pipeline.cli.options import config_options
 from pipeline.core.config import COMPRESSIONS
 from pipeline.execution import forkserver
-from pipeline.execution.engines import Engine, local_engine, small_input
-from pipeline.execution.ray import RayEngine
-from pipeline.execution.runner import RunReport
-from pipeline.io.readers import Source
-from pipeline.reporting.summary import output_line, render_summary
+from pipeline.execution.inputsize import small_input
+
+if TYPE_CHECKING:
+    from pipeline.execution.runner import RunReport
+
+# Only light modules above: ``run_cmd`` starts the worker pool's forkserver before it imports
+# numpy, pyarrow and the stages (~0.25 s), so that the forkserver's own imports and warm-up
+# overlap them instead of following them.
 
 
 @click.command("run")
@@ -139,6 +134,16 @@ def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None
     small = engine_name == "local" and not options["workers"] and small_input(inputs)
     if engine_name == "local" and not small:
         forkserver.start()  # the workers' parent imports and warms up while this one reads the config
+    from pipeline.api import Pipeline
+    from pipeline.cli.io_options import check_output_options, make_sink, refuse_stdin_resume, silence_stdout
+    from pipeline.cli.options import build_config
+    from pipeline.cli.sites import apply_site_rules
+    from pipeline.core.pandas_probe import skip_pandas_probe
+    from pipeline.execution.engines import Engine, local_engine
+    from pipeline.execution.ray import RayEngine
+    from pipeline.io.readers import Source
+
+    skip_pandas_probe()
     to_stdout = options["out_format"] == "jsonl"
     cfg = build_config(options["config_file"], options["rule_files"], options)
     check_output_options(cfg, to_stdout=to_stdout)
@@ -171,6 +176,8 @@ def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None
 
 def _print_summary(report: RunReport, output: str | None, *, to_stdout: bool, as_json: bool) -> None:
     """The end-of-run summary on stdout (on stderr when stdout carries the records)."""
+    from pipeline.reporting.summary import output_line, render_summary
+
     if as_json:
         summary = {
             "counts": report.tally.to_dict(),
