@@ -216,6 +216,22 @@ def test_stdin_without_the_text_field_stops_with_exit_3_too(tmp_path: Path) -> N
     assert (counts["n_kept"], counts["rejected"]) == (3, {"read/missing_field": 3})
 
 
+def test_a_non_empty_html_field_wins_whatever_the_text_field_holds(tmp_path: Path) -> None:
+    page = f"<html><body><article><p>{ARTICLE}</p></article></body></html>"
+    rows = [
+        {"id": "h", "html": page, "text": 5},  # the text field is not read: no wrong_type
+        {"id": "e", "html": "", "text": 5},  # an empty HTML field does not win: the text field's type counts
+        {"id": "t", "html": "", "text": ARTICLE},
+    ]
+    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    docs = read_all([tmp_path / "d.jsonl"], ReaderConfig())
+    assert [(d.id, d.reason, d.format) for d in docs] == [
+        ("h", None, "html"),
+        ("e", "wrong_type", "text"),
+        ("t", None, "text"),
+    ]
+
+
 def test_some_records_missing_the_field_are_rejects_keeping_their_ids(tmp_path: Path) -> None:
     rows = [
         json.dumps({"id": "a", "text": ARTICLE}),

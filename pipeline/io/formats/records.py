@@ -193,8 +193,13 @@ def doc_from_row(
 
     try:
         html = _content(row.get(config.html_field), config.html_field, html=True, text_encoding=text_encoding)
-        text = _content(
-            row.get(config.text_field), config.text_field, html=False, text_encoding=text_encoding
+        # a non-empty HTML field wins: the text field is not read at all (whatever its type)
+        text = (
+            None
+            if html is not None and html.raw
+            else _content(
+                row.get(config.text_field), config.text_field, html=False, text_encoding=text_encoding
+            )
         )
     except FieldError as exc:
         return reject("wrong_type", str(exc))
