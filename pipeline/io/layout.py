@@ -37,6 +37,7 @@ renamed into place, so readers never see a half-written file under a final name.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -151,6 +152,23 @@ class OutputLayout:
         return relative.parts[0] in (self.META_DIR, *self.LEGACY) or fnmatch.fnmatchcase(
             relative.name, self.PART_GLOB
         )
+
+    def foreign_parquet(self) -> list[Path]:
+        """Parquet files under the directory that no run writes (not :meth:`is_output_file`),
+        sorted, leaving out what Parquet readers skip (names starting with ``_`` or ``.``, and
+        everything under such a directory): files every reader of the output would take for
+        kept records (``read_parquet('out/**/*.parquet')`` without a word)."""
+        found = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(("_", "."))]
+            here = Path(dirpath)
+            for name in filenames:
+                if name.startswith(("_", ".")) or not name.lower().endswith((".parquet", ".parq")):
+                    continue
+                path = here / name
+                if not self.is_output_file(path.relative_to(self.root)):
+                    found.append(path)
+        return sorted(found)
 
     def legacy_files(self) -> list[Path]:
         """What an older cleanwire left beside the part files: ``manifest.json`` (one of

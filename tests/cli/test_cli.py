@@ -343,6 +343,39 @@ def test_overwrite_replaces_cleanwire_files_only(tmp_path: Path) -> None:
     assert manifest["config"]["filter"]["min_chars"] == 5 and manifest["counts"]["n_kept"] == 1
 
 
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_an_output_directory_holding_another_tools_parquet_is_refused(
+    tmp_path: Path, overwrite: bool
+) -> None:
+    # every reader of the output (read_parquet('out/**/*.parquet'), pandas, pyarrow) would
+    # take that file for kept records
+    import pyarrow as pa
+
+    (tmp_path / "d.txt").write_text(GOOD)
+    out = tmp_path / "o"
+    (out / "old").mkdir(parents=True)
+    pq.write_table(pa.table({"x": [1, 2]}), out / "old" / "data.parquet")
+    (out / "_ignored.parquet").write_bytes(b"readers skip names starting with _")
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    args = [
+        "run",
+        str(tmp_path / "d.txt"),
+        "-o",
+        str(out),
+        "-w",
+        "1",
+        *(["--overwrite"] if overwrite else []),
+    ]
+    code, text = invoke(*args)
+    assert code == 4, text
+    assert "Parquet files cleanwire did not write (old/data.parquet)" in text
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before  # nothing written
+    (out / "old" / "data.parquet").unlink()
+    code, text = invoke(*args)
+    assert code == 0, text
+    assert pq.read_table(out / "part-00000.parquet").num_rows == 1
+
+
 def test_an_output_directory_overlapping_the_inputs_never_eats_them(tmp_path: Path) -> None:
     dump = tmp_path / "dump"
     dump.mkdir()

@@ -82,6 +82,7 @@ class OutputDirectory:
             if self.overwrite:
                 self._remove_own_files()
             self._refuse_legacy()
+            self._refuse_foreign()
             state_dir = self.layout.state_dir
             state_dir.mkdir(parents=True, exist_ok=True)
             probe = state_dir / ".write-probe"
@@ -157,6 +158,21 @@ class OutputDirectory:
                 f"a run now keeps them under {self.layout.META_DIR}/), which this run cannot resume",
                 hint=f"pass --overwrite to redo the run in {self.root} (it removes only the files "
                 "cleanwire wrote there), or choose another output directory",
+            )
+
+    def _refuse_foreign(self) -> None:
+        """Refuse a directory that holds Parquet files no run wrote (another tool's
+        ``data.parquet``): every reader of the output would read them as kept records. Other
+        files (notes, a README) stay, as ``--overwrite`` leaves them."""
+        foreign = self.layout.foreign_parquet()
+        if foreign:
+            shown = ", ".join(str(p.relative_to(self.root)) for p in foreign[:3])
+            more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+            raise OutputError(
+                f"{self.root} holds Parquet files cleanwire did not write ({shown}{more}): readers "
+                "of the output would take them for kept records",
+                hint="choose another output directory, or move those files (--overwrite removes "
+                "only cleanwire's own files)",
             )
 
     def _remove_temp_files(self) -> None:
