@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import fresh
 from tests.conftest import FIXTURES
 
 pytest.importorskip("pandas")  # without pandas there is no import to avoid
@@ -29,18 +30,6 @@ frame = pa.table({"n": pa.array([1, 2], pa.int64())}).to_pandas()  # asked for p
 print(json.dumps({"ran": ran, "after_batch": after_batch, "rows": len(frame), "again": skip_pandas_probe()}))
 """
 
-COMMAND = """
-import json, sys
-import pipeline.cli
-sys.argv = ["cleanwire", *sys.argv[1:]]
-code = 0
-try:
-    pipeline.cli.main()
-except SystemExit as exc:
-    code = exc.code
-print(json.dumps({"code": code, "pandas": "pandas" in sys.modules}))
-"""
-
 
 def _last_json(args: list[str]) -> dict[str, object]:
     out = subprocess.run([sys.executable, "-c", *args], capture_output=True, text=True, check=True)
@@ -54,7 +43,8 @@ def test_the_probe_records_no_pandas_and_explicit_use_still_works() -> None:
 
 def test_the_run_command_never_imports_pandas(tmp_path: Path) -> None:
     # a mixed dump (HTML, text, JSONL, CSV, ...) cleaned in the command's own process
-    got = _last_json([COMMAND, "run", str(FIXTURES / "dump"), "-o", str(tmp_path / "out"), "--no-progress"])
+    args = ["run", str(FIXTURES / "dump"), "-o", str(tmp_path / "out"), "--no-progress"]
+    got = fresh.command(args, report="{'pandas': 'pandas' in sys.modules}")
     assert got == {"code": 0, "pandas": False}
     assert list((tmp_path / "out").glob("part-*.parquet"))
 

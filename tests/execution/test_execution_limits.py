@@ -25,6 +25,7 @@ from pipeline.execution.pool import ProcessEngine
 from pipeline.execution.resources import resident_bytes, usable_cores, worker_count
 from pipeline.io.layout import OutputLayout
 from stages.extract.extractor import Extract
+from tests import fresh
 from tests.execution.test_engines import batches, real_stages
 from tests.hostile import StallsOnArrival, StallsWarmingUp, article
 
@@ -165,10 +166,8 @@ def test_what_counts_as_a_small_input(tmp_path: Path) -> None:
     assert not small_input([str(tmp_path / "c.jsonl.gz")])
 
 
-#: A fresh interpreter running ``cleanwire run`` with the forkserver's start spied on: which of
-#: the heavy libraries the command had imported when it started it.
-_START_ORDER = """
-import json, sys
+#: Spies on the forkserver's start: which of the heavy libraries the command had imported by then.
+_SPY_ON_START = """
 from pipeline.execution import forkserver
 seen = []
 start = forkserver.start
@@ -176,14 +175,6 @@ def spy():
     seen.append(sorted(m for m in ("numpy", "pyarrow", "lxml", "stages") if m in sys.modules))
     start()
 forkserver.start = spy
-import pipeline.cli
-sys.argv = ["cleanwire", *sys.argv[1:]]
-code = 0
-try:
-    pipeline.cli.main()
-except SystemExit as exc:
-    code = exc.code
-print(json.dumps({"code": code, "first_start": seen[0] if seen else None}))
 """
 
 
@@ -192,14 +183,8 @@ def test_the_run_command_starts_the_forkserver_before_it_imports_the_heavy_libra
 ) -> None:
     # the forkserver's ~1 s of imports and warm-up overlap the command's own (numpy, pyarrow,
     # the stages: ~0.25 s) only when it starts first
-    import subprocess
-    import sys
-
     args = ["run", str(demo_dump), "-o", str(tmp_path / "out"), "--workers", "1", "--no-progress"]
-    done = subprocess.run(
-        [sys.executable, "-c", _START_ORDER, *args], capture_output=True, text=True, check=True
-    )
-    got = json.loads(done.stdout.strip().splitlines()[-1])
+    got = fresh.command(args, before=_SPY_ON_START, report="{'first_start': seen[0] if seen else None}")
     assert got == {"code": 0, "first_start": []}
     assert json.loads(OutputLayout(tmp_path / "out").manifest.read_text())["counts"]["n_in"] == 12
 
