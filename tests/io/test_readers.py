@@ -356,6 +356,92 @@ def test_a_truncated_small_gzip_csv_keeps_its_rows_before_the_cut(tmp_path: Path
     assert (bad.status, bad.reason) == (Status.REJECTED, "truncated")
 
 
+HARBOUR = "Harbour officials said on Monday that the ferry service would resume."
+
+
+def test_csv_blank_lines_before_the_header_are_skipped_and_the_mapping_still_checked(tmp_path: Path) -> None:
+    # The blank first line used to be the header: every row a bad_row, the header a record.
+    (tmp_path / "b.csv").write_text(f"\n\nid,text\nz1,{HARBOUR}\nz2,Passengers return.\n")
+    docs = read_all([tmp_path / "b.csv"])
+    assert [(d.id, d.ok, d.raw) for d in docs] == [("z1", True, HARBOUR), ("z2", True, "Passengers return.")]
+    (tmp_path / "body.csv").write_text(f"\nid,body\nz1,{HARBOUR}\n")
+    with pytest.raises(InputError, match="no column 'text' or 'html'"):
+        Source([tmp_path / "body.csv"]).shards()
+    (doc,) = read_all([tmp_path / "body.csv"], ReaderConfig(text_field="body"))
+    assert doc.ok and doc.id == "z1"
+
+
+@pytest.mark.parametrize("eol", ["\r", "\n", "\r\n"], ids=["cr", "lf", "crlf"])
+def test_csv_lines_may_end_in_cr_lf_or_crlf_and_quoted_line_breaks_stay(tmp_path: Path, eol: str) -> None:
+    # Old Mac exports end lines in \r alone: the delimiter sniff used to fail on the whole file.
+    rows = [f'm{i},"The ferry service {i} will resume."' for i in range(3)]
+    rows.append(f'm3,"First paragraph.{eol}Second, with a comma."')
+    (tmp_path / "e.csv").write_bytes((eol.join(["id,text", *rows]) + eol).encode())
+    docs = read_all([tmp_path / "e.csv"])
+    assert [d.id for d in docs] == ["m0", "m1", "m2", "m3"] and all(d.ok for d in docs)
+    assert docs[1].raw == "The ferry service 1 will resume."
+    assert docs[3].raw == f"First paragraph.{eol}Second, with a comma."
+
+
+def test_csv_bytes_its_charset_cannot_read_past_the_sample_are_repaired_and_flagged(tmp_path: Path) -> None:
+    # The charset is judged on the first 64 KiB (ASCII here: UTF-8); a latin-1 row after them
+    # used to be kept with U+FFFD for its accents, unflagged.
+    rows = "".join(f"a{i},Plain ASCII row number {i} about the harbour.,n\n" for i in range(1500))
+    data = ("id,text,note\n" + rows).encode()
+    assert len(data) > 1 << 16
+    data += "late,Le café du port a rouvert après les travaux.,n\n".encode("latin-1")
+    data += "note,Only an unmapped column is not UTF-8.,café\n".encode("latin-1")
+    (tmp_path / "t.csv").write_bytes(data + b"after,Plain again.,n\n")
+    docs = read_all([tmp_path / "t.csv"])
+    assert len(docs) == 1503 and all(d.ok for d in docs)
+    late = docs[1500]
+    assert (late.id, late.raw) == ("late", "Le café du port a rouvert après les travaux.")
+    assert (late.encoding, late.flags) == ("cp1252", ["invalid_utf8_repaired"])
+    others = docs[:1500] + docs[1501:]
+    assert all(d.encoding == "utf-8" and d.flags == [] for d in others)  # note is not read
+    assert "\ufffd" not in "".join(d.raw for d in docs)
+    # UTF-16 (BOM) with a broken surrogate pair: that row is rejected, the rest read.
+    broken = (
+        "id,text\nu1,Fine.\nu2,Broken ".encode("utf-16")
+        + b"\x00\xd8"
+        + " pair.\nu3,Fine.\n".encode("utf-16-le")
+    )
+    (tmp_path / "u16.csv").write_bytes(broken)
+    u1, u2, u3 = read_all([tmp_path / "u16.csv"])
+    assert (u1.id, u1.ok, u2.reason, u3.id, u3.ok) == ("u1", True, "reader_error", "u3", True)
+
+
+def test_csv_records_over_max_record_bytes_are_too_large_with_their_ids_and_reading_goes_on(
+    tmp_path: Path,
+) -> None:
+    limit = csv.field_size_limit(131_072)  # the module's default: the reader raises it itself
+    try:
+        big = "y " * 150_000  # over the cap below, and over the csv module's field limit
+        path = tmp_path / "t.csv"
+        path.write_text(
+            f'id,text\nb1,"{big}"\nb2,Fine text here.\n'
+            f'b3,"First paragraph.\nSecond, with a comma.\n{big}\nLast, with a comma."\n'
+            "b4,After the big ones.\n"
+        )
+        cfg = ReaderConfig(max_record_bytes=200_000)
+        docs = read_all([path], cfg)
+        assert [(d.id, d.reason) for d in docs] == [
+            ("b1", "too_large"),
+            ("b2", None),
+            ("b3", "too_large"),
+            ("b4", None),
+        ]
+        assert "reader.max_record_bytes=200000" in (docs[0].detail or "")
+        (tmp_path / "last.csv").write_text(f'text,id\n"{big}",c1\nFine.,c2\n')
+        first, second = read_all([tmp_path / "last.csv"], cfg)
+        assert first.reason == "too_large" and first.id != "c1"  # not read: no id to keep
+        assert (second.id, second.ok) == ("c2", True)
+        (tmp_path / "header.csv").write_text(f"id,text,{big}\nh1,Short.,x\n")
+        assert [d.reason for d in read_all([tmp_path / "header.csv"], cfg)] == ["too_large"]
+    finally:
+        csv.field_size_limit(limit)
+
+
 def test_a_repeated_mapped_column_fails_before_the_run_a_repeated_other_one_is_read(
     tmp_path: Path,
 ) -> None:

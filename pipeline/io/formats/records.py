@@ -27,7 +27,7 @@ PREFIX_CHARS = 200
 #: manifest counts such records (``counts.flags``).
 HTML_IN_TEXT_FLAG = "html_in_text_field"
 #: The flag of a record a string value of which was not valid UTF-8 (a Parquet file written by a
-#: writer that does not check): the text was decoded as bytes are (its codec in ``encoding``),
+#: writer that does not check, a CSV row its file's sniffed charset cannot read): the text was decoded as bytes are (its codec in ``encoding``),
 #: other values with U+FFFD for the bad bytes.
 INVALID_UTF8_FLAG = "invalid_utf8_repaired"
 
