@@ -21,7 +21,7 @@ from stages.boilerplate.engine import (
     find_removals,
     rule_set,
 )
-from stages.boilerplate.learned import MODEL_PREFIX, Pending, decide, load_model, model_file, pending
+from stages.boilerplate.learned import MODEL_PREFIX, Pending, decide, load_model, pending
 from stages.boilerplate.model import LineModel
 from stages.boilerplate.neighbours import TAIL_RULE, neighbours, tails
 from stages.boilerplate.rulepack import SITE_PREFIX, STRUCTURE_RULE_IDS, Rule, check_disabled, load_rules
@@ -116,7 +116,10 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         self.site_rules = site_rules.without(disabled_sites)
         # per host with learned lines: (that host's learned rules, pack + learned rules prepared)
         self._site_sets: dict[int, tuple[tuple[Rule, ...], RuleSet]] = {}
-        model_file(cfg.model)  # "none", "builtin" or a path: the file itself is read on first use
+        # loaded (once per process) here, so that a missing or bad model file is a ConfigError
+        # (ModelError) when the pipeline is built, from Python as from the command line, not a
+        # stage_error on every record; a worker unpickles the stage and loads it on first use
+        load_model(cfg.model)
 
     @cached_property
     def rule_set(self) -> RuleSet:

@@ -351,6 +351,13 @@ def test_a_missing_or_bad_model_file_fails_before_any_output(tmp_path: Path) -> 
     assert not (tmp_path / "o").exists()
     res = CliRunner().invoke(cli, ["run", str(doc), "-o", str(tmp_path / "o"), "--model-threshold", "2"])
     assert res.exit_code == 2 and "model_threshold" in res.stderr
+    # from Python too: building the pipeline fails, not every record
+    for model in (str(tmp_path / "missing.npz"), str(bad)):
+        cfg = Config().with_overrides({"boilerplate.model": model})
+        with pytest.raises(ConfigError, match="boilerplate model"):
+            pipeline.Pipeline.from_config(cfg)
+        with pytest.raises(ConfigError, match="boilerplate model"):
+            pipeline.clean_text(ARTICLE, config=cfg)
 
 
 # --- the title in a record that opens with a consent notice ------------------------------------------
