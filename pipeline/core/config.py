@@ -294,6 +294,8 @@ class Config:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise ConfigError(f"config file not found: {path}") from exc
+        except OSError as exc:  # a directory, no permission
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError) as exc:
             # ValueError: an integer of more than 4,300 digits (Python's int conversion limit)
             raise ConfigError(f"config file {path} is not valid TOML: {clip(str(exc), 200)}") from exc
@@ -302,7 +304,9 @@ class Config:
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, origin: str = "config") -> Config:
         """A config from plain data shaped like the TOML file (sections as dicts), validated."""
-        cfg = build(cls, _moved_keys(data, origin), origin)
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{origin}: settings must be a table of sections, got {type(data).__name__}")
+        cfg = build(cls, _moved_keys(dict(data), origin), origin)
         cfg.validate()
         return cfg
 
@@ -318,12 +322,14 @@ class Config:
         sections: dict[str, dict[str, Any]] = {}
         top: dict[str, Any] = {}
         for key, value in overrides.items():
+            if not isinstance(key, str):
+                raise ConfigError(f"a setting is named by a string such as 'run.workers', got {key!r}")
             section, _, name = key.rpartition(".")
             if section:
                 sections.setdefault(section, {})[name] = value
             else:
                 top[key] = value
-        sections = _retired_keys(sections, "override", stacklevel=3)
+        sections = _moved_keys(sections, "override")  # old names read as the new ones, warned
         hints = get_type_hints(Config, include_extras=True)
         changes = {
             name: convert(hints[name], value, name, loading=True)

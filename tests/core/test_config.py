@@ -255,6 +255,12 @@ def test_a_moved_setting_is_read_under_its_new_name_with_a_warning() -> None:
     with pytest.warns(FutureWarning, match=r"extract\.timeout_s is now run\.record_timeout_s"):
         cfg = Config.from_dict({"extract": {"timeout_s": 7, "max_depth": 50}})
     assert cfg.run.record_timeout_s == 7.0 and cfg.extract.max_depth == 50
+    # an override (the Python API, an Airflow task's settings) is read the same way
+    with pytest.warns(FutureWarning, match=r"override: extract\.timeout_s is now run\.record_timeout_s"):
+        assert Config().with_overrides({"extract.timeout_s": 9}).run.record_timeout_s == 9.0
+    with pytest.warns(FutureWarning):
+        both = Config().with_overrides({"extract.timeout_s": 9, "run.record_timeout_s": 4})
+    assert both.run.record_timeout_s == 4.0  # the new name wins
 
 
 @pytest.mark.parametrize(("old", "share"), [(0, 0.0), (250, 0.35), (1000, 0.35)])
@@ -308,3 +314,13 @@ def test_every_stage_name_a_config_accepts_is_one_the_registry_builds() -> None:
 
     assert set(STAGE_FACTORIES) == set(STAGE_CLASSES) == STAGE_NAMES | set(IMPLIED)
     assert not STAGE_NAMES & set(IMPLIED)  # a config never names a stage the chain implies
+
+
+def test_config_data_of_the_wrong_shape_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        Config.from_toml(tmp_path)  # a directory
+    for data in (None, [1], "run.workers = 2"):
+        with pytest.raises(ConfigError, match="settings must be a table of sections"):
+            Config.from_dict(data)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="named by a string"):
+        Config().with_overrides({5: 1})  # type: ignore[dict-item]
