@@ -165,9 +165,12 @@ def _with_missing(batch: pa.RecordBatch, columns: Iterable[str]) -> pa.RecordBat
 
 
 def stage_order(manifest: dict[str, Any] | None) -> list[str]:
-    stages = (manifest or {}).get("config", {}).get("stages")
-    if isinstance(stages, list) and all(isinstance(s, str) for s in stages):
-        return list(stages)
+    """The stages the run ran, in order: the manifest's ``stages_run`` (a Python pipeline's own
+    chain, custom stages included), else its config's ``stages`` (a manifest from before
+    ``stages_run``), else the default chain."""
+    for stages in ((manifest or {}).get("stages_run"), (manifest or {}).get("config", {}).get("stages")):
+        if isinstance(stages, list) and all(isinstance(s, str) for s in stages):
+            return list(stages)
     return list(Config().stages)
 
 

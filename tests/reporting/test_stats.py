@@ -110,7 +110,7 @@ def test_counts_match_what_went_in(run_dir: Path) -> None:
 
 def test_funnel_follows_the_stage_order(run_dir: Path) -> None:
     funnel = compute_stats(run_dir).funnel()
-    assert [r.stage for r in funnel] == ["read", *Config().stages]
+    assert [r.stage for r in funnel] == ["read", *Config().stages]  # the chain as it ran
     assert funnel[0].entered == 16
     for prev, row in itertools.pairwise(funnel):
         assert row.entered == prev.passed
@@ -122,6 +122,35 @@ def test_funnel_follows_the_stage_order(run_dir: Path) -> None:
     manifest = json.loads(OutputLayout(run_dir).manifest.read_text())
     for row in funnel[1:]:
         assert manifest["stages"][row.stage]["n_in"] == row.entered
+
+
+def test_funnel_of_a_python_pipelines_own_chain_is_that_chain(tmp_path: Path) -> None:
+    # a chain of three stages, one of them a user's: the config's default list (filter,
+    # near_dedup ...) names stages this run never ran
+    from pipeline.core.record import Doc
+    from pipeline.core.stage import DocStage, DropRecord
+    from stages.extract import Extract
+    from stages.normalize import NormalizeWhitespace
+
+    class DropShort(DocStage):
+        name = "drop_short"
+
+        def process(self, doc: Doc) -> None:
+            if len(doc.text or "") < 200:
+                raise DropRecord("short")
+
+    write_dump(tmp_path / "dump.jsonl")
+    Pipeline([Extract(), NormalizeWhitespace(), DropShort()], CFG).run(
+        Source([str(tmp_path / "dump.jsonl")], CFG.reader),
+        ParquetSink(tmp_path / "out", CFG),
+        engine=SerialEngine(),
+    )
+    funnel = compute_stats(tmp_path / "out").funnel()
+    assert [r.stage for r in funnel] == ["read", "extract", "normalize", "drop_short"]
+    manifest = json.loads(OutputLayout(tmp_path / "out").manifest.read_text())
+    for row in funnel[1:]:
+        assert manifest["stages"][row.stage]["n_in"] == row.entered
+    assert funnel[-1].passed == manifest["counts"]["n_kept"]
 
 
 def test_removals_by_rule_category_and_site(run_dir: Path) -> None:
