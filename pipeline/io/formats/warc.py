@@ -14,12 +14,16 @@ Other payloads (images, PDF, scripts...) and non-2xx responses are *dropped* by 
 (reasons ``not_html`` and ``http_status``), so they are counted in the manifest and listed in
 ``dropped.parquet``. Records that carry no document (``request``, ``warcinfo``, ``metadata``,
 ``revisit``) are not records of the dump and are skipped without a trace.
+
+A record the file cuts short (its header block, or fewer block bytes than its ``Content-Length``)
+is rejected as ``truncated``, whatever its type, with its id and URL where its header gave them:
+warcio hands out such a record as if it were whole, or takes its header for the end of the archive.
 """
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +48,99 @@ TEXT_TYPES = {"text/plain"}
 #: Bytes that mark a payload as binary (WHATWG MIME Sniffing), looked for in its first bytes.
 _BINARY_BYTES = frozenset([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)])
 _SNIFF_BYTES = 1445
+_BLOCK_READ = 1 << 16
+_CUT_FIRST_LINE = "the file ends inside a record's first line"
+
+
+class _Watched:
+    """The stream warcio reads, counting its bytes and seeing its end: whether the input has ended, and whether inside a line (one of ``name: value`` or not)."""
+
+    def __init__(self, fh: Any) -> None:
+        self._fh = fh
+        self._pos = 0
+        self._last = b""
+        self._colon = False  # in the last line so far
+        self.ended = False
+
+    def read(self, n: int = -1) -> bytes:
+        data: bytes = self._fh.read(n)
+        if data:
+            self._pos += len(data)
+            self._last = data[-1:]
+            line_start = data.rfind(b"\n") + 1
+            self._colon = b":" in data[line_start:] or (line_start == 0 and self._colon)
+        elif n != 0:
+            self.ended = True
+        return data
+
+    def tell(self) -> int:
+        return self._pos
+
+    @property
+    def ends_inside_a_line(self) -> bool:
+        return self._last not in (b"", b"\n")
+
+    @property
+    def ends_inside_a_field(self) -> bool:
+        """The input ends in a ``name: value`` line: a header warcio read, its value maybe cut."""
+        return self.ends_inside_a_line and self._colon
+
+
+def _at_end(source: _Watched | None, records: Any) -> bool:
+    """Whether warcio has read all of the input (the record it is on is the file's last)."""
+    if source is None or records is None or records.reader is None:
+        return False
+    return source.ended and records.reader.rem_length() == 0
+
+
+def _http_headers_or_none(load: Callable[..., Any]) -> Callable[..., Any]:
+    """warcio's ``load_http_headers``, giving None where the block holds nothing at all: warcio
+    takes that EOFError for the end of the archive, so a record whose file ends with its WARC
+    header block vanished; it now comes out, and read_warc finds its block short."""
+
+    def load_http_headers(rec_type: Any, uri: Any, stream: Any, length: Any) -> Any:
+        try:
+            return load(rec_type, uri, stream, length)
+        except EOFError:
+            return None
+
+    return load_http_headers
+
+
+def _declared_length(record: Any) -> int | None:
+    """The length of the record's block from its ``Content-Length`` (net of an ARC header's
+    lines), None when the header gives no number."""
+    value = record.rec_headers.get_header("Content-Length")
+    if record.length is None or value is None or not str(value).strip().isdigit():
+        return None
+    return int(record.length)
+
+
+def _block_read(record: Any) -> int:
+    """Reads the rest of the record's block; the number of its bytes the file held."""
+    while record.raw_stream.read(_BLOCK_READ):
+        pass
+    return int(record.raw_stream.tell())
+
+
+def _cut(origin: Origin, record: Any, got: int, declared: int | None, source: _Watched) -> Doc:
+    """The ``truncated`` reject of a record the file cuts short after ``got`` bytes of its block,
+    with its id and URL when its header gave them (not from its last line when the file ends in
+    that line: its value may be cut)."""
+    in_header = declared is None or (got == 0 and source.ends_inside_a_line)
+    lines = record.rec_headers.headers
+    header = {
+        str(k).lower(): str(v) for k, v in (lines[:-1] if in_header and source.ends_inside_a_field else lines)
+    }
+    record_id = header.get("warc-record-id", "").strip().strip("<>") if record.format == "warc" else ""
+    url = header.get("warc-target-uri")
+    what = (
+        "the file ends inside its WARC header"
+        if in_header
+        else f"the file ends {got} bytes into its {declared}-byte block"
+    )
+    detail = f"{what} ({url})" if url else what
+    return rejected(origin, "truncated", detail, id=safe_str(record_id) if record_id else None)
 
 
 def _media_type(content_type: str | None) -> str:
@@ -145,8 +242,8 @@ def _record_doc(record: Any, body: bytes | str, origin: Origin, config: ReaderCo
 
 def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iterator[Doc]:
     """Document records of a WARC/ARC file (plain or gzip/zstd/bzip2-compressed, by magic).
-    Headers warcio cannot parse end the file with a ``corrupt_archive`` reject; every record
-    read before is kept."""
+    Headers warcio cannot parse end the file with a ``corrupt_archive`` reject (``truncated``
+    when the file ends in them); every record read before is kept."""
     # warcio (and fsspec, which it imports) load only when a WARC is read: ~0.1 s of every other
     # run's start-up
     from warcio.archiveiterator import ArchiveIterator
@@ -155,23 +252,52 @@ def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iter
 
     name = name or label(path)
     offset: int | str = 0
+    source: _Watched | None = None
+    records: Any = None
+    current: Any = None  # the record being read, for a reject when its bytes stop coming
     try:
         with open_input(path, config.max_decompressed_bytes) as fh:
-            records = ArchiveIterator(ShortReads(fh), arc2warc=True)  # warcio reads in blocks
+            source = _Watched(ShortReads(fh))  # warcio reads in blocks
+            records = ArchiveIterator(source, arc2warc=True)
+            records.loader.load_http_headers = _http_headers_or_none(records.loader.load_http_headers)
             for record in records:
-                if record.rec_type not in DOCUMENT_RECORDS:
-                    continue
-                body = _payload(record, config)
-                offset = records.get_record_offset()  # after the payload: it may read to the end
+                offset = records.offset  # where it starts (get_record_offset reads on into the next)
                 origin = Origin(name, offset)
-                yield guarded(origin, _record_doc, record, body, origin, config)
+                declared = _declared_length(record)
+                if declared is None and _at_end(source, records):  # no length: the file ends in its header
+                    yield _cut(origin, record, 0, None, source)
+                    continue
+                is_document = record.rec_type in DOCUMENT_RECORDS
+                current = record
+                body = _payload(record, config) if is_document else b""
+                got = _block_read(record) if declared is not None else 0
+                current = None
+                if declared is not None and got < declared:
+                    yield _cut(origin, record, got, declared, source)
+                elif is_document:
+                    yield guarded(origin, _record_doc, record, body, origin, config)
+            if source.tell() > records.offset:  # read, yet no record: warcio takes one byte for none
+                yield rejected(Origin(name, records.offset), "truncated", _CUT_FIRST_LINE)
     except CleanwireError:
         raise
     except (ArchiveLoadFailed, StatusAndHeadersParserException) as exc:
-        yield rejected(Origin(name, f"{offset}+"), "corrupt_archive", exception_text(exc))
+        if source is not None and _at_end(source, records) and source.ends_inside_a_line:
+            yield rejected(Origin(name, records.offset), "truncated", _CUT_FIRST_LINE)
+        else:
+            yield rejected(Origin(name, f"{offset}+"), "corrupt_archive", exception_text(exc))
     except (OSError, InputDataError, EOFError) as exc:
         reason = exc.reason if isinstance(exc, InputDataError) else "unreadable"
-        yield rejected(Origin(name, f"{offset}+"), reason, f"{type(exc).__name__}: {exception_text(exc)}")
-    except Exception as exc:  # noqa: BLE001 - whatever warcio makes of damaged bytes: the rest is one reject
         detail = f"{type(exc).__name__}: {exception_text(exc)}"
-        yield rejected(Origin(name, f"{offset}+"), "corrupt_archive", detail)
+        if current is not None:
+            url = current.rec_headers.get_header("WARC-Target-URI")
+            detail = f"{detail} ({url})" if url else detail
+        record_id = _record_id(current) if current is not None else None
+        yield rejected(Origin(name, f"{offset}+"), reason, detail, id=record_id)
+    except Exception as exc:  # noqa: BLE001 - whatever warcio makes of damaged bytes: the rest is one reject
+        if _at_end(source, records):  # e.g. a header cut before its URI
+            yield rejected(
+                Origin(name, records.offset), "truncated", "the file ends inside a record's WARC header"
+            )
+        else:
+            detail = f"{type(exc).__name__}: {exception_text(exc)}"
+            yield rejected(Origin(name, f"{offset}+"), "corrupt_archive", detail)
