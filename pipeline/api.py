@@ -20,6 +20,7 @@ from pipeline.core.record import (
     docs_to_batch,
     make_id,
     raw_format,
+    safe_str,
 )
 from pipeline.core.stage import Stage, StageStats, same_kind, split_parallel
 from pipeline.execution.engines import Engine
@@ -168,6 +169,7 @@ def clean_text(
     if not isinstance(raw, str):
         raise TypeError(f"clean_text takes a str or bytes, not {type(raw).__name__}")
     pipe = _pipeline_for(config or Config())
+    raw = safe_str(raw)  # as every reader hands a record over: lone surrogates U+FFFD, no NULs
     fmt = raw_format(raw, fmt)
     doc = Doc(
         id=make_id("<clean_text>", 0), source="<clean_text>", raw=raw, format=fmt, url=url, encoding=encoding

@@ -276,3 +276,14 @@ def test_the_input_check_passes_every_batch_a_reader_or_a_stage_makes() -> None:
         pa.schema([f.with_type(pa.large_string()) if f.type == pa.string() else f for f in WORK_SCHEMA])
     )
     assert [d.id for d in docs_from_batch(large)] == ["a", "b"]
+
+
+@pytest.mark.parametrize("fmt", ["html", "text"])
+def test_clean_text_reads_a_lone_surrogate_as_the_readers_do(fmt: str) -> None:
+    # one U+FFFD, as `cleanwire run` gives for the same record in a JSONL file (the HTML used to
+    # be parsed from its surrogatepass bytes: three)
+    body = "Bad \udcff char. The harbour council met on Monday to discuss the new ferry timetable."
+    raw = f"<html><body><article><p>{body}</p></article></body></html>" if fmt == "html" else body
+    cleaned = pipeline.clean_text(raw, fmt=fmt)
+    assert cleaned.text is not None and cleaned.text.count("\ufffd") == 1
+    assert "Bad \ufffd char." in cleaned.text
