@@ -139,9 +139,16 @@ def test_imports_go_down_the_layers(module: str) -> None:
     assert wrong == []
 
 
-def test_only_the_airflow_adapters_import_project_modules_inside_functions() -> None:
-    """Imports inside functions are how cycles get hidden; the one exception is the Airflow
-    adapters, which load the stages in the task rather than when a DAG file imports them."""
+#: The modules that may import project modules inside functions, and why: the Airflow adapters
+#: load the stages in the task rather than when a DAG file imports them; ``cleanwire run`` starts
+#: the worker pool's forkserver before numpy, pyarrow and the stages load (its imports then overlap
+#: the command's), so the command and the config loader it calls first import them when called.
+DEFERRED_IMPORTS = ("pipeline.integrations.airflow", "pipeline.cli.run", "pipeline.cli.options")
+
+
+def test_only_a_few_modules_import_project_modules_inside_functions() -> None:
+    """Imports inside functions are how cycles get hidden; the exceptions are
+    :data:`DEFERRED_IMPORTS`, each for its start-up."""
     inside: list[str] = []
     for module, path in MODULES.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -157,7 +164,7 @@ def test_only_the_airflow_adapters_import_project_modules_inside_functions() -> 
                     )
                     if any(n.split(".")[0] in PACKAGES for n in names):
                         inside.append(f"{module}:{node.lineno}")
-    assert all(entry.startswith("pipeline.integrations.airflow:") for entry in inside), inside
+    assert all(entry.split(":")[0] in DEFERRED_IMPORTS for entry in inside), inside
 
 
 def test_every_subpackage_says_what_lives_there_and_what_it_may_import() -> None:
