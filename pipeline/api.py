@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
 from pipeline.core.config import Config
+from pipeline.core.errors import CleanwireError
 from pipeline.core.record import (
     HTML_SNIFF_CHARS,
     Doc,
@@ -140,7 +143,33 @@ class Pipeline:
         return {s.name: s.stats for s in self.stages}
 
     def run(self, source: Source, sink: Sink, *, engine: Engine | None = None) -> RunReport:
-        return Runner(self.stages, self.config, run_hash=self.run_hash, engine=engine).run(source, sink)
+        """Read ``source``, run the stages, write ``sink``: one run at a time per pipeline (its
+        stages hold a run's state, e.g. the near-duplicate index): a second run of the same
+        stages while one is going, from another thread, raises :class:`CleanwireError`."""
+        with _in_use(self.stages):
+            return Runner(self.stages, self.config, run_hash=self.run_hash, engine=engine).run(source, sink)
+
+
+_RUNNING: set[int] = set()  # ids of the stage objects of the runs going on in this process
+_RUNNING_LOCK = threading.Lock()
+
+
+@contextmanager
+def _in_use(stages: Sequence[Stage]) -> Iterator[None]:
+    """Mark ``stages`` as in a run for its length; refuse stages already in one."""
+    ids = {id(stage) for stage in stages}
+    with _RUNNING_LOCK:
+        if ids & _RUNNING:
+            raise CleanwireError(
+                "these stages are already in a run (in another thread): a pipeline runs one run at a time",
+                hint="build one pipeline per thread (Pipeline.from_config(cfg) in each), or run them one after the other",
+            )
+        _RUNNING.update(ids)
+    try:
+        yield
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.difference_update(ids)
 
 
 def clean_text(

@@ -287,3 +287,46 @@ def test_clean_text_reads_a_lone_surrogate_as_the_readers_do(fmt: str) -> None:
     cleaned = pipeline.clean_text(raw, fmt=fmt)
     assert cleaned.text is not None and cleaned.text.count("\ufffd") == 1
     assert "Bad \ufffd char." in cleaned.text
+
+
+def test_a_pipeline_in_a_run_refuses_a_second_run_from_another_thread(tmp_path: Path) -> None:
+    import threading
+
+    from pipeline.core.errors import CleanwireError
+    from pipeline.execution.engines import SerialEngine
+
+    entered, release = threading.Event(), threading.Event()
+
+    class Holds(DocStage):
+        name = "holds"
+
+        def process(self, doc: Doc) -> None:
+            entered.set()
+            assert release.wait(30)
+
+    (tmp_path / "d.txt").write_text(ARTICLE)
+    cfg = Config()
+    pipe = Pipeline([Extract(), Holds()], cfg)
+    reports: list[object] = []
+
+    def first() -> None:
+        sink = ParquetSink(tmp_path / "a", cfg)
+        reports.append(pipe.run(Source([str(tmp_path / "d.txt")]), sink, engine=SerialEngine()))
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    try:
+        assert entered.wait(30)
+        with pytest.raises(CleanwireError, match="already in a run"):
+            pipe.run(
+                Source([str(tmp_path / "d.txt")]), ParquetSink(tmp_path / "b", cfg), engine=SerialEngine()
+            )
+    finally:
+        release.set()
+        worker.join(30)
+    assert len(reports) == 1
+    # one after the other is fine
+    again = pipe.run(
+        Source([str(tmp_path / "d.txt")]), ParquetSink(tmp_path / "c", cfg), engine=SerialEngine()
+    )
+    assert again.tally.n_kept == 1
