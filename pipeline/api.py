@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from pipeline.core.config import Config
-from pipeline.core.errors import CleanwireError
+from pipeline.core.errors import CleanwireError, ConfigError
 from pipeline.core.record import (
     HTML_SNIFF_CHARS,
     Doc,
@@ -145,7 +145,16 @@ class Pipeline:
     def run(self, source: Source, sink: Sink, *, engine: Engine | None = None) -> RunReport:
         """Read ``source``, run the stages, write ``sink``: one run at a time per pipeline (its
         stages hold a run's state, e.g. the near-duplicate index): a second run of the same
-        stages while one is going, from another thread, raises :class:`CleanwireError`."""
+        stages while one is going, from another thread, raises :class:`CleanwireError`. The sink
+        must be made with the same settings (``ParquetSink(out, pipe.config)``): its partitions
+        and resume state follow its config, the manifest the pipeline's; only the execution
+        settings (``run.*``, outside the config hash) may differ."""
+        theirs = getattr(sink, "config", None)
+        if isinstance(theirs, Config) and theirs.hash != self.config.hash:
+            raise ConfigError(
+                "the sink was made with other settings than the pipeline's: the output would not be what the manifest says",
+                hint="make the sink with the pipeline's config, e.g. ParquetSink(out, pipe.config)",
+            )
         with _in_use(self.stages):
             return Runner(self.stages, self.config, run_hash=self.run_hash, engine=engine).run(source, sink)
 

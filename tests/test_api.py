@@ -330,3 +330,23 @@ def test_a_pipeline_in_a_run_refuses_a_second_run_from_another_thread(tmp_path: 
         Source([str(tmp_path / "d.txt")]), ParquetSink(tmp_path / "c", cfg), engine=SerialEngine()
     )
     assert again.tally.n_kept == 1
+
+
+def test_a_sink_made_with_other_settings_than_the_pipelines_is_refused(tmp_path: Path) -> None:
+    from pipeline.core.errors import ConfigError
+    from pipeline.execution.engines import SerialEngine
+
+    (tmp_path / "d.txt").write_text(ARTICLE)
+    ours = Config().with_overrides({"output.partition_by": ["lang"]})
+    pipe = Pipeline.from_config(ours)
+    with pytest.raises(ConfigError, match="other settings than the pipeline's"):
+        pipe.run(
+            Source([str(tmp_path / "d.txt")]), ParquetSink(tmp_path / "a", Config()), engine=SerialEngine()
+        )
+    assert not (tmp_path / "a").exists()
+    # execution settings (outside the config hash) may differ
+    sink_cfg = ours.with_overrides({"run.workers": 1})
+    report = pipe.run(
+        Source([str(tmp_path / "d.txt")]), ParquetSink(tmp_path / "b", sink_cfg), engine=SerialEngine()
+    )
+    assert report.tally.n_kept == 1 and list((tmp_path / "b").glob("lang=*/part-*.parquet"))
