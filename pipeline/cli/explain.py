@@ -11,14 +11,23 @@ import click
 from pipeline.cli.options import build_config, config_options
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError, OutputError
+from pipeline.core.record import Doc
 from pipeline.io.formats.compression import STDIN
 from pipeline.io.readers import DOCUMENT_KINDS, kind_of, read_document_file
 from pipeline.reporting.diffs import render_diff, render_diff_html
-from pipeline.reporting.explain import explain_document, json_safe, render_explanation, terminal_safe
+from pipeline.reporting.explain import (
+    Step,
+    _near_dedup_notes,
+    explain_document,
+    json_safe,
+    render_explanation,
+    terminal_safe,
+)
+from stages.near_dedup import NearDedup
 
 
 @click.command("explain")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @config_options
 @click.option(
     "--format",
@@ -64,15 +73,21 @@ def explain_cmd(
     --diff shows the document with every removed span struck through (``[-...-]`` when not on a
     terminal), labelled with the rule that removed it; --html writes the same as a page.
     """
+    if file != STDIN and not Path(file).exists():  # as `run` says it (exit 3), not a usage error
+        raise InputError(f"input not found: {file}", hint="check the path")
     cfg = build_config(
         config_file,
         rule_files,
         {"stages": stages, "model": model, "model_threshold": model_threshold, "dedup_index": dedup_index},
     )
-    raw, read_as = _read_document(file, fmt, cfg)
+    doc, read_as = _read_document(file, fmt, cfg)
     if fmt == "auto" and read_as == "html":
         fmt = "html"
-    steps = explain_document(raw, fmt=fmt, url=url, config=cfg)
+    if cfg.dedup.index:
+        steps = explain_document(doc.raw, fmt=fmt, url=url, config=cfg.with_overrides({"dedup.index": None}))
+        steps = _judge_in_index(steps, doc, cfg)
+    else:
+        steps = explain_document(doc.raw, fmt=fmt, url=url, config=cfg)
     color = sys.stdout.isatty() if color is None else color
     if html_out:
         try:
@@ -88,10 +103,28 @@ def explain_cmd(
         click.echo(render_explanation(steps, color=color))
 
 
-def _read_document(file: str, fmt: str, cfg: Config) -> tuple[str, str]:
-    """The text of one document FILE read as ``run`` reads an ``.html``/``.txt`` file
-    (decompressed, HTML charset from its ``<meta>``, decoded), and whether it was read as
-    ``html`` or ``text``; a file that cannot be read or decoded is an :class:`InputError`."""
+def _judge_in_index(steps: list[Step], doc: Doc, cfg: Config) -> list[Step]:
+    """``steps`` (explained without the dedup index) with the ``near_dedup`` step judged against
+    ``cfg.dedup.index`` as ``run`` judges the file: under its own ``source`` and ``id``, so the
+    index's record of this very file (an earlier run over it) is not its duplicate, though another
+    copy still is. A dropped document's later steps are cut, as explain stops at a drop."""
+    at = next((i for i, s in enumerate(steps) if s.stage == NearDedup.name), None)
+    if at is None or steps[at].status != "ok":
+        return steps
+    stage = NearDedup(cfg.near_dedup, cfg.dedup.index)
+    judged = Doc(id=doc.id, source=doc.source, raw=doc.raw, text=steps[at].text_before)
+    stage.process_docs([judged])
+    step = steps[at]
+    step.status, step.reason = judged.status.value, judged.reason
+    step.notes = _near_dedup_notes(judged, stage)
+    return steps if judged.ok else steps[: at + 1]
+
+
+def _read_document(file: str, fmt: str, cfg: Config) -> tuple[Doc, str]:
+    """One document FILE read as ``run`` reads an ``.html``/``.txt`` file (decompressed, HTML
+    charset from its ``<meta>``, decoded; its ``source`` and ``id`` as ``run`` gives them), and
+    whether it was read as ``html`` or ``text``; a file that cannot be read or decoded is an
+    :class:`InputError`."""
     path = Path(file)
     if fmt != "auto":
         read_as = fmt
@@ -104,4 +137,4 @@ def _read_document(file: str, fmt: str, cfg: Config) -> tuple[str, str]:
     if not doc.ok:
         detail = " ".join((doc.detail or "").split())
         raise InputError(terminal_safe(f"{file}: cannot be read ({doc.reason}): {detail}"))
-    return doc.raw, read_as
+    return doc, read_as

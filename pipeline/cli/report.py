@@ -8,7 +8,7 @@ from pipeline.reporting.report import ReportOptions, write_report
 
 
 @click.command("report")
-@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("out_dir", type=click.Path())  # checked by OutputReader.check: exit 3
 @click.option(
     "-o",
     "--output",

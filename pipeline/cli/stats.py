@@ -146,7 +146,7 @@ def _duplicate_tables(stats: RunStats, top: int, bold: Style) -> list[str]:
 
 
 @click.command("stats")
-@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("out_dir", type=click.Path())  # checked by OutputReader.check: exit 3
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="Rows per ranked table.")
 def stats_cmd(out_dir: str, as_json: bool, top: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 import pipeline
 from pipeline.cli import cli
-from pipeline.core.record import Removal
+from pipeline.core.record import Removal, make_id
 from pipeline.reporting.diffs import (
     SegKind,
     Segment,
@@ -129,3 +130,35 @@ def test_cli_html_to_an_unwritable_place_is_an_output_error(tmp_path: Path) -> N
     doc.write_text(DOC, encoding="utf-8")
     res = CliRunner().invoke(cli, ["explain", str(doc), "--html", str(tmp_path / "missing" / "x.html")])
     assert res.exit_code == 4
+
+
+def _near_dedup_step(*args: str) -> dict[str, object]:
+    res = CliRunner().invoke(cli, ["explain", *args, "--json"])
+    assert res.exit_code == 0, res.output
+    steps = json.loads(res.output)
+    assert steps[-1]["stage"] == "near_dedup"
+    return dict(steps[-1])
+
+
+def test_cli_dedup_index_judges_the_document_as_run_does(tmp_path: Path) -> None:
+    # explain judged the file as "<explain>", so the index's record of this very file (run over it
+    # before) was its duplicate, "similarity 1.0"; run keeps it: same source and id, not a copy.
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    story = dump / "story.txt"
+    story.write_text(DOC, encoding="utf-8")
+    index = tmp_path / "idx"
+    res = CliRunner().invoke(
+        cli, ["run", str(dump), "-o", str(tmp_path / "out"), "--dedup-index", str(index), "--workers", "1"]
+    )
+    assert res.exit_code == 0, res.output
+    own = _near_dedup_step(str(story), "--dedup-index", str(index))
+    assert (own["status"], own["reason"]) == ("ok", None)
+    assert own["notes"] == {"copy of": f"nothing in the index {index}"}
+    copy = tmp_path / "copy.txt"
+    copy.write_text(DOC, encoding="utf-8")
+    other = _near_dedup_step(str(copy), "--dedup-index", str(index))
+    assert (other["status"], other["reason"]) == ("dropped", "duplicate")
+    assert other["notes"] == {"dup_of": make_id(str(story), 0), "similarity": 1.0}
+    without = _near_dedup_step(str(copy))  # no index: nothing to copy
+    assert without["status"] == "ok"
