@@ -29,7 +29,7 @@ from pipeline.core.config import ReaderConfig
 from pipeline.core.errors import InputError
 from pipeline.core.record import Doc, safe_str
 from pipeline.io.formats.archive import CONTAINER_READERS, Reader, check_mapping
-from pipeline.io.formats.compression import STDIN
+from pipeline.io.formats.compression import STDIN, sniffing
 from pipeline.io.formats.decoding import Undecodable, decode
 from pipeline.io.formats.documents import read_document_file
 from pipeline.io.formats.kinds import DOCUMENT_KINDS, FORMATS, kind_of, sniff_kind, wanted_in_directory
@@ -136,8 +136,10 @@ class Source:
 
     def _check(self, path: Path, kind: str) -> None:
         """Fail fast on an input whose first records (JSONL) or columns (CSV/TSV, Parquet) cannot
-        hold the configured text/HTML field (an archive: its first table member)."""
-        check_mapping(path, kind, self.config)
+        hold the configured text/HTML field (an archive: its first table member). A named pipe
+        (``<(zcat dump.jsonl.gz)``) is not consumed: its reader reads again what this read."""
+        with sniffing():
+            check_mapping(path, kind, self.config)
 
     def shards(self, *, leave_out: str | os.PathLike[str] | None = None) -> list[Shard]:
         """The plan: a shard per container file, document files in runs of

@@ -19,8 +19,13 @@ import bz2
 import fcntl
 import io
 import os
+import stat
 import sys
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -252,13 +257,80 @@ def _read_head(raw: IO[bytes], n: int) -> bytes:
     return head
 
 
+@dataclass
+class _Pipe:
+    """A named pipe (a FIFO, ``/dev/fd/N``) that sniffs have read from: its file, kept open for
+    the next open, and every byte the sniffs read from it, for that open to read first."""
+
+    file: IO[bytes]
+    seen: bytearray
+
+
+#: Pipes being sniffed, by (device, inode): every open of ``/dev/fd/63`` is the same pipe.
+_PIPES: dict[tuple[int, int], _Pipe] = {}
+_SNIFFING: ContextVar[bool] = ContextVar("cleanwire_sniffing", default=False)
+#: The most a sniff keeps of a pipe (beyond, the sniff sees the pipe end there).
+REPLAY_LIMIT = 64 << 20
+
+
+@contextmanager
+def sniffing() -> Iterator[None]:
+    """Within, opening a named pipe does not consume it: what is read from it is kept and read
+    again, first, by the next open outside (the reader after the format sniff and mapping check),
+    so a pipe named on the command line (``<(zcat dump.gz)``) can be sniffed and still streams.
+    A sniff reads at most :data:`REPLAY_LIMIT` bytes of a pipe."""
+    token = _SNIFFING.set(True)
+    try:
+        yield
+    finally:
+        _SNIFFING.reset(token)
+
+
+class _Replay(io.RawIOBase):
+    """A sniff's view of a pipe: what earlier sniffs read, then more of it (kept in ``seen``)."""
+
+    def __init__(self, pipe: _Pipe) -> None:
+        self._pipe = pipe
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        seen = self._pipe.seen
+        if self._pos >= len(seen):
+            room = REPLAY_LIMIT - len(seen)
+            data = self._pipe.file.read(min(len(buffer), room)) if room > 0 else b""
+            if not data:
+                return 0
+            seen.extend(data)
+        n = min(len(buffer), len(seen) - self._pos)
+        buffer[:n] = seen[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+
 def _open_file(path: Path | str) -> IO[bytes]:
     """Open for reading without blocking on a named pipe that has no writer (one found in a dump
     would hang the run; it reads as empty instead). Reads then block as usual, so a pipe given on
-    the command line (``<(zcat dump.gz)``) still streams."""
+    the command line (``<(zcat dump.gz)``) still streams, and its format can be sniffed first:
+    see :func:`sniffing`."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
-    return os.fdopen(fd, "rb")
+    st = os.fstat(fd)
+    if not stat.S_ISFIFO(st.st_mode):
+        return os.fdopen(fd, "rb")
+    key = (st.st_dev, st.st_ino)
+    pipe = _PIPES.get(key)
+    if pipe is None:
+        pipe = _Pipe(os.fdopen(fd, "rb", buffering=0), bytearray())
+    else:
+        os.close(fd)
+    if _SNIFFING.get():
+        _PIPES[key] = pipe
+        return io.BufferedReader(_Replay(pipe))
+    _PIPES.pop(key, None)
+    return io.BufferedReader(_Prefixed(bytes(pipe.seen), pipe.file))
 
 
 class ShortReads:
@@ -324,9 +396,10 @@ def sniff_head(fh: io.BufferedReader, n: int) -> tuple[bytes, io.BufferedReader]
 
 
 def peek_decompressed(path: Path | str, n: int, max_decompressed_bytes: int) -> bytes:
-    """The first ``n`` decompressed bytes of a file (for format sniffing); b"" if unreadable."""
+    """The first ``n`` decompressed bytes of a file (for format sniffing); b"" if unreadable. A
+    named pipe is not consumed (see :func:`sniffing`)."""
     try:
-        with open_input(path, max_decompressed_bytes) as fh:
+        with sniffing(), open_input(path, max_decompressed_bytes) as fh:
             return _read_head(fh, n)
     except (OSError, InputDataError):
         return b""
