@@ -3,8 +3,9 @@
 reuse (``cleanwire learn-sites DUMP -o site-rules.toml``; ``cleanwire run --site-rules FILE``), and
 :func:`load_site_rules` reads it back, possibly edited: an exact line as ``text``, a shape as
 ``shape`` with its placeholders and the ``examples`` it was learned from, a block header with its
-``block`` table. A reviewer deletes an entry to stop it; a malformed file is a
-:class:`~pipeline.core.errors.RuleError`.
+``block`` table. A reviewer deletes an entry to stop it; a malformed file (an unknown or missing
+key, two entries with one ``id``, a bad value) is a :class:`~pipeline.core.errors.RuleError` naming
+where (``site 2, line 3``), as rule packs' are.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -82,20 +83,51 @@ def save_site_rules(rules: SiteRules, path: str | Path) -> Path:
     return target
 
 
-def _line_from(entry: Mapping[str, Any]) -> SiteLine | None:
+_TOP_KEYS = frozenset({"learn", "sites"})
+_SITE_KEYS = frozenset({"host", "n_docs", "lines"})
+_LINE_KEYS = frozenset({"id", "text", "shape", "docs", "share", "examples", "block"})
+_BLOCK_KEYS = frozenset({"items", "item_words", "item_chars", "min_words", "marker", "examples"})
+_LEARN_KEYS = frozenset(f.name for f in fields(LearnConfig))
+
+
+def _table(value: Any, where: str, known: frozenset[str]) -> Mapping[str, Any]:
+    """``value``, a table whose keys are all ``known`` (a misspelt key would be ignored)."""
+    if not isinstance(value, Mapping):
+        raise RuleError(f"{where}: must be a table, not {type(value).__name__}")
+    extra = sorted(set(value) - known)
+    if extra:
+        raise RuleError(f"{where}: unknown key(s) {extra}", hint=f"known keys: {sorted(known)}")
+    return value
+
+
+def _tables(table: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    value = table.get(key, [])
+    if not isinstance(value, list):
+        raise RuleError(f"{where}: {key!r} must be a list of tables ([[...]]), not {type(value).__name__}")
+    return value
+
+
+def _need(table: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in table:
+        raise RuleError(f"{where}: missing key {key!r}")
+    return table[key]
+
+
+def _line_from(entry: Mapping[str, Any], where: str) -> SiteLine | None:
     shaped = "shape" in entry
-    text = str(entry["shape"] if shaped else entry["text"])
+    text = str(entry["shape"] if shaped else _need(entry, "text", where))
     if not text.strip():
         return None
     if shaped and not is_shaped(text):  # a shape left without placeholders is an exact line
         text, shaped = literal_text(text), False
     block = None
     if "block" in entry:
-        b = entry["block"]
+        at = f"{where}, block"
+        b = _table(entry["block"], at, _BLOCK_KEYS)
         block = Block(
-            items=int(b["items"]),
-            item_words=int(b["item_words"]),
-            item_chars=int(b["item_chars"]),
+            items=int(_need(b, "items", at)),
+            item_words=int(_need(b, "item_words", at)),
+            item_chars=int(_need(b, "item_chars", at)),
             min_words=int(b.get("min_words", 1)),
             marker=str(b.get("marker", "")),
             examples=tuple(str(x) for x in b.get("examples", ())),
@@ -117,16 +149,39 @@ def _line_from(entry: Mapping[str, Any]) -> SiteLine | None:
 
 
 def _from_data(data: dict[str, Any], origin: str) -> SiteRules:
+    _table(data, origin, _TOP_KEYS)
     try:
-        cfg = LearnConfig(**data.get("learn", {}))
-        lines: dict[str, tuple[SiteLine, ...]] = {}
-        n_docs: dict[str, int] = {}
-        for site in data.get("sites", []):
-            host = str(site["host"])
-            lines[host] = tuple(ln for ln in map(_line_from, site.get("lines", [])) if ln is not None)
+        cfg = LearnConfig(**_table(data.get("learn", {}), f"{origin}: [learn]", _LEARN_KEYS))
+    except (TypeError, ValueError) as exc:
+        raise RuleError(f"{origin}: [learn]: {exc}") from exc
+    lines: dict[str, tuple[SiteLine, ...]] = {}
+    n_docs: dict[str, int] = {}
+    ids: dict[str, str] = {}  # rule id -> the entry that has it
+    for i, site in enumerate(_tables(data, "sites", origin), 1):
+        where = f"{origin}: site {i}"
+        _table(site, where, _SITE_KEYS)
+        host = str(_need(site, "host", where))
+        if host in lines:
+            raise RuleError(f"{where}: host {host!r} is listed twice")
+        kept: list[SiteLine] = []
+        for j, entry in enumerate(_tables(site, "lines", where), 1):
+            at = f"{where}, line {j}"
+            try:
+                ln = _line_from(_table(entry, at, _LINE_KEYS), at)
+            except (TypeError, ValueError, re.error) as exc:
+                raise RuleError(f"{at}: {exc}") from exc
+            if ln is None:
+                continue
+            rid = str(entry.get("id") or site_rule_id(host, ln))
+            if rid in ids:
+                raise RuleError(f"{origin}: duplicate rule id {rid!r} ({ids[rid]} and site {i}, line {j})")
+            ids[rid] = f"site {i}, line {j}"
+            kept.append(ln)
+        lines[host] = tuple(kept)
+        try:
             n_docs[host] = int(site.get("n_docs", 0))
-    except (KeyError, TypeError, ValueError, AttributeError, re.error) as exc:
-        raise RuleError(f"site rules file {origin} is malformed: {exc!r}") from exc
+        except (TypeError, ValueError) as exc:
+            raise RuleError(f"{where}: n_docs: {exc}") from exc
     return SiteRules(lines=lines, n_docs=n_docs, config=cfg)
 
 

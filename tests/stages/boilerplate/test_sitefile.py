@@ -1,0 +1,125 @@
+"""Hand-edited site-rules files: a typo, a missing key or a duplicated id is a clear
+:class:`RuleError` (exit 2) naming where, never silently ignored nor a Python repr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.core.errors import RuleError
+from stages.boilerplate.sitefile import load_site_rules, save_site_rules
+from stages.boilerplate.sitelearn import learn_site_rules
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture
+def learned(tmp_path: Path) -> Path:
+    """A file as `cleanwire learn-sites` writes it: harbourgazette.example (2 lines), then
+    hilltop.example (1 line)."""
+    path = tmp_path / "s.toml"
+    res = CliRunner().invoke(
+        cli, ["learn-sites", str(FIXTURES / "boilerplate" / "sites.jsonl"), "-o", str(path)]
+    )
+    assert res.exit_code == 0, res.output
+    rules = load_site_rules(path)
+    assert {h: len(lines) for h, lines in rules.lines.items()} == {
+        "harbourgazette.example": 2,
+        "hilltop.example": 1,
+    }
+    return path
+
+
+def _edited(path: Path, old: str, new: str, count: int = 1) -> Path:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+    return path
+
+
+def _refused(path: Path, message: str) -> RuleError:
+    with pytest.raises(RuleError) as caught:
+        load_site_rules(path)
+    assert str(caught.value).startswith(f"{path}: {message}"), str(caught.value)
+    assert "Error(" not in str(caught.value)  # no Python repr
+    res = CliRunner().invoke(cli, ["rules", "--site-rules", str(path), "--check"])
+    assert res.exit_code == 2, res.output
+    return caught.value
+
+
+def test_a_misspelt_table_is_refused_not_ignored(learned: Path) -> None:
+    # [[sites.line]] made the entry a "line" key of the site, silently dropped: --check said 0.
+    err = _refused(
+        _edited(learned, "[[sites.lines]]", "[[sites.line]]", 3), "site 1: unknown key(s) ['line']"
+    )
+    assert err.hint == "known keys: ['host', 'lines', 'n_docs']"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("\ntext = ", "\ntxt = ", "site 1, line 1: unknown key(s) ['txt']"),
+        ("\nhost = ", "\nhots = ", "site 1: unknown key(s) ['hots']"),
+        ("\nmin_docs = ", "\nmin_doc = ", "[learn]: unknown key(s) ['min_doc']"),
+        ("\n[[sites]]\n", "\n[[sites]]\nnote = 'x'\n", "site 1: unknown key(s) ['note']"),
+    ],
+)
+def test_a_misspelt_key_is_named_with_the_known_ones(learned: Path, old: str, new: str, message: str) -> None:
+    err = _refused(_edited(learned, old, new), message)
+    assert err.hint is not None and err.hint.startswith("known keys: [")
+
+
+def test_a_missing_key_is_named_where_it_is_missing(learned: Path) -> None:
+    text = learned.read_text(encoding="utf-8")
+    hilltop = text.index('host = "hilltop.example"')
+    entry = text.index("\ntext = ", hilltop)
+    learned.write_text(text[:entry] + text[text.index("\n", entry + 1) :], encoding="utf-8")
+    _refused(learned, "site 2, line 1: missing key 'text'")
+
+
+def test_a_missing_host_is_named(learned: Path) -> None:
+    _refused(_edited(learned, '\nhost = "hilltop.example"', ""), "site 2: missing key 'host'")
+
+
+def test_two_entries_with_one_id_are_refused(learned: Path) -> None:
+    text = learned.read_text(encoding="utf-8")
+    first, second = [line for line in text.splitlines() if line.startswith('id = "site:harbourgazette')]
+    rid = first.split('"')[1]
+    learned.write_text(text.replace(second, first), encoding="utf-8")
+    _refused(learned, f"duplicate rule id {rid!r} (site 1, line 1 and site 1, line 2)")
+
+
+def test_the_same_line_twice_is_a_duplicate_id_too(tmp_path: Path) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text("[[sites]]\nhost = 'a.example'\nlines = [{text = 'Share this'}, {text = 'Share this'}]\n")
+    with pytest.raises(RuleError, match=r"duplicate rule id 'site:a\.example:"):
+        load_site_rules(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[[sites]]\nhost = 'a'\nlines = 3\n", "site 1: 'lines' must be a list of tables"),
+        ("sites = 'a'\n", "'sites' must be a list of tables"),
+        ("[[sites]]\nhost = 'a'\nlines = [{text = 'x', docs = 'many'}]\n", "site 1, line 1: invalid literal"),
+        (
+            "[[sites]]\nhost = 'a'\nlines = [{text = 'x', block = {items = 2}}]\n",
+            "site 1, line 1, block: missing",
+        ),
+    ],
+)
+def test_bad_values_are_named_where_they_are(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(RuleError) as caught:
+        load_site_rules(path)
+    assert str(caught.value).startswith(f"{path}: {message}"), str(caught.value)
+
+
+def test_a_json_file_is_checked_alike(tmp_path: Path) -> None:
+    rules = learn_site_rules([("a.example", f"Story {i}\n\nShare this article") for i in range(5)])
+    path = save_site_rules(rules, tmp_path / "r.json")
+    assert load_site_rules(path).lines == rules.lines
+    _refused(_edited(path, '"text":', '"txt":'), "site 1, line 1: unknown key(s) ['txt']")
