@@ -30,10 +30,11 @@ from pipeline import __version__
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError
 from pipeline.core.record import Doc, make_id
-from pipeline.evaluation.data import load_news_file, news_docs
+from pipeline.evaluation.data import news_docs
 from pipeline.evaluation.newsboiler import NewsDoc
 from pipeline.evaluation.predict import run_docs
 from pipeline.execution.engines import Engine, SerialEngine, make_engine
+from pipeline.training.labelled import read_news_file
 from pipeline.training.labels import Label, label_news, label_page
 from pipeline.training.synth import TRAIN_RECIPE, Recipe, generate_recipe
 from stages.boilerplate.codes import Bools
@@ -99,10 +100,7 @@ def read_set(spec: SetSpec) -> list[Item]:
         docs = news_docs(generate_recipe(spec.recipe or TRAIN_RECIPE))
     else:
         assert spec.path is not None
-        try:
-            docs = load_news_file(spec.path)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{spec.path}: not labelled documents in newsboiler's schema: {exc}") from exc
+        docs = news_docs(read_news_file(spec.path))  # checked: a bad record is an InputError
     return [Item(spec.name, d.id, d.raw, d.format, d.url, host_of(d.url) or "?", news=d) for d in docs]
 
 

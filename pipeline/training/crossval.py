@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.core.errors import CleanwireError
+from pipeline.core.errors import CleanwireError, InputError
 
 try:  # the train extra, see pipeline.training.fit
     from sklearn.model_selection import GroupKFold
@@ -110,7 +110,14 @@ def out_of_fold(
     t0 = time.perf_counter()
     all_folds = folds(examples)
     for i, fold in enumerate(all_folds, 1):
-        model = fit_model(m, np.setdiff1d(every, fold.test), threshold=threshold, info={})
+        try:
+            model = fit_model(m, np.setdiff1d(every, fold.test), threshold=threshold, info={})
+        except InputError as exc:  # e.g. every boilerplate item is on the held-out sites
+            raise InputError(
+                f"cross-validation fold {i}/{len(all_folds)} ({fold.scheme}, {len(fold.test)} documents held "
+                f"out): {exc.message}",
+                hint="the model file is written; to cross-validate, label boilerplate and content on more sites",
+            ) from exc
         rows = m.rows_of(fold.test)
         oof.p[rows] = probabilities(model, m, rows, masked=False)
         picked = rows[(oof.p[rows] >= min((*SWEEP, threshold))) | (m.y[rows] == BOILERPLATE)]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.core.errors import CleanwireError
+from pipeline.core.errors import CleanwireError, InputError
 
 try:  # the train extra: only training needs scikit-learn (and scipy, which it brings)
     import scipy.sparse as sp
@@ -28,7 +28,7 @@ except ImportError as exc:  # pragma: no cover - the test extra installs it
     ) from exc
 
 from pipeline.training.corpus import Example
-from pipeline.training.labels import BOILERPLATE
+from pipeline.training.labels import BOILERPLATE, CONTENT
 from stages.boilerplate.codes import F32, F64
 from stages.boilerplate.dense import DENSE, dense_features
 from stages.boilerplate.features import FeatureSpec, hashed_features
@@ -45,6 +45,8 @@ CATEGORY_ALPHA = 1e-5
 CATEGORY_EPOCHS = 5
 
 _CHUNK = 400  # documents featurized at a time
+#: The two classes the boilerplate head needs, by label.
+LABEL_NAMES = {BOILERPLATE: "boilerplate", CONTENT: "content"}
 
 
 @dataclass
@@ -118,6 +120,12 @@ def fit_model(
     """The model fitted on the labelled units of ``docs`` (indices into the examples)."""
     rows = m.rows_of(docs)
     rows = rows[m.y[rows] >= 0]
+    missing = [name for value, name in LABEL_NAMES.items() if not (m.y[rows] == value).any()]
+    if missing:  # scikit-learn's "number of classes has to be greater than one" otherwise
+        raise InputError(
+            f"the units to fit on hold no {' and no '.join(missing)} unit ({len(rows)} labelled units)",
+            hint="the model learns boilerplate against content: it needs labelled units of both",
+        )
     clf = SGDClassifier(
         loss="log_loss", alpha=ALPHA, max_iter=EPOCHS, tol=None, random_state=SEED, average=True
     )

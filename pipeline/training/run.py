@@ -157,6 +157,7 @@ def train(
 ) -> Trained:
     t0 = time.perf_counter()
     m = featurize(exs, spec)
+    check_classes(m, stats)
     model = fit_model(m, np.arange(len(exs)), threshold=threshold, info=info(sets, stats, threshold))
     seconds = time.perf_counter() - t0
     rows = np.flatnonzero(m.y >= 0).astype(np.int64)
@@ -169,6 +170,27 @@ def train(
         seconds,
         tp / max(1, int(pred.sum())),
         tp / max(1, int((y == BOILERPLATE).sum())),
+    )
+
+
+def check_classes(m: Matrix, stats: Sequence[SetStats]) -> None:
+    """An :class:`InputError` when the labelled units are not of both classes (before fitting:
+    scikit-learn would stop on it with a traceback)."""
+    missing = [name for value, name in fit.LABEL_NAMES.items() if not (m.y == value).any()]
+    if not missing:
+        return
+    counts = "; ".join(
+        f"{st.name}: {st.ok} documents, {st.units['boilerplate']} boilerplate / {st.units['content']} content units"
+        for st in stats
+    )
+    hint = (
+        "give some records `boilerplate` items ({category, text}) whose text occurs in their raw"
+        if "boilerplate" in missing
+        else "the model learns boilerplate against content: records need article text besides their boilerplate"
+    )
+    raise InputError(
+        f"the labelled data holds no {' and no '.join(missing)} unit, so there is only one class to learn ({counts})",
+        hint=hint,
     )
 
 
