@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from pipeline import __version__
+from pipeline.cli.io_options import check_writable_file, write_error
 from pipeline.cli.options import build_config, config_options
 from pipeline.core.config import Config
 from pipeline.evaluation.data import DEFAULT_SETS, PAGE_SETS, SET_NAMES, find_data_dir, set_present
@@ -210,6 +211,8 @@ def eval_cmd(
         rule_files,
         {"stages": stages, "timeout_s": timeout_s, "model": model, "model_threshold": model_threshold},
     )
+    if report:
+        check_writable_file(report)  # before the sets run, not after
     root = find_data_dir(data_dir)
     wanted = list(dict.fromkeys(sets)) if sets else list(DEFAULT_SETS)
     present = _present(root, wanted, data_dir)
@@ -221,12 +224,18 @@ def eval_cmd(
         n_workers = cfg.run.workers if workers is None else workers
         _run_sets(root, present, cfg, n_workers, n_bootstrap, results)
         if save_dir:
-            save_predictions(Path(save_dir), results.newsboiler, results.page_sets, results.langid)
+            try:
+                save_predictions(Path(save_dir), results.newsboiler, results.page_sets, results.langid)
+            except OSError as exc:
+                raise write_error(exc.filename or save_dir, exc) from exc
         if report:
             html = render_report(
                 ReportInput(str(root), cfg.hash, results.newsboiler, tuple(results.page_sets), results.langid)
             )
-            Path(report).write_text(html, encoding="utf-8")
+            try:
+                Path(report).write_text(html, encoding="utf-8")
+            except OSError as exc:
+                raise write_error(report, exc) from exc
             click.echo(f"eval: report written to {report}", err=True)
     if as_json:  # always a JSON object, also when no set ran: a caller parses stdout
         head = {"data": str(root) if root is not None else None, "config_hash": cfg.hash, "sets": present}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import IO
 
 import click
@@ -18,6 +19,32 @@ def check_output_options(cfg: Config, *, to_stdout: bool) -> None:
     """Refuse output settings that do not apply to JSON lines on stdout."""
     if to_stdout and cfg.output.partition_by:
         raise ConfigError("--partition-by applies to Parquet output, not --format jsonl")
+
+
+def check_writable_file(path: str | os.PathLike[str]) -> Path:
+    """Refuse, before any work is done, a file that cannot be written: its directory missing or
+    not writable, or the path a directory (:class:`OutputError`, exit 4)."""
+    target = Path(path)
+    parent = target.parent
+    if target.is_dir():
+        problem = "it is a directory"
+    elif not parent.is_dir():
+        problem = f"{parent} is not a directory" if parent.exists() else f"{parent} does not exist"
+    elif not os.access(parent, os.W_OK | os.X_OK):
+        problem = f"{parent} is not writable"
+    elif target.exists() and not os.access(target, os.W_OK):
+        problem = "permission denied"
+    else:
+        return target
+    raise OutputError(f"cannot write {target}: {problem}", hint=_WRITE_HINT)
+
+
+def write_error(path: str | os.PathLike[str], exc: OSError) -> OutputError:
+    """What a failed write of the file ``path`` is: an :class:`OutputError` naming it."""
+    return OutputError(f"cannot write {path}: {exc.strerror or exc}", hint=_WRITE_HINT)
+
+
+_WRITE_HINT = "choose a path in an existing, writable directory"
 
 
 def make_sink(output: str | None, cfg: Config, *, to_stdout: bool, overwrite: bool) -> Sink:

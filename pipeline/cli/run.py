@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pipeline.cli.options import config_options
-from pipeline.core.config import COMPRESSIONS
+from pipeline.core.config import COMPRESSIONS, Config
 from pipeline.execution import forkserver
 from pipeline.execution.inputsize import small_input
 
@@ -134,28 +134,54 @@ def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None
     small = engine_name == "local" and not options["workers"] and small_input(inputs)
     if engine_name == "local" and not small:
         forkserver.start()  # the workers' parent imports and warms up while this one reads the config
-    from pipeline.api import Pipeline
-    from pipeline.cli.io_options import check_output_options, make_sink, refuse_stdin_resume, silence_stdout
+    from pipeline.cli.io_options import check_output_options
     from pipeline.cli.options import build_config
     from pipeline.cli.sites import apply_site_rules
     from pipeline.core.pandas_probe import skip_pandas_probe
-    from pipeline.execution.engines import Engine, local_engine
-    from pipeline.execution.ray import RayEngine
-    from pipeline.io.readers import Source
 
     skip_pandas_probe()
     to_stdout = options["out_format"] == "jsonl"
     cfg = build_config(options["config_file"], options["rule_files"], options)
     check_output_options(cfg, to_stdout=to_stdout)
+    replaced = None
     if options["site_rules"] or options["learn_sites"]:
-        cfg = apply_site_rules(
+        cfg, replaced = apply_site_rules(
             cfg, inputs, output or "cleanwire", options["site_rules"], options["learn_sites"]
         )
+    try:
+        report = _run(inputs, output, cfg, options, small=small, to_stdout=to_stdout)
+    except BaseException:
+        if replaced is not None:  # refused or failed: the site-rules file is put back as it was
+            replaced.restore()
+        raise
+    if report is None:
+        return
+    if to_stdout and not output:
+        report.manifest_path = None
+    _print_summary(report, output, to_stdout=to_stdout, as_json=options["as_json"])
+
+
+def _run(
+    inputs: tuple[str, ...],
+    output: str | None,
+    cfg: Config,
+    options: dict[str, Any],
+    *,
+    small: bool,
+    to_stdout: bool,
+) -> RunReport | None:
+    """The run itself; None when stdout's reader went away (``--format jsonl | head``)."""
+    from pipeline.api import Pipeline
+    from pipeline.cli.io_options import make_sink, refuse_stdin_resume, silence_stdout
+    from pipeline.execution.engines import Engine, local_engine
+    from pipeline.execution.ray import RayEngine
+    from pipeline.io.readers import Source
+
     source = Source(inputs, cfg.reader)
     sink = make_sink(output, cfg, to_stdout=to_stdout, overwrite=options["overwrite"])
     refuse_stdin_resume(inputs, sink)
     engine: Engine
-    if engine_name == "ray":
+    if options["engine"] == "ray":
         engine = RayEngine(num_cpus=options["workers"] or None, timeout_s=cfg.run.record_timeout_s)
     else:
         engine = local_engine(cfg, small=small)
@@ -163,15 +189,12 @@ def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None
         if note:
             click.echo(f"note: {note}", err=True)
     try:
-        report = Pipeline.from_config(cfg).run(source, sink, engine=engine)
+        return Pipeline.from_config(cfg).run(source, sink, engine=engine)
     except BrokenPipeError:  # `... --format jsonl | head`: the reader has all it wants
         silence_stdout()
-        return
+        return None
     finally:
         sink.close()
-    if to_stdout and not output:
-        report.manifest_path = None
-    _print_summary(report, output, to_stdout=to_stdout, as_json=options["as_json"])
 
 
 def _print_summary(report: RunReport, output: str | None, *, to_stdout: bool, as_json: bool) -> None:

@@ -10,11 +10,13 @@ passes in one command).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 import pyarrow as pa
 
+from pipeline.cli.io_options import check_writable_file, write_error
 from pipeline.cli.options import build_config
 from pipeline.core.batching import batched
 from pipeline.core.config import Config
@@ -133,27 +135,60 @@ def learn_sites_cmd(
       cleanwire run dump/ -o out/ --site-rules site-rules.toml
     """
     cfg = build_config(config_file)
+    target = check_writable_file(output)  # before the pass over the dump, not after it
     learn = LearnConfig(min_docs=min_docs, min_repeat=min_repeat, min_share=min_share)
     rules = learn_from_inputs(inputs, cfg, learn)
-    click.echo(describe(rules, save_site_rules(rules, output)))
+    click.echo(describe(rules, _save(rules, target)))
+
+
+def _save(rules: SiteRules, path: Path) -> Path:
+    try:
+        return save_site_rules(rules, path)
+    except OSError as exc:
+        raise write_error(path, exc) from exc
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """A site-rules file ``cleanwire run --learn-sites`` has just written, and what it held before
+    (None: there was none), so that a run refused or failed can put it back
+    (:meth:`restore`): a refusal (another run holds the directory, other inputs, another
+    configuration) then leaves the file as it was."""
+
+    path: Path
+    before: bytes | None
+
+    def restore(self) -> None:
+        try:
+            if self.before is None:
+                self.path.unlink(missing_ok=True)
+            else:
+                self.path.write_bytes(self.before)
+        except OSError as exc:
+            raise write_error(self.path, exc) from exc
 
 
 def apply_site_rules(
     cfg: Config, inputs: tuple[str, ...], output: str, site_rules: str | None, learn_sites: bool
-) -> Config:
-    """``cleanwire run --site-rules FILE [--learn-sites]``: the config that uses the site rules.
+) -> tuple[Config, Replaced | None]:
+    """``cleanwire run --site-rules FILE [--learn-sites]``: the config that uses the site rules,
+    and with ``learn_sites`` the file it replaced (:class:`Replaced`, for the caller to restore
+    when the run does not go through).
 
     With ``learn_sites`` the first pass learns from ``inputs`` and writes the rules to
     ``site_rules`` (default: ``<OUTPUT>-site-rules.toml`` next to the output directory, which a
-    rerun with ``--overwrite`` would wipe). The file is loaded once here so that a bad one fails
-    before any output is written.
+    rerun with ``--overwrite`` would wipe); that path is checked before the pass. The file is
+    loaded once here so that a bad one fails before any output is written.
     """
+    replaced = None
     if learn_sites:
         target = Path(site_rules) if site_rules else Path(f"{str(output).rstrip('/')}-site-rules.toml")
+        check_writable_file(target)  # before the first pass, not after it
         learned = learn_from_inputs(inputs, cfg, LearnConfig())
-        click.echo(describe(learned, save_site_rules(learned, target)), err=True)
+        replaced = Replaced(target, target.read_bytes() if target.is_file() else None)
+        click.echo(describe(learned, _save(learned, target)), err=True)
         site_rules = str(target)
     if not site_rules:
-        return cfg
+        return cfg, None
     load_site_rules(site_rules)
-    return cfg.with_overrides({"boilerplate.site_rules_file": site_rules})
+    return cfg.with_overrides({"boilerplate.site_rules_file": site_rules}), replaced

@@ -10,6 +10,7 @@ from typing import Literal
 
 import click
 
+from pipeline.cli.io_options import check_writable_file, write_error
 from pipeline.cli.options import build_config
 from pipeline.evaluation.data import find_data_dir
 from pipeline.training.crossval import SchemeReport
@@ -125,6 +126,7 @@ def train_cmd(
     # one it makes is the new model, and cross-validation scores with each fold's), so a missing
     # or broken model file does not keep a new one from being trained
     cfg = build_config(config_file, options={"model": "none"})
+    out = check_writable_file(output or f"line-model-{version}.npz")  # before hours of work
     root = find_data_dir(data_dir)
     recipe = dataclasses.replace(TRAIN_RECIPE, part=synthetic_part, sites=synthetic_part)
     sets = default_sets(root, without=without, extra=[Path(p) for p in extra], synthetic=recipe)
@@ -138,8 +140,10 @@ def train_cmd(
         sets, cfg, spec=spec, workers=workers, cache=Path(cache) if cache else None, log=_stderr
     )
     trained = train(exs, sets, stats, spec=spec, threshold=threshold)
-    out = Path(output or f"line-model-{version}.npz")
-    trained.model.save(out)
+    try:
+        trained.model.save(out)
+    except OSError as exc:
+        raise write_error(out, exc) from exc
     click.echo(render_training(stats, trained, out, time.perf_counter() - t0))
     if cv:
         _stderr("train: cross-validating ...")
