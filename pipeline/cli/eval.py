@@ -134,7 +134,9 @@ def _present(root: Path | None, wanted: list[str], data_dir: str | None) -> list
     help="Set(s) to run (repeatable; default: every set present but wcxb-train).",
 )
 @config_options
-@click.option("-w", "--workers", type=int, help="Worker processes (default: run.workers, 0 = cores).")
+@click.option(
+    "-w", "--workers", type=click.IntRange(min=0), help="Worker processes (default: run.workers, 0 = cores)."
+)
 @click.option(
     "--timeout",
     "timeout_s",
@@ -145,7 +147,7 @@ def _present(root: Path | None, wanted: list[str], data_dir: str | None) -> list
 @click.option(
     "--bootstrap",
     "n_bootstrap",
-    type=int,
+    type=click.IntRange(min=0),
     default=1000,
     show_default=True,
     help="Bootstrap resamples for the ± of AEB numbers (0: none).",

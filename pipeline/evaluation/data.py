@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.errors import InputError
 from pipeline.evaluation.langid import LangSentence
 from pipeline.evaluation.newsboiler import BoilerItem, NewsDoc
 
@@ -62,15 +63,33 @@ def set_present(root: Path, name: str) -> bool:
     return (root / _MARKER_FILE[name]).is_file()
 
 
+def _damaged(path: Path, exc: Exception, where: str = "") -> InputError:
+    return InputError(
+        f"cannot read evaluation file {path}{where}: {' '.join(str(exc).split())[:200]}",
+        hint="restore the set from its source (the eval data directory's README says where from)",
+    )
+
+
 def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON or UTF-8
+        raise _damaged(path, exc) from exc
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
     with path.open(encoding="utf-8") as fh:
-        for line in fh:
+        for n, line in enumerate(fh, 1):
             if line.strip():
-                yield json.loads(line)
+                try:
+                    row = json.loads(line)
+                except ValueError as exc:
+                    raise _damaged(path, exc, f", line {n}") from exc
+                if not isinstance(row, dict):
+                    raise _damaged(
+                        path, ValueError(f"a JSON {type(row).__name__}, not an object"), f", line {n}"
+                    )
+                yield row
 
 
 def load_newsboiler(root: Path) -> list[NewsDoc]:

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import random
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -210,7 +211,9 @@ def test_the_default_run_leaves_wcxb_train_out(full_run: FullRun) -> None:
     assert "wcxb-train" not in full_run.result.stdout and "wcxb-train" not in full_run.result.stderr
 
 
-@pytest.mark.parametrize("args", [["--set", "bogus"], ["--timeout", "0"]])
+@pytest.mark.parametrize(
+    "args", [["--set", "bogus"], ["--timeout", "0"], ["--bootstrap", "-5"], ["--workers", "-1"]]
+)
 def test_bad_options_are_usage_errors(args: list[str]) -> None:
     r = CliRunner().invoke(cli, ["eval", "--data", str(FIXTURE), *args])
     assert r.exit_code == 2
@@ -231,3 +234,24 @@ def test_cleanwire_beats_every_aeb_baseline(eval_dir: Path, tmp_path: Path) -> N
     assert set(systems) == {"trafilatura", "readability", "justext", "html-text"}
     assert all(ours["f1"] > s["f1"] for s in systems.values())
     assert ours["recall"] >= systems["trafilatura"]["recall"] - 0.005
+
+
+@pytest.mark.parametrize(
+    ("set_name", "damaged", "damage"),
+    [
+        ("aeb", "aeb/ground-truth.json", lambda b: b[: len(b) // 2]),  # cut short
+        ("newsboiler", "newsboiler/dev.jsonl", lambda b: b + b'{"id": "x", bad\n'),  # a bad line
+    ],
+)
+def test_a_damaged_set_file_is_an_input_error_naming_it(
+    tmp_path: Path, set_name: str, damaged: str, damage: Callable[[bytes], bytes]
+) -> None:
+    data = tmp_path / "eval"
+    shutil.copytree(FIXTURE, data)
+    path = data / damaged
+    path.write_bytes(damage(path.read_bytes()))
+    r = CliRunner().invoke(
+        cli, ["eval", "-w", "1", "--data", str(data), "--set", set_name, "--bootstrap", "0"]
+    )
+    assert r.exit_code == 3, r.output
+    assert f"cannot read evaluation file {path}" in r.stderr and "Traceback" not in r.output
