@@ -224,7 +224,13 @@ class LineModel:
         except FileNotFoundError as exc:
             raise ModelError(f"boilerplate model not found: {path}") from exc
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise ModelError(f"{path} is not a boilerplate model (.npz): {exc}") from exc
+            # numpy reads a file that is not an archive as a pickle, and says how to load one
+            # "unsafely": advice cleanwire never takes (it loads without pickles)
+            why = "not a numpy .npz archive" if "pickle" in str(exc) else str(exc)
+            raise ModelError(
+                f"{path} is not a boilerplate model (.npz): {why}",
+                hint="boilerplate.model is 'builtin', 'none' or the path of a file `cleanwire train` wrote",
+            ) from exc
         try:
             meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
             if meta.get("format") != FORMAT:

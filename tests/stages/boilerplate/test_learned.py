@@ -351,6 +351,11 @@ def test_a_missing_or_bad_model_file_fails_before_any_output(tmp_path: Path) -> 
     assert not (tmp_path / "o").exists()
     res = CliRunner().invoke(cli, ["run", str(doc), "-o", str(tmp_path / "o"), "--model-threshold", "2"])
     assert res.exit_code == 2 and "model_threshold" in res.stderr
+    # bytes that are no archive: numpy's advice to load a pickle "unsafely" is not passed on
+    noise = tmp_path / "noise.npz"
+    noise.write_bytes(bytes(range(256)) * 8)
+    res = CliRunner().invoke(cli, ["run", str(doc), "-o", str(tmp_path / "o"), "--model", str(noise)])
+    assert res.exit_code == 2 and "not a numpy .npz archive" in res.stderr and "unsafe" not in res.stderr
     # from Python too: building the pipeline fails, not every record
     for model in (str(tmp_path / "missing.npz"), str(bad)):
         cfg = Config().with_overrides({"boilerplate.model": model})
