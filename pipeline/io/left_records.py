@@ -82,10 +82,13 @@ def iter_left(stream: IO[bytes] | Path, batch_rows: int = BATCH_ROWS) -> Iterato
     binary stream of one (an object store's file); streamed, ``batch_rows`` at a time."""
     rows: list[dict[str, str | None]] = []
     with gzip.open(stream, "rb") as src:
-        for line in src:
+        for n, line in enumerate(src, 1):
             if not line.strip():
                 continue
-            rows.append(json.loads(line))
+            try:
+                rows.append(json.loads(line))
+            except ValueError as exc:  # the line's number, not the column inside it
+                raise ValueError(f"line {n} is not JSON ({exc})") from exc
             if len(rows) >= batch_rows:
                 yield pa.RecordBatch.from_pylist(rows, schema=REJECT_SCHEMA)
                 rows = []

@@ -98,6 +98,8 @@ def test_a_damaged_file_is_an_input_error_naming_it(
     assert len(lines) == 2, res.output
     assert lines[0].startswith(f"error: cannot read {damaged}: ")
     assert lines[1].strip().startswith("hint:") and "--overwrite" in lines[1]
+    if damage == "dropped-bad-json":  # the file's line, not a column inside the line
+        assert lines[0].startswith(f"error: cannot read {damaged}: line 1 is not JSON")
     assert not (tmp_path / "report.html").exists()
 
 
