@@ -98,4 +98,7 @@ def worker_main(conn: Connection, stages_blob: bytes, cells: Any) -> None:
         # conversion scales with the workers instead of loading the supervisor.
         for doc in docs:
             doc.raw = ""
-        conn.send((job_id, (safe_batch(docs), stats)))
+        try:
+            conn.send((job_id, (safe_batch(docs), stats)))
+        except OSError:  # the supervisor is gone (killed): nobody to report to, nor a traceback
+            return

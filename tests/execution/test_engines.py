@@ -483,3 +483,31 @@ def test_a_job_reaches_its_worker_whole_as_an_arrow_stream() -> None:
     assert recv_job(child) is None
     parent.close()
     assert recv_job(child) is None
+
+
+def test_a_worker_whose_supervisor_is_gone_stops_quietly() -> None:
+    """A supervisor killed (SIGKILL) while its worker runs a batch: the worker's result has nowhere
+    to go. It ends without raising, so multiprocessing prints no traceback for it."""
+    import pickle
+    import signal
+    import threading
+
+    from pipeline.execution.worker import READY, worker_main
+
+    parent, child = mp.Pipe()
+
+    def supervisor() -> None:
+        assert parent.recv() == READY
+        send_job(parent, 0, next(batches(1)))
+        parent.close()  # gone before the result comes back
+
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    thread = threading.Thread(target=supervisor)
+    thread.start()
+    try:
+        worker_main(child, pickle.dumps(real_stages()), Heartbeat().cells)  # returns, raises nothing
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        thread.join(30)
+    assert not thread.is_alive()
