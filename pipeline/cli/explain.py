@@ -15,15 +15,7 @@ from pipeline.core.record import Doc
 from pipeline.io.formats.compression import STDIN
 from pipeline.io.readers import DOCUMENT_KINDS, kind_of, read_document_file
 from pipeline.reporting.diffs import render_diff, render_diff_html
-from pipeline.reporting.explain import (
-    Step,
-    _near_dedup_notes,
-    explain_document,
-    json_safe,
-    render_explanation,
-    terminal_safe,
-)
-from stages.near_dedup import NearDedup
+from pipeline.reporting.explain import explain_document, json_safe, render_explanation, terminal_safe
 
 
 @click.command("explain")
@@ -83,11 +75,7 @@ def explain_cmd(
     doc, read_as = _read_document(file, fmt, cfg)
     if fmt == "auto" and read_as == "html":
         fmt = "html"
-    if cfg.dedup.index:
-        steps = explain_document(doc.raw, fmt=fmt, url=url, config=cfg.with_overrides({"dedup.index": None}))
-        steps = _judge_in_index(steps, doc, cfg)
-    else:
-        steps = explain_document(doc.raw, fmt=fmt, url=url, config=cfg)
+    steps = explain_document(doc.raw, fmt=fmt, url=url, config=cfg, source=doc.source, doc_id=doc.id)
     color = sys.stdout.isatty() if color is None else color
     if html_out:
         try:
@@ -101,23 +89,6 @@ def explain_cmd(
         click.echo(render_diff(steps, color=color))
     else:
         click.echo(render_explanation(steps, color=color))
-
-
-def _judge_in_index(steps: list[Step], doc: Doc, cfg: Config) -> list[Step]:
-    """``steps`` (explained without the dedup index) with the ``near_dedup`` step judged against
-    ``cfg.dedup.index`` as ``run`` judges the file: under its own ``source`` and ``id``, so the
-    index's record of this very file (an earlier run over it) is not its duplicate, though another
-    copy still is. A dropped document's later steps are cut, as explain stops at a drop."""
-    at = next((i for i, s in enumerate(steps) if s.stage == NearDedup.name), None)
-    if at is None or steps[at].status != "ok":
-        return steps
-    stage = NearDedup(cfg.near_dedup, cfg.dedup.index)
-    judged = Doc(id=doc.id, source=doc.source, raw=doc.raw, text=steps[at].text_before)
-    stage.process_docs([judged])
-    step = steps[at]
-    step.status, step.reason = judged.status.value, judged.reason
-    step.notes = _near_dedup_notes(judged, stage)
-    return steps if judged.ok else steps[: at + 1]
 
 
 def _read_document(file: str, fmt: str, cfg: Config) -> tuple[Doc, str]:

@@ -40,11 +40,20 @@ class Step:
 
 
 def explain_document(
-    raw: str, *, fmt: str = "text", url: str | None = None, config: Config | None = None
+    raw: str,
+    *,
+    fmt: str = "text",
+    url: str | None = None,
+    config: Config | None = None,
+    source: str = "<explain>",
+    doc_id: str | None = None,
 ) -> list[Step]:
+    """What each stage does to ``raw``. ``source`` and ``doc_id``: the record's, as ``run`` gives
+    them (default: a document of its own); with ``dedup.index`` the index's entry for that very
+    record is then not its duplicate, as in ``run``."""
     cfg = config or Config()
     fmt = raw_format(raw, fmt)
-    doc = Doc(id=make_id("<explain>", 0), source="<explain>", raw=raw, format=fmt, url=url)
+    doc = Doc(id=doc_id or make_id(source, 0), source=source, raw=raw, format=fmt, url=url)
     steps: list[Step] = []
     for stage in build_stages(cfg):
         before_text = doc.text if stage.name != "extract" else raw
