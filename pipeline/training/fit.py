@@ -109,6 +109,11 @@ def featurize(examples: Sequence[Example], spec: FeatureSpec) -> Matrix:
     )
 
 
+def missing_classes(labels: npt.NDArray[np.int8]) -> list[str]:
+    """The classes of :data:`LABEL_NAMES` that ``labels`` holds no unit of (by name)."""
+    return [name for value, name in LABEL_NAMES.items() if not (labels == value).any()]
+
+
 def fit_model(
     m: Matrix,
     docs: npt.NDArray[np.int64] | Sequence[int],
@@ -120,7 +125,7 @@ def fit_model(
     """The model fitted on the labelled units of ``docs`` (indices into the examples)."""
     rows = m.rows_of(docs)
     rows = rows[m.y[rows] >= 0]
-    missing = [name for value, name in LABEL_NAMES.items() if not (m.y[rows] == value).any()]
+    missing = missing_classes(m.y[rows])
     if missing:  # scikit-learn's "number of classes has to be greater than one" otherwise
         raise InputError(
             f"the units to fit on hold no {' and no '.join(missing)} unit ({len(rows)} labelled units)",

@@ -176,7 +176,7 @@ def train(
 def check_classes(m: Matrix, stats: Sequence[SetStats]) -> None:
     """An :class:`InputError` when the labelled units are not of both classes (before fitting:
     scikit-learn would stop on it with a traceback)."""
-    missing = [name for value, name in fit.LABEL_NAMES.items() if not (m.y == value).any()]
+    missing = fit.missing_classes(m.y)
     if not missing:
         return
     counts = "; ".join(
