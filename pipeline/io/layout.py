@@ -87,6 +87,7 @@ class OutputLayout:
     PART_GLOB: ClassVar[str] = "part-*.parquet"
     #: The temporary names (:func:`temp_name`, :func:`pipeline.core.fsutil.atomic_path`).
     TEMP_GLOB: ClassVar[str] = ".*.tmp"
+    MARKER_SUFFIX: ClassVar[str] = ".done.json"
     #: ``rejects``/``dropped``: the records that left the stream, by kind, and their final file.
     LEFT: ClassVar[dict[str, str]] = {"rejects": REJECTS, "dropped": DROPPED}
     #: What an older cleanwire wrote beside the part files (see :meth:`legacy_files`).
@@ -121,10 +122,14 @@ class OutputLayout:
 
     def marker(self, shard: str) -> Path:
         """The completion marker of a finished shard."""
-        return self.state_dir / f"{shard}.done.json"
+        return self.state_dir / f"{shard}{self.MARKER_SUFFIX}"
 
     def markers(self) -> list[Path]:
-        return sorted(self.state_dir.glob("*.done.json"))
+        return sorted(self.state_dir.glob(f"*{self.MARKER_SUFFIX}"))
+
+    def shard_of(self, marker: Path) -> str:
+        """The shard a completion marker (:meth:`marker`) is of."""
+        return marker.name.removesuffix(self.MARKER_SUFFIX)
 
     def shard_left(self, shard: str, kind: str) -> Path:
         """The ``rejects`` or ``dropped`` records of one shard, until :meth:`left` gathers them."""

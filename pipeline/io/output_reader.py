@@ -34,7 +34,6 @@ BATCH_ROWS = 65_536
 #: gzip's (``EOFError``, ``zlib.error``, ``BadGzipFile``), json's (``ValueError``) and a line that
 #: is JSON but not an object (``TypeError``).
 DAMAGED = (pa.ArrowException, OSError, EOFError, zlib.error, ValueError, TypeError)
-MARKER_SUFFIX = ".done.json"
 
 
 def hive_partitioning(root: Path, files: Iterable[Path]) -> ds.Partitioning:
@@ -112,7 +111,7 @@ class OutputReader:
         """The shards whose marker is in the state, each with the files it names (relative)."""
         shards: dict[str, list[str]] = {}
         for marker in self.layout.markers():
-            shard = marker.name.removesuffix(MARKER_SUFFIX)
+            shard = self.layout.shard_of(marker)
             try:
                 data = json.loads(marker.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
