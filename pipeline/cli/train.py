@@ -176,8 +176,8 @@ def render_training(stats: list[SetStats], trained: Trained, out: Path, seconds:
     return "\n".join(lines)
 
 
-def _f(x: float | None) -> str:
-    return "  n/a" if x is None else f"{x:.3f}"
+def _f(x: float | None, digits: int = 3) -> str:
+    return "  n/a" if x is None else f"{x:.{digits}f}"
 
 
 def render_cv(reports: list[SchemeReport], threshold: float) -> str:
@@ -210,11 +210,11 @@ def render_cv(reports: list[SchemeReport], threshold: float) -> str:
             }
             for key, s in r.news.items():
                 out.append(
-                    f"{names[key]:<26} {_f(s.removal_recall):>8} {s.preservation:>8.4f} {s.exact:>7.3f}"
+                    f"{names[key]:<26} {_f(s.removal_recall):>8} {_f(s.preservation, 4):>8} {_f(s.exact):>7}"
                 )
             out.append(
                 "rules + model at other thresholds: "
-                + "  ".join(f"{t}: {_f(a)}/{b:.4f}/{c:.3f}" for t, (a, b, c) in r.sweep.items())
+                + "  ".join(f"{t}: {_f(a)}/{_f(b, 4)}/{_f(c)}" for t, (a, b, c) in r.sweep.items())
             )
             rules, both = r.news["rules"], r.news["rules+model"]
             out.append(f"{'category':<18} {'items':>6} {'rules':>6} {'+model':>7}")

@@ -7,7 +7,8 @@ Re-implemented from the set's README (``newsboiler/README.md``):
   for ``n <= 2``, else ``ceil(n/2)``) occurs in the output more often than in the gold text.
   Tokens: NFKC, zero-width characters dropped, curly -> straight quotes, casefold, every
   non-alphanumeric character -> space. Both ``text`` and ``raw_text`` are tried.
-* preservation: share of gold sentences found verbatim in the normalised output, per document.
+* preservation: share of gold sentences found verbatim in the normalised output, per document
+  (a set without documents has none: n/a, as the reference scorer prints it; exact too).
 * exact: normalised output == normalised gold (normalisation: NFC, curly -> straight quotes,
   whitespace runs -> one space, strip).
 * mojibake fixed (documents noted ``mojibake``): no more mojibake signatures than gold and at least
@@ -221,8 +222,9 @@ class NewsboilerScore:
         return statistics.fmean(c.recall for c in self.categories) if self.categories else None
 
     @property
-    def preservation(self) -> float:
-        return statistics.fmean(d.preservation for d in self.docs) if self.docs else 0.0
+    def preservation(self) -> float | None:
+        """Mean over documents; None without documents (the reference scorer's n/a)."""
+        return statistics.fmean(d.preservation for d in self.docs) if self.docs else None
 
     @property
     def preservation_micro(self) -> float:
@@ -230,8 +232,9 @@ class NewsboilerScore:
         return sum(d.n_sentences - len(d.missing) for d in self.docs) / max(1, total)
 
     @property
-    def exact(self) -> float:
-        return statistics.fmean(float(d.exact) for d in self.docs) if self.docs else 0.0
+    def exact(self) -> float | None:
+        """Share of documents cleaned exactly; None without documents (the reference's n/a)."""
+        return statistics.fmean(float(d.exact) for d in self.docs) if self.docs else None
 
     @property
     def mojibake(self) -> tuple[int, int]:

@@ -216,7 +216,7 @@ class SchemeReport:
     #: news sets: (rules alone, rules + model at the threshold, model alone at the threshold)
     news: dict[str, NewsboilerScore] = field(default_factory=dict)
     #: the rules + model sweep: threshold -> (removal, preservation, exact)
-    sweep: dict[float, tuple[float | None, float, float]] = field(default_factory=dict)
+    sweep: dict[float, tuple[float | None, float | None, float | None]] = field(default_factory=dict)
     #: WCXB-style sets: rules alone / rules + model -> rates
     pages: dict[str, dict[str, SnippetRates]] = field(default_factory=dict)
     #: the category head: right / units at or above the threshold that are labelled boilerplate

@@ -130,6 +130,54 @@ def test_saved_predictions_score_the_same_with_the_reference_scorers(
     ]
 
 
+def _empty_newsboiler(root: Path) -> Path:
+    dev = root / "newsboiler" / "dev.jsonl"
+    dev.parent.mkdir(parents=True)
+    dev.write_text("", encoding="utf-8")
+    return dev
+
+
+def _eval_empty(root: Path, *args: str) -> Result:
+    """``eval`` of the empty newsboiler set under ``root`` (rules only: no document reaches a model)."""
+    return invoke("--data", str(root), "--set", "newsboiler", "--model", "none", *args)
+
+
+def _overall(stdout: str) -> dict[str, str]:
+    """The ``overall:`` line's ``name=value`` pairs."""
+    line = next(ln for ln in stdout.splitlines() if ln.startswith("overall: "))
+    return dict(kv.split("=", 1) for kv in line.removeprefix("overall: ").split())
+
+
+def test_an_empty_newsboiler_set_has_no_preservation(tmp_path: Path) -> None:
+    """0 documents: preservation and exact (means over documents) are n/a, and null in JSON, not 0.000."""
+    _empty_newsboiler(tmp_path)
+    text = _eval_empty(tmp_path)
+    assert text.exit_code == 0, text.output
+    assert "== newsboiler: 0 documents" in text.stdout
+    assert _overall(text.stdout)["preservation"] == _overall(text.stdout)["exact"] == "n/a"
+    as_json = _eval_empty(tmp_path, "--json")
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.stdout)["newsboiler"]
+    assert data["documents"] == 0 and data["preservation"] is None and data["exact"] is None
+
+
+def test_an_empty_newsboiler_set_prints_preservation_as_the_reference_scorer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ref = _reference("newsboiler_score")
+    dev = _empty_newsboiler(tmp_path)
+    ref.main([str(dev), "--baseline", "oracle"])
+    want = capsys.readouterr().out
+    got = _eval_empty(tmp_path)
+    assert got.exit_code == 0, got.output
+    assert _overall(got.stdout)["preservation"] == _overall(want)["preservation"] == "n/a"
+    assert _overall(got.stdout)["exact"] == _overall(want)["exact"] == "n/a"
+    micro = "preservation (sentence micro): "  # the reference's micro share is 0/max(1, 0) here
+    assert [ln for ln in got.stdout.splitlines() if ln.startswith(micro)] == [
+        ln for ln in want.splitlines() if ln.startswith(micro)
+    ]
+
+
 def test_json_output_and_absent_sets_are_skipped(tmp_path: Path) -> None:
     shutil.copytree(FIXTURE / "langid", tmp_path / "langid")
     r = invoke("--data", str(tmp_path), "--json")

@@ -121,6 +121,13 @@ def test_newsboiler_mojibake_check() -> None:
     assert not newsboiler.mojibake_fixed(gold, bad, newsboiler.norm_text(bad))
 
 
+def test_newsboiler_set_without_documents_has_no_preservation() -> None:
+    empty = newsboiler.score_set([], {})
+    assert empty.preservation is None and empty.removal_recall is None and empty.exact is None
+    one = newsboiler.score_set([DOC], {"d1": "Headline here"})
+    assert one.preservation == pytest.approx(1 / 3)
+
+
 # --- langid -------------------------------------------------------------------------------------
 
 
@@ -249,7 +256,11 @@ def test_newsboiler_metric_equals_the_reference_scorer(
     if kind == "identity":
         text_docs = [d for d in docs if d.format == "text"]
         sub = newsboiler.score_set(text_docs, preds)
-        assert (round(sub.removal_recall or 0, 3), round(sub.preservation, 3), round(sub.exact, 3)) == (
+        assert (
+            round(sub.removal_recall or 0, 3),
+            round(sub.preservation or 0, 3),
+            round(sub.exact or 0, 3),
+        ) == (
             0.0,
             0.852,
             0.103,
