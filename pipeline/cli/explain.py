@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
+from pipeline.cli.io_options import check_writable_file, write_error
 from pipeline.cli.options import build_config, config_options
 from pipeline.core.config import Config
-from pipeline.core.errors import InputError, OutputError
+from pipeline.core.errors import InputError
 from pipeline.core.record import Doc
 from pipeline.io.formats.compression import STDIN
 from pipeline.io.readers import DOCUMENT_KINDS, kind_of, read_document_file
@@ -72,6 +73,8 @@ def explain_cmd(
         rule_files,
         {"stages": stages, "model": model, "model_threshold": model_threshold, "dedup_index": dedup_index},
     )
+    if html_out:
+        check_writable_file(html_out)  # before the document is read and explained, not after
     doc, read_as = _read_document(file, fmt, cfg)
     if fmt == "auto" and read_as == "html":
         fmt = "html"
@@ -81,7 +84,7 @@ def explain_cmd(
         try:
             Path(html_out).write_text(render_diff_html(steps, title=file), encoding="utf-8")
         except OSError as exc:
-            raise OutputError(f"cannot write {html_out}: {exc.strerror}") from exc
+            raise write_error(html_out, exc) from exc
         click.echo(f"wrote {html_out}", err=True)
     if as_json:
         click.echo(json_safe(json.dumps([s.to_dict() for s in steps], indent=2, ensure_ascii=False)))

@@ -1,6 +1,7 @@
 """Files the commands write besides a run's output directory (learn-sites' rules, train's model,
-eval's report, run --learn-sites' rules): an unwritable path is exit 4 before the work starts, a
-write that fails at the end is exit 4 too, and a run refused writes no learned rules."""
+eval's report, explain's HTML page, run --learn-sites' rules): an unwritable path is exit 4 before
+the work starts, a write that fails at the end is exit 4 too, and a run refused writes no learned
+rules."""
 
 from __future__ import annotations
 
@@ -106,6 +107,33 @@ def test_eval_that_cannot_write_its_report_is_an_output_error(
     target = tmp_path / "gone" / "r.html"  # as if the directory went away while the sets ran
     res = invoke("eval", "--data", str(FIXTURES / "eval"), "--set", "aeb", "--report", str(target))
     assert_output_error(res, target, "No such file or directory")
+
+
+@pytest.fixture()
+def story(tmp_path: Path) -> Path:
+    path = tmp_path / "story.txt"
+    path.write_text("Harbour wall repairs\n\nThe council set aside money for the repairs.", encoding="utf-8")
+    return path
+
+
+def explain_html(story: Path, target: Path) -> Result:
+    return invoke("explain", str(story), "--model", "none", "--html", str(target))
+
+
+def test_explain_refuses_an_unwritable_html_page_before_it_explains(
+    story: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pipeline.cli.explain.explain_document", never("explaining"))
+    target = tmp_path / "missing" / "x.html"
+    assert_output_error(explain_html(story, target), target, f"{target.parent} does not exist")
+
+
+def test_explain_that_cannot_write_its_html_page_is_an_output_error(
+    story: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pipeline.cli.explain.Path.write_text", disk_full)
+    target = tmp_path / "x.html"
+    assert_output_error(explain_html(story, target), target, "No space left on device")
 
 
 def learn_run(out: Path, *extra: str) -> Result:
