@@ -4,16 +4,21 @@ checked for their mapping, then read whole. Sniffing must not consume the bytes 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
+import random
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.core.record import Doc
 from pipeline.io.formats import compression
 from pipeline.io.readers import Source, kind_of
 
@@ -76,6 +81,37 @@ def test_jsonl_from_a_pipe_is_sniffed_checked_and_read_whole(piped: Piped, compr
     assert [d.id for d in docs] == [f"r{i}" for i in range(5000)]
     assert all(d.ok for d in docs)
     assert not compression._PIPES  # nothing held once read
+
+
+def test_parquet_from_a_pipe_is_read_whole_and_the_sniffed_pipe_closed(piped: Piped) -> None:
+    """Parquet was read by pyarrow opening the path itself, not through the reader's open: the pipe
+    a sniff kept open for that open stayed open until exit, and pyarrow, opening the pipe again,
+    lost the sniffed bytes or blocked (hence the thread: blocking fails the test, not hangs it)."""
+    ids = [f"r{i}" for i in range(300)]
+    noise = random.Random(5)  # incompressible: ~130 KB of Parquet, more than a pipe holds
+    texts = [f"Record {i}: " + noise.randbytes(200).hex() for i in range(300)]
+    table = io.BytesIO()
+    pq.write_table(pa.table({"id": ids, "text": texts}), table)
+    path = piped(table.getvalue())
+    assert kind_of(path) == "parquet"
+    (kept,) = compression._PIPES.values()  # the sniff's handle, kept open for the reader
+    assert not kept.file.closed
+    source = Source([path])
+    docs: list[Doc] = []
+    planned: list[str] = []
+
+    def plan_and_read() -> None:
+        shards = source.shards()
+        planned.extend(s.kind for s in shards)
+        docs.extend(d for s in shards for d in s.docs(source.config))
+
+    reader = threading.Thread(target=plan_and_read, daemon=True)
+    reader.start()
+    reader.join(timeout=60)
+    assert not reader.is_alive(), "reading the Parquet pipe blocked"
+    assert planned == ["parquet"]
+    assert [d.id for d in docs] == ids and all(d.ok for d in docs)
+    assert kept.file.closed and not compression._PIPES
 
 
 def test_a_text_document_from_a_pipe_keeps_its_text(piped: Piped) -> None:

@@ -310,6 +310,13 @@ class _Replay(io.RawIOBase):
         return n
 
 
+def is_named_pipe(path: Path | str) -> bool:
+    """Whether ``path`` is a named pipe (a FIFO, ``/dev/fd/N`` of ``<(...)``), without opening it.
+    A reader that opens such a path by other means than :func:`open_input` misses the bytes a
+    sniff read and leaves the pipe the sniff kept open (see :func:`sniffing`) open until exit."""
+    return stat.S_ISFIFO(os.stat(path).st_mode)
+
+
 def _open_file(path: Path | str) -> IO[bytes]:
     """Open for reading without blocking on a named pipe that has no writer (one found in a dump
     would hang the run; it reads as empty instead). Reads then block as usual, so a pipe given on

@@ -16,6 +16,7 @@ from pipeline.core.config import ReaderConfig
 from pipeline.core.errors import CleanwireError
 from pipeline.core.record import Doc
 from pipeline.io.formats.compression import (
+    is_named_pipe,
     open_input,
     sniff_compression,
 )
@@ -35,11 +36,20 @@ from pipeline.io.formats.tabular import (
 PARQUET_BATCH_ROWS = 256
 
 
-def _parquet_file(path: Path, config: ReaderConfig, spool: IO[bytes]) -> pq.ParquetFile:
-    """Open a Parquet file; a compressed one is first decompressed (bounded) into ``spool``."""
+def _spooled_first(path: Path) -> bool:
+    """Whether a Parquet file is read into a spool first: compressed, or a named pipe (the footer
+    is at the end, and a pipe cannot seek)."""
+    if is_named_pipe(path):
+        return True
     with open(path, "rb") as fh:
-        compressed = sniff_compression(fh.read(4)) is not None
-    if not compressed:
+        return sniff_compression(fh.read(4)) is not None
+
+
+def _parquet_file(path: Path, config: ReaderConfig, spool: IO[bytes]) -> pq.ParquetFile:
+    """Open a Parquet file; a compressed one or a named pipe is first copied (decompressed,
+    bounded) into ``spool`` through :func:`open_input`, which also serves again the bytes a format
+    sniff read from a pipe, and closes the pipe the sniff kept open."""
+    if not _spooled_first(path):
         return pq.ParquetFile(path)
     with open_input(path, config.max_decompressed_bytes) as src:
         shutil.copyfileobj(src, spool, 1 << 20)
@@ -48,8 +58,11 @@ def _parquet_file(path: Path, config: ReaderConfig, spool: IO[bytes]) -> pq.Parq
 
 
 def parquet_columns(path: Path, config: ReaderConfig) -> list[str]:
-    """The column names of a Parquet file (footer only; [] when unreadable or compressed)."""
+    """The column names of a Parquet file (footer only; [] when unreadable, compressed or a named
+    pipe: a pipe is read once, whole, by :func:`read_parquet`)."""
     try:
+        if is_named_pipe(path):
+            return []
         return [str(name) for name in pq.read_schema(path).names]
     except Exception:  # noqa: BLE001 - unreadable here: the reader rejects what it cannot read
         return []
