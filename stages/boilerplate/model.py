@@ -58,7 +58,7 @@ class CategoryHead:
     categories: tuple[str, ...]
     bits: int
     w_hash: F32  # (len(categories), 2**bits)
-    w_dense: F32  # (len(categories), len(DENSE))
+    w_dense: F32  # (len(categories), len(spec.dense))
     bias: F32  # (len(categories),)
 
     @cached_property
@@ -102,7 +102,7 @@ class LineModel:
 
     spec: FeatureSpec
     w_hash: F32  # (2**bits,)
-    w_dense: F32  # (len(DENSE),)
+    w_dense: F32  # (len(spec.dense),)
     bias: float
     threshold: float = 0.85
     info: dict[str, Any] = field(default_factory=dict)
@@ -111,6 +111,13 @@ class LineModel:
     @property
     def version(self) -> str:
         return self.spec.version
+
+    @cached_property
+    def dense_columns(self) -> IntP:
+        """Where the model's dense features (``spec.dense``, in its order) are among
+        :data:`~stages.boilerplate.dense.DENSE`: a model trained before a feature was added runs
+        on the columns it knows, with the scores it had."""
+        return np.asarray([DENSE.index(name) for name in self.spec.dense], dtype=np.intp)
 
     def features(self, batch: Batch) -> tuple[Hashed, F32]:
         texts = [u if keep else "" for u, keep in zip(batch.units, batch.scored.tolist(), strict=True)]
@@ -124,7 +131,8 @@ class LineModel:
         z = np.asarray(np.bincount(hashed.rows, weights=weights, minlength=n), dtype=np.float64)
         # row by row (not a matrix product, whose rounding depends on the batch's shape): a
         # document scores the same alone and in any batch
-        z += (dense.astype(np.float64) * self.w_dense.astype(np.float64)).sum(axis=1) + self.bias
+        known = dense[:, self.dense_columns].astype(np.float64)
+        z += (known * self.w_dense.astype(np.float64)).sum(axis=1) + self.bias
         p = sigmoid(z)
         p[(dense[:, _TOO_LONG] > 0) | ~batch.scored] = 0.0
         return p
@@ -162,7 +170,7 @@ class LineModel:
         position = np.full(len(batch.units), -1, dtype=np.int64)
         position[rows] = np.arange(len(rows))
         row_of = position[hashed.rows]  # each feature's place in ``rows`` (-1: not asked for)
-        picked = dense[rows].astype(np.float64)
+        picked = dense[np.ix_(rows, self.dense_columns)].astype(np.float64)
         z = (picked[:, None, :] * head.w_dense.astype(np.float64)[None, :, :]).sum(axis=2) + head.bias
         # every category at once: each feature's row of weights, summed per unit in the order the
         # features come (a stable sort by unit; sums along axis 0 add row after row)
@@ -238,8 +246,13 @@ class LineModel:
             spec = FeatureSpec.from_json(meta["spec"])
             w_hash = arrays["w_hash"].astype(np.float32)
             w_dense = arrays["w_dense"].astype(np.float32)
-            if spec.dense != DENSE or w_hash.shape != (1 << spec.bits,) or w_dense.shape != (len(DENSE),):
-                raise ValueError(f"features of {spec.version} do not match this code's feature set")
+            unknown = sorted(set(spec.dense) - set(DENSE))
+            if unknown or len(set(spec.dense)) != len(spec.dense):
+                raise ValueError(
+                    f"features of {spec.version} do not match this code's feature set: {unknown}"
+                )
+            if w_hash.shape != (1 << spec.bits,) or w_dense.shape != (len(spec.dense),):
+                raise ValueError(f"the weights of {spec.version} do not match its features")
             head = None
             if "categories" in meta:
                 categories = tuple(str(c) for c in meta["categories"])
@@ -252,7 +265,7 @@ class LineModel:
                     arrays["cat_bias"].astype(np.float32),
                 )
                 k = len(categories)
-                if head.w_hash.shape != (k, 1 << bits) or head.w_dense.shape != (k, len(DENSE)):
+                if head.w_hash.shape != (k, 1 << bits) or head.w_dense.shape != (k, len(spec.dense)):
                     raise ValueError("the category head's arrays do not match its categories")
             return cls(
                 spec,

@@ -100,6 +100,41 @@ def test_a_file_that_is_not_a_model_is_refused_by_name(tmp_path: Path) -> None:
         LineModel.load(pickled)
 
 
+def test_a_model_trained_before_a_dense_feature_was_added_runs_on_the_columns_it_knows(
+    tmp_path: Path,
+) -> None:
+    """A model file names its dense features: one written before a feature was added to
+    :data:`DENSE` (as users' own models would be) loads, and reads exactly its own columns."""
+    old_dense = tuple(name for name in DENSE if name not in ("share_short_near", "log_lines_doc"))
+    spec = FeatureSpec(bits=8, dense=old_dense)
+    rng = np.random.default_rng(0)
+    old = LineModel(
+        spec,
+        rng.normal(size=1 << 8).astype(np.float32),
+        rng.normal(size=len(old_dense)).astype(np.float32),
+        0.1,
+    )
+    path = tmp_path / "old.npz"
+    old.save(path)
+    loaded = LineModel.load(path)
+    units = [u.text for u in text_units(DOC, html=False)]
+    batch = Batch.of([(units, False)])
+    hashed, dense = loaded.features(batch)
+    z = np.bincount(hashed.rows, weights=loaded.w_hash[hashed.cols] * hashed.vals, minlength=len(units))
+    picked = dense[:, [DENSE.index(name) for name in old_dense]].astype(np.float64)
+    expected = sigmoid(z + ((picked * loaded.w_dense.astype(np.float64)).sum(axis=1) + 0.1))
+    assert np.array_equal(loaded.scores(units), expected)
+    unknown = LineModel(
+        FeatureSpec(bits=8, dense=(*old_dense, "no_such_feature")),
+        old.w_hash,
+        np.zeros(len(old_dense) + 1, np.float32),
+        0.0,
+    )
+    unknown.save(path)
+    with pytest.raises(ModelError, match="no_such_feature"):
+        LineModel.load(path)
+
+
 def test_hashing_does_not_depend_on_the_process() -> None:
     h = hashed_features(["Sign up to our newsletter"], FeatureSpec())
     assert (
@@ -170,7 +205,7 @@ def test_the_category_head_answers_each_unit_as_scored_alone(builtin: LineModel)
         alone = hashed_features([batch.units[row]], builtin.spec)
         cols = alone.cols >> (builtin.spec.bits - head.bits)
         z = [
-            float(dense[row].astype(np.float64) @ head.w_dense[k].astype(np.float64))
+            float(dense[row, builtin.dense_columns].astype(np.float64) @ head.w_dense[k].astype(np.float64))
             + float(head.bias[k])
             + float(np.sum((head.w_hash[k, cols] * alone.vals).astype(np.float64)))
             for k in range(len(head.categories))
