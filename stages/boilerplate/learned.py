@@ -253,6 +253,7 @@ def _title(
     without a title has a headline-shaped line kept this way)."""
     starts = [j for j, _ in sentences]
     ledes: dict[int, set[str]] = {}  # by the first sentence below: headings in a row share it
+    said: dict[int, list[str]] = {}  # each sentence's words, by its place: the ledes overlap
     first = None
     for i in candidates:
         text = units[i].text
@@ -260,7 +261,10 @@ def _title(
             continue
         k = bisect_right(starts, i)
         if k not in ledes:
-            ledes[k] = set(_words(" ".join([t for _, t in sentences[k : k + LEDE_SENTENCES]])))
+            for j in range(k, min(k + LEDE_SENTENCES, len(sentences))):
+                if j not in said:
+                    said[j] = _words(sentences[j][1])
+            ledes[k] = {w for j in range(k, min(k + LEDE_SENTENCES, len(sentences))) for w in said[j]}
         if on_topic(text, ledes[k]):
             return i
         if first is None and i < body_at:
