@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -63,20 +64,35 @@ def python_twister(seed: int) -> Any:
 
 @dataclass
 class _Stream:
-    """The 32-bit words ``random.Random(seed)`` draws, grown on demand."""
+    """The 32-bit words ``random.Random(seed)`` draws, grown on demand.
+
+    Shared by every walk of the process with that seed (``clean_text`` may run in many threads at
+    once), so it grows under a lock: two threads growing it together would each append their own
+    words from the one generator, and the stream would skip some (other probabilities, for every
+    later walk of the process). ``words`` is only ever replaced by a longer copy, so reading it
+    needs no lock."""
 
     seed: int
     words: npt.NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
     generator: Any = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def upto(self, n: int) -> npt.NDArray[np.uint64]:
         """The first ``n`` words (at least)."""
-        if len(self.words) < n:
-            if self.generator is None:
-                self.generator = python_twister(self.seed)
-            more = max(n - len(self.words), 1 << 16, len(self.words))
-            self.words = np.concatenate((self.words, self.generator.random_raw(more)))
-        return self.words
+        words = self.words
+        if len(words) >= n:
+            return words
+        with self.lock:
+            if len(self.words) < n:
+                self._grow(n)
+            return self.words
+
+    def _grow(self, n: int) -> None:
+        """Append words up to ``n`` at least (the caller holds :attr:`lock`)."""
+        if self.generator is None:
+            self.generator = python_twister(self.seed)
+        more = max(n - len(self.words), 1 << 16, len(self.words))
+        self.words = np.concatenate((self.words, self.generator.random_raw(more)))
 
 
 _STREAMS: dict[int, _Stream] = {}

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -35,6 +39,43 @@ def test_the_word_stream_is_pythons_random_stream_past_its_first_block() -> None
     expected = [rng.getrandbits(32) for _ in range(70_000)]  # past the first 65,536 words
     assert walks.words(7, 70_000)[:70_000].tolist() == expected
     assert walks.exact_stream_available()
+
+
+class _SlowTwister:
+    """A twister that takes its time to draw: threads growing one stream overlap for sure."""
+
+    def __init__(self, twister: Any) -> None:
+        self.twister = twister
+
+    def random_raw(self, n: int) -> Any:
+        time.sleep(0.05)
+        return self.twister.random_raw(n)
+
+
+def test_threads_growing_one_stream_at_once_all_get_pythons_random_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # clean_text may run in many threads: two growing the shared stream together each appended
+    # their own words from the one generator, and every later walk with that seed was wrong
+    twister = walks.python_twister
+    monkeypatch.setattr(walks, "python_twister", lambda seed: _SlowTwister(twister(seed)))
+    monkeypatch.setattr(walks, "_STREAMS", {})
+    seed = 424242
+    first = len(walks.words(seed, 1))  # the stream and its generator exist: now grow it at once
+    barrier = threading.Barrier(4)
+
+    def grow(k: int) -> list[int]:
+        barrier.wait()
+        return [int(w) for w in walks.words(seed, first + 1000 * (k + 1))[: first + 1000]]
+
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(grow, range(4)))
+    stream = walks.words(seed, 0).tolist()
+    rng = random.Random()
+    rng.seed(seed)
+    expected = [rng.getrandbits(32) for _ in range(len(stream))]
+    assert got == [expected[: first + 1000]] * 4
+    assert stream == expected
 
 
 @pytest.mark.parametrize("seed", [0, 3])
