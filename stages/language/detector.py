@@ -1,8 +1,9 @@
 """language: tag the language with langdetect, seeded, on a bounded sample of the text.
 
 :func:`detect` never raises: text that is empty, too short or has no letters (digits, URLs,
-emoji) is ``("und", 0.0)``; so is a best guess below ``min_prob``. Three backends
-(``language.backend``), all on langdetect's profiles, loaded once per process:
+emoji) is ``("und", 0.0)``; a best guess below ``min_prob`` is ``und`` with that guess's
+probability. Three backends (``language.backend``), all on langdetect's profiles, loaded once
+per process:
 
 * ``langdetect`` (default): langdetect's own answer - the same n-grams, seeded random stream and
   arithmetic, so the same languages and probabilities - computed by :mod:`stages.language.fastdetect`,
@@ -72,12 +73,15 @@ _BACKENDS: dict[str, Callable[[str, int], list[tuple[str, float]]]] = {
 
 
 def sample(text: str, size: int) -> str:
-    """A bounded, representative sample: the whole text, or three slices from start, middle and end."""
+    """A bounded, representative sample: the whole text, or three slices from start, middle and
+    end (just the start when ``size`` is too small for three)."""
     if len(text) <= size:
         return text
     third = size // 3
+    if not third:  # text[-0:] would be the whole text
+        return text[:size]
     mid = len(text) // 2
-    return " ".join((text[:third], text[mid - third // 2 : mid + third // 2], text[-third:]))
+    return " ".join((text[:third], text[mid - third // 2 : mid + third // 2], text[len(text) - third :]))
 
 
 def probe_of(text: str, cfg: LanguageConfig) -> str | None:
@@ -97,7 +101,7 @@ def chosen(best: list[tuple[str, float]], cfg: LanguageConfig) -> tuple[str, flo
 
 
 def detect(text: str, config: LanguageConfig | None = None) -> tuple[str, float]:
-    """Return ``(lang, probability)`` for ``text``; ``("und", 0.0)`` when unsure."""
+    """Return ``(lang, probability)`` for ``text``; ``und`` when unsure (see :func:`chosen`)."""
     cfg = config or LanguageConfig()
     probe = probe_of(text, cfg)
     if probe is None:

@@ -57,6 +57,16 @@ def test_long_text_is_sampled_from_start_middle_and_end() -> None:
     assert detect(SENTENCES["fr"] * 200, LanguageConfig(sample_chars=600))[0] == "fr"
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 30])
+def test_a_sample_is_bounded_however_small_sample_chars_is(size: int) -> None:
+    # sample_chars = 1 or 2 (allowed: at least 1) made a third of 0, and text[-0:] is all of it
+    text = SENTENCES["de"] * 100
+    got = sample(text, size)
+    assert len(got) <= size + 2 and got.startswith(text[: max(size // 3, 1)])
+    if size < LanguageConfig().min_chars:  # a sample with fewer letters than min_chars
+        assert detect(text, LanguageConfig(sample_chars=size)) == ("und", 0.0)
+
+
 def test_min_prob_gives_und_with_the_probability() -> None:
     lang, prob = detect(SENTENCES["en"], LanguageConfig(min_prob=1.01))
     assert lang == "und" and 0.9 < prob <= 1.0
