@@ -220,6 +220,16 @@ PARTITION_KEYS: dict[str, PartitionKey] = {
 }
 
 
+def empty_output_dir(keys: tuple[str, ...]) -> str:
+    """Where an output that kept no record at all has its schema-only part file, so that every
+    reader still gets the columns (and the partition columns) of the schema: the directory of a
+    record of undetermined language (``und``) and no date; ``""`` without partitioning."""
+    nobody = pa.RecordBatch.from_pydict(
+        {"lang": pa.array(["und"], pa.string()), "date": pa.array([None], pa.string())}
+    )
+    return partition_dirs(nobody, keys)[0]
+
+
 def partition_dirs(batch: pa.RecordBatch, keys: tuple[str, ...]) -> list[str]:
     """The relative directory of every row (``""`` without partitioning)."""
     if not keys:

@@ -188,6 +188,52 @@ def test_an_output_directory_as_input_gives_its_kept_records(output: Output, tmp
     assert all("_cleanwire" not in path for paths in manifest["shards"].values() for path in paths)
 
 
+# --- an output that kept no record ----------------------------------------------------------------
+
+
+EMPTY_INPUTS = {
+    "no input file": {},
+    "every record rejected": {"all.jsonl": '{"id": "a", "text": ""}\n{"id": "b", "text": "  "}\n'},
+}
+
+
+@pytest.mark.parametrize("partition_by", ["", "lang,date"])
+@pytest.mark.parametrize("inputs", sorted(EMPTY_INPUTS))
+def test_an_output_that_kept_nothing_reads_as_no_rows_with_the_schema(
+    tmp_path: Path, inputs: str, partition_by: str
+) -> None:
+    # a partitioned run that kept nothing (or any run of no shard) wrote no part file at all:
+    # DuckDB's and Polars' globs failed ("No files found") and pandas/pyarrow read no column
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    for name, text in EMPTY_INPUTS[inputs].items():
+        (dump / name).write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["run", str(dump), "-o", str(out), "-w", "1", "--no-progress"]
+    args += ["--partition-by", partition_by] if partition_by else []
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    columns = {f.name: f.type for f in OUTPUT_SCHEMA} | ({"day": pa.string()} if partition_by else {})
+    expected = Output(out, [], {}, columns)
+    assert_kept(expected, ds.dataset(out, partitioning="hive").to_table(), "pyarrow.dataset")
+    assert_kept(expected, pq.read_table(out), "pq.read_table")
+    rel = duckdb.connect().sql(f"SELECT * FROM read_parquet('{out}/**/*.parquet', hive_partitioning=true)")
+    assert rel is not None
+    table = rel.arrow()
+    assert_kept(expected, table.read_all() if isinstance(table, pa.RecordBatchReader) else table, "duckdb")
+    pl = pytest.importorskip("polars")
+    frame = pl.scan_parquet(f"{out}/**/*.parquet", hive_partitioning=True).collect()
+    assert_kept(expected, frame.to_arrow(), "polars")
+    layout = OutputLayout(out)
+    manifest = json.loads(layout.manifest.read_text())
+    parts = {p.relative_to(out).as_posix() for p in layout.part_files()}
+    assert parts and parts <= set(manifest["outputs"])  # recorded: --overwrite removes it
+    assert manifest["counts"]["n_kept"] == 0
+    res = CliRunner().invoke(cli, [*args, "--overwrite"])
+    assert res.exit_code == 0, res.output
+    assert {p.relative_to(out).as_posix() for p in layout.part_files()} == parts
+
+
 # --- a directory an older cleanwire wrote --------------------------------------------------------
 
 

@@ -24,6 +24,9 @@ from pipeline.io.sinks.directory import OutputDirectory, ShardWriter
 from pipeline.io.sinks.files import file_metadata
 from pipeline.io.sinks.part_files import PartFiles
 
+#: The shard name of the schema-only part file of a run that had no input shard at all.
+EMPTY_RUN_SHARD = "00000"
+
 
 class ParquetSink:
     """The output directory of a run (a :class:`~pipeline.io.sinks.base.Sink`)."""
@@ -74,7 +77,21 @@ class ParquetSink:
         return ShardWriter(self.directory, shard, parts, inputs)
 
     def finish(self, shards: list[str], manifest: dict[str, Any]) -> Path:
+        """Give an output without any part file its schema-only one (see :meth:`PartFiles.commit_empty`),
+        then gather the side files and write the manifest, which lists that file too."""
+        self.directory.check_present()
+        with self.directory.io_errors():
+            if not self.layout.part_files():
+                self._commit_empty(shards[0] if shards else EMPTY_RUN_SHARD)
         return self.directory.finish(shards, manifest)
+
+    def _commit_empty(self, shard: str) -> None:
+        parts = PartFiles(self.out_dir, shard, self.config, file_metadata(self.directory.run_hash))
+        try:
+            parts.commit_empty()
+        except BaseException:
+            parts.abort()
+            raise
 
     def release(self) -> None:
         self.directory.release()

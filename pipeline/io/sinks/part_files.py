@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from pipeline.core.config import Config
 from pipeline.core.fsutil import fsync_path
 from pipeline.core.schema import OUTPUT_SCHEMA
-from pipeline.io.layout import PARTITION_KEYS, part_name, partition_dirs, temp_name
+from pipeline.io.layout import PARTITION_KEYS, empty_output_dir, part_name, partition_dirs, temp_name
 
 #: Columns with min/max statistics (for filter pushdown). Long texts would only bloat the footer.
 STATISTICS_COLUMNS = (
@@ -138,6 +138,7 @@ class PartFiles:
         for part in self.partitions.values():
             self._flush(part)
             if part.writer is None and not part.files:  # an empty shard: schema-only file
+                self._make_dir(part.directory)
                 final = part.directory / part_name(self.shard, 0)
                 tmp = temp_name(final)
                 part.writer = self._writer(tmp)
@@ -154,6 +155,15 @@ class PartFiles:
                 written.append(final.relative_to(self.out_dir).as_posix())
             fsync_path(part.directory)
         return sorted(written)
+
+    def commit_empty(self) -> list[str]:
+        """Commit one schema-only file in :func:`~pipeline.io.layout.empty_output_dir`: for an
+        output that would otherwise hold no part file (no input shard; or partitioned, and no
+        record kept), which DuckDB's and Polars' globs refuse and pandas reads without columns."""
+        directory = empty_output_dir(self.keys)
+        if directory not in self.partitions:
+            self.partitions[directory] = _Partition(self.out_dir / directory if directory else self.out_dir)
+        return self.commit()
 
     def abort(self) -> None:
         """Remove every file of the shard; never raises (an error is already on its way)."""
