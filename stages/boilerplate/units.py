@@ -74,9 +74,10 @@ def text_units(text: str, *, html: bool) -> list[Unit]:
 
 def glue_points(text: str) -> list[int]:
     """The offsets in ``text`` where a sentence was glued onto the one before it with no space
-    (``"... on Monday.Sign up to our newsletter"``): after a lower-case letter and ``.``, ``!``
-    or ``?`` (and the quotes or brackets that close the sentence: ``... tracteur. »Sponsorisé``),
-    at an upper-case letter. A scrape loses the break between two blocks that way; the
+    (``"... on Monday.Sign up to our newsletter"``): after a word of two letters or more ending in
+    a lower-case one (a one-letter abbreviation, ``κ.Στρατάκης``, is not a sentence's end) and
+    ``.``, ``!`` or ``?`` (and the quotes or brackets that close the sentence: ``... tracteur.
+    »Sponsorisé``), at an upper-case letter. A scrape loses the break between two blocks that way; the
     block after it is often a notice. In order. (``str.find`` per mark: a regex scan of every line
     cost half of :func:`text_units`.)"""
     points: list[int] = []
@@ -84,7 +85,7 @@ def glue_points(text: str) -> list[int]:
     for mark in ".!?":
         at = text.find(mark, 1)
         while 0 < at < n - 1:
-            if text[at - 1].islower():
+            if at > 1 and text[at - 1].islower() and text[at - 2].isalpha():  # not "κ.Στρατάκης"
                 j = at + 1 if text[at + 1].isupper() else _after_closing(text, at + 1)
                 if j < n and text[j].isupper():
                     points.append(j)

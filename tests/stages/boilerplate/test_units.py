@@ -107,6 +107,9 @@ def test_units_cover_every_line_once_in_order(text: str) -> None:
         ("The vote was close (it was a tie.)Read more", ["The vote was close (it was a tie.)", "Read more"]),
         # a straight quote may open the next sentence: not cut
         ('He said "it is over."Next', ['He said "it is over."Next']),
+        # a one-letter abbreviation before a name is no sentence's end
+        ("Τέλος, ο κ.Στρατάκης ζήτησε από τον Υπ.", ["Τέλος, ο κ.Στρατάκης ζήτησε από τον Υπ."]),
+        ("a.Bc", ["a.Bc"]),
     ],
 )
 def test_a_line_is_cut_where_a_sentence_was_glued_on(line: str, pieces: list[str]) -> None:
@@ -145,6 +148,10 @@ def test_glue_points_are_each_lower_mark_upper(text: str) -> None:
     expected = [
         i + 1
         for i, ch in enumerate(text)
-        if ch in ".!?" and 0 < i < len(text) - 1 and text[i - 1].islower() and text[i + 1].isupper()
+        if ch in ".!?"
+        and 1 < i < len(text) - 1
+        and text[i - 1].islower()
+        and text[i - 2].isalpha()  # a word of two letters or more: "κ.Στρατάκης" is not cut
+        and text[i + 1].isupper()
     ]
     assert glue_points(text) == expected
