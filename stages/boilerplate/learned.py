@@ -142,12 +142,28 @@ def candidates(
     units: Sequence[Unit], found: Sequence[Found], html: bool, max_chars: int, *, ruled: Bools | None = None
 ) -> Bools:
     """The units the model may read: no rule span overlaps them, they are short enough for the
-    model to read, and (in an HTML extraction) they are not the first unit, the headline."""
+    model to read, in the script it knows (:func:`latin_script`), and (in an HTML extraction) they
+    are not the first unit, the headline."""
     out = ~(touched(units, found) if ruled is None else ruled)
     for i, u in enumerate(units):
-        if (html and i == 0) or (max_chars and len(u.text) > max_chars):
+        if (html and i == 0) or (max_chars and len(u.text) > max_chars) or not latin_script(u.text):
             out[i] = False
     return out
+
+
+#: A letter outside the Latin script (Basic Latin to Latin Extended-B, and Latin Extended Additional).
+_OTHER_LETTER = re.compile(r"[^\W\d_\x00-\u024f\u1e00-\u1eff]")
+
+
+def latin_script(text: str) -> bool:
+    """Whether at least half of ``text``'s letters are Latin. The model's training data (newsboiler,
+    WCXB's pages, the synthetic corpus) is in seven Latin-script languages: its hashed n-grams know
+    nothing of another script, and it took a whole Japanese sentence (P 0.99) and half a Greek one
+    as boilerplate. Text in other scripts is left to the rules and the learned site lines."""
+    if text.isascii():
+        return True
+    other = len(_OTHER_LETTER.findall(text))
+    return not other or 2 * other <= sum(map(str.isalpha, text))
 
 
 # --- gates: structure the model's score does not override ----------------------------------------------

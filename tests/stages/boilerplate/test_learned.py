@@ -28,6 +28,7 @@ from stages.boilerplate.learned import (
     content_words,
     grown,
     heading_like,
+    latin_script,
     load_model,
     model_rule,
     off_topic,
@@ -250,6 +251,47 @@ def test_off_topic_compares_content_words_with_the_rest_of_the_document() -> Non
     assert not off_topic("Watch now", document)  # "watch" occurs again
     assert not off_topic("Harbour", document)
     assert not off_topic("» 1 2 3", document)  # no content word: nothing to judge by
+
+
+MULTILINGUAL = """Council approves harbour budget
+
+The council approved the harbour budget on Tuesday night after a long debate about the costs of the new sea wall.
+
+市議会は火曜日の夜、長い議論の末に港の予算を承認した。
+
+Ο δήμαρχος είπε ότι τα έργα θα ξεκινήσουν τον Μάρτιο.
+
+Officers said the shortfall had grown once energy costs were included in the plan."""
+
+
+def test_the_model_decides_only_on_text_in_the_script_it_was_trained_on() -> None:
+    units = [u.text for u in text_units(MULTILINGUAL, html=False)]
+    japanese = units[2]
+    # the raw model, which never saw Japanese, would take the sentence (lm-5: 0.97, an "ad_marker")
+    assert raw_scores(MULTILINGUAL)[japanese] >= ISOLATED_MIN_P
+    model = load_model("builtin")
+    assert model is not None
+    todo = pending(MULTILINGUAL, False, [], model)
+    assert not todo.scored[2] and not todo.scored[3]  # Japanese, Greek: not read
+    result = pipeline.clean_text(MULTILINGUAL)
+    assert not result.removed and japanese in result.text and units[3] in result.text
+
+
+@pytest.mark.parametrize(
+    ("text", "latin"),
+    [
+        ("Sign up now", True),
+        ("Très bientôt : l’été à Paris, ça ne s’invente pas", True),
+        ("Tiếng Việt có dấu", True),  # Latin Extended Additional
+        ("市議会は港の予算を承認した", False),
+        ("Ο δήμαρχος είπε", False),
+        ("Новости дня", False),
+        ("Watch: 市議会 meeting tonight at the town hall", True),  # mostly Latin letters
+        ("», 12 — 3 «", True),  # no letters
+    ],
+)
+def test_latin_script(text: str, latin: bool) -> None:
+    assert latin_script(text) is latin
 
 
 def test_protected_units_are_not_scored() -> None:
