@@ -182,6 +182,49 @@ def test_decode_order(data: bytes, declared: str | None, text: str, encoding: st
     assert (got.text, got.encoding) == (text, encoding)
 
 
+FRENCH = "Le maire a annoncé vendredi que la piscine rouvrira à l'été, après deux années de travaux coûteux."
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "text"),
+    [
+        # one byte that is not UTF-8 in a UTF-8 page: that byte is U+FFFD, the accents stay
+        (
+            FRENCH.encode().replace(b"vendredi", b"vend\xffredi"),
+            None,
+            FRENCH.replace("vendredi", "vend\ufffdredi"),
+        ),
+        (
+            FRENCH.encode().replace(b"vendredi", b"vend\xffredi"),
+            "windows-1252",
+            FRENCH.replace("vendredi", "vend\ufffdredi"),
+        ),
+        # a CESU-8 surrogate: one U+FFFD per bad byte, as Python's decoder replaces them
+        (
+            FRENCH.encode().replace(b"piscine", b"pisc\xed\xa0\x80ine"),
+            None,
+            FRENCH.replace("piscine", "pisc\ufffd\ufffd\ufffdine"),
+        ),
+        (
+            FRENCH.encode().replace(b"vendredi", b"vend\xffredi"),
+            "utf-8",
+            FRENCH.replace("vendredi", "vend\ufffdredi"),
+        ),
+    ],
+)
+def test_utf8_with_a_stray_bad_byte_stays_utf8(data: bytes, declared: str | None, text: str) -> None:
+    got = decode(data, declared=declared)
+    assert (got.text, got.encoding) == (text, "utf-8")
+
+
+@pytest.mark.parametrize("declared", [None, "utf-8"])
+def test_legacy_text_is_never_taken_for_utf8_with_stray_bytes(declared: str | None) -> None:
+    """cp1252 bytes that happen to hold a valid UTF-8 pair (``Ã©``) among real accents, also
+    under a wrong UTF-8 label (a server's default header): still read as cp1252."""
+    text = "Il était une fois, à Montréal, un garçon nommé Ã© qui s’appelait François."
+    assert decode(text.encode("cp1252"), declared=declared).text == text
+
+
 @pytest.mark.parametrize(
     ("text", "codec"),
     [

@@ -65,6 +65,18 @@ _PLAUSIBILITY_BYTES = 1000
 #: ASCII context kept on each side of a run of non-ASCII bytes in the sample.
 _SAMPLE_CONTEXT = 24
 _NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
+#: UTF-8 with a few bytes that are not (a byte flipped, a character cut where the page was pasted
+#: together, a CESU-8 surrogate) is still UTF-8: read so, each bad sequence one U+FFFD, when its
+#: well-formed non-ASCII characters are at least this many times its runs of bad bytes. Legacy text has
+#: almost none of the former (in ``cp1252`` an accent is a lone high byte) and GBK or Shift_JIS
+#: text about one in ten, so this ratio never takes them for UTF-8; without it, one stray byte
+#: sent a UTF-8 page to detection, which read all its accents as another code page.
+MOSTLY_UTF8_RATIO = 4
+#: BOM-less UTF-16 under a transport label: at least one in this many of its high bytes is NUL
+#: (markup and Latin text put one in nearly every one).
+_UTF16_NUL_SHARE = 4
+_REPLACEMENT = "\ufffd"
+_REPLACEMENT_RUN = re.compile(_REPLACEMENT + "+")
 
 
 class Undecodable(ValueError):
@@ -149,15 +161,43 @@ def _try(data: bytes, codec: str) -> str | None:
         return None
 
 
-def decode(data: bytes, *, declared: str | None = None) -> Decoded:
-    """Decode ``data``; raises :class:`Undecodable` only for binary data (NUL-heavy, undetectable)."""
+def mostly_utf8(data: bytes) -> str | None:
+    """``data`` read as UTF-8 with U+FFFD for its bad sequences, when it is UTF-8 but for a few of
+    them (:data:`MOSTLY_UTF8_RATIO`); None otherwise."""
+    text = data.decode("utf-8", errors="replace")
+    bad = len(_REPLACEMENT_RUN.findall(text))  # a cut or CESU-8 character is one run
+    good = len(text) - len(text.encode("ascii", errors="ignore")) - text.count(_REPLACEMENT)
+    return text if good >= MOSTLY_UTF8_RATIO * max(bad, 1) else None
+
+
+def utf16_by_transport(data: bytes, codec: str) -> Decoded | None:
+    """BOM-less ``data`` a transport header (HTTP ``Content-Type``) calls UTF-16, read so when its
+    bytes are UTF-16: WHATWG honours that label from the transport layer (``utf-16`` is little
+    endian), only a page's own declaration of it is ignored. None when the bytes are not UTF-16
+    (their ASCII characters would put a NUL in every other byte)."""
+    big = codec == "utf-16-be"
+    high = data[0::2] if big else data[1::2]
+    if len(data) % 2 or high.count(0) < len(high) // _UTF16_NUL_SHARE:
+        return None
+    text = _try(data, "utf-16-be" if big else "utf-16-le")
+    return None if text is None else Decoded(text, "utf-16-be" if big else "utf-16-le", How.DECLARED)
+
+
+def decode(data: bytes, *, declared: str | None = None, transport: bool = False) -> Decoded:
+    """Decode ``data``; raises :class:`Undecodable` only for binary data (NUL-heavy, undetectable).
+    ``transport``: ``declared`` comes from a transport header, not from the document itself."""
     for bom, bom_codec in _BOMS:
         if data.startswith(bom):
             return Decoded(data[len(bom) :].decode(bom_codec, errors="replace"), bom_codec, How.BOM)
     codec = canonical_codec(declared)
+    utf16 = codec in {"utf-16", "utf-16-le", "utf-16-be"}
+    if transport and utf16 and (by_transport := utf16_by_transport(data, str(codec))) is not None:
+        return by_transport
     if codec in {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}:
         codec = None  # a BOM-less page that can declare itself in ASCII is not UTF-16 (WHATWG)
     utf8 = _try(data, "utf-8")
+    if utf8 is None and (codec in {None, "utf-8"} or _is_single_byte(str(codec))):
+        utf8 = mostly_utf8(data)
     if codec is not None and codec != "utf-8":
         if utf8 is not None and not utf8.isascii() and _is_single_byte(codec):
             return Decoded(utf8, "utf-8", How.UTF8)
