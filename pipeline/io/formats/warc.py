@@ -2,13 +2,18 @@
 
 ``response`` records (and ``resource`` records) whose payload is HTML (``text/html``,
 ``application/xhtml+xml``) or plain text become records; the payload is de-chunked and
-content-decoded by warcio, then decoded to text with the charset of the HTTP ``Content-Type``
-header, then the page's own declaration, then detection. The URL is ``WARC-Target-URI``; the id
+content-decoded (:mod:`pipeline.io.formats.httpbody`: a coding it cannot undo, a damaged or cut
+compressed body is the record's reject), then decoded to text with the charset of the HTTP
+``Content-Type`` header (there, a BOM-less UTF-16 label is honoured), then the page's own
+declaration, then detection. The URL is ``WARC-Target-URI``; the id
 is the ``WARC-Record-ID`` (ARC records, which have none, get an id from their byte offset).
 
 The payload's type is the HTTP ``Content-Type`` (a ``resource`` record's is its WARC
-``Content-Type``); a payload without one is sniffed: HTML when it starts with ``<``, binary when it
-holds control bytes no text has, else plain text.
+``Content-Type``; of a joined list, the last); a ``text/plain`` payload that is HTML (a
+misconfigured server) is read as HTML and flagged ``html_in_text_field``, as a text field holding
+HTML is. A PDF or PostScript payload is one by its signature, whatever its type says. A payload
+without a type is sniffed: HTML when it starts with ``<``, binary when it holds control bytes no
+text has, else plain text.
 
 Other payloads (images, PDF, scripts...) and non-2xx responses are *dropped* by stage ``read``
 (reasons ``not_html`` and ``http_status``), so they are counted in the manifest and listed in
@@ -29,10 +34,12 @@ from typing import Any
 
 from pipeline.core.config import ReaderConfig
 from pipeline.core.errors import CleanwireError
-from pipeline.core.record import Doc, safe_str
+from pipeline.core.record import HTML_SNIFF_CHARS, Doc, looks_like_html, safe_str
 from pipeline.io.formats.compression import InputDataError, ShortReads, open_input
 from pipeline.io.formats.decoding import Undecodable, charset_from_header, charset_from_markup, decode
+from pipeline.io.formats.httpbody import PayloadError, http_body
 from pipeline.io.formats.records import (
+    HTML_IN_TEXT_FLAG,
     Origin,
     as_passthrough_value,
     dropped,
@@ -48,6 +55,10 @@ TEXT_TYPES = {"text/plain"}
 #: Bytes that mark a payload as binary (WHATWG MIME Sniffing), looked for in its first bytes.
 _BINARY_BYTES = frozenset([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)])
 _SNIFF_BYTES = 1445
+#: Signatures of documents that are text-like in their first bytes yet not text (WHATWG MIME
+#: Sniffing): a PDF's first kilobytes are often all ASCII and high bytes, which no sniffing for
+#: binary bytes catches.
+_SIGNATURES = ((b"%PDF-", "application/pdf"), (b"%!PS-Adobe-", "application/postscript"))
 _BLOCK_READ = 1 << 16
 _CUT_FIRST_LINE = "the file ends inside a record's first line"
 
@@ -100,11 +111,28 @@ def _http_headers_or_none(load: Callable[..., Any]) -> Callable[..., Any]:
 
     def load_http_headers(rec_type: Any, uri: Any, stream: Any, length: Any) -> Any:
         try:
-            return load(rec_type, uri, stream, length)
+            # no WARC-Target-URI: warcio calls uri.startswith and its AttributeError ended the
+            # file; now the record is one without HTTP headers, as for a URI that is not http(s)
+            return load(rec_type, uri if isinstance(uri, str) else "", stream, length)
         except EOFError:
             return None
 
     return load_http_headers
+
+
+def _with_http_headers(record: Any, parser: Any) -> None:
+    """Parses the HTTP header of a ``response`` record whose WARC ``Content-Type`` says it holds an
+    HTTP message, where warcio did not: it parses one only under a ``WARC-Target-URI`` that starts
+    with ``http:``/``https:`` in lower case, so a page without a URI, or under ``HTTPS://...``, was
+    dropped as ``not_html`` (``application/http``)."""
+    if record.http_headers is not None or record.rec_type != "response":
+        return
+    if _media_type(record.rec_headers.get_header("Content-Type")) != "application/http":
+        return
+    try:
+        record.http_headers = parser.parse(record.raw_stream)
+    except EOFError:
+        return  # an empty block: nothing to parse
 
 
 def _declared_length(record: Any) -> int | None:
@@ -144,7 +172,14 @@ def _cut(origin: Origin, record: Any, got: int, declared: int | None, source: _W
 
 
 def _media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
+    """The ``type/subtype`` of a ``Content-Type`` value, "" when it names none (``charset=utf-8``
+    alone). Of a list that intermediaries joined (``text/html,text/html; charset=utf-8``), the
+    last, as browsers take it (WHATWG Fetch, "extract a MIME type")."""
+    for part in reversed((content_type or "").split(",")):
+        media = part.split(";", 1)[0].strip().lower()
+        if "/" in media:
+            return media
+    return ""
 
 
 def _content_type(record: Any) -> str | None:
@@ -154,6 +189,15 @@ def _content_type(record: Any) -> str | None:
     headers = record.http_headers if record.http_headers is not None else record.rec_headers
     value = headers.get_header("Content-Type")
     return None if value is None else str(value)
+
+
+def _signature(body: bytes) -> str | None:
+    """The type a payload's first bytes prove whatever its header says (a PDF served as
+    ``text/html`` is a PDF: its bytes read as text are garbage), or None."""
+    for signature, media in _SIGNATURES:
+        if body.startswith(signature):
+            return media
+    return None
 
 
 def _sniff_media(body: bytes) -> str:
@@ -187,15 +231,21 @@ def _status(record: Any) -> int | None:
     return int(code) if code and str(code).isdigit() else None
 
 
-def _payload(record: Any, config: ReaderConfig) -> bytes | str:
-    """The de-chunked, content-decoded payload (up to one byte over the cap), or an error text."""
+def _payload(record: Any, config: ReaderConfig) -> bytes | PayloadError:
+    """The de-chunked, content-decoded payload (up to one byte over the cap), or why not."""
+    headers = record.http_headers
+    limit = config.max_record_bytes
     try:
-        body: bytes = record.content_stream().read(config.max_record_bytes + 1)
+        if headers is None:
+            return bytes(record.raw_stream.read(limit + 1))
+        encoding = headers.get_header("Content-Encoding")
+        return http_body(record.raw_stream, encoding, headers.get_header("Transfer-Encoding"), limit)
     except InputDataError:
         raise  # the archive's own stream broke off: read_warc says where
-    except Exception as exc:  # noqa: BLE001 - a damaged chunked/gzip body costs this record
-        return f"{type(exc).__name__}: {exception_text(exc)}"
-    return body
+    except PayloadError as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - warcio's chunk reader on damaged bytes costs this record
+        return PayloadError(f"{type(exc).__name__}: {exception_text(exc)}")
 
 
 def _record_id(record: Any) -> str | None:
@@ -206,27 +256,38 @@ def _record_id(record: Any) -> str | None:
     return (safe_str(str(value).strip().strip("<>")) or None) if value else None
 
 
-def _record_doc(record: Any, body: bytes | str, origin: Origin, config: ReaderConfig) -> Doc:
+def _is_document(media: str) -> bool:
+    return media in HTML_TYPES or media in TEXT_TYPES
+
+
+def _record_doc(record: Any, body: bytes | PayloadError, origin: Origin, config: ReaderConfig) -> Doc:
     """One document record of the archive to a Doc (or a drop/reject saying why not, with the
-    record's own id)."""
+    record's own id). A payload that cannot be decoded is a reject only when it would have been
+    a document: a brotli image is dropped as ``not_html`` like any image."""
     record_id = _record_id(record)
     url = record.rec_headers.get_header("WARC-Target-URI")
     status = _status(record)
     if status is not None and not 200 <= status < 300:
         return dropped(origin, "http_status", f"HTTP {status} {url}", id=record_id)
-    if isinstance(body, str):
-        return rejected(origin, "unreadable", f"payload of {url}: {body}", id=record_id)
     content_type = _content_type(record)
-    media = _media_type(content_type) or _sniff_media(body)
-    if media not in HTML_TYPES and media not in TEXT_TYPES:
+    media = _media_type(content_type)
+    if media and not _is_document(media):
+        return dropped(origin, "not_html", f"{media} {url}", id=record_id)
+    if isinstance(body, PayloadError):
+        return rejected(origin, body.reason, f"payload of {url}: {body}", id=record_id)
+    media = _signature(body) or media or _sniff_media(body)
+    if not _is_document(media):
         return dropped(origin, "not_html", f"{media} {url}", id=record_id)
     if len(body) > config.max_record_bytes:
         detail = f"> reader.max_record_bytes={config.max_record_bytes} {url}"
         return rejected(origin, "too_large", detail, id=record_id)
-    is_html = media in HTML_TYPES
-    declared = charset_from_header(content_type) or (charset_from_markup(body) if is_html else None)
+    # a page served as text/plain (a misconfigured server) is still HTML: read so, and flagged
+    served_as_text = media in TEXT_TYPES and looks_like_html(body[:HTML_SNIFF_CHARS].decode("latin-1"))
+    is_html = media in HTML_TYPES or served_as_text
+    by_header = charset_from_header(content_type)
+    declared = by_header or (charset_from_markup(body) if is_html else None)
     try:
-        got = decode(body, declared=declared)
+        got = decode(body, declared=declared, transport=by_header is not None)
     except Undecodable as exc:
         return rejected(origin, "undecodable", f"{exc} ({url})", body, id=record_id)
     return Doc(
@@ -237,6 +298,7 @@ def _record_doc(record: Any, body: bytes | str, origin: Origin, config: ReaderCo
         url=safe_str(url) if url else None,
         encoding=got.encoding,
         passthrough=_kept(record, config),
+        flags=[HTML_IN_TEXT_FLAG] if served_as_text else [],
     )
 
 
@@ -269,6 +331,8 @@ def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iter
                     continue
                 is_document = record.rec_type in DOCUMENT_RECORDS
                 current = record
+                if is_document:
+                    _with_http_headers(record, records.loader.http_parser)
                 body = _payload(record, config) if is_document else b""
                 got = _block_read(record) if declared is not None else 0
                 current = None
