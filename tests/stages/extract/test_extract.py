@@ -75,6 +75,22 @@ def test_caps_reject_oversized_and_too_deep_pages() -> None:
     assert max_depth(parse_html(deep)) > 60
 
 
+def test_the_depth_cap_is_extract_max_depth_not_the_parsers() -> None:
+    """libxml2 stops at 256 levels without an error: the rest of the page, the article with it,
+    was dropped (``no_content``, or a page cut short), and ``too_deep`` (400) never fired."""
+    article = "".join(f"<p>{p}</p>" for p in PARAS)
+
+    def nested(levels: int) -> str:
+        return f"<html><body>{'<div>' * levels}{article}{'</div>' * levels}<p>{PARAS[0]}</p></body></html>"
+
+    got = extract_html(nested(300))  # within extract.max_depth
+    assert all(p in got.text for p in PARAS)
+    for levels in (500, 100_000):
+        with pytest.raises(RejectRecord) as deep:
+            extract_html(nested(levels))
+        assert deep.value.reason == "too_deep"
+
+
 @pytest.mark.parametrize("html", ["", "   \n", "<html><body><div> </div><p></p></body></html>"])
 def test_pages_without_content_are_rejected_with_a_reason(html: str) -> None:
     with pytest.raises(RejectRecord) as exc:
@@ -189,6 +205,17 @@ def test_utf8_read_as_latin1_with_c1_controls_is_repaired_before_extraction() ->
     )
     got = extract_html(html)
     assert "Anwohner sagten: \u201ewir sind froh\u201c," in got.text
+
+
+@pytest.mark.parametrize("stray", ["\x08", "\x1b[31m", "\x01", "\x1f", "\ufffe", "\uffff"])
+def test_a_stray_control_character_costs_the_page_nothing(stray: str) -> None:
+    """lxml keeps a backspace or an escape in the tree and trafilatura cannot store it back: one
+    such byte in a paragraph lost the whole article (``no_content``)."""
+    html = page().replace("Anwohner begrüßten", f"Anwohner{stray} begrüßten")
+    got = extract_html(html)
+    assert PARAS[0] in got.text and PARAS[1] in got.text
+    assert "begrüßten, dass der Umweg" in got.text
+    assert stray not in got.text
 
 
 SCRIPTED = (
