@@ -283,7 +283,7 @@ def test_a_page_trafilatura_chews_on_is_rejected_as_timeout_and_the_run_goes_on(
         page = f"<html><body><article><p>{article(str(i))}</p></article></body></html>"
         (dump / f"page{i}.html").write_text(page, encoding="utf-8")
     cfg = tmp_path / "fast.toml"
-    cfg.write_text("[extract]\ntimeout_s = 1.0\n", encoding="utf-8")
+    cfg.write_text("[run]\nrecord_timeout_s = 1.0\n", encoding="utf-8")
     res = run_cli(str(dump), "-o", str(tmp_path / "out"), "-w", "2", "--config", str(cfg))
     assert res.exit_code == 0, res.output
     got = {Path(s).name: v for s, v in outcome_by_source(tmp_path / "out").items()}
