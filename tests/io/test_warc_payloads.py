@@ -118,6 +118,8 @@ def test_a_payload_whose_coding_cannot_be_undone_is_its_records_reject(tmp_path:
         ("ok", None),
     ]
     assert "'br'" in (docs[0].detail or "") and "http://example.com/a" in (docs[0].detail or "")
+    # a reject or drop keeps the record's URL in its own field, not only in the detail
+    assert [d.url for d in docs] == ["http://example.com/a"] * 4 + ["http://example.com/last"]
     assert docs[4].raw == ARTICLE.decode()
 
 
@@ -144,7 +146,13 @@ def test_a_response_without_a_usable_target_uri_keeps_its_page_and_the_rest_of_t
         ("dropped", "http_status"),
         ("ok", None),
     ]
-    assert [d.url for d in docs] == [None, None, "HTTPS://EXAMPLE.COM/Bus", None, "http://example.com/train"]
+    assert [d.url for d in docs] == [
+        None,
+        None,
+        "HTTPS://EXAMPLE.COM/Bus",
+        "example.com/gone",
+        "http://example.com/train",
+    ]
     assert "Tram route" in docs[1].raw and "Bus route" in docs[2].raw and "Train route" in docs[4].raw
 
 

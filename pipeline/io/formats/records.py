@@ -53,20 +53,35 @@ class Origin:
 
 
 def rejected(
-    origin: Origin, reason: str, detail: str, raw: str | bytes = "", *, id: str | None = None
+    origin: Origin,
+    reason: str,
+    detail: str,
+    raw: str | bytes = "",
+    *,
+    id: str | None = None,
+    url: str | None = None,
 ) -> Doc:
     """A record that could not be read: rejected by stage ``read`` with ``reason``; ``id`` is the
-    input's own id when it has one (else the origin's)."""
+    input's own id when it has one (else the origin's), ``url`` its URL when the input gave one."""
     if isinstance(raw, bytes):
         raw = raw[:PREFIX_CHARS].decode("utf-8", "replace")
-    doc = Doc(id=safe_str(id) if id else origin.id, source=origin.source, raw=safe_str(raw[:PREFIX_CHARS]))
+    doc = Doc(
+        id=safe_str(id) if id else origin.id,
+        source=origin.source,
+        raw=safe_str(raw[:PREFIX_CHARS]),
+        url=safe_str(url) if url else None,
+    )
     doc.reject(READ_STAGE, reason, safe_str(detail[:500]))
     return doc
 
 
-def dropped(origin: Origin, reason: str, detail: str, *, id: str | None = None) -> Doc:
+def dropped(
+    origin: Origin, reason: str, detail: str, *, id: str | None = None, url: str | None = None
+) -> Doc:
     """A record the reader skips on purpose (e.g. a WARC image response): counted as dropped."""
-    doc = Doc(id=safe_str(id) if id else origin.id, source=origin.source, raw="")
+    doc = Doc(
+        id=safe_str(id) if id else origin.id, source=origin.source, raw="", url=safe_str(url) if url else None
+    )
     doc.drop(READ_STAGE, reason, safe_str(detail[:500]))
     return doc
 

@@ -168,7 +168,7 @@ def _cut(origin: Origin, record: Any, got: int, declared: int | None, source: _W
         else f"the file ends {got} bytes into its {declared}-byte block"
     )
     detail = f"{what} ({url})" if url else what
-    return rejected(origin, "truncated", detail, id=safe_str(record_id) if record_id else None)
+    return rejected(origin, "truncated", detail, id=safe_str(record_id) if record_id else None, url=url)
 
 
 def _media_type(content_type: str | None) -> str:
@@ -268,19 +268,19 @@ def _record_doc(record: Any, body: bytes | PayloadError, origin: Origin, config:
     url = record.rec_headers.get_header("WARC-Target-URI")
     status = _status(record)
     if status is not None and not 200 <= status < 300:
-        return dropped(origin, "http_status", f"HTTP {status} {url}", id=record_id)
+        return dropped(origin, "http_status", f"HTTP {status} {url}", id=record_id, url=url)
     content_type = _content_type(record)
     media = _media_type(content_type)
     if media and not _is_document(media):
-        return dropped(origin, "not_html", f"{media} {url}", id=record_id)
+        return dropped(origin, "not_html", f"{media} {url}", id=record_id, url=url)
     if isinstance(body, PayloadError):
-        return rejected(origin, body.reason, f"payload of {url}: {body}", id=record_id)
+        return rejected(origin, body.reason, f"payload of {url}: {body}", id=record_id, url=url)
     media = _signature(body) or media or _sniff_media(body)
     if not _is_document(media):
-        return dropped(origin, "not_html", f"{media} {url}", id=record_id)
+        return dropped(origin, "not_html", f"{media} {url}", id=record_id, url=url)
     if len(body) > config.max_record_bytes:
         detail = f"> reader.max_record_bytes={config.max_record_bytes} {url}"
-        return rejected(origin, "too_large", detail, id=record_id)
+        return rejected(origin, "too_large", detail, id=record_id, url=url)
     # a page served as text/plain (a misconfigured server) is still HTML: read so, and flagged
     served_as_text = media in TEXT_TYPES and looks_like_html(body[:HTML_SNIFF_CHARS].decode("latin-1"))
     is_html = media in HTML_TYPES or served_as_text
@@ -289,7 +289,7 @@ def _record_doc(record: Any, body: bytes | PayloadError, origin: Origin, config:
     try:
         got = decode(body, declared=declared, transport=by_header is not None)
     except Undecodable as exc:
-        return rejected(origin, "undecodable", f"{exc} ({url})", body, id=record_id)
+        return rejected(origin, "undecodable", f"{exc} ({url})", body, id=record_id, url=url)
     return Doc(
         id=record_id or origin.id,
         source=origin.source,
