@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import json
+import random
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from pipeline.core.config import ReaderConfig
 from pipeline.core.errors import InputError
 from pipeline.core.record import Doc, Status
 from pipeline.io.formats.compression import _CHUNK, _GzipMembers, open_input
-from pipeline.io.formats.decoding import decode
+from pipeline.io.formats.decoding import Undecodable, decode
 from pipeline.io.readers import Source, kind_of
 
 
@@ -263,6 +264,58 @@ def test_undeclared_legacy_text_is_read_in_its_most_plausible_code_page(text: st
 )
 def test_undeclared_multibyte_text_keeps_charset_normalizers_reading(text: str, codec: str) -> None:
     assert decode(text.encode(codec)).text == text  # its codec name may be a superset's (cp932)
+
+
+_FERRY_JA = (
+    "港湾当局は土曜日、嵐で桟橋が被害を受けた後、島々の間のフェリー運航を月曜日に再開すると発表しました。"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "codec", "expected"),
+    [
+        (_FERRY_JA, "shift_jis", "cp932"),  # charset-normalizer proposes nothing: was undecodable
+        ("台風の後、運航が再開されました。" + _FERRY_JA * 4, "shift_jis", "cp932"),
+        ("台風の後、運航が再開されました。" + _FERRY_JA * 4, "euc_jp", "euc_jp"),  # was gb18030 mojibake
+    ],
+)
+def test_undeclared_cjk_text_charset_normalizer_misses_is_read_in_its_codec(
+    text: str, codec: str, expected: str
+) -> None:
+    got = decode(text.encode(codec))
+    assert (got.text, got.encoding, got.how) == (text, expected, "detected")
+
+
+def test_a_saved_shift_jis_text_file_is_kept_and_random_bytes_stay_undecodable(tmp_path: Path) -> None:
+    (tmp_path / "ja.txt").write_bytes(_FERRY_JA.encode("shift_jis"))
+    rng = random.Random(1)
+    (tmp_path / "noise.txt").write_bytes(bytes(rng.randrange(1, 256) for _ in range(4096)))  # no NUL
+    ja, noise = read_all([tmp_path / "ja.txt", tmp_path / "noise.txt"])
+    assert (ja.status, ja.raw, ja.encoding) == (Status.OK, _FERRY_JA, "cp932")
+    assert (noise.status, noise.reason) == (Status.REJECTED, "undecodable")
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Паром возобновил работу после шторма.\r\nАдминистрация порта сообщила об этом в субботу.\r\n",
+        "Η κυβέρνηση ανακοίνωσε νέα μέτρα για την οικονομία.",
+        "Ferry services resume after the storm.\n",
+    ],
+)
+def test_bomless_utf16_text_is_read_as_utf16_not_as_ascii_garbage(text: str, codec: str) -> None:
+    # read as UTF-8 (valid: every byte under 0x80), Cyrillic came out as "0@>< 2>7>1=>28;"
+    got = decode(text.encode(codec))
+    assert (got.text, got.encoding, got.how) == (text, codec, "detected")
+
+
+def test_nul_bytes_in_utf8_text_and_a_file_of_zeros_are_not_taken_for_utf16() -> None:
+    text = "Ferry services resume.\x00 The harbour said so on Saturday.\x00\n"
+    assert decode(text.encode()).encoding == "utf-8"
+    assert decode(bytes(4096)).encoding == "utf-8"  # all NULs: empty text, rejected by extract
+    with pytest.raises(Undecodable):
+        decode(bytes(range(256)) * 4)
 
 
 @pytest.mark.xfail(

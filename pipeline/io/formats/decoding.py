@@ -51,6 +51,13 @@ WEB_SINGLE_BYTE = frozenset(
 #: Read and compared always, whatever charset-normalizer proposes: the legacy code pages most
 #: text on the web was written in (it misses KOI8-R and ISO-8859-15 on short text).
 COMMON_LEGACY = ("cp1250", "cp1251", "koi8-r", "cp1253", "cp1254", "cp1257", "iso8859-15")
+#: Read when charset-normalizer proposes nothing at all, which it does for short or repetitive
+#: CJK text (a one-sentence Shift_JIS file): the multi-byte legacy codecs whose strict reading of
+#: the whole input, without control characters, is text, not binary data. Korean (``cp949``) is
+#: left out: its reading of Shift_JIS bytes scores as plausible as Japanese.
+CJK_LEGACY = ("cp932", "euc_jp", "gb18030", "big5")
+#: C0 control characters no text holds (tab, line feed, form feed, carriage return aside).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _DETECT_BYTES = 200_000
 _SNIFF_BYTES = 4096
 #: How far into a document a ``<meta charset>`` is looked for: the whole ``<head>`` (to the first
@@ -75,6 +82,11 @@ MOSTLY_UTF8_RATIO = 4
 #: BOM-less UTF-16 under a transport label: at least one in this many of its high bytes is NUL
 #: (markup and Latin text put one in nearly every one).
 _UTF16_NUL_SHARE = 4
+#: BOM-less UTF-16 read byte by byte is mostly C0 controls: NUL, the high byte of every ASCII
+#: character, and 0x04 of every Cyrillic one (0x03 Greek, 0x05 Hebrew, 0x06 Arabic ...). Text in
+#: any 8-bit encoding has hardly any: at least this share of the bytes calls for a UTF-16 reading.
+_UTF16_CONTROL_SHARE = 0.2
+_C0_BYTES = bytes([*range(0x09), 0x0B, *range(0x0E, 0x20)])
 _REPLACEMENT = "\ufffd"
 _REPLACEMENT_RUN = re.compile(_REPLACEMENT + "+")
 
@@ -183,6 +195,30 @@ def utf16_by_transport(data: bytes, codec: str) -> Decoded | None:
     return None if text is None else Decoded(text, "utf-16-be" if big else "utf-16-le", How.DECLARED)
 
 
+def bomless_utf16(data: bytes) -> Decoded | None:
+    """``data`` as UTF-16 without a BOM (a text file some Windows tools save so), when its bytes
+    are mostly C0 controls (:data:`_UTF16_CONTROL_SHARE`), in the byte order whose reading of it
+    all is text (no control characters) most like a language; None when neither is. Read as
+    UTF-8, its Latin text came out right once the NULs were dropped, its Cyrillic or Greek as
+    ASCII garbage."""
+    if b"\x00" not in data[:_SNIFF_BYTES]:
+        return None  # UTF-16 puts a NUL beside every space, digit and line break
+    head = data[:_DETECT_BYTES]
+    controls = len(head) - len(head.translate(None, _C0_BYTES))
+    if len(data) % 2 or controls < _UTF16_CONTROL_SHARE * len(head):
+        return None
+    readings = {
+        codec: text for codec in ("utf-16-le", "utf-16-be") if (text := _try(data, codec)) is not None
+    }
+    scores = {
+        codec: plausibility(text[:_PLAUSIBILITY_BYTES])
+        for codec, text in readings.items()
+        if not _CONTROL.search(text)
+    }
+    best = max(scores, key=scores.__getitem__, default=None)  # the wrong order reads as CJK
+    return None if best is None or scores[best] <= 0 else Decoded(readings[best], best, How.DETECTED)
+
+
 def decode(data: bytes, *, declared: str | None = None, transport: bool = False) -> Decoded:
     """Decode ``data``; raises :class:`Undecodable` only for binary data (NUL-heavy, undetectable).
     ``transport``: ``declared`` comes from a transport header, not from the document itself."""
@@ -193,6 +229,8 @@ def decode(data: bytes, *, declared: str | None = None, transport: bool = False)
     utf16 = codec in {"utf-16", "utf-16-le", "utf-16-be"}
     if transport and utf16 and (by_transport := utf16_by_transport(data, str(codec))) is not None:
         return by_transport
+    if (wide := bomless_utf16(data)) is not None:
+        return wide
     if codec in {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}:
         codec = None  # a BOM-less page that can declare itself in ASCII is not UTF-16 (WHATWG)
     utf8 = _try(data, "utf-8")
@@ -215,16 +253,30 @@ def decode(data: bytes, *, declared: str | None = None, transport: bool = False)
     results = from_bytes(data[:_DETECT_BYTES])
     best = results.best()
     if best is None or best.encoding is None:
-        raise Undecodable("no text encoding fits these bytes")
+        return undetected_multibyte(data)
     found = canonical_codec(best.encoding) or best.encoding
     # what charset-normalizer proposes: web code pages and multi-byte (CJK) codecs, not DOS's
     proposed = [c for r in results if (c := canonical_codec(r.encoding)) and _comparable(c)]
-    candidates = list(dict.fromkeys(("cp1252", *proposed, *COMMON_LEGACY)))
+    # a multi-byte proposal may be a sibling's (EUC-JP bytes proposed as GB18030): read them all
+    multibyte = CJK_LEGACY if any(not _is_single_byte(c) for c in proposed) else ()
+    candidates = list(dict.fromkeys(("cp1252", *proposed, *multibyte, *COMMON_LEGACY)))
     # most plausible first; sorted() is stable, so a tie keeps the order above (cp1252 first)
     for codec in sorted(candidates, key=_scorer(non_ascii_sample(data))):
         if (text := _try(data, codec)) is not None:
             return Decoded(text, codec, How.DETECTED)
     return Decoded(data.decode(found, errors="replace"), found, How.DETECTED)
+
+
+def undetected_multibyte(data: bytes) -> Decoded:
+    """``data`` charset-normalizer found no reading for, in the most plausible of
+    :data:`CJK_LEGACY` that reads all of it as text; raises :class:`Undecodable` when none does
+    (binary data: random bytes are never valid Shift_JIS, EUC-JP, GB18030 or Big5 for long)."""
+    score = _scorer(non_ascii_sample(data))
+    for codec in sorted(CJK_LEGACY, key=score):
+        text = _try(data, codec)
+        if text is not None and score(codec) < 0 and not _CONTROL.search(text):
+            return Decoded(text, codec, How.DETECTED)
+    raise Undecodable("no text encoding fits these bytes")
 
 
 def _comparable(codec: str) -> bool:
