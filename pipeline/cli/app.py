@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from pipeline.core.errors import CleanwireError
+from pipeline.core.terminal import printable
 
 #: Every command and the module that implements it, one line each. A command's module is
 #: imported when the command runs or its help is shown, not on every start: ``cleanwire --help``
@@ -54,7 +55,7 @@ class CleanwireGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CleanwireError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
+            click.secho(f"error: {printable(str(exc))}", fg="red", err=True)  # may name input files
             ctx.exit(exc.exit_code)
 
 

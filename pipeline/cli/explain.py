@@ -13,10 +13,11 @@ from pipeline.cli.options import build_config, config_options
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError
 from pipeline.core.record import Doc
+from pipeline.core.terminal import json_safe, terminal_safe
 from pipeline.io.formats.compression import STDIN
 from pipeline.io.readers import DOCUMENT_KINDS, kind_of, read_document_file
 from pipeline.reporting.diffs import render_diff, render_diff_html
-from pipeline.reporting.explain import explain_document, json_safe, render_explanation, terminal_safe
+from pipeline.reporting.explain import explain_document, render_explanation
 
 
 @click.command("explain")
@@ -97,18 +98,30 @@ def explain_cmd(
 def _read_document(file: str, fmt: str, cfg: Config) -> tuple[Doc, str]:
     """One document FILE read as ``run`` reads an ``.html``/``.txt`` file (decompressed, HTML
     charset from its ``<meta>``, decoded; its ``source`` and ``id`` as ``run`` gives them), and
-    whether it was read as ``html`` or ``text``; a file that cannot be read or decoded is an
-    :class:`InputError`."""
+    whether it was read as ``html`` or ``text``; a file that cannot be read or decoded, or that
+    holds records of a container format (``--format`` auto), is an :class:`InputError`."""
     path = Path(file)
     if fmt != "auto":
         read_as = fmt
     elif file == STDIN:
         read_as = "text"  # sniffing would consume stdin
     else:
-        kind = kind_of(path, cfg.reader)
-        read_as = kind if kind in DOCUMENT_KINDS else "text"
+        read_as = _document_kind(file, kind_of(path, cfg.reader))
     (doc,) = read_document_file(path, read_as, cfg.reader)
     if not doc.ok:
         detail = " ".join((doc.detail or "").split())
         raise InputError(terminal_safe(f"{file}: cannot be read ({doc.reason}): {detail}"))
     return doc, read_as
+
+
+def _document_kind(file: str, kind: str | None) -> str:
+    """``html`` or ``text`` for a document FILE; a container (JSONL, CSV, Parquet, WARC, tar),
+    whose many records read as one text would explain nothing that ``run`` does, is an
+    :class:`InputError`."""
+    if kind in DOCUMENT_KINDS:
+        return str(kind)
+    raise InputError(
+        terminal_safe(f"{file}: a {kind} file holds records, not one document"),
+        hint="explain one .html/.txt document (a tar member: extract it first), "
+        "or pass --format html|text to read the whole file as one",
+    )

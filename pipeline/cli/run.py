@@ -9,6 +9,7 @@ import click
 
 from pipeline.cli.options import config_options
 from pipeline.core.config import COMPRESSIONS, Config
+from pipeline.core.terminal import printable
 from pipeline.execution import forkserver
 from pipeline.execution.inputsize import small_input
 
@@ -210,6 +211,6 @@ def _print_summary(report: RunReport, output: str | None, *, to_stdout: bool, as
         }
         click.echo(json.dumps(summary, indent=2), err=to_stdout)
         for warning in report.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(f"warning: {printable(warning)}", err=True)
     else:
         click.echo(render_summary(report, output_line(output, to_stdout=to_stdout)), err=to_stdout)

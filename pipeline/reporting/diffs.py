@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from pipeline.core.record import Removal
-from pipeline.reporting.explain import Step, terminal_safe
+from pipeline.core.terminal import terminal_safe
+from pipeline.reporting.explain import Step
 from pipeline.reporting.htmlplots import esc, page, table_html
 
 # --- diffs: the document with what each stage took out ---------------------------------------

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.core.config import Config
 from pipeline.core.record import Doc, Removal, make_id, raw_format
+from pipeline.core.terminal import terminal_safe
 from stages.near_dedup import NearDedup
 from stages.near_dedup.minhash import unpack_sketch
 from stages.registry import build_stages
@@ -118,30 +118,6 @@ def _near_dedup_notes(doc: Doc, stage: NearDedup) -> dict[str, Any]:
     if counters.candidates:
         notes["candidates checked"] = f"{counters.candidates}, none with Jaccard >= {stage.params.threshold}"
     return notes
-
-
-#: Characters a terminal acts on instead of showing: C0 controls but tab and line feed, DEL, C1
-#: controls (U+009B is a CSI on some terminals) and the bidirectional overrides and isolates,
-#: which reorder what is shown around them.
-_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def _escaped(m: re.Match[str]) -> str:
-    code = ord(m.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def terminal_safe(text: str) -> str:
-    """``text`` with the characters a terminal would act on written as escapes (``\\x1b``,
-    ``\\u202e``): a document's bytes must not retitle, recolour or reorder the reader's terminal.
-    Everything explain prints goes through this (``--json`` escapes them the JSON way)."""
-    return _TERMINAL_CONTROLS.sub(_escaped, text)
-
-
-def json_safe(text: str) -> str:
-    """JSON text (``ensure_ascii=False``) with the C1 controls and bidirectional overrides, which
-    JSON leaves as they are, written as ``\\uXXXX`` escapes: the same JSON value."""
-    return _TERMINAL_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def render_explanation(steps: list[Step], *, color: bool = False) -> str:

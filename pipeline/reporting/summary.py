@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pipeline.core.terminal import printable
 from pipeline.io.layout import OutputLayout
 
 if TYPE_CHECKING:
@@ -63,11 +64,11 @@ def render_summary(report: RunReport, output: str) -> str:
     if t.flags:
         lines.append("  flags: " + ", ".join(f"{k} {v}" for k, v in sorted(t.flags.items())))
     if report.skipped_files:
-        first = report.skipped_files[0]
+        first = printable(report.skipped_files[0])
         lines.append(
             f"  not read: {len(report.skipped_files)} file(s) in the input directories whose extension "
             f"names no format, e.g. {first} (manifest: skipped_files; name a file to have it sniffed)"
         )
-    lines += [f"  warning: {w}" for w in report.warnings]
+    lines += [f"  warning: {printable(w)}" for w in report.warnings]
     lines.append(f"  output: {output}")
     return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -322,6 +323,25 @@ def test_files_a_directory_walk_does_not_read_are_counted_not_lost(tmp_path: Pat
     code, out = invoke("run", str(dump / "story.json"), "-o", str(tmp_path / "o3"), "--text-field", "title")
     assert code == 0, out
     assert json.loads(OutputLayout(tmp_path / "o3").manifest.read_text())["counts"]["n_in"] == 1
+
+
+def test_file_names_from_a_dump_never_reach_the_terminal_raw(tmp_path: Path) -> None:
+    # a name that retitles the terminal (OSC), with a byte UTF-8 cannot read: the summary and its
+    # warning printed both raw (the warning's \xe9 as an undecodable byte), as did `error:` lines
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    with open(os.fsencode(dump) + b"/caf\xe9\x1b]0;owned\x07.js", "wb") as fh:
+        fh.write(b"var x;")
+    shown = f"{dump}/caf\\xe9\\x1b]0;owned\\x07.js"
+    code, out = invoke("run", str(dump), "-o", str(tmp_path / "o"), "--workers", "1")
+    assert code == 0, out
+    assert f"names no format, e.g. {shown} (manifest" in out
+    assert "warning: no document in the inputs (0 file(s) read); 1 file(s) in the input directories" in out
+    assert f"(e.g. {shown})" in out and "\x1b" not in out and "\x07" not in out
+    code, out = invoke("run", str(dump), "-o", str(tmp_path / "o2"), "--json")
+    assert code == 0 and "warning: no document in the inputs" in out and "\x1b" not in out
+    code, out = invoke("run", str(tmp_path / "gone\x1b]0;t\x07\u202e.html"), "-o", str(tmp_path / "o3"))
+    assert code == 3 and f"error: input not found: {tmp_path}/gone\\x1b]0;t\\x07\\u202e.html" in out
 
 
 def test_overwrite_replaces_cleanwire_files_only(tmp_path: Path) -> None:

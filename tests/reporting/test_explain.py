@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tarfile
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -162,3 +163,26 @@ def test_cli_dedup_index_judges_the_document_as_run_does(tmp_path: Path) -> None
     assert other["notes"] == {"dup_of": make_id(str(story), 0), "similarity": 1.0}
     without = _near_dedup_step(str(copy))  # no index: nothing to copy
     assert without["status"] == "ok"
+
+
+def test_cli_refuses_a_container_file_rather_than_explaining_it_as_one_text(tmp_path: Path) -> None:
+    # a JSONL dump was explained as one text record (exit 0), a tar as "undecodable" binary
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(json.dumps({"id": "a", "text": DOC}) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["explain", str(dump)])
+    assert res.exit_code == 3
+    assert "a jsonl file holds records, not one document" in res.output and "--format" in res.output
+    assert "Traceback" not in res.output
+    res = CliRunner().invoke(cli, ["explain", str(dump), "--format", "text"])  # asked for: one text
+    assert res.exit_code == 0, res.output
+
+
+def test_cli_refuses_a_tar_of_pages_naming_its_format(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(f"<html><body><article><p>{DOC}</p></article></body></html>", encoding="utf-8")
+    archive = tmp_path / "pages.tgz"
+    with tarfile.open(archive, "w:gz") as tf:
+        tf.add(page, arcname="page.html")
+    res = CliRunner().invoke(cli, ["explain", str(archive)])
+    assert res.exit_code == 3
+    assert "a tar file holds records, not one document" in res.output
