@@ -185,6 +185,9 @@ def _tar(members: dict[str, bytes], compress: str = "") -> bytes:
         link = tarfile.TarInfo("pages/link.html")
         link.type, link.linkname = tarfile.SYMTYPE, "a.html"
         tf.addfile(link)
+        hard = tarfile.TarInfo("pages/copy.html")
+        hard.type, hard.linkname = tarfile.LNKTYPE, "pages/a.html"
+        tf.addfile(hard)
     return buffer.getvalue()
 
 
@@ -221,12 +224,17 @@ def test_a_tar_is_read_as_a_directory_of_its_members(tmp_path: Path, suffix: str
         f"{name}!pages/b.html.gz": (docs[3].id, "ok", None),
         f"{name}!table.csv:1": ("c1", "ok", None),
         f"{name}!notes/photo.png:0": (docs[5].id, "dropped", "not_a_document"),
+        # a walk on disk would read the links as copies of a.html: counted, not passed over
+        f"{name}!pages/link.html:0": (docs[6].id, "dropped", "link"),
+        f"{name}!pages/copy.html:0": (docs[7].id, "dropped", "link"),
     }
+    assert "a hard link to pages/a.html" in (docs[7].detail or "")
     assert "<title>Alpha</title>" in docs[2].raw and docs[3].format == "html"
     assert [d.id for d in read_all([path])] == [d.id for d in docs]  # stable ids
     res, summary = run(tmp_path, path)
     assert res.exit_code == 0, res.output
-    assert summary["counts"]["n_kept"] == 5 and summary["counts"]["dropped"] == {"read/not_a_document": 1}
+    assert summary["counts"]["n_kept"] == 5
+    assert summary["counts"]["dropped"] == {"read/not_a_document": 1, "read/link": 2}
 
 
 def test_a_tar_in_a_directory_is_read_and_a_damaged_one_keeps_what_came_before(tmp_path: Path) -> None:

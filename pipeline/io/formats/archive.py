@@ -7,9 +7,11 @@ reader its name calls for (``page.html``, ``feed.jsonl.gz``, ``table.csv``, ``cr
 tar in the tar, up to :data:`MAX_NESTING` deep). A member's records are named
 ``archive.tar!member/path`` (``source`` and the id's origin), so they are as stable as a file's.
 Members a directory walk would pass over are too: hidden ones (a path component starting with
-``.``, such as macOS's ``._page.html``) silently, like directories, symbolic links and devices;
-a member whose extension names no format is *dropped* (``read/not_a_document``) so that it is
-counted. A damaged or truncated archive ends with a ``corrupt_archive`` reject after the members
+``.``, such as macOS's ``._page.html``) silently, like directories and devices; a member whose
+extension names no format is *dropped* (``read/not_a_document``) so that it is counted. A hard or
+symbolic link is *dropped* too (``read/link``, naming its target): a walk of the same files on disk
+reads it as a copy of its target, which a streamed archive cannot go back to; it is counted, not
+lost silently. A damaged or truncated archive ends with a ``corrupt_archive`` reject after the members
 read before it.
 """
 
@@ -19,6 +21,7 @@ import shutil
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -45,6 +48,14 @@ CHECK_MEMBERS = 100
 Reader = Callable[[Path, ReaderConfig, str | None], Iterator[Doc]]
 
 
+@dataclass(frozen=True)
+class _Link:
+    """A link member: what it points to, and whether it is a hard link."""
+
+    target: str
+    hard: bool
+
+
 def read_tar(path: Path, config: ReaderConfig, name: str | None = None) -> Iterator[Doc]:
     """The records of every member of a tar archive, in archive order."""
     return _read_tar(path, config, name or label(path), 1)
@@ -59,6 +70,11 @@ def _read_tar(path: Path, config: ReaderConfig, name: str, depth: int) -> Iterat
                 if spooled is None:
                     detail = f"tar member of more than reader.max_decompressed_bytes={config.max_decompressed_bytes}"
                     yield rejected(Origin(f"{name}!{member}", 0), "too_large", detail)
+                    continue
+                if isinstance(spooled, _Link):
+                    what = "hard link" if spooled.hard else "symbolic link"
+                    detail = f"tar member {display_path(member)}: a {what} to {display_path(spooled.target)}"
+                    yield dropped(Origin(f"{name}!{member}", 0), "link", detail)
                     continue
                 yield from _member_docs(member, spooled, config, f"{name}!{member}", depth)
                 spooled.unlink()
@@ -76,10 +92,10 @@ def _read_tar(path: Path, config: ReaderConfig, name: str, depth: int) -> Iterat
         yield rejected(Origin(name, f"member {members}+"), "corrupt_archive", detail)
 
 
-def _members(path: Path, config: ReaderConfig, tmp: Path) -> Iterator[tuple[str, Path | None]]:
+def _members(path: Path, config: ReaderConfig, tmp: Path) -> Iterator[tuple[str, Path | _Link | None]]:
     """The regular, visible members of the archive, each copied to a file under ``tmp`` whose name
     ends like the member's (so that its extension still says its format); None instead of the
-    copy for a member larger than ``reader.max_decompressed_bytes``."""
+    copy for a member larger than ``reader.max_decompressed_bytes``; a visible link's target."""
     with open_input(path, config.max_decompressed_bytes) as fh:
         counted = _Counted(fh)
         with tarfile.open(fileobj=counted, mode="r|") as tf:  # type: ignore[call-overload]
@@ -102,9 +118,16 @@ class _Counted:
         return data
 
 
-def _spooled(tf: tarfile.TarFile, config: ReaderConfig, tmp: Path) -> Iterator[tuple[str, Path | None]]:
+def _spooled(
+    tf: tarfile.TarFile, config: ReaderConfig, tmp: Path
+) -> Iterator[tuple[str, Path | _Link | None]]:
     for i, member in enumerate(tf):
-        if not member.isfile() or _hidden(member.name):
+        if _hidden(member.name):
+            continue
+        if member.islnk() or member.issym():
+            yield member.name, _Link(member.linkname, member.islnk())
+            continue
+        if not member.isfile():
             continue
         if member.size > config.max_decompressed_bytes:
             yield member.name, None
@@ -161,7 +184,7 @@ def check_tar_mapping(path: Path, config: ReaderConfig, name: str | None = None)
     try:
         with tempfile.TemporaryDirectory(prefix="cleanwire-tar-") as tmp:
             for i, (member, spooled) in enumerate(_members(path, config, Path(tmp))):
-                if spooled is None:
+                if spooled is None or isinstance(spooled, _Link):
                     continue
                 kind = _member_kind(member, spooled, config)
                 if kind in ("jsonl", "csv", "tsv", "parquet"):
