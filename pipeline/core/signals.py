@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import signal
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 TYPE_CHECKING = False  # not typing's (see the module's docstring)
 if TYPE_CHECKING:
@@ -119,3 +119,17 @@ def stop_on_signals() -> Iterator[None]:
         check()
     finally:
         restore(previous)
+
+
+@contextmanager
+def kept() -> Iterator[None]:
+    """The SIGINT and SIGTERM handlers set from Python before the block, set again after it: for
+    a library that installs its own while it starts (``ray.init`` makes SIGTERM ``sys.exit(15)``
+    and its core worker logs a stack dump first), so that a signal still raises :class:`Stop`
+    where :func:`install` made it. Outside the main thread nothing changes."""
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        with suppress(ValueError):  # not the main thread
+            restore({sig: old for sig, old in previous.items() if old is not None})

@@ -40,7 +40,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
 
-from pipeline.core.errors import ConfigError
+from pipeline.core import signals
+from pipeline.core.errors import ConfigError, OutputError
 from pipeline.core.record import check_input, docs_from_batch, docs_to_batch, reject_rows
 from pipeline.core.schema import OUTPUT_SCHEMA, REQUIRED_FIELDS, WORK_SCHEMA
 from pipeline.core.stage import Stage, split_parallel, stats_from_batch
@@ -183,7 +184,8 @@ class RayEngine:
         if not ray.is_initialized():
             address = self.address or os.environ.get(RAY_ADDRESS_ENV)
             local = {} if address else {"num_cpus": self.num_cpus, "include_dashboard": False}
-            ray.init(address=address, log_to_driver=False, logging_level="warning", **local)
+            with signals.kept():  # SIGINT/SIGTERM still stop a run cleanly (exit 130), as locally
+                ray.init(address=address, log_to_driver=False, logging_level="warning", **local)
             self._started = True
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True
@@ -283,9 +285,9 @@ def clean_dataset(ds: Any, config: Config) -> Any:
     ``dedup.index`` is read there, never updated: ``cleanwire run --engine ray`` updates one).
     Fine for one partition; for more, dedup per partition.
     """
-    ray = import_ray()
+    import_ray()
     _check_dataset_columns(ds)
-    ray.data.DataContext.get_current().execution_options.preserve_order = True
+    _preserve_order(ds)
     parallel, serial = split_parallel(build_stages(config))
     ds = ds.map_batches(
         apply_stages,
@@ -300,6 +302,15 @@ def clean_dataset(ds: Any, config: Config) -> Any:
     return ds
 
 
+def _preserve_order(ds: Any) -> None:
+    """Run ``ds`` and the datasets made from it in input order, so that near_dedup keeps the
+    first copy as the local engine does. A dataset runs with the ``DataContext`` copied when it
+    was created (``ds.context``, shared by the datasets made from it), not with the current one:
+    setting ``DataContext.get_current()`` here would reach only datasets created later, and
+    blocks would come back in the order they finish (a slow page's copies kept instead of it)."""
+    ds.context.execution_options.preserve_order = True
+
+
 def _split(table: pa.Table, status: str) -> pa.Table:
     """Rows of one status: ok rows projected to the output schema, the others to reject rows
     (the same :func:`~pipeline.core.record.reject_rows` the local sink uses)."""
@@ -307,6 +318,31 @@ def _split(table: pa.Table, status: str) -> pa.Table:
     if status == "ok":
         return rows.select(OUTPUT_SCHEMA.names).cast(OUTPUT_SCHEMA)
     return reject_rows(rows)
+
+
+def _output_root(out: str) -> tuple[pafs.FileSystem, str]:
+    """The filesystem of ``out`` (a local path or a URI pyarrow understands) and its path there."""
+    if "://" in out:
+        fs, root = pafs.FileSystem.from_uri(out)
+        return fs, root
+    return pafs.LocalFileSystem(), str(Path(out).resolve())
+
+
+def _refuse_used_output(fs: pafs.FileSystem, root: str, out: str) -> None:
+    """Refuse an ``out`` that is not a new or empty directory: Ray's ``write_parquet`` adds its
+    part files (new names each time) to those already there, so a second write into the same
+    directory read its kept records twice beside the rejects and dropped files of the last one."""
+    info = fs.get_file_info(root)
+    if info.type == pafs.FileType.NotFound:
+        return
+    if info.type != pafs.FileType.Directory:
+        raise OutputError(f"{out} is not a directory", hint="give write_dataset a new or empty directory")
+    if fs.get_file_info(pafs.FileSelector(root, allow_not_found=True)):
+        raise OutputError(
+            f"{out} is not empty: write_dataset writes a new output directory, and would add "
+            "its part files to those already there",
+            hint="write into a new or empty directory, or remove this one first",
+        )
 
 
 def write_dataset(ds: Any, out: str) -> dict[str, int]:
@@ -317,15 +353,14 @@ def write_dataset(ds: Any, out: str) -> dict[str, int]:
     streamed through the driver). ``out`` is a local path or a URI pyarrow understands. Returns
     the counts, by ``output``, ``rejects`` and ``dropped``.
 
-    The dataset is materialised once, so the three writes do not re-run the stages."""
+    The dataset is materialised once, so the three writes do not re-run the stages. ``out`` must
+    be new or empty (else :class:`~pipeline.core.errors.OutputError`, before anything runs)."""
+    fs, root = _output_root(out)
+    _refuse_used_output(fs, root, out)
     ds = ds.materialize()
     kept = ds.map_batches(_split, batch_format="pyarrow", batch_size=None, fn_args=("ok",)).materialize()
     kept.write_parquet(out)
     counts = {"output": kept.count()}
-    if "://" in out:
-        fs, root = pafs.FileSystem.from_uri(out)
-    else:
-        fs, root = pafs.LocalFileSystem(), str(Path(out).resolve())
     fs.create_dir(f"{root}/{OutputLayout.META_DIR}", recursive=True)
     for status, kind in (("rejected", "rejects"), ("dropped", "dropped")):
         part = ds.map_batches(_split, batch_format="pyarrow", batch_size=None, fn_args=(status,))

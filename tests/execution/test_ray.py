@@ -5,7 +5,10 @@ and broken lines spread over several Ray windows."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ from click.testing import CliRunner
 from pipeline.api import Pipeline
 from pipeline.cli import cli
 from pipeline.core.config import Config, RunConfig
+from pipeline.core.errors import OutputError
 from pipeline.core.record import Doc, docs_to_batch
 from pipeline.execution.engines import SerialEngine
 from pipeline.io.readers import Source
@@ -235,3 +239,88 @@ def test_a_stage_plugs_into_ray_map_batches_as_it_is(local_ray: None) -> None:
     table = pa.concat_tables(ray.get(out))
     assert sorted(table.column("id").to_pylist()) == [f"r{i}" for i in range(6)]
     assert all(t == f"{BODY} ({i})" for i, t in enumerate(table.sort_by("id").column("text").to_pylist()))
+
+
+def story_page(attributes: int = 0) -> str:
+    """A news page; ``attributes`` on its wrapper slow extraction down without changing its text."""
+    attrs = " ".join(f'a{i}="v"' for i in range(attributes))
+    paragraphs = f"<p>{BODY}</p><p>{BODY} The work starts in May.</p>"
+    return f"<html><body><div {attrs}><article><h1>{TITLE}</h1>{paragraphs}</article></div></body></html>"
+
+
+def test_clean_dataset_keeps_the_first_copy_of_a_dataset_made_before_it_is_called(
+    local_ray: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dataset runs with the DataContext copied when it was made: clean_dataset used to set the
+    current one, which such a dataset never sees, so its blocks came back as they finished and a
+    slow original lost to its own copies (the README's ``ray.data.read_parquet`` → clean_dataset)."""
+    current = ray.data.DataContext.get_current().execution_options
+    monkeypatch.setattr(current, "preserve_order", False)  # a fresh session's (RayEngine sets it)
+    rows = [
+        {"id": f"p{i}", "source": "feed", "raw": story_page(30_000 if i == 0 else 0), "format": "html"}
+        for i in range(6)
+    ]
+    ds = ray.data.from_items(rows, override_num_blocks=len(rows))
+    cleaned = clean_dataset(ds, Config())
+    assert cleaned.context.execution_options.preserve_order
+    counts = write_dataset(cleaned, str(tmp_path / "out"))
+    assert counts == {"output": 1, "rejects": 0, "dropped": 5}
+    assert read(tmp_path / "out").column("id").to_pylist() == ["p0"]
+    dropped = read_left(OutputLayout(tmp_path / "out").left("dropped"))
+    assert dropped.column("id").to_pylist() == [f"p{i}" for i in range(1, 6)]
+
+
+def test_write_dataset_refuses_a_directory_that_is_not_empty_and_leaves_it_as_it_was(
+    local_ray: None, tmp_path: Path
+) -> None:
+    """Ray's write_parquet adds part files under new names: a second write_dataset into the same
+    directory used to double its kept records (rejects and dropped replaced, counts of one run)."""
+    ds = ray.data.from_arrow(pa.table({"id": ["a"], "source": ["user"], "raw": [f"{TITLE}\n\n{BODY}"]}))
+    out = tmp_path / "out"
+    assert write_dataset(clean_dataset(ds, Config()), str(out)) == {"output": 1, "rejects": 0, "dropped": 0}
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    with pytest.raises(OutputError, match="is not empty"):
+        write_dataset(clean_dataset(ds, Config()), str(out))
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+    assert read(out).num_rows == 1
+    (tmp_path / "empty").mkdir()  # a new or empty directory is fine
+    assert write_dataset(clean_dataset(ds, Config()), str(tmp_path / "empty"))["output"] == 1
+
+
+# The engine starts its own Ray (as `cleanwire run --engine ray` does), inside the runner's
+# handlers, then gets a SIGTERM: it must raise Stop (exit 130 in the CLI), not Ray's sys.exit(15).
+SIGTERM_AFTER_RAY_STARTS = """
+import os, signal
+from pipeline.core import signals
+from pipeline.core.record import docs_to_batch
+from pipeline.execution.ray import RayEngine
+
+engine = RayEngine(num_cpus=1)
+with signals.stop_on_signals():
+    try:
+        next(engine.map([], iter([docs_to_batch([])])))  # starts Ray
+        os.kill(os.getpid(), signal.SIGTERM)
+        signal.pause()
+    except signals.Stop as stop:
+        print("STOPPED", stop.name, flush=True)
+    finally:
+        engine.close()
+"""
+
+
+def test_sigterm_still_stops_cleanly_once_the_engine_has_started_ray() -> None:
+    """``ray.init`` replaces SIGTERM's handler with ``sys.exit(15)`` (and its core worker logs a
+    stack dump): a SIGTERM during ``--engine ray`` killed the run with status 15 instead of
+    ``error: stopped by SIGTERM`` and exit 130."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # a Ray of its own
+    proc = subprocess.run(
+        [sys.executable, "-c", SIGTERM_AFTER_RAY_STARTS],
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "STOPPED SIGTERM" in proc.stdout
+    assert "SIGTERM received" not in proc.stderr
