@@ -62,7 +62,7 @@ from pipeline.core.schema import WORK_SCHEMA
 from pipeline.core.stage import RunContext, Stage, StageStats, stats_from_batch
 from pipeline.execution.chain import Result, run_in_order
 from pipeline.execution.engines import Engine, SerialEngine, engine_for
-from pipeline.execution.runner import Runner, RunReport
+from pipeline.execution.runner import Runner, RunReport, unique_ids
 from pipeline.integrations.partitions import (
     OUTPUT_STEP,
     PART_PREFIX,
@@ -259,8 +259,14 @@ def _write_shard(
     stats: StageStats,
 ) -> int:
     """Run ``stage`` over one shard into its part file under ``staged``, adding the stage's
-    counts to ``stats``; return the records written."""
-    batches = batched(shard.docs(config.reader), config.run.batch_size, config.run.batch_chars)
+    counts to ``stats``; return the records written.
+
+    A record whose id an earlier record of its input shard has is rejected (``read/duplicate_id``)
+    here, before any stage, as ``cleanwire run`` does (:func:`~pipeline.execution.runner.unique_ids`);
+    left to ``publish``, it went through every stage as ok and could be the copy near_dedup kept,
+    then rejected, costing the record dropped as its copy. On an upstream WORK shard it is a no-op."""
+    docs = unique_ids(shard.docs(config.reader))
+    batches = batched(docs, config.run.batch_size, config.run.batch_chars)
     results = engine.map([stage], batches) if stage.parallel_safe else _batches_in_order(stage, batches)
     n_records = 0
     with (

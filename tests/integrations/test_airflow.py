@@ -105,6 +105,28 @@ def test_stage_per_task_partitions_publish_exactly_the_cli_output(dump: Path, tm
         assert sum(pq.ParquetFile(f).metadata.num_rows for f in files) == expected["counts"]["n_in"]
 
 
+def test_a_repeated_id_is_rejected_by_the_first_task_as_the_cli_reader_does(tmp_path: Path) -> None:
+    """The second record with an id is rejected ``read/duplicate_id`` before any stage, as in
+    ``cleanwire run``. Left to ``publish``, it went through every stage task as ok, near_dedup
+    kept it as the first copy of a story and dropped the story's only valid record, then publish
+    rejected it: the story was lost and every stage counted one record too many."""
+    (first, second, *_), _, _ = news(5, "d", stories=2)
+    rows = [
+        {"id": "x", "text": first["text"]},
+        {"id": "x", "text": second["text"]},  # a repeated id: rejected, never a kept copy
+        {"id": "y", "text": second["text"]},  # the only valid record of this story: kept
+    ]
+    write_feed(tmp_path / "in" / "feed.jsonl", rows)
+    expected = cli_run(tmp_path / "in", tmp_path / "cli")
+    assert expected["counts"]["rejected"] == {"read/duplicate_id": 1} and expected["counts"]["n_kept"] == 2
+    chain(str(tmp_path / "store"), DAY, tmp_path / "in")
+    out = tmp_path / "store" / "output" / f"dt={DAY}"
+    published = json.loads(OutputLayout(out).manifest.read_text())
+    assert published["counts"] == expected["counts"]
+    assert_same_output(lambda n: (out / n).read_bytes(), tmp_path / "cli")
+    assert without_seconds(published["stages"]) == without_seconds(expected["stages"])
+
+
 def test_whole_pipeline_as_one_task_writes_the_cli_output_and_reruns_in_place(
     dump: Path, tmp_path: Path
 ) -> None:
