@@ -161,7 +161,7 @@ def no_document_warning(source: Source, shards: Sequence[Shard]) -> str:
     if source.skipped:
         said += (
             f"; {len(source.skipped)} file(s) in the input directories were not read, their extension "
-            f"naming no format (e.g. {source.skipped[0]}): name a file to have it sniffed"
+            f"naming no format (e.g. {display_path(source.skipped[0])}): name a file to have it sniffed"
         )
     return said
 

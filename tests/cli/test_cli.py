@@ -340,6 +340,7 @@ def test_file_names_from_a_dump_never_reach_the_terminal_raw(tmp_path: Path) -> 
     assert f"(e.g. {shown})" in out and "\x1b" not in out and "\x07" not in out
     code, out = invoke("run", str(dump), "-o", str(tmp_path / "o2"), "--json")
     assert code == 0 and "warning: no document in the inputs" in out and "\x1b" not in out
+    assert "\\udce9" not in out  # the JSON summary's warnings name the file as display_path does
     code, out = invoke("run", str(tmp_path / "gone\x1b]0;t\x07\u202e.html"), "-o", str(tmp_path / "o3"))
     assert code == 3 and f"error: input not found: {tmp_path}/gone\\x1b]0;t\\x07\\u202e.html" in out
 
