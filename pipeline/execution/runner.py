@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -429,7 +430,8 @@ def _abs_inputs(shard: Shard) -> list[list[str | int | dict[str, str]]]:
     directory still matches; size and mtime, so a resumed run notices an input that changed (a
     finished shard would otherwise silently miss records appended since). The path as
     :func:`~pipeline.core.pathnames.path_json` writes it: the markers are valid UTF-8 JSON even for
-    a file name that is not UTF-8, and still name the file exactly."""
+    a file name that is not UTF-8, and still name the file exactly. A named pipe, like stdin, has
+    no size or time to compare (its mtime moves with every write: a rerun was refused, exit 4)."""
     out: list[list[str | int | dict[str, str]]] = []
     for p in shard.paths:
         if str(p) == "-":
@@ -438,9 +440,13 @@ def _abs_inputs(shard: Shard) -> list[list[str | int | dict[str, str]]]:
         path = path_json(os.path.abspath(p))
         try:
             st = os.stat(p)
-            out.append([path, st.st_size, st.st_mtime_ns])
         except OSError:
             out.append([path, -1, -1])
+            continue
+        if stat.S_ISFIFO(st.st_mode):
+            out.append([path, -1, -1])
+        else:
+            out.append([path, st.st_size, st.st_mtime_ns])
     return out
 
 

@@ -71,6 +71,16 @@ def sniff_compression(head: bytes) -> str | None:
     return None
 
 
+def read_available(stream: IO[bytes], n: int) -> bytes:
+    """At most ``n`` bytes of ``stream``: what one read of its source gives, b"" only at its end.
+
+    A buffered stream's ``read(n)`` waits for ``n`` bytes; on a pipe fed slowly (a crawler's
+    stdin, a FIFO) the records already there would then wait for 64 KiB more, or for the end."""
+    if isinstance(stream, io.BufferedIOBase):
+        return stream.read1(n)
+    return stream.read(n)
+
+
 class _Prefixed(io.RawIOBase):
     """A raw stream that serves ``head`` first, then the rest of ``rest`` (for sniffing pipes).
     ``error``, met while ``head`` was read, is raised once ``head`` has been served."""
@@ -92,7 +102,7 @@ class _Prefixed(io.RawIOBase):
         if self._error is not None:
             error, self._error = self._error, None
             raise error
-        data = self._rest.read(len(buffer))
+        data = read_available(self._rest, len(buffer))
         buffer[: len(data)] = data
         return len(data)
 
@@ -116,7 +126,7 @@ class _Bounded(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         try:
-            data = self._inner.read(min(len(buffer), _CHUNK))
+            data = read_available(self._inner, min(len(buffer), _CHUNK))
         except EOFError as exc:
             raise Truncated(f"{self._what} stream ends early after {self.count} bytes ({exc})") from exc
         except (OSError, zlib.error, zstandard.ZstdError, ValueError) as exc:
@@ -186,7 +196,7 @@ class _ZstdFrames(_Decoder):
         return b"".join(out)
 
     def _refill(self) -> bool:
-        chunk = self._raw.read(_ZSTD_IN_CHUNK)
+        chunk = read_available(self._raw, _ZSTD_IN_CHUNK)
         if not chunk:
             if self._in_frame:
                 raise EOFError("zstd stream ends inside a frame")
@@ -214,7 +224,7 @@ class _GzipMembers(_Decoder):
     def _refill(self) -> bool:
         while True:
             if not self._pending:
-                self._pending = self._raw.read(_CHUNK)
+                self._pending = read_available(self._raw, _CHUNK)
                 if not self._pending:
                     if self._in_member:
                         raise EOFError("gzip stream ends inside a member")
