@@ -31,6 +31,12 @@ from pipeline.reporting.explain import explain_document, render_explanation
     help="Treat FILE as HTML or text (default: by extension / content).",
 )
 @click.option("--url", help="URL of the document (helps extraction and site rules).")
+@click.option(
+    "--site-rules",
+    type=click.Path(dir_okay=False),
+    help="Learned per-site rules (from `cleanwire learn-sites`), as `run --site-rules`; they apply "
+    "to the host of --url.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @click.option(
     "--diff", "as_diff", is_flag=True, help="Show the text with removed spans struck through / marked."
@@ -56,6 +62,7 @@ def explain_cmd(
     model_threshold: float | None,
     fmt: str,
     url: str | None,
+    site_rules: str | None,
     as_json: bool,
     as_diff: bool,
     html_out: str | None,
@@ -74,6 +81,8 @@ def explain_cmd(
         rule_files,
         {"stages": stages, "model": model, "model_threshold": model_threshold, "dedup_index": dedup_index},
     )
+    if site_rules:
+        cfg = cfg.with_overrides({"boilerplate.site_rules_file": site_rules})
     if html_out:
         check_writable_file(html_out)  # before the document is read and explained, not after
     doc, read_as = _read_document(file, fmt, cfg)

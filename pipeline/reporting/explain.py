@@ -58,6 +58,7 @@ def explain_document(
     for stage in build_stages(cfg):
         before_text = doc.text if stage.name != "extract" else raw
         n_removed, n_fixes, n_flags = len(doc.removed), len(doc.encoding_fixes), len(doc.flags)
+        detail_before = doc.detail
         stage.process_docs([doc])
         step = Step(
             stage.name,
@@ -87,6 +88,8 @@ def explain_document(
             step.notes = _near_dedup_notes(doc, stage)
         elif stage.name == "boilerplate":
             step.notes = {k: v for k, v in (("author", doc.author), ("date", doc.date)) if v}
+            if doc.detail != detail_before and doc.detail:  # over the budget: the share, the rules
+                step.notes["detail"] = doc.detail
         if doc.flags[n_flags:]:  # e.g. extract_full_cascade, removal_budget_exceeded
             step.notes["flags"] = list(doc.flags[n_flags:])
         steps.append(step)

@@ -37,7 +37,8 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Collection, Iterable
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -79,6 +80,16 @@ Confidence = Literal["normal", "high"]
 _CONFIDENCES = ("normal", "high")
 _WHERES = ("any", "head", "tail")
 _DIRECTIONS = ("before", "after", "either")
+_METAS = ("author", "date")
+#: Keys only one kind of rule reads: on another kind they would be ignored without a word (a
+#: block rule written without ``kind = "block"`` would be a line rule on its header alone).
+_KIND_KEYS = {
+    "item": "block",
+    "min_items": "block",
+    "max_items": "block",
+    "anchor": "adjacent",
+    "direction": "adjacent",
+}
 
 
 @dataclass(frozen=True)
@@ -141,6 +152,20 @@ _RULE_KEYS = {
 }
 
 
+def _check_counts(data: Mapping[str, Any], where: str) -> None:
+    """``min_items``, ``max_items`` and ``window`` are whole numbers (not ``true``) at least 0,
+    and a block can hold its ``min_items`` (``min_items <= max_items``)."""
+    for key in ("min_items", "max_items", "window"):
+        value = data.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise RuleError(f"{where}: {key} must be a non-negative integer, got {value!r}")
+    low, high = data.get("min_items", 1), data.get("max_items", 8)
+    if low > high:
+        raise RuleError(
+            f"{where}: min_items ({low}) is more than max_items ({high}): the block can never match"
+        )
+
+
 def parse_rule(data: dict[str, Any], *, pack: str, origin: str) -> Rule:
     rid = data.get("id")
     where = f"{origin}: rule {rid!r}"
@@ -155,6 +180,12 @@ def parse_rule(data: dict[str, Any], *, pack: str, origin: str) -> Rule:
     kind = data.get("kind", "line")
     if kind not in _KINDS:
         raise RuleError(f"{where}: kind must be one of {_KINDS}")
+    misplaced = sorted(key for key, only in _KIND_KEYS.items() if key in data and kind != only)
+    if misplaced:
+        raise RuleError(
+            f"{where}: {misplaced} only apply to {sorted({_KIND_KEYS[k] for k in misplaced})} rules, not {kind!r}",
+            hint='a header followed by items needs kind = "block"; a line next to a removal kind = "adjacent"',
+        )
     item = _compile(data["item"], where + " item") if "item" in data else None
     if kind == "block" and item is None:
         raise RuleError(f"{where}: a block rule needs an item pattern")
@@ -167,9 +198,7 @@ def parse_rule(data: dict[str, Any], *, pack: str, origin: str) -> Rule:
     ):
         if key in data and data[key] not in allowed:
             raise RuleError(f"{where}: {key} must be one of {allowed}, got {data[key]!r}")
-    for key in ("min_items", "max_items", "window"):
-        if key in data and (not isinstance(data[key], int) or data[key] < 0):
-            raise RuleError(f"{where}: {key} must be a non-negative integer")
+    _check_counts(data, where)
     for key in ("examples", "counterexamples", "langs"):
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -177,7 +206,14 @@ def parse_rule(data: dict[str, Any], *, pack: str, origin: str) -> Rule:
     if rid.startswith(SITE_PREFIX):
         raise RuleError(f"{where}: ids starting with {SITE_PREFIX!r} are reserved for learned site rules")
     pattern = _compile(data.get("pattern"), where)
+    if kind == "inline" and pattern.search("") is not None:
+        raise RuleError(
+            f"{where}: an inline pattern must not match the empty string",
+            hint="it matches at every position of the text (a pattern such as 'x*' takes every 'x')",
+        )
     meta = data.get("meta")
+    if meta is not None and meta not in _METAS:
+        raise RuleError(f"{where}: meta must be one of {_METAS}, got {meta!r}")
     if meta is not None and meta not in pattern.groupindex:
         raise RuleError(f"{where}: meta={meta!r} needs a named group (?P<{meta}>...) in the pattern")
     return Rule(
@@ -202,19 +238,50 @@ def parse_rule(data: dict[str, Any], *, pack: str, origin: str) -> Rule:
     )
 
 
-def load_pack(path: str | Path) -> RulePack:
+_PACK_KEYS = frozenset({"pack", "rules"})
+_HEAD_KEYS = frozenset({"name", "version", "description"})
+
+
+def _table(value: Any, where: str, known: frozenset[str]) -> dict[str, Any]:
+    """``value``, a table whose keys are all ``known``: a misspelt ``[[rule]]`` or ``[pakc]``
+    would otherwise load a pack without its rules, without a word."""
+    if not isinstance(value, dict):
+        raise RuleError(f"{where} must be a table, not {type(value).__name__}")
+    extra = sorted(set(value) - known)
+    if extra:
+        raise RuleError(f"{where}: unknown key(s) {extra}", hint=f"known keys: {sorted(known)}")
+    return value
+
+
+def _rule_tables(data: Mapping[str, Any], origin: str) -> list[dict[str, Any]]:
+    """The ``[[rules]]`` tables of a pack."""
+    rules = data.get("rules", [])
+    if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+        raise RuleError(f"{origin}: 'rules' must be a list of tables ([[rules]])")
+    return rules
+
+
+def _read_toml(path: str | Path) -> dict[str, Any]:
     origin = str(path)
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise RuleError(f"rule file not found: {origin}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise RuleError(f"rule file {origin} is not UTF-8 (as TOML must be): {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"rule file {origin} is not valid TOML: {exc}") from exc
-    head = data.get("pack", {})
+    except OSError as exc:  # a directory, no permission
+        raise RuleError(f"rule file {origin} cannot be read: {exc.strerror or exc}") from exc
+
+
+def load_pack(path: str | Path) -> RulePack:
+    origin = str(path)
+    data = _table(_read_toml(path), origin, _PACK_KEYS)
+    head = _table(data.get("pack", {}), f"{origin}: [pack]", _HEAD_KEYS)
     name = str(head.get("name") or Path(path).stem)
-    rules = tuple(parse_rule(r, pack=name, origin=origin) for r in data.get("rules", []))
-    ids = [r.id for r in rules]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    rules = tuple(parse_rule(r, pack=name, origin=origin) for r in _rule_tables(data, origin))
+    dupes = sorted(rid for rid, n in Counter(r.id for r in rules).items() if n > 1)
     if dupes:
         raise RuleError(f"{origin}: duplicate rule ids {dupes}")
     return RulePack(name=name, version=str(head.get("version", "0")), rules=rules, path=origin)

@@ -14,13 +14,14 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
 from pipeline.core.errors import RuleError
+from stages.boilerplate.rulepack import SITE_PREFIX
 from stages.boilerplate.shapes import is_shaped, literal_text
 from stages.boilerplate.siterules import Block, LearnConfig, SiteLine, SiteRules, site_rule_id
 
@@ -114,6 +115,8 @@ def _need(table: Mapping[str, Any], key: str, where: str) -> Any:
 
 
 def _line_from(entry: Mapping[str, Any], where: str) -> SiteLine | None:
+    if "shape" in entry and "text" in entry:
+        raise RuleError(f"{where}: give either 'text' (an exact line) or 'shape', not both")
     shaped = "shape" in entry
     text = str(entry["shape"] if shaped else _need(entry, "text", where))
     if not text.strip():
@@ -148,6 +151,22 @@ def _line_from(entry: Mapping[str, Any], where: str) -> SiteLine | None:
     return line
 
 
+def _with_id(entry: Mapping[str, Any], host: str, line: SiteLine, where: str) -> SiteLine:
+    """``line`` with the ``id`` its entry gives. A reviewer who edits a line's text or shape keeps
+    its id (the one ``disabled_rules`` and the ledger go by), so an id other than the one made from
+    the text is the rule's id too; it must still be ``site:<host>:...`` of the entry's host."""
+    given = entry.get("id")
+    if given is None or given == site_rule_id(host, line):
+        return line
+    prefix = f"{SITE_PREFIX}{host}:"
+    if not isinstance(given, str) or not given.startswith(prefix) or given == prefix:
+        raise RuleError(
+            f"{where}: id {given!r} must start with {prefix!r}",
+            hint=f"learned site rule ids are {prefix}<hash>; delete the id line to have it made again",
+        )
+    return replace(line, given_id=given)
+
+
 def _from_data(data: dict[str, Any], origin: str) -> SiteRules:
     _table(data, origin, _TOP_KEYS)
     try:
@@ -172,7 +191,8 @@ def _from_data(data: dict[str, Any], origin: str) -> SiteRules:
                 raise RuleError(f"{at}: {exc}") from exc
             if ln is None:
                 continue
-            rid = str(entry.get("id") or site_rule_id(host, ln))
+            ln = _with_id(entry, host, ln, at)
+            rid = site_rule_id(host, ln)
             if rid in ids:
                 raise RuleError(f"{origin}: duplicate rule id {rid!r} ({ids[rid]} and site {i}, line {j})")
             ids[rid] = f"site {i}, line {j}"
@@ -194,6 +214,8 @@ def load_site_rules(path: str | Path) -> SiteRules:
         raise RuleError(f"site rules file not found: {origin}") from exc
     except UnicodeDecodeError as exc:
         raise RuleError(f"site rules file {origin} is not UTF-8: {exc}") from exc
+    except OSError as exc:  # a directory, no permission
+        raise RuleError(f"site rules file {origin} cannot be read: {exc.strerror or exc}") from exc
     try:
         data = json.loads(text) if Path(path).suffix.lower() == ".json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:

@@ -131,6 +131,9 @@ class SiteLine:
     shaped: bool = False
     examples: tuple[str, ...] = ()
     block: Block | None = None
+    #: The id a reviewed file gives the line when it is not the one made from its text (the
+    #: reviewer edited the text or shape and kept the id): the file's id stays the rule's id.
+    given_id: str | None = field(default=None, compare=False)
 
     @property
     def hash(self) -> str:
@@ -186,7 +189,8 @@ class SiteRules:
 
 
 def site_rule_id(host: str, line: SiteLine) -> str:
-    return f"{SITE_PREFIX}{host}:{line.hash}"
+    """``site:<host>:<hash of the line's text or shape>``, or the id a reviewed file gave it."""
+    return line.given_id or f"{SITE_PREFIX}{host}:{line.hash}"
 
 
 def _rule_for(host: str, line: SiteLine) -> Rule:

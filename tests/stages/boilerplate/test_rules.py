@@ -88,11 +88,72 @@ def _write(tmp_path: Path, body: str) -> Path:
             "[[rules]]\nid = 'a'\ncategory = 'ad_marker'\npattern = 'y'\n",
             "duplicate",
         ),
+        # an inline 'x*' took every letter x out of the text ("e[x]pected", "ta[x]")
+        ("[[rules]]\nid = 'a'\ncategory = 'ad_marker'\nkind = 'inline'\npattern = 'x*'\n", "empty string"),
+        # a meta the engine does not know was accepted and did nothing
+        ("[[rules]]\nid = 'a'\ncategory = 'byline'\npattern = 'By (?P<who>.+)'\nmeta = 'who'\n", "meta must"),
+        (
+            "[[rules]]\nid = 'a'\ncategory = 'ad_marker'\nkind = 'block'\npattern = 'x'\nitem = 'y'\n"
+            "min_items = true\n",
+            "min_items must be a non-negative integer, got True",
+        ),
+        (
+            "[[rules]]\nid = 'a'\ncategory = 'ad_marker'\nkind = 'block'\npattern = 'x'\nitem = 'y'\n"
+            "min_items = 5\nmax_items = 2\n",
+            "can never match",
+        ),
+        # kind defaults to "line": the item was ignored and the rule took the header line alone
+        (
+            "[[rules]]\nid = 'a'\ncategory = 'ad_marker'\npattern = 'x'\nitem = 'y'\n",
+            r"\['item'\] only apply",
+        ),
+        ("[[rules]]\nid = 'a'\ncategory = 'ad_marker'\npattern = 'x'\nanchor = 'ad_marker'\n", "only apply"),
+        # a misspelt table or key loaded the pack without its rules, without a word
+        ("[[rule]]\nid = 'a'\ncategory = 'ad_marker'\npattern = 'x'\n", r"unknown key\(s\) \['rule'\]"),
+        ("versoin = '2'\n", r"\[pack\]: unknown key\(s\) \['versoin'\]"),
     ],
 )
 def test_bad_packs_fail_with_a_clear_message(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(RuleError, match=message):
         load_pack(_write(tmp_path, body))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("pack = 'mine'\n", r"\[pack\] must be a table, not str"),
+        ("rules = ['a', 'b']\n", r"'rules' must be a list of tables \(\[\[rules\]\]\)"),
+        ("[rules]\nid = 'a'\n", r"'rules' must be a list of tables"),
+    ],
+)
+def test_a_pack_of_the_wrong_shape_is_refused_not_a_traceback(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    # these were AttributeError tracebacks (exit 1) from `cleanwire rules --rules FILE`
+    path = tmp_path / "pack.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(RuleError, match=message):
+        load_pack(path)
+    res = CliRunner().invoke(cli, ["rules", "--rules", str(path)])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+
+
+def test_a_rule_file_in_latin_1_is_named_as_not_utf_8(tmp_path: Path) -> None:
+    path = tmp_path / "pack.toml"
+    path.write_bytes("[pack]\nname = 'März'\n".encode("latin-1"))
+    with pytest.raises(RuleError, match=r"is not UTF-8 \(as TOML must be\)"):
+        load_pack(path)
+
+
+def test_a_rule_file_that_cannot_be_read_is_a_config_error(tmp_path: Path) -> None:
+    # a directory named in boilerplate.rule_files was an IsADirectoryError traceback
+    (tmp_path / "rules.toml").mkdir()
+    with pytest.raises(RuleError, match="cannot be read"):
+        load_pack(tmp_path / "rules.toml")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f"[boilerplate]\nrule_files = ['{tmp_path / 'rules.toml'}']\n")
+    res = CliRunner().invoke(cli, ["rules", "--config", str(cfg)])
+    assert res.exit_code == 2 and "cannot be read" in res.stderr, res.output
 
 
 def test_user_pack_adds_rules_and_clashing_ids_are_refused(tmp_path: Path) -> None:
@@ -161,3 +222,25 @@ def test_cli_rules_check_runs_every_example(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["rules", "--check", "--rules", str(bad)])
     assert res.exit_code == 2
     assert "mine.bad: example not removed" in res.output
+
+
+def test_a_user_rule_that_takes_every_line_trips_the_budget_and_explain_names_it(tmp_path: Path) -> None:
+    # explain said only `flags: ['removal_budget_exceeded']` (and `REJECTED: removal_budget`):
+    # neither the share nor the rule that would have gutted the document
+    pack = _write(tmp_path, "[[rules]]\nid = 'mine.everything'\ncategory = 'footer'\npattern = '.+'\n")
+    doc = tmp_path / "d.txt"
+    doc.write_text(
+        "Tram line extension approved\n\n"
+        "The tram line extension was approved by the council on Tuesday after a long debate.\n\n"
+        "Work on the new stops starts in the spring and should be finished within two years.\n\n"
+        "Residents along the route will be consulted on the design of the stops in March.\n"
+    )
+    args = ["explain", str(doc), "--rules", str(pack), "--model", "none"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert "removal_budget_exceeded" in res.output and "most by mine.everything" in res.output
+    assert "in March." in res.output.rstrip().splitlines()[-1]  # kept unchanged
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[boilerplate]\non_budget_exceeded = 'reject'\n")
+    res = CliRunner().invoke(cli, [*args, "--config", str(cfg)])
+    assert "REJECTED: removal_budget" in res.output and "most by mine.everything" in res.output

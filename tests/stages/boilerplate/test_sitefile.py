@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,63 @@ def test_two_entries_with_one_id_are_refused(learned: Path) -> None:
     rid = first.split('"')[1]
     learned.write_text(text.replace(second, first), encoding="utf-8")
     _refused(learned, f"duplicate rule id {rid!r} (site 1, line 1 and site 1, line 2)")
+
+
+def _hilltop_entry(path: Path) -> tuple[str, str]:
+    """The id and the ``text = ...`` line of hilltop.example's learned line."""
+    text = path.read_text(encoding="utf-8")
+    hilltop = text.index('host = "hilltop.example"')
+    rid = text[text.index('id = "', hilltop) :].split('"')[1]
+    return rid, text[text.index("\ntext = ", hilltop) + 1 :].split("\n")[0]
+
+
+def test_an_edited_line_keeps_the_id_its_file_gives(learned: Path, tmp_path: Path) -> None:
+    # The id line was ignored and the id made again from the edited text: the rule ran (and the
+    # ledger, explain and `rules` named it) under an id the file did not hold, and disabling the
+    # file's id was refused as an "unknown rule id".
+    rid, line = _hilltop_entry(learned)
+    _edited(learned, line, 'text = "Edited by the reviewer"')
+    listed = CliRunner().invoke(cli, ["rules", "--site-rules", str(learned), "--json"])
+    assert listed.exit_code == 0, listed.output
+    site = {r["id"]: r for r in json.loads(listed.output) if r["pack"] == "site"}
+    assert rid in site and "Edited" in site[rid]["pattern"]
+    doc = tmp_path / "d.txt"
+    doc.write_text(
+        "Hill road reopens\n\nThe hill road reopened on Monday after repairs.\n\nEdited by the reviewer\n"
+    )
+    url = "https://hilltop.example/a"
+    args = ["explain", str(doc), "--url", url, "--model", "none", "--site-rules", str(learned)]
+    res = CliRunner().invoke(cli, args)  # explain had no --site-rules: only a config file's
+    assert res.exit_code == 0 and f"by {rid} " in res.output, res.output
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f"[boilerplate]\nsite_rules_file = '{learned}'\nmodel = 'none'\ndisabled_rules = [{rid!r}]\n"
+    )
+    res = CliRunner().invoke(cli, ["rules", "--config", str(cfg)])
+    assert res.exit_code == 0 and rid not in res.output, res.output
+
+
+def test_an_id_of_another_host_is_refused(learned: Path) -> None:
+    rid, _ = _hilltop_entry(learned)
+    moved = rid.replace("hilltop.example", "elsewhere.example")
+    _refused(
+        _edited(learned, rid, moved), f"site 2, line 1: id {moved!r} must start with 'site:hilltop.example:'"
+    )
+
+
+def test_text_and_shape_in_one_entry_are_refused(learned: Path) -> None:
+    # the shape won and the text was dropped without a word
+    _refused(
+        _edited(learned, "\ntext = ", '\nshape = "{NAME} wrote"\ntext = '), "site 1, line 1: give either"
+    )
+
+
+def test_a_site_rules_file_that_cannot_be_read_is_a_rule_error(tmp_path: Path) -> None:
+    (tmp_path / "s.toml").mkdir()  # was an IsADirectoryError traceback
+    with pytest.raises(RuleError, match="cannot be read"):
+        load_site_rules(tmp_path / "s.toml")
+    res = CliRunner().invoke(cli, ["rules", "--site-rules", str(tmp_path / "s.toml")])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
 
 
 def test_the_same_line_twice_is_a_duplicate_id_too(tmp_path: Path) -> None:
