@@ -22,7 +22,7 @@ import tomli_w
 
 from pipeline.core.errors import RuleError
 from stages.boilerplate.rulepack import SITE_PREFIX
-from stages.boilerplate.shapes import is_shaped, literal_text
+from stages.boilerplate.shapes import MAX_NAME_RUN, is_shaped, literal_text, name_run
 from stages.boilerplate.siterules import Block, LearnConfig, SiteLine, SiteRules, site_rule_id
 
 
@@ -123,6 +123,11 @@ def _line_from(entry: Mapping[str, Any], where: str) -> SiteLine | None:
         return None
     if shaped and not is_shaped(text):  # a shape left without placeholders is an exact line
         text, shaped = literal_text(text), False
+    if shaped and name_run(text) > MAX_NAME_RUN:
+        raise ValueError(
+            f"shape {text!r} has more than {MAX_NAME_RUN} {{NAME}} in a row: it would take exponential "
+            "time on a line it does not match; keep some of the words as text"
+        )
     block = None
     if "block" in entry:
         at = f"{where}, block"

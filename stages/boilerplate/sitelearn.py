@@ -51,11 +51,13 @@ from functools import cached_property
 
 from stages.boilerplate.normalise import typographic_view
 from stages.boilerplate.shapes import (
+    MAX_NAME_RUN,
     escape,
     generalise,
     is_shaped,
     literal_text,
     mask,
+    name_run,
     parse_shape,
     shape_regex,
 )
@@ -203,6 +205,8 @@ def _verdict(text: str, shaped: bool, seen: Sequence[Seen], site: Site, cfg: Lea
 
 def _valid_shape(shape: str, seen: Sequence[Seen], cfg: LearnConfig) -> bool:
     """Does ``shape`` keep enough text of its own to be a template (see the module docstring)?"""
+    if name_run(shape) > MAX_NAME_RUN:  # a line of capitalised words: no template, and slow to match
+        return False
     letters = sum(c.isalpha() for c in literal_text(shape))
     holes = set(parse_shape(shape)[1])
     if letters < cfg.min_letters and not (holes <= {"DATE", "TIME"} and holes):

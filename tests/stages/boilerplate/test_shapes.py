@@ -6,7 +6,15 @@ import re
 
 import pytest
 
-from stages.boilerplate.shapes import generalise, is_shaped, literal_text, mask, parse_shape, shape_regex
+from stages.boilerplate.shapes import (
+    generalise,
+    is_shaped,
+    literal_text,
+    mask,
+    name_run,
+    parse_shape,
+    shape_regex,
+)
 
 
 @pytest.mark.parametrize(
@@ -53,3 +61,18 @@ def test_braces_are_text_in_a_shape() -> None:
     assert re.fullmatch(shape_regex("Prices {{from}} {NUM}"), "Prices {from} 12")
     assert is_shaped("a {DATE}") and not is_shaped("a {{DATE}}") and not is_shaped("a {OTHER}")
     assert literal_text("Edition {NUM} of {{the}} week") == "Edition  of {the} week"
+
+
+@pytest.mark.parametrize(
+    ("shape", "run"),
+    [
+        ("By {NAME}", 1),
+        ("{NAME} {NAME} {NAME}", 3),
+        ("{NAME} and {NAME} {NAME}", 2),
+        ("{NAME} {NUM} {NAME}", 1),
+        ("Updated {TIME} by {NAME} {NAME}", 2),
+        ("No placeholder", 0),
+    ],
+)
+def test_name_run_counts_names_in_a_row(shape: str, run: int) -> None:
+    assert name_run(shape) == run

@@ -149,6 +149,17 @@ def test_a_site_rules_file_that_cannot_be_read_is_a_rule_error(tmp_path: Path) -
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
 
 
+def test_a_shape_of_many_names_in_a_row_is_refused(tmp_path: Path) -> None:
+    # each {NAME} takes 1-6 words: ten in a row took 25 s to fail on a 60-word capitalised line
+    path = tmp_path / "r.toml"
+    names = " ".join(["{NAME}"] * 5)
+    path.write_text(f"[[sites]]\nhost = 'a.example'\nlines = [{{shape = '{names} wrote'}}]\n")
+    with pytest.raises(RuleError, match=r"site 1, line 1: shape .* more than 4 \{NAME\} in a row"):
+        load_site_rules(path)
+    path.write_text("[[sites]]\nhost = 'a.example'\nlines = [{shape = '{NAME} {NAME} and {NAME} wrote'}]\n")
+    assert load_site_rules(path).ids  # separated by text: fine
+
+
 def test_the_same_line_twice_is_a_duplicate_id_too(tmp_path: Path) -> None:
     path = tmp_path / "r.toml"
     path.write_text("[[sites]]\nhost = 'a.example'\nlines = [{text = 'Share this'}, {text = 'Share this'}]\n")
