@@ -12,6 +12,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -142,9 +143,11 @@ def test_a_pipe_fed_slowly_gives_its_records_as_they_come(
     """A feed that writes a few records and waits (a crawler's output, one record a second): the
     reader read the pipe through a buffered ``read(64 KiB)``, which waits for 64 KiB or the end,
     so no record of the feed came out until then (the format sniff and mapping check waited too)."""
+    held: IO[str] | int
     if where == "stdin":
         r, w = os.pipe()
-        monkeypatch.setattr("sys.stdin", os.fdopen(r, "r"))
+        held = os.fdopen(r, "r")
+        monkeypatch.setattr("sys.stdin", held)
         path = Path("-")
     else:
         path = tmp_path / "feed.jsonl"
@@ -182,9 +185,11 @@ def test_a_pipe_fed_slowly_gives_its_records_as_they_come(
         finish.set()
         for thread in threads:
             thread.join(timeout=10)
+        if isinstance(held, int):
+            os.close(held)
+        else:
+            held.close()
     assert got[:3] == ["r0", "r1", "r2"]  # (the gzip feed then ends inside its member: truncated)
-    if where != "stdin":
-        os.close(held)
 
 
 def test_a_finished_run_over_a_named_pipe_reruns_though_the_pipe_was_written_again(tmp_path: Path) -> None:
