@@ -242,9 +242,10 @@ _PACK_KEYS = frozenset({"pack", "rules"})
 _HEAD_KEYS = frozenset({"name", "version", "description"})
 
 
-def _table(value: Any, where: str, known: frozenset[str]) -> dict[str, Any]:
+def checked_table(value: Any, where: str, known: frozenset[str]) -> dict[str, Any]:
     """``value``, a table whose keys are all ``known``: a misspelt ``[[rule]]`` or ``[pakc]``
-    would otherwise load a pack without its rules, without a word."""
+    would otherwise load a pack without its rules, without a word (a site-rules file's tables
+    are checked the same way)."""
     if not isinstance(value, dict):
         raise RuleError(f"{where} must be a table, not {type(value).__name__}")
     extra = sorted(set(value) - known)
@@ -277,8 +278,8 @@ def _read_toml(path: str | Path) -> dict[str, Any]:
 
 def load_pack(path: str | Path) -> RulePack:
     origin = str(path)
-    data = _table(_read_toml(path), origin, _PACK_KEYS)
-    head = _table(data.get("pack", {}), f"{origin}: [pack]", _HEAD_KEYS)
+    data = checked_table(_read_toml(path), origin, _PACK_KEYS)
+    head = checked_table(data.get("pack", {}), f"{origin}: [pack]", _HEAD_KEYS)
     name = str(head.get("name") or Path(path).stem)
     rules = tuple(parse_rule(r, pack=name, origin=origin) for r in _rule_tables(data, origin))
     dupes = sorted(rid for rid, n in Counter(r.id for r in rules).items() if n > 1)

@@ -21,7 +21,7 @@ from typing import Any
 import tomli_w
 
 from pipeline.core.errors import RuleError
-from stages.boilerplate.rulepack import SITE_PREFIX
+from stages.boilerplate.rulepack import SITE_PREFIX, checked_table
 from stages.boilerplate.shapes import MAX_NAME_RUN, is_shaped, literal_text, name_run
 from stages.boilerplate.siterules import Block, LearnConfig, SiteLine, SiteRules, site_rule_id
 
@@ -91,16 +91,6 @@ _BLOCK_KEYS = frozenset({"items", "item_words", "item_chars", "min_words", "mark
 _LEARN_KEYS = frozenset(f.name for f in fields(LearnConfig))
 
 
-def _table(value: Any, where: str, known: frozenset[str]) -> Mapping[str, Any]:
-    """``value``, a table whose keys are all ``known`` (a misspelt key would be ignored)."""
-    if not isinstance(value, Mapping):
-        raise RuleError(f"{where}: must be a table, not {type(value).__name__}")
-    extra = sorted(set(value) - known)
-    if extra:
-        raise RuleError(f"{where}: unknown key(s) {extra}", hint=f"known keys: {sorted(known)}")
-    return value
-
-
 def _tables(table: Mapping[str, Any], key: str, where: str) -> list[Any]:
     value = table.get(key, [])
     if not isinstance(value, list):
@@ -131,7 +121,7 @@ def _line_from(entry: Mapping[str, Any], where: str) -> SiteLine | None:
     block = None
     if "block" in entry:
         at = f"{where}, block"
-        b = _table(entry["block"], at, _BLOCK_KEYS)
+        b = checked_table(entry["block"], at, _BLOCK_KEYS)
         block = Block(
             items=int(_need(b, "items", at)),
             item_words=int(_need(b, "item_words", at)),
@@ -173,9 +163,9 @@ def _with_id(entry: Mapping[str, Any], host: str, line: SiteLine, where: str) ->
 
 
 def _from_data(data: dict[str, Any], origin: str) -> SiteRules:
-    _table(data, origin, _TOP_KEYS)
+    checked_table(data, origin, _TOP_KEYS)
     try:
-        cfg = LearnConfig(**_table(data.get("learn", {}), f"{origin}: [learn]", _LEARN_KEYS))
+        cfg = LearnConfig(**checked_table(data.get("learn", {}), f"{origin}: [learn]", _LEARN_KEYS))
     except (TypeError, ValueError) as exc:
         raise RuleError(f"{origin}: [learn]: {exc}") from exc
     lines: dict[str, tuple[SiteLine, ...]] = {}
@@ -183,7 +173,7 @@ def _from_data(data: dict[str, Any], origin: str) -> SiteRules:
     ids: dict[str, str] = {}  # rule id -> the entry that has it
     for i, site in enumerate(_tables(data, "sites", origin), 1):
         where = f"{origin}: site {i}"
-        _table(site, where, _SITE_KEYS)
+        checked_table(site, where, _SITE_KEYS)
         host = str(_need(site, "host", where))
         if host in lines:
             raise RuleError(f"{where}: host {host!r} is listed twice")
@@ -191,7 +181,7 @@ def _from_data(data: dict[str, Any], origin: str) -> SiteRules:
         for j, entry in enumerate(_tables(site, "lines", where), 1):
             at = f"{where}, line {j}"
             try:
-                ln = _line_from(_table(entry, at, _LINE_KEYS), at)
+                ln = _line_from(checked_table(entry, at, _LINE_KEYS), at)
             except (TypeError, ValueError, re.error) as exc:
                 raise RuleError(f"{at}: {exc}") from exc
             if ln is None:
