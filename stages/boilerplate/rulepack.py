@@ -254,12 +254,14 @@ def checked_table(value: Any, where: str, known: frozenset[str]) -> dict[str, An
     return value
 
 
-def _rule_tables(data: Mapping[str, Any], origin: str) -> list[dict[str, Any]]:
-    """The ``[[rules]]`` tables of a pack."""
-    rules = data.get("rules", [])
-    if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
-        raise RuleError(f"{origin}: 'rules' must be a list of tables ([[rules]])")
-    return rules
+def checked_tables(table: Mapping[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+    """``table[key]``, a list of tables (``[[key]]``; none when absent): a pack's rules, a
+    site-rules file's sites and lines."""
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        got = "a list of other values" if isinstance(value, list) else type(value).__name__
+        raise RuleError(f"{where}: {key!r} must be a list of tables ([[{key}]]), not {got}")
+    return value
 
 
 def _read_toml(path: str | Path) -> dict[str, Any]:
@@ -281,7 +283,7 @@ def load_pack(path: str | Path) -> RulePack:
     data = checked_table(_read_toml(path), origin, _PACK_KEYS)
     head = checked_table(data.get("pack", {}), f"{origin}: [pack]", _HEAD_KEYS)
     name = str(head.get("name") or Path(path).stem)
-    rules = tuple(parse_rule(r, pack=name, origin=origin) for r in _rule_tables(data, origin))
+    rules = tuple(parse_rule(r, pack=name, origin=origin) for r in checked_tables(data, "rules", origin))
     dupes = sorted(rid for rid, n in Counter(r.id for r in rules).items() if n > 1)
     if dupes:
         raise RuleError(f"{origin}: duplicate rule ids {dupes}")

@@ -21,7 +21,7 @@ from typing import Any
 import tomli_w
 
 from pipeline.core.errors import RuleError
-from stages.boilerplate.rulepack import SITE_PREFIX, checked_table
+from stages.boilerplate.rulepack import SITE_PREFIX, checked_table, checked_tables
 from stages.boilerplate.shapes import MAX_NAME_RUN, is_shaped, literal_text, name_run
 from stages.boilerplate.siterules import Block, LearnConfig, SiteLine, SiteRules, site_rule_id
 
@@ -89,13 +89,6 @@ _SITE_KEYS = frozenset({"host", "n_docs", "lines"})
 _LINE_KEYS = frozenset({"id", "text", "shape", "docs", "share", "examples", "block"})
 _BLOCK_KEYS = frozenset({"items", "item_words", "item_chars", "min_words", "marker", "examples"})
 _LEARN_KEYS = frozenset(f.name for f in fields(LearnConfig))
-
-
-def _tables(table: Mapping[str, Any], key: str, where: str) -> list[Any]:
-    value = table.get(key, [])
-    if not isinstance(value, list):
-        raise RuleError(f"{where}: {key!r} must be a list of tables ([[...]]), not {type(value).__name__}")
-    return value
 
 
 def _need(table: Mapping[str, Any], key: str, where: str) -> Any:
@@ -171,14 +164,14 @@ def _from_data(data: dict[str, Any], origin: str) -> SiteRules:
     lines: dict[str, tuple[SiteLine, ...]] = {}
     n_docs: dict[str, int] = {}
     ids: dict[str, str] = {}  # rule id -> the entry that has it
-    for i, site in enumerate(_tables(data, "sites", origin), 1):
+    for i, site in enumerate(checked_tables(data, "sites", origin), 1):
         where = f"{origin}: site {i}"
         checked_table(site, where, _SITE_KEYS)
         host = str(_need(site, "host", where))
         if host in lines:
             raise RuleError(f"{where}: host {host!r} is listed twice")
         kept: list[SiteLine] = []
-        for j, entry in enumerate(_tables(site, "lines", where), 1):
+        for j, entry in enumerate(checked_tables(site, "lines", where), 1):
             at = f"{where}, line {j}"
             try:
                 ln = _line_from(checked_table(entry, at, _LINE_KEYS), at)
