@@ -6,7 +6,7 @@ left, the removal budget, and the bylines and dates the rules lift out.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -82,17 +82,24 @@ class _Size:
         return self.counted
 
 
+def _counted(found: Sequence[Found]) -> Iterator[tuple[str, int]]:
+    """Each removal that counts against the budget (not by a ``confidence = "high"`` rule): its
+    rule id and its non-blank characters."""
+    return (
+        (removal.rule, _solid(removal.snippet)) for removal, rule, _ in found if rule.confidence != "high"
+    )
+
+
 def _risky(found: Sequence[Found]) -> int:
-    return sum(_solid(removal.snippet) for removal, rule, _ in found if rule.confidence != "high")
+    return sum(chars for _, chars in _counted(found))
 
 
 def _biggest(found: Sequence[Found], n: int = 3) -> str:
     """The ``n`` rules whose counted removals take the most characters: ``"mine.all 368"``, so a
     flagged or rejected document names the rule that misfired."""
     taken: Counter[str] = Counter()
-    for removal, rule, _ in found:
-        if rule.confidence != "high":
-            taken[removal.rule] += _solid(removal.snippet)
+    for rid, chars in _counted(found):
+        taken[rid] += chars
     return ", ".join(f"{rid} {chars}" for rid, chars in taken.most_common(n))
 
 
