@@ -277,10 +277,11 @@ def _title(
             continue
         k = bisect_right(starts, i)
         if k not in ledes:
-            for j in range(k, min(k + LEDE_SENTENCES, len(sentences))):
+            window = range(k, min(k + LEDE_SENTENCES, len(sentences)))
+            for j in window:
                 if j not in said:
                     said[j] = _words(sentences[j][1])
-            ledes[k] = {w for j in range(k, min(k + LEDE_SENTENCES, len(sentences))) for w in said[j]}
+            ledes[k] = {w for j in window for w in said[j]}
         if on_topic(text, ledes[k]):
             return i
         if first is None and i < body_at:
