@@ -187,12 +187,12 @@ def utf16_by_transport(data: bytes, codec: str) -> Decoded | None:
     bytes are UTF-16: WHATWG honours that label from the transport layer (``utf-16`` is little
     endian), only a page's own declaration of it is ignored. None when the bytes are not UTF-16
     (their ASCII characters would put a NUL in every other byte)."""
-    big = codec == "utf-16-be"
-    high = data[0::2] if big else data[1::2]
+    order = "utf-16-be" if codec == "utf-16-be" else "utf-16-le"
+    high = data[0::2] if order == "utf-16-be" else data[1::2]
     if len(data) % 2 or high.count(0) < len(high) // _UTF16_NUL_SHARE:
         return None
-    text = _try(data, "utf-16-be" if big else "utf-16-le")
-    return None if text is None else Decoded(text, "utf-16-be" if big else "utf-16-le", How.DECLARED)
+    text = _try(data, order)
+    return None if text is None else Decoded(text, order, How.DECLARED)
 
 
 def bomless_utf16(data: bytes) -> Decoded | None:
