@@ -13,7 +13,7 @@ from pipeline.cli.options import build_config, config_options
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError
 from pipeline.core.record import Doc
-from pipeline.core.terminal import json_safe, terminal_safe
+from pipeline.core.terminal import json_safe
 from pipeline.io.formats.compression import STDIN
 from pipeline.io.readers import DOCUMENT_KINDS, kind_of, read_document_file
 from pipeline.reporting.diffs import render_diff, render_diff_html
@@ -119,7 +119,7 @@ def _read_document(file: str, fmt: str, cfg: Config) -> tuple[Doc, str]:
     (doc,) = read_document_file(path, read_as, cfg.reader)
     if not doc.ok:
         detail = " ".join((doc.detail or "").split())
-        raise InputError(terminal_safe(f"{file}: cannot be read ({doc.reason}): {detail}"))
+        raise InputError(f"{file}: cannot be read ({doc.reason}): {detail}")  # escaped where printed
     return doc, read_as
 
 
@@ -130,7 +130,7 @@ def _document_kind(file: str, kind: str | None) -> str:
     if kind in DOCUMENT_KINDS:
         return str(kind)
     raise InputError(
-        terminal_safe(f"{file}: a {kind} file holds records, not one document"),
+        f"{file}: a {kind} file holds records, not one document",
         hint="explain one .html/.txt document (a tar member: extract it first), "
         "or pass --format html|text to read the whole file as one",
     )

@@ -175,6 +175,12 @@ def test_cli_refuses_a_container_file_rather_than_explaining_it_as_one_text(tmp_
     assert "Traceback" not in res.output
     res = CliRunner().invoke(cli, ["explain", str(dump), "--format", "text"])  # asked for: one text
     assert res.exit_code == 0, res.output
+    # a name that would retitle the terminal is printed escaped in the error line
+    odd = tmp_path / "d\x1b]0;t\x07.jsonl"
+    odd.write_text(json.dumps({"id": "a", "text": DOC}) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["explain", str(odd)])
+    assert res.exit_code == 3 and "d\\x1b]0;t\\x07.jsonl: a jsonl file" in res.output
+    assert "\x1b" not in res.output and "\x07" not in res.output
 
 
 def test_cli_refuses_a_tar_of_pages_naming_its_format(tmp_path: Path) -> None:
