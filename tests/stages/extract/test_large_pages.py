@@ -46,4 +46,4 @@ def test_a_page_over_the_cap_is_rejected_too_large() -> None:
     with pytest.raises(RejectRecord) as big:
         extract_html(app_page(1.2), config=ExtractConfig(max_html_bytes=1_000_000))
     assert big.value.reason == "too_large"
-    assert "extract.max_html_bytes=1000000" in big.value.detail
+    assert big.value.detail is not None and "extract.max_html_bytes=1000000" in big.value.detail
