@@ -17,17 +17,27 @@ text has, else plain text.
 
 Other payloads (images, PDF, scripts...) and non-2xx responses are *dropped* by stage ``read``
 (reasons ``not_html`` and ``http_status``), so they are counted in the manifest and listed in
-``dropped.parquet``. Records that carry no document (``request``, ``warcinfo``, ``metadata``,
+``dropped.jsonl.gz``. Records that carry no document (``request``, ``warcinfo``, ``metadata``,
 ``revisit``) are not records of the dump and are skipped without a trace.
 
 A record the file cuts short (its header block, or fewer block bytes than its ``Content-Length``)
 is rejected as ``truncated``, whatever its type, with its id and URL where its header gave them:
 warcio hands out such a record as if it were whole, or takes its header for the end of the archive.
+
+A ``response`` block holds an HTTP message only when it starts with an HTTP status line
+(``HTTP/1.1 200``, ``HTTP/2 200``); else (home-made crawlers store the page alone) the whole block
+is the payload, typed by the record's own ``Content-Type`` (sniffed when that is
+``application/http``). A WARC record whose ``Content-Length`` is not a number (``abc``) is a
+``corrupt_archive`` reject (a ``response`` or ``resource`` one; another is skipped), and reading
+goes on at the next line that starts a record (``WARC/1.0``, ``WARC/1.1``): the block between is
+not read. An ARC record's bad length is still the end of the file (an ARC file has no such line).
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -61,6 +71,14 @@ _SNIFF_BYTES = 1445
 _SIGNATURES = ((b"%PDF-", "application/pdf"), (b"%!PS-Adobe-", "application/postscript"))
 _BLOCK_READ = 1 << 16
 _CUT_FIRST_LINE = "the file ends inside a record's first line"
+#: How a ``response`` record's block that holds an HTTP message starts: ``HTTP/1.1 200``, ``HTTP/2 404``.
+_HTTP_STATUS_LINE = re.compile(rb"HTTP/\d(?:\.\d)?[ \t]+\d{3}(?:[ \t\r\n]|$)", re.IGNORECASE)
+#: The bytes of a block's first line looked at for a status line (a page's may be all of it).
+_STATUS_LINE_PEEK = 1 << 12
+#: The first lines of the records warcio reads: where to go on after a record whose end is unknown.
+_WARC_RECORD_STARTS = frozenset({b"WARC/1.0", b"WARC/1.1", b"WARC/0.17", b"WARC/0.18"})
+#: The bytes of a line looked at at a time while looking for the next record (a bound on memory).
+_SCAN_LINE = 1 << 12
 
 
 class _Watched:
@@ -97,6 +115,25 @@ class _Watched:
         return self.ends_inside_a_line and self._colon
 
 
+class _Replayed:
+    """A record's block whose first bytes were read (to look for an HTTP status line), with them
+    put back in front: what reads it, and ``tell``, see the whole block."""
+
+    def __init__(self, head: bytes, rest: Any) -> None:
+        self._head = head
+        self._rest = rest
+
+    def read(self, n: int | None = None) -> bytes:
+        if n is None or n < 0:
+            head, self._head = self._head, b""
+            return head + bytes(self._rest.read())
+        head, self._head = self._head[:n], self._head[n:]
+        return head + bytes(self._rest.read(n - len(head))) if len(head) < n else head
+
+    def tell(self) -> int:
+        return int(self._rest.tell()) - len(self._head)
+
+
 def _at_end(source: _Watched | None, records: Any) -> bool:
     """Whether warcio has read all of the input (the record it is on is the file's last)."""
     if source is None or records is None or records.reader is None:
@@ -107,9 +144,13 @@ def _at_end(source: _Watched | None, records: Any) -> bool:
 def _http_headers_or_none(load: Callable[..., Any]) -> Callable[..., Any]:
     """warcio's ``load_http_headers``, giving None where the block holds nothing at all: warcio
     takes that EOFError for the end of the archive, so a record whose file ends with its WARC
-    header block vanished; it now comes out, and read_warc finds its block short."""
+    header block vanished; it now comes out, and read_warc finds its block short. A ``response``
+    record's HTTP header is left to read_warc (:func:`_with_http_headers`), which looks first
+    whether its block holds one."""
 
     def load_http_headers(rec_type: Any, uri: Any, stream: Any, length: Any) -> Any:
+        if rec_type == "response":
+            return None
         try:
             # no WARC-Target-URI: warcio calls uri.startswith and its AttributeError ended the
             # file; now the record is one without HTTP headers, as for a URI that is not http(s)
@@ -121,18 +162,98 @@ def _http_headers_or_none(load: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _with_http_headers(record: Any, parser: Any) -> None:
-    """Parses the HTTP header of a ``response`` record whose WARC ``Content-Type`` says it holds an
-    HTTP message, where warcio did not: it parses one only under a ``WARC-Target-URI`` that starts
-    with ``http:``/``https:`` in lower case, so a page without a URI, or under ``HTTPS://...``, was
-    dropped as ``not_html`` (``application/http``)."""
+    """Parses the HTTP header of a ``response`` record whose block starts with an HTTP status line
+    (``HTTP/1.1 200``, ``HTTP/2 200``), whatever its ``WARC-Target-URI`` and its WARC
+    ``Content-Type`` say. A block that does not is all payload (some crawlers store the page
+    alone, typed ``text/html``), and its first line is put back in front of it.
+
+    warcio parses an HTTP header only under a ``WARC-Target-URI`` that starts with
+    ``http:``/``https:`` in lower case (a page without a URI, or under ``HTTPS://...``, was dropped
+    as ``not_html``, ``application/http``), but there it takes any first line for a status line:
+    a block of bare HTML lost its lines up to the first blank one as HTTP headers, and came out an
+    empty page."""
     if record.http_headers is not None or record.rec_type != "response":
         return
-    if _media_type(record.rec_headers.get_header("Content-Type")) != "application/http":
+    first = bytes(record.raw_stream.readline(_STATUS_LINE_PEEK))
+    if not _HTTP_STATUS_LINE.match(first):
+        if first:
+            record.raw_stream = _Replayed(first, record.raw_stream)
         return
-    try:
-        record.http_headers = parser.parse(record.raw_stream)
-    except EOFError:
-        return  # an empty block: nothing to parse
+    if not first.endswith(b"\n"):
+        first += bytes(record.raw_stream.readline())  # the rest of a (very) long status line
+    record.http_headers = parser.parse(record.raw_stream, first)
+
+
+def _tagging_arc(parse: Callable[..., Any]) -> Callable[..., Any]:
+    """warcio's ARC header parser, marking the headers it makes (warcio makes an ARC record's
+    header a WARC one): an ARC file has no ``WARC/1.0`` line to go on at after a record whose
+    length is not a number."""
+
+    def parse_arc(stream: Any, headerline: Any = None) -> Any:
+        headers = parse(stream, headerline)
+        headers.cleanwire_arc = True
+        return headers
+
+    return parse_arc
+
+
+def _unparsable_length(record: Any) -> str | None:
+    """A WARC record's ``Content-Length`` when it is there but not a number (``abc``, ``-5``), so
+    that where its block ends is unknown; else None (an ARC record's is left to warcio)."""
+    value = record.rec_headers.get_header("Content-Length")
+    if value is None or str(value).strip().isdigit() or getattr(record.rec_headers, "cleanwire_arc", False):
+        return None
+    return str(value)
+
+
+def _skip_to_record(reader: Any) -> tuple[bytes | None, int]:
+    """Reads on to the next line that starts a WARC record (``WARC/1.0``, ``WARC/1.1``), a bounded
+    piece of a line at a time: that line (None at the end of the input, or of a gzip member) and
+    the number of bytes skipped, as warcio's ``_consume_blanklines`` gives them."""
+    skipped = 0
+    at_line_start = True
+    while True:
+        line = bytes(reader.readline(_SCAN_LINE))
+        if not line:
+            return None, skipped
+        if at_line_start and line.rstrip(b"\r\n") in _WARC_RECORD_STARTS:
+            return line, skipped
+        skipped += len(line)
+        at_line_start = line.endswith(b"\n")
+
+
+@functools.cache
+def _archive_iterator() -> type:
+    """warcio's ``ArchiveIterator``, going on after a WARC record whose ``Content-Length`` is not a
+    number at the next line that starts a record (warcio read a length of 0, and then the block's
+    lines as the next record's header: the rest of the file was one ``corrupt_archive`` reject).
+    A compressed file (``.warc.gz``, per record or not) is decompressed before warcio reads it
+    (:func:`open_input`), so it is read on the same way."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    class ResyncingArchiveIterator(ArchiveIterator):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            parser = self.loader.arc_parser
+            parser.parse = _tagging_arc(parser.parse)
+            self.loader.load_http_headers = _http_headers_or_none(self.loader.load_http_headers)
+
+        def _consume_blanklines(self) -> tuple[bytes | None, int]:
+            if self.record is not None and _unparsable_length(self.record) is not None:
+                return _skip_to_record(self.reader)
+            got: tuple[bytes | None, int] = super()._consume_blanklines()
+            return got
+
+    return ResyncingArchiveIterator
+
+
+def _unknown_length(origin: Origin, record: Any, value: str) -> Doc:
+    """The ``corrupt_archive`` reject of a record whose ``Content-Length`` is not a number: where
+    its block ends is unknown, so none of it is read."""
+    url = record.rec_headers.get_header("WARC-Target-URI")
+    detail = f"Content-Length {value.strip()!r} is not a number; read on at the next record"
+    detail = f"{detail} ({url})" if url else detail
+    return rejected(origin, "corrupt_archive", detail, id=_record_id(record), url=url)
 
 
 def _declared_length(record: Any) -> int | None:
@@ -185,9 +306,15 @@ def _media_type(content_type: str | None) -> str:
 def _content_type(record: Any) -> str | None:
     """The payload's ``Content-Type``: the HTTP header's when the record holds an HTTP response
     (the record's own, ``application/http``, names the HTTP message, not the page in it), else
-    the record's (a ``resource`` record, a non-HTTP URI). None when that one is missing."""
-    headers = record.http_headers if record.http_headers is not None else record.rec_headers
-    value = headers.get_header("Content-Type")
+    the record's (a ``resource`` record, a non-HTTP URI, a ``response`` block of bare HTML typed
+    ``text/html``). None when that one is missing, or is ``application/http`` over a block that
+    turned out to hold no HTTP message (:func:`_with_http_headers`)."""
+    if record.http_headers is not None:
+        value = record.http_headers.get_header("Content-Type")
+    else:
+        value = record.rec_headers.get_header("Content-Type")
+        if isinstance(record.raw_stream, _Replayed) and _media_type(value) == "application/http":
+            return None  # a block that holds no HTTP message after all: its payload is sniffed
     return None if value is None else str(value)
 
 
@@ -305,10 +432,11 @@ def _record_doc(record: Any, body: bytes | PayloadError, origin: Origin, config:
 def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iterator[Doc]:
     """Document records of a WARC/ARC file (plain or gzip/zstd/bzip2-compressed, by magic).
     Headers warcio cannot parse end the file with a ``corrupt_archive`` reject (``truncated``
-    when the file ends in them); every record read before is kept."""
+    when the file ends in them); every record read before is kept. A WARC header whose
+    ``Content-Length`` is not a number is its record's reject, and reading goes on at the next
+    record."""
     # warcio (and fsspec, which it imports) load only when a WARC is read: ~0.1 s of every other
     # run's start-up
-    from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
     from warcio.statusandheaders import StatusAndHeadersParserException
 
@@ -320,19 +448,24 @@ def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iter
     try:
         with open_input(path, config.max_decompressed_bytes) as fh:
             source = _Watched(ShortReads(fh))  # warcio reads in blocks
-            records = ArchiveIterator(source, arc2warc=True)
-            records.loader.load_http_headers = _http_headers_or_none(records.loader.load_http_headers)
+            records = _archive_iterator()(source, arc2warc=True)
             for record in records:
                 offset = records.offset  # where it starts (get_record_offset reads on into the next)
                 origin = Origin(name, offset)
                 declared = _declared_length(record)
-                if declared is None and _at_end(source, records):  # no length: the file ends in its header
-                    yield _cut(origin, record, 0, None, source)
-                    continue
                 is_document = record.rec_type in DOCUMENT_RECORDS
                 current = record
                 if is_document:
                     _with_http_headers(record, records.loader.http_parser)
+                if declared is None and _at_end(source, records):  # no length: the file ends in its header
+                    yield _cut(origin, record, 0, None, source)
+                    continue
+                unparsable = _unparsable_length(record)
+                if unparsable is not None:  # the iterator goes on at the next record's first line
+                    current = None
+                    if is_document:
+                        yield _unknown_length(origin, record, unparsable)
+                    continue
                 body = _payload(record, config) if is_document else b""
                 got = _block_read(record) if declared is not None else 0
                 current = None
