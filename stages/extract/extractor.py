@@ -8,6 +8,8 @@ removes widget subtrees by their class/id tokens from the rest (:mod:`stages.ext
 their text still counts as visible in the doubt signal), and hands the parsed tree to
 trafilatura's fast cascade, and to its full cascade when the fast text is under
 ``extract.slow_share_below`` of the page's visible text (:mod:`stages.extract.cascade`).
+A meta-refresh redirect stub (a quick refresh to another page, and next to no text of its own:
+:func:`redirect_target`) is dropped as :data:`REDIRECT_STUB`.
 The wall-clock timeout is enforced by the runner's supervised workers, not here.
 """
 
@@ -20,10 +22,11 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urljoin
 
 from pipeline.core.config import ExtractConfig
 from pipeline.core.record import Doc
-from pipeline.core.stage import DocStage, RejectRecord
+from pipeline.core.stage import DocStage, DropRecord, RejectRecord
 from stages.extract.cascade import DETACHED_TAGS, Detached, main_text
 from stages.extract.pagemeta import deeper_than, page_metadata
 from stages.extract.widgets import load_table, prune_widgets
@@ -239,8 +242,72 @@ def trafilatura_settings() -> ConfigParser:
     return settings
 
 
+#: The drop reason of a meta-refresh redirect stub (:func:`redirect_target`): a page that sends
+#: the browser elsewhere at once and holds no article of its own. Valid input without content,
+#: so dropped (``_cleanwire/dropped.jsonl.gz``), not rejected.
+REDIRECT_STUB = "redirect_stub"
+#: The longest refresh delay (seconds) that counts as a redirect. Redirect stubs ("Redirecting...",
+#: "You will be redirected in 5 seconds") use 0 to 10 s; a page that reloads itself to stay
+#: current (news home pages, live blogs) waits minutes (60 to 900 s, e.g. ``content="300"``),
+#: and WCAG asks that any refresh under 20 s be one the reader cannot miss, so 10 s leaves a wide
+#: gap on both sides.
+REDIRECT_MAX_DELAY = 10
+#: The most characters of extracted main text a redirect stub has. A stub's text is a sentence or
+#: two ("If you are not redirected automatically, follow this link", "This page has moved to
+#: <url>"), well under 200 characters even with a long target URL spelled out; the shortest real
+#: news items (a one-paragraph brief) run longer. The delay and target already make the page a
+#: redirect: this bound only keeps an article whose markup carries a quick refresh anyway (a
+#: ``<noscript>`` refresh to a no-JavaScript variant, a template left over) from being dropped.
+REDIRECT_MAX_CHARS = 200
+# The content of a refresh (WHATWG "shared declarative refresh steps", loosely): a delay in
+# whole seconds (a fraction ignored), then optionally ``;`` or ``,``, ``url=`` and the target,
+# possibly quoted.
+_REFRESH = re.compile(
+    r"""\s*(?P<delay>\d+)[\d.]*\s*(?:[;,]\s*)?(?:url\s*=\s*)?(?P<target>.*)""", re.IGNORECASE | re.DOTALL
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """A page's ``<meta http-equiv="refresh">``: the delay in seconds and the target (None: the
+    page reloads itself)."""
+
+    delay: int
+    target: str | None
+
+
+def meta_refresh(tree: Any) -> Refresh | None:
+    """The page's first valid ``<meta http-equiv="refresh" content="...">``, or None."""
+    for meta in tree.iter("meta"):
+        if (meta.get("http-equiv") or "").strip().lower() != "refresh":
+            continue
+        found = _REFRESH.match(meta.get("content") or "")
+        if found is None:
+            continue  # no delay: browsers ignore such a refresh
+        target = found["target"].strip()
+        if len(target) >= 2 and target[0] in "'\"" and target[0] == target[-1]:
+            target = target[1:-1].strip()
+        elif target[:1] in ("'", '"'):
+            target = target[1:].strip()
+        return Refresh(min(int(found["delay"][:9]), 10**9), target or None)
+    return None
+
+
+def redirect_target(refresh: Refresh | None, url: str | None) -> str | None:
+    """Where a quick refresh (at most :data:`REDIRECT_MAX_DELAY` seconds) sends the reader, when
+    that is another page than ``url`` (the page's own address, when known); None otherwise (no
+    refresh, a slow one, or one that reloads the page itself)."""
+    if refresh is None or refresh.target is None or refresh.delay > REDIRECT_MAX_DELAY:
+        return None
+    target = urljoin(url, refresh.target) if url else refresh.target
+    if url and _url_key(target.split("#", 1)[0]) == _url_key(url.split("#", 1)[0]):
+        return None
+    return target
+
+
 def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | None = None) -> Extracted:
-    """Extract the main text and metadata of one HTML page. Raises :class:`RejectRecord`."""
+    """Extract the main text and metadata of one HTML page. Raises :class:`RejectRecord`, and
+    :class:`DropRecord` (:data:`REDIRECT_STUB`) for a meta-refresh redirect stub."""
 
     cfg = config or ExtractConfig()
     if len(html) > cfg.max_html_bytes:
@@ -251,7 +318,9 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
     if deeper_than(tree, cfg.max_depth):
         depth = max_depth(tree)
         raise RejectRecord("too_deep", f"HTML nesting depth {depth} > extract.max_depth={cfg.max_depth}")
+    refresh = meta_refresh(tree)
     meta = page_metadata(tree, url, extensive_dates=cfg.extensive_dates)
+    redirect = redirect_target(refresh, url or meta.url)  # the page's canonical URL when not given
     drop_inert(tree)
     detached = Detached(tree, DETACHED_TAGS)
     pruned = prune_widgets(tree, load_table(cfg.widget_table)) if cfg.prune_widgets else None
@@ -264,6 +333,14 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
         pruned_chars=pruned.chars if pruned else 0,
     )
     widgets = len(pruned) if pruned else 0
+    if refresh is not None and redirect is not None:
+        n = len((got.text or "").strip())
+        if n <= REDIRECT_MAX_CHARS:
+            raise DropRecord(
+                REDIRECT_STUB,
+                f"meta refresh after {refresh.delay} s to {redirect[:300]}; {n} chars of text "
+                f"<= {REDIRECT_MAX_CHARS}",
+            )
     if not (got.text or "").strip():
         raise RejectRecord("no_content", "trafilatura found no main text")
     body = drop_self_links(str(got.text), url)

@@ -9,8 +9,9 @@ import pytest
 import pipeline  # noqa: F401 - import order: pipeline before stages
 from pipeline.core.config import ExtractConfig
 from pipeline.core.record import Doc
-from pipeline.core.stage import RejectRecord
+from pipeline.core.stage import DropRecord, RejectRecord
 from stages.extract.extractor import (
+    REDIRECT_STUB,
     Extract,
     drop_inert,
     drop_self_links,
@@ -252,3 +253,90 @@ def test_dropping_inert_subtrees_changes_neither_text_nor_metadata(monkeypatch: 
     assert dropped.author == "Ann Lee"  # read from the JSON-LD script
     assert "track()" not in dropped.text and "after the script" in dropped.text
     assert "Most read" not in dropped.text and "Copyright" not in dropped.text
+
+
+# --- meta-refresh redirect stubs ---------------------------------------------------------------
+
+STORY_URL = "https://anzeiger.example/lokales/bruecke"
+
+
+def stub(refresh: str, body: str, title: str = "Weiterleitung") -> str:
+    return (
+        f'<!doctype html><html><head><meta http-equiv="refresh" content="{refresh}">'
+        f"<title>{title}</title></head><body>{body}</body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        stub("0; url=https://anzeiger.example/lokales/neue-bruecke", "<p>Redirecting...</p>"),
+        stub(
+            "3;URL='/lokales/neue-bruecke'",
+            "<p>If you are not redirected automatically, <a href='/lokales/neue-bruecke'>click here</a>.</p>",
+        ),
+        stub("5, url=https://anzeiger.example/neu", "<h1>Moved</h1><p>This page has moved.</p>"),
+        stub("0; url=https://anzeiger.example/neu", ""),  # no text at all: dropped, not no_content
+        # the refresh in a noscript block, and Refresh capitalised: still a redirect
+        '<html><head><noscript><META HTTP-EQUIV="Refresh" CONTENT="0;URL=https://anzeiger.example/x">'
+        "</noscript></head><body><p>Redirecting to the new address...</p></body></html>",
+    ],
+)
+def test_meta_refresh_redirect_stubs_are_dropped_with_a_reason(html: str) -> None:
+    with pytest.raises(DropRecord) as exc:
+        extract_html(html, url=STORY_URL)
+    assert exc.value.reason == REDIRECT_STUB == "redirect_stub"
+    assert exc.value.detail is not None and "anzeiger.example/" in exc.value.detail
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        '<meta http-equiv="refresh" content="300">',  # a news home page reloading itself
+        '<meta http-equiv="refresh" content="600; url=https://anzeiger.example/">',  # slow: not a redirect
+        f'<meta http-equiv="refresh" content="0; url={STORY_URL}">',  # to itself: a reload
+        # a quick refresh to elsewhere, but the page holds a whole article (a no-JS variant)
+        '<noscript><meta http-equiv="refresh" content="0; url=/lokales/bruecke?nojs=1"></noscript>',
+    ],
+)
+def test_articles_with_a_meta_refresh_that_is_no_redirect_stub_are_kept(head: str) -> None:
+    got = extract_html(page(head), url=STORY_URL)
+    assert all(p in got.text for p in PARAS)
+
+
+@pytest.mark.parametrize(
+    "refresh",
+    [
+        "300",
+        "30; url=https://anzeiger.example/neu",
+        f"1; url={STORY_URL}#top",
+        "url=https://anzeiger.example/neu",
+    ],
+)
+def test_a_short_page_with_a_slow_self_or_invalid_refresh_is_no_redirect_stub(refresh: str) -> None:
+    got = extract_html(stub(refresh, "<p>Live: the bridge opens at noon.</p>"), url=STORY_URL)
+    assert "the bridge opens at noon" in got.text
+
+
+def test_the_stage_drops_a_redirect_stub_and_keeps_the_article() -> None:
+    stage = Extract()
+    stub_doc = Doc(
+        id="s", source="t", raw=stub("0; url=/neu", "<p>Redirecting...</p>"), format="html", url=STORY_URL
+    )
+    story = Doc(id="a", source="t", raw=page('<meta http-equiv="refresh" content="300">'), format="html")
+    stage.process_docs([stub_doc, story])
+    assert stub_doc.status.value == "dropped" and stub_doc.stage == "extract"
+    assert stub_doc.reason == "redirect_stub" and "https://anzeiger.example/neu" in (stub_doc.detail or "")
+    assert story.ok and PARAS[0] in story.text
+    assert stage.stats.dropped == {"redirect_stub": 1} and not stage.stats.rejected
+
+
+def test_a_refresh_to_the_pages_own_canonical_url_is_a_reload_when_no_url_is_given() -> None:
+    html = (
+        f'<html><head><link rel="canonical" href="{STORY_URL}">'
+        f'<meta http-equiv="refresh" content="5; url={STORY_URL}"></head>'
+        "<body><p>Live: the bridge opens at noon.</p></body></html>"
+    )
+    assert "the bridge opens at noon" in extract_html(html).text  # no url: the canonical one is the page's
+    with pytest.raises(DropRecord):
+        extract_html(html.replace('rel="canonical"', 'rel="alternate"'))
