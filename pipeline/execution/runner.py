@@ -57,6 +57,9 @@ class RunReport:
     #: Files in the input directories that were not read (:attr:`Source.skipped`), as valid
     #: UTF-8 text (:func:`~pipeline.core.pathnames.display_path`; the manifest names them exactly).
     skipped_files: list[str] = field(default_factory=list)
+    #: Files in a saved page's resource folder (``page_files/``) that were not read
+    #: (:attr:`Source.page_resources`), the same way.
+    saved_page_files: list[str] = field(default_factory=list)
 
     #: Records of the shards this invocation ran (not those a resumed run skipped).
     n_processed: int = 0
@@ -164,6 +167,11 @@ def no_document_warning(source: Source, shards: Sequence[Shard]) -> str:
             f"; {len(source.skipped)} file(s) in the input directories were not read, their extension "
             f"naming no format (e.g. {display_path(source.skipped[0])}): name a file to have it sniffed"
         )
+    if source.page_resources:
+        said += (
+            f"; {len(source.page_resources)} file(s) in a saved page's resource folder were not read "
+            f"(e.g. {display_path(source.page_resources[0])})"
+        )
     return said
 
 
@@ -240,6 +248,7 @@ class Runner:
                 shards = source.shards(leave_out=sink.out_dir)
                 n_shards = len(shards)
                 report.skipped_files = [display_path(p) for p in source.skipped]
+                report.saved_page_files = [display_path(p) for p in source.page_resources]
                 return self._run(source, shards, sink, report)
         except (Stop, KeyboardInterrupt) as exc:
             sig = exc.name if isinstance(exc, Stop) else "SIGINT"
@@ -261,6 +270,7 @@ class Runner:
         if finished is not None:
             done = self._up_to_date(finished, sink, time.perf_counter() - t0)
             done.skipped_files = report.skipped_files
+            done.saved_page_files = report.saved_page_files
             return done
         sizes = [s.size() for s in shards]
         with _state_errors(sink):
@@ -406,6 +416,11 @@ class Runner:
             "skipped_files": {
                 "count": len(source.skipped),
                 "first": [path_json(p) for p in source.skipped[:SKIPPED_LISTED]],
+            },
+            # the files of saved pages' resource folders (page_files/: iframes, images), not read
+            "saved_page_files": {
+                "count": len(source.page_resources),
+                "first": [path_json(p) for p in source.page_resources[:SKIPPED_LISTED]],
             },
             "config_hash": self.run_hash,
             "stages_run": [*self.upstream_stages, *(stage.name for stage in self.stages)],

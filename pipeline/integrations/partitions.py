@@ -242,6 +242,7 @@ class WorkSource(Source):
         self.config = config
         self.inputs = [Path(s.location) for s in shards]
         self.skipped = []
+        self.page_resources = []
         self._shards = list(shards)
 
     def shards(self, *, leave_out: str | os.PathLike[str] | None = None) -> list[Shard]:

@@ -119,16 +119,24 @@ class Source:
         #: that names no format (hidden files are not listed). Named on the command line, such a
         #: file is sniffed instead.
         self.skipped: list[Path] = []
+        #: Files the walk passed over because they are in a saved page's resource folder
+        #: (:func:`page_resource_folders`). Named on the command line, such a file is read.
+        self.page_resources: list[Path] = []
 
     def _files(self, leave_out: Path | None) -> list[Path]:
         files: list[Path] = []
         self.skipped = []
+        self.page_resources = []
         for p in self.inputs:
             if p.is_dir():
-                for f in sorted(_walk(p, leave_out), key=str):
-                    if wanted_in_directory(f):
+                for f, resource in sorted(_walk(p, leave_out), key=lambda item: str(item[0])):
+                    if f.name.startswith("."):
+                        continue
+                    if resource:
+                        self.page_resources.append(f)
+                    elif wanted_in_directory(f):
                         files.append(f)
-                    elif not f.name.startswith("."):
+                    else:
                         self.skipped.append(f)
             else:
                 files.append(p)
@@ -166,10 +174,48 @@ class Source:
         return plan
 
 
-def _walk(root: Path, leave_out: Path | None = None) -> Iterator[Path]:
-    """Files below ``root``; symlinked directories are not followed (no loops), hidden ones,
-    ``leave_out`` (resolved) and the ``_cleanwire/`` folders of output directories (their rejects
-    and manifest are no input; the kept records beside them are) skipped."""
+#: The endings of the folder a browser's "Save page as... (complete)" writes beside ``X.html``
+#: (``X_files/``: the page's images, scripts, styles and iframes - ads, widgets, embeds - saved as
+#: ``.htm``/``.html`` files). ``_files`` is what Chrome, Edge and Firefox write; the others are the
+#: localized names Windows (Internet Explorer, Office) gives such folders, which some browsers
+#: follow (German ``-Dateien``, French ``_fichiers``, ...). Compared ignoring case.
+PAGE_FOLDER_SUFFIXES = (
+    "_files",
+    "-dateien",
+    "_dateien",
+    "_fichiers",
+    "_archivos",
+    "_arquivos",
+    "_file",
+    "_bestanden",
+    "_filer",
+    "_tiedostot",
+    "_pliki",
+    "_soubory",
+)
+#: Extensions of the saved page itself (an uncompressed HTML file, as browsers write it).
+_PAGE_SUFFIXES = tuple(ext for ext, kind in FORMATS.items() if kind == "html")
+
+
+def page_resource_folders(dirnames: Sequence[str], filenames: Sequence[str]) -> set[str]:
+    """The folders among ``dirnames`` that hold a saved page's resources: ``X_files`` (or a
+    :data:`PAGE_FOLDER_SUFFIXES` variant) beside an HTML file ``X.html``/``X.htm``/``X.xhtml``
+    of the same stem in ``filenames``. A folder named so without its page is an ordinary folder."""
+    stems = {name[: -len(ext)] for name in filenames for ext in _PAGE_SUFFIXES if name.lower().endswith(ext)}
+    return {
+        d
+        for d in dirnames
+        if any(d.lower().endswith(sfx) and d[: -len(sfx)] in stems for sfx in PAGE_FOLDER_SUFFIXES)
+    }
+
+
+def _walk(root: Path, leave_out: Path | None = None) -> Iterator[tuple[Path, bool]]:
+    """Files below ``root``, each with whether it is in a saved page's resource folder
+    (:func:`page_resource_folders`, at any depth below it: they are not documents of the dump).
+    Symlinked directories are not followed (no loops), hidden ones, ``leave_out`` (resolved) and
+    the ``_cleanwire/`` folders of output directories (their rejects and manifest are no input;
+    the kept records beside them are) skipped."""
+    resource_dirs: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(
             d
@@ -178,5 +224,8 @@ def _walk(root: Path, leave_out: Path | None = None) -> Iterator[Path]:
             and d != OutputLayout.META_DIR
             and (leave_out is None or Path(dirpath, d).resolve() != leave_out)
         )
+        inside = dirpath in resource_dirs
+        below = dirnames if inside else page_resource_folders(dirnames, filenames)
+        resource_dirs.update(os.path.join(dirpath, d) for d in below)
         for name in filenames:
-            yield Path(dirpath) / name
+            yield Path(dirpath) / name, inside

@@ -69,6 +69,12 @@ def render_summary(report: RunReport, output: str) -> str:
             f"  not read: {len(report.skipped_files)} file(s) in the input directories whose extension "
             f"names no format, e.g. {first} (manifest: skipped_files; name a file to have it sniffed)"
         )
+    if report.saved_page_files:
+        lines.append(
+            f"  not read: {len(report.saved_page_files)} file(s) in the resource folders of saved web pages "
+            f"(page_files/ beside page.html: iframes, ads, embeds), e.g. {printable(report.saved_page_files[0])} "
+            "(manifest: saved_page_files)"
+        )
     lines += [f"  warning: {printable(w)}" for w in report.warnings]
     lines.append(f"  output: {output}")
     return "\n".join(lines)

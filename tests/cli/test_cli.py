@@ -315,6 +315,7 @@ def test_files_a_directory_walk_does_not_read_are_counted_not_lost(tmp_path: Pat
         "count": 2,
         "first": [str(dump / "photo.png"), str(dump / "story.json")],
     }
+    assert manifest["saved_page_files"] == {"count": 0, "first": []}
     # named on the command line, the same file is sniffed and read: as JSONL, whose records have
     # no text field (a mapping mistake: exit 3, naming the fields it has)
     code, out = invoke("run", str(dump / "story.json"), "-o", str(tmp_path / "o2"), "--workers", "1")
@@ -323,6 +324,54 @@ def test_files_a_directory_walk_does_not_read_are_counted_not_lost(tmp_path: Pat
     code, out = invoke("run", str(dump / "story.json"), "-o", str(tmp_path / "o3"), "--text-field", "title")
     assert code == 0, out
     assert json.loads(OutputLayout(tmp_path / "o3").manifest.read_text())["counts"]["n_in"] == 1
+
+
+ARTICLE_HTML = (
+    "<html><head><title>Tram line extension approved</title>"
+    '<meta http-equiv="refresh" content="300"></head><body><article><h1>Tram line extension approved</h1>'
+    "<p>The city council approved the tram extension to the new hospital on Tuesday evening, after a "
+    "debate that lasted four hours.</p><p>Construction is due to start next spring and should take "
+    "two years, the transport department said.</p></article></body></html>"
+)
+
+
+def test_redirect_stubs_are_dropped_and_a_saved_pages_folder_is_not_read(tmp_path: Path) -> None:
+    dump = tmp_path / "dump"
+    (dump / "story_files").mkdir(parents=True)
+    (dump / "story.html").write_text(ARTICLE_HTML)  # auto-reloads every 5 minutes: kept
+    (dump / "moved.html").write_text(
+        '<html><head><meta http-equiv="refresh" content="0; url=https://news.example/tram">'
+        "<title>Redirecting</title></head><body><p>If you are not redirected, "
+        '<a href="https://news.example/tram">click here</a>.</p></body></html>'
+    )
+    frame = "<html><body><p>Advertisement: the best tram tickets in town, buy now and save.</p></body></html>"
+    (dump / "story_files" / "ad_frame.htm").write_text(frame)
+    (dump / "story_files" / "widget.html").write_text(frame)
+    (dump / "story_files" / "style.css").write_text("p {}")
+    code, out = invoke("run", str(dump), "-o", str(tmp_path / "o"), "--workers", "1")
+    assert code == 0, out
+    assert "dropped by stage/reason" in out and "extract/redirect_stub" in out
+    assert (
+        f"not read: 3 file(s) in the resource folders of saved web pages (page_files/ beside page.html: "
+        f"iframes, ads, embeds), e.g. {dump / 'story_files' / 'ad_frame.htm'}"
+    ) in out
+    assert "names no format" not in out
+    manifest = json.loads(OutputLayout(tmp_path / "o").manifest.read_text())
+    c = manifest["counts"]
+    assert (c["n_in"], c["n_kept"], c["n_dropped"], c["n_rejected"]) == (2, 1, 1, 0)
+    assert manifest["stages"]["extract"]["dropped"] == {"redirect_stub": 1}
+    assert manifest["skipped_files"]["count"] == 0 and manifest["saved_page_files"]["count"] == 3
+    assert manifest["saved_page_files"]["first"][0] == str(dump / "story_files" / "ad_frame.htm")
+    with gzip.open(OutputLayout(tmp_path / "o").left("dropped"), "rt") as f:
+        (dropped,) = [json.loads(line) for line in f]
+    assert (dropped["source"], dropped["stage"], dropped["reason"]) == (
+        str(dump / "moved.html"),
+        "extract",
+        "redirect_stub",
+    )
+    assert "https://news.example/tram" in dropped["detail"]
+    (kept,) = pq.read_table(tmp_path / "o").to_pylist()
+    assert kept["source"] == str(dump / "story.html") and "four hours" in kept["text"]
 
 
 def test_file_names_from_a_dump_never_reach_the_terminal_raw(tmp_path: Path) -> None:

@@ -718,6 +718,57 @@ def test_planning_is_deterministic_and_expands_globs(tmp_path: Path) -> None:
         Source([str(tmp_path / "nothing-*.jsonl")])
 
 
+def test_a_saved_pages_resource_folder_is_skipped_not_read_as_documents(tmp_path: Path) -> None:
+    # "Save page as... (complete)": story.html plus story_files/ with the page's iframes (ads,
+    # widgets, embeds) saved as .htm/.html files, images and scripts
+    dump = tmp_path / "dump"
+    frame = "<html><body><p>Advertisement: subscribe now</p></body></html>"
+    files = {
+        "story.html": "<html><body><p>The tram line opens.</p></body></html>",
+        "story_files/ad_frame.htm": frame,
+        "story_files/widget.html": frame,
+        "story_files/nested/embed.html": frame,
+        "story_files/logo.png": "\x89PNG",
+        "story_files/.hidden.html": frame,
+        "Seite.htm": "<html><body><p>Die Brücke ist offen.</p></body></html>",
+        "Seite-Dateien/werbung.html": frame,  # a localized folder name
+        # a folder named like one without its page, and a page without a folder: read as usual
+        "orphan_files/note.html": "<html><body><p>Kept: no orphan.html beside it.</p></body></html>",
+        "notes/story_files.txt": "a text file, not a folder",
+        "sub/other.html": "<html><body><p>Another story.</p></body></html>",
+        "sub/story_files/frame.html": frame,  # story.html is not beside it: read
+    }
+    for name, text in files.items():
+        (dump / name).parent.mkdir(parents=True, exist_ok=True)
+        (dump / name).write_text(text, encoding="utf-8")
+    source = Source([dump])
+    read = [p.relative_to(dump).as_posix() for s in source.shards() for p in s.paths]
+    assert read == [
+        "Seite.htm",
+        "notes/story_files.txt",
+        "orphan_files/note.html",
+        "story.html",
+        "sub/other.html",
+        "sub/story_files/frame.html",
+    ]
+    resources = [
+        "Seite-Dateien/werbung.html",
+        "story_files/ad_frame.htm",
+        "story_files/logo.png",
+        "story_files/nested/embed.html",
+        "story_files/widget.html",
+    ]
+    assert [p.relative_to(dump).as_posix() for p in source.page_resources] == resources
+    assert source.skipped == []  # hidden files are not listed
+    # named on the command line, or as the directory to walk, the folder's files are read
+    assert len(Source([dump / "story_files" / "widget.html"]).shards()) == 1
+    assert [p.name for s in Source([dump / "story_files"]).shards() for p in s.paths] == [
+        "ad_frame.htm",
+        "embed.html",
+        "widget.html",
+    ]
+
+
 def test_reader_turns_lone_surrogates_into_replacement_chars_and_keeps_pairs(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
     path.write_text('{"id": "a", "text": "lone \\ud800 pair \\ud83d\\ude00 end"}\n', encoding="utf-8")
