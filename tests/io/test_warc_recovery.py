@@ -1,13 +1,17 @@
 """WARC records as home-made crawlers write them: a ``response`` block of bare HTML (no HTTP status
-line or headers), a record header whose ``Content-Length`` is not a number.
+line or headers), a record header whose ``Content-Length`` is not a number, or missing, or short.
 
 warcio takes any first line of a ``response`` block under an ``http(s):`` URI for an HTTP status
 line: a page stored without its HTTP header lost its lines up to the first blank one as "headers"
 and came out an empty page. A ``Content-Length: abc`` made warcio read a block of 0 bytes and then
 the block's lines as the next record's header: the rest of the file was one ``corrupt_archive``
 reject, every later record lost. Now that record is the reject, and reading goes on at the next
-line that starts a record. A ``.warc.gz`` is decompressed (every member) before warcio reads it,
-so it is read on the same way.
+line that starts a record. A record without a ``Content-Length`` took the rest of the file for its
+block (every later record vanished without a trace): now it is the reject (the file's last one is
+read to the end of the file, as before), and reading goes on the same way. A numeric
+``Content-Length`` too short made warcio take a line of the page for the next record's header (or
+an ARC record's: phantom records): the bytes up to the next record are one reject. A ``.warc.gz``
+is decompressed (every member) before warcio reads it, so it is read on the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -207,4 +212,170 @@ def test_a_run_over_a_warc_with_a_bad_content_length_accounts_for_every_record(t
     assert res.exit_code == 0, res.output
     counts = json.loads((out / "_cleanwire" / "manifest.json").read_text())["counts"]
     assert (counts["n_in"], counts["n_kept"], counts["rejected"]) == (3, 2, {"read/corrupt_archive": 1})
+    assert counts["n_in"] == counts["n_kept"] + counts["n_dropped"] + counts["n_rejected"]
+
+
+# --- no Content-Length at all -----------------------------------------------------------------
+
+
+def without_length(rec: bytes) -> bytes:
+    """The record with no ``Content-Length`` line in its header."""
+    out, n = re.subn(rb"Content-Length: [^\r]*\r\n", b"", rec, count=1)
+    assert n == 1
+    return out
+
+
+def as_file(records: list[bytes], per_record_gzip: bool) -> tuple[list[bytes], str]:
+    if per_record_gzip:  # each record a gzip member of its own, as WARC writers do
+        return [gzip.compress(r) for r in records], "crawl.warc.gz"
+    return records, "crawl.warc"
+
+
+@pytest.mark.parametrize("per_record_gzip", [False, True], ids=["warc", "warc.gz"])
+@pytest.mark.parametrize("warc_type", ["response", "resource"])
+def test_a_record_without_content_length_is_rejected_and_the_next_ones_are_read(
+    tmp_path: Path, warc_type: str, per_record_gzip: bool
+) -> None:
+    record_id = str(uuid.uuid4())
+    block = http(page(2).encode()) if warc_type == "response" else page(2).encode()
+    content_type = HTTP_MESSAGE if warc_type == "response" else "text/html"
+    records, name = as_file(
+        [
+            record(http(page(1).encode()), uri="http://example.com/1"),
+            without_length(
+                record(
+                    block,
+                    uri="http://example.com/2",
+                    warc_type=warc_type,
+                    content_type=content_type,
+                    record_id=record_id,
+                )
+            ),
+            record(http(page(3).encode()), uri="http://example.com/3"),
+            record(http(page(4).encode()), uri="http://example.com/4"),
+        ],
+        per_record_gzip,
+    )
+    docs = read(tmp_path, *records, name=name)
+    assert [(d.status, d.stage, d.reason) for d in docs] == [
+        (Status.OK, None, None),
+        (Status.REJECTED, "read", "corrupt_archive"),
+        (Status.OK, None, None),
+        (Status.OK, None, None),
+    ]
+    assert [d.raw for d in docs if d.ok] == [page(1), page(3), page(4)]
+    bad = docs[1]
+    assert (bad.id, bad.url) == (f"urn:uuid:{record_id}", "http://example.com/2")
+    assert bad.detail == "no Content-Length; read on at the next record (http://example.com/2)"
+
+
+def test_records_without_content_length_one_after_another_are_each_rejected(tmp_path: Path) -> None:
+    docs = read(
+        tmp_path,
+        without_length(record(http(page(1).encode()), uri="http://example.com/1")),
+        without_length(record(b"", uri="http://example.com/2")),  # an empty block
+        without_length(record(http(page(3).encode()), uri="http://example.com/3")),
+        record(http(page(4).encode()), uri="http://example.com/4"),
+    )
+    assert [(d.status, d.reason, d.url) for d in docs] == [
+        (Status.REJECTED, "corrupt_archive", "http://example.com/1"),
+        (Status.REJECTED, "corrupt_archive", "http://example.com/2"),
+        (Status.REJECTED, "corrupt_archive", "http://example.com/3"),
+        (Status.OK, None, "http://example.com/4"),
+    ]
+
+
+def test_a_non_document_record_without_content_length_is_skipped_and_loses_nothing(tmp_path: Path) -> None:
+    warcinfo = record(
+        b"software: home-made\r\n", uri="", content_type="application/warc-fields", warc_type="warcinfo"
+    )
+    # a request whose HTTP header has no blank line to end it: parsed, it ran on into the next record
+    request = record(b"GET / HTTP/1.1\r\nHost: example.com", uri="http://example.com/1", warc_type="request")
+    docs = read(
+        tmp_path,
+        without_length(warcinfo),
+        record(http(page(1).encode()), uri="http://example.com/1"),
+        without_length(request),
+        record(http(page(2).encode()), uri="http://example.com/2"),
+    )
+    # a warcinfo or request record is no document of the dump: skipped without a trace, as whole ones
+    assert [(d.status, d.reason, d.url) for d in docs] == [
+        (Status.OK, None, "http://example.com/1"),
+        (Status.OK, None, "http://example.com/2"),
+    ]
+    assert [d.raw for d in docs] == [page(1), page(2)]
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_the_last_record_without_content_length_is_read_to_the_end_of_the_file(
+    tmp_path: Path, size: str
+) -> None:
+    """No record follows it: its block is the rest of the file, as warcio read it (that the file
+    ends in its header is a ``truncated`` reject: test_warc_truncation)."""
+    last = page(2) if size == "small" else page(2).replace("</article>", "<p>more words</p>\n" * 20000)
+    docs = read(
+        tmp_path,
+        record(http(page(1).encode()), uri="http://example.com/1"),
+        without_length(record(http(last.encode()), uri="http://example.com/2")),
+    )
+    assert [(d.status, d.url) for d in docs] == [
+        (Status.OK, "http://example.com/1"),
+        (Status.OK, "http://example.com/2"),
+    ]
+    assert docs[1].raw.rstrip() == last.rstrip()  # with the record's two closing CRLFs
+
+
+# --- a Content-Length too short ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("per_record_gzip", [False, True], ids=["warc", "warc.gz"])
+@pytest.mark.parametrize("short", [10, 500])
+def test_the_bytes_a_short_content_length_leaves_are_one_reject_and_the_next_records_are_read(
+    tmp_path: Path, short: int, per_record_gzip: bool
+) -> None:
+    """warcio took the rest of the short record's page for the next record's header: as a WARC
+    one, the rest of the file was one reject; a page's line with four spaces made an "ARC record",
+    dropped ``not_html`` under a URL of words (phantom records)."""
+    records, name = as_file(
+        [
+            record(http(page(1).encode()), uri="http://example.com/1"),
+            record(http(page(2).encode()), uri="http://example.com/2", length=str(short)),
+            record(http(page(3).encode()), uri="http://example.com/3"),
+            record(http(page(4).encode()), uri="http://example.com/4"),
+        ],
+        per_record_gzip,
+    )
+    docs = read(tmp_path, *records, name=name)
+    assert [(d.status, d.reason, d.url) for d in docs] == [
+        (Status.OK, None, "http://example.com/1"),
+        (Status.OK, None, "http://example.com/2"),  # the short page: its block ends where the header says
+        (Status.REJECTED, "corrupt_archive", None),
+        (Status.OK, None, "http://example.com/3"),
+        (Status.OK, None, "http://example.com/4"),
+    ]
+    assert [d.raw for d in docs[3:]] == [page(3), page(4)]
+    assert "read on at the next record" in (docs[2].detail or "")
+
+
+def test_a_run_over_a_warc_with_missing_and_short_content_lengths_accounts_for_every_record(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "crawl.warc").write_bytes(
+        b"".join(
+            [
+                record(http(page(1).encode()), uri="http://example.com/1"),
+                without_length(record(http(page(2).encode()), uri="http://example.com/2")),
+                record(http(page(3).encode()), uri="http://example.com/3"),
+                record(http(page(4).encode()), uri="http://example.com/4", length="500"),
+                record(http(page(5).encode()), uri="http://example.com/5"),
+            ]
+        )
+    )
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["run", str(tmp_path / "crawl.warc"), "-o", str(out), "-w", "1"])
+    assert res.exit_code == 0, res.output
+    counts = json.loads((out / "_cleanwire" / "manifest.json").read_text())["counts"]
+    # five records and the bytes the short one left (one reject); pages 1, 3, 5 and the first 500
+    # bytes of page 4's block go on
+    assert (counts["n_in"], counts["rejected"]) == (6, {"read/corrupt_archive": 2})
     assert counts["n_in"] == counts["n_kept"] + counts["n_dropped"] + counts["n_rejected"]

@@ -30,7 +30,14 @@ is the payload, typed by the record's own ``Content-Type`` (sniffed when that is
 ``application/http``). A WARC record whose ``Content-Length`` is not a number (``abc``) is a
 ``corrupt_archive`` reject (a ``response`` or ``resource`` one; another is skipped), and reading
 goes on at the next line that starts a record (``WARC/1.0``, ``WARC/1.1``): the block between is
-not read. An ARC record's bad length is still the end of the file (an ARC file has no such line).
+not read. A WARC record without a ``Content-Length`` (warcio made its block the rest of the file,
+the records after it with it) is read up to that line, a bounded piece of a line at a time: when a
+record follows, it is a ``corrupt_archive`` reject the same way (another type is skipped); the
+file's last one is read to the end of the file, as before (that the file ends in its header is
+``truncated``). Bytes after a WARC record's block that start no record (its ``Content-Length`` is
+too short: warcio took a line of the page for the next record's header, or an ARC record's) are
+skipped up to that line, one ``corrupt_archive`` reject. An ARC record's bad length is still the
+end of the file (an ARC file has no such line).
 """
 
 from __future__ import annotations
@@ -149,7 +156,9 @@ def _http_headers_or_none(load: Callable[..., Any]) -> Callable[..., Any]:
     whether its block holds one."""
 
     def load_http_headers(rec_type: Any, uri: Any, stream: Any, length: Any) -> Any:
-        if rec_type == "response":
+        if rec_type == "response" or length is None:
+            # no Content-Length (a WARC header without one): the stream is the rest of the file,
+            # and an HTTP request header parsed there could run on into the next record's header
             return None
         try:
             # no WARC-Target-URI: warcio calls uri.startswith and its AttributeError ended the
@@ -206,20 +215,72 @@ def _unparsable_length(record: Any) -> str | None:
     return str(value)
 
 
+def _missing_length(record: Any) -> bool:
+    """Whether a WARC record's header has no ``Content-Length`` (the WARC spec makes it mandatory):
+    warcio gives its block the rest of the file, the records after it with it (an ARC record's
+    length is in its header line)."""
+    if getattr(record.rec_headers, "cleanwire_arc", False):
+        return False
+    return record.rec_headers.get_header("Content-Length") is None
+
+
+class _UpToNextRecord:
+    """The input up to the next line that starts a WARC record (``WARC/1.0``, ``WARC/1.1``), read
+    a bounded piece of a line at a time: the block of a record whose header gives no
+    ``Content-Length`` (warcio's is the rest of the file). ``found`` is that line once read to it
+    (None when the input, or a gzip member, ends first)."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self._piece = b""  # of the line being read, not handed out yet
+        self._at_line_start = True
+        self._pos = 0
+        self.done = False
+        self.found: bytes | None = None
+
+    def _fill(self) -> bool:
+        if not self._piece and not self.done:
+            line = bytes(self._reader.readline(_SCAN_LINE))
+            if not line:
+                self.done = True
+            elif self._at_line_start and line.rstrip(b"\r\n") in _WARC_RECORD_STARTS:
+                self.found, self.done = line, True
+            else:
+                self._piece, self._at_line_start = line, line.endswith(b"\n")
+        return bool(self._piece)
+
+    def _take(self, n: int) -> bytes:
+        got, self._piece = self._piece[:n], self._piece[n:]
+        self._pos += len(got)
+        return got
+
+    def read(self, n: int | None = -1) -> bytes:
+        out = bytearray()
+        while (n is None or n < 0 or len(out) < n) and self._fill():
+            out += self._take(len(self._piece) if n is None or n < 0 else n - len(out))
+        return bytes(out)
+
+    def readline(self, n: int | None = -1) -> bytes:
+        out = bytearray()
+        while (n is None or n < 0 or len(out) < n) and not out.endswith(b"\n") and self._fill():
+            out += self._take(len(self._piece) if n is None or n < 0 else n - len(out))
+        return bytes(out)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        pass
+
+
 def _skip_to_record(reader: Any) -> tuple[bytes | None, int]:
     """Reads on to the next line that starts a WARC record (``WARC/1.0``, ``WARC/1.1``), a bounded
     piece of a line at a time: that line (None at the end of the input, or of a gzip member) and
     the number of bytes skipped, as warcio's ``_consume_blanklines`` gives them."""
-    skipped = 0
-    at_line_start = True
-    while True:
-        line = bytes(reader.readline(_SCAN_LINE))
-        if not line:
-            return None, skipped
-        if at_line_start and line.rstrip(b"\r\n") in _WARC_RECORD_STARTS:
-            return line, skipped
-        skipped += len(line)
-        at_line_start = line.endswith(b"\n")
+    rest = reader if isinstance(reader, _UpToNextRecord) else _UpToNextRecord(reader)
+    while rest.read(_BLOCK_READ):
+        pass
+    return rest.found, rest.tell()
 
 
 @functools.cache
@@ -238,13 +299,47 @@ def _archive_iterator() -> type:
             parser.parse = _tagging_arc(parser.parse)
             self.loader.load_http_headers = _http_headers_or_none(self.loader.load_http_headers)
 
+        def _next_record(self, next_line: Any) -> Any:
+            record = super()._next_record(next_line)
+            if _missing_length(record):  # warcio's stream is the rest of the file
+                record.raw_stream = record.cleanwire_block = _UpToNextRecord(self.reader)
+            return record
+
         def _consume_blanklines(self) -> tuple[bytes | None, int]:
+            if self.record is not None and _missing_length(self.record):
+                return _skip_to_record(self.record.cleanwire_block)
             if self.record is not None and _unparsable_length(self.record) is not None:
                 return _skip_to_record(self.reader)
-            got: tuple[bytes | None, int] = super()._consume_blanklines()
-            return got
+            start = self.fh.tell() - self.reader.rem_length()
+            line, size = super()._consume_blanklines()
+            if (
+                line is None
+                or line[:5].upper() == b"WARC/"
+                or not line.endswith(b"\n")  # the file's last bytes: a first line it cuts short?
+                or getattr(self.record.rec_headers, "cleanwire_arc", False)
+            ):
+                return line, size
+            # a WARC record's Content-Length that is wrong: what follows its block starts no
+            # record (warcio took a line of the page for the next record's header, or for an ARC
+            # record's); it is skipped up to the next record's first line, and is a reject
+            found, skipped = _skip_to_record(self.reader)
+            skipped += size + len(line)
+            self.cleanwire_stray = (start, skipped, found is not None)
+            return found, skipped
 
     return ResyncingArchiveIterator
+
+
+def _stray(records: Any, name: str) -> Iterator[Doc]:
+    """The ``corrupt_archive`` reject of the bytes the iterator skipped after a record whose
+    ``Content-Length`` was wrong (they started no record), if it just did."""
+    stray = getattr(records, "cleanwire_stray", None)
+    if stray is not None:
+        records.cleanwire_stray = None
+        start, skipped, found = stray
+        what = "read on at the next record" if found else "the file ends in them"
+        detail = f"{skipped} bytes after the record before start no record (a wrong Content-Length?); {what}"
+        yield rejected(Origin(name, start), "corrupt_archive", detail)
 
 
 def _unknown_length(origin: Origin, record: Any, value: str) -> Doc:
@@ -252,6 +347,15 @@ def _unknown_length(origin: Origin, record: Any, value: str) -> Doc:
     its block ends is unknown, so none of it is read."""
     url = record.rec_headers.get_header("WARC-Target-URI")
     detail = f"Content-Length {value.strip()!r} is not a number; read on at the next record"
+    detail = f"{detail} ({url})" if url else detail
+    return rejected(origin, "corrupt_archive", detail, id=_record_id(record), url=url)
+
+
+def _no_length(origin: Origin, record: Any) -> Doc:
+    """The ``corrupt_archive`` reject of a WARC record without a ``Content-Length`` (that the file
+    does not end in its header): where its block ends is unknown, so none of it is read."""
+    url = record.rec_headers.get_header("WARC-Target-URI")
+    detail = "no Content-Length; read on at the next record"
     detail = f"{detail} ({url})" if url else detail
     return rejected(origin, "corrupt_archive", detail, id=_record_id(record), url=url)
 
@@ -433,8 +537,9 @@ def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iter
     """Document records of a WARC/ARC file (plain or gzip/zstd/bzip2-compressed, by magic).
     Headers warcio cannot parse end the file with a ``corrupt_archive`` reject (``truncated``
     when the file ends in them); every record read before is kept. A WARC header whose
-    ``Content-Length`` is not a number is its record's reject, and reading goes on at the next
-    record."""
+    ``Content-Length`` is not a number, or that has none (unless its record is the file's last),
+    is its record's reject, and reading goes on at the next record; so it does after bytes that
+    start no record."""
     # warcio (and fsspec, which it imports) load only when a WARC is read: ~0.1 s of every other
     # run's start-up
     from warcio.exceptions import ArchiveLoadFailed
@@ -450,6 +555,7 @@ def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iter
             source = _Watched(ShortReads(fh))  # warcio reads in blocks
             records = _archive_iterator()(source, arc2warc=True)
             for record in records:
+                yield from _stray(records, name)
                 offset = records.offset  # where it starts (get_record_offset reads on into the next)
                 origin = Origin(name, offset)
                 declared = _declared_length(record)
@@ -466,23 +572,31 @@ def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iter
                     if is_document:
                         yield _unknown_length(origin, record, unparsable)
                     continue
+                # no Content-Length: the block is read up to the next record's first line
+                unbounded = _missing_length(record)
                 body = _payload(record, config) if is_document else b""
-                got = _block_read(record) if declared is not None else 0
+                got = _block_read(record) if declared is not None or unbounded else 0
                 current = None
                 if declared is not None and got < declared:
                     yield _cut(origin, record, got, declared, source)
-                elif is_document:
+                elif unbounded and record.cleanwire_block.found is not None:
+                    if is_document:  # a record follows: where this one's block ends is a guess
+                        yield _no_length(origin, record)
+                elif is_document:  # the file's last record: its block is the rest of the file
                     yield guarded(origin, _record_doc, record, body, origin, config)
+            yield from _stray(records, name)
             if source.tell() > records.offset:  # read, yet no record: warcio takes one byte for none
                 yield rejected(Origin(name, records.offset), "truncated", _CUT_FIRST_LINE)
     except CleanwireError:
         raise
     except (ArchiveLoadFailed, StatusAndHeadersParserException) as exc:
+        yield from _stray(records, name)
         if source is not None and _at_end(source, records) and source.ends_inside_a_line:
             yield rejected(Origin(name, records.offset), "truncated", _CUT_FIRST_LINE)
         else:
             yield rejected(Origin(name, f"{offset}+"), "corrupt_archive", exception_text(exc))
     except (OSError, InputDataError, EOFError) as exc:
+        yield from _stray(records, name)
         reason = exc.reason if isinstance(exc, InputDataError) else "unreadable"
         detail = f"{type(exc).__name__}: {exception_text(exc)}"
         if current is not None:
@@ -491,6 +605,7 @@ def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iter
         record_id = _record_id(current) if current is not None else None
         yield rejected(Origin(name, f"{offset}+"), reason, detail, id=record_id)
     except Exception as exc:  # noqa: BLE001 - whatever warcio makes of damaged bytes: the rest is one reject
+        yield from _stray(records, name)
         if _at_end(source, records):  # e.g. a header cut before its URI
             yield rejected(
                 Origin(name, records.offset), "truncated", "the file ends inside a record's WARC header"
