@@ -13,6 +13,11 @@ the reading whose character n-grams look most like some language wins
 charset-normalizer alone cannot tell short French from ``cp1250`` (è read as č) nor short Czech
 or Turkish from ``cp1252`` (ř read as ø, ş as þ).
 
+BOM-less UTF-16 is read so when its bytes are mostly C0 controls (:func:`bomless_utf16`: Latin,
+Cyrillic, Greek text), or, bytes that are not UTF-8 or are UTF-8 with C0 controls, when one byte
+order reads a sample of them as text that looks more like a language than any reading of theirs
+as text in another codec (:func:`wide_text`: CJK, Hangul, Indic scripts).
+
 The result records which codec was used (Python's canonical name, e.g. ``utf-8``, ``cp1252``)
 and how it was chosen, so the output can say per record how its bytes were read.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -87,6 +93,23 @@ _UTF16_NUL_SHARE = 4
 #: any 8-bit encoding has hardly any: at least this share of the bytes calls for a UTF-16 reading.
 _UTF16_CONTROL_SHARE = 0.2
 _C0_BYTES = bytes([*range(0x09), 0x0B, *range(0x0E, 0x20)])
+#: How many bytes of undeclared bytes that are neither UTF-8 nor a control-heavy UTF-16
+#: (:func:`wide_text`: CJK, Indic) are read as UTF-16 to judge them, and of those how many are
+#: scored against the 8-bit readings of the same bytes.
+_WIDE_SAMPLE = 4096
+_WIDE_SCORED = 2 * _PLAUSIBILITY_BYTES
+#: Legacy multi-byte codecs whose strict reading of NUL-free bytes keeps them from being taken for
+#: UTF-16: a UTF-16 reading cannot be weighed against theirs (GB2312's common hanzi, lead bytes
+#: B0-D7, read as UTF-16 are Hangul syllables, which langdetect finds more Korean than the hanzi
+#: Chinese). ``gb18030`` reads GBK and GB2312, ``cp932`` Shift_JIS.
+_WIDE_RIVALS = (*CJK_LEGACY, "cp949")
+#: Legacy text may hold a stray C0 control (a DOS file's closing Ctrl-Z, a terminal escape): two,
+#: and one more in every this many characters, still leave a legacy reading text. Never a NUL,
+#: which UTF-16 puts beside every ASCII character; its NUL-free bytes (CJK) read byte by byte hold
+#: a control in about one in twenty (code units whose low byte is below 0x20).
+_STRAY_CONTROLS = 64
+#: Unicode categories no text is written in: unassigned code points, private use, surrogates.
+_NOT_TEXT = frozenset({"Cn", "Co", "Cs"})
 _REPLACEMENT = "\ufffd"
 _REPLACEMENT_RUN = re.compile(_REPLACEMENT + "+")
 
@@ -219,6 +242,62 @@ def bomless_utf16(data: bytes) -> Decoded | None:
     return None if best is None or scores[best] <= 0 else Decoded(readings[best], best, How.DETECTED)
 
 
+def wide_text(data: bytes, utf8: str | None = None) -> Decoded | None:
+    """``data`` as BOM-less UTF-16 whose bytes are not mostly C0 controls (:func:`bomless_utf16`
+    takes those): text in scripts whose code units have two non-zero bytes (CJK, Hangul), or a
+    high byte that is a tab or line break (Devanagari ``09``, Gurmukhi ``0A``, Telugu ``0C``).
+    Judged on a bounded sample: one byte order must read every code unit as text
+    (:func:`_utf16_text`: no unpaired surrogate, C0 control, unassigned or private-use code
+    point), and that reading must look more like a language (:func:`plausibility`) than the
+    other order's, than every reading of the same bytes as text in an 8-bit code page and than
+    ``utf8``, their reading as UTF-8 when they are valid UTF-8 (with C0 controls: ASCII text read
+    as UTF-16 is CJK, plausible enough when the control characters rule out every 8-bit rival).
+    Bytes that one of :data:`_WIDE_RIVALS` reads as text are left to detection: its reading
+    cannot be weighed against UTF-16's. A NUL byte (UTF-16 puts one beside every space, digit
+    and line break) is a control in every legacy reading, so a UTF-16 text with any ASCII in it
+    has no rival. None when the bytes are not so read."""
+    if len(data) % 2:
+        return None
+    sample = data[:_WIDE_SAMPLE]
+    if any(_reads_as_text(sample, codec) for codec in _WIDE_RIVALS):
+        return None
+    readings = {order: text for order in ("utf-16-le", "utf-16-be") if (text := _utf16_text(sample, order))}
+    if not readings:
+        return None
+    scored = data[:_WIDE_SCORED]
+    scores = {order: plausibility(text[: len(scored) // 2]) for order, text in readings.items()}
+    best = max(scores, key=scores.__getitem__)
+    rivals = {scored.decode(codec) for codec in WEB_SINGLE_BYTE if _reads_as_text(scored, codec)}
+    if utf8 is not None:
+        rivals.add(utf8[: len(scored)])
+    if scores[best] <= max([0.0, *map(plausibility, rivals)]):
+        return None
+    text = _try(data, best)
+    return Decoded(data.decode(best, errors="replace") if text is None else text, best, How.DETECTED)
+
+
+def _utf16_text(sample: bytes, order: str) -> str | None:
+    """``sample``, the head of a BOM-less input, read as UTF-16 in byte ``order`` when every code
+    unit of it is text; a surrogate pair the sample's end cuts is dropped."""
+    text = _try(sample, order)
+    if text is None and len(sample) >= 2:
+        text = _try(sample[:-2], order)  # the first half of a surrogate pair at the cut
+    if not text or _CONTROL.search(text) or any(unicodedata.category(c) in _NOT_TEXT for c in text):
+        return None
+    return text
+
+
+def _reads_as_text(sample: bytes, codec: str) -> bool:
+    """Whether ``codec`` reads ``sample``, the head of an input, strictly (a character the
+    sample's end cuts is not counted against it), without a NUL and with hardly any other C0
+    control (:data:`_STRAY_CONTROLS`)."""
+    try:
+        text = codecs.getincrementaldecoder(codec)().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    return "\x00" not in text and len(_CONTROL.findall(text)) <= 2 + len(text) // _STRAY_CONTROLS
+
+
 def decode(data: bytes, *, declared: str | None = None, transport: bool = False) -> Decoded:
     """Decode ``data``; raises :class:`Undecodable` only for binary data (NUL-heavy, undetectable).
     ``transport``: ``declared`` comes from a transport header, not from the document itself."""
@@ -244,8 +323,12 @@ def decode(data: bytes, *, declared: str | None = None, transport: bool = False)
             text = data.decode("latin-1")  # the 5 bytes cp1252 leaves undefined
         if text is not None:
             return Decoded(text, codec, How.DECLARED)
+    if utf8 is not None and _CONTROL.search(utf8, 0, _WIDE_SAMPLE) and (wide := wide_text(data, utf8)):
+        return wide  # UTF-16 of Devanagari, Thai, Cyrillic ... can be all bytes below 0x80
     if utf8 is not None:
         return Decoded(utf8, "utf-8", How.DECLARED if codec == "utf-8" else How.UTF8)
+    if (wide := wide_text(data)) is not None:
+        return wide
     if data.count(b"\x00") > len(data) // 100:
         raise Undecodable("binary data (NUL bytes)")
     from charset_normalizer import from_bytes
