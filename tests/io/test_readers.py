@@ -329,7 +329,8 @@ def test_known_limit_longer_icelandic_text_reads_as_cp1257() -> None:
 @pytest.mark.eval
 def test_undeclared_legacy_text_of_the_langid_sentences(eval_dir: Path) -> None:
     """Every langid sentence that its language's legacy code page can hold, as those bytes
-    without a declaration: read back exactly (570 of 573 measured; 403 before plausibility)."""
+    without a declaration: read back exactly (586 of 593 measured, Chinese 16 of 20; without the
+    Chinese sentences, which a wrong language key left out, 570 of 573, and 403 before plausibility)."""
     pages = {
         "cp1252": "af ca cy da de en es fi fr id it nl no pt so sq sv sw tl",
         "cp1250": "cs hr hu pl ro sk sl",
@@ -340,7 +341,7 @@ def test_undeclared_legacy_text_of_the_langid_sentences(eval_dir: Path) -> None:
         "cp1256": "ar fa ur",
         "cp1257": "et lt lv",
         "cp874": "th",
-        "gb18030": "zh-cn",
+        "gb18030": "zh",
         "shift_jis": "ja",
         "euc-kr": "ko",
     }
