@@ -24,8 +24,14 @@ if TYPE_CHECKING:
     import ftfy
 
 # Invisible characters that scrapes carry and a reader never wants: zero-width space/joiners,
-# word joiner, BOM, soft hyphen.
+# word joiner, BOM, soft hyphen. The joiners (ZWNJ U+200C, ZWJ U+200D) are spelling, though,
+# between two letters or marks of a script that writes them, or two parts of an emoji
+# (:func:`_joining`): Persian, Urdu and Kurdish write ZWNJ inside words (``می‌خواهم``), Indic
+# scripts and Sinhala use both to choose conjunct forms, and emoji sequences are joined by ZWJ
+# (a family is one emoji, not four). Elsewhere (Latin, Cyrillic, CJK) they are scrape noise.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_ALWAYS_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
+_JOINER = re.compile("[\u200c\u200d]")
 # Spaces that are not U+0020 (NBSP, narrow NBSP, figure space, thin spaces, ideographic space...).
 _ODD_SPACE = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 _NEEDS_FTFY = re.compile(r"[^\x20-\x7e\n\t]|&[#\w]+;?")
@@ -186,10 +192,50 @@ def _fix_segment(segment: str, config: EncodingConfig) -> ftfy.ExplainedText:
     return lib.fix_and_explain(segment, config=ftfy_cfg)  # type: ignore[no-any-return]
 
 
+#: The blocks whose scripts write ZWNJ/ZWJ: Hebrew to Arabic Extended-A (Arabic, Syriac, Thaana,
+#: N'Ko...), the Indic scripts to Sinhala, Tibetan, Myanmar, Khmer and Mongolian, and the Hebrew and
+#: Arabic presentation forms.
+_JOINING_BLOCKS = (
+    ("\u0590", "\u08ff"),
+    ("\u0900", "\u0dff"),
+    ("\u0f00", "\u109f"),
+    ("\u1780", "\u18af"),
+    ("\ua8e0", "\ua8ff"),
+    ("\ufb1d", "\ufdff"),
+    ("\ufe70", "\ufefe"),
+)
+
+
+def _joining(char: str) -> bool:
+    """A letter or mark of a script that writes joiners, or part of an emoji: a symbol (``So``,
+    a skin tone ``Sk``) or the emoji presentation selector U+FE0F."""
+    category = unicodedata.category(char)
+    if category in ("So", "Sk") or char == "\ufe0f":
+        return True
+    return category[0] in "LM" and any(lo <= char <= hi for lo, hi in _JOINING_BLOCKS)
+
+
+def _strip_joiners(text: str) -> str:
+    """``text`` without the ZWNJ and ZWJ that join nothing: kept only between two characters
+    that :func:`_joining` accepts (``Sub\u200dscribe`` loses it, ``می\u200cخواهم`` keeps it)."""
+
+    def keep(match: re.Match[str]) -> str:
+        i = match.start()
+        joins = 0 < i < len(text) - 1 and _joining(text[i - 1]) and _joining(text[i + 1])
+        return match.group() if joins else ""
+
+    return _JOINER.sub(keep, text)
+
+
 def fix(text: str, config: EncodingConfig | None = None) -> tuple[str, list[str]]:
     """Repair ``text``; return it with the list of fixes applied (``"action:parameter"``)."""
     cfg = config or EncodingConfig()
     fixes: list[str] = []
+    if cfg.remove_control_chars and "\x0b" in text:
+        # A vertical tab is a line break (Word's manual one, some CMS exports): ftfy's control
+        # character removal would delete it and glue the words on either side ("andvertical").
+        text = text.replace("\x0b", "\n")
+        fixes.append("replace:vertical_tab")
     if cfg.fix_encoding and _LOST_RDQUO.search(text):
         # Before ftfy, which would read "â€ " as a dagger (E2 80 A0 with the NBSP turned space).
         text = _LOST_RDQUO.sub("\u201d", text)
@@ -208,8 +254,10 @@ def fix(text: str, config: EncodingConfig | None = None) -> tuple[str, list[str]
                     fixes.append(step)
         text = "".join(pieces)
     if _INVISIBLE.search(text):
-        text = _INVISIBLE.sub("", text)
-        fixes.append("remove:invisible_chars")
+        stripped = _strip_joiners(_ALWAYS_INVISIBLE.sub("", text))
+        if stripped != text:
+            text = stripped
+            fixes.append("remove:invisible_chars")
     if _ODD_SPACE.search(text):
         text = _ODD_SPACE.sub(" ", text)
         fixes.append("replace:unicode_spaces")
