@@ -90,9 +90,33 @@ class Pipeline:
     stages: Sequence[Stage]
     config: Config = field(default_factory=Config)
 
+    def __post_init__(self) -> None:
+        if isinstance(self.stages, str | bytes) or not isinstance(self.stages, Sequence):
+            raise TypeError(f"Pipeline takes a list of stage objects, not {type(self.stages).__name__}")
+        for stage in self.stages:
+            if not isinstance(stage, Stage):
+                named = f" (a stage name: {stage!r})" if isinstance(stage, str) else ""
+                raise TypeError(
+                    f"Pipeline takes stage objects such as stages.Extract(), not {type(stage).__name__}{named}; "
+                    'for a chain of stage names use Pipeline.from_config(cfg.with_overrides({"stages": [...]}))'
+                )
+            if not isinstance(getattr(stage, "name", None), str) or not stage.name:
+                raise TypeError(
+                    f"stage {type(stage).__name__} has no name: give the class one, e.g. name = 'my_stage' "
+                    "(the stage of its rejects and its key in the manifest)"
+                )
+        names = [stage.name for stage in self.stages]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ConfigError(
+                f"two stages of the pipeline are named {twice[0]!r}: their rejects and counts would be mixed up",
+                hint="give each stage class its own name",
+            )
+        _check_config(self.config, "Pipeline")
+
     @classmethod
     def from_config(cls, config: Config | None = None) -> Pipeline:
-        cfg = config or Config()
+        cfg = Config() if config is None else _check_config(config, "Pipeline.from_config")
         return cls(build_stages(cfg), cfg)
 
     @property
@@ -149,7 +173,17 @@ class Pipeline:
         must be made with the same settings (``ParquetSink(out, pipe.config)``): its partitions
         and resume state follow its config, the manifest the pipeline's; only the execution
         settings (``run.*``, outside the config hash) may differ."""
+        if not isinstance(source, Source):
+            given = f"a path: Source([{source!r}])" if isinstance(source, str) else type(source).__name__
+            raise TypeError(
+                f"Pipeline.run(source, sink) takes a pipeline.io.readers.Source first, not {given}"
+            )
         theirs = getattr(sink, "config", None)
+        if theirs is not None and not isinstance(theirs, Config):
+            raise TypeError(
+                f"the sink was made with a {type(theirs).__name__}, not a pipeline.Config: make it with the "
+                "pipeline's config, e.g. ParquetSink(out, pipe.config)"
+            )
         if isinstance(theirs, Config) and theirs.hash != self.config.hash:
             raise ConfigError(
                 "the sink was made with other settings than the pipeline's: the output would not be what the manifest says",
@@ -157,6 +191,18 @@ class Pipeline:
             )
         with _in_use(self.stages):
             return Runner(self.stages, self.config, run_hash=self.run_hash, engine=engine).run(source, sink)
+
+
+def _check_config(config: object, caller: str, *, validate: bool = True) -> Config:
+    """``config`` when it is a :class:`Config`, else a :class:`TypeError` that says how to make
+    one; ``validate``: checked as a file is (a ``Config(...)`` built in Python has not been: a list
+    of stages, a string for a number, an unknown stage raise :class:`ConfigError` naming the key)."""
+    if not isinstance(config, Config):
+        hint = " (Config.from_dict(data) builds one from plain data)" if isinstance(config, dict) else ""
+        raise TypeError(f"{caller} takes a pipeline.Config, not {type(config).__name__}{hint}")
+    if validate:
+        config.validate()
+    return config
 
 
 _RUNNING: set[int] = set()  # ids of the stage objects of the runs going on in this process
@@ -193,6 +239,14 @@ def clean_text(
     detection; the codec is in ``Cleaned.encoding``), and bytes that are no text (binary) come
     back rejected by stage ``read`` (``undecodable``), as a reader would reject them. Anything
     else raises :class:`TypeError`. ``Cleaned.format`` says how the input was read."""
+    if not isinstance(raw, str | bytes | bytearray):
+        raise TypeError(f"clean_text takes a str or bytes, not {type(raw).__name__}")
+    if url is not None and not isinstance(url, str):
+        raise TypeError(f"clean_text's url is a str or None, not {type(url).__name__}")
+    # validated by _pipeline_for when it builds the config's pipeline (a config it has already
+    # built one for has the same content: a validation each call would cost ~1 ms)
+    pipe = _pipeline_for(Config() if config is None else _check_config(config, "clean_text", validate=False))
+    raw_format("", fmt)  # an unknown fmt raises ValueError, whatever raw is
     encoding = None
     if isinstance(raw, bytes | bytearray):
         data = bytes(raw)
@@ -206,7 +260,6 @@ def clean_text(
         raw, encoding = got.text, got.encoding
     if not isinstance(raw, str):
         raise TypeError(f"clean_text takes a str or bytes, not {type(raw).__name__}")
-    pipe = _pipeline_for(config or Config())
     raw = safe_str(raw)  # as every reader hands a record over: lone surrogates U+FFFD, no NULs
     fmt = raw_format(raw, fmt)
     doc = Doc(
@@ -222,6 +275,7 @@ def _pipeline_for(config: Config) -> Pipeline:
     """One pipeline per config (stages hold compiled rules and loaded profiles)."""
     key = config.hash
     if key not in _PIPELINES:
+        config.validate()
         stages = [s for s in build_stages(config) if s.parallel_safe and s.prepares_for is None]
         _PIPELINES[key] = Pipeline(stages, config)
     return _PIPELINES[key]

@@ -323,6 +323,11 @@ class Config:
         unknown key or a value of the wrong type is a :class:`ConfigError` naming the key. The
         command line, the Airflow adapters and Python callers all override settings this way.
         """
+        if not isinstance(overrides, Mapping):
+            raise ConfigError(
+                f"overrides are a mapping of dotted keys to values, got {type(overrides).__name__}",
+                hint='e.g. cfg.with_overrides({"run.workers": 2, "filter.min_chars": 200})',
+            )
         sections: dict[str, dict[str, Any]] = {}
         top: dict[str, Any] = {}
         for key, value in overrides.items():

@@ -261,7 +261,13 @@ def check_input(batch: pa.RecordBatch | pa.Table) -> None:
 
     Works on the Arrow columns (the schema, null counts, the distinct values of ``format`` and
     ``status``), not per row: it runs on every batch a worker reads, and costs tens of
-    microseconds there (a batch already in the work schema skips the name and type checks)."""
+    microseconds there (a batch already in the work schema skips the name and type checks).
+    Anything but a pyarrow ``RecordBatch`` or ``Table`` (a pandas or Polars frame) is a :class:`TypeError`."""
+    if not isinstance(batch, pa.RecordBatch | pa.Table):
+        raise TypeError(
+            f"expected a pyarrow RecordBatch or Table, not {type(batch).__name__} "
+            "(pyarrow.Table.from_pandas(df, preserve_index=False) converts a pandas DataFrame, df.to_arrow() a Polars one)"
+        )
     schema = batch.schema
     work = schema.equals(WORK_SCHEMA)  # a reader's or a stage's batch; metadata is not compared
     if not work:

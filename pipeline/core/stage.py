@@ -331,7 +331,7 @@ class VerdictStage(DocStage):
         self.judge({name: getattr(doc, name) for name in self.reads})
 
     def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
-        if isinstance(batch, pa.Table) or batch.schema.names != WORK_SCHEMA.names:
+        if not isinstance(batch, pa.RecordBatch) or batch.schema.names != WORK_SCHEMA.names:
             return super().process_batch(batch)  # not a work batch: read (and checked) as Docs
         stats, t0 = self.stats, time.perf_counter()
         columns = [batch.column(name).to_pylist() for name in self.reads]
