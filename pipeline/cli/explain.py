@@ -14,7 +14,7 @@ from pipeline.core.config import Config
 from pipeline.core.errors import InputError
 from pipeline.core.record import Doc
 from pipeline.core.terminal import json_safe
-from pipeline.io.formats.compression import STDIN
+from pipeline.io.formats.compression import STDIN, release_pipes
 from pipeline.io.readers import DOCUMENT_KINDS, kind_of, read_document_file
 from pipeline.reporting.diffs import render_diff, render_diff_html
 from pipeline.reporting.explain import explain_document, render_explanation
@@ -115,7 +115,11 @@ def _read_document(file: str, fmt: str, cfg: Config) -> tuple[Doc, str]:
     elif file == STDIN:
         read_as = "text"  # sniffing would consume stdin
     else:
-        read_as = _document_kind(file, kind_of(path, cfg.reader))
+        try:
+            read_as = _document_kind(file, kind_of(path, cfg.reader))
+        except InputError:
+            release_pipes([path])  # a pipe its sniff kept open for a read that does not come
+            raise
     (doc,) = read_document_file(path, read_as, cfg.reader)
     if not doc.ok:
         detail = " ".join((doc.detail or "").split())

@@ -260,6 +260,7 @@ class Runner:
         finally:
             self.engine.close()
             sink.release()  # the output directory's lock, taken by prepare
+            source.close()  # pipes sniffed for shards not read (skipped as finished, a stop)
 
     def _run(self, source: Source, shards: list[Shard], sink: Sink, report: RunReport) -> RunReport:
         t0 = time.perf_counter()

@@ -29,7 +29,7 @@ from pipeline.core.config import ReaderConfig
 from pipeline.core.errors import InputError
 from pipeline.core.record import Doc, safe_str
 from pipeline.io.formats.archive import CONTAINER_READERS, Reader, check_mapping
-from pipeline.io.formats.compression import STDIN, sniffing
+from pipeline.io.formats.compression import STDIN, release_pipes, sniffing
 from pipeline.io.formats.decoding import Undecodable, decode
 from pipeline.io.formats.documents import read_document_file
 from pipeline.io.formats.kinds import DOCUMENT_KINDS, FORMATS, kind_of, sniff_kind, wanted_in_directory
@@ -110,6 +110,9 @@ def _expand(raw: str) -> list[Path]:
 class Source:
     """The inputs of a run: files, directories (walked recursively, sorted), globs and ``-``."""
 
+    #: The files of the last plan (:meth:`shards`), whose pipes :meth:`close` releases.
+    _planned: Sequence[Path] = ()
+
     def __init__(self, inputs: Sequence[str | os.PathLike[str]], config: ReaderConfig | None = None) -> None:
         self.config = config or ReaderConfig()
         self.inputs = [p for raw in inputs for p in _expand(os.fspath(raw))]
@@ -122,6 +125,12 @@ class Source:
         #: Files the walk passed over because they are in a saved page's resource folder
         #: (:func:`page_resource_folders`). Named on the command line, such a file is read.
         self.page_resources: list[Path] = []
+
+    def close(self) -> None:
+        """Close the named pipes the plan's sniffs (format, mapping check) kept open for their
+        reader when that reader never came: a shard skipped as finished, a run stopped or failed
+        before it, or a plan not read at all. Without, such a pipe stays open until exit."""
+        release_pipes(self._planned)
 
     def _files(self, leave_out: Path | None) -> list[Path]:
         files: list[Path] = []
@@ -160,7 +169,8 @@ class Source:
                 plan.append(Shard(f"{len(plan):05d}", tuple(loose[i : i + FILES_PER_SHARD]), "docs"))
             loose.clear()
 
-        for f in self._files(Path(leave_out).resolve() if leave_out is not None else None):
+        self._planned = self._files(Path(leave_out).resolve() if leave_out is not None else None)
+        for f in self._planned:
             kind = "jsonl" if str(f) == STDIN else kind_of(f, self.config)
             if kind in CONTAINER_READERS:
                 assert kind is not None

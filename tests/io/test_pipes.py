@@ -116,6 +116,22 @@ def test_parquet_from_a_pipe_is_read_whole_and_the_sniffed_pipe_closed(piped: Pi
     assert kept.file.closed and not compression._PIPES
 
 
+def test_a_pipe_sniffed_for_a_plan_not_read_is_closed_by_the_source(piped: Piped) -> None:
+    """A plan whose shards are not read (a rerun skipping finished shards, a run stopped early)
+    kept each pipe its sniffs opened until exit (``ResourceWarning: unclosed file`` at exit)."""
+    source = Source([piped(_records(5))])
+    assert [s.kind for s in source.shards()] == ["jsonl"]
+    (kept,) = compression._PIPES.values()
+    source.close()
+    assert kept.file.closed and not compression._PIPES
+
+
+def test_explain_refusing_a_piped_container_closes_the_pipe(piped: Piped) -> None:
+    res = CliRunner().invoke(cli, ["explain", str(piped(_records(5))), "--no-color"])
+    assert res.exit_code != 0 and "holds records, not one document" in res.output, res.output
+    assert not compression._PIPES  # the sniff's handle, kept for a read explain never does
+
+
 def test_a_text_document_from_a_pipe_keeps_its_text(piped: Piped) -> None:
     text = "Harbour wall repairs\n\n" + "The council set aside money for the repairs. " * 2000
     path = piped(text.encode())
@@ -206,6 +222,9 @@ def test_a_finished_run_over_a_named_pipe_reruns_though_the_pipe_was_written_aga
         writer.join(timeout=10)
         os.close(held)
         assert result.exit_code == 0, result.output
+        # the rerun's plan sniffed the pipe (format, mapping check) and kept it open for a read
+        # that did not come (the shard skipped as finished): it stayed open until exit
+        assert not compression._PIPES
         outputs.append(result.output)
     assert "5 records" in outputs[0]
     assert "skipped" in outputs[1] or "up to date" in outputs[1], outputs[1]

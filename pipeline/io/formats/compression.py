@@ -22,10 +22,10 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -270,10 +270,12 @@ def _read_head(raw: IO[bytes], n: int) -> bytes:
 @dataclass
 class _Pipe:
     """A named pipe (a FIFO, ``/dev/fd/N``) that sniffs have read from: its file, kept open for
-    the next open, and every byte the sniffs read from it, for that open to read first."""
+    the next open, every byte the sniffs read from it, for that open to read first, and the
+    paths it was opened by (for :func:`release_pipes`)."""
 
     file: IO[bytes]
     seen: bytearray
+    names: set[str] = field(default_factory=set)
 
 
 #: Pipes being sniffed, by (device, inode): every open of ``/dev/fd/63`` is the same pipe.
@@ -288,12 +290,25 @@ def sniffing() -> Iterator[None]:
     """Within, opening a named pipe does not consume it: what is read from it is kept and read
     again, first, by the next open outside (the reader after the format sniff and mapping check),
     so a pipe named on the command line (``<(zcat dump.gz)``) can be sniffed and still streams.
-    A sniff reads at most :data:`REPLAY_LIMIT` bytes of a pipe."""
+    A sniff reads at most :data:`REPLAY_LIMIT` bytes of a pipe. A pipe whose next open never
+    comes (its shard skipped as finished, a run that stops before it) is closed by
+    :func:`release_pipes`; else it stays open until exit."""
     token = _SNIFFING.set(True)
     try:
         yield
     finally:
         _SNIFFING.reset(token)
+
+
+def release_pipes(paths: Iterable[Path | str]) -> None:
+    """Close the pipes that sniffs of ``paths`` kept open for a next open that did not come: a
+    shard skipped as finished, a run stopped or failed before a shard was read, an input refused
+    after its sniff. The bytes the sniffs read from such a pipe are gone with it."""
+    names = {os.fspath(p) for p in paths}
+    for key, pipe in list(_PIPES.items()):
+        if pipe.names & names:
+            _PIPES.pop(key, None)
+            pipe.file.close()
 
 
 class _Replay(io.RawIOBase):
@@ -344,6 +359,7 @@ def _open_file(path: Path | str) -> IO[bytes]:
     else:
         os.close(fd)
     if _SNIFFING.get():
+        pipe.names.add(os.fspath(path))
         _PIPES[key] = pipe
         return io.BufferedReader(_Replay(pipe))
     _PIPES.pop(key, None)
