@@ -186,3 +186,11 @@ def test_run_refuses_a_path_swapped_arguments_and_a_sink_made_with_a_dict(tmp_pa
     with pytest.raises(TypeError, match=r"sink was made with a dict, not a pipeline\.Config"):
         pipe.run(source, ParquetSink(tmp_path / "other", {"filter": {}}))  # type: ignore[arg-type]
     assert not (tmp_path / "out").exists() and not (tmp_path / "other").exists()
+
+
+def test_a_source_of_one_path_given_alone_is_that_path() -> None:
+    """``Source("dump/")`` walked the string's characters (``input not found: f``)."""
+    site = ROOT / "fixtures" / "dump" / "site"
+    alone, listed = Source(str(site)), Source([str(site)])
+    assert alone.inputs == listed.inputs == [site]
+    assert [s.paths for s in Source(site).shards()] == [s.paths for s in listed.shards()]

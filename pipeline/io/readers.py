@@ -113,8 +113,15 @@ class Source:
     #: The files of the last plan (:meth:`shards`), whose pipes :meth:`close` releases.
     _planned: Sequence[Path] = ()
 
-    def __init__(self, inputs: Sequence[str | os.PathLike[str]], config: ReaderConfig | None = None) -> None:
+    def __init__(
+        self,
+        inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        config: ReaderConfig | None = None,
+    ) -> None:
+        """``inputs``: the paths, globs and ``-`` a command line gives, or one of them alone."""
         self.config = config or ReaderConfig()
+        if isinstance(inputs, str | os.PathLike):
+            inputs = [inputs]  # one path, not a sequence of one-character inputs
         self.inputs = [p for raw in inputs for p in _expand(os.fspath(raw))]
         if sum(str(p) == STDIN for p in self.inputs) > 1:
             raise InputError("'-' (stdin) given more than once")
