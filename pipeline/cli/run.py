@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     "-w",
     "--workers",
     type=int,
-    help="Worker processes, at most one per core (default: one per core; an input under 1 MB "
+    help="Worker processes, at most one per core (default: one per core; an input under 1 MiB "
     "runs in this process instead).",
 )
 @click.option(
