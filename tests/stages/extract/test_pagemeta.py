@@ -10,6 +10,7 @@ small generated variants.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +258,27 @@ def test_c_level_class_lookup_on_eval_pages(eval_dir: Path) -> None:
                 lxml_html.document_fromstring(data, parser=reference_parser), url=page.url, fast=fast
             )
             assert (a and a.text) == (b and b.text), page.id
+
+
+class _ClockAt1130UTC(datetime):
+    """The machine's clock (local time UTC) at 2026-12-07 11:30."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> _ClockAt1130UTC:
+        at = cls(2026, 12, 7, 11, 30, tzinfo=UTC)
+        return at.astimezone(tz) if tz is not None else at.replace(tzinfo=None)
+
+
+@pytest.mark.parametrize("published", ["2026-12-08T00:30:00+14:00", "2026-12-08T00:15:00+13:00"])
+def test_a_page_dated_tomorrow_in_a_zone_ahead_of_the_machine_keeps_its_date(
+    monkeypatch: pytest.MonkeyPatch, published: str
+) -> None:
+    # published an hour (Kiribati) and a quarter hour (Auckland, summer time) before the machine's
+    # 11:30 UTC, on the next local day: trafilatura's max_date, the machine's date, made it a
+    # future date, and htmldate answered the first of the month instead (2026-12-01)
+    monkeypatch.setattr("trafilatura.settings.datetime", _ClockAt1130UTC)
+    monkeypatch.setattr("stages.extract.pagemeta.datetime", _ClockAt1130UTC, raising=False)
+    html = article("", before="").replace(
+        "<title>", f'<meta property="article:published_time" content="{published}"><title>'
+    )
+    assert page_metadata(tree_of(html), URL, extensive_dates=True).date == "2026-12-08"
