@@ -16,12 +16,14 @@ from click.testing import CliRunner
 from pipeline import Config, Pipeline
 from pipeline.cli import cli
 from pipeline.core.config import OutputConfig, RunConfig
+from pipeline.core.schema import OUTPUT_SCHEMA
 from pipeline.core.typed import parse_size
 from pipeline.execution.engines import SerialEngine
 from pipeline.io.layout import MISSING_PARTITION, OutputLayout, escape_value, partition_dirs
 from pipeline.io.left_records import read_left
 from pipeline.io.readers import Source
 from pipeline.io.sinks import ParquetSink
+from pipeline.io.sinks.part_files import PartFiles
 
 SENTENCES = {
     "en": "The harbour committee met on Tuesday evening to discuss the repairs to the old sea wall.",
@@ -288,3 +290,79 @@ def test_stdin_is_never_resumed(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["run", "-", "-o", str(tmp_path / "o"), "-w", "1"], input=line.encode())
     assert res.exit_code == 4 and "cannot be resumed" in res.output
     _cli("-", "-o", str(tmp_path / "o"), "-w", "1", "--overwrite", input=line.encode())
+
+
+def kept_rows(days: list[str | None]) -> pa.RecordBatch:
+    """Kept rows (:data:`OUTPUT_SCHEMA`) dated ``days``, ids ``r0000``... in that order."""
+    rows: list[dict[str, object]] = [
+        {
+            "id": f"r{i:04d}",
+            "source": "dump.jsonl",
+            "date": day,
+            "text": f"Story {i}",
+            "lang": "en",
+            "lang_prob": 1.0,
+            "removed": [],
+            "encoding_fixes": [],
+            "n_chars_raw": 7,
+            "n_chars_text": 7,
+            "content_hash": f"{i:016x}",
+            "extra": [],
+        }
+        for i, day in enumerate(days)
+    ]
+    return pa.RecordBatch.from_pylist(rows, schema=OUTPUT_SCHEMA)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files in /proc/self/fd")
+def test_a_shard_over_more_partitions_than_files_it_may_open_keeps_every_row(tmp_path: Path) -> None:
+    resource = pytest.importorskip("resource")
+    # 300 days, each over the row-group size: a file per partition opened in turn, all of them
+    # kept open until the shard commits, ran out of file descriptors (the run lost)
+    days = [f"2022-{1 + d // 28:02d}-{1 + d % 28:02d}" for d in range(300)]
+    batch = kept_rows([day for day in days for _ in range(2)])
+    cfg = config(partition_by=("date",), row_group_bytes=1)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    in_use = len(list(Path("/proc/self/fd").iterdir()))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(2 * in_use + 16, 64), hard))
+    try:
+        parts = PartFiles(tmp_path, "00000", cfg, {})
+        parts.add(batch.slice(0, 300))
+        parts.add(batch.slice(300))
+        written = parts.commit()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert len({Path(w).parent for w in written}) == 300
+    table = pq.read_table(tmp_path, partitioning="hive")
+    assert sorted(table.column("id").to_pylist()) == batch.column("id").to_pylist()
+    for w in written:  # every file holds its own day's rows
+        assert set(pq.read_table(tmp_path / w, partitioning=None).column("date").to_pylist()) == {
+            Path(w).parent.name.removeprefix("day=")
+        }
+    ids = [
+        i for w in sorted(written) for i in pq.read_table(tmp_path / w, columns=["id"]).column(0).to_pylist()
+    ]
+    assert ids == batch.column("id").to_pylist()  # within a partition, files sort in write order
+
+
+def test_a_shard_keeps_at_most_its_limit_of_files_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pipeline.io.sinks.part_files.open_file_limit", lambda: 3)
+    days = ["2024-05-01", "2024-05-02", "2024-05-03", None, "2024-05-01", "2024-05-04", "2024-05-02"]
+    parts = PartFiles(tmp_path, "00007", config(partition_by=("date",), row_group_bytes=1), {})
+    for i in range(len(days)):
+        parts.add(kept_rows(days).slice(i, 1))
+        assert sum(p.writer is not None for p in parts.partitions.values()) <= 3
+    written = parts.commit()
+    assert written == [
+        "day=2024-05-01/part-00007.parquet",
+        "day=2024-05-01/part-00007_0001.parquet",  # closed for day=undated, reopened
+        "day=2024-05-02/part-00007.parquet",
+        "day=2024-05-02/part-00007_0001.parquet",
+        "day=2024-05-03/part-00007.parquet",
+        "day=2024-05-04/part-00007.parquet",
+        "day=undated/part-00007.parquet",
+    ]
+    table = pq.read_table(tmp_path, partitioning="hive")
+    assert sorted(table.column("id").to_pylist()) == [f"r{i:04d}" for i in range(7)]

@@ -9,6 +9,12 @@ directory holds it, and every reader with hive partitioning puts it back (a file
 makes pandas fail to merge the two types). ``day``/``month`` are derived from ``date``, which
 stays in the files.
 
+A shard keeps at most :func:`open_file_limit` part files open at once: one spanning more
+partitions (``lang,date`` over a crawl whose pages are dated across years) closes the file it
+wrote least recently to open another, and that partition continues in its next file
+(``part-<shard>_0001.parquet``), where it would otherwise stop at the process's limit on open
+files (``Too many open files``, the run lost).
+
 Every file is written under a hidden temporary name and renamed into place when the shard
 commits, so readers never see a half-written part file. :meth:`PartFiles.abort` removes them all,
 the temporary files and those a failed commit had already renamed, even when closing a file fails
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +52,19 @@ STATISTICS_COLUMNS = (
     "content_hash",
     "encoding",
 )
+
+
+def open_file_limit() -> int:
+    """How many part files a shard keeps open at once: half the process's (soft) limit on open
+    files, the other half left to everything else a run holds open (inputs, worker pipes)."""
+    if sys.platform == "win32":
+        return 256
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 4096
+    return max(8, soft // 2)
 
 
 @dataclass
@@ -76,6 +96,9 @@ class PartFiles:
         self.pending_bytes = 0
         #: Files :meth:`commit` renamed into place (removed again if the shard is aborted).
         self.committed: list[Path] = []
+        self.max_open = open_file_limit()
+        #: The partitions with an open file, the least recently written first.
+        self.open: dict[str, _Partition] = {}
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Buffer kept rows (:data:`OUTPUT_SCHEMA`); flush row groups when the buffer is full."""
@@ -109,17 +132,28 @@ class PartFiles:
     def _flush(self, part: _Partition) -> None:
         if not part.pending:
             return
+        key = part.directory.as_posix()
         if part.writer is None:
+            while len(self.open) >= self.max_open:
+                self._close(next(iter(self.open.values())))
             self._make_dir(part.directory)
             final = part.directory / part_name(self.shard, part.seq)
             tmp = temp_name(final)
             part.writer = self._writer(tmp)
             part.files.append((tmp, final))
+        self.open.pop(key, None)
+        self.open[key] = part  # the most recently written
         table = pa.Table.from_batches(part.pending, schema=OUTPUT_SCHEMA).select(self.columns)
         part.writer.write_table(table, row_group_size=max(table.num_rows, 1))
         self.pending_bytes -= part.pending_bytes
         part.pending, part.pending_bytes = [], 0
         if part.files[-1][0].stat().st_size >= self.part_bytes:
+            self._close(part)
+
+    def _close(self, part: _Partition) -> None:
+        """Close the open file of ``part``; its next rows go to its next file."""
+        self.open.pop(part.directory.as_posix(), None)
+        if part.writer is not None:
             part.writer.close()
             part.writer, part.seq = None, part.seq + 1
 
@@ -144,8 +178,7 @@ class PartFiles:
                 part.writer = self._writer(tmp)
                 part.files.append((tmp, final))
             if part.writer is not None:
-                part.writer.close()
-                part.writer = None
+                self._close(part)
         written: list[str] = []
         for part in self.partitions.values():
             for tmp, final in part.files:
