@@ -23,6 +23,7 @@ from pipeline.core.errors import InputError
 from pipeline.core.record import Doc, Status
 from pipeline.io.formats.compression import _CHUNK, _GzipMembers, open_input
 from pipeline.io.formats.decoding import Undecodable, decode
+from pipeline.io.formats.parquet import read_parquet
 from pipeline.io.readers import Source, kind_of
 
 
@@ -579,6 +580,22 @@ def test_parquet_streams_row_groups_and_passes_columns_through(tmp_path: Path) -
     assert docs[3].passthrough == {"n": "3", "tags": '["a", "3"]'}
     assert docs[3].source.endswith("t.parquet:3")
     assert len({d.id for d in docs}) == n
+
+
+def test_parquet_does_not_hold_a_whole_row_group(tmp_path: Path) -> None:
+    # One 16 MB row group of incompressible text: the first record must come without Arrow
+    # holding the whole column chunk (its default read it whole: memory followed the row group).
+    n = 16_000
+    rng = random.Random(0)
+    texts = [rng.randbytes(500).hex() for _ in range(n)]
+    pq.write_table(pa.table({"text": texts}), tmp_path / "big.parquet", row_group_size=n, compression="none")
+    before = pa.total_allocated_bytes()
+    docs = read_parquet(tmp_path / "big.parquet", ReaderConfig())
+    first = next(docs)
+    held = pa.total_allocated_bytes() - before
+    del docs
+    assert first.raw == texts[0]
+    assert held < 4 << 20, f"Arrow holds {held} bytes for a batch of 256 rows"
 
 
 def test_too_large_records_are_rejected(tmp_path: Path) -> None:
