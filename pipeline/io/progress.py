@@ -51,6 +51,8 @@ def _file_size(path: Path) -> int | None:
 
 
 def _parquet_rows(path: Path) -> int | None:
+    if _file_size(path) is None:
+        return None  # stdin or a pipe: opening it to read a footer would take the reader's bytes
     try:
         return int(pq.ParquetFile(path).metadata.num_rows)
     except (OSError, pa.ArrowException):

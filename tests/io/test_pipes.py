@@ -116,6 +116,42 @@ def test_parquet_from_a_pipe_is_read_whole_and_the_sniffed_pipe_closed(piped: Pi
     assert kept.file.closed and not compression._PIPES
 
 
+def test_a_parquet_fifo_is_not_opened_to_size_it_for_the_progress_bar(tmp_path: Path) -> None:
+    """The progress bar's record total (``Shard.size``, which a run asks before reading) opened a
+    FIFO named ``.parquet`` with pyarrow to read its footer: the writer's bytes went to that open,
+    which failed (a pipe has no size), and the reader found the pipe empty: every row lost, one
+    ``reader_error`` reject (``Parquet file size is 0 bytes``)."""
+    ids = ["r0", "r1"]
+    table = io.BytesIO()
+    pq.write_table(pa.table({"id": ids, "text": ["The ferry sailed.", "The harbour opened."]}), table)
+    path = tmp_path / "feed.parquet"
+    os.mkfifo(path)
+
+    def feed() -> None:
+        with open(path, "wb") as fh:  # blocks until a reader opens the FIFO
+            fh.write(table.getvalue())
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    source = Source([path])
+    sizes: list[int | None] = []
+    docs: list[Doc] = []
+
+    def plan_and_read() -> None:
+        (shard,) = source.shards()
+        sizes.append(shard.size().records)
+        docs.extend(shard.docs(source.config))
+
+    reader = threading.Thread(target=plan_and_read, daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    if writer.is_alive():  # let a writer still waiting for a reader end
+        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+    assert not reader.is_alive(), "reading the Parquet FIFO blocked"
+    assert sizes == [None]
+    assert [(d.id, d.reason) for d in docs] == [("r0", None), ("r1", None)]
+
+
 def test_a_pipe_sniffed_for_a_plan_not_read_is_closed_by_the_source(piped: Piped) -> None:
     """A plan whose shards are not read (a rerun skipping finished shards, a run stopped early)
     kept each pipe its sniffs opened until exit (``ResourceWarning: unclosed file`` at exit)."""
