@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from pipeline.core.clock import plausible
+
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -48,9 +50,11 @@ def _numeric_day(text: str) -> tuple[date, re.Match[str]] | None:
             if mo > 12 and d <= 12:
                 d, mo = mo, d
             try:
-                return date(y, mo, d), m
+                day = date(y, mo, d)
             except ValueError:
                 continue
+            if plausible(day):
+                return day, m
     return None
 
 
@@ -61,9 +65,11 @@ def _named_day(text: str) -> tuple[date, re.Match[str]] | None:
             if month is None:
                 continue
             try:
-                return date(int(m["y"]), month, int(m["d"])), m
+                day = date(int(m["y"]), month, int(m["d"]))
             except ValueError:
                 continue
+            if plausible(day):
+                return day, m
     return None
 
 
@@ -73,7 +79,9 @@ def parse_date(text: str) -> str | None:
 
     Numeric dates are read day-first (the European order every site in scope uses) unless the
     first number cannot be a day. The time is looked for outside the date itself, so
-    ``"23.03.2023, 19:08 Uhr"`` is 19:08, not 23:03.
+    ``"23.03.2023, 19:08 Uhr"`` is 19:08, not 23:03. A date before 1900 or after today where it is
+    latest on Earth (:func:`~pipeline.core.clock.plausible`: ``01/01/0001``, ``9999-12-31``) is no
+    date: a placeholder, a typo or a template's.
     """
     found = _numeric_day(text) or _named_day(text)
     if found is None:

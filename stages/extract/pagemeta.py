@@ -2,7 +2,7 @@
 nesting-depth check done by libxml2 instead of a Python walk.
 
 :func:`page_metadata` is trafilatura's ``extract_metadata`` step by step (same functions, same
-order, same date settings but for htmldate's ``max_date``, :func:`latest_date_anywhere`, same
+order, same date settings but for htmldate's ``max_date``, :func:`~pipeline.core.clock.latest_date`, same
 final ``clean_and_trim``) for the fields cleanwire keeps - title,
 author, date, sitename - without categories, tags and licence, which cost about two thirds of its
 time on news pages and are not in cleanwire's output.
@@ -17,10 +17,10 @@ import hashlib
 import re
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from pipeline.core.clock import latest_date
 from pipeline.core.prefilter import (
     required_atoms,
 )
@@ -77,7 +77,10 @@ def page_metadata(tree: Any, url: str | None, *, extensive_dates: bool) -> PageM
     if not meta.url:
         meta.url = _safely(tm.extract_url, tree, url)
     dates = set_date_params(extensive_dates)
-    dates["max_date"] = latest_date_anywhere()
+    # trafilatura passes the machine's local date, and htmldate takes a page date after it for a
+    # future one and answers the first of its month instead (2026-12-08T00:30+14:00 read an hour
+    # later on a UTC machine came out 2026-12-01, and a rerun the next day 2026-12-08)
+    dates["max_date"] = latest_date().isoformat()
     dates["url"] = meta.url if isinstance(meta.url, str) else url
     meta.date = _safely(find_date, tree, **dates)
     if not meta.sitename:
@@ -96,21 +99,6 @@ def page_metadata(tree: Any, url: str | None, *, extensive_dates: bool) -> PageM
             setattr(meta, name, None)
     _safely(meta.clean_and_trim)
     return PageMeta(*(_text(getattr(meta, n)) for n in ("title", "author", "date", "sitename", "url")))
-
-
-#: The furthest ahead of UTC a time zone is (UTC+14, the Line Islands).
-_MAX_UTC_OFFSET = timedelta(hours=14)
-
-
-def latest_date_anywhere() -> str:
-    """Today's date where it is latest on Earth (UTC+14), ``YYYY-MM-DD``: htmldate's ``max_date``.
-
-    trafilatura passes the machine's local date, and htmldate takes a page date after it for a
-    future one and answers the first of its month instead (a page of ``2026-12-08T00:30+14:00``
-    read an hour later on a UTC machine came out ``2026-12-01``): a page of a zone ahead of the
-    machine, read the day it is published, got a made-up date, and a rerun the next day another.
-    No page published so far has a local date after this one."""
-    return (datetime.now(UTC) + _MAX_UTC_OFFSET).strftime("%Y-%m-%d")
 
 
 def _safely(fn: Any, *args: Any, **kwargs: Any) -> Any:

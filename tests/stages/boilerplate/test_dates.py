@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.core.clock import latest_date
 from stages.boilerplate.dates import parse_date
 
 
@@ -35,7 +38,21 @@ def test_parse_date(text: str, iso: str) -> None:
     assert parse_date(text) == iso
 
 
-@pytest.mark.parametrize("text", ["", "yesterday", "31/02/2022", "Thu, Aug 99, 2023", "Mon 12:30"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "yesterday",
+        "31/02/2022",
+        "Thu, Aug 99, 2023",
+        "Mon 12:30",
+        # a placeholder, a typo or a template's: no date (they made partitions day=9999-12-31)
+        "Updated 9999-12-31",
+        "Published 01/01/0001",
+        "Posted March 12, 1850",
+        "Updated Jan 1, 2999",
+    ],
+)
 def test_no_date(text: str) -> None:
     assert parse_date(text) is None
 
@@ -44,3 +61,13 @@ def test_no_date(text: str) -> None:
 def test_parse_date_never_crashes(text: str) -> None:
     out = parse_date(text)
     assert out is None or out[:4].isdigit()
+
+
+def test_a_placeholder_date_gives_way_to_a_real_one_on_the_line() -> None:
+    assert parse_date("Updated 9999-12-31, published 2023-08-10") == "2023-08-10"
+
+
+def test_the_latest_date_is_today_where_it_is_latest_on_earth() -> None:
+    latest = latest_date()
+    assert parse_date(latest.strftime("%d.%m.%Y")) == latest.isoformat()
+    assert parse_date((latest + timedelta(days=1)).strftime("%d.%m.%Y")) is None

@@ -277,7 +277,7 @@ def test_a_page_dated_tomorrow_in_a_zone_ahead_of_the_machine_keeps_its_date(
     # 11:30 UTC, on the next local day: trafilatura's max_date, the machine's date, made it a
     # future date, and htmldate answered the first of the month instead (2026-12-01)
     monkeypatch.setattr("trafilatura.settings.datetime", _ClockAt1130UTC)
-    monkeypatch.setattr("stages.extract.pagemeta.datetime", _ClockAt1130UTC, raising=False)
+    monkeypatch.setattr("pipeline.core.clock.datetime", _ClockAt1130UTC)
     html = article("", before="").replace(
         "<title>", f'<meta property="article:published_time" content="{published}"><title>'
     )
