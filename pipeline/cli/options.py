@@ -59,6 +59,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("html_field", "reader.html_field"),
     Setting("url_field", "reader.url_field"),
     Setting("id_field", "reader.id_field"),
+    Setting("date_field", "reader.date_field"),
     Setting("keep_fields", "reader.keep_fields"),
     Setting("csv_delimiter", "reader.csv_delimiter", delimiter),
     Setting("dedup", "dedup.enabled"),

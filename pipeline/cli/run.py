@@ -56,6 +56,11 @@ if TYPE_CHECKING:
 @click.option("--url-field", help="Field holding the URL (default: url).")
 @click.option("--id-field", help="Field holding the record id (default: id).")
 @click.option(
+    "--date-field",
+    help="Field holding the record's date; a value that parses as a date wins over the dates found "
+    "in the page or text, one that does not is ignored (default: date; '' = none).",
+)
+@click.option(
     "--keep-field",
     "keep_fields",
     multiple=True,

@@ -55,6 +55,12 @@ class ReaderConfig:
     html_field: str = "html"
     url_field: str = "url"
     id_field: str = "id"
+    #: The field holding the record's own date (an ISO 8601 or RFC 2822 string, a Parquet date or
+    #: timestamp, epoch seconds or milliseconds: :mod:`pipeline.io.formats.fielddate`). A value
+    #: that parses wins over the dates the extract and boilerplate stages find; one that does not
+    #: is ignored (the record flagged ``date_field_ignored``). ``""``: no date is read from inputs
+    #: (and the setting stays out of the config hash, as before it existed).
+    date_field: str = "date"
     keep_fields: tuple[str, ...] = ()
     #: The delimiter of CSV/TSV inputs (one character); None: sniffed per file among ``,`` ``;``
     #: tab and ``|`` (the extension's, ``,`` or tab, wins a tie).
@@ -277,6 +283,9 @@ class Config:
         """
         data = dataclasses.asdict(self)
         data.pop("run")
+        for (section, key), before in ADDED.items():
+            if data[section][key] == before:  # as written before the setting existed: same hash
+                data[section].pop(key)
         data["dedup"].pop("index")  # a place, not content (see DedupConfig.index)
         files = [*self.boilerplate.rule_files, *filter(None, [self.boilerplate.site_rules_file])]
         data["rule_file_digests"] = {f: _digest(f) for f in files}
@@ -492,6 +501,25 @@ def _digest(path: str) -> str:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         return "missing"
+
+
+#: Settings added after outputs were written without them, each with the value that does what
+#: cleanwire did before it existed. At that value a setting is left out of
+#: :meth:`Config.content_dict` (so of the hash and the recorded ``settings``): a directory written
+#: before it existed resumes with it set so (``--date-field ''``); at any other value (the default
+#: included, when it changes what is written) the hash differs, and a resume is refused naming it.
+ADDED: dict[tuple[str, str], Any] = {
+    ("reader", "date_field"): "",
+}
+
+
+def added_setting_hint(changes: list[str]) -> str | None:
+    """How to resume a directory written before a setting existed: the :data:`ADDED` setting a
+    :func:`settings_diff` line shows as ``(unset)`` before, and the value that reproduces that."""
+    for (section, key), before in ADDED.items():
+        if any(c.startswith(f"{section}.{key}: (unset) ") for c in changes):
+            return f"{section}.{key} = {_setting_value(before)} reproduces runs written before it existed"
+    return None
 
 
 #: Settings that moved: old ``(section, key)`` -> new. A file that still uses the old name is read

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from pathlib import Path
 from typing import IO, Any
 
@@ -86,9 +86,12 @@ def read_parquet(path: Path, config: ReaderConfig, name: str | None = None) -> I
             pf = _parquet_file(path, config, spool)
             wanted = {config.text_field, config.html_field, config.url_field, config.id_field}
             wanted |= set(config.keep_fields)
+            # a date Python cannot hold (a timestamp out of its range) is no date, not a bad row
+            lenient = {config.date_field} - wanted if config.date_field else set()
+            wanted |= lenient
             columns = [c for c in pf.schema_arrow.names if c in wanted]
             for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns):
-                for values in _batch_rows(batch):
+                for values in _batch_rows(batch, lenient):
                     origin = Origin(name, row)
                     if isinstance(values, _BadValue):
                         yield rejected(origin, "bad_value", str(values), id=values.row_id(config))
@@ -114,13 +117,18 @@ class _BadValue:
         return f"column {self.column!r}: {type(self.exc).__name__}: {str(self.exc)[:300]}"
 
 
-def _batch_rows(batch: pa.RecordBatch) -> list[dict[str, Any] | _BadValue]:
+def _batch_rows(batch: pa.RecordBatch, lenient: Set[str] = frozenset()) -> list[dict[str, Any] | _BadValue]:
     """The rows of a batch as dicts: Arrow's own conversion, or, when it fails on some value
-    (invalid UTF-8, a date out of Python's range), value by value."""
+    (invalid UTF-8, a date out of Python's range), value by value. A value of a ``lenient``
+    column that cannot be read is :data:`UNREADABLE` instead of making the row a bad value."""
     try:
         return list(batch.to_pylist())
     except Exception:  # noqa: BLE001 - the slow path finds the value and keeps the rest
-        return [_row_by_value(batch, i) for i in range(batch.num_rows)]
+        return [_row_by_value(batch, i, lenient) for i in range(batch.num_rows)]
+
+
+#: What a value of a lenient column that Python cannot hold is read as (no date: it is flagged).
+UNREADABLE = object()
 
 
 _AS_BYTES = {
@@ -130,12 +138,17 @@ _AS_BYTES = {
 }
 
 
-def _row_by_value(batch: pa.RecordBatch, i: int) -> dict[str, Any] | _BadValue:
+def _row_by_value(
+    batch: pa.RecordBatch, i: int, lenient: Set[str] = frozenset()
+) -> dict[str, Any] | _BadValue:
     row: dict[str, Any] = {}
     for column_name, column in zip(batch.schema.names, batch.columns, strict=True):
         try:
             row[column_name] = _value(column, i)
         except Exception as exc:  # noqa: BLE001 - named in the reject
+            if column_name in lenient:
+                row[column_name] = UNREADABLE
+                continue
             return _BadValue(column_name, exc, row)
     return row
 

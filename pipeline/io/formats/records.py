@@ -20,6 +20,7 @@ from pipeline.core.errors import CleanwireError
 from pipeline.core.pathnames import display_path
 from pipeline.core.record import Doc, looks_like_html, make_id, safe_str
 from pipeline.io.formats.decoding import Undecodable, charset_from_markup, decode
+from pipeline.io.formats.fielddate import BAD_DATE_FLAG, field_date, is_missing
 
 READ_STAGE = "read"
 PREFIX_CHARS = 200
@@ -200,7 +201,10 @@ def doc_from_row(
     :func:`~pipeline.core.record.looks_like_html` is read as HTML and the record flagged
     :data:`HTML_IN_TEXT_FLAG`. ``text_encoding`` is what the container's text was decoded with
     (recorded for string values); ``raw``, the input as read (a JSONL line), is what a reject
-    shows (else a short rendering of the row). Rejects keep the row's own id."""
+    shows (else a short rendering of the row). Rejects keep the row's own id. The date field's
+    value, when it is a plausible date, is the record's ``date``
+    (:func:`~pipeline.io.formats.fielddate.field_date`; the later stages keep it); a value that is
+    none flags the record :data:`~pipeline.io.formats.fielddate.BAD_DATE_FLAG` and is ignored."""
     row_id = given_id(row, config)
 
     def reject(reason: str, detail: str) -> Doc:
@@ -229,6 +233,11 @@ def doc_from_row(
         flags.append(HTML_IN_TEXT_FLAG)
     if any(isinstance(v, Utf8Repaired) for v in row.values()):
         flags.append(INVALID_UTF8_FLAG)
+    day = None
+    if config.date_field and not is_missing(value := row.get(config.date_field)):
+        day = field_date(value)
+        if day is None:
+            flags.append(BAD_DATE_FLAG)
     return Doc(
         id=row_id if row_id is not None else origin.id,
         source=origin.source,
@@ -236,6 +245,7 @@ def doc_from_row(
         format=chosen.format,
         url=safe_str(url) if (url := _optional_str(row, config.url_field)) else None,
         encoding=chosen.encoding,
+        date=day,
         passthrough=passthrough(row, config),
         flags=flags,
     )

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.core.accounting import Tally
-from pipeline.core.config import settings_diff
+from pipeline.core.config import added_setting_hint, settings_diff
 from pipeline.core.errors import OutputError
 from pipeline.core.pathnames import display_path, path_from_json
 from pipeline.core.schema import OUTPUT_SCHEMA
@@ -109,8 +109,10 @@ class RunState:
         if not others:
             return
         theirs = next((r["settings"] for r in others if isinstance(r.get("settings"), dict)), None)
+        added = None
         if theirs is not None and settings is not None:
             changes = settings_diff(theirs, settings)
+            added = added_setting_hint(changes)
             what = (
                 "; ".join(changes)
                 if changes
@@ -121,8 +123,9 @@ class RunState:
             what = f"config hash {', '.join(hashes)}; this one is {run_hash}"
         raise OutputError(
             f"{self.layout.root} holds a run made with another configuration: {what}",
-            hint="rerun with the settings it was made with to resume it, choose another output "
-            "directory, or pass --overwrite to replace it",
+            hint="rerun with the settings it was made with to resume it"
+            + (f" ({added})" if added else "")
+            + ", choose another output directory, or pass --overwrite to replace it",
         )
 
     def check_plan(self, plan: Mapping[str, list[Any]]) -> None:
