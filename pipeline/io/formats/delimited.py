@@ -1,6 +1,14 @@
 """CSV and TSV inputs: charset and dialect sniffed (``,`` ``;`` tab ``|``, quoting, BOM), rows streamed;
 see :mod:`.tabular` for what the readers share.
 
+Whether a file quotes its fields is judged on the same sample (:func:`sniff_quoting`): a TSV export
+that writes news text as it is (``"We will rebuild," the mayor said``) is read with its quotes as
+plain text, a line a row. In a file that does quote, a quoted field that never closes (it runs into
+a stray quote, the end of the file, a row of the wrong width, or far past the size of the rows read
+so far) over lines that read as rows costs only the row that opened it: a ``bad_row`` reject naming
+its lines, and reading goes on at the line after the one it opened on (the lines it swallowed are
+read again, as rows).
+
 A file is decoded in the charset sniffed from its first 64 KiB; bytes further on that it cannot
 read are kept as lone surrogates (:data:`UNREAD`), and a mapped value holding some is handed
 over as its bytes (:class:`~pipeline.io.formats.records.Utf8Repaired`: decoded as bytes are, the
@@ -11,9 +19,11 @@ record flagged ``invalid_utf8_repaired``), as the Parquet reader does. No record
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
+from collections import deque
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -112,8 +122,65 @@ def sniff_delimiter(sample: str, preferred: str, *, complete: bool) -> str:
     return best
 
 
+_QUOTE = '"'
+#: A line of a sample with where its text ends (before its line break) and where the next begins.
+_LINE = re.compile(r"[^\r\n]*(\r\n|\r|\n|$)")
+
+
+def sniff_quoting(sample: str, delimiter: str, *, complete: bool) -> bool:
+    """Whether a CSV/TSV file quotes its fields, judged on its first rows (``sample``, decoded;
+    ``complete`` when it is the whole file): a field that starts with a quote and ends with one
+    right before a delimiter or a line break (``""`` an escaped quote inside) is evidence that it
+    does; a field that starts with one that closes elsewhere (``"Yes," she said``) or never, or a
+    quote inside a field that does not start with one, that it does not (a TSV export writing text
+    as it is). The file quotes unless the sample holds more of the second than of the first: one
+    damaged row does not turn a quoting CSV into a plain one, and a sample without quotes keeps
+    the default."""
+    lines = [(m.start(), m.start(1)) for m in _LINE.finditer(sample) if m.start() < len(sample)]
+    if not complete and len(lines) > 1:
+        lines.pop()  # the sample may end inside the last line
+    limit = len(sample) if complete else lines[-1][1] if lines else 0
+    closed = broken = 0
+    i = 0  # the line read: where it starts and where its text ends
+    while i < len(lines):
+        pos, end = lines[i]
+        while True:  # its fields
+            if sample.startswith(_QUOTE, pos):
+                k = _closing_quote(sample, pos + 1, limit)
+                after = sample[k + 1 : k + 2] if k >= 0 else None
+                if after not in (delimiter, "\r", "\n", ""):
+                    broken += k >= 0 or complete  # else open to the end of the sample: unknown
+                    break  # read on at the line after the one it opened on
+                closed += 1
+                while i + 1 < len(lines) and lines[i + 1][0] <= k:
+                    i += 1  # it closed on a later line
+                end = lines[i][1]
+                if after != delimiter:
+                    break
+                pos = k + 2
+                continue
+            cut = sample.find(delimiter, pos, end)
+            broken += _QUOTE in sample[pos : end if cut < 0 else cut]  # a quote inside a field
+            if cut < 0:
+                break
+            pos = cut + 1
+        i += 1
+    return broken <= closed
+
+
+def _closing_quote(sample: str, start: int, limit: int) -> int:
+    """Where the quoted field whose text begins at ``start`` closes (``""`` is a quote in it), -1
+    when it does not before ``limit``."""
+    while (k := sample.find(_QUOTE, start, limit)) >= 0 and sample.startswith(_QUOTE, k + 1):
+        if k + 1 >= limit:
+            return -1
+        start = k + 2
+    return k
+
+
 class _CsvText:
-    """A CSV/TSV input opened for reading: its text stream, codec and delimiter."""
+    """A CSV/TSV input opened for reading: its text stream, codec, delimiter and whether it quotes
+    its fields (:func:`sniff_quoting`)."""
 
     def __init__(self, path: Path, config: ReaderConfig, preferred: str) -> None:
         raw = open_input(path, config.max_decompressed_bytes)
@@ -126,15 +193,34 @@ class _CsvText:
         # Bytes the codec cannot read (past the sample) stay visible, as lone surrogates.
         self.text = io.TextIOWrapper(fh, encoding=encoding, errors=UNREAD, newline="")
         self.encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+        sample = head.decode(encoding, errors="replace")
+        complete = len(head) < _SNIFF_BYTES
         if config.csv_delimiter:
             self.delimiter = config.csv_delimiter
         else:
-            sample = head.decode(encoding, errors="replace")
-            self.delimiter = sniff_delimiter(sample, preferred, complete=len(head) < _SNIFF_BYTES)
+            self.delimiter = sniff_delimiter(sample, preferred, complete=complete)
+        self.quoted = sniff_quoting(sample, self.delimiter, complete=complete)
+
+    def reader(self, lines: _Lines) -> Iterator[list[str]]:
+        """The rows of ``lines``: quoted fields read as such (strictly) when the file quotes them,
+        else a quote is text like any other (``csv.QUOTE_NONE``)."""
+        if self.quoted:
+            return csv.reader(lines, delimiter=self.delimiter, strict=True)
+        return csv.reader(lines, delimiter=self.delimiter, quoting=csv.QUOTE_NONE, strict=True)
 
 
 #: How many characters of a record too large to read are read at a time while it is skipped.
 _SKIP_CHARS = 1 << 20
+
+#: A quoted field still open after this many characters, and after 16 times the largest record
+#: read so far, is taken for one that never closes (:class:`QuoteNeverClosed`) when the lines it
+#: swallowed look like rows (:meth:`_Lines.swallowed_rows`; else it is looked at again when it has
+#: doubled), unless ``reader.max_record_bytes`` is reached first (a ``too_large`` record, as any
+#: other).
+_OPEN_QUOTE_CHARS = 1 << 22
+_OPEN_QUOTE_FACTOR = 16
+#: How many of the lines a quoted field swallowed are looked at to tell rows from a field's lines.
+_LOOK_AT_LINES = 20
 
 
 class RecordTooLarge(InputDataError):
@@ -147,42 +233,111 @@ class RecordTooLarge(InputDataError):
         super().__init__(f"{size} characters > reader.max_record_bytes={cap}")
 
 
+class QuoteNeverClosed(InputDataError):
+    """A quoted field still open far past the size of the records read so far
+    (:data:`_OPEN_QUOTE_CHARS`); its lines are held to be read again (:meth:`_Lines.replay`)."""
+
+    reason = "bad_row"
+
+
 class _Lines:
     """The lines of a CSV text stream for :func:`csv.reader`, holding no more than ``cap``
     characters of a record: a record that grows past them raises :class:`RecordTooLarge` once
     it is read past (to the end of its line, and on while a quoted field is open: an odd number
-    of quotes so far), and reading goes on with the next record. :meth:`start` begins a record;
-    ``first`` is its first line (or as much of it as was read)."""
+    of quotes so far; with ``quoted`` false a quote is text and a record is a line), and reading
+    goes on with the next record. A quoted field open far past the records read so far raises
+    :class:`QuoteNeverClosed`. :meth:`start` begins a record; ``first`` is its first line (or as
+    much of it as was read), ``lines`` its lines and their numbers in the file; :meth:`replay`
+    gives all but the first again, for the rows they hold."""
 
-    def __init__(self, text: IO[str], cap: int) -> None:
+    def __init__(self, text: IO[str], cap: int, *, quoted: bool = True) -> None:
         self.text = text
         self.cap = cap
+        self.quoted = quoted
+        self.pending: deque[tuple[int, str]] = deque()  # lines to read again, and their numbers
+        self.lineno = 0  # the lines read from the stream
+        self.largest = 0  # the largest record read whole (:meth:`kept`)
+        self.width = 0  # the header's, once read
+        self.delimiter = ","
         self.start()
 
     def start(self) -> None:
         self.first = ""
         self.size = 0
         self.quotes = 0
+        self.lines: list[tuple[int, str]] = []
+        self.open_bound = max(_OPEN_QUOTE_CHARS, _OPEN_QUOTE_FACTOR * self.largest)
+
+    def kept(self) -> None:
+        """The record begun last was read whole."""
+        self.largest = max(self.largest, self.size)
+
+    def swallowed_rows(self) -> bool:
+        """Whether the lines of this record after its first look like rows of their own (most of
+        the first of them, each read alone, of the header's width): then a quote opened on the
+        first that was text (or never closed) swallowed them, rather than a quoted field that
+        holds line breaks."""
+        looked = [line for _, line in self.lines[1 : 1 + _LOOK_AT_LINES] if line.strip("\r\n")]
+        if not looked or not self.width:
+            return False
+        rows = 0
+        for line in looked:
+            with contextlib.suppress(csv.Error):  # a field over the csv module's limit
+                rows += len(next(csv.reader([line], delimiter=self.delimiter), [])) == self.width
+        return 2 * rows >= len(looked)
+
+    def replay(self) -> None:
+        """Read the lines of this record after its first again, as records of their own."""
+        self.pending.extendleft(reversed(self.lines[1:]))
+        self.lines = self.lines[:1]
+
+    @property
+    def span(self) -> str:
+        """The lines this record was read from: ``line 4`` or ``lines 4-9``."""
+        if not self.lines:
+            return f"line {self.lineno}"
+        first, last = self.lines[0][0], self.lines[-1][0]
+        return f"line {first}" if first == last else f"lines {first}-{last}"
+
+    def _read(self, limit: int) -> tuple[int, str]:
+        if self.pending:
+            number, line = self.pending.popleft()
+            if len(line) > limit:
+                self.pending.appendleft((number, line[limit:]))
+                line = line[:limit]
+            return number, line
+        line = self.text.readline(limit)
+        number = self.lineno + 1
+        if line.endswith(("\n", "\r")):
+            self.lineno = number
+        return number, line
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
-        line = self.text.readline(self.cap + 1 - self.size)
+        number, line = self._read(self.cap + 1 - self.size)
         if not line:
             raise StopIteration
         if not self.size:
             self.first = line
+        self.lines.append((number, line))
         self.size += len(line)
-        self.quotes += line.count('"')
+        if self.quoted:
+            self.quotes += line.count(_QUOTE)
         if self.size > self.cap:
             while self.quotes % 2 or not line.endswith(("\n", "\r")):
-                line = self.text.readline(_SKIP_CHARS)
+                line = self._read(_SKIP_CHARS)[1]
                 if not line:
                     break
                 self.size += len(line)
-                self.quotes += line.count('"')
+                if self.quoted:
+                    self.quotes += line.count(_QUOTE)
             raise RecordTooLarge(self.size, self.cap)
+        if self.quotes % 2 and self.size > self.open_bound:
+            if self.swallowed_rows():
+                raise QuoteNeverClosed(f"open for {self.size} characters")
+            self.open_bound *= 2
         return line
 
 
@@ -193,6 +348,12 @@ def _header(reader: Iterator[list[str]]) -> list[str] | None:
     return None if header is None else [safe_str(name) for name in header]
 
 
+def _unwrapped(header: list[str]) -> list[str]:
+    """The names of a header read with quotes as text (``QUOTE_NONE``), a name wrapped in them
+    (``"text"``) unwrapped: the file's rows quote nothing, but some exporters quote the header."""
+    return [name[1:-1] if len(name) > 1 and name[0] == name[-1] == _QUOTE else name for name in header]
+
+
 def csv_header(path: Path, preferred: str, config: ReaderConfig) -> tuple[list[str], str]:
     """The column names of a CSV file and its delimiter (for checking the field mapping before a
     run); ``[]`` when it cannot be read."""
@@ -200,8 +361,9 @@ def csv_header(path: Path, preferred: str, config: ReaderConfig) -> tuple[list[s
     try:
         opened = _CsvText(path, config, preferred)
         with opened.text:
-            lines = _Lines(opened.text, config.max_record_bytes)
-            return _header(csv.reader(lines, delimiter=opened.delimiter)) or [], opened.delimiter
+            lines = _Lines(opened.text, config.max_record_bytes, quoted=opened.quoted)
+            header = _header(opened.reader(lines)) or []
+            return (header if opened.quoted else _unwrapped(header)), opened.delimiter
     except Exception:  # noqa: BLE001 - unreadable here: the reader rejects what it cannot read
         return [], preferred
 
@@ -218,11 +380,14 @@ def read_delimited(
     try:
         opened = _CsvText(path, config, preferred)
         with opened.text:
-            lines = _Lines(opened.text, config.max_record_bytes)
-            reader = csv.reader(lines, delimiter=opened.delimiter, strict=True)
+            lines = _Lines(opened.text, config.max_record_bytes, quoted=opened.quoted)
+            reader = opened.reader(lines)
             header = _header(reader)
             if header is None:
                 return
+            if not opened.quoted:
+                header = _unwrapped(header)
+            lines.width, lines.delimiter = len(header), opened.delimiter
             while True:
                 lines.start()
                 try:
@@ -235,19 +400,46 @@ def read_delimited(
                     row_id = given_id(_whole_fields(lines.first, header, opened.delimiter), config)
                     yield rejected(origin, "too_large", str(exc), lines.first, id=row_id)
                     continue
-                except csv.Error as exc:
+                except (csv.Error, QuoteNeverClosed) as exc:
                     rowno += 1
-                    yield rejected(Origin(name, rowno), "bad_row", f"line {reader.line_num}: {exc}")
+                    if len(lines.lines) > 1 and (isinstance(exc, QuoteNeverClosed) or lines.swallowed_rows()):
+                        yield _never_closed(
+                            lines, str(exc), header, Origin(name, rowno), opened.delimiter, config
+                        )
+                    else:
+                        row_id = given_id(_whole_fields(lines.first, header, opened.delimiter), config)
+                        detail = f"{lines.span}: {exc}"
+                        yield rejected(Origin(name, rowno), "bad_row", detail, lines.first, id=row_id)
                     continue
                 if not row:
                     continue
                 rowno += 1
                 origin = Origin(name, rowno)
+                if len(row) != len(header) and len(lines.lines) > 1 and lines.swallowed_rows():
+                    # a row of the wrong width from many lines: a quote opened that was text
+                    detail = f"{len(row)} fields, header has {len(header)}"
+                    yield _never_closed(lines, detail, header, origin, opened.delimiter, config)
+                    continue
+                lines.kept()
                 yield guarded(origin, _csv_row, row, header, origin, config, opened.encoding)
     except CleanwireError:
         raise
     except Exception as exc:  # noqa: BLE001 - I/O, a damaged stream, or a surprise: the rest is one reject
         yield broken_off(name, rowno, exc)
+
+
+def _never_closed(
+    lines: _Lines, why: str, header: list[str], origin: Origin, delimiter: str, config: ReaderConfig
+) -> Doc:
+    """The reject for a record whose quoted field never closed (it ran into ``why`` over lines that
+    look like rows: :meth:`_Lines.swallowed_rows`): its first line is the record; the lines after
+    it are read again (:meth:`_Lines.replay`), so that a quote which was text costs one row, not
+    the rows it swallowed."""
+    span, opened_on = lines.span, lines.lines[0][0]
+    lines.replay()
+    detail = f"{span}: a quoted field never closed ({why}); reading goes on at line {opened_on + 1}"
+    row_id = given_id(_whole_fields(lines.first, header, delimiter), config)
+    return rejected(origin, "bad_row", detail, lines.first, id=row_id)
 
 
 def _whole_fields(line: str, header: list[str], delimiter: str) -> dict[str, str]:
