@@ -15,7 +15,6 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.core.config import ReaderConfig
 from pipeline.core.record import Doc
-from pipeline.io.formats import delimited
 from pipeline.io.formats.delimited import sniff_quoting
 from pipeline.io.readers import Source
 
@@ -93,24 +92,22 @@ def test_one_unclosed_quote_in_a_csv_costs_only_its_row(tmp_path: Path, quote_ro
     assert docs[999].raw == ("Row 999 of the table, with a comma." if quote_rows else "Row 999")
 
 
-def test_a_quoted_field_open_far_past_the_rows_read_is_cut_off(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_quoted_field_open_at_the_record_cap_over_rows_costs_only_its_row(tmp_path: Path) -> None:
     # No quote after it, and the end of the file too far away: the field was read on up to
     # reader.max_record_bytes (20 MB by default), the rows it held one too_large reject.
-    monkeypatch.setattr(delimited, "_OPEN_QUOTE_CHARS", 2000)
     path = _thousand(tmp_path, 'r1,"Row 1 opens a quote, and never closes it.', quote_rows=False)
-    docs = read_all([path])
+    docs = read_all([path], ReaderConfig(max_record_bytes=2000))
     assert [d.id for d in docs] == [f"r{n}" for n in range(1000)]
-    assert docs[1].reason == "bad_row" and docs[1].detail and "(open for " in docs[1].detail
+    assert (
+        docs[1].reason == "bad_row"
+        and docs[1].detail
+        and "still open at reader.max_record_bytes" in docs[1].detail
+    )
     assert all(d.ok for d in docs[:1] + docs[2:])
 
 
-def test_a_long_quoted_field_of_many_lines_is_not_taken_for_an_unclosed_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_long_quoted_field_of_many_lines_is_not_taken_for_an_unclosed_one(tmp_path: Path) -> None:
     # Its lines do not read as rows of the header's width: it is a field, read whole.
-    monkeypatch.setattr(delimited, "_OPEN_QUOTE_CHARS", 2000)
     body = "\n".join(f"Paragraph {n} of a long article about the harbour." for n in range(400))
     rows = ['r0,"Short, quoted.",1', f'r1,"{body}",2', 'r2,"After it, quoted.",3']
     (tmp_path / "t.csv").write_text("id,text,n\n" + "\n".join(rows) + "\n")
@@ -174,3 +171,28 @@ def test_sniff_quoting() -> None:
     assert sniff_quoting('id,text\n1,"a, b"\n2,"c, d"\n3,"e "f" g"\n', ",", complete=True)
     # open at the end of a sample that is not the whole file: no evidence either way
     assert sniff_quoting('id,text\n1,"opens\nand goes on\n', ",", complete=False)
+
+
+@pytest.mark.parametrize("columns", [1, 2])
+def test_a_quoted_field_of_megabytes_whose_lines_read_as_rows_is_one_field(
+    tmp_path: Path, columns: int
+) -> None:
+    """A 4.6 MB field of lines with one comma each (or a file of one column, where any line reads
+    as a row) that closes before the record cap is a field: it was split into 80,000 records."""
+    body = "\n".join(f"Paragraph {n}, the storm hit the coast on Tuesday night" for n in range(80_000))
+    path = tmp_path / "big.csv"
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text"] if columns == 1 else ["id", "text"])
+        for n, text in enumerate([body, "The second story."]):
+            writer.writerow([text] if columns == 1 else [f"s{n}", text])
+    docs = read_all([path])
+    assert [(d.ok, len(d.raw)) for d in docs] == [(True, len(body)), (True, len("The second story."))]
+
+
+def test_a_sample_that_ends_inside_a_quoted_field_says_nothing_against_quoting() -> None:
+    """The lines after a field open to the end of the 64 KiB sample are the field's own: their
+    doubled quotes made a quoting CSV of long articles read a line a row."""
+    article = "\n".join(f'Line {n}: ""we will rebuild,"" the mayor said.' for n in range(3000))
+    sample = f'id,text\n1,"{article}'[:65536]
+    assert sniff_quoting(sample, ",", complete=False)

@@ -4,8 +4,8 @@ see :mod:`.tabular` for what the readers share.
 Whether a file quotes its fields is judged on the same sample (:func:`sniff_quoting`): a TSV export
 that writes news text as it is (``"We will rebuild," the mayor said``) is read with its quotes as
 plain text, a line a row. In a file that does quote, a quoted field that never closes (it runs into
-a stray quote, the end of the file, a row of the wrong width, or far past the size of the rows read
-so far) over lines that read as rows costs only the row that opened it: a ``bad_row`` reject naming
+a stray quote, the end of the file, a row of the wrong width, or is still open at
+``reader.max_record_bytes``) over lines that all read as rows costs only the row that opened it: a ``bad_row`` reject naming
 its lines, and reading goes on at the line after the one it opened on (the lines it swallowed are
 read again, as rows).
 
@@ -19,7 +19,6 @@ record flagged ``invalid_utf8_repaired``), as the Parquet reader does. No record
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import io
 import re
@@ -147,9 +146,13 @@ def sniff_quoting(sample: str, delimiter: str, *, complete: bool) -> bool:
         while True:  # its fields
             if sample.startswith(_QUOTE, pos):
                 k = _closing_quote(sample, pos + 1, limit)
+                if k < 0 and not complete:
+                    # open to the end of the sample: what follows is inside it (a quoted page or
+                    # article longer than the sample), no evidence either way
+                    return broken <= closed
                 after = sample[k + 1 : k + 2] if k >= 0 else None
                 if after not in (delimiter, "\r", "\n", ""):
-                    broken += k >= 0 or complete  # else open to the end of the sample: unknown
+                    broken += 1
                     break  # read on at the line after the one it opened on
                 closed += 1
                 while i + 1 < len(lines) and lines[i + 1][0] <= k:
@@ -212,13 +215,6 @@ class _CsvText:
 #: How many characters of a record too large to read are read at a time while it is skipped.
 _SKIP_CHARS = 1 << 20
 
-#: A quoted field still open after this many characters, and after 16 times the largest record
-#: read so far, is taken for one that never closes (:class:`QuoteNeverClosed`) when the lines it
-#: swallowed look like rows (:meth:`_Lines.swallowed_rows`; else it is looked at again when it has
-#: doubled), unless ``reader.max_record_bytes`` is reached first (a ``too_large`` record, as any
-#: other).
-_OPEN_QUOTE_CHARS = 1 << 22
-_OPEN_QUOTE_FACTOR = 16
 #: How many of the lines a quoted field swallowed are looked at to tell rows from a field's lines.
 _LOOK_AT_LINES = 20
 
@@ -234,8 +230,10 @@ class RecordTooLarge(InputDataError):
 
 
 class QuoteNeverClosed(InputDataError):
-    """A quoted field still open far past the size of the records read so far
-    (:data:`_OPEN_QUOTE_CHARS`); its lines are held to be read again (:meth:`_Lines.replay`)."""
+    """A quoted field still open at ``reader.max_record_bytes`` over lines that read as rows
+    (:meth:`_Lines.swallowed_rows`); its lines are held to be read again (:meth:`_Lines.replay`).
+    A long field that does close before the cap (a page of 5 MB) is read whole, whatever its lines
+    look like."""
 
     reason = "bad_row"
 
@@ -245,8 +243,8 @@ class _Lines:
     characters of a record: a record that grows past them raises :class:`RecordTooLarge` once
     it is read past (to the end of its line, and on while a quoted field is open: an odd number
     of quotes so far; with ``quoted`` false a quote is text and a record is a line), and reading
-    goes on with the next record. A quoted field open far past the records read so far raises
-    :class:`QuoteNeverClosed`. :meth:`start` begins a record; ``first`` is its first line (or as
+    goes on with the next record. A quoted field still open at the cap over lines that read as
+    rows raises :class:`QuoteNeverClosed`. :meth:`start` begins a record; ``first`` is its first line (or as
     much of it as was read), ``lines`` its lines and their numbers in the file; :meth:`replay`
     gives all but the first again, for the rows they hold."""
 
@@ -256,7 +254,6 @@ class _Lines:
         self.quoted = quoted
         self.pending: deque[tuple[int, str]] = deque()  # lines to read again, and their numbers
         self.lineno = 0  # the lines read from the stream
-        self.largest = 0  # the largest record read whole (:meth:`kept`)
         self.width = 0  # the header's, once read
         self.delimiter = ","
         self.start()
@@ -266,25 +263,34 @@ class _Lines:
         self.size = 0
         self.quotes = 0
         self.lines: list[tuple[int, str]] = []
-        self.open_bound = max(_OPEN_QUOTE_CHARS, _OPEN_QUOTE_FACTOR * self.largest)
-
-    def kept(self) -> None:
-        """The record begun last was read whole."""
-        self.largest = max(self.largest, self.size)
 
     def swallowed_rows(self) -> bool:
-        """Whether the lines of this record after its first look like rows of their own (most of
-        the first of them, each read alone, of the header's width): then a quote opened on the
-        first that was text (or never closed) swallowed them, rather than a quoted field that
-        holds line breaks."""
-        looked = [line for _, line in self.lines[1 : 1 + _LOOK_AT_LINES] if line.strip("\r\n")]
-        if not looked or not self.width:
-            return False
-        rows = 0
+        """Whether the lines of this record after its first look like rows of their own (each of
+        the first of them, read alone, of the header's width of two or more columns, with no quote
+        left open): then a quote opened on the first that was text (or never closed) swallowed
+        them, rather than a quoted field that holds line breaks (whose lines seldom all have the
+        width: a file of one column never tells)."""
+        # the lines after the first; of a record whose quote closed, not the line that closes it
+        after = self.lines[1:-1] if self.quotes % 2 == 0 else self.lines[1:]
+        looked = [line for _, line in after[:_LOOK_AT_LINES] if line.strip("\r\n")]
+        if not looked or self.width < 2:
+            return False  # one column: any line of a long field reads as a row
         for line in looked:
-            with contextlib.suppress(csv.Error):  # a field over the csv module's limit
-                rows += len(next(csv.reader([line], delimiter=self.delimiter), [])) == self.width
-        return 2 * rows >= len(looked)
+            if line.count(_QUOTE) % 2:
+                return False  # a quote left open on a line of its own: not a row
+            try:
+                if len(next(csv.reader([line], delimiter=self.delimiter), [])) != self.width:
+                    return False  # a line of a long field (every row of the file has the width)
+            except csv.Error:  # a field over the csv module's limit
+                return False
+        return True
+
+    def _whole_last_line(self) -> None:
+        """The last line of this record read to its end (the cap cut it where it fell)."""
+        number, line = self.lines[-1]
+        while not line.endswith(("\n", "\r")) and (more := self._read(_SKIP_CHARS)[1]):
+            line += more
+        self.lines[-1] = (number, line)
 
     def replay(self) -> None:
         """Read the lines of this record after its first again, as records of their own."""
@@ -326,6 +332,9 @@ class _Lines:
         if self.quoted:
             self.quotes += line.count(_QUOTE)
         if self.size > self.cap:
+            if self.quotes % 2 and self.swallowed_rows():
+                self._whole_last_line()  # the cap may have cut it: it is read again as a row
+                raise QuoteNeverClosed(f"still open at reader.max_record_bytes={self.cap}")
             while self.quotes % 2 or not line.endswith(("\n", "\r")):
                 line = self._read(_SKIP_CHARS)[1]
                 if not line:
@@ -334,10 +343,6 @@ class _Lines:
                 if self.quoted:
                     self.quotes += line.count(_QUOTE)
             raise RecordTooLarge(self.size, self.cap)
-        if self.quotes % 2 and self.size > self.open_bound:
-            if self.swallowed_rows():
-                raise QuoteNeverClosed(f"open for {self.size} characters")
-            self.open_bound *= 2
         return line
 
 
@@ -420,7 +425,6 @@ def read_delimited(
                     detail = f"{len(row)} fields, header has {len(header)}"
                     yield _never_closed(lines, detail, header, origin, opened.delimiter, config)
                     continue
-                lines.kept()
                 yield guarded(origin, _csv_row, row, header, origin, config, opened.encoding)
     except CleanwireError:
         raise
