@@ -257,6 +257,12 @@ def test_the_setting_enters_the_hash_except_at_its_before_value(tmp_path: Path) 
 )
 def test_an_integer_that_spells_a_date_is_that_date_not_an_epoch(value: int, want: str) -> None:
     """``20230810`` as epoch seconds is 1970-08-23: an export's ``YYYYMMDD`` is the date it spells;
-    an integer that spells none (``20231340``) is still epoch seconds."""
+    an integer in that range that spells none (``20231340``) is no date."""
     assert field_date(value) == want
-    assert (field_date(20231340) or "").startswith("1970-08-23")
+    assert field_date(20231340) is None  # spells no date
+
+
+@pytest.mark.parametrize("value", [0, 2023, "2023", "202308", 99991231, 1.5, -5])
+def test_a_small_number_or_a_year_is_no_date_not_an_epoch(value: object) -> None:
+    """``0`` (a placeholder), a year or a month were epoch seconds: 1970-01-01 partitions."""
+    assert field_date(value) is None

@@ -10,9 +10,10 @@ The value an input gives for the date is read as:
 * a Parquet/Arrow date (``YYYY-MM-DD``) or timestamp (``YYYY-MM-DDTHH:MM``, a zoned one in its
   zone's local time, as Arrow gives it);
 * an integer of eight digits that spells a date (``20230810``, as exports write ``YYYYMMDD``) ->
-  ``YYYY-MM-DD``; another number (a JSON number, or a string of digits as CSV holds it) is an
-  epoch: seconds, or milliseconds when its magnitude is at least 10^11 (as seconds, the year
-  5138), in UTC.
+  ``YYYY-MM-DD`` (one that spells none is no date); another number (a JSON number, or a string of
+  digits as CSV holds it) of at least 10^8 is an epoch: seconds, or milliseconds when its
+  magnitude is at least 10^11 (as seconds, the year 5138), in UTC. A smaller one (``0``, a year
+  ``2023``, a month ``202308``) is no date.
 
 A value that is none of these, or whose day is before 1900 or after today's date where it is
 latest on Earth (:func:`pipeline.core.clock.plausible`, as for htmldate and bylines), is no
@@ -37,16 +38,22 @@ BAD_DATE_FLAG = "date_field_ignored"
 _MILLIS_FROM = 10**11
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_TEXT = re.compile(r"-?\d{1,16}(?:\.\d+)?")
-#: The integers read as ``YYYYMMDD`` when they spell a date (as epoch seconds: 1970).
+#: The integers read as ``YYYYMMDD`` (as epoch seconds: 1970); one that spells no date is none.
 _YYYYMMDD = range(1900_01_01, 2999_12_32)
+#: Smaller epoch numbers are no date a dump holds (0 is a placeholder, 2023 a year, 202308 a
+#: month): 10^8 seconds is 1973-03-03.
+_EPOCH_FROM = 10**8
 
 
 def _from_number(number: float) -> date | datetime | None:
-    if isinstance(number, int) and number in _YYYYMMDD:
+    if number == int(number) and int(number) in _YYYYMMDD:
+        value = int(number)
         try:
-            return date(number // 10000, number // 100 % 100, number % 100)
+            return date(value // 10000, value // 100 % 100, value % 100)
         except ValueError:
-            pass
+            return None
+    if abs(number) < _EPOCH_FROM:
+        return None
     return _from_epoch(number)
 
 
@@ -73,7 +80,7 @@ def _from_text(text: str) -> date | datetime | None:
     except ValueError:
         pass
     if _EPOCH_TEXT.fullmatch(text):
-        return _from_epoch(float(text))
+        return _from_number(float(text))
     try:
         return parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
