@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 # (a family is one emoji, not four). Elsewhere (Latin, Cyrillic, CJK) they are scrape noise.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _ALWAYS_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
-_JOINER = re.compile("[\u200c\u200d]")
+_JOINER = re.compile("[\u200c\u200d]+")
 # Spaces that are not U+0020 (NBSP, narrow NBSP, figure space, thin spaces, ideographic space...).
 _ODD_SPACE = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 _NEEDS_FTFY = re.compile(r"[^\x20-\x7e\n\t]|&[#\w]+;?")
@@ -217,12 +217,14 @@ def _joining(char: str) -> bool:
 
 def _strip_joiners(text: str) -> str:
     """``text`` without the ZWNJ and ZWJ that join nothing: kept only between two characters
-    that :func:`_joining` accepts (``Sub\u200dscribe`` loses it, ``می\u200cخواهم`` keeps it)."""
+    that :func:`_joining` accepts (``Sub\u200dscribe`` loses it, ``می\u200cخواهم`` keeps it); of
+    a run of joiners between two such characters, the first is kept (a doubled one is no other
+    spelling, and dropping both glued the word's parts)."""
 
     def keep(match: re.Match[str]) -> str:
-        i = match.start()
-        joins = 0 < i < len(text) - 1 and _joining(text[i - 1]) and _joining(text[i + 1])
-        return match.group() if joins else ""
+        i, j = match.start(), match.end()
+        joins = i > 0 and j < len(text) and _joining(text[i - 1]) and _joining(text[j])
+        return match.group()[0] if joins else ""
 
     return _JOINER.sub(keep, text)
 

@@ -194,3 +194,8 @@ def test_a_source_of_one_path_given_alone_is_that_path() -> None:
     alone, listed = Source(str(site)), Source([str(site)])
     assert alone.inputs == listed.inputs == [site]
     assert [s.paths for s in Source(site).shards()] == [s.paths for s in listed.shards()]
+
+
+def test_a_doubled_joiner_between_two_persian_letters_is_one_joiner() -> None:
+    text, _ = fix("می\u200c\u200cخواهم و Sub\u200d\u200dscribe")
+    assert text == "می\u200cخواهم و Subscribe"

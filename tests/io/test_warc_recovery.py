@@ -379,3 +379,11 @@ def test_a_run_over_a_warc_with_missing_and_short_content_lengths_accounts_for_e
     # bytes of page 4's block go on
     assert (counts["n_in"], counts["rejected"]) == (6, {"read/corrupt_archive": 2})
     assert counts["n_in"] == counts["n_kept"] + counts["n_dropped"] + counts["n_rejected"]
+
+
+@pytest.mark.parametrize("spelling", ["+{}", "{} "], ids=["plus", "space"])
+def test_a_content_length_warcio_reads_as_a_number_is_one(tmp_path: Path, spelling: str) -> None:
+    """``+1234`` is a number to warcio (``int``): the record is read, not rejected."""
+    block = http(page(2).encode())
+    docs = read(tmp_path, record(block, uri="http://example.com/2", length=spelling.format(len(block))))
+    assert [(d.status, d.raw) for d in docs] == [(Status.OK, page(2))]

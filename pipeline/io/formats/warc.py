@@ -210,9 +210,12 @@ def _unparsable_length(record: Any) -> str | None:
     """A WARC record's ``Content-Length`` when it is there but not a number (``abc``, ``-5``), so
     that where its block ends is unknown; else None (an ARC record's is left to warcio)."""
     value = record.rec_headers.get_header("Content-Length")
-    if value is None or str(value).strip().isdigit() or getattr(record.rec_headers, "cleanwire_arc", False):
+    if value is None or getattr(record.rec_headers, "cleanwire_arc", False):
         return None
-    return str(value)
+    try:
+        return None if int(str(value)) >= 0 else str(value)  # as warcio reads it: "+1234" is one
+    except ValueError:
+        return str(value)
 
 
 def _missing_length(record: Any) -> bool:
