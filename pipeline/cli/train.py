@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
+import os
 import time
 from functools import partial
 from pathlib import Path
@@ -12,6 +14,7 @@ import click
 
 from pipeline.cli.io_options import check_writable_file, write_error
 from pipeline.cli.options import build_config
+from pipeline.core.config import BoilerplateConfig
 from pipeline.evaluation.data import find_data_dir
 from pipeline.training.crossval import SchemeReport
 from pipeline.training.run import (
@@ -87,7 +90,12 @@ _stderr = partial(click.echo, err=True)
     help="The model's version (model:<version> in the ledger).",
 )
 @click.option(
-    "-w", "--workers", type=int, default=1, show_default=True, help="Processes for extracting the pages."
+    "-w",
+    "--workers",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Processes for extracting the pages.",
 )
 @click.option(
     "--cache",
@@ -127,6 +135,13 @@ def train_cmd(
     # or broken model file does not keep a new one from being trained
     cfg = build_config(config_file, options={"model": "none"})
     out = check_writable_file(output or f"line-model-{version}.npz")  # before hours of work
+    if cache:  # the cache is written after each set's preparation: refuse it before any
+        try:
+            Path(cache).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(cache, exc) from exc
+        if not os.access(cache, os.W_OK | os.X_OK):
+            raise write_error(cache, PermissionError(errno.EACCES, "not writable"))
     root = find_data_dir(data_dir)
     recipe = dataclasses.replace(TRAIN_RECIPE, part=synthetic_part, sites=synthetic_part)
     sets = default_sets(root, without=without, extra=[Path(p) for p in extra], synthetic=recipe)
@@ -173,6 +188,12 @@ def render_training(stats: list[SetStats], trained: Trained, out: Path, seconds:
         f"on its own training data (a training number, not a held-out one): unit precision "
         f"{trained.train_precision:.3f}, recall {trained.train_recall:.3f} at {m.threshold}",
     ]
+    in_force = BoilerplateConfig.model_threshold
+    if m.threshold != in_force:  # run, eval and explain take the config's threshold, not the file's
+        lines.append(
+            f"note: run, eval and explain remove at boilerplate.model_threshold ({in_force} unless set), "
+            f"not at the file's {m.threshold}: pass --model-threshold {m.threshold} with --model {out}"
+        )
     return "\n".join(lines)
 
 
@@ -185,6 +206,11 @@ def render_cv(reports: list[SchemeReport], threshold: float) -> str:
         "Cross-validation: every number below comes from models that did not see the documents "
         "(their site or domain) they are reported on."
     ]
+    if not reports:
+        out.append(
+            "Nothing was held out: the documents of every set are on one site or domain (their url's "
+            "host). Label documents of two or more sites to cross-validate."
+        )
     for r in reports:
         out += ["", f"== {r.scheme} ({r.documents} documents held out)"]
         out.append(

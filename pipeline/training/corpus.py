@@ -30,7 +30,7 @@ from pipeline import __version__
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError
 from pipeline.core.record import Doc, make_id
-from pipeline.evaluation.data import news_docs
+from pipeline.evaluation.data import news_docs, page_html_path
 from pipeline.evaluation.newsboiler import NewsDoc
 from pipeline.evaluation.predict import run_docs
 from pipeline.execution.engines import Engine, SerialEngine, make_engine
@@ -105,15 +105,35 @@ def read_set(spec: SetSpec) -> list[Item]:
 
 
 def _read_pages(name: str, root: Path) -> Iterator[Item]:
+    """A WCXB-style directory's pages (``metadata.json``, ``ground-truth/<id>.json``,
+    ``html/<id>.html.gz`` or, as the eval sets may have them, ``html/<id>.html``); a missing or
+    damaged file is an :class:`InputError` naming it."""
     try:
         metadata: dict[str, dict[str, Any]] = json.loads((root / "metadata.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"{root}: not a WCXB-style directory (metadata.json): {exc}") from exc
+    if not isinstance(metadata, dict) or not all(isinstance(m, dict) for m in metadata.values()):
+        raise InputError(f"{root / 'metadata.json'}: not an object of pages ({{id: {{page_type, domain}}}})")
     for pid in sorted(metadata):
-        truth = json.loads((root / "ground-truth" / f"{pid}.json").read_text(encoding="utf-8"))
-        gold = truth.get("ground_truth") or {}
-        with gzip.open(root / "html" / f"{pid}.html.gz", "rt", encoding="utf-8") as fh:
-            html = fh.read()
+        path = root / "ground-truth" / f"{pid}.json"
+        try:
+            truth = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(truth, dict) or not isinstance(truth.get("ground_truth") or {}, dict):
+                raise ValueError("not an object with a ground_truth object")
+            gold = truth.get("ground_truth") or {}
+            path = page_html_path(root / "html", pid)
+            if path.suffix == ".gz":
+                with gzip.open(path, "rt", encoding="utf-8") as fh:
+                    html = fh.read()
+            else:
+                html = path.read_text(encoding="utf-8")
+        except (OSError, ValueError, EOFError) as exc:  # ValueError: bad JSON or UTF-8
+            raise InputError(
+                f"cannot read training page {pid!r}: {path}: {' '.join(str(exc).split())[:200]}",
+                hint=f"restore the page, or leave the set out (--without {name})"
+                if name == "wcxb-train"
+                else "restore the page",
+            ) from exc
         page = PageGold(
             str(gold.get("main_content") or ""),
             gold.get("title"),
@@ -163,9 +183,12 @@ def prepare(
     kept under ``key`` (an :func:`items_digest`) and read back next time."""
     cached = cache / f"{key}.jsonl" if cache is not None and key else None
     if cached is not None and cached.is_file():
-        rows = [json.loads(line) for line in cached.read_text(encoding="utf-8").splitlines()]
-        if len(rows) == len(items):
-            return [Prepared(r["text"], r["ok"]) for r in rows]
+        try:
+            rows = [json.loads(line) for line in cached.read_text(encoding="utf-8").splitlines()]
+            if len(rows) == len(items):
+                return [Prepared(str(r["text"]), bool(r["ok"])) for r in rows]
+        except (OSError, ValueError, LookupError, TypeError):
+            pass  # a damaged cache file (a run killed while writing it): prepared again, rewritten
     stages = [STAGE_FACTORIES[name](config) for name in pre_boilerplate(config)]
     docs = [
         Doc(id=make_id(it.set, i), source=it.set, raw=it.raw, format=it.format, url=it.url)

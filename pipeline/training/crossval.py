@@ -87,6 +87,16 @@ def folds(examples: Sequence[Example]) -> list[Fold]:
     return out
 
 
+def one_group_sets(examples: Sequence[Example]) -> dict[str, list[str]]:
+    """The sets (with documents to score) whose documents all share one site or domain: their
+    :func:`folds` hold nothing out."""
+    by_set: dict[str, set[str]] = defaultdict(set)
+    for ex in examples:
+        if ex.ok and ex.units:
+            by_set[ex.item.set].add(ex.item.group)
+    return {name: sorted(g) for name, g in by_set.items() if len(g) < 2 and name != NEWSBOILER}
+
+
 @dataclass
 class OutOfFold:
     """Every unit's out-of-fold probability (NaN: not held out anywhere) and, for the units at or
@@ -109,6 +119,13 @@ def out_of_fold(
     oof = OutOfFold(np.full(m.X.shape[0], np.nan))
     t0 = time.perf_counter()
     all_folds = folds(examples)
+    held = {f.scheme.split(": leave-")[0] for f in all_folds}
+    for name, groups in one_group_sets(examples).items():
+        if name not in held:
+            log(
+                f"train: --cv: every document of {name} is on one site or domain ({', '.join(groups)}): "
+                "nothing of it can be held out, so it is not cross-validated"
+            )
     for i, fold in enumerate(all_folds, 1):
         try:
             model = fit_model(m, np.setdiff1d(every, fold.test), threshold=threshold, info={})

@@ -98,6 +98,9 @@ def check_record(row: Any) -> None:
     for key in ("raw", "gold_text"):
         if not isinstance(row[key], str):
             raise _Problem(f"{key} is {type(row[key]).__name__}, not a string")
+    url = row.get("url")
+    if url is not None and not isinstance(url, str):  # its host groups the folds of --cv
+        raise _Problem(f"url is {type(url).__name__}, not a string")
     fmt = row.get("format") or "text"
     if fmt not in RAW_FORMATS:
         raise _Problem(

@@ -133,7 +133,8 @@ def info(sets: Sequence[SetSpec], stats: Sequence[SetStats], threshold: float) -
         ),
         "category_head": f"one-vs-rest SGD over 2**{fit.CATEGORY_BITS} folded buckets + dense",
         "threshold": threshold,
-        "threshold_from": THRESHOLD_FROM,
+        # the default's provenance; another threshold was given to `cleanwire train --threshold`
+        "threshold_from": THRESHOLD_FROM if threshold == THRESHOLD else "cleanwire train --threshold",
     }
 
 

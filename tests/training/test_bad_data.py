@@ -121,6 +121,7 @@ BAD: list[tuple[str, Callable[[list[Row]], list[Row]] | str | None, tuple[str, .
         ("line 1 (record 'mine-0'): missing gold_text",),
     ),
     ("not an object", "[1, 2]\n", ("line 1: not a JSON object but list",)),
+    ("url not a string", _edit(3, _set("url", 5)), ("line 4 (record 'mine-3'): url is int, not a string",)),
 ]
 
 
@@ -177,6 +178,16 @@ def test_a_cross_validation_fold_without_boilerplate_is_an_input_error(tmp_path:
     assert "no boilerplate unit" in res.stderr and "Traceback" not in res.output
 
 
+def test_cross_validation_of_one_site_says_that_nothing_was_held_out(tmp_path: Path) -> None:
+    rows = documents()
+    for r in rows:  # every document on alpha.example: no site can be held out
+        r["url"] = r["url"].replace("beta", "alpha").replace("gamma", "alpha")
+    res = train(tmp_path, write(tmp_path / "mine.jsonl", rows), "--cv")
+    assert res.exit_code == 0, res.output
+    assert "every document of mine is on one site or domain (alpha.example)" in res.stderr
+    assert "Nothing was held out" in res.stdout and "Label documents of two or more sites" in res.stdout
+
+
 def test_items_are_found_in_html_with_entities_and_in_glued_or_mojibake_text(tmp_path: Path) -> None:
     gold = "Title\n\nBody."
     rows: list[Row] = [
@@ -210,3 +221,29 @@ def test_items_are_found_in_html_with_entities_and_in_glued_or_mojibake_text(tmp
         },
     ]
     assert [r["id"] for r in read_news_file(write(tmp_path / "ok.jsonl", rows))] == ["h", "g", "m"]
+
+
+def test_a_cache_directory_that_cannot_be_made_is_refused_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    res = train(
+        tmp_path, write(tmp_path / "mine.jsonl", documents()), "--cache", str(tmp_path / "a-file" / "c")
+    )
+    assert res.exit_code == 4, res.output  # was a NotADirectoryError traceback after the preparation
+    assert f"error: cannot write {tmp_path / 'a-file' / 'c'}" in res.stderr and "Traceback" not in res.output
+    assert "prepared in" not in res.stderr and not (tmp_path / "m.npz").exists()
+
+
+def test_a_damaged_cache_file_is_prepared_again(tmp_path: Path) -> None:
+    data, cache = write(tmp_path / "mine.jsonl", documents()), tmp_path / "cache"
+    assert train(tmp_path, data, "--cache", str(cache)).exit_code == 0
+    first = (tmp_path / "m.npz").read_bytes()
+    (cached,) = cache.iterdir()
+    cached.write_text('{"text": "cut short')  # a run killed while writing it
+    res = train(tmp_path, data, "--cache", str(cache))
+    assert res.exit_code == 0, res.output  # was a JSONDecodeError traceback
+    assert (tmp_path / "m.npz").read_bytes() == first and cached.read_text().count("\n") == 12
+
+
+def test_a_negative_worker_count_is_a_usage_error(tmp_path: Path) -> None:
+    res = train(tmp_path, write(tmp_path / "mine.jsonl", documents()), "-w", "-3")
+    assert res.exit_code == 2 and "-w" in res.output

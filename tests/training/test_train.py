@@ -187,3 +187,33 @@ def test_training_does_not_need_a_working_boilerplate_model(tiny: Path, tmp_path
     train(tmp_path, tiny, "a.npz", "--config", str(config))
     train(tmp_path, tiny, "b.npz")
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+
+
+def test_train_reads_the_eval_layout_with_plain_html_pages(tmp_path: Path) -> None:
+    """fixtures/eval keeps its pages as ``html/<id>.html`` (eval reads them): train does too."""
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "eval"
+    args = ["train", "--without", "synthetic", "--eval-data", str(fixture), "-o", str(tmp_path / "m.npz")]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output  # was a FileNotFoundError for html/0001.html.gz
+    info = LineModel.load(tmp_path / "m.npz").info
+    assert [s["name"] for s in info["trained_on"]] == ["newsboiler", "wcxb-train"]
+
+
+def test_a_missing_training_page_is_an_input_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "wcxb-train" / "ground-truth").mkdir(parents=True)
+    (tmp_path / "wcxb-train" / "metadata.json").write_text('{"0001": {"page_type": "article"}}')
+    (tmp_path / "wcxb-train" / "ground-truth" / "0001.json").write_text('{"ground_truth": {}}')
+    args = ["train", "--without", "synthetic", "--eval-data", str(tmp_path), "-o", str(tmp_path / "m.npz")]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 3, res.output
+    assert "error: cannot read training page '0001'" in res.stderr and "html/0001.html" in res.stderr
+    assert "--without wcxb-train" in res.stderr and "Traceback" not in res.output
+
+
+def test_a_threshold_of_ones_own_says_how_to_use_it(tiny: Path, tmp_path: Path) -> None:
+    """run/eval/explain take boilerplate.model_threshold, not the file's: the report says so, and
+    the file does not credit the shipped threshold's tuning split for a threshold given by hand."""
+    out = train(tmp_path, tiny, "m.npz", "--threshold", "0.5")
+    assert "pass --model-threshold 0.5 with --model" in out
+    assert LineModel.load(tmp_path / "m.npz").info["threshold_from"] == "cleanwire train --threshold"
+    assert "--model-threshold" not in train(tmp_path, tiny, "d.npz")  # the default: nothing to say
