@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import InputError
+from pipeline.core.record import RAW_FORMATS
 from pipeline.evaluation.langid import LangSentence
 from pipeline.evaluation.newsboiler import BoilerItem, NewsDoc
 
@@ -77,10 +78,18 @@ def _read_json(path: Path) -> Any:
         raise _damaged(path, exc) from exc
 
 
-def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
+#: What a row of a set's JSON lines lacks (a message), or None when it is fine.
+RowCheck = Callable[[dict[str, Any]], "str | None"]
+
+
+def _jsonl(path: Path, check: RowCheck | None = None) -> Iterator[dict[str, Any]]:
+    """The rows of a JSON lines file; a row that is not an object, or that ``check`` finds a
+    problem in, and a file that is not UTF-8, are an :class:`InputError` naming the file and line."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
                 try:
                     row = json.loads(line)
                 except ValueError as exc:
@@ -89,7 +98,53 @@ def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
                     raise _damaged(
                         path, ValueError(f"a JSON {type(row).__name__}, not an object"), f", line {n}"
                     )
+                problem = check(row) if check else None
+                if problem:
+                    raise _damaged(path, ValueError(problem), f", line {n}")
                 yield row
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _damaged(path, exc) from exc  # not UTF-8 (decoded a chunk at a time: no line to name)
+
+
+def _wrong(row: dict[str, Any], key: str, *types: type, required: bool = False) -> str | None:
+    """What is wrong with ``row[key]`` (missing when ``required``, or of none of ``types``)."""
+    value = row.get(key)
+    if value is None:
+        return f"no {key!r}" if required else None
+    if not isinstance(value, types):
+        return f"{key!r} is {type(value).__name__}, not {' or '.join(t.__name__ for t in types)}"
+    return None
+
+
+def _news_row_problem(row: dict[str, Any]) -> str | None:
+    """What keeps a row from being a document in newsboiler's schema (see its README)."""
+    for key, types, required in (
+        ("id", (str, int), True),
+        ("raw", (str,), True),
+        ("gold_text", (str,), True),
+        ("format", (str,), False),
+        ("url", (str,), False),
+        ("lang", (str,), False),
+        ("boilerplate", (list,), False),
+    ):
+        if problem := _wrong(row, key, *types, required=required):
+            return problem
+    if (row.get("format") or "text") not in RAW_FORMATS:
+        return f"format {row['format']!r} is not one of {', '.join(RAW_FORMATS)}"
+    for k, item in enumerate(row.get("boilerplate") or [], 1):
+        if not isinstance(item, dict) or not all(isinstance(item.get(f), str) for f in ("category", "text")):
+            return f"boilerplate item {k} is not an object with a category and a text string"
+        if not isinstance(item.get("raw_text"), (str, type(None))):
+            return f"boilerplate item {k}: 'raw_text' is not a string"
+    return None
+
+
+def _langid_row_problem(row: dict[str, Any]) -> str | None:
+    return (
+        _wrong(row, "text", str, required=True)
+        or _wrong(row, "lang", str, required=True)
+        or _wrong(row, "langdetect", str)
+    )
 
 
 def load_newsboiler(root: Path) -> list[NewsDoc]:
@@ -99,7 +154,7 @@ def load_newsboiler(root: Path) -> list[NewsDoc]:
 def load_news_file(path: Path) -> list[NewsDoc]:
     """Labelled documents in newsboiler's schema from a JSONL file (the set's, the synthetic
     corpus, a user's own)."""
-    return news_docs(_jsonl(path))
+    return news_docs(_jsonl(path, _news_row_problem))
 
 
 def news_docs(rows: Iterable[dict[str, Any]]) -> list[NewsDoc]:
@@ -125,7 +180,7 @@ def news_docs(rows: Iterable[dict[str, Any]]) -> list[NewsDoc]:
 def load_langid(root: Path) -> list[LangSentence]:
     return [
         LangSentence(str(r["text"]), str(r["lang"]), str(r.get("langdetect") or r["lang"]))
-        for r in _jsonl(root / _MARKER_FILE["langid"])
+        for r in _jsonl(root / _MARKER_FILE["langid"], _langid_row_problem)
     ]
 
 
@@ -165,33 +220,60 @@ class PageSet:
     baselines: tuple[Baseline, ...]
 
 
+def _object(path: Path, data: Any, what: str) -> dict[str, Any]:
+    """``data`` when it is a JSON object, else the :class:`InputError` of a damaged file."""
+    if not isinstance(data, dict):
+        raise _damaged(path, ValueError(f"{what} is a JSON {type(data).__name__}, not an object"))
+    return data
+
+
 def _snippets(path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if not path.is_file():
         return (), ()
-    truth = _read_json(path).get("ground_truth") or {}
-    return tuple(truth.get("with") or ()), tuple(truth.get("without") or ())
+    truth = _object(
+        path, _object(path, _read_json(path), "the file").get("ground_truth") or {}, "ground_truth"
+    )
+    out = []
+    for key in ("with", "without"):
+        snippets = truth.get(key) or []
+        if not isinstance(snippets, list) or not all(isinstance(x, str) for x in snippets):
+            raise _damaged(path, ValueError(f"ground_truth.{key} is not a list of strings"))
+        out.append(tuple(snippets))
+    return out[0], out[1]
 
 
-def _html_path(folder: Path, pid: str) -> Path:
+def page_html_path(folder: Path, pid: str) -> Path:
     """``<id>.html.gz`` as the sets ship it, or a plain ``<id>.html`` (small authored fixtures)."""
     plain = folder / f"{pid}.html"
     return plain if plain.is_file() else folder / f"{pid}.html.gz"
 
 
 def load_baseline(path: Path) -> Baseline:
-    data = _read_json(path)
-    output = data.get("output", data) if isinstance(data, dict) else {}
+    data = _object(path, _read_json(path), "the file")
+    output = _object(path, data.get("output", data), "'output'")
+    for k, v in output.items():
+        if v is not None and not isinstance(
+            _object(path, v, f"page {k!r}").get("articleBody"), (str, type(None))
+        ):
+            raise _damaged(path, ValueError(f"page {k!r}: articleBody is not a string"))
     bodies = {str(k): str((v or {}).get("articleBody") or "") for k, v in output.items()}
     return Baseline(path.stem, str(data.get("version") or ""), bodies)
 
 
 def load_page_set(root: Path, name: str) -> PageSet:
     base = root / name
-    gold = _read_json(base / "ground-truth.json")
+    gold_path = base / "ground-truth.json"
+    gold = _object(gold_path, _read_json(gold_path), "the file")
     meta_path = base / "metadata.json"
-    meta = _read_json(meta_path) if meta_path.is_file() else {}
+    meta = _object(meta_path, _read_json(meta_path), "the file") if meta_path.is_file() else {}
     pages = []
     for pid, entry in gold.items():
+        _object(gold_path, entry, f"page {pid!r}")
+        for key in ("articleBody", "url"):
+            if problem := _wrong(entry, key, str):
+                raise _damaged(gold_path, ValueError(f"page {pid!r}: {problem}"))
+        if not isinstance(meta.get(str(pid)) or {}, dict):
+            raise _damaged(meta_path, ValueError(f"page {pid!r} is not an object"))
         with_, without = _snippets(base / "ground-truth" / f"{pid}.json")
         page_type = (meta.get(str(pid)) or {}).get("page_type")
         pages.append(
@@ -199,7 +281,7 @@ def load_page_set(root: Path, name: str) -> PageSet:
                 id=str(pid),
                 url=entry.get("url"),
                 gold=str(entry.get("articleBody") or ""),
-                html_path=_html_path(base / "html", str(pid)),
+                html_path=page_html_path(base / "html", str(pid)),
                 with_snippets=with_,
                 without_snippets=without,
                 page_type=str(page_type) if page_type else None,

@@ -44,6 +44,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from pipeline.core.errors import InputError
+from pipeline.evaluation.data import load_news_file
+
 Word = tuple[str, tuple[int, int] | None]
 
 #: Bodies shorter than this many words are not used.
@@ -137,22 +140,23 @@ def load_bases(root: Path, min_words: int = MIN_WORDS) -> dict[str, list[Base]]:
             bases[split].append(base)
             bid += 1
 
-    for line in (root / "newsboiler" / "dev.jsonl").open(encoding="utf8"):
-        row = json.loads(line)
-        blocks = row["gold_text"].split("\n\n")
+    for doc in load_news_file(root / "newsboiler" / "dev.jsonl"):  # checked: a bad row is an InputError
+        blocks = doc.gold_text.split("\n\n")
         title = None
         if len(blocks) > 1 and len(blocks[0].split()) <= 25 and not blocks[0].rstrip().endswith("."):
             title, blocks = blocks[0], blocks[1:]
         add(
             "test",
             source="newsboiler",
-            site=urlparse(row["url"]).netloc,
+            site=urlparse(doc.url or "").netloc,
             title=title,
             text="\n\n".join(blocks),
             sep=r"\n\n",
-            boilerplate=[b["text"] for b in row["boilerplate"]],
+            boilerplate=[b.text for b in doc.boilerplate],
         )
     for name, split in (("wcxb", "test"), ("wcxb-train", "tune")):
+        if not (root / name / "metadata.json").is_file():
+            continue  # wcxb-train: only the tune split needs it (streams says so when it is absent)
         meta = json.loads((root / name / "metadata.json").read_text(encoding="utf8"))
         for path in sorted((root / name / "ground-truth").glob("*.json")):
             gt = json.loads(path.read_text(encoding="utf8"))["ground_truth"]
@@ -532,6 +536,12 @@ def build(
     rest = [b for b in bases if b.bid not in used]
     rng.shuffle(rest)
     n = len(rest)
+    if n < 10:  # a tenth of them lend paragraphs to the copies: none would be an IndexError
+        raise InputError(
+            f"neardup: the {split} split has too few bodies of {MIN_WORDS}+ words to build a stream from "
+            f"({len(bases)}, {n} of them outside same-site groups; at least 10 needed)",
+            hint="the test split is built from newsboiler/, aeb/ and wcxb/, the tune split from wcxb-train/",
+        )
     donors = rest[: n // 10]
     neg = rest[n // 10 : n // 10 + int(0.45 * n)]
     pos = rest[n // 10 + int(0.45 * n) :]
@@ -608,6 +618,11 @@ def streams(
     if split not in SPLITS or residue not in RESIDUE:
         raise ValueError(f"split must be one of {SPLITS} and residue one of {sorted(RESIDUE)}")
     bases = load_bases(root)
+    if not bases[split]:
+        raise InputError(
+            f"neardup: no document for the {split} split under {root}",
+            hint="the test split is built from newsboiler/, aeb/ and wcxb/, the tune split from wcxb-train/",
+        )
     pool = sorted({b for base in bases["test"] for b in base.boilerplate if len(b) < 300})
     out = []
     for rnd in range(1, rounds + 1):

@@ -289,6 +289,28 @@ def test_cleanwire_beats_every_aeb_baseline(eval_dir: Path, tmp_path: Path) -> N
     [
         ("aeb", "aeb/ground-truth.json", lambda b: b[: len(b) // 2]),  # cut short
         ("newsboiler", "newsboiler/dev.jsonl", lambda b: b + b'{"id": "x", bad\n'),  # a bad line
+        # files that are JSON but not in the set's schema: each was a traceback (exit 1)
+        ("newsboiler", "newsboiler/dev.jsonl", lambda b: b + b'{"id": "x", "gold_text": "G"}\n'),
+        (
+            "newsboiler",
+            "newsboiler/dev.jsonl",
+            lambda b: b + b'{"id": "x", "raw": "R", "gold_text": "G", "url": 5}\n',
+        ),
+        (
+            "newsboiler",
+            "newsboiler/dev.jsonl",
+            lambda b: b + b'{"id": "x", "raw": "R", "gold_text": "G", "format": "pdf"}\n',
+        ),
+        (
+            "newsboiler",
+            "newsboiler/dev.jsonl",
+            lambda b: b + b'{"id": "x", "raw": "R", "gold_text": "G", "boilerplate": ["R"]}\n',
+        ),
+        ("newsboiler", "newsboiler/dev.jsonl", lambda b: b + b"\xff\xfe not UTF-8\n"),
+        ("langid", "langid/sentences.jsonl", lambda b: b + b'{"lang": "en"}\n'),
+        ("aeb", "aeb/ground-truth.json", lambda b: b"[1, 2]"),
+        ("aeb", "aeb/ground-truth.json", lambda b: b'{"p-ferry": "the body"}'),
+        ("aeb", "aeb/baselines/halfway.json", lambda b: b'{"output": {"p-ferry": "the body"}}'),
     ],
 )
 def test_a_damaged_set_file_is_an_input_error_naming_it(
@@ -303,3 +325,27 @@ def test_a_damaged_set_file_is_an_input_error_naming_it(
     )
     assert r.exit_code == 3, r.output
     assert f"cannot read evaluation file {path}" in r.stderr and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize(
+    ("split", "without_wcxb_train", "expected"),
+    [
+        # too few bodies was an IndexError; without wcxb-train a FileNotFoundError
+        ("test", False, "error: neardup: the test split has too few bodies of 25+ words"),
+        ("test", True, "error: neardup: the test split has too few bodies"),
+        ("tune", True, "error: neardup: no document for the tune split"),
+    ],
+)
+def test_a_neardup_set_too_small_to_build_is_an_input_error(
+    tmp_path: Path, split: str, without_wcxb_train: bool, expected: str
+) -> None:
+    data = tmp_path / "eval"
+    shutil.copytree(FIXTURE, data)
+    (data / "wcxb" / "metadata.json").write_text('{"0001": {"page_type": "article", "domain": "a.example"}}')
+    if without_wcxb_train:
+        shutil.rmtree(data / "wcxb-train")
+    r = CliRunner().invoke(
+        cli, ["eval", "-w", "1", "--data", str(data), "--set", "neardup", "--neardup-split", split]
+    )
+    assert r.exit_code == 3, r.output
+    assert expected in r.stderr and "hint: " in r.stderr and "Traceback" not in r.output
