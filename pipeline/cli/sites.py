@@ -118,11 +118,19 @@ def learn_options(fn: click.decorators.FC) -> click.decorators.FC:
     help="Where to write the learned rules (.toml, or .json).",
 )
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML config file.")
+@click.option("--text-field", help="Field holding plain text in JSONL/CSV/Parquet records (default: text).")
+@click.option("--html-field", help="Field holding HTML in JSONL/CSV/Parquet records (default: html).")
+@click.option("--url-field", help="Field holding the URL, whose host is the site (default: url).")
+@click.option("--id-field", help="Field holding the record id (default: id).")
 @learn_options
 def learn_sites_cmd(
     inputs: tuple[str, ...],
     output: str,
     config_file: str | None,
+    text_field: str | None,
+    html_field: str | None,
+    url_field: str | None,
+    id_field: str | None,
     min_docs: int,
     min_repeat: int,
     min_share: float,
@@ -134,7 +142,14 @@ def learn_sites_cmd(
       cleanwire learn-sites dump/ -o site-rules.toml
       cleanwire run dump/ -o out/ --site-rules site-rules.toml
     """
-    cfg = build_config(config_file)
+    fields = {
+        "text_field": text_field,
+        "html_field": html_field,
+        "url_field": url_field,
+        "id_field": id_field,
+    }
+    # the fields as `run` maps them (a record without them is an input error whose hint names these options)
+    cfg = build_config(config_file, options=fields)
     target = check_writable_file(output)  # before the pass over the dump, not after it
     learn = LearnConfig(min_docs=min_docs, min_repeat=min_repeat, min_share=min_share)
     rules = learn_from_inputs(inputs, cfg, learn)

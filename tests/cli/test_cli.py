@@ -471,3 +471,38 @@ def test_an_output_directory_overlapping_the_inputs_never_eats_them(tmp_path: Pa
         code, text = invoke("run", str(dump), "-o", str(tmp_path), "-w", "1", "--overwrite")
         assert code == 0, text
     assert (dump / "a.txt").read_text() == GOOD
+
+
+def test_learn_sites_maps_the_input_fields_as_its_hint_says(tmp_path: Path) -> None:
+    """learn-sites' reader says `map the field with --text-field body`: the option exists there."""
+    rows = [
+        {
+            "id": str(i),
+            "link": f"https://harbour.example/news/{i}",
+            "body": f"{story}\n\nGet the Harbour Briefing in your inbox every morning",
+        }
+        for i, story in enumerate(
+            [
+                "The ferry sailed on time today, the harbour master said.",
+                "Councillors approved the new library budget after a long debate.",
+                "A storm closed the coast road for most of Sunday afternoon.",
+                "The lifeboat crew rescued two walkers stranded by the tide.",
+            ]
+        )
+    ]
+    data = tmp_path / "mine.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code, out = invoke("learn-sites", str(data), "-o", str(tmp_path / "sites.toml"))
+    assert code == 3 and "map the field with --text-field body" in out
+    code, out = invoke(
+        "learn-sites",
+        str(data),
+        "-o",
+        str(tmp_path / "sites.toml"),
+        "--text-field",
+        "body",
+        "--url-field",
+        "link",
+    )
+    assert code == 0, out
+    assert "learned 1 line(s) for 1 site(s)" in out and "harbour.example (1)" in out
