@@ -249,12 +249,19 @@ def render_diff(steps: Sequence[Step], *, color: bool = False) -> str:
 
     diffs = stage_diffs(steps)
     out: list[str] = []
+    extracted = next((s for s in steps if s.stage == "extract" and s.notes.get("format") == "html"), None)
+    if extracted is not None:  # not diffed (its input is markup): what it made of the page, in a line
+        line = (
+            f"extract: an HTML page of {len(extracted.text_before):,} characters -> "
+            f"{len(extracted.text_after):,} characters of text (markup: not shown as a diff)"
+        )
+        out.append(click.style(line, bold=True) if color else line)
     for d in diffs:
         out.append(click.style(_diff_header(d), bold=True) if color else _diff_header(d))
         shown: Sequence[Segment | None] = d.segments if d.exact else with_context(d.segments)
         out.append(render_segments_terminal(shown, color=color).rstrip("\n") + "\n")
     if not diffs:
-        out.append("no stage changed the text")
+        out.append("no stage after extract changed the text" if extracted else "no stage changed the text")
     final = steps[-1] if steps else None
     if final is not None and final.status != "ok":
         out.append(f"{final.stage}: {final.status.upper()} ({terminal_safe(str(final.reason))})")

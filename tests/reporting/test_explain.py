@@ -89,6 +89,15 @@ def test_html_extract_is_not_diffed_but_later_stages_are() -> None:
     stages = [d.stage for d in stage_diffs(steps)]
     assert "extract" not in stages
     assert "boilerplate" in stages
+    # what extraction made of the page is one line, not "no stage changed the text"
+    (first, *_) = render_diff(steps).splitlines()
+    assert first == f"extract: an HTML page of {len(html):,} characters -> " + (
+        f"{len(steps[0].text_after):,} characters of text (markup: not shown as a diff)"
+    )
+    quiet = explain_document(
+        "<html><body><article><p>" + "Quiet news. " * 30 + "</p></article></body></html>", fmt="html"
+    )
+    assert "no stage after extract changed the text" in render_diff(quiet)
 
 
 def test_terminal_diff_marks_removed_spans() -> None:
