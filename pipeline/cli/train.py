@@ -135,6 +135,11 @@ def train_cmd(
     # or broken model file does not keep a new one from being trained
     cfg = build_config(config_file, options={"model": "none"})
     out = check_writable_file(output or f"line-model-{version}.npz")  # before hours of work
+    if extra and version == VERSION:
+        _stderr(
+            f"note: the model will be labelled {VERSION}, as the shipped one (model:{VERSION} in the "
+            "ledger): pass --version to tell yours apart"
+        )
     if cache:  # the cache is written after each set's preparation: refuse it before any
         try:
             Path(cache).mkdir(parents=True, exist_ok=True)

@@ -217,3 +217,15 @@ def test_a_threshold_of_ones_own_says_how_to_use_it(tiny: Path, tmp_path: Path) 
     assert "pass --model-threshold 0.5 with --model" in out
     assert LineModel.load(tmp_path / "m.npz").info["threshold_from"] == "cleanwire train --threshold"
     assert "--model-threshold" not in train(tmp_path, tiny, "d.npz")  # the default: nothing to say
+
+
+def test_a_model_of_ones_own_data_is_told_to_take_a_version_of_its_own(tiny: Path, tmp_path: Path) -> None:
+    """Without --version it is labelled as the shipped model is (model:lm-5 in the ledger)."""
+    args = ["train", *NO_DEFAULTS, "--data", str(tiny)]
+    res = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "a.npz")])
+    assert res.exit_code == 0, res.output
+    assert "pass --version to tell yours apart" in res.stderr
+    res = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "b.npz"), "--version", "mine-1"])
+    assert res.exit_code == 0, res.output
+    assert "--version" not in res.stderr
+    assert LineModel.load(tmp_path / "b.npz").version == "mine-1"
