@@ -22,6 +22,25 @@ def comma_list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+#: The options that name the fields of JSONL/CSV/Parquet records (``reader.*_field``, applied by
+#: :func:`~pipeline.cli.options.build_config`): ``run`` and ``learn-sites`` read records alike.
+_FIELD_OPTIONS = (
+    click.option(
+        "--text-field", help="Field holding plain text in JSONL/CSV/Parquet records (default: text)."
+    ),
+    click.option("--html-field", help="Field holding HTML in JSONL/CSV/Parquet records (default: html)."),
+    click.option("--url-field", help="Field holding the URL (default: url)."),
+    click.option("--id-field", help="Field holding the record id (default: id)."),
+)
+
+
+def field_options(fn: click.decorators.FC) -> click.decorators.FC:
+    """``--text-field``, ``--html-field``, ``--url-field`` and ``--id-field``, in that order."""
+    for option in reversed(_FIELD_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
 #: Names ``--csv-delimiter`` takes besides the character itself (a tab is awkward to type).
 DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space": " "}
 

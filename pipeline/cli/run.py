@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pipeline.cli.options import config_options
+from pipeline.cli.options import config_options, field_options
 from pipeline.core.config import COMPRESSIONS, Config
 from pipeline.core.terminal import printable
 from pipeline.execution import forkserver
@@ -51,10 +51,7 @@ if TYPE_CHECKING:
     "on as memory_limit (default: 80% of RAM over the workers, at least 1GiB; 0 = no limit; "
     "otherwise at least 256MiB: a worker holds ~150MiB before its first record).",
 )
-@click.option("--text-field", help="Field holding plain text in JSONL/CSV/Parquet records (default: text).")
-@click.option("--html-field", help="Field holding HTML in JSONL/CSV/Parquet records (default: html).")
-@click.option("--url-field", help="Field holding the URL (default: url).")
-@click.option("--id-field", help="Field holding the record id (default: id).")
+@field_options
 @click.option(
     "--date-field",
     help="Field holding the record's date; a value that parses as a date wins over the dates found "

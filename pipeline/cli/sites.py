@@ -17,7 +17,7 @@ import click
 import pyarrow as pa
 
 from pipeline.cli.io_options import check_writable_file, write_error
-from pipeline.cli.options import build_config
+from pipeline.cli.options import build_config, field_options
 from pipeline.core.batching import batched
 from pipeline.core.config import Config
 from pipeline.core.record import docs_from_batch
@@ -118,22 +118,16 @@ def learn_options(fn: click.decorators.FC) -> click.decorators.FC:
     help="Where to write the learned rules (.toml, or .json).",
 )
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML config file.")
-@click.option("--text-field", help="Field holding plain text in JSONL/CSV/Parquet records (default: text).")
-@click.option("--html-field", help="Field holding HTML in JSONL/CSV/Parquet records (default: html).")
-@click.option("--url-field", help="Field holding the URL, whose host is the site (default: url).")
-@click.option("--id-field", help="Field holding the record id (default: id).")
+@field_options
 @learn_options
 def learn_sites_cmd(
     inputs: tuple[str, ...],
     output: str,
     config_file: str | None,
-    text_field: str | None,
-    html_field: str | None,
-    url_field: str | None,
-    id_field: str | None,
     min_docs: int,
     min_repeat: int,
     min_share: float,
+    **fields: str | None,
 ) -> None:
     """Learn lines that repeat across many documents of one site (by URL host) in INPUTS.
 
@@ -142,12 +136,6 @@ def learn_sites_cmd(
       cleanwire learn-sites dump/ -o site-rules.toml
       cleanwire run dump/ -o out/ --site-rules site-rules.toml
     """
-    fields = {
-        "text_field": text_field,
-        "html_field": html_field,
-        "url_field": url_field,
-        "id_field": id_field,
-    }
     # the fields as `run` maps them (a record without them is an input error whose hint names these options)
     cfg = build_config(config_file, options=fields)
     target = check_writable_file(output)  # before the pass over the dump, not after it
