@@ -198,10 +198,15 @@ class Page:
     page_type: str | None = None
 
     def html(self) -> str:
-        if self.html_path.suffix == ".gz":
-            with gzip.open(self.html_path, "rt", encoding="utf-8", errors="replace") as fh:
-                return fh.read()
-        return self.html_path.read_text(encoding="utf-8", errors="replace")
+        return read_page_html(self.html_path, errors="replace")
+
+
+def read_page_html(path: Path, *, errors: str = "strict") -> str:
+    """A set's page, ``<id>.html.gz`` or ``<id>.html`` (:func:`page_html_path`), as UTF-8 text."""
+    if path.suffix == ".gz":
+        with gzip.open(path, "rt", encoding="utf-8", errors=errors) as fh:
+            return fh.read()
+    return path.read_text(encoding="utf-8", errors=errors)
 
 
 @dataclass(frozen=True, slots=True)

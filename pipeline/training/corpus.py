@@ -16,7 +16,6 @@ units, their labels (:mod:`pipeline.training.labels`) and the rules' removals.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -30,7 +29,7 @@ from pipeline import __version__
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError
 from pipeline.core.record import Doc, make_id
-from pipeline.evaluation.data import news_docs, page_html_path
+from pipeline.evaluation.data import news_docs, page_html_path, read_page_html
 from pipeline.evaluation.newsboiler import NewsDoc
 from pipeline.evaluation.predict import run_docs
 from pipeline.execution.engines import Engine, SerialEngine, make_engine
@@ -122,11 +121,7 @@ def _read_pages(name: str, root: Path) -> Iterator[Item]:
                 raise ValueError("not an object with a ground_truth object")
             gold = truth.get("ground_truth") or {}
             path = page_html_path(root / "html", pid)
-            if path.suffix == ".gz":
-                with gzip.open(path, "rt", encoding="utf-8") as fh:
-                    html = fh.read()
-            else:
-                html = path.read_text(encoding="utf-8")
+            html = read_page_html(path)
         except (OSError, ValueError, EOFError) as exc:  # ValueError: bad JSON or UTF-8
             raise InputError(
                 f"cannot read training page {pid!r}: {path}: {' '.join(str(exc).split())[:200]}",
