@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,8 +78,8 @@ def _read_json(path: Path) -> Any:
         raise _damaged(path, exc) from exc
 
 
-#: What a row of a set's JSON lines lacks (a message), or None when it is fine.
-RowCheck = Callable[[dict[str, Any]], "str | None"]
+#: Raises a :class:`ValueError` saying what keeps a row of a set's JSON lines from being a record.
+RowCheck = Callable[[dict[str, Any]], None]
 
 
 def _jsonl(path: Path, check: RowCheck | None = None) -> Iterator[dict[str, Any]]:
@@ -92,15 +92,12 @@ def _jsonl(path: Path, check: RowCheck | None = None) -> Iterator[dict[str, Any]
                     continue
                 try:
                     row = json.loads(line)
-                except ValueError as exc:
+                    if not isinstance(row, dict):
+                        raise ValueError(f"a JSON {type(row).__name__}, not an object")
+                    if check:
+                        check(row)
+                except ValueError as exc:  # bad JSON, not an object, or what ``check`` found
                     raise _damaged(path, exc, f", line {n}") from exc
-                if not isinstance(row, dict):
-                    raise _damaged(
-                        path, ValueError(f"a JSON {type(row).__name__}, not an object"), f", line {n}"
-                    )
-                problem = check(row) if check else None
-                if problem:
-                    raise _damaged(path, ValueError(problem), f", line {n}")
                 yield row
     except (OSError, UnicodeDecodeError) as exc:
         raise _damaged(path, exc) from exc  # not UTF-8 (decoded a chunk at a time: no line to name)
@@ -116,35 +113,77 @@ def _wrong(row: dict[str, Any], key: str, *types: type, required: bool = False) 
     return None
 
 
-def _news_row_problem(row: dict[str, Any]) -> str | None:
-    """What keeps a row from being a document in newsboiler's schema (see its README)."""
-    for key, types, required in (
-        ("id", (str, int), True),
-        ("raw", (str,), True),
-        ("gold_text", (str,), True),
-        ("format", (str,), False),
-        ("url", (str,), False),
-        ("lang", (str,), False),
-        ("boilerplate", (list,), False),
-    ):
-        if problem := _wrong(row, key, *types, required=required):
-            return problem
-    if (row.get("format") or "text") not in RAW_FORMATS:
-        return f"format {row['format']!r} is not one of {', '.join(RAW_FORMATS)}"
-    for k, item in enumerate(row.get("boilerplate") or [], 1):
-        if not isinstance(item, dict) or not all(isinstance(item.get(f), str) for f in ("category", "text")):
-            return f"boilerplate item {k} is not an object with a category and a text string"
-        if not isinstance(item.get("raw_text"), (str, type(None))):
-            return f"boilerplate item {k}: 'raw_text' is not a string"
-    return None
+class NewsRowProblem(ValueError):
+    """What keeps a row from being a document in newsboiler's schema (the message, without the
+    file and line) and, when there is more to say than to fix or remove the row, what to do."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
-def _langid_row_problem(row: dict[str, Any]) -> str | None:
-    return (
+#: How much of an item's text a message shows.
+_MAX_SHOWN = 60
+
+
+def shown(text: str) -> str:
+    """``text`` for a message: its lines joined by ``/``, quoted, cut to 60 characters."""
+    one = " / ".join(line.strip() for line in text.splitlines() if line.strip())
+    return json.dumps(one if len(one) <= _MAX_SHOWN else one[: _MAX_SHOWN - 1] + "…", ensure_ascii=False)
+
+
+def _check_type(row: dict[str, Any], key: str, types: tuple[type, ...], what: str) -> None:
+    value = row.get(key)
+    if value is not None and not isinstance(value, types):
+        raise NewsRowProblem(f"{key} is {type(value).__name__}, not {what}")
+
+
+def check_news_row(row: Any, categories: Collection[str] | None = None) -> None:
+    """Raise :class:`NewsRowProblem` when ``row`` is not a document in newsboiler's schema (see
+    its README): an object with ``id``, ``raw`` and ``gold_text``, a ``format`` of
+    :data:`~pipeline.core.record.RAW_FORMATS` (missing or null: ``text``) and ``boilerplate`` items
+    ``{category, text[, raw_text]}``; with ``categories``, every item's category one of them."""
+    if not isinstance(row, dict):
+        raise NewsRowProblem(f"not a JSON object but {type(row).__name__}")
+    missing = [k for k in ("id", "raw", "gold_text") if row.get(k) is None]
+    if missing:
+        raise NewsRowProblem(f"missing {', '.join(missing)}")
+    _check_type(row, "id", (str, int), "a string or an integer")
+    for key in ("raw", "gold_text", "url", "lang"):  # a url's host groups the folds of train --cv
+        _check_type(row, key, (str,), "a string")
+    fmt = row.get("format") or "text"
+    if not isinstance(fmt, str) or fmt not in RAW_FORMATS:
+        raise NewsRowProblem(
+            f"format {fmt!r} is not one of {', '.join(sorted(RAW_FORMATS))}",
+            hint="a labelled document's format is html (a page) or text (a scrape; also when missing or null)",
+        )
+    _check_type(row, "boilerplate", (list,), "a list of {category, text}")
+    for n, item in enumerate(row.get("boilerplate") or [], 1):
+        _check_item(n, item, categories)
+
+
+def _check_item(n: int, item: Any, categories: Collection[str] | None) -> None:
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+        raise NewsRowProblem(f"boilerplate item {n} is not an object with a text string")
+    category = item.get("category")
+    if not isinstance(category, str) or (categories is not None and category not in categories):
+        known = f"; known: {', '.join(sorted(categories))}" if categories is not None else ""
+        raise NewsRowProblem(
+            f"boilerplate item {n} ({shown(item['text'])}) has unknown category {category!r}{known}",
+            hint="fix the item's category (one of the known ones, as rule packs name them) or remove the item",
+        )
+    if not isinstance(item.get("raw_text"), (str, type(None))):
+        raise NewsRowProblem(f"boilerplate item {n} ({shown(item['text'])}): raw_text is not a string")
+
+
+def _check_langid_row(row: dict[str, Any]) -> None:
+    problem = (
         _wrong(row, "text", str, required=True)
         or _wrong(row, "lang", str, required=True)
         or _wrong(row, "langdetect", str)
     )
+    if problem:
+        raise ValueError(problem)
 
 
 def load_newsboiler(root: Path) -> list[NewsDoc]:
@@ -154,7 +193,7 @@ def load_newsboiler(root: Path) -> list[NewsDoc]:
 def load_news_file(path: Path) -> list[NewsDoc]:
     """Labelled documents in newsboiler's schema from a JSONL file (the set's, the synthetic
     corpus, a user's own)."""
-    return news_docs(_jsonl(path, _news_row_problem))
+    return news_docs(_jsonl(path, check_news_row))
 
 
 def news_docs(rows: Iterable[dict[str, Any]]) -> list[NewsDoc]:
@@ -180,7 +219,7 @@ def news_docs(rows: Iterable[dict[str, Any]]) -> list[NewsDoc]:
 def load_langid(root: Path) -> list[LangSentence]:
     return [
         LangSentence(str(r["text"]), str(r["lang"]), str(r.get("langdetect") or r["lang"]))
-        for r in _jsonl(root / _MARKER_FILE["langid"], _langid_row_problem)
+        for r in _jsonl(root / _MARKER_FILE["langid"], _check_langid_row)
     ]
 
 

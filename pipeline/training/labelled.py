@@ -25,31 +25,16 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import InputError
-from pipeline.core.record import RAW_FORMATS
+from pipeline.evaluation.data import NewsRowProblem, check_news_row, shown
 from pipeline.evaluation.newsboiler import match_tokens
 from stages.boilerplate.rulepack import CATEGORIES
 from stages.encoding import fix
 
-REQUIRED = ("id", "raw", "gold_text")
 SCHEMA_HINT = (
     "labelled data is one JSON object per line in newsboiler's schema: id, url, format (html or text), raw, "
     "gold_text, boilerplate=[{category, text[, raw_text]}] (README, Boilerplate model: Training)"
 )
 _TAG = re.compile(r"<[^>]*>")
-_MAX_SHOWN = 60
-
-
-class _Problem(Exception):
-    """One record's problem (the message without the file and line) and what to do about it."""
-
-    def __init__(self, message: str, hint: str = f"fix or remove the record: {SCHEMA_HINT}") -> None:
-        super().__init__(message)
-        self.hint = hint
-
-
-def _short(text: str) -> str:
-    one = " / ".join(line.strip() for line in text.splitlines() if line.strip())
-    return json.dumps(one if len(one) <= _MAX_SHOWN else one[: _MAX_SHOWN - 1] + "…", ensure_ascii=False)
 
 
 class _Raw:
@@ -89,45 +74,18 @@ class _Raw:
 
 
 def check_record(row: Any) -> None:
-    """Raise :class:`_Problem` when ``row`` is not a usable labelled document."""
-    if not isinstance(row, dict):
-        raise _Problem(f"not a JSON object but {type(row).__name__}")
-    missing = [k for k in REQUIRED if row.get(k) is None]
-    if missing:
-        raise _Problem(f"missing {', '.join(missing)}")
-    for key in ("raw", "gold_text"):
-        if not isinstance(row[key], str):
-            raise _Problem(f"{key} is {type(row[key]).__name__}, not a string")
-    url = row.get("url")
-    if url is not None and not isinstance(url, str):  # its host groups the folds of --cv
-        raise _Problem(f"url is {type(url).__name__}, not a string")
-    fmt = row.get("format") or "text"
-    if fmt not in RAW_FORMATS:
-        raise _Problem(
-            f"format {fmt!r} is not one of {', '.join(sorted(RAW_FORMATS))}",
-            hint="a labelled document's format is html (a page) or text (a scrape; also when missing or null)",
-        )
+    """Raise :class:`NewsRowProblem` when ``row`` is not a usable labelled document: not in
+    newsboiler's schema, an item of a category the rule packs do not know, or not in its raw."""
+    check_news_row(row, CATEGORIES)
     items = row.get("boilerplate") or []
-    if not isinstance(items, list):
-        raise _Problem(f"boilerplate is {type(items).__name__}, not a list of {{category, text}}")
-    raw: _Raw | None = None
+    if not items:
+        return
+    raw = _Raw(row["raw"], row.get("format") or "text")
     for n, item in enumerate(items, 1):
-        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-            raise _Problem(f"boilerplate item {n} is not an object with a text string")
-        category = item.get("category")
-        if not isinstance(category, str) or category not in CATEGORIES:
-            raise _Problem(
-                f"boilerplate item {n} ({_short(item['text'])}) has unknown category "
-                f"{category!r}; known: {', '.join(sorted(CATEGORIES))}",
-                hint="fix the item's category (one of the known ones, as rule packs name them) or remove the item",
-            )
         raw_text = item.get("raw_text")
-        if raw_text is not None and not isinstance(raw_text, str):
-            raise _Problem(f"boilerplate item {n} ({_short(item['text'])}): raw_text is not a string")
-        raw = raw or _Raw(row["raw"], fmt)
         if not raw.has(item["text"], raw_text):
-            raise _Problem(
-                f"boilerplate item {n} ({item['category']}, {_short(item['text'])}) does not occur in its raw"
+            raise NewsRowProblem(
+                f"boilerplate item {n} ({item['category']}, {shown(item['text'])}) does not occur in its raw"
                 + (" (nor does its raw_text)" if raw_text else ""),
                 hint="an item's text, or its raw_text (the form it has in raw: mojibake, literal entities), "
                 "must occur in the record's raw (case, punctuation and spacing aside); fix or remove the item",
@@ -160,8 +118,10 @@ def read_news_file(path: Path) -> list[dict[str, Any]]:
                     where += f" (record {str(row['id'])!r})"
                 try:
                     check_record(row)
-                except _Problem as exc:
-                    problems.append((f"{where}: {exc}", exc.hint))
+                except NewsRowProblem as exc:
+                    problems.append(
+                        (f"{where}: {exc}", exc.hint or f"fix or remove the record: {SCHEMA_HINT}")
+                    )
                     continue
                 rows.append(row)
     except (OSError, UnicodeDecodeError) as exc:

@@ -13,6 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.core.errors import InputError
+from pipeline.evaluation.data import load_news_file
 from pipeline.training.labelled import read_news_file
 
 NO_DEFAULTS = ["--without", "newsboiler", "--without", "wcxb-train", "--without", "synthetic"]
@@ -221,6 +223,36 @@ def test_items_are_found_in_html_with_entities_and_in_glued_or_mojibake_text(tmp
         },
     ]
     assert [r["id"] for r in read_news_file(write(tmp_path / "ok.jsonl", rows))] == ["h", "g", "m"]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"raw": 5}, "raw is int, not a string"),
+        ({"url": 5}, "url is int, not a string"),
+        ({"lang": 5}, "lang is int, not a string"),
+        ({"id": [1]}, "id is list, not a string or an integer"),
+        ({"format": "pdf"}, "format 'pdf' is not one of html, text"),
+        ({"boilerplate": {"a": 1}}, "boilerplate is dict, not a list of {category, text}"),
+        ({"boilerplate": ["R"]}, "boilerplate item 1 is not an object with a text string"),
+        ({"boilerplate": [{"text": "R"}]}, 'boilerplate item 1 ("R") has unknown category None'),
+        (
+            {"boilerplate": [{"category": "footer", "text": "R", "raw_text": 3}]},
+            'boilerplate item 1 ("R"): raw_text is not a string',
+        ),
+    ],
+)
+def test_training_and_evaluation_find_the_same_problem_in_a_row(
+    tmp_path: Path, change: Row, problem: str
+) -> None:
+    """One check of newsboiler's schema serves ``train --data`` and ``eval``'s newsboiler set."""
+    path = write(tmp_path / "mine.jsonl", [{"id": "x", "raw": "R", "gold_text": "G", **change}])
+    with pytest.raises(InputError) as trained:
+        read_news_file(path)
+    with pytest.raises(InputError) as evaluated:
+        load_news_file(path)
+    assert f"{path} line 1" in str(trained.value) and f": {problem}" in str(trained.value)
+    assert f"{path}, line 1: {problem}" in str(evaluated.value)
 
 
 def test_a_cache_directory_that_cannot_be_made_is_refused_before_any_work(tmp_path: Path) -> None:
