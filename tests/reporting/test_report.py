@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.reporting.htmlplots import KEPT_COLOR, Bar, hbar_chart
 from pipeline.reporting.report import ReportOptions, build_report
-from tests.reporting.test_stats import CONSENT, TRAILER, run_pipeline, write_dump
+from tests.reporting.test_stats import CONSENT, TRAILER, cleaned_dump
 
 PLOTS = (
     "funnel",
@@ -34,10 +34,7 @@ SVG_NS = "{http://www.w3.org/2000/svg}"
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("report")
-    write_dump(base / "dump.jsonl")
-    run_pipeline(base / "dump.jsonl", base / "out")
-    return base / "out"
+    return cleaned_dump(tmp_path_factory.mktemp("report"))
 
 
 @pytest.fixture(scope="module")

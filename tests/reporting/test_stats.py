@@ -85,12 +85,16 @@ def run_pipeline(src: Path, out: Path) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("stats")
+def cleaned_dump(base: Path) -> Path:
+    """The test dump written under ``base`` and cleaned into ``base / "out"`` (returned)."""
     write_dump(base / "dump.jsonl")
     run_pipeline(base / "dump.jsonl", base / "out")
     return base / "out"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return cleaned_dump(tmp_path_factory.mktemp("stats"))
 
 
 def test_counts_match_what_went_in(run_dir: Path) -> None:
