@@ -27,7 +27,7 @@ from pipeline.core.record import (
 )
 from pipeline.core.stage import Stage, StageStats, same_kind, split_parallel
 from pipeline.execution.engines import Engine
-from pipeline.execution.runner import Runner, RunReport
+from pipeline.execution.runner import Runner, RunReport, unique_ids
 from pipeline.io.formats.decoding import Undecodable, charset_from_markup, decode
 from pipeline.io.readers import Source
 from pipeline.io.sinks.base import Sink
@@ -145,8 +145,13 @@ class Pipeline:
         return split_parallel(self.stages)[1]
 
     def process_docs(self, docs: Sequence[Doc]) -> None:
-        for stage in self.stages:
-            stage.process_docs(docs)
+        """Every stage over ``docs``, in place. A chain with a stateful stage (near_dedup) takes
+        one call or run at a time: a second one from another thread while one is going raises
+        :class:`CleanwireError` (interleaved, the stage's index would be corrupted); a chain of
+        parallel-safe stages only (what :func:`clean_text` runs) may be called from many threads."""
+        with _in_use([stage for stage in self.stages if not stage.parallel_safe]):
+            for stage in self.stages:
+                stage.process_docs(docs)
 
     def process_batch(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
         """Every stage over one Arrow batch, in this process: same rows, same order, a table for a
@@ -154,8 +159,14 @@ class Pipeline:
         ``source`` and ``raw`` (non-null strings); the other work-schema columns are optional and
         columns outside it are not carried over, as for :meth:`Stage.process_batch
         <pipeline.core.stage.Stage.process_batch>`. A batch that does not fit raises
-        :class:`ValueError` naming the column and the problem."""
+        :class:`ValueError` naming the column and the problem.
+
+        A row whose ``id`` an earlier row of the batch with the same ``source`` already has is
+        rejected ``read/duplicate_id`` before any stage sees it, as ``cleanwire run`` rejects one
+        within an input file (see :func:`_reject_repeated_ids`). Ids are not remembered across
+        calls: the same batch given twice comes out the same."""
         docs = docs_from_batch(batch)
+        _reject_repeated_ids(docs)
         self.process_docs(docs)
         return same_kind(docs_to_batch(docs), batch)
 
@@ -193,6 +204,20 @@ class Pipeline:
             return Runner(self.stages, self.config, run_hash=self.run_hash, engine=engine).run(source, sink)
 
 
+def _reject_repeated_ids(docs: Sequence[Doc]) -> None:
+    """Reject (``read/duplicate_id``) each record whose ``id`` an earlier one of ``docs`` from the
+    same ``source`` already has, first wins, as ``cleanwire run``'s reader check
+    (:func:`~pipeline.execution.runner.unique_ids`) does within an input file: ids given by an
+    input are unique only within their source. Left in, a repeated id could be the copy
+    near_dedup keeps, and the story's record with its own id be dropped as its duplicate."""
+    by_source: dict[str, list[Doc]] = {}
+    for doc in docs:
+        by_source.setdefault(doc.source, []).append(doc)
+    for group in by_source.values():
+        for _ in unique_ids(group):  # marks the repeats in place
+            pass
+
+
 def _check_config(config: object, caller: str, *, validate: bool = True) -> Config:
     """``config`` when it is a :class:`Config`, else a :class:`TypeError` that says how to make
     one; ``validate``: checked as a file is (a ``Config(...)`` built in Python has not been: a list
@@ -216,7 +241,8 @@ def _in_use(stages: Sequence[Stage]) -> Iterator[None]:
     with _RUNNING_LOCK:
         if ids & _RUNNING:
             raise CleanwireError(
-                "these stages are already in a run (in another thread): a pipeline runs one run at a time",
+                "these stages are already in a run or a batch (in another thread): a pipeline with a "
+                "stateful stage such as near_dedup runs one run or batch at a time",
                 hint="build one pipeline per thread (Pipeline.from_config(cfg) in each), or run them one after the other",
             )
         _RUNNING.update(ids)

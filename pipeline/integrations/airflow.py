@@ -168,11 +168,10 @@ def run_stage(
     day = partition_day(day)
     where = Store(store)
     up = StepManifest.from_xcom(upstream) if upstream is not None else None
-    shards = input_shards(up, inputs, config, where)
-    stage = make_stage(config)
     fs, _ = where.filesystem()
     final = where.partition(stage_name, day)
-    with locked(where, final):
+    with input_shards(up, inputs, config, where) as shards, locked(where, final):
+        stage = make_stage(config)
         stats, n_records = _write_stage(stage, shards, config, fs, final, f"{stage_name}/dt={day}")
     manifest = _step_manifest(stage_name, day, store, final, shards, config, stats, n_records, up, t0)
     log.info(manifest.summary())
@@ -298,7 +297,8 @@ def publish(
     where = Store(store)
     up = StepManifest.from_xcom(upstream)
     _check_complete(up, config)
-    shards = [s for s in input_shards(up, (), config, where) if isinstance(s, WorkShard)]
+    with input_shards(up, (), config, where) as planned:
+        shards = [s for s in planned if isinstance(s, WorkShard)]
     source = WorkSource(shards, config.reader)
     upstream_stages = {name: StageStats.from_dict(st) for name, st in up.stages.items()}
     runner = Runner([], config, engine=SerialEngine(), upstream_stages=upstream_stages)
@@ -396,13 +396,17 @@ def run_partition(
     from pipeline.api import Pipeline  # see STAGES_LOAD_IN_TASKS
 
     config = load_config(config_file, _with_index(settings, dedup_index))
+    day = partition_day(day)
     source = Source(inputs, config.reader)
-    return _write_output(
-        Store(store),
-        partition_day(day),
-        config,
-        lambda out: Pipeline.from_config(config).run(source, ParquetSink(out, config)),
-    )
+    try:  # the run closes it too; not when the partition is in use and it never starts
+        return _write_output(
+            Store(store),
+            day,
+            config,
+            lambda out: Pipeline.from_config(config).run(source, ParquetSink(out, config)),
+        )
+    finally:
+        source.close()
 
 
 def stage_names(config_file: str | None = None, settings: Mapping[str, Any] | None = None) -> list[str]:

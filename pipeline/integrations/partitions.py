@@ -249,18 +249,27 @@ class WorkSource(Source):
         return list(self._shards)
 
 
+@contextmanager
 def input_shards(
     upstream: StepManifest | None, inputs: Sequence[str], config: Config, store: Store
-) -> list[Shard]:
-    """The shards a task reads: ``inputs`` through the readers for the first task, else the
-    upstream task's WORK part files (written with this same config)."""
+) -> Iterator[list[Shard]]:
+    """The shards a task reads, for the length of the ``with``: ``inputs`` through the readers
+    for the first task, else the upstream task's WORK part files (written with this same config).
+    On leaving, the inputs' :class:`Source` is closed: a named pipe its plan sniffed and no reader
+    took (the task failed, or found its partition in use, before reading that shard) is released
+    rather than left open until the worker exits."""
     if upstream is None:
         if not inputs:
             raise ConfigError("the first task needs inputs (files, directories or globs)")
-        return Source(inputs, config.reader).shards()
+        source = Source(inputs, config.reader)
+        try:
+            yield source.shards()
+        finally:
+            source.close()
+        return
     check_upstream(upstream, config)
     fs, _ = store.filesystem()
-    return [
+    yield [
         WorkShard(name, (Path(file),), "work", location=file, store=store, batch_size=config.run.batch_size)
         for name, file in work_parts(fs, upstream.path)
     ]

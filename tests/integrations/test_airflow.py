@@ -23,6 +23,7 @@ from pipeline.cli import cli
 from pipeline.core.errors import ConfigError, OutputError
 from pipeline.integrations import airflow as cw
 from pipeline.integrations.partitions import OUTPUT_STEP, partition_lock_path
+from pipeline.io.formats import compression
 from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import read_left
 from tests.io.test_writer_faults import hold_lock
@@ -273,6 +274,33 @@ def test_a_second_attempt_at_a_partition_in_use_is_refused_and_touches_nothing(
     assert task()["path"] == first["path"]  # once the other attempt is over: a normal rerun
     assert not staging.exists()  # now a killed attempt's leftover, removed
     assert sorted(p.name for p in final.parent.iterdir()) == [final.name]  # no lock file left
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX named pipes")
+@pytest.mark.parametrize("step", ["extract", OUTPUT_STEP])
+def test_a_task_that_never_reads_its_piped_input_closes_the_pipe(tmp_path: Path, step: str) -> None:
+    """A first task's inputs are planned (a named pipe's format sniffed, its handle kept for the
+    reader) before the task takes its partition's lock; a task refused there (a second attempt)
+    used to leave that handle open in the Airflow worker until it exited."""
+    fifo = tmp_path / "feed.jsonl"
+    os.mkfifo(fifo)
+    held = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # so the writer below opens at once
+    with os.fdopen(os.open(fifo, os.O_WRONLY), "wb") as w:
+        w.write(b'{"id": "a", "text": "A record read from a pipe."}\n')
+    store = str(tmp_path / "store")
+    final = Path(cw.Store(store).partition(step, DAY))
+    final.parent.mkdir(parents=True)
+    holder = hold_lock(Path(partition_lock_path(str(final))))
+    try:
+        with pytest.raises(OutputError, match="is in use"):
+            if step == OUTPUT_STEP:
+                cw.run_partition(store=store, day=DAY, inputs=[str(fifo)])
+            else:
+                cw.run_stage(step, store=store, day=DAY, inputs=[str(fifo)])
+        assert not compression._PIPES  # the sniff's handle, released with the task's Source
+    finally:
+        holder.communicate(b"")
+        os.close(held)
 
 
 def test_tasks_refuse_an_upstream_written_with_another_config(dump: Path, tmp_path: Path) -> None:
