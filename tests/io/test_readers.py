@@ -18,6 +18,7 @@ import zstandard
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from pipeline.core.batching import batched
 from pipeline.core.config import ReaderConfig
 from pipeline.core.errors import InputError
 from pipeline.core.record import Doc, Status
@@ -787,8 +788,21 @@ def test_a_saved_pages_resource_folder_is_skipped_not_read_as_documents(tmp_path
     ]
 
 
-def test_reader_turns_lone_surrogates_into_replacement_chars_and_keeps_pairs(tmp_path: Path) -> None:
-    path = tmp_path / "s.jsonl"
-    path.write_text('{"id": "a", "text": "lone \\ud800 pair \\ud83d\\ude00 end"}\n', encoding="utf-8")
-    (doc,) = list(Source([path]).shards()[0].docs(ReaderConfig()))
-    assert doc.raw == "lone \ufffd pair \U0001f600 end"
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("s.jsonl", '{"id": "a", "text": "lone \\ud800 pair \\ud83d\\ude00 end\\u0000"}\n'),
+        ("s.csv", "id,text\na,lone \ufffd pair \U0001f600 end\x00\n"),
+    ],
+)
+def test_lone_surrogates_become_replacement_chars_and_nuls_go_where_records_become_a_batch(
+    tmp_path: Path, name: str, content: str
+) -> None:
+    """The readers hand their text over as read; the batch boundary (``batched``) makes it valid
+    UTF-8 without NULs, once per page, for every reader."""
+    path = tmp_path / name
+    path.write_bytes(content.encode("utf-8", "surrogatepass"))
+    docs = Source([path]).shards()[0].docs(ReaderConfig())
+    (batch,) = batched(docs, 10)
+    assert batch.column("raw").to_pylist() == ["lone \ufffd pair \U0001f600 end"]
+    assert batch.column("n_chars_raw").to_pylist() == [len("lone \ufffd pair \U0001f600 end")]

@@ -241,7 +241,7 @@ def doc_from_row(
     return Doc(
         id=row_id if row_id is not None else origin.id,
         source=origin.source,
-        raw=safe_str(chosen.raw),
+        raw=chosen.raw,  # made safe with its batch (safe_batch): a page is not scanned twice
         format=chosen.format,
         url=safe_str(url) if (url := _optional_str(row, config.url_field)) else None,
         encoding=chosen.encoding,
