@@ -34,6 +34,7 @@ from pipeline.io.formats.decoding import Undecodable, decode
 from pipeline.io.formats.documents import read_document_file
 from pipeline.io.formats.kinds import DOCUMENT_KINDS, FORMATS, kind_of, sniff_kind, wanted_in_directory
 from pipeline.io.formats.records import READ_STAGE
+from pipeline.io.formats.savedpages import PAGE_FOLDER_SUFFIXES, page_resource_folders
 from pipeline.io.layout import OutputLayout
 from pipeline.io.progress import ReadMeter, ShardSize, shard_size
 
@@ -41,6 +42,7 @@ __all__ = [
     "CONTAINER_READERS",
     "DOCUMENT_KINDS",
     "FORMATS",
+    "PAGE_FOLDER_SUFFIXES",
     "READ_STAGE",
     "Reader",
     "Shard",
@@ -48,6 +50,7 @@ __all__ = [
     "Undecodable",
     "decode_bytes",
     "kind_of",
+    "page_resource_folders",
     "read_document_file",
     "safe_str",
     "sniff_kind",
@@ -189,41 +192,6 @@ class Source:
                 loose.append(f)
         flush()
         return plan
-
-
-#: The endings of the folder a browser's "Save page as... (complete)" writes beside ``X.html``
-#: (``X_files/``: the page's images, scripts, styles and iframes - ads, widgets, embeds - saved as
-#: ``.htm``/``.html`` files). ``_files`` is what Chrome, Edge and Firefox write; the others are the
-#: localized names Windows (Internet Explorer, Office) gives such folders, which some browsers
-#: follow (German ``-Dateien``, French ``_fichiers``, ...). Compared ignoring case.
-PAGE_FOLDER_SUFFIXES = (
-    "_files",
-    "-dateien",
-    "_dateien",
-    "_fichiers",
-    "_archivos",
-    "_arquivos",
-    "_file",
-    "_bestanden",
-    "_filer",
-    "_tiedostot",
-    "_pliki",
-    "_soubory",
-)
-#: Extensions of the saved page itself (an uncompressed HTML file, as browsers write it).
-_PAGE_SUFFIXES = tuple(ext for ext, kind in FORMATS.items() if kind == "html")
-
-
-def page_resource_folders(dirnames: Sequence[str], filenames: Sequence[str]) -> set[str]:
-    """The folders among ``dirnames`` that hold a saved page's resources: ``X_files`` (or a
-    :data:`PAGE_FOLDER_SUFFIXES` variant) beside an HTML file ``X.html``/``X.htm``/``X.xhtml``
-    of the same stem in ``filenames``. A folder named so without its page is an ordinary folder."""
-    stems = {name[: -len(ext)] for name in filenames for ext in _PAGE_SUFFIXES if name.lower().endswith(ext)}
-    return {
-        d
-        for d in dirnames
-        if any(d.lower().endswith(sfx) and d[: -len(sfx)] in stems for sfx in PAGE_FOLDER_SUFFIXES)
-    }
 
 
 def _walk(root: Path, leave_out: Path | None = None) -> Iterator[tuple[Path, bool]]:

@@ -11,8 +11,13 @@ Members a directory walk would pass over are too: hidden ones (a path component 
 extension names no format is *dropped* (``read/not_a_document``) so that it is counted. A hard or
 symbolic link is *dropped* too (``read/link``, naming its target): a walk of the same files on disk
 reads it as a copy of its target, which a streamed archive cannot go back to; it is counted, not
-lost silently. A damaged or truncated archive ends with a ``corrupt_archive`` reject after the members
-read before it.
+lost silently. The members of a saved web page's resource folder (``page_files/`` beside
+``page.html``: the page's iframes, ads and embeds; :func:`page_resource_folders`, the rule of a
+directory walk) are not read either: each is *dropped* (``read/saved_page_file``, naming the page)
+so that it is counted. As the archive is streamed once, a member of a folder named so whose page
+has not come yet is held (its copy kept) until the page comes (then it is dropped) or the archive
+ends (then, no page beside it, it is read as usual, after the others). A damaged or truncated
+archive ends with a ``corrupt_archive`` reject after the members read before it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import shutil
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -36,6 +41,7 @@ from pipeline.io.formats.jsonl import check_jsonl_mapping, read_jsonl
 from pipeline.io.formats.kinds import DOCUMENT_KINDS, SNIFF_BYTES, kind_by_name, sniff_kind
 from pipeline.io.formats.parquet import parquet_columns, read_parquet
 from pipeline.io.formats.records import Origin, dropped, exception_text, rejected
+from pipeline.io.formats.savedpages import page_folder_stems, saved_page_stem
 from pipeline.io.formats.tabular import check_fields, label
 from pipeline.io.formats.warc import read_warc
 
@@ -56,6 +62,71 @@ class _Link:
     hard: bool
 
 
+@dataclass(frozen=True)
+class _Resource:
+    """A member in a saved page's resource folder: not read (``page`` names the page)."""
+
+    page: str
+
+
+_Entry = tuple[str, "Path | _Link | _Resource | None"]
+#: A saved page as a resource folder names it: the parts of the folder it is in, and its stem.
+_PageKey = tuple[tuple[str, ...], str]
+
+
+def _parts(member: str) -> tuple[str, ...]:
+    return PurePosixPath(member).parts
+
+
+@dataclass
+class _SavedPages:
+    """The saved pages seen so far in a streamed archive, and the members held until it is known
+    whether they are in one's resource folder (:func:`page_resource_folders`): those in a folder
+    named like one, before its page came."""
+
+    #: every member seen that can be a saved page, by the key its resource folder names it by
+    pages: dict[_PageKey, str] = field(default_factory=dict)
+    #: held members, in archive order, with the pages they wait for
+    held: list[tuple[frozenset[_PageKey], _Entry]] = field(default_factory=list)
+
+    @staticmethod
+    def candidates(member: str) -> frozenset[_PageKey]:
+        """The pages in whose resource folder ``member`` is, if they are in the archive: those of
+        every folder above it named like a resource folder."""
+        parts = _parts(member)
+        return frozenset(
+            (parts[:i], stem) for i, folder in enumerate(parts[:-1]) for stem in page_folder_stems(folder)
+        )
+
+    def page_of(self, candidates: frozenset[_PageKey]) -> str | None:
+        """The member name of a page seen among ``candidates`` (the outermost), else None."""
+        seen = sorted((len(key[0]), self.pages[key]) for key in candidates if key in self.pages)
+        return seen[0][1] if seen else None
+
+    def see(self, member: str) -> Iterator[_Entry]:
+        """Notes ``member`` as a page if it can be one; then the held members of its resource
+        folder, now known to be no documents."""
+        parts = _parts(member)
+        stem = saved_page_stem(parts[-1]) if parts else None
+        if stem is None:
+            return
+        key = (parts[:-1], stem)
+        self.pages.setdefault(key, member)
+        still: list[tuple[frozenset[_PageKey], _Entry]] = []
+        for waits, entry in self.held:
+            if key in waits:
+                _discard(entry[1])
+                yield entry[0], _Resource(self.pages[key])
+            else:
+                still.append((waits, entry))
+        self.held = still
+
+
+def _discard(spooled: Path | _Link | _Resource | None) -> None:
+    if isinstance(spooled, Path):
+        spooled.unlink()
+
+
 def read_tar(path: Path, config: ReaderConfig, name: str | None = None) -> Iterator[Doc]:
     """The records of every member of a tar archive, in archive order."""
     return _read_tar(path, config, name or label(path), 1)
@@ -70,6 +141,13 @@ def _read_tar(path: Path, config: ReaderConfig, name: str, depth: int) -> Iterat
                 if spooled is None:
                     detail = f"tar member of more than reader.max_decompressed_bytes={config.max_decompressed_bytes}"
                     yield rejected(Origin(f"{name}!{member}", 0), "too_large", detail)
+                    continue
+                if isinstance(spooled, _Resource):
+                    detail = (
+                        f"tar member {display_path(member)}: in the resource folder of the saved page "
+                        f"{display_path(spooled.page)} (iframes, ads, embeds), not a document of the dump"
+                    )
+                    yield dropped(Origin(f"{name}!{member}", 0), "saved_page_file", detail)
                     continue
                 if isinstance(spooled, _Link):
                     what = "hard link" if spooled.hard else "symbolic link"
@@ -92,10 +170,11 @@ def _read_tar(path: Path, config: ReaderConfig, name: str, depth: int) -> Iterat
         yield rejected(Origin(name, f"member {members}+"), "corrupt_archive", detail)
 
 
-def _members(path: Path, config: ReaderConfig, tmp: Path) -> Iterator[tuple[str, Path | _Link | None]]:
+def _members(path: Path, config: ReaderConfig, tmp: Path) -> Iterator[_Entry]:
     """The regular, visible members of the archive, each copied to a file under ``tmp`` whose name
     ends like the member's (so that its extension still says its format); None instead of the
-    copy for a member larger than ``reader.max_decompressed_bytes``; a visible link's target."""
+    copy for a member larger than ``reader.max_decompressed_bytes``; a visible link's target; a
+    member of a saved page's resource folder as such (not copied once its page was seen)."""
     with open_input(path, config.max_decompressed_bytes) as fh:
         counted = _Counted(fh)
         with tarfile.open(fileobj=counted, mode="r|") as tf:  # type: ignore[call-overload]
@@ -118,28 +197,49 @@ class _Counted:
         return data
 
 
-def _spooled(
-    tf: tarfile.TarFile, config: ReaderConfig, tmp: Path
-) -> Iterator[tuple[str, Path | _Link | None]]:
+def _spooled(tf: tarfile.TarFile, config: ReaderConfig, tmp: Path) -> Iterator[_Entry]:
+    pages = _SavedPages()
     for i, member in enumerate(tf):
+        if member.isdir():
+            continue
+        yield from pages.see(member.name)
         if _hidden(member.name):
             continue
-        if member.islnk() or member.issym():
-            yield member.name, _Link(member.linkname, member.islnk())
+        waits = pages.candidates(member.name)
+        page = pages.page_of(waits)
+        if page is not None:
+            yield member.name, _Resource(page)
             continue
-        if not member.isfile():
+        entry = _entry(tf, member, i, config, tmp)
+        if entry is None:
             continue
-        if member.size > config.max_decompressed_bytes:
-            yield member.name, None
-            continue
-        suffixes = "".join(PurePosixPath(member.name).suffixes[-3:])
-        spooled = tmp / f"{i:08d}{_safe_suffix(suffixes)}"
-        source = tf.extractfile(member)
-        if source is None:
-            continue
-        with source, open(spooled, "wb") as out:
-            shutil.copyfileobj(source, out, 1 << 20)
-        yield member.name, spooled
+        if waits:  # in a folder named like a saved page's: held until its page comes, or the end
+            pages.held.append((waits, entry))
+        else:
+            yield entry
+    for _, entry in pages.held:  # no page beside them: an ordinary folder
+        yield entry
+
+
+def _entry(
+    tf: tarfile.TarFile, member: tarfile.TarInfo, i: int, config: ReaderConfig, tmp: Path
+) -> _Entry | None:
+    """A visible member as :func:`_members` hands it out (copied to ``tmp``), None for one that
+    is not a regular file or a link."""
+    if member.islnk() or member.issym():
+        return member.name, _Link(member.linkname, member.islnk())
+    if not member.isfile():
+        return None
+    if member.size > config.max_decompressed_bytes:
+        return member.name, None
+    suffixes = "".join(PurePosixPath(member.name).suffixes[-3:])
+    spooled = tmp / f"{i:08d}{_safe_suffix(suffixes)}"
+    source = tf.extractfile(member)
+    if source is None:
+        return None
+    with source, open(spooled, "wb") as out:
+        shutil.copyfileobj(source, out, 1 << 20)
+    return member.name, spooled
 
 
 def _hidden(member: str) -> bool:
@@ -184,7 +284,7 @@ def check_tar_mapping(path: Path, config: ReaderConfig, name: str | None = None)
     try:
         with tempfile.TemporaryDirectory(prefix="cleanwire-tar-") as tmp:
             for i, (member, spooled) in enumerate(_members(path, config, Path(tmp))):
-                if spooled is None or isinstance(spooled, _Link):
+                if not isinstance(spooled, Path):
                     continue
                 kind = _member_kind(member, spooled, config)
                 if kind in ("jsonl", "csv", "tsv", "parquet"):
