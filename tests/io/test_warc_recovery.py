@@ -330,12 +330,14 @@ def test_the_last_record_without_content_length_is_read_to_the_end_of_the_file(
 
 @pytest.mark.parametrize("per_record_gzip", [False, True], ids=["warc", "warc.gz"])
 @pytest.mark.parametrize("short", [10, 500])
-def test_the_bytes_a_short_content_length_leaves_are_one_reject_and_the_next_records_are_read(
+def test_a_record_whose_content_length_is_too_short_is_one_reject_and_the_next_records_are_read(
     tmp_path: Path, short: int, per_record_gzip: bool
 ) -> None:
     """warcio took the rest of the short record's page for the next record's header: as a WARC
     one, the rest of the file was one reject; a page's line with four spaces made an "ARC record",
-    dropped ``not_html`` under a URL of words (phantom records)."""
+    dropped ``not_html`` under a URL of words (phantom records). Then the cut page was kept as if
+    whole, and the rest of it was a reject of its own: now the record is the reject, with its id
+    and URL, the bytes its length left with it."""
     records, name = as_file(
         [
             record(http(page(1).encode()), uri="http://example.com/1"),
@@ -348,13 +350,17 @@ def test_the_bytes_a_short_content_length_leaves_are_one_reject_and_the_next_rec
     docs = read(tmp_path, *records, name=name)
     assert [(d.status, d.reason, d.url) for d in docs] == [
         (Status.OK, None, "http://example.com/1"),
-        (Status.OK, None, "http://example.com/2"),  # the short page: its block ends where the header says
-        (Status.REJECTED, "corrupt_archive", None),
+        (Status.REJECTED, "corrupt_archive", "http://example.com/2"),  # not a cut page kept as whole
         (Status.OK, None, "http://example.com/3"),
         (Status.OK, None, "http://example.com/4"),
     ]
-    assert [d.raw for d in docs[3:]] == [page(3), page(4)]
-    assert "read on at the next record" in (docs[2].detail or "")
+    assert [d.raw for d in docs[2:]] == [page(3), page(4)]
+    block = len(http(page(2).encode()))
+    assert docs[1].detail == (
+        f"Content-Length {short} is too short: {block - short + 4} bytes that start no record follow "
+        "its block (the rest of it: its page would be cut); read on at the next record (http://example.com/2)"
+    )
+    assert docs[1].id.count("-") == 4  # the WARC-Record-ID (a uuid)
 
 
 def test_a_run_over_a_warc_with_missing_and_short_content_lengths_accounts_for_every_record(
@@ -375,9 +381,8 @@ def test_a_run_over_a_warc_with_missing_and_short_content_lengths_accounts_for_e
     res = CliRunner().invoke(cli, ["run", str(tmp_path / "crawl.warc"), "-o", str(out), "-w", "1"])
     assert res.exit_code == 0, res.output
     counts = json.loads((out / "_cleanwire" / "manifest.json").read_text())["counts"]
-    # five records and the bytes the short one left (one reject); pages 1, 3, 5 and the first 500
-    # bytes of page 4's block go on
-    assert (counts["n_in"], counts["rejected"]) == (6, {"read/corrupt_archive": 2})
+    # five records: the one without a length and the one whose length is short are the rejects
+    assert (counts["n_in"], counts["rejected"]) == (5, {"read/corrupt_archive": 2})
     assert counts["n_in"] == counts["n_kept"] + counts["n_dropped"] + counts["n_rejected"]
 
 

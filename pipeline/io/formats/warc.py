@@ -34,10 +34,16 @@ not read. A WARC record without a ``Content-Length`` (warcio made its block the 
 the records after it with it) is read up to that line, a bounded piece of a line at a time: when a
 record follows, it is a ``corrupt_archive`` reject the same way (another type is skipped); the
 file's last one is read to the end of the file, as before (that the file ends in its header is
-``truncated``). Bytes after a WARC record's block that start no record (its ``Content-Length`` is
-too short: warcio took a line of the page for the next record's header, or an ARC record's) are
-skipped up to that line, one ``corrupt_archive`` reject. An ARC record's bad length is still the
-end of the file (an ARC file has no such line).
+``truncated``). Bytes after a WARC record's block that start no record (warcio took a line of
+the page for the next record's header, or an ARC record's) are skipped up to that line. When they
+follow the block at once, before a blank line (a record's block ends with ``\r\n\r\n``), its
+``Content-Length`` is too short and its page cut: a document record is then one ``corrupt_archive``
+reject with its id, URL and page (a document is held until what follows its block is read, to
+know). Else (after a blank line, or after another type of record) they are a ``corrupt_archive``
+reject of their own, naming their offset and the id and URL of the record before them, their
+first bytes its ``raw_prefix``. Blank lines before a record's first line, any number or none (a
+record written right after the block before it), lose nothing. An ARC record's bad length is
+still the end of the file (an ARC file has no such line).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ import codecs
 import functools
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +93,8 @@ _STATUS_LINE_PEEK = 1 << 12
 _WARC_RECORD_STARTS = frozenset({b"WARC/1.0", b"WARC/1.1", b"WARC/0.17", b"WARC/0.18"})
 #: The bytes of a line looked at at a time while looking for the next record (a bound on memory).
 _SCAN_LINE = 1 << 12
+#: The bytes of stray bytes (that start no record) kept for their reject's ``raw_prefix``.
+_STRAY_HEAD = 1 << 10
 
 
 class _Watched:
@@ -313,36 +322,115 @@ def _archive_iterator() -> type:
                 return _skip_to_record(self.record.cleanwire_block)
             if self.record is not None and _unparsable_length(self.record) is not None:
                 return _skip_to_record(self.reader)
-            start = self.fh.tell() - self.reader.rem_length()
-            line, size = super()._consume_blanklines()
-            if (
-                line is None
-                or line[:5].upper() == b"WARC/"
-                or not line.endswith(b"\n")  # the file's last bytes: a first line it cuts short?
-                or getattr(self.record.rec_headers, "cleanwire_arc", False)
-            ):
+            if getattr(self.record.rec_headers, "cleanwire_arc", False):
+                return super()._consume_blanklines()  # type: ignore[no-any-return]
+            end = self.fh.tell() - self.reader.rem_length()  # of the record's block
+            line, size, line_ends = _blank_lines(self.reader)
+            # (a line that does not end: the file's last bytes, a record's first line cut short?)
+            if line is None or line[:5].upper() == b"WARC/" or not line.endswith(b"\n"):
                 return line, size
             # a WARC record's Content-Length that is wrong: what follows its block starts no
-            # record (warcio took a line of the page for the next record's header, or for an ARC
-            # record's); it is skipped up to the next record's first line, and is a reject
-            found, skipped = _skip_to_record(self.reader)
-            skipped += size + len(line)
-            self.cleanwire_stray = (start, skipped, found is not None)
-            return found, skipped
+            # record (warcio took a line of the page for the next record's header); it is skipped
+            # up to the next record's first line, and is a reject
+            rest = _UpToNextRecord(self.reader)
+            head = line[:_STRAY_HEAD] + rest.read(max(0, _STRAY_HEAD - len(line)))
+            found, skipped = _skip_to_record(rest)
+            self.cleanwire_stray = _Stray(
+                after=self.offset,
+                start=end + size,
+                size=skipped + len(line),
+                found=found is not None,
+                head=head,
+                cut=line_ends < 2,
+                record_id=_record_id(self.record),
+                url=self.record.rec_headers.get_header("WARC-Target-URI"),
+            )
+            return found, size + len(line) + skipped
 
     return ResyncingArchiveIterator
 
 
+def _blank_lines(reader: Any) -> tuple[bytes | None, int, int]:
+    """The blank lines after a WARC record's block (``\\r\\n\\r\\n``, or more, or fewer), then the
+    first line that is not blank (None at the end of the input), the bytes and the line ends
+    before it. warcio's own takes the first line after a block for the separator whatever it
+    holds: a record written right after the block before it (no blank line) lost its first line,
+    ``WARC/1.0``, and then all of it as bytes that start no record."""
+    size = line_ends = 0
+    while True:
+        line = bytes(reader.readline())
+        if not line or line.strip():
+            return line or None, size, line_ends
+        size += len(line)
+        line_ends += line.endswith(b"\n")
+
+
+@dataclass(frozen=True)
+class _Stray:
+    """Bytes after a WARC record's block that start no record, up to the next record."""
+
+    after: int  #: the offset of the record before them
+    start: int  #: their offset
+    size: int
+    found: bool  #: whether a record follows (else the file ends in them)
+    head: bytes  #: their first bytes
+    #: They follow the block before a blank line does (the ``\\r\\n\\r\\n`` a WARC record ends
+    #: with): that record's ``Content-Length`` is too short, and its block is cut.
+    cut: bool
+    record_id: str | None  #: of the record before them
+    url: str | None  #: of the record before them
+
+    @property
+    def what(self) -> str:
+        return "read on at the next record" if self.found else "the file ends in them"
+
+
+@dataclass
+class _Held:
+    """A document record, held until what follows its block is known (:func:`_settled`)."""
+
+    doc: Doc
+    origin: Origin
+    record_id: str | None
+    url: str | None
+    declared: int
+    body: bytes | PayloadError
+
+
+def _settled(held: _Held | None, records: Any) -> Iterator[Doc]:
+    """The held record's doc; or, when bytes that start no record follow its block at once (its
+    ``Content-Length`` is too short: its page is cut), its ``corrupt_archive`` reject, those
+    bytes with it."""
+    if held is None:
+        return
+    stray: _Stray | None = getattr(records, "cleanwire_stray", None)
+    if stray is None or not stray.cut or stray.after != held.origin.locator:
+        yield held.doc
+        return
+    records.cleanwire_stray = None
+    detail = (
+        f"Content-Length {held.declared} is too short: {stray.size} bytes that start no record follow "
+        f"its block (the rest of it: its page would be cut); {stray.what}"
+    )
+    detail = f"{detail} ({held.url})" if held.url else detail
+    raw = held.body if isinstance(held.body, bytes) else stray.head
+    yield rejected(held.origin, "corrupt_archive", detail, raw, id=held.record_id, url=held.url)
+
+
 def _stray(records: Any, name: str) -> Iterator[Doc]:
     """The ``corrupt_archive`` reject of the bytes the iterator skipped after a record whose
-    ``Content-Length`` was wrong (they started no record), if it just did."""
-    stray = getattr(records, "cleanwire_stray", None)
-    if stray is not None:
-        records.cleanwire_stray = None
-        start, skipped, found = stray
-        what = "read on at the next record" if found else "the file ends in them"
-        detail = f"{skipped} bytes after the record before start no record (a wrong Content-Length?); {what}"
-        yield rejected(Origin(name, start), "corrupt_archive", detail)
+    ``Content-Length`` was wrong (they started no record), if it just did: where they are, and
+    the record before them (its id and URL)."""
+    stray: _Stray | None = getattr(records, "cleanwire_stray", None)
+    if stray is None:
+        return
+    records.cleanwire_stray = None
+    before = " ".join(f"{v}" for v in (stray.record_id, stray.url) if v) or f"at offset {stray.after}"
+    detail = (
+        f"{stray.size} bytes at offset {stray.start} after the record {before} start no record "
+        f"(a wrong Content-Length?); {stray.what}"
+    )
+    yield rejected(Origin(name, stray.start), "corrupt_archive", detail, stray.head, url=stray.url)
 
 
 def _unknown_length(origin: Origin, record: Any, value: str) -> Doc:
@@ -553,11 +641,14 @@ def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iter
     source: _Watched | None = None
     records: Any = None
     current: Any = None  # the record being read, for a reject when its bytes stop coming
+    held: _Held | None = None  # the last document record, until what follows its block is known
     try:
         with open_input(path, config.max_decompressed_bytes) as fh:
             source = _Watched(ShortReads(fh))  # warcio reads in blocks
             records = _archive_iterator()(source, arc2warc=True)
             for record in records:
+                yield from _settled(held, records)
+                held = None
                 yield from _stray(records, name)
                 offset = records.offset  # where it starts (get_record_offset reads on into the next)
                 origin = Origin(name, offset)
@@ -585,20 +676,28 @@ def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iter
                 elif unbounded and record.cleanwire_block.found is not None:
                     if is_document:  # a record follows: where this one's block ends is a guess
                         yield _no_length(origin, record)
+                elif is_document and declared is not None:  # its end is known by the next record
+                    doc = guarded(origin, _record_doc, record, body, origin, config)
+                    url = record.rec_headers.get_header("WARC-Target-URI")
+                    held = _Held(doc, origin, _record_id(record), url, declared, body)
                 elif is_document:  # the file's last record: its block is the rest of the file
                     yield guarded(origin, _record_doc, record, body, origin, config)
+            yield from _settled(held, records)
+            held = None
             yield from _stray(records, name)
             if source.tell() > records.offset:  # read, yet no record: warcio takes one byte for none
                 yield rejected(Origin(name, records.offset), "truncated", _CUT_FIRST_LINE)
     except CleanwireError:
         raise
     except (ArchiveLoadFailed, StatusAndHeadersParserException) as exc:
+        yield from _settled(held, records)
         yield from _stray(records, name)
         if source is not None and _at_end(source, records) and source.ends_inside_a_line:
             yield rejected(Origin(name, records.offset), "truncated", _CUT_FIRST_LINE)
         else:
             yield rejected(Origin(name, f"{offset}+"), "corrupt_archive", exception_text(exc))
     except (OSError, InputDataError, EOFError) as exc:
+        yield from _settled(held, records)
         yield from _stray(records, name)
         reason = exc.reason if isinstance(exc, InputDataError) else "unreadable"
         detail = f"{type(exc).__name__}: {exception_text(exc)}"
@@ -608,6 +707,7 @@ def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iter
         record_id = _record_id(current) if current is not None else None
         yield rejected(Origin(name, f"{offset}+"), reason, detail, id=record_id)
     except Exception as exc:  # noqa: BLE001 - whatever warcio makes of damaged bytes: the rest is one reject
+        yield from _settled(held, records)
         yield from _stray(records, name)
         if _at_end(source, records):  # e.g. a header cut before its URI
             yield rejected(
