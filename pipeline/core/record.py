@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -262,12 +262,15 @@ def check_input(batch: pa.RecordBatch | pa.Table) -> None:
     Works on the Arrow columns (the schema, null counts, the distinct values of ``format`` and
     ``status``), not per row: it runs on every batch a worker reads, and costs tens of
     microseconds there (a batch already in the work schema skips the name and type checks).
-    Anything but a pyarrow ``RecordBatch`` or ``Table`` (a pandas or Polars frame) is a :class:`TypeError`."""
+    Anything but a pyarrow ``RecordBatch`` or ``Table`` (rows as dicts, a pandas or Polars frame)
+    is a :class:`TypeError` saying how to convert it. A batch with no row and no column (what
+    ``pyarrow.Table.from_pylist([])`` makes of no rows) passes: it is read as no record."""
     if not isinstance(batch, pa.RecordBatch | pa.Table):
         raise TypeError(
-            f"expected a pyarrow RecordBatch or Table, not {type(batch).__name__} "
-            "(pyarrow.Table.from_pandas(df, preserve_index=False) converts a pandas DataFrame, df.to_arrow() a Polars one)"
+            f"expected a pyarrow RecordBatch or Table, not {type(batch).__name__} ({_conversions(batch)})"
         )
+    if batch.num_rows == 0 and batch.num_columns == 0:
+        return  # no record, and no column that could be wrong; one row or one column is checked
     schema = batch.schema
     work = schema.equals(WORK_SCHEMA)  # a reader's or a stage's batch; metadata is not compared
     if not work:
@@ -286,11 +289,25 @@ def check_input(batch: pa.RecordBatch | pa.Table) -> None:
         _check_values("status", batch.column("status"), _STATUS_VALUES, nulls_ok=False)
 
 
+def _conversions(given: object) -> str:
+    """How to make a pyarrow table of ``given``: rows (dicts) first for rows, frames first else."""
+    rows = (
+        "pyarrow.Table.from_pylist(list(rows))"
+        if isinstance(given, Iterator)
+        else "pyarrow.Table.from_pylist(rows)"
+    )
+    frames = "pyarrow.Table.from_pandas(df, preserve_index=False) converts a pandas DataFrame, df.to_arrow() a Polars one"
+    if isinstance(given, list | tuple | Iterator):
+        return f"{rows} converts rows given as dicts; {frames}"
+    return f"{frames}, {rows} rows given as dicts"
+
+
 def docs_from_batch(batch: pa.RecordBatch | pa.Table) -> list[Doc]:
     """Read a batch into Docs. It needs the columns ``id``, ``source`` and ``raw`` (non-null
     strings); every other work-schema column is optional (a missing one or a null takes the
     :class:`Doc` default, and the processed columns are read only when ``status`` is present);
-    columns outside :data:`~pipeline.core.schema.WORK_SCHEMA` are ignored. Raises :class:`ValueError`
+    columns outside :data:`~pipeline.core.schema.WORK_SCHEMA` are ignored; a batch with no row
+    and no column (``pyarrow.Table.from_pylist([])``) is no Doc. Raises :class:`ValueError`
     naming the column when the batch does not fit (see :func:`check_input`)."""
     check_input(batch)
     cols = {name: batch.column(name).to_pylist() for name in batch.schema.names}

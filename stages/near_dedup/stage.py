@@ -141,12 +141,14 @@ class NearDedup(VerdictStage):
         self.index = index
         self.hasher = MinHasher(self.params.minhash) if self.params.near else None
         self._run: _Indexes | None = None
+        #: closes what :meth:`_indexes` opened when the stage is collected or at exit, if nothing did
+        self._at_exit: weakref.finalize[..., NearDedup] | None = None
         self._context: RunContext | None = None
         self.seconds_merging = 0.0
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_run"] = None  # open indexes stay in the process that opened them
+        state["_run"] = state["_at_exit"] = None  # open indexes stay in the process that opened them
         return state
 
     # --- the run's life ----------------------------------------------------------------------
@@ -218,6 +220,9 @@ class NearDedup(VerdictStage):
         """Release the indexes; a completed run's own index is removed (the manifest is written:
         nothing resumes it)."""
         run, self._run = self._run, None
+        at_exit, self._at_exit = self._at_exit, None
+        if at_exit is not None:
+            at_exit.detach()  # would hold the closed indexes until exit
         if run is not None:
             run.close(remove_run=completed)
 
@@ -228,7 +233,9 @@ class NearDedup(VerdictStage):
             base = IndexStore(self.index, self.params.index_params(), writable=False) if self.index else None
             run_dir = Path(tempfile.mkdtemp(prefix="cleanwire-near-dedup-"))
             self._run = _Indexes(self.params, run_dir, True, base)
-            weakref.finalize(self, _Indexes.close, self._run, remove_run=True)
+            # closed at exit unless a run closes them first, from whatever thread exits (the store
+            # allows it); the stage's one-call-at-a-time use keeps them single-user till then
+            self._at_exit = weakref.finalize(self, _Indexes.close, self._run, remove_run=True)
         return self._run
 
     @property

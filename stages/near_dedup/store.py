@@ -105,6 +105,13 @@ class IndexStore:
     :meth:`commit`; otherwise it reads the last committed state (``cleanwire explain``).
     ``durable``: fsync every commit (the persistent index); a run's own index, rebuilt by a
     rerun anyway, skips the full sync of SQLite.
+
+    One user at a time, from any thread: a handle opened in one thread may be used, and closed,
+    in another (a pipeline called from a worker thread, its index closed at exit in the main
+    one), so the connection does not check its thread. Calls must not overlap (the handle's one
+    open transaction is its state): the stage that owns it runs one batch or run at a time (a
+    pipeline refuses a second one from another thread while one is going); the usual build of
+    SQLite (``sqlite3.threadsafety == 3``) serializes the calls on one connection as well.
     """
 
     def __init__(
@@ -131,7 +138,10 @@ class IndexStore:
             raise ConfigError(f"no dedup index at {self.path} ({DB_NAME} missing)")
         uri = f"file:{self.path / DB_NAME}" + ("" if writable else "?mode=ro")
         try:
-            self.db = sqlite3.connect(uri, uri=True, timeout=busy_timeout_s, isolation_level=None)
+            # any thread may use the handle, one at a time, and close it (see the class)
+            self.db = sqlite3.connect(
+                uri, uri=True, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+            )
             if writable:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
