@@ -1,8 +1,10 @@
 """Bytes to text, never crashing: BOM, then the declared charset, then UTF-8, then detection.
 
 The declared charset comes from the HTTP ``Content-Type`` header (WARC) or from the document
-itself (``<meta charset>``, ``<meta http-equiv>``, ``<?xml encoding>``). Like browsers, a
-declared ``iso-8859-1``/``ascii`` is read as ``cp1252``. A declared single-byte charset is
+itself (``<meta charset>``, ``<meta http-equiv>``, ``<?xml encoding>``). A label is read as
+browsers read it (the WHATWG Encoding Standard, :data:`_WEB_SUPERSETS`): a declared
+``iso-8859-1``/``ascii`` as ``cp1252``, ``shift_jis`` as ``cp932``, ``gb2312`` as ``gb18030``,
+``euc-kr`` as ``cp949``, ``iso-8859-9`` as ``cp1254``, ``tis-620`` as ``cp874``. A declared single-byte charset is
 overruled when the bytes are valid UTF-8 with non-ASCII characters: mislabelled UTF-8 pages are
 common, while legacy text that happens to be valid multi-byte UTF-8 is vanishingly rare.
 
@@ -47,6 +49,34 @@ _BOMS = (
 )
 #: WHATWG: these labels mean windows-1252 on the web.
 _AS_CP1252 = {"latin-1", "iso8859-1", "ascii"}
+#: WHATWG: the encodings browsers read these (Python canonical) codecs' labels as, supersets that
+#: read some bytes differently: Python's ``shift_jis`` reads ``81 60`` as U+301C where browsers
+#: (Windows-31J) read U+FF5E, ``81 7C`` as U+2212 for U+FF0D, and fails on NEC's ``87 40`` (①);
+#: ``gb2312`` reads ``A1 AA`` as U+2015 for the em dash; ``iso8859-9`` and ``tis-620`` read
+#: ``0x80-0x9F`` as C1 controls where windows-1254/874 have curly quotes and the euro sign. A page
+#: written into JSONL, CSV or Parquet by a scraper that decoded it as a browser does must read the
+#: same from its bytes (a file, a tar member, a WARC record).
+_WEB_SUPERSETS = {
+    **dict.fromkeys(_AS_CP1252, "cp1252"),
+    "shift_jis": "cp932",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc_kr": "cp949",
+    "iso8859-9": "cp1254",
+    "tis-620": "cp874",
+    "iso8859-11": "cp874",
+}
+#: WHATWG labels Python's codec registry does not know, by their codec.
+_WEB_LABELS = {
+    **dict.fromkeys(("windows-31j", "x-sjis"), "cp932"),
+    **dict.fromkeys(("x-gbk", "csgb2312", "iso-ir-58"), "gb18030"),
+    **dict.fromkeys(("windows-949",), "cp949"),
+    **dict.fromkeys(("windows-874", "dos-874"), "cp874"),
+    **dict.fromkeys(("iso-8859-8-i", "csiso88598i", "logical"), "iso8859-8"),
+    **dict.fromkeys(("x-mac-roman",), "mac-roman"),
+    **dict.fromkeys(("x-mac-cyrillic", "x-mac-ukrainian"), "mac-cyrillic"),
+    **dict.fromkeys(("koi8-ru",), "koi8-u"),
+}
 #: The single-byte encodings of the WHATWG Encoding Standard (what browsers decode), by Python's
 #: canonical names: the readings a detection chooses from (not DOS or HP code pages).
 WEB_SINGLE_BYTE = frozenset(
@@ -133,14 +163,18 @@ class Decoded:
 
 
 def canonical_codec(label: str | None) -> str | None:
-    """Python's canonical codec name for a charset label, or None when unknown."""
+    """Python's canonical name of the codec a charset label means on the web (WHATWG:
+    :data:`_WEB_SUPERSETS`, :data:`_WEB_LABELS`), or None when unknown."""
     if not label:
         return None
+    label = label.strip().strip("\"'")
+    if (web := _WEB_LABELS.get(label.lower())) is not None:
+        return web
     try:
-        name = codecs.lookup(label.strip().strip("\"'")).name
+        name = codecs.lookup(label).name
     except (LookupError, ValueError):
         return None
-    return "cp1252" if name in _AS_CP1252 else name
+    return _WEB_SUPERSETS.get(name, name)
 
 
 def charset_from_header(content_type: str | None) -> str | None:

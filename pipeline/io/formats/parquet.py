@@ -170,9 +170,23 @@ def _value(column: pa.Array, i: int) -> Any:
         return Utf8Repaired(data)
 
 
+def _utf8_size(value: str | bytes) -> int:
+    """A value's size in bytes as the file holds it: a string's UTF-8 (a CJK page is up to three
+    times its characters), bytes as they are."""
+    if isinstance(value, bytes) or value.isascii():
+        return len(value)
+    return len(value.encode("utf-8", "surrogatepass"))
+
+
 def _parquet_row(values: dict[str, Any], origin: Origin, config: ReaderConfig) -> Doc:
-    size = sum(len(v) for v in values.values() if isinstance(v, str | bytes))
-    if size > config.max_record_bytes:
+    # in bytes, as a document file, a WARC payload and a JSONL line are measured: the same page is
+    # not kept from a string column and rejected ``too_large`` from the others (or a binary column)
+    held = [v for v in values.values() if isinstance(v, str | bytes)]
+    # a character is at most 4 bytes: a row far under the cap (nearly all) is not encoded to know
+    if (
+        4 * sum(map(len, held)) > config.max_record_bytes
+        and sum(map(_utf8_size, held)) > config.max_record_bytes
+    ):
         return rejected(
             origin,
             "too_large",
