@@ -26,6 +26,7 @@ from pipeline.io.formats.compression import _CHUNK, _GzipMembers, open_input
 from pipeline.io.formats.decoding import Undecodable, decode
 from pipeline.io.formats.parquet import read_parquet
 from pipeline.io.readers import Source, kind_of
+from tests.io.test_archive_pages import FILES as SAVED_PAGE_FILES
 
 
 def read_all(paths: list[Path], config: ReaderConfig | None = None) -> list[Doc]:
@@ -741,23 +742,7 @@ def test_a_saved_pages_resource_folder_is_skipped_not_read_as_documents(tmp_path
     # "Save page as... (complete)": story.html plus story_files/ with the page's iframes (ads,
     # widgets, embeds) saved as .htm/.html files, images and scripts
     dump = tmp_path / "dump"
-    frame = "<html><body><p>Advertisement: subscribe now</p></body></html>"
-    files = {
-        "story.html": "<html><body><p>The tram line opens.</p></body></html>",
-        "story_files/ad_frame.htm": frame,
-        "story_files/widget.html": frame,
-        "story_files/nested/embed.html": frame,
-        "story_files/logo.png": "\x89PNG",
-        "story_files/.hidden.html": frame,
-        "Seite.htm": "<html><body><p>Die Brücke ist offen.</p></body></html>",
-        "Seite-Dateien/werbung.html": frame,  # a localized folder name
-        # a folder named like one without its page, and a page without a folder: read as usual
-        "orphan_files/note.html": "<html><body><p>Kept: no orphan.html beside it.</p></body></html>",
-        "notes/story_files.txt": "a text file, not a folder",
-        "sub/other.html": "<html><body><p>Another story.</p></body></html>",
-        "sub/story_files/frame.html": frame,  # story.html is not beside it: read
-    }
-    for name, text in files.items():
+    for name, text in SAVED_PAGE_FILES.items():
         (dump / name).parent.mkdir(parents=True, exist_ok=True)
         (dump / name).write_text(text, encoding="utf-8")
     source = Source([dump])
