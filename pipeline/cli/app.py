@@ -8,11 +8,13 @@ this module).
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from typing import Any
 
 import click
 
+from pipeline.cli.color import no_color
 from pipeline.core.errors import CleanwireError
 from pipeline.core.terminal import printable
 
@@ -51,11 +53,24 @@ class CleanwireGroup(click.Group):
             self.add_command(command, cmd_name)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """click's, with the commands close to a mistyped name suggested (``runn`` -> ``run``)."""
+        name = args[0] if args else ""
+        if args and self.get_command(ctx, name) is None and not name.startswith("-"):
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.6)
+            if close:
+                ctx.fail(f"No such command {name!r}. Did you mean {' or '.join(map(repr, close))}?")
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CleanwireError as exc:
-            click.secho(f"error: {printable(str(exc))}", fg="red", err=True)  # may name input files
+            click.secho(  # may name input files
+                f"error: {printable(str(exc))}", fg="red", err=True, color=False if no_color() else None
+            )
             ctx.exit(exc.exit_code)
 
 
@@ -66,9 +81,12 @@ def cli() -> None:
 
     \b
     Quick start:
-      cleanwire run dump/ -o out/        clean a dump (dirs, .jsonl, .jsonl.gz)
+      cleanwire run dump/ -o out/        clean a dump (dirs, .jsonl, .csv, .parquet, .warc, .tar)
+      cleanwire stats out/               what the run kept, dropped and rejected, and why
       cleanwire explain page.html        what each stage does to one document
       cleanwire rules                    list the boilerplate rules
+
+    `cleanwire COMMAND --help` for a command's options.
     """
 
 

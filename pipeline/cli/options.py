@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from pipeline.core.config import Config
+from pipeline.core.errors import ConfigError
 
 
 def comma_list(text: str) -> tuple[str, ...]:
@@ -137,6 +138,27 @@ def config_options(fn: Any) -> Any:
     return fn
 
 
+def _option_flag(name: str) -> str | None:
+    """The ``--flag`` of the current command's parameter ``name`` (click's), if there is one."""
+    ctx = click.get_current_context(silent=True)
+    for param in ctx.command.params if ctx else ():
+        if param.name == name and isinstance(param, click.Option):
+            return max(param.opts, key=len)
+    return None
+
+
+def _naming_the_option(exc: ConfigError, options: Mapping[str, Any]) -> ConfigError:
+    """``exc`` about a setting a command-line option set, with the option named first: the user
+    typed ``--timeout -1``, the message speaks of ``run.record_timeout_s``."""
+    for setting in SETTINGS:
+        if options.get(setting.option) in (None, ()):
+            continue
+        flag = _option_flag(setting.option)
+        if flag and any(exc.message.startswith(key) for key in (setting.key, *setting.also)):
+            return type(exc)(f"{flag}: {exc.message}", hint=exc.hint)
+    return exc
+
+
 def build_config(
     config_file: str | None, rule_files: Iterable[str] = (), options: Mapping[str, Any] | None = None
 ) -> Config:
@@ -151,7 +173,10 @@ def build_config(
     if rule_files:
         changes["boilerplate.rule_files"] = (*cfg.boilerplate.rule_files, *rule_files)
     if changes:
-        cfg = cfg.with_overrides(changes)
+        try:
+            cfg = cfg.with_overrides(changes)
+        except ConfigError as exc:
+            raise _naming_the_option(exc, options or {}) from exc
     load_rules(cfg.boilerplate.packs, cfg.boilerplate.rule_files, cfg.boilerplate.disabled_rules)
     if "boilerplate" in cfg.stages:
         load_model(cfg.boilerplate.model)

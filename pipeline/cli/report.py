@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pipeline.cli.stats import warn_if_unfinished
 from pipeline.reporting.report import ReportOptions, write_report
 
 
@@ -27,4 +28,5 @@ def report_cmd(out_dir: str, output: str, samples: int, top: int) -> None:
     of the records with the most removals, rejects by reason with examples.
     """
     path = write_report(out_dir, output, ReportOptions(samples=samples, top=top))
+    warn_if_unfinished(out_dir)
     click.echo(f"wrote {path}")

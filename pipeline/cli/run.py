@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     type=float,
     help="Per-record wall-clock limit in seconds; a record over it is rejected as timeout (default: 30).",
 )
-@click.option("--batch-size", type=int, help="Records per batch sent to a worker.")
+@click.option("--batch-size", type=int, help="Records per batch sent to a worker (default: 64).")
 @click.option(
     "--max-worker-memory",
     metavar="SIZE",
@@ -66,7 +66,7 @@ if TYPE_CHECKING:
 @click.option(
     "--csv-delimiter",
     metavar="CHAR",
-    help="Delimiter of CSV/TSV inputs: one character, or tab, comma, semicolon, pipe "
+    help="Delimiter of CSV/TSV inputs: one character, or tab, comma, semicolon, pipe, space "
     "(default: sniffed per file among , ; tab |).",
 )
 @click.option(
@@ -102,9 +102,22 @@ if TYPE_CHECKING:
     help="Keep the kept records' exact and near-duplicate keys in this directory between runs, so "
     "a later run (tomorrow's dump) drops copies of them; updated atomically at the end of a run.",
 )
-@click.option("--min-chars", type=int, help="Drop records whose cleaned text is shorter.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
+@click.option(
+    "--min-chars",
+    type=int,
+    help="Drop records whose cleaned text is shorter (default: 1; empty text is rejected).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr (default: when stderr is a terminal).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Start over: remove what cleanwire wrote in OUTPUT (nothing else) first. Without it, a rerun "
+    "resumes, and a directory made with other settings or inputs is refused (exit 4).",
+)
 @click.option(
     "--site-rules",
     type=click.Path(dir_okay=False),
@@ -132,6 +145,20 @@ def run_cmd(inputs: tuple[str, ...], output: str | None, **options: Any) -> None
     Writes part-*.parquet (the cleaned records: the only Parquet files under OUTPUT) and, under
     OUTPUT/_cleanwire/, rejects.jsonl.gz, dropped.jsonl.gz and manifest.json (last).
     Rerunning into the same directory skips finished shards.
+
+    \b
+    Examples:
+      cleanwire run dump/ -o out/                    a directory, walked recursively
+      cleanwire run 'crawl/*.warc.gz' feed.jsonl -o out/
+      zcat feed.jsonl.gz | cleanwire run - -o out/    JSONL on stdin
+      cleanwire run dump/ --format jsonl | head      records as JSON lines on stdout
+      cleanwire stats out/                           what was kept, dropped, rejected
+
+    \b
+    Exit codes: 0 done (rejected records included), 1 other error, 2 bad
+    option or config, 3 input missing or unmapped, 4 output refused or not
+    writable, 5 workers cannot run, 130 stopped (Ctrl-C, SIGTERM: rerun to
+    resume).
     """
     engine_name: str = options["engine"]
     small = engine_name == "local" and not options["workers"] and small_input(inputs)
@@ -208,6 +235,10 @@ def _print_summary(report: RunReport, output: str | None, *, to_stdout: bool, as
         summary = {
             "counts": report.tally.to_dict(),
             "seconds": round(report.seconds, 3),
+            "records_processed": report.n_processed,  # this run's; the others' shards were skipped
+            "docs_per_s": round(report.docs_per_s, 2),
+            "shards_done": report.shards_done,
+            "shards_skipped": report.shards_skipped,
             "manifest": report.manifest_path,
             "warnings": report.warnings,
         }

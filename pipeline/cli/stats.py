@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 
+from pipeline.cli.color import use_color
+from pipeline.core.terminal import printable
+from pipeline.io.output_reader import OutputReader
 from pipeline.reporting.left_stats import sorted_reasons
 from pipeline.reporting.stats import RunStats, compute_stats, top_counts
 
@@ -19,11 +23,18 @@ def _pct(n: float, total: float) -> str:
     return f"{100 * n / total:5.1f}%" if total else "    -"
 
 
+def _cell(value: Any) -> str:
+    """A number with thousands separators (a float with one decimal, as the mean), else text."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
+
+
 def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], bold: Style) -> list[str]:
     """A left-aligned first column, right-aligned numeric columns."""
     if not rows:
         return []
-    cells = [[f"{c:,}" if isinstance(c, int) else str(c) for c in row] for row in rows]
+    cells = [[_cell(c) for c in row] for row in rows]
     widths = [max(len(header[i]), *(len(r[i]) for r in cells)) for i in range(len(header))]
     widths[0] = min(widths[0], 48)
 
@@ -145,20 +156,48 @@ def _duplicate_tables(stats: RunStats, top: int, bold: Style) -> list[str]:
     return lines
 
 
+def finished_shards_if_unfinished(out_dir: str) -> int | None:
+    """How many shards a run still going or stopped (no manifest yet) in ``out_dir`` finished;
+    None for a finished run."""
+    reader = OutputReader(Path(out_dir))
+    return len(reader.finished_shards()) if reader.in_progress() else None
+
+
+def warn_if_unfinished(out_dir: str) -> None:
+    """Say on stderr that the numbers of a run still going or stopped are partial."""
+    n = finished_shards_if_unfinished(out_dir)
+    if n is not None:
+        click.echo(
+            printable(
+                f"note: {out_dir} holds no manifest yet (a run still going, or stopped before its "
+                f"end): these numbers cover its {n} finished shard(s) only; rerun its `cleanwire run` "
+                "command to finish it"
+            ),
+            err=True,
+        )
+
+
 @click.command("stats")
 @click.argument("out_dir", type=click.Path())  # checked by OutputReader.check: exit 3
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="Rows per ranked table.")
 def stats_cmd(out_dir: str, as_json: bool, top: int) -> None:
-    """Counts of a finished run OUT_DIR: stages, reasons, languages, lengths, rules, sites.
+    """Counts of the run in OUT_DIR: stages, reasons, languages, lengths, rules, sites.
 
     Reads part-*.parquet (flat or hive-partitioned) and _cleanwire/rejects.jsonl.gz and
     dropped.jsonl.gz in a streaming pass; _cleanwire/manifest.json gives the stage order and a
-    cross-check of the totals.
+    cross-check of the totals. Of a run still going or stopped (no manifest yet), only its
+    finished shards are counted, and a note on stderr (with --json: "finished": false) says so.
     """
 
     stats = compute_stats(out_dir)
     if as_json:
-        click.echo(json.dumps(stats.to_dict(top=top), indent=2, ensure_ascii=False))
+        unfinished = finished_shards_if_unfinished(out_dir)
+        data = stats.to_dict(top=top) | {
+            "finished": unfinished is None,
+            "finished_shards": unfinished,  # of a run still going or stopped; null when finished
+        }
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        click.echo(render_stats(stats, top=top, color=sys.stdout.isatty()))
+        warn_if_unfinished(out_dir)
+        click.echo(render_stats(stats, top=top, color=use_color(sys.stdout)))

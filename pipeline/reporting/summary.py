@@ -29,16 +29,26 @@ def output_line(output: str | None, *, to_stdout: bool) -> str:
     return "records on stdout (rejects, dropped records and the manifest are not kept: add -o DIR)"
 
 
+def _headline(report: RunReport) -> str:
+    """The first line: records, time and rate; on a resumed run, what this run cleaned and what
+    the finished shards it skipped held (their records are in the counts below too)."""
+    n_in, done, skipped = report.tally.n_in, report.n_processed, report.shards_skipped
+    rate = f" ({report.docs_per_s:.1f} docs/s)" if done else ""
+    if not skipped:
+        return f"cleanwire: {n_in} records in {report.seconds:.1f}s{rate}"
+    if not done:
+        return f"cleanwire: {n_in} records, all in {skipped} finished shard(s) skipped: nothing left to do"
+    return (
+        f"cleanwire: {n_in} records: {done} cleaned now in {report.seconds:.1f}s{rate}, "
+        f"{n_in - done} in {skipped} finished shard(s) skipped"
+    )
+
+
 def render_summary(report: RunReport, output: str) -> str:
     """The summary; ``output`` is the last line's text (:func:`output_line`)."""
     t = report.tally
-    rate = ""
-    if report.n_processed:
-        over = f" over the {report.n_processed} run now" if report.n_processed < t.n_in else ""
-        rate = f" ({report.docs_per_s:.1f} docs/s{over})"
     lines = [
-        f"cleanwire: {t.n_in} records in {report.seconds:.1f}s{rate}"
-        + (f", {report.shards_skipped} finished shard(s) skipped" if report.shards_skipped else ""),
+        _headline(report),
         f"  kept      {t.n_kept:>8}  {_pct(t.n_kept, t.n_in)}",
         f"  dropped   {t.n_dropped:>8}  {_pct(t.n_dropped, t.n_in)}",
         f"  rejected  {t.n_rejected:>8}  {_pct(t.n_rejected, t.n_in)}",
