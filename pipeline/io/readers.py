@@ -159,7 +159,7 @@ class Source:
                         self.skipped.append(f)
             else:
                 files.append(p)
-        return files
+        return _once(files)
 
     def _check(self, path: Path, kind: str) -> None:
         """Fail fast on an input whose first records (JSONL) or columns (CSV/TSV, Parquet) cannot
@@ -192,6 +192,21 @@ class Source:
                 loose.append(f)
         flush()
         return plan
+
+
+def _once(files: list[Path]) -> list[Path]:
+    """``files`` without a file a path before it names already (a file given twice, two globs or
+    a directory and a file in it that overlap): read twice, its records would be kept twice under
+    the same ids. The path as written is compared, made absolute but not resolved: a symbolic link
+    to a file stays a file of its own, as a walk reads it."""
+    seen: set[str] = set()
+    out: list[Path] = []
+    for f in files:
+        key = str(f) if str(f) == STDIN else os.path.abspath(f)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
 
 
 def _walk(root: Path, leave_out: Path | None = None) -> Iterator[tuple[Path, bool]]:

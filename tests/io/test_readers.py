@@ -791,3 +791,17 @@ def test_lone_surrogates_become_replacement_chars_and_nuls_go_where_records_beco
     (batch,) = batched(docs, 10)
     assert batch.column("raw").to_pylist() == ["lone \ufffd pair \U0001f600 end"]
     assert batch.column("n_chars_raw").to_pylist() == [len("lone \ufffd pair \U0001f600 end")]
+
+
+def test_a_file_named_twice_or_by_overlapping_inputs_is_read_once(tmp_path: Path) -> None:
+    dump = tmp_path / "dump"
+    (dump / "sub").mkdir(parents=True)
+    (dump / "a.jsonl").write_text('{"id": "1", "text": "one"}\n{"id": "2", "text": "two"}\n')
+    (dump / "sub" / "b.html").write_text("<html><body><p>A page.</p></body></html>")
+    (dump / "link.jsonl").symlink_to(dump / "a.jsonl")  # a link is a file of its own, as a walk reads it
+    inputs = [str(dump / "a.jsonl"), str(dump), f"{dump}/*.jsonl", str(dump / "." / "a.jsonl")]
+    plan = Source(inputs).shards()
+    paths = [p for shard in plan for p in shard.paths]
+    assert [p.relative_to(dump).as_posix() for p in paths] == ["a.jsonl", "link.jsonl", "sub/b.html"]
+    docs = [d for shard in plan for d in shard.docs(ReaderConfig())]
+    assert len(docs) == 5  # a.jsonl's two records, the link's two, the page
