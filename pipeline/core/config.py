@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
 
 from pipeline.core.errors import ConfigError
-from pipeline.core.typed import SIZE_MAX, ByteSize, Range, build, check_fields, clip, convert, known
+from pipeline.core.typed import SIZE_MAX, ByteSize, Range, build, check_fields, clip, closest, convert, known
 
 #: The length filter runs before ``near_dedup``: a record it drops must never become the kept copy
 #: that later copies of the same story are dropped against.
@@ -357,9 +357,11 @@ class Config:
             current = getattr(self, section, None) if section in hints else None
             if not dataclasses.is_dataclass(current):
                 named = sorted(n for n, h in hints.items() if dataclasses.is_dataclass(h))
+                close = closest(section, named)
+                meant = f"did you mean {close[0]}.{next(iter(values))}? " if close else ""
                 raise ConfigError(
                     f"unknown setting {section}.{next(iter(values))}",
-                    hint=f"settings are named section.field, e.g. run.workers; sections: {', '.join(named)}",
+                    hint=f"{meant}settings are named section.field, e.g. run.workers; sections: {', '.join(named)}",
                 )
             kind = type(current)
             kind_hints = get_type_hints(kind, include_extras=True)

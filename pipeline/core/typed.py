@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
+import difflib
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -118,7 +120,7 @@ def build(cls: type[T], data: dict[str, Any], origin: str) -> T:
     known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
     extra = set(data) - set(known)
     if extra:
-        raise ConfigError(f"{origin}: unknown key(s) {sorted(extra)}", hint=f"known: {sorted(known)}")
+        raise ConfigError(f"{origin}: unknown key(s) {sorted(extra)}", hint=_known_hint(sorted(extra), known))
     hints = get_type_hints(cls, include_extras=True)
     kwargs = {
         name: convert(hints[name], value, f"{origin}.{name}", loading=True) for name, value in data.items()
@@ -132,10 +134,22 @@ def known(cls: type[Any], values: dict[str, Any], prefix: str = "") -> dict[str,
     extra = sorted(set(values) - known)
     if extra:
         raise ConfigError(
-            f"unknown setting(s) {[prefix + k for k in extra]}",
-            hint=f"known: {sorted(prefix + k for k in known)}",
+            f"unknown setting(s) {[prefix + k for k in extra]}", hint=_known_hint(extra, known, prefix)
         )
     return values
+
+
+def _known_hint(extra: Iterable[str], known: Iterable[str], prefix: str = "") -> str:
+    """The known keys, after the ones close to each unknown key (``worker``: ``workers``)."""
+    names = sorted(known)
+    guesses = [f"{prefix + close[0]!r} for {prefix + k!r}" for k in extra if (close := closest(k, names))]
+    meant = f"did you mean {', '.join(guesses)}? " if guesses else ""
+    return f"{meant}known: {[prefix + k for k in names]}"
+
+
+def closest(name: str, names: Iterable[str]) -> list[str]:
+    """The names close to a mistyped ``name`` (``worker`` -> ``workers``), best first."""
+    return difflib.get_close_matches(name, sorted(names), n=2, cutoff=0.6)
 
 
 def check_fields(obj: object, origin: str) -> None:

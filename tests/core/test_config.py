@@ -324,3 +324,24 @@ def test_config_data_of_the_wrong_shape_is_a_config_error(tmp_path: Path) -> Non
             Config.from_dict(data)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="named by a string"):
         Config().with_overrides({5: 1})  # type: ignore[dict-item]
+
+
+@pytest.mark.parametrize(
+    ("where", "meant"),
+    [("[run]\nworker = 2\n", "'workers' for 'worker'"), ("[filtr]\nmin_chars = 2\n", "'filter' for 'filtr'")],
+)
+def test_a_mistyped_key_of_a_config_file_is_suggested(tmp_path: Path, where: str, meant: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(where)
+    with pytest.raises(ConfigError) as info:
+        Config.from_toml(path)
+    assert info.value.hint is not None and f"did you mean {meant}?" in info.value.hint
+
+
+def test_a_mistyped_override_is_suggested() -> None:
+    with pytest.raises(ConfigError) as info:
+        Config().with_overrides({"run.worker": 2})
+    assert info.value.hint is not None and "did you mean 'run.workers' for 'run.worker'?" in info.value.hint
+    with pytest.raises(ConfigError) as info:
+        Config().with_overrides({"filtr.min_chars": 2})
+    assert info.value.hint is not None and "did you mean filter.min_chars?" in info.value.hint
