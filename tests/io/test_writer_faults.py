@@ -30,6 +30,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.core.config import Config
 from pipeline.core.errors import OutputError
 from pipeline.core.fsutil import atomic_path
 from pipeline.core.pathnames import path_from_json, path_json
@@ -409,3 +410,15 @@ def test_a_marker_of_an_older_cleanwire_still_matches_a_non_utf8_input(tmp_path:
     state.check_plan({"00000": [[path_json(name), 10, 20]]})  # resumes: no error
     with pytest.raises(OutputError, match=r"changed since.*\(size or modification time\)"):
         state.check_plan({"00000": [[path_json(name), 11, 20]]})
+
+
+def test_a_read_only_output_directory_is_named_once_with_a_hint(tmp_path: Path) -> None:
+    from pipeline.io.sinks.directory import OutputDirectory
+
+    root = tmp_path / "out"
+    out = OutputDirectory(root, Config())
+    error = out.write_error(OSError(errno.EROFS, "Read-only file system", str(root)))
+    assert str(error).count(str(root)) == 1
+    assert error.hint is not None and "writable" in error.hint
+    inner = out.write_error(OSError(errno.EACCES, "Permission denied", str(root / "part-00000.parquet")))
+    assert "part-00000.parquet" in str(inner)

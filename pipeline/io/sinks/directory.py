@@ -144,8 +144,14 @@ class OutputDirectory:
                 hint="free some space there (this run removed its unfinished files), then rerun the "
                 "same command: the shards already finished are kept",
             )
-        where = f" ({exc.filename})" if exc.filename else ""
-        return OutputError(f"cannot write to output directory {self.root}: {exc.strerror or exc}{where}")
+        # the file that failed, unless it is the directory itself
+        where = f" ({exc.filename})" if exc.filename and Path(exc.filename) != Path(self.root) else ""
+        hint = None
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            hint = "choose an output directory you can write to (-o), or make this one writable"
+        return OutputError(
+            f"cannot write to output directory {self.root}: {exc.strerror or exc}{where}", hint=hint
+        )
 
     def _refuse_legacy(self) -> None:
         """Refuse a directory an older cleanwire wrote (its manifest, rejects and state beside
