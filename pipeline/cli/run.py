@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -210,6 +211,8 @@ def _run(
     source = Source(inputs, cfg.reader)
     sink = make_sink(output, cfg, to_stdout=to_stdout, overwrite=options["overwrite"])
     refuse_stdin_resume(inputs, sink)
+    if "-" in inputs and sys.stdin.isatty():  # else a terminal waits for input without a word
+        click.echo("cleanwire: reading JSON lines from the terminal (stdin); end with Ctrl-D", err=True)
     engine: Engine
     if options["engine"] == "ray":
         engine = RayEngine(num_cpus=options["workers"] or None, timeout_s=cfg.run.record_timeout_s)

@@ -210,3 +210,21 @@ def test_explain_of_a_json_line_on_stdin_points_to_id(tmp_path: Path) -> None:
     assert as_record.exit_code == 0, as_record.output
     assert "note:" not in as_record.stderr and '"id"' not in as_record.stdout
     assert "Tram line extension approved" in as_record.stdout
+
+
+def test_run_dash_on_a_terminal_says_it_waits_for_json_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import types
+
+    import pipeline.cli.run as run_module
+
+    line = '{"id": "a", "text": "The council met on Monday to discuss the harbour."}\n'
+    args = ["run", "-", "-o", str(tmp_path / "out"), "--workers", "1"]
+    quiet = CliRunner().invoke(cli, args, input=line)
+    assert quiet.exit_code == 0 and "reading JSON lines from the terminal" not in quiet.stderr
+    terminal = types.SimpleNamespace(stdin=types.SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr(run_module, "sys", terminal)
+    told = CliRunner().invoke(cli, [*args, "--overwrite"], input=line)
+    assert told.exit_code == 0, told.output
+    assert "reading JSON lines from the terminal (stdin); end with Ctrl-D" in told.stderr
