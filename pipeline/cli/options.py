@@ -105,18 +105,34 @@ def overrides(options: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _apply(fn: Any, opts: list[Any]) -> Any:
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+_RULE_OPTIONS = [
+    click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML config file."),
+    click.option(
+        "--rules",
+        "rule_files",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="Extra boilerplate rule pack (TOML); repeatable.",
+    ),
+]
+
+
+def rule_options(fn: Any) -> Any:
+    """Options of a command that reads the rules in force: the config file and extra rule packs."""
+    return _apply(fn, _RULE_OPTIONS)
+
+
 def config_options(fn: Any) -> Any:
     """Options of every command that builds a pipeline: the config file, extra rule packs, stages,
     the boilerplate model and its threshold."""
     opts = [
-        click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML config file."),
-        click.option(
-            "--rules",
-            "rule_files",
-            multiple=True,
-            type=click.Path(dir_okay=False),
-            help="Extra boilerplate rule pack (TOML); repeatable.",
-        ),
+        *_RULE_OPTIONS,
         click.option(
             "--stages", help="Comma-separated stage order, e.g. extract,encoding,boilerplate,language."
         ),
@@ -133,9 +149,7 @@ def config_options(fn: Any) -> Any:
             "(default: boilerplate.model_threshold and boilerplate.model_threshold_html, 0.9).",
         ),
     ]
-    for opt in reversed(opts):
-        fn = opt(fn)
-    return fn
+    return _apply(fn, opts)
 
 
 def _option_flag(name: str) -> str | None:

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from pipeline.cli.options import build_config, config_options
+from pipeline.cli.options import build_config, rule_options
 from pipeline.core.errors import ConfigError
 from stages.boilerplate.neighbours import RULES as STRUCTURE_RULES
 from stages.boilerplate.rulecheck import check_rules
@@ -15,7 +15,7 @@ from stages.boilerplate.sitefile import load_site_rules
 
 
 @click.command("rules")
-@config_options
+@rule_options
 @click.option(
     "--check", is_flag=True, help="Run every rule's examples and counterexamples; exit 2 on a failure."
 )
@@ -28,20 +28,13 @@ from stages.boilerplate.sitefile import load_site_rules
 def rules_cmd(
     config_file: str | None,
     rule_files: tuple[str, ...],
-    stages: str | None,
-    model: str | None,
-    model_threshold: float | None,
     check: bool,
     as_json: bool,
     site_rules: str | None,
 ) -> None:
     """List the boilerplate rules in force (built-in packs plus --rules files, and the learned
     per-site rules of --site-rules or the config; their examples are the lines they were learned from)."""
-    cfg = build_config(
-        config_file,
-        rule_files,
-        {"stages": stages, "model": model, "model_threshold": model_threshold},
-    )
+    cfg = build_config(config_file, rule_files)
     b = cfg.boilerplate
     loaded = load_rules(b.packs, b.rule_files, b.disabled_rules)
     loaded = (*loaded, *(r for r in STRUCTURE_RULES if r.id not in b.disabled_rules))
