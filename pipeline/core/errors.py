@@ -54,14 +54,3 @@ class Interrupted(CleanwireError):
     """The run was stopped by SIGINT/SIGTERM; its state is resumable."""
 
     exit_code = 130
-
-
-EXIT_CODES: dict[str, int] = {
-    "ok": 0,
-    "error": CleanwireError.exit_code,
-    "config": ConfigError.exit_code,
-    "input": InputError.exit_code,
-    "output": OutputError.exit_code,
-    "worker": WorkerError.exit_code,
-    "interrupted": Interrupted.exit_code,
-}

@@ -432,7 +432,3 @@ def reject_rows(rows: pa.RecordBatch | pa.Table) -> pa.Table:
         ),
     ]
     return pa.Table.from_arrays(columns, schema=REJECT_SCHEMA)
-
-
-def empty_rejects() -> pa.Table:
-    return REJECT_SCHEMA.empty_table()

@@ -94,9 +94,6 @@ _WORK_ONLY = [
 
 WORK_SCHEMA = pa.schema(list(OUTPUT_SCHEMA) + _WORK_ONLY)
 
-#: What a reader must provide; everything else gets its default.
-INPUT_FIELDS = ("id", "url", "source", "format", "raw", "encoding", "extra")
-
 #: The input columns every row must have, as non-null strings (the others are optional).
 REQUIRED_FIELDS = ("id", "source", "raw")
 

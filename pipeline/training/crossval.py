@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -190,7 +190,6 @@ def cleaned(
 class UnitScore:
     precision: float
     recall: float
-    n_boilerplate: int
 
 
 def unit_score(y: npt.NDArray[np.int8], p: F64, threshold: float) -> UnitScore:
@@ -198,7 +197,7 @@ def unit_score(y: npt.NDArray[np.int8], p: F64, threshold: float) -> UnitScore:
     tp = int((pred & (y == BOILERPLATE)).sum())
     fp = int((pred & (y == CONTENT)).sum())
     fn = int((~pred & (y == BOILERPLATE)).sum())
-    return UnitScore(tp / max(1, tp + fp), tp / max(1, tp + fn), tp + fn)
+    return UnitScore(tp / max(1, tp + fp), tp / max(1, tp + fn))
 
 
 @dataclass(frozen=True)
@@ -308,7 +307,3 @@ def evaluate(
             rep.pages["rules+model"] = snippet_rates(exs, scorer.texts(idx, threshold))
         reports.append(rep)
     return reports
-
-
-def category_counts(examples: Sequence[Example]) -> Counter[str]:
-    return Counter(label.category for ex in examples for label in ex.labels if label.value == BOILERPLATE)

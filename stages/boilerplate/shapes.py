@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["DATE", "TIME", "NUM", "NAME"]
-KINDS: tuple[Kind, ...] = ("DATE", "TIME", "NUM", "NAME")
 
 
 def _char_class(pred: object, stop: int = 0x530) -> str:

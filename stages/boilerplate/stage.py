@@ -15,7 +15,6 @@ from pipeline.core.record import Doc
 from pipeline.core.stage import BatchedDocStage, RejectRecord
 from stages.boilerplate.codes import Bools
 from stages.boilerplate.engine import (
-    Cleaned,
     Found,
     RuleSet,
     _cleaned,
@@ -112,12 +111,6 @@ def budget_use(text: str, found: Sequence[Found]) -> BudgetUse:
     (headline lists, captions, learned site lines) can do that.
     """
     return BudgetUse(risky=_risky(found), size=_solid(text))
-
-
-def clean_with_budget(text: str, rules: Sequence[Rule] | RuleSet) -> tuple[Cleaned, BudgetUse]:
-    """:func:`clean`, plus what its removals would spend of the budget (see :func:`budget_use`)."""
-    found = find_removals(text, rules)
-    return _cleaned(text, found), budget_use(text, found)
 
 
 class Boilerplate(BatchedDocStage[Pending, list[Found]]):

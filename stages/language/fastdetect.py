@@ -26,23 +26,17 @@ from typing import Any
 from pipeline.core.langprofiles import (
     BASE_FREQ,
     NoFeatures,
-    Profiles,
     build_profiles,
-    cache_dir,
     extract_ngrams,
-    normalize,
     prepare,
     profiles,
 )
 
 __all__ = [
     "NoFeatures",
-    "Profiles",
     "build_profiles",
-    "cache_dir",
     "extract_ngrams",
     "langdetect_walk",
-    "normalize",
     "prepare",
     "probabilities",
     "profiles",

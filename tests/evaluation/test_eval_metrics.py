@@ -228,13 +228,6 @@ def test_wcxb_metric_reproduces_the_readme_trafilatura_numbers(eval_dir: Path) -
     assert got.with_rate > 0.8 and got.without_rate < 0.3  # snippets are read and matched
 
 
-def _ref_newsboiler_lines(ref: ModuleType, set_path: Path, pred_path: Path | None, capsys: Any) -> list[str]:
-    args = [str(set_path), str(pred_path)] if pred_path else [str(set_path), "--baseline", "oracle"]
-    ref.main(args)
-    out: str = capsys.readouterr().out
-    return out.splitlines()
-
-
 @pytest.mark.eval
 @pytest.mark.parametrize("kind", ["identity", "naive", "oracle"])
 def test_newsboiler_metric_equals_the_reference_scorer(

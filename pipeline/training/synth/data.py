@@ -110,22 +110,3 @@ def _extra_phrasings(lang_dir: Path) -> dict[str, Any]:
 def load_sites() -> list[dict[str, Any]]:
     with open(DATA / "sites.toml", "rb") as f:
         return cast(list[dict[str, Any]], tomllib.load(f)["site"])
-
-
-def load_dev_stories(path: str) -> dict[str, list[dict[str, Any]]]:
-    """Gold articles of newsboiler dev.jsonl (CC0) as extra stories, per language. Flagged 'dev_text'."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            doc = json.loads(line)
-            blocks = doc["gold_text"].split("\n\n")
-            if len(blocks) < 2:
-                continue
-            title = blocks[0]
-            paras = blocks[1:]
-            if len(title) > 110 or title.rstrip().endswith("."):  # a scrape without a title line
-                title, paras = None, blocks
-            out.setdefault(doc["lang"], []).append(
-                {"title": title, "paras": paras, "dev": True, "_src": doc["id"]}
-            )
-    return out

@@ -203,17 +203,17 @@ def messy_lines(raw: str, rng: random.Random) -> str:
 
 
 # ---------------------------------------------------------------- mojibake
-def _cp1252_table() -> tuple[list[str], dict[str, int]]:
+def _cp1252_table() -> list[str]:
     dec = []
     for b in range(256):
         try:
             dec.append(bytes([b]).decode("cp1252"))
         except UnicodeDecodeError:
             dec.append(chr(b))
-    return dec, {c: i for i, c in enumerate(dec)}
+    return dec
 
 
-_CP_DEC, _CP_ENC = _cp1252_table()
+_CP_DEC = _cp1252_table()
 
 
 def mojibake(s: str, enc: str) -> str:
@@ -221,12 +221,6 @@ def mojibake(s: str, enc: str) -> str:
     if enc == "latin1":
         return b.decode("latin-1")
     return "".join(_CP_DEC[x] for x in b)
-
-
-def unmojibake(s: str, enc: str) -> str:
-    if enc == "latin1":
-        return s.encode("latin-1").decode("utf-8")
-    return bytes(_CP_ENC[c] for c in s).decode("utf-8")
 
 
 SENT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u00c0-\u00dd\u201c\u201e\u00ab\"'])")
