@@ -215,7 +215,7 @@ def _run(
         click.echo("cleanwire: reading JSON lines from the terminal (stdin); end with Ctrl-D", err=True)
     engine: Engine
     if options["engine"] == "ray":
-        engine = RayEngine(num_cpus=options["workers"] or None, timeout_s=cfg.run.record_timeout_s)
+        engine = RayEngine.from_config(cfg, num_cpus=options["workers"] or None)
     else:
         engine = local_engine(cfg, small=small)
         note = getattr(engine, "note", None)

@@ -5,7 +5,9 @@
 * :class:`~pipeline.execution.pool.ProcessEngine`: a *supervised* pool of worker processes
   (``--workers N``, also for N=1): a record that hangs, crashes its worker or takes too much
   memory is rejected, and the run goes on (:mod:`pipeline.execution.pool`).
-* :class:`~pipeline.execution.ray.RayEngine`: the same over a Ray cluster.
+* :class:`~pipeline.execution.ray.RayEngine`: the same over a Ray cluster (each Ray worker runs
+  the stages in a supervised pool of one; :meth:`~pipeline.execution.ray.RayEngine.from_config`
+  sets it up from a config as :func:`engine_for` does the pool).
 
 Whatever the engine, the stages of one batch run through :mod:`pipeline.execution.chain`.
 :func:`engine_for` builds the pool a run uses from its config; :func:`local_engine` is the choice

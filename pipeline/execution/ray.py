@@ -16,8 +16,12 @@ adapters), :func:`clean_dataset` runs the same stages on a ``ray.data.Dataset`` 
 Parquet, rejects and dropped records under ``_cleanwire/``).
 
 ``near_dedup`` is the one stateful stage the engine runs itself (:meth:`RayEngine.runs_stage`):
-window by window, its grouping by band, pairing and Jaccard checks run as Ray Data operations
-(:mod:`pipeline.execution.ray_dedup`); the driver keeps the index and decides in input order.
+plan by plan, its grouping by band, pairing and Jaccard checks run as Ray Data operations
+(:mod:`pipeline.execution.ray_dedup`; with numpy in the driver for a plan too small to gain from
+Ray); the driver keeps the index and decides in input order.
+
+Inside the Ray workers the stages run under the local engine's supervision (:class:`Supervision`:
+per-record timeout, memory limit, start deadline), so a bad record costs one record there too.
 
 This is the only module (with :mod:`pipeline.execution.ray_dedup` and
 :mod:`pipeline.integrations.airflow`) allowed to import Ray, and it does so lazily, inside
@@ -47,8 +51,9 @@ from pipeline.core.schema import OUTPUT_SCHEMA, REQUIRED_FIELDS, WORK_SCHEMA
 from pipeline.core.stage import Stage, split_parallel, stats_from_batch
 from pipeline.execution.chain import Result, run_stages
 from pipeline.execution.engines import Engine
-from pipeline.execution.pool import ProcessEngine
-from pipeline.execution.ray_dedup import ray_edges
+from pipeline.execution.pool import START_TIMEOUT_S, ProcessEngine
+from pipeline.execution.ray_dedup import DRIVER_PLAN_ROWS, plan_edges
+from pipeline.execution.resources import auto_memory_limit, usable_cores
 from pipeline.io.layout import OutputLayout
 from pipeline.io.left_records import write_left_stream
 from stages.near_dedup import NearDedup
@@ -74,6 +79,40 @@ def import_ray() -> Any:
     return ray
 
 
+@dataclass(frozen=True)
+class Supervision:
+    """How a Ray worker runs the stages: in a one-process supervised pool (the local engine's
+    :class:`~pipeline.execution.pool.ProcessEngine`) with the local engine's per-record
+    ``timeout_s``, ``memory_limit`` and ``start_timeout_s`` (``run.record_timeout_s``,
+    ``run.max_worker_memory``, ``run.worker_start_timeout_s``), so a record that hangs, crashes
+    its process or takes too much memory is rejected (``timeout`` / ``worker_crash`` /
+    ``memory_limit``) as locally, instead of failing the Ray task."""
+
+    timeout_s: float = 30.0
+    #: bytes; 0 = no limit; None = the node's share, as locally: 80 % of the node's memory over
+    #: its cores (a node runs up to one Ray worker, so one supervised child, per CPU)
+    memory_limit: int | None = None
+    start_timeout_s: float = START_TIMEOUT_S
+
+    @classmethod
+    def of(cls, config: Config) -> Supervision:
+        """The supervision ``config``'s ``run`` section sets up."""
+        run = config.run
+        return cls(run.record_timeout_s, run.max_worker_memory, run.worker_start_timeout_s)
+
+    def memory_bytes(self) -> int:
+        """The memory limit in this process's node (resolving ``None`` to the node's share)."""
+        return auto_memory_limit(usable_cores()) if self.memory_limit is None else self.memory_limit
+
+    def engine(self) -> ProcessEngine:
+        return ProcessEngine(
+            1,
+            timeout_s=self.timeout_s,
+            memory_limit=self.memory_bytes(),
+            start_timeout_s=self.start_timeout_s,
+        )
+
+
 #: Per Ray worker process: the unpickled stages of the current job, and (when supervised) the
 #: one-process supervised engine that runs them, so rules compile and processes start once.
 _WORKER_STATE: dict[str, tuple[list[Stage], Engine | None]] = {}
@@ -85,14 +124,14 @@ def pack_stages(stages: Sequence[Stage]) -> bytes:
     return pickle.dumps(list(stages), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _worker_state(blob: bytes, timeout_s: float | None) -> tuple[list[Stage], Engine | None]:
-    key = f"{hashlib.sha1(blob).hexdigest()}:{timeout_s}"
+def _worker_state(blob: bytes, supervision: Supervision | None) -> tuple[list[Stage], Engine | None]:
+    key = f"{hashlib.sha1(blob).hexdigest()}:{supervision}"
     if key not in _WORKER_STATE:
         for _stages, old in _WORKER_STATE.values():
             if old is not None:
                 old.close()
         _WORKER_STATE.clear()
-        engine = ProcessEngine(1, timeout_s=timeout_s) if timeout_s is not None else None
+        engine = supervision.engine() if supervision is not None else None
         _WORKER_STATE[key] = (pickle.loads(blob), engine)
     return _WORKER_STATE[key]
 
@@ -125,18 +164,18 @@ def _check_dataset_columns(ds: Any) -> None:
         )
 
 
-def apply_stages(table: pa.Table, blob: bytes, timeout_s: float | None = None) -> pa.Table:
+def apply_stages(table: pa.Table, blob: bytes, supervision: Supervision | None = None) -> pa.Table:
     """The ``map_batches`` function: WORK rows in, the same WORK rows out after the stages.
     The rows are read by :func:`work_batch` (extra columns dropped, missing optional ones filled).
 
-    With ``timeout_s`` the stages run in a supervised child process of the Ray worker (the local
-    engine's :class:`~pipeline.execution.pool.ProcessEngine`), so a record that hangs past the timeout or
-    crashes its process is rejected (``timeout`` / ``worker_crash``) exactly as locally, instead
-    of failing the Ray task; without it they run in the Ray worker itself."""
+    With a ``supervision`` the stages run in a supervised child process of the Ray worker, so a
+    record that hangs past the timeout, crashes its process or goes over the memory limit is
+    rejected (``timeout`` / ``worker_crash`` / ``memory_limit``) exactly as locally, instead of
+    failing the Ray task; without it they run in the Ray worker itself."""
     batch = work_batch(table)
     if batch.num_rows == 0:
         return WORK_SCHEMA.empty_table()
-    stages, engine = _worker_state(blob, timeout_s)
+    stages, engine = _worker_state(blob, supervision)
     if engine is None:
         out, _stats = run_stages(stages, batch)
     else:
@@ -168,13 +207,44 @@ class RayEngine:
     #: batches per Ray dataset; 0 = 4 per cluster CPU (memory stays bounded by the window)
     window: int = 0
     #: per-record wall-clock limit, enforced by a supervised child of each Ray worker, as in the
-    #: local engine; None runs the stages directly in the Ray workers (no timeout, no isolation)
+    #: local engine; None runs the stages directly in the Ray workers (no timeout, no isolation,
+    #: no memory limit)
     timeout_s: float | None = 30.0
+    #: that child's memory limit in bytes (``run.max_worker_memory``; 0 = none; None = the node's
+    #: share: 80 % of its memory over its cores, see :class:`Supervision`)
+    memory_limit: int | None = None
+    #: that child's start deadline (``run.worker_start_timeout_s``)
+    start_timeout_s: float = START_TIMEOUT_S
     #: records near_dedup judges per plan: its Ray Data jobs (several shuffles) cost seconds
     #: whatever their size, so a plan covers many windows of the parallel stages (their output
     #: waits in the driver until it has run)
     dedup_records: int = 20_000
+    #: a near_dedup plan of fewer rows runs in the driver with numpy (the same edges): Ray Data
+    #: would run it as one partition, after shuffles that cost seconds whatever their size
+    driver_plan_rows: int = DRIVER_PLAN_ROWS
     _started: bool = field(default=False, init=False, repr=False)
+
+    @classmethod
+    def from_config(
+        cls, config: Config, *, num_cpus: int | None = None, address: str | None = None
+    ) -> RayEngine:
+        """The engine as ``config``'s ``run`` section sets it up: the per-record timeout, the
+        memory limit and the start deadline of the local engine (:class:`Supervision`)."""
+        sup = Supervision.of(config)
+        return cls(
+            address=address,
+            num_cpus=num_cpus,
+            timeout_s=sup.timeout_s,
+            memory_limit=sup.memory_limit,
+            start_timeout_s=sup.start_timeout_s,
+        )
+
+    @property
+    def supervision(self) -> Supervision | None:
+        """How the Ray workers run the stages (None: in the Ray worker itself)."""
+        if self.timeout_s is None:
+            return None
+        return Supervision(self.timeout_s, self.memory_limit, self.start_timeout_s)
 
     def __post_init__(self) -> None:
         import_ray()  # fail fast, before any output is written, when Ray is not installed
@@ -221,7 +291,7 @@ class RayEngine:
             if parallel:
                 ds = ray.data.from_arrow([pa.Table.from_batches([b]) for b in window])
                 ds = ds.map_batches(
-                    apply_stages, batch_format="pyarrow", batch_size=None, fn_args=(blob, self.timeout_s)
+                    apply_stages, batch_format="pyarrow", batch_size=None, fn_args=(blob, self.supervision)
                 )
                 parts = list(ds.iter_batches(batch_format="pyarrow", batch_size=None))
                 done = pa.concat_tables([p.cast(WORK_SCHEMA) for p in parts]) if parts else None
@@ -235,12 +305,12 @@ class RayEngine:
                 held.append((done, sizes))
                 if sum(t.num_rows for t, _ in held) < self.dedup_records:
                     continue
-                done, sizes = _near_dedup_held(dedup, held)
+                done, sizes = _near_dedup_held(dedup, held, self.driver_plan_rows)
                 held = []
             for out in _slices(done, sizes):
                 yield out, stats_from_batch(stages, out)
         if dedup is not None and held:
-            done, sizes = _near_dedup_held(dedup, held)
+            done, sizes = _near_dedup_held(dedup, held, self.driver_plan_rows)
             for out in _slices(done, sizes):
                 yield out, stats_from_batch(stages, out)
 
@@ -250,20 +320,24 @@ class RayEngine:
             self._started = False
 
 
-def _near_dedup_held(stage: NearDedup, held: list[tuple[pa.Table, list[int]]]) -> tuple[pa.Table, list[int]]:
+def _near_dedup_held(
+    stage: NearDedup, held: list[tuple[pa.Table, list[int]]], driver_rows: int
+) -> tuple[pa.Table, list[int]]:
     """near_dedup over the held windows at once, and their batch sizes."""
-    done = _near_dedup_window(stage, pa.concat_tables([t for t, _ in held]))
+    done = _near_dedup_window(stage, pa.concat_tables([t for t, _ in held]), driver_rows)
     return done, [n for _, sizes in held for n in sizes]
 
 
-def _near_dedup_window(stage: NearDedup, done: pa.Table) -> pa.Table:
+def _near_dedup_window(stage: NearDedup, done: pa.Table, driver_rows: int) -> pa.Table:
     """``near_dedup`` over one window: the rows and the indexed records they meet from the stage
-    (in the driver), the exact and verified edges from Ray Data, the verdicts from the stage."""
+    (in the driver), the exact and verified edges (:func:`~pipeline.execution.ray_dedup.plan_edges`:
+    Ray Data, or numpy in the driver for a plan under ``driver_rows`` rows), the verdicts from
+    the stage."""
     batches = done.combine_chunks().to_batches()
     batch = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=WORK_SCHEMA)
     window = stage.plan_window(batch)
     cpus = int(import_ray().cluster_resources().get("CPU", 1))
-    exact, edges = ray_edges(window.table, stage.params, cpus)
+    exact, edges = plan_edges(window.table, stage.params, cpus, driver_rows=driver_rows)
     return pa.Table.from_batches([stage.apply_window(batch, window, exact, edges)], schema=WORK_SCHEMA)
 
 
@@ -293,7 +367,7 @@ def clean_dataset(ds: Any, config: Config) -> Any:
         apply_stages,
         batch_format="pyarrow",
         batch_size=None,
-        fn_args=(pack_stages(parallel), config.run.record_timeout_s),
+        fn_args=(pack_stages(parallel), Supervision.of(config)),
     )
     if serial:
         ds = ds.repartition(1).map_batches(

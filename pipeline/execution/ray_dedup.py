@@ -6,8 +6,9 @@ windows of the parallel stages): the driver asks the stage for the plan's rows a
 records they meet (:meth:`~stages.near_dedup.NearDedup.plan_window`: a lookup of their keys in
 the index's sorted arrays), this module finds the window's exact and verified edges with Ray Data,
 and the driver resolves them in order (:meth:`~stages.near_dedup.NearDedup.apply_window`, one pass
-over the edges, which are as many as the duplicates). One Ray Data execution per plan, two
-shuffles:
+over the edges, which are as many as the duplicates). A plan of fewer than
+:data:`DRIVER_PLAN_ROWS` rows finds them with numpy in the driver instead (:func:`plan_edges`);
+a larger one costs one Ray Data execution, two shuffles:
 
 1. keys: ``map_batches`` -> one row per record for its exact key (a hash of its content hash) and
    one per LSH band;
@@ -34,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stages.near_dedup.bulk import EDGES, explode_bands, mark_exact, pairs_in_group, verify_pairs
+from stages.near_dedup.bulk import EDGES, bulk_edges, explode_bands, mark_exact, pairs_in_group, verify_pairs
 from stages.near_dedup.deduper import DedupParams
 from stages.near_dedup.minhash import MinHasher, exact_keys
 
@@ -168,3 +169,21 @@ def ray_edges(table: pa.Table, params: DedupParams, cpus: int = 1) -> tuple[pa.T
     exact = checked.filter(is_exact).select(EDGES.names)
     near = checked.filter(pc.invert(is_exact)).select(EDGES.names)
     return exact, near
+
+
+#: A plan of fewer rows than this runs in the driver (:func:`plan_edges`): Ray Data would run it
+#: as one partition (:data:`ROWS_PER_PARTITION`), after two shuffles whose fixed cost (~3 s on two
+#: cores) is paid per plan, and ``cleanwire run`` makes at least one plan per shard.
+DRIVER_PLAN_ROWS = ROWS_PER_PARTITION
+
+
+def plan_edges(
+    table: pa.Table, params: DedupParams, cpus: int = 1, *, driver_rows: int = DRIVER_PLAN_ROWS
+) -> tuple[pa.Table, pa.Table]:
+    """(exact edges, verified edges) of the plan's rows: :func:`ray_edges` for a plan of at least
+    ``driver_rows`` rows, else :func:`stages.near_dedup.bulk.bulk_edges` in this process (the
+    same edges, tested; their order may differ, which :func:`stages.near_dedup.bulk.resolve`
+    does not depend on)."""
+    if table.num_rows < driver_rows:
+        return bulk_edges(table, params)
+    return ray_edges(table, params, cpus)

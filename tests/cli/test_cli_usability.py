@@ -9,6 +9,7 @@ import io
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -228,3 +229,25 @@ def test_run_dash_on_a_terminal_says_it_waits_for_json_lines(
     told = CliRunner().invoke(cli, [*args, "--overwrite"], input=line)
     assert told.exit_code == 0, told.output
     assert "reading JSON lines from the terminal (stdin); end with Ctrl-D" in told.stderr
+
+
+def test_run_engine_ray_builds_its_engine_from_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--timeout and --max-worker-memory reach the Ray workers' supervision (RayEngine.from_config)."""
+    from pipeline.core.errors import WorkerError
+    from pipeline.execution.ray import RayEngine
+
+    seen: list[tuple[float, int | None]] = []
+
+    def from_config(config: Any, *, num_cpus: int | None = None, address: str | None = None) -> RayEngine:
+        seen.append((config.run.record_timeout_s, config.run.max_worker_memory))
+        raise WorkerError("stop here: the engine is what this test looks at")
+
+    monkeypatch.setattr(RayEngine, "from_config", staticmethod(from_config))
+    dump = tmp_path / "d.jsonl"
+    dump.write_text('{"id": "a", "text": "The council met on Monday."}\n')
+    args = ["run", str(dump), "-o", str(tmp_path / "out"), "--engine", "ray", "--timeout", "7"]
+    res = CliRunner().invoke(cli, [*args, "--max-worker-memory", "600MiB"])
+    assert res.exit_code == WorkerError.exit_code, res.output
+    assert seen == [(7.0, 600 * 2**20)]
