@@ -18,6 +18,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import AnyStr, NamedTuple, TypeAlias
 
 from pipeline.core.blocks import stripped_lines
@@ -136,7 +137,10 @@ class RuleSet:
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
-        self.inline = tuple(r for r in self.rules if r.kind == "inline")
+        #: Inline rules, each with the literals one of which its every match holds: a text with
+        #: none of them is not searched (a pattern that does not begin with a literal, such as
+        #: one that reaches back to its sentence's start, would be tried at every position).
+        self.inline = tuple((r, line_filter(r.pattern)) for r in self.rules if r.kind == "inline")
         self.adjacent = tuple(r for r in self.rules if r.kind == "adjacent")
         #: Block (with an item pattern) and line rules, in rule order.
         self.claiming = tuple(
@@ -220,11 +224,14 @@ class _Scan:
     def free(self, ln: Line) -> bool:
         return ln.index not in self.taken and ln.index not in self.touched
 
-    def inline(self, rules: Sequence[Rule]) -> None:
-        """Spans anywhere (notices glued to paragraphs); lines they cover whole count as taken."""
+    def inline(self, rules: Sequence[tuple[Rule, LineFilter]]) -> None:
+        """Spans anywhere (notices glued to paragraphs); lines they cover whole count as taken.
+        A rule whose literals (:attr:`LineFilter.needs`) the text lacks is not searched."""
         starts: list[int] = []
         ends: list[int] = []
-        for rule in rules:
+        for rule, literals in rules:
+            if not self.may_hold(literals):
+                continue
             for m in rule.pattern.finditer(self.view):
                 if m.end() > m.start():
                     if not ends:  # the first span: line offsets are needed now
@@ -237,11 +244,27 @@ class _Scan:
                         rule, m.start(), m.end(), m, range(inside[0], inside[-1] + 1) if inside else range(0)
                     )
 
+    @cached_property
+    def folded(self) -> bytes | None:
+        """The view with its ASCII letters lower-cased, a byte a character (same offsets), where
+        literals matched ignoring case are looked for; None when the text cannot be searched so
+        (:func:`~pipeline.core.prefilter.foldable`)."""
+        return ascii_folded(self.view) if foldable(self.view) else None
+
+    def may_hold(self, literals: LineFilter) -> bool:
+        """False only when the text holds none of ``literals`` (no match of their rule fits)."""
+        if not literals.has_needs or (literals.needs_folded and self.folded is None):
+            return True
+        folded = self.folded or b""
+        return any(t in self.view for t in literals.needs) or any(
+            t.encode("ascii") in folded for t in literals.needs_folded
+        )
+
     def holders(self, gated: Mapping[int, LineFilter]) -> dict[int, frozenset[int]]:
         """For each gated rule, the lines whose body holds one of its literals (all lines when
         the text cannot be searched lower-cased), found by searching the whole text at once."""
         body_starts = [ln.end - len(ln.body) for ln in self.lines]
-        folded = ascii_folded(self.view) if foldable(self.view) else None  # same offsets
+        folded = self.folded
         held: dict[int, frozenset[int]] = {}
         for k, filt in gated.items():
             if filt.needs_folded and folded is None:
