@@ -3,6 +3,7 @@ them skip cleanly when they are absent."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,19 @@ def eval_dir() -> Path:
 @pytest.fixture()
 def demo_dump() -> Path:
     return FIXTURES / "dump"
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    """A local Ray of 2 CPUs for the tests of one module, shut down after them. PYTHONPATH: Ray
+    workers unpickle the test-only stages of tests/hostile.py."""
+    ray = pytest.importorskip("ray", reason="needs the ray extra: pip install 'cleanwire[ray]'")
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level="warning",
+        runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}},
+    )
+    yield
+    ray.shutdown()

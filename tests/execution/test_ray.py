@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +38,6 @@ REPO = Path(__file__).resolve().parents[2]
 BODY = "The harbour authority said the new breakwater would protect the fishing fleet in winter storms."
 # A headline: a two-word label such as "Harbour news" reads as a section name to the boilerplate model
 TITLE = "Harbour authority approves new breakwater"
-
-
-@pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
-    # PYTHONPATH: Ray workers unpickle the test-only stages of tests/hostile.py
-    env = {"env_vars": {"PYTHONPATH": str(REPO)}}
-    ray.init(
-        num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="warning", runtime_env=env
-    )
-    yield
-    ray.shutdown()
 
 
 @pytest.fixture()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from pipeline.core.config import Config
 from pipeline.core.record import Doc, docs_to_batch
 from pipeline.core.stage import Stage, split_parallel
 from pipeline.execution.resources import auto_memory_limit, usable_cores
-from tests.conftest import REPO
 
 pytestmark = pytest.mark.ray
 ray = pytest.importorskip("ray", reason="needs the ray extra: pip install 'cleanwire[ray]'")
@@ -36,20 +34,6 @@ STORY = (
     "ferry company still berths two vessels during the quiet months of the year"
 )
 WORDS = STORY.split(" ")
-
-
-@pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
-    # PYTHONPATH: Ray workers unpickle the test-only stages of tests/hostile.py
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        logging_level="warning",
-        runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}},
-    )
-    yield
-    ray.shutdown()
 
 
 def test_the_ray_engine_takes_the_local_engines_limits_from_the_config() -> None:

@@ -5,14 +5,12 @@ against a dedup index of an earlier run."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
 
 from stages.near_dedup.bulk import bulk_edges, prepared_table
-from tests.conftest import REPO
 
 from .corpus import syndicated_copy
 from .helpers import PARAMS, prepared
@@ -23,19 +21,6 @@ pytestmark = [pytest.mark.ray, pytest.mark.slow]
 ray = pytest.importorskip("ray", reason="needs the ray extra: pip install 'cleanwire[ray]'")
 
 from pipeline.execution.ray_dedup import ray_edges  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        logging_level="warning",
-        runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}},
-    )
-    yield
-    ray.shutdown()
 
 
 def test_ray_engine_drops_the_same_near_duplicates_as_the_local_engine(
