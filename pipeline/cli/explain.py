@@ -11,6 +11,7 @@ import click
 from pipeline.cli.color import use_color
 from pipeline.cli.io_options import check_writable_file, write_error
 from pipeline.cli.options import build_config, config_options, field_options
+from pipeline.core.batching import make_safe
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError
 from pipeline.core.record import Doc
@@ -178,6 +179,7 @@ def _read_record(file: str, record_id: str, cfg: Config) -> Doc:
                 if not doc.ok:
                     detail = " ".join((doc.detail or "").split())
                     raise InputError(f"{file}: record {record_id!r} cannot be read ({doc.reason}): {detail}")
+                make_safe(doc)  # as run's batch boundary does (safe_batch): the reader leaves it
                 return doc
     finally:
         source.close()

@@ -8,6 +8,7 @@ Python callers override settings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -161,6 +162,12 @@ def _option_flag(name: str) -> str | None:
     return None
 
 
+def _names(message: str, key: str) -> bool:
+    """Whether ``message`` is about the setting ``key`` (not one whose key ``key`` begins:
+    ``boilerplate.model`` is not ``boilerplate.model_threshold``)."""
+    return re.match(rf"{re.escape(key)}(?!\w)", message) is not None
+
+
 def _naming_the_option(exc: ConfigError, options: Mapping[str, Any]) -> ConfigError:
     """``exc`` about a setting a command-line option set, with the option named first: the user
     typed ``--timeout -1``, the message speaks of ``run.record_timeout_s``."""
@@ -168,7 +175,7 @@ def _naming_the_option(exc: ConfigError, options: Mapping[str, Any]) -> ConfigEr
         if options.get(setting.option) in (None, ()):
             continue
         flag = _option_flag(setting.option)
-        if flag and any(exc.message.startswith(key) for key in (setting.key, *setting.also)):
+        if flag and any(_names(exc.message, key) for key in (setting.key, *setting.also)):
             return type(exc)(f"{flag}: {exc.message}", hint=exc.hint)
     return exc
 

@@ -199,6 +199,20 @@ class _Counted:
 
 def _spooled(tf: tarfile.TarFile, config: ReaderConfig, tmp: Path) -> Iterator[_Entry]:
     pages = _SavedPages()
+    try:
+        yield from _spooled_members(tf, config, tmp, pages)
+    except Exception:
+        # the archive breaks off: the members held for a page that did not come are read as the
+        # archive's end has them read (an ordinary folder), before the break's reject
+        yield from (entry for _, entry in pages.held)
+        raise
+    for _, entry in pages.held:  # no page beside them: an ordinary folder
+        yield entry
+
+
+def _spooled_members(
+    tf: tarfile.TarFile, config: ReaderConfig, tmp: Path, pages: _SavedPages
+) -> Iterator[_Entry]:
     for i, member in enumerate(tf):
         if member.isdir():
             continue
@@ -217,8 +231,6 @@ def _spooled(tf: tarfile.TarFile, config: ReaderConfig, tmp: Path) -> Iterator[_
             pages.held.append((waits, entry))
         else:
             yield entry
-    for _, entry in pages.held:  # no page beside them: an ordinary folder
-        yield entry
 
 
 def _entry(
