@@ -27,6 +27,8 @@ from pipeline.io.formats.decoding import Undecodable, decode
 from pipeline.io.formats.parquet import read_parquet
 from pipeline.io.readers import Source, kind_of
 from tests.io.test_archive_pages import FILES as SAVED_PAGE_FILES
+from tests.io.test_archive_pages import READ as SAVED_PAGE_READ
+from tests.io.test_archive_pages import RESOURCES as SAVED_PAGE_RESOURCES
 
 
 def read_all(paths: list[Path], config: ReaderConfig | None = None) -> list[Doc]:
@@ -747,22 +749,8 @@ def test_a_saved_pages_resource_folder_is_skipped_not_read_as_documents(tmp_path
         (dump / name).write_text(text, encoding="utf-8")
     source = Source([dump])
     read = [p.relative_to(dump).as_posix() for s in source.shards() for p in s.paths]
-    assert read == [
-        "Seite.htm",
-        "notes/story_files.txt",
-        "orphan_files/note.html",
-        "story.html",
-        "sub/other.html",
-        "sub/story_files/frame.html",
-    ]
-    resources = [
-        "Seite-Dateien/werbung.html",
-        "story_files/ad_frame.htm",
-        "story_files/logo.png",
-        "story_files/nested/embed.html",
-        "story_files/widget.html",
-    ]
-    assert [p.relative_to(dump).as_posix() for p in source.page_resources] == resources
+    assert read == SAVED_PAGE_READ
+    assert [p.relative_to(dump).as_posix() for p in source.page_resources] == sorted(SAVED_PAGE_RESOURCES)
     assert source.skipped == []  # hidden files are not listed
     # named on the command line, or as the directory to walk, the folder's files are read
     assert len(Source([dump / "story_files" / "widget.html"]).shards()) == 1
