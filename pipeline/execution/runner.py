@@ -424,6 +424,8 @@ class Runner:
                 "first": [path_json(p) for p in source.page_resources[:SKIPPED_LISTED]],
             },
             "config_hash": self.run_hash,
+            # which engine ran the stages: not in the config hash (a run resumes under another)
+            "engine": _engine_of(self.engine),
             "stages_run": [*self.upstream_stages, *(stage.name for stage in self.stages)],
             "config": cfg.to_dict(),
             # what config_hash covers (rule files by content): a rerun with other settings names them
@@ -439,6 +441,17 @@ class Runner:
                 "shards_skipped": report.shards_skipped,
             },
         }
+
+
+def _engine_of(engine: Engine) -> dict[str, Any]:
+    """The engine's class and its size (``workers`` of the local pool; ``num_cpus`` and
+    ``address`` of a Ray engine), for the manifest."""
+    described: dict[str, Any] = {"name": type(engine).__name__}
+    for attr in ("workers", "num_cpus", "address"):
+        value = getattr(engine, attr, None)
+        if isinstance(value, int | str):
+            described[attr] = value
+    return described
 
 
 def _abs_inputs(shard: Shard) -> list[list[str | int | dict[str, str]]]:

@@ -251,3 +251,18 @@ def test_run_engine_ray_builds_its_engine_from_the_config(
     res = CliRunner().invoke(cli, [*args, "--max-worker-memory", "600MiB"])
     assert res.exit_code == WorkerError.exit_code, res.output
     assert seen == [(7.0, 600 * 2**20)]
+
+
+@pytest.mark.parametrize(
+    ("workers", "engine"),
+    [([], {"name": "SerialEngine"}), (["--workers", "1"], {"name": "ProcessEngine", "workers": 1})],
+)
+def test_the_manifest_names_the_engine_of_the_run(
+    tmp_path: Path, workers: list[str], engine: dict[str, Any]
+) -> None:
+    dump = tmp_path / "d.jsonl"
+    dump.write_text('{"id": "a", "text": "The council met on Monday to discuss the harbour."}\n')
+    res = CliRunner().invoke(cli, ["run", str(dump), "-o", str(tmp_path / "out"), *workers])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((tmp_path / "out" / "_cleanwire" / "manifest.json").read_text())
+    assert manifest["engine"] == engine
