@@ -71,10 +71,11 @@ def run_docs(
     return {stage.name: stage.stats for stage in stages}
 
 
-def run_stages(stages: Sequence[Stage], batch: pa.RecordBatch, beat: Heartbeat | None = None) -> Result:
-    """Run ``stages`` over one batch (see :func:`run_docs`); return it with fresh per-batch stats."""
+def run_stages(stages: Sequence[Stage], batch: pa.RecordBatch) -> Result:
+    """Run ``stages`` over one batch in this process (see :func:`run_docs`); return it with fresh
+    per-batch stats. (A pool's worker runs :func:`run_docs` itself, with its heartbeat.)"""
     docs = docs_from_batch(batch)
-    stats = run_docs(stages, docs, beat)
+    stats = run_docs(stages, docs)
     return safe_batch(docs), stats
 
 
