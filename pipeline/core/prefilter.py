@@ -107,8 +107,12 @@ class LineFilter:
         """False only when no match can fit in ``line``."""
         if not self.has_needs or (self.needs_folded and not foldable(line)):
             return True
-        lowered = line.lower()
-        return any(t in line for t in self.needs) or any(t in lowered for t in self.needs_folded)
+        if any(t in line for t in self.needs):
+            return True
+        if not self.needs_folded:
+            return False
+        lowered = line.lower()  # only when a literal is looked for ignoring case
+        return any(t in lowered for t in self.needs_folded)
 
     def admits(self, line: str) -> bool:
         """False only when ``pattern.fullmatch(line)`` is certain to fail."""

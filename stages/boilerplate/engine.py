@@ -18,7 +18,6 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import AnyStr, NamedTuple, TypeAlias
 
 from pipeline.core.blocks import stripped_lines
@@ -230,7 +229,7 @@ class _Scan:
         starts: list[int] = []
         ends: list[int] = []
         for rule, literals in rules:
-            if not self.may_hold(literals):
+            if not literals.may_contain(self.view):
                 continue
             for m in rule.pattern.finditer(self.view):
                 if m.end() > m.start():
@@ -244,27 +243,11 @@ class _Scan:
                         rule, m.start(), m.end(), m, range(inside[0], inside[-1] + 1) if inside else range(0)
                     )
 
-    @cached_property
-    def folded(self) -> bytes | None:
-        """The view with its ASCII letters lower-cased, a byte a character (same offsets), where
-        literals matched ignoring case are looked for; None when the text cannot be searched so
-        (:func:`~pipeline.core.prefilter.foldable`)."""
-        return ascii_folded(self.view) if foldable(self.view) else None
-
-    def may_hold(self, literals: LineFilter) -> bool:
-        """False only when the text holds none of ``literals`` (no match of their rule fits)."""
-        if not literals.has_needs or (literals.needs_folded and self.folded is None):
-            return True
-        folded = self.folded or b""
-        return any(t in self.view for t in literals.needs) or any(
-            t.encode("ascii") in folded for t in literals.needs_folded
-        )
-
     def holders(self, gated: Mapping[int, LineFilter]) -> dict[int, frozenset[int]]:
         """For each gated rule, the lines whose body holds one of its literals (all lines when
         the text cannot be searched lower-cased), found by searching the whole text at once."""
         body_starts = [ln.end - len(ln.body) for ln in self.lines]
-        folded = self.folded
+        folded = ascii_folded(self.view) if foldable(self.view) else None  # same offsets
         held: dict[int, frozenset[int]] = {}
         for k, filt in gated.items():
             if filt.needs_folded and folded is None:
