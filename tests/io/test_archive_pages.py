@@ -19,7 +19,6 @@ from pipeline.cli import cli
 from pipeline.core.config import ReaderConfig
 from pipeline.core.record import Status
 from pipeline.io.formats.archive import read_tar
-from pipeline.io.readers import Source
 
 FRAME = "<html><body><p>Advertisement: subscribe now</p></body></html>"
 FILES = {
@@ -78,16 +77,6 @@ def _outcome(path: Path, prefix: str = "") -> tuple[list[str], dict[str, str]]:
             assert doc.detail is not None and f"saved page {prefix}{RESOURCES[member]}" in doc.detail
             resources[member] = doc.detail.split("saved page ", 1)[1].split(" ", 1)[0].removeprefix(prefix)
     return read, resources
-
-
-def test_the_directory_walk_and_the_shared_rule_agree(tmp_path: Path) -> None:
-    dump = tmp_path / "dump"
-    for name, text in FILES.items():
-        (dump / name).parent.mkdir(parents=True, exist_ok=True)
-        (dump / name).write_text(text, encoding="utf-8")
-    source = Source([dump])
-    assert [p.relative_to(dump).as_posix() for s in source.shards() for p in s.paths] == READ
-    assert [p.relative_to(dump).as_posix() for p in source.page_resources] == sorted(RESOURCES)
 
 
 @pytest.mark.parametrize("order", ["sorted", "folders_first", "pages_last"])
