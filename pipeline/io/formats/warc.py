@@ -417,6 +417,13 @@ def _settled(held: _Held | None, records: Any) -> Iterator[Doc]:
     yield rejected(held.origin, "corrupt_archive", detail, raw, id=held.record_id, url=held.url)
 
 
+def _after_block(held: _Held | None, records: Any, name: str) -> Iterator[Doc]:
+    """What the reader owes once the bytes after a record's block are read: the held document
+    record (:func:`_settled`), then the reject of stray bytes it did not take (:func:`_stray`)."""
+    yield from _settled(held, records)
+    yield from _stray(records, name)
+
+
 def _stray(records: Any, name: str) -> Iterator[Doc]:
     """The ``corrupt_archive`` reject of the bytes the iterator skipped after a record whose
     ``Content-Length`` was wrong (they started no record), if it just did: where they are, and
@@ -647,9 +654,8 @@ def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iter
             source = _Watched(ShortReads(fh))  # warcio reads in blocks
             records = _archive_iterator()(source, arc2warc=True)
             for record in records:
-                yield from _settled(held, records)
+                yield from _after_block(held, records, name)
                 held = None
-                yield from _stray(records, name)
                 offset = records.offset  # where it starts (get_record_offset reads on into the next)
                 origin = Origin(name, offset)
                 declared = _declared_length(record)
@@ -682,23 +688,20 @@ def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iter
                     held = _Held(doc, origin, _record_id(record), url, declared, body)
                 elif is_document:  # the file's last record: its block is the rest of the file
                     yield guarded(origin, _record_doc, record, body, origin, config)
-            yield from _settled(held, records)
+            yield from _after_block(held, records, name)
             held = None
-            yield from _stray(records, name)
             if source.tell() > records.offset:  # read, yet no record: warcio takes one byte for none
                 yield rejected(Origin(name, records.offset), "truncated", _CUT_FIRST_LINE)
     except CleanwireError:
         raise
     except (ArchiveLoadFailed, StatusAndHeadersParserException) as exc:
-        yield from _settled(held, records)
-        yield from _stray(records, name)
+        yield from _after_block(held, records, name)
         if source is not None and _at_end(source, records) and source.ends_inside_a_line:
             yield rejected(Origin(name, records.offset), "truncated", _CUT_FIRST_LINE)
         else:
             yield rejected(Origin(name, f"{offset}+"), "corrupt_archive", exception_text(exc))
     except (OSError, InputDataError, EOFError) as exc:
-        yield from _settled(held, records)
-        yield from _stray(records, name)
+        yield from _after_block(held, records, name)
         reason = exc.reason if isinstance(exc, InputDataError) else "unreadable"
         detail = f"{type(exc).__name__}: {exception_text(exc)}"
         if current is not None:
@@ -707,8 +710,7 @@ def read_warc(path: Path, config: ReaderConfig, name: str | None = None) -> Iter
         record_id = _record_id(current) if current is not None else None
         yield rejected(Origin(name, f"{offset}+"), reason, detail, id=record_id)
     except Exception as exc:  # noqa: BLE001 - whatever warcio makes of damaged bytes: the rest is one reject
-        yield from _settled(held, records)
-        yield from _stray(records, name)
+        yield from _after_block(held, records, name)
         if _at_end(source, records):  # e.g. a header cut before its URI
             yield rejected(
                 Origin(name, records.offset), "truncated", "the file ends inside a record's WARC header"
