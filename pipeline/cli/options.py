@@ -9,7 +9,7 @@ Python callers override settings.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +36,16 @@ _FIELD_OPTIONS = (
 )
 
 
-def field_options(fn: click.decorators.FC) -> click.decorators.FC:
-    """``--text-field``, ``--html-field``, ``--url-field`` and ``--id-field``, in that order."""
-    for option in reversed(_FIELD_OPTIONS):
-        fn = option(fn)
+def _apply(fn: Any, opts: Sequence[Any]) -> Any:
+    """``fn`` with the click options ``opts``, listed in ``--help`` in their order."""
+    for opt in reversed(opts):
+        fn = opt(fn)
     return fn
+
+
+def field_options(fn: Any) -> Any:
+    """``--text-field``, ``--html-field``, ``--url-field`` and ``--id-field``, in that order."""
+    return _apply(fn, _FIELD_OPTIONS)
 
 
 #: Names ``--csv-delimiter`` takes besides the character itself (a tab is awkward to type).
@@ -104,12 +109,6 @@ def overrides(options: Mapping[str, Any]) -> dict[str, Any]:
         for key in (setting.key, *setting.also):
             out[key] = value
     return out
-
-
-def _apply(fn: Any, opts: list[Any]) -> Any:
-    for opt in reversed(opts):
-        fn = opt(fn)
-    return fn
 
 
 _RULE_OPTIONS = [
