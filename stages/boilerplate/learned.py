@@ -127,14 +127,14 @@ def pending(text: str, html: bool, found: list[Found], model: LineModel) -> Pend
 
 def touched(units: Sequence[Unit], found: Sequence[Found]) -> Bools:
     """The units a rule's removal in ``found`` (sorted, not overlapping) overlaps."""
-    starts = [r.start for r, _, _ in found]
-    ends = [r.end for r, _, _ in found]
-    out = np.zeros(len(units), dtype=bool)
     if not found:
-        return out
-    for i, u in enumerate(units):
-        k = bisect_right(ends, u.start)  # the first span that ends after the unit starts
-        out[i] = k < len(starts) and starts[k] < u.end
+        return np.zeros(len(units), dtype=bool)
+    starts = np.asarray([r.start for r, _, _ in found] + [-1])  # -1: no span ends after the unit
+    ends = np.asarray([r.end for r, _, _ in found])
+    # per unit, the start of the first span that ends after the unit starts: it overlaps the unit
+    # when it starts before the unit ends
+    first = starts[np.searchsorted(ends, np.asarray([u.start for u in units], dtype=np.int64), side="right")]
+    out: Bools = (first >= 0) & (first < np.asarray([u.end for u in units], dtype=np.int64))
     return out
 
 
@@ -197,16 +197,24 @@ GROW_MIN_P = 0.95
 #: one-line paragraph) goes only at this probability.
 ISOLATED_MIN_P = 0.97
 
-_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019\u00bb)\]]*$")
+_SENTENCE_MARKS = ".!?\u2026"
+_SENTENCE_CLOSERS = "\"'\u201d\u2019\u00bb)]"
 _NOT_HEADING_END = ".!?:;,\u2026"
 _CHROME_MARKS = frozenset("|\u203a\u00bb/\u2022\u00b7\u00a9@#>")
 _DATE_OR_TIME = re.compile(r"\d[:.h]\d\d|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\b(?:19|20)\d\d\b")
 
 
+def ends_sentence(text: str) -> bool:
+    """Whether ``text`` ends like a sentence: ``.``, ``!``, ``?`` or ``…``, then perhaps closing
+    quotes and brackets."""
+    core = text.rstrip(_SENTENCE_CLOSERS)
+    return bool(core) and core[-1] in _SENTENCE_MARKS
+
+
 def reads_as_prose(text: str) -> bool:
     """At least :data:`PROSE_WORDS` words and a sentence's end: body text, not a call to action's
-    few words."""
-    return len(text.split()) >= PROSE_WORDS and _SENTENCE_END.search(text) is not None
+    few words. (A text of 20 words has 39 characters or more: shorter ones are not split.)"""
+    return len(text) >= 2 * PROSE_WORDS - 1 and ends_sentence(text) and len(text.split()) >= PROSE_WORDS
 
 
 def heading_like(text: str) -> bool:
@@ -250,7 +258,7 @@ def protected(units: Sequence[Unit], scored: Bools, html: bool, ruled: Bools | N
             sentences.append((i, u.text))
         elif not html:
             rest.append(i)
-            if _SENTENCE_END.search(u.text) and len(u.text.split()) >= TOPIC_SENTENCE_WORDS:
+            if ends_sentence(u.text) and len(u.text.split()) >= TOPIC_SENTENCE_WORDS:
                 sentences.append((i, u.text))
     title = _title(units, rest, sentences, body_at)
     if title is not None:
@@ -268,22 +276,24 @@ def _title(
     failing that, the first heading-like one above ``body_at``, where body text starts (a record
     without a title has a headline-shaped line kept this way)."""
     starts = [j for j, _ in sentences]
-    ledes: dict[int, set[str]] = {}  # by the first sentence below: headings in a row share it
-    said: dict[int, list[str]] = {}  # each sentence's words, by its place: the ledes overlap
+    lowered: dict[int, str] = {}  # each lede's sentences in lower case, by the first sentence below
+    ledes: dict[int, set[str]] = {}  # their content words: headings in a row share them
     first = None
     for i in candidates:
         text = units[i].text
         if not heading_like(text):
             continue
         k = bisect_right(starts, i)
-        if k not in ledes:
-            window = range(k, min(k + LEDE_SENTENCES, len(sentences)))
-            for j in window:
-                if j not in said:
-                    said[j] = _words(sentences[j][1])
-            ledes[k] = {w for j in window for w in said[j]}
-        if on_topic(text, ledes[k]):
-            return i
+        if k not in lowered:
+            lowered[k] = "\n".join([s.lower() for _, s in sentences[k : k + LEDE_SENTENCES]])
+        own = set(_words(text))
+        # a shared word occurs in the lede's text: counting those first spares tokenising a lede
+        # (most of _title's time) for a heading that cannot be on topic
+        if _topic_share(own, sum(w in lowered[k] for w in own)):
+            if k not in ledes:
+                ledes[k] = set(_CONTENT_WORD.findall(lowered[k]))
+            if _topic_share(own, len(own & ledes[k])):
+                return i
         if first is None and i < body_at:
             first = i
     return first
@@ -311,11 +321,19 @@ def decide(
         taken_units(d, p[a:b], threshold(d.html), adjacent)
         for d, a, b in zip(docs, bounds, bounds[1:], strict=False)
     ]
-    taken = np.flatnonzero(np.concatenate(per_doc))
-    if not len(taken):
+    # the category head answers only for the unit each removal is recorded under: a run's best
+    bests = np.asarray(
+        [
+            int(a) + i
+            for t, a, b in zip(per_doc, bounds, bounds[1:], strict=False)
+            for i in run_bests(p[a:b], runs(t))
+        ],
+        dtype=np.intp,
+    )
+    if not len(bests):
         return [[] for _ in docs]
-    names = model.categories_of(batch, hashed, dense, taken)
-    category = dict(zip(taken.tolist(), names, strict=True))
+    names = model.categories_of(batch, hashed, dense, bests)
+    category = dict(zip(bests.tolist(), names, strict=True))
     rule = model_rule(model.version)
     return [
         removals(rule, d, p[a:b], t, category, int(a))
@@ -352,7 +370,7 @@ def taken_units(doc: Pending, p: F64, threshold: float, adjacent: float | None =
     if adjacent is not None and adjacent < threshold and out.any():
         weak = doc.scored & ~out & (p >= adjacent)
         for i in np.flatnonzero(weak).tolist():
-            weak[i] = _SENTENCE_END.search(doc.units[i].text) is None
+            weak[i] = not ends_sentence(doc.units[i].text)
         out |= grown(out & (p >= GROW_MIN_P), weak)
     return out
 
@@ -394,7 +412,11 @@ def on_topic(unit: str, below: set[str]) -> bool:
     title's article names the story's people, places and things; a consent notice above a
     cookie banner's buttons does not count for them."""
     own = set(_words(unit))
-    shared = len(own & below)
+    return _topic_share(own, len(own & below))
+
+
+def _topic_share(own: set[str], shared: int) -> bool:
+    """At least two of the words ``own``, and at least a third of them: :func:`on_topic`'s test."""
     return shared >= 2 and 3 * shared >= len(own)
 
 
@@ -418,22 +440,22 @@ def removals(
     (:func:`model_rule`). ``category``: the category head's answer by unit index in the batch
     (``offset`` + index in the document)."""
     out: list[Found] = []
-    run: list[int] = []
-
-    def flush() -> None:
-        if not run:
-            return
-        best = max(run, key=lambda i: (float(p[i]), -i))
-        a, b = doc.units[run[0]].start, doc.units[run[-1]].end
+    spans = runs(taken)
+    for (first, last), best in zip(spans, run_bests(p, spans), strict=True):
+        a, b = doc.units[first].start, doc.units[last].end
         name = (category or {}).get(offset + best, MODEL_CATEGORY)
         removal = Removal(rule.id, name, a, b, doc.text[a:b], round(float(p[best]), 4))
         out.append((removal, rule, None))
-        run.clear()
-
-    for i in range(len(doc.units)):
-        if taken[i]:
-            run.append(i)
-        else:
-            flush()
-    flush()
     return out
+
+
+def runs(taken: Bools) -> list[tuple[int, int]]:
+    """The first and last index of each maximal run of ``taken`` units, in order."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], taken, [False])).astype(np.int8)))
+    return list(zip(edges[::2].tolist(), (edges[1::2] - 1).tolist(), strict=True))
+
+
+def run_bests(p: F64, spans: Sequence[tuple[int, int]]) -> list[int]:
+    """The unit each run of ``spans`` (:func:`runs`) is recorded under: its highest ``p``, the
+    first of equals."""
+    return [first + int(np.argmax(p[first : last + 1])) for first, last in spans]

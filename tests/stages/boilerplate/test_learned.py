@@ -26,6 +26,7 @@ from stages.boilerplate.learned import (
     ISOLATED_MIN_P,
     Pending,
     content_words,
+    ends_sentence,
     grown,
     heading_like,
     latin_script,
@@ -35,7 +36,10 @@ from stages.boilerplate.learned import (
     on_topic,
     pending,
     protected,
+    run_bests,
+    runs,
     taken_units,
+    touched,
 )
 from stages.boilerplate.model import LineModel
 from stages.boilerplate.stage import Boilerplate
@@ -496,3 +500,49 @@ def test_the_adjacent_threshold_is_a_checked_setting() -> None:
     assert off.hash != Config().hash
     with pytest.raises(ConfigError):
         Config().with_overrides({"boilerplate.model_threshold_adjacent": 1.5})
+
+
+@pytest.mark.parametrize(
+    ("text", "ends"),
+    [
+        ("It rained.", True),
+        ("Was it?", True),
+        ("Wait\u2026", True),
+        ('He said "no."', True),
+        ("(See below.)", True),
+        ("\u00abC'est fini.\u00bb", True),
+        ("Sign up now", False),
+        ("Read more:", False),
+        ('"quoted"', False),
+        (".", True),
+        (")", False),
+        ("", False),
+    ],
+)
+def test_ends_sentence_is_the_sentence_end_pattern(text: str, ends: bool) -> None:
+    pattern = re.compile(r"[.!?\u2026][\"'\u201d\u2019\u00bb)\]]*$")  # what it replaced
+    assert ends_sentence(text) is ends
+    assert (pattern.search(text) is not None) is ends
+
+
+def test_runs_and_the_unit_each_is_recorded_under() -> None:
+    taken = np.array([True, True, False, True, False, False, True, True, True])
+    p = np.array([0.91, 0.97, 0.2, 0.95, 0.1, 0.3, 0.99, 0.92, 0.99])
+    assert runs(taken) == [(0, 1), (3, 3), (6, 8)]
+    assert run_bests(p, runs(taken)) == [1, 3, 6]  # the highest, the first of equals
+    assert runs(np.zeros(3, dtype=bool)) == []
+
+
+def test_touched_is_any_overlap_with_a_rule_span() -> None:
+    text = "Menu\n\nA story sentence here.\n\nSign up now\n\nMore text.\n\nEnd"
+    units = text_units(text, html=False)
+    rule = model_rule("t")
+
+    def span(a: int, b: int) -> Found:
+        return (Removal(rule.id, "x", a, b, text[a:b]), rule, None)
+
+    sign = text.index("Sign")
+    found = [span(0, 2), span(sign + 5, text.index("More") + 4)]  # inside "Menu"; "up now" to "More"
+    expected = [any(r.start < u.end and u.start < r.end for r, _, _ in found) for u in units]
+    assert touched(units, found).tolist() == expected == [True, False, True, True, False]
+    assert touched(units, []).tolist() == [False] * len(units)
