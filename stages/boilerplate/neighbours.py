@@ -35,12 +35,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Sequence
 
 from pipeline.core.record import Removal
 from stages.boilerplate.codes import Bools
 from stages.boilerplate.engine import Found
-from stages.boilerplate.learned import content_words, off_topic, touched
+from stages.boilerplate.learned import content_words, ends_sentence, heading_like, off_topic, touched
 from stages.boilerplate.rulepack import STRUCTURE_RULE_IDS, code_rule
 from stages.boilerplate.units import Unit, text_units
 
@@ -97,7 +98,14 @@ TAIL_RULE = code_rule(
     "Headline-shaped units right below a removed headline list or video block (its items or title).",
     "structure",
 )
-RULES = (HEADER_RULE, ITEM_RULE, TAIL_RULE)
+HEADLINE_RULE = code_rule(
+    STRUCTURE_RULE_IDS[3],
+    "promo_block",
+    "Another story's headline under a label: a label line over two or more headline-shaped lines, or one "
+    "line of a short label, a mark and a headline, whose words the article does not use.",
+    "structure",
+)
+RULES = (HEADER_RULE, ITEM_RULE, TAIL_RULE, HEADLINE_RULE)
 
 
 def is_header(line: str) -> bool:
@@ -200,3 +208,122 @@ def tails(
 
 def _tail_limit(category: str) -> int:
     return TAIL_ITEMS if category in LIST_TAIL else 1 if category in TITLE_TAIL else 0
+
+
+#: A headline list has at least this many items, at most :data:`HEADLINE_ITEMS`.
+HEADLINE_MIN_ITEMS = 2
+HEADLINE_ITEMS = 8
+#: What ends the label of a one-line teaser ("Catch up: ...", "Latest » ..."), after at most
+#: :data:`HEADER_WORDS` words and :data:`HEADER_CHARS` characters.
+_TEASER_MARK = re.compile(r"\s*(?:[:»›>→➔]|\s-|…|\.\.\.)\s*")
+
+
+#: A number standing alone: a score, a table's row, a list of figures, all the article's own.
+_NUMBER = re.compile(r"(?<!\w)\d+(?:[.,]\d+)*(?!\w)")
+
+
+def foreign(text: str, document: Counter[str]) -> bool:
+    """Whether fewer than half of ``text``'s content words occur elsewhere in the document (whose
+    content words, ``text``'s among them, are ``document``): another story's headline, not one of
+    the article's sub-headings or list items, which repeat its people, places and things. False
+    for a text without content words, and for one holding a number standing alone ("Ashby
+    Athletic 2 Canal Street 1" under "The results in full were:" is the article's)."""
+    if _NUMBER.search(text):
+        return False
+    own = content_words(text)
+    shared = sum(1 for w, n in own.items() if document[w] > n)
+    return bool(own) and 2 * shared < len(own)
+
+
+_BULLET = "-\u2013\u2014\u2022\u00b7*\u203a\u00bb>\u2192 "
+
+
+def is_headline(line: str) -> bool:
+    """A headline's shape (:func:`~stages.boilerplate.learned.heading_like`: 4-20 words, no
+    sentence end), after a list marker."""
+    item = line.lstrip(_BULLET)
+    return bool(item) and heading_like(item)
+
+
+def _label_mark(line: str) -> re.Match[str] | None:
+    """The mark after a short label that starts ``line`` (:data:`_TEASER_MARK`), or None."""
+    mark = _TEASER_MARK.search(line, 1, HEADER_CHARS + 3)
+    return mark if mark is not None and len(line[: mark.start()].split()) <= HEADER_WORDS else None
+
+
+def teaser(line: str) -> str | None:
+    """The headline of a one-line teaser: a short label, a label mark, then a headline's shape
+    (:func:`~stages.boilerplate.learned.heading_like`); None for other lines."""
+    mark = _label_mark(line)
+    rest = line[mark.end() :] if mark is not None else ""
+    return rest if rest and heading_like(rest) else None
+
+
+def _colon_label(line: str) -> bool:
+    mark = _label_mark(line)
+    return mark is not None and ":" in mark.group()
+
+
+def _listed(units: Sequence[Unit], i: int) -> bool:
+    """Whether ``units[i]`` and the unit before or after it both start with a short label and a
+    colon: ``term: what it means`` lines in a row are the article's list, not teasers."""
+    return _colon_label(units[i].text) and any(
+        0 <= j < len(units) and _colon_label(units[j].text) for j in (i - 1, i + 1)
+    )
+
+
+def headlines(text: str, units: Sequence[Unit], free: Bools) -> list[Found]:
+    """Other stories' headlines that no rule or model took, by shape alone (see
+    :data:`HEADLINE_RULE`): a label line (:func:`is_header`) over :data:`HEADLINE_MIN_ITEMS` or more
+    headlines (:func:`is_headline`) most of which are :func:`foreign`, or one :func:`teaser` whose
+    headline is foreign, unless it is one of several ``label: text`` lines in a row. ``free``: the units nothing removes and no gate keeps."""
+    if not reads_as_article(units):
+        return []
+    words: Counter[str] | None = None
+    out: list[Found] = []
+    i, n = 0, len(units)
+    while i < n:
+        if not free[i]:
+            i += 1
+            continue
+        line = units[i].text
+        if is_header(line):
+            j = i + 1
+            while j < n and j - i <= HEADLINE_ITEMS and free[j] and is_headline(units[j].text):
+                j += 1
+            if j - i > HEADLINE_MIN_ITEMS:
+                words = content_words(text) if words is None else words
+                if 2 * sum(foreign(u.text, words) for u in units[i + 1 : j]) >= j - i - 1:
+                    out.extend(_headline(text, u) for u in units[i:j])
+                    i = j
+                    continue
+        elif is_item(line):
+            headline = teaser(line)
+            if headline is not None and not _listed(units, i):
+                words = content_words(text) if words is None else words
+                if foreign(headline, words):
+                    out.append(_headline(text, units[i]))
+        i += 1
+    return out
+
+
+#: A unit of at least this many words that ends like a sentence is prose for :func:`reads_as_article`.
+SENTENCE_WORDS = 8
+#: The share of a text's characters its body prose must hold for :func:`headlines` to read it.
+ARTICLE_PROSE_SHARE = 0.4
+
+
+def reads_as_article(units: Sequence[Unit]) -> bool:
+    """Whether body prose (:func:`~stages.boilerplate.learned.reads_as_prose` units) holds at
+    least :data:`ARTICLE_PROSE_SHARE` of the units' characters: an article, beside which a list of
+    headlines is another story's. On a listing or collection page the headlines are the content."""
+    prose = sum(len(u.text) for u in units if ends_sentence(u.text) and len(u.text.split()) >= SENTENCE_WORDS)
+    return prose >= ARTICLE_PROSE_SHARE * sum(len(u.text) for u in units)
+
+
+def _headline(text: str, unit: Unit) -> Found:
+    return (
+        Removal(HEADLINE_RULE.id, "promo_block", unit.start, unit.end, text[unit.start : unit.end]),
+        HEADLINE_RULE,
+        None,
+    )

@@ -321,7 +321,12 @@ def check_disabled(disabled: Iterable[str], known: Collection[str]) -> None:
 
 #: The ids of the structural rules (:mod:`stages.boilerplate.neighbours`): no pack defines them,
 #: ``boilerplate.disabled_rules`` may name them.
-STRUCTURE_RULE_IDS = ("structure.block_header", "structure.block_item", "structure.block_tail")
+STRUCTURE_RULE_IDS = (
+    "structure.block_header",
+    "structure.block_item",
+    "structure.block_tail",
+    "structure.headline",
+)
 
 _NEVER = re.compile(r"(?!)")
 

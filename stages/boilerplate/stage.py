@@ -21,13 +21,13 @@ from stages.boilerplate.engine import (
     find_removals,
     rule_set,
 )
-from stages.boilerplate.learned import MODEL_PREFIX, Pending, decide, load_model, pending
+from stages.boilerplate.learned import MODEL_PREFIX, Pending, decide, load_model, pending, touched
 from stages.boilerplate.model import LineModel
-from stages.boilerplate.neighbours import TAIL_RULE, neighbours, tails
+from stages.boilerplate.neighbours import HEADLINE_RULE, TAIL_RULE, headlines, neighbours, tails
 from stages.boilerplate.rulepack import SITE_PREFIX, STRUCTURE_RULE_IDS, Rule, check_disabled, load_rules
 from stages.boilerplate.sitefile import load_site_rules
 from stages.boilerplate.siterules import SiteRules
-from stages.boilerplate.units import Unit
+from stages.boilerplate.units import Unit, text_units
 
 #: Removals smaller than this (non-blank characters, ``normal`` confidence) never trip the budget:
 #: a one-sentence article under a three-headline promo list is cleaned, not flagged. A misfire that
@@ -222,9 +222,16 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         (of ``units``) the gates keep, which no tail takes."""
         left = neighbours(doc.text, found, self.disabled_structure)
         both = sorted([*found, *left], key=lambda f: f[0].start) if left else found
+        html = doc.format == "html"
         if TAIL_RULE.id not in self.disabled_structure:
-            below = tails(doc.text, both, html=doc.format == "html", units=units, kept=kept)
+            below = tails(doc.text, both, html=html, units=units, kept=kept)
             both = sorted([*both, *below], key=lambda f: f[0].start) if below else both
+        if HEADLINE_RULE.id not in self.disabled_structure:
+            units = text_units(doc.text, html=html) if units is None else units
+            free = ~touched(units, both) if kept is None else ~touched(units, both) & ~kept
+            free[:1] &= not html  # an extraction's first unit is the page's own headline
+            teasers = headlines(doc.text, units, free)
+            both = sorted([*both, *teasers], key=lambda f: f[0].start) if teasers else both
         use = self.over_budget(doc.text, both, size)
         if use is not None and both is not found and self.over_budget(doc.text, found, size) is None:
             return found, None

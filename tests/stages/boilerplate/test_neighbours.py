@@ -13,12 +13,15 @@ from pipeline.core.record import Doc, Removal
 from stages.boilerplate.engine import Found
 from stages.boilerplate.neighbours import (
     HEADER_RULE,
+    HEADLINE_RULE,
     ITEM_RULE,
     TAIL_RULE,
+    headlines,
     is_header,
     is_item,
     neighbours,
     tails,
+    teaser,
 )
 from stages.boilerplate.stage import Boilerplate
 from stages.boilerplate.units import text_units
@@ -250,3 +253,82 @@ def test_a_tail_never_takes_a_unit_the_gates_keep() -> None:
     assert [r.snippet for r, _, _ in tails(text, found, html=False, units=units)] == [units[1].text]
     kept = np.array([u.text == "Footbridge opens over the river" for u in units])  # the title
     assert tails(text, found, html=False, units=units, kept=kept) == []
+
+
+# --- other stories' headlines, by shape alone (structure.headline) -----------------------------------
+
+STORY = (
+    "Harbour walls to be rebuilt after winter storms\n\n"
+    "The council approved the harbour budget on Monday after a long debate about the harbour walls.\n\n"
+    "Engineers said the walls of the harbour had cracked in three places during the winter storms."
+)
+
+
+def _headlines(text: str) -> list[str]:
+    units = text_units(text, html=False)
+    found = headlines(text, units, np.ones(len(units), dtype=bool))
+    assert all(rule is HEADLINE_RULE and r.category == "promo_block" for r, rule, _ in found)
+    return [r.snippet for r, _, _ in found]
+
+
+@pytest.mark.parametrize(
+    ("line", "headline"),
+    [
+        (
+            "Catch up: Rare butterfly returns to county after 40 years",
+            "Rare butterfly returns to county after 40 years",
+        ),
+        (
+            "Tip van de redactie → Gemeenteraad stemt in met recordbegroting",
+            "Gemeenteraad stemt in met recordbegroting",
+        ),
+        (
+            "Latest » Lifeboat crew rescue family cut off by tide",
+            "Lifeboat crew rescue family cut off by tide",
+        ),
+        ("Le ultime - Furti in serie a Fontecupa", "Furti in serie a Fontecupa"),
+        ("Radars : où seront les contrôles", None),  # what follows the mark is too short for a headline
+        ("Update: the council has changed its plan.", None),  # a sentence, not a headline
+        ("Our correspondent in the city, who has covered the harbour for years: Harbour walls crack", None),
+        ("Harbour walls crack again", None),  # no label
+    ],
+)
+def test_teaser_shape(line: str, headline: str | None) -> None:
+    assert teaser(line) == headline
+
+
+def test_a_label_over_other_stories_headlines_goes() -> None:
+    promo = "Tip van de redactie »\nGemeenteraad stemt in met recordbegroting\nHet weer: zo wordt het weekend"
+    text = f"{STORY}\n\n{promo}\n\nThe work starts in spring."
+    assert _headlines(text) == promo.splitlines()
+
+
+def test_a_label_over_the_articles_own_points_stays() -> None:
+    points = "What we know so far:\nHarbour walls cracked in three places\nCouncil approves harbour budget"
+    assert _headlines(f"{STORY}\n\n{points}\n\nThe work starts in spring.") == []
+    teasers = "Catch up: Rare butterfly returns to the county"
+    own = "Background: Harbour walls cracked by winter storms"  # a sub-heading that repeats the story
+    assert _headlines(f"{STORY}\n\n{teasers}\n\n{BODY}\n\n{own}\n\nThe work starts in spring.") == [teasers]
+    # numbers are the article's: scores, a table's rows (newsboiler's nbd-0033)
+    results = "The results in full were:\nAshby Athletic 2 Canal Street 1\nNorthfield Wanderers 0 Old Boys 0"
+    assert _headlines(f"{STORY}\n\n{results}\n\nThe work starts in spring.") == []
+    assert _headlines(f"{STORY}\n\nLatest: Ashby Athletic 2 Canal Street 1") == []
+    # "term: what it means" lines in a row are the article's list
+    terms = "Liens on assets: Creditors could seize property\n\nCourt orders: Judges may freeze accounts"
+    assert _headlines(f"{STORY}\n\n{terms}\n\nThe work starts in spring.") == []
+    # and items that are not headlines' shape (three words or fewer) are no headline list
+    steps = "How it works:\nTakes input data\nEvaluates each condition\nSplits the workflow"
+    assert _headlines(f"{STORY}\n\n{steps}\n\nThe work starts in spring.") == []
+
+
+def test_the_stage_takes_other_stories_headlines_and_can_turn_it_off(tmp_path: Path) -> None:
+    text = f"{STORY}\n\nCatch up: Rare butterfly returns to the county\n\n{BODY}\n\nElsewhere on the site"
+    doc = Doc(id="d", source="s", raw=text, text=text)
+    _stage(tmp_path).process_docs([doc])
+    assert [(r.rule, r.snippet) for r in doc.removed] == [
+        ("structure.headline", "Catch up: Rare butterfly returns to the county"),
+        ("mine.elsewhere", "Elsewhere on the site"),
+    ]
+    kept = Doc(id="d", source="s", raw=text, text=text)
+    _stage(tmp_path, disabled_rules=("structure.headline",)).process_docs([kept])
+    assert "Rare butterfly" in kept.text and "Elsewhere on the site" not in kept.text
