@@ -276,10 +276,15 @@ def headlines(text: str, units: Sequence[Unit], free: Bools) -> list[Found]:
     """Other stories' headlines that no rule or model took, by shape alone (see
     :data:`HEADLINE_RULE`): a label line (:func:`is_header`) over :data:`HEADLINE_MIN_ITEMS` or more
     headlines (:func:`is_headline`) most of which are :func:`foreign`, or one :func:`teaser` whose
-    headline is foreign, unless it is one of several ``label: text`` lines in a row. ``free``: the units nothing removes and no gate keeps."""
-    if not reads_as_article(units):
-        return []
-    words: Counter[str] | None = None
+    headline is foreign, unless it is one of several ``label: text`` lines in a row; only in a text
+    that :func:`reads_as_article`. ``free``: the units nothing removes and no gate keeps."""
+    words: Counter[str] | None = None  # the document's content words, once a shape is found
+
+    def foreign_here(texts: Sequence[str]) -> int:
+        nonlocal words
+        words = content_words(text) if words is None else words
+        return sum(foreign(t, words) for t in texts)
+
     out: list[Found] = []
     i, n = 0, len(units)
     while i < n:
@@ -291,20 +296,18 @@ def headlines(text: str, units: Sequence[Unit], free: Bools) -> list[Found]:
             j = i + 1
             while j < n and j - i <= HEADLINE_ITEMS and free[j] and is_headline(units[j].text):
                 j += 1
-            if j - i > HEADLINE_MIN_ITEMS:
-                words = content_words(text) if words is None else words
-                if 2 * sum(foreign(u.text, words) for u in units[i + 1 : j]) >= j - i - 1:
-                    out.extend(_headline(text, u) for u in units[i:j])
-                    i = j
-                    continue
+            items = [u.text for u in units[i + 1 : j]]
+            if len(items) >= HEADLINE_MIN_ITEMS and 2 * foreign_here(items) >= len(items):
+                out.extend(_headline(text, u) for u in units[i:j])
+                i = j
+                continue
         elif is_item(line):
             headline = teaser(line)
-            if headline is not None and not _listed(units, i):
-                words = content_words(text) if words is None else words
-                if foreign(headline, words):
-                    out.append(_headline(text, units[i]))
+            if headline is not None and not _listed(units, i) and foreign_here([headline]):
+                out.append(_headline(text, units[i]))
         i += 1
-    return out
+    # the shapes are rare and cheap to look for; whether the text is an article is asked last
+    return out if out and reads_as_article(units) else []
 
 
 #: A unit of at least this many words that ends like a sentence is prose for :func:`reads_as_article`.
@@ -314,7 +317,7 @@ ARTICLE_PROSE_SHARE = 0.4
 
 
 def reads_as_article(units: Sequence[Unit]) -> bool:
-    """Whether body prose (:func:`~stages.boilerplate.learned.reads_as_prose` units) holds at
+    """Whether sentences (units of :data:`SENTENCE_WORDS` or more words that end like one) hold at
     least :data:`ARTICLE_PROSE_SHARE` of the units' characters: an article, beside which a list of
     headlines is another story's. On a listing or collection page the headlines are the content."""
     prose = sum(len(u.text) for u in units if ends_sentence(u.text) and len(u.text.split()) >= SENTENCE_WORDS)
