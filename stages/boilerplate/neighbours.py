@@ -34,7 +34,7 @@ both.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 
@@ -105,7 +105,14 @@ HEADLINE_RULE = code_rule(
     "line of a short label, a mark and a headline, whose words the article does not use.",
     "structure",
 )
-RULES = (HEADER_RULE, ITEM_RULE, TAIL_RULE, HEADLINE_RULE)
+CAPTION_RULE = code_rule(
+    STRUCTURE_RULE_IDS[4],
+    "image_credit",
+    'The caption line right above a removed image credit ("The couple on their wedding day" over '
+    '"(Pic: ...)"): not a sentence, not a label, nothing between them.',
+    "structure",
+)
+RULES = (HEADER_RULE, ITEM_RULE, TAIL_RULE, HEADLINE_RULE, CAPTION_RULE)
 
 
 def is_header(line: str) -> bool:
@@ -272,12 +279,37 @@ def _listed(units: Sequence[Unit], i: int) -> bool:
     )
 
 
-def headlines(text: str, units: Sequence[Unit], free: Bools) -> list[Found]:
+def captions(text: str, found: Sequence[Found], units: Sequence[Unit], free: Bools) -> list[Found]:
+    """The captions of the image credits in ``found`` (sorted by start): the unit right above a
+    credit, on the line before it (no blank line between), when it is item-shaped
+    (:func:`is_item`: a caption is no sentence) and no label (:func:`is_header`). ``free``: the
+    units nothing removes and no gate keeps (a text record's title above its picture's credit is
+    kept)."""
+    ends = [u.end for u in units]
+    out: list[Found] = []
+    for removal, _, _ in found:
+        if removal.category != "image_credit":
+            continue
+        k = bisect_right(ends, removal.start) - 1  # the last unit that ends before the credit
+        if k < 0 or not free[k]:
+            continue
+        unit, between = units[k], text[units[k].end : removal.start]
+        if between.strip() or between.count("\n") > 1 or not is_item(unit.text) or is_header(unit.text):
+            continue
+        out.append(
+            (Removal(CAPTION_RULE.id, "image_credit", unit.start, unit.end, unit.text), CAPTION_RULE, None)
+        )
+    return out
+
+
+def headlines(text: str, found: Sequence[Found], units: Sequence[Unit], free: Bools) -> list[Found]:
     """Other stories' headlines that no rule or model took, by shape alone (see
     :data:`HEADLINE_RULE`): a label line (:func:`is_header`) over :data:`HEADLINE_MIN_ITEMS` or more
     headlines (:func:`is_headline`) most of which are :func:`foreign`, or one :func:`teaser` whose
     headline is foreign, unless it is one of several ``label: text`` lines in a row; only in a text
-    that :func:`reads_as_article`. ``free``: the units nothing removes and no gate keeps."""
+    that :func:`reads_as_article`. ``free``: the units nothing removes and no gate keeps (``found``,
+    the removals so far, is for the signature :class:`~stages.boilerplate.stage.Boilerplate` calls
+    every unit-based structural rule with)."""
     words: Counter[str] | None = None  # the document's content words, once a shape is found
 
     def foreign_here(texts: Sequence[str]) -> int:

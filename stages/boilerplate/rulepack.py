@@ -326,6 +326,7 @@ STRUCTURE_RULE_IDS = (
     "structure.block_item",
     "structure.block_tail",
     "structure.headline",
+    "structure.caption",
 )
 
 _NEVER = re.compile(r"(?!)")

@@ -23,7 +23,15 @@ from stages.boilerplate.engine import (
 )
 from stages.boilerplate.learned import MODEL_PREFIX, Pending, decide, load_model, pending, touched
 from stages.boilerplate.model import LineModel
-from stages.boilerplate.neighbours import HEADLINE_RULE, TAIL_RULE, headlines, neighbours, tails
+from stages.boilerplate.neighbours import (
+    CAPTION_RULE,
+    HEADLINE_RULE,
+    TAIL_RULE,
+    captions,
+    headlines,
+    neighbours,
+    tails,
+)
 from stages.boilerplate.rulepack import SITE_PREFIX, STRUCTURE_RULE_IDS, Rule, check_disabled, load_rules
 from stages.boilerplate.sitefile import load_site_rules
 from stages.boilerplate.siterules import SiteRules
@@ -226,12 +234,14 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         if TAIL_RULE.id not in self.disabled_structure:
             below = tails(doc.text, both, html=html, units=units, kept=kept)
             both = sorted([*both, *below], key=lambda f: f[0].start) if below else both
-        if HEADLINE_RULE.id not in self.disabled_structure:
+        for rule, find in ((CAPTION_RULE, captions), (HEADLINE_RULE, headlines)):
+            if rule.id in self.disabled_structure:
+                continue
             units = text_units(doc.text, html=html) if units is None else units
             free = ~touched(units, both) if kept is None else ~touched(units, both) & ~kept
             free[:1] &= not html  # an extraction's first unit is the page's own headline
-            teasers = headlines(doc.text, units, free)
-            both = sorted([*both, *teasers], key=lambda f: f[0].start) if teasers else both
+            more = find(doc.text, both, units, free)
+            both = sorted([*both, *more], key=lambda f: f[0].start) if more else both
         use = self.over_budget(doc.text, both, size)
         if use is not None and both is not found and self.over_budget(doc.text, found, size) is None:
             return found, None

@@ -12,10 +12,12 @@ from pipeline.core.errors import RuleError
 from pipeline.core.record import Doc, Removal
 from stages.boilerplate.engine import Found
 from stages.boilerplate.neighbours import (
+    CAPTION_RULE,
     HEADER_RULE,
     HEADLINE_RULE,
     ITEM_RULE,
     TAIL_RULE,
+    captions,
     headlines,
     is_header,
     is_item,
@@ -266,7 +268,7 @@ STORY = (
 
 def _headlines(text: str) -> list[str]:
     units = text_units(text, html=False)
-    found = headlines(text, units, np.ones(len(units), dtype=bool))
+    found = headlines(text, [], units, np.ones(len(units), dtype=bool))
     assert all(rule is HEADLINE_RULE and r.category == "promo_block" for r, rule, _ in found)
     return [r.snippet for r, _, _ in found]
 
@@ -332,3 +334,55 @@ def test_the_stage_takes_other_stories_headlines_and_can_turn_it_off(tmp_path: P
     kept = Doc(id="d", source="s", raw=text, text=text)
     _stage(tmp_path, disabled_rules=("structure.headline",)).process_docs([kept])
     assert "Rare butterfly" in kept.text and "Elsewhere on the site" not in kept.text
+
+
+# --- the caption above a removed credit (structure.caption) -------------------------------------------
+
+
+def _captions(text: str, credit: str, kept: str | None = None) -> list[str]:
+    units = text_units(text, html=False)
+    free = np.array([u.text != kept for u in units])
+    found = captions(text, [_removed(text, credit, "image_credit")], units, free)
+    assert all(rule is CAPTION_RULE and r.category == "image_credit" for r, rule, _ in found)
+    return [r.snippet for r, _, _ in found]
+
+
+def test_the_caption_right_above_a_credit_goes_with_it() -> None:
+    text = f"{STORY}\n\nThe couple on their wedding day\n(Pic: Hannah Mbeki)\n\n{BODY}"
+    assert _captions(text, "(Pic: Hannah Mbeki)") == ["The couple on their wedding day"]
+
+
+@pytest.mark.parametrize(
+    "above",
+    [
+        "The council met on Monday and approved the plan.",  # a sentence: the article's
+        "In pictures:",  # a label: what follows may be more than the credit
+    ],
+)
+def test_a_sentence_or_a_label_above_a_credit_stays(above: str) -> None:
+    text = f"{STORY}\n\n{above}\n(Pic: Hannah Mbeki)\n\n{BODY}"
+    assert _captions(text, "(Pic: Hannah Mbeki)") == []
+
+
+def test_a_caption_is_right_above_its_credit_and_no_title() -> None:
+    credit = "(Pic: Hannah Mbeki)"
+    # a blank line between: the line above is not the picture's (a score line, a sub-heading)
+    assert _captions(f"{STORY}\n\nAshby Athletic 2 Canal Street 1\n\n{credit}\n\n{BODY}", credit) == []
+    # the title the gates keep stays, even right above its picture's credit
+    title = "Harbour walls to be rebuilt after winter storms"
+    text = f"{title}\n{credit}\n\n{BODY}"
+    assert _captions(text, credit, kept=title) == []
+    assert _captions(text, credit) == [title]
+
+
+def test_the_stage_takes_a_credits_caption_and_can_turn_it_off(tmp_path: Path) -> None:
+    text = f"{STORY}\n\nThe couple on their wedding day\n(Pic: Hannah Mbeki)\n\n{BODY}"
+    doc = Doc(id="d", source="s", raw=text, text=text)
+    _stage(tmp_path).process_docs([doc])
+    assert [(r.rule, r.snippet) for r in doc.removed] == [
+        ("structure.caption", "The couple on their wedding day"),
+        ("image.caption_credit", "(Pic: Hannah Mbeki)"),
+    ]
+    kept = Doc(id="d", source="s", raw=text, text=text)
+    _stage(tmp_path, disabled_rules=("structure.caption",)).process_docs([kept])
+    assert "wedding day" in kept.text and "Hannah Mbeki" not in kept.text
