@@ -412,7 +412,7 @@ def author_name(name: str) -> str:
     return _NAME_PART.sub(lambda m: m.group(1) + m.group(2).upper(), name.lower())
 
 
-def _group_text(text: str, removal: Removal, match: re.Match[str], group: str) -> str:
+def group_text(text: str, removal: Removal, match: re.Match[str], group: str) -> str:
     """What ``group`` of ``match`` holds in ``text`` itself (rules match the typographic view).
 
     An inline rule matches the whole view; a line rule matches the line's body, which ends where
@@ -430,7 +430,7 @@ def _cleaned(text: str, found: Sequence[Found]) -> Cleaned:
     for removal, rule, match in found:
         if rule.meta is None or match is None:
             continue
-        value = _group_text(text, removal, match, rule.meta).strip()
+        value = group_text(text, removal, match, rule.meta).strip()
         if rule.meta == "author" and value and result.author is None:
             result.author = author_name(value)
         elif rule.meta == "date" and value and result.date is None:

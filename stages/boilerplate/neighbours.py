@@ -36,11 +36,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeAlias
 
 from pipeline.core.record import Removal
 from stages.boilerplate.codes import Bools
-from stages.boilerplate.engine import Found
+from stages.boilerplate.engine import Found, author_name, group_text
 from stages.boilerplate.learned import content_words, ends_sentence, heading_like, off_topic, touched
 from stages.boilerplate.rulepack import STRUCTURE_RULE_IDS, code_rule
 from stages.boilerplate.units import Unit, text_units
@@ -112,7 +113,14 @@ CAPTION_RULE = code_rule(
     '"(Pic: ...)"): not a sentence, not a label, nothing between them.',
     "structure",
 )
-RULES = (HEADER_RULE, ITEM_RULE, TAIL_RULE, HEADLINE_RULE, CAPTION_RULE)
+AUTHOR_RULE = code_rule(
+    STRUCTURE_RULE_IDS[5],
+    "author_bio_line",
+    "A line about the byline's author: it starts with the name a byline rule lifted (or the page's "
+    'author), or is a short non-sentence line naming them ("View all articles by ...").',
+    "structure",
+)
+RULES = (HEADER_RULE, ITEM_RULE, TAIL_RULE, HEADLINE_RULE, CAPTION_RULE, AUTHOR_RULE)
 
 
 def is_header(line: str) -> bool:
@@ -216,6 +224,9 @@ def tails(
 def _tail_limit(category: str) -> int:
     return TAIL_ITEMS if category in LIST_TAIL else 1 if category in TITLE_TAIL else 0
 
+
+#: A structural rule over the units: (text, the removals so far, the units, the free units) -> its removals.
+UnitRule: TypeAlias = Callable[[str, Sequence[Found], Sequence[Unit], Bools], list[Found]]
 
 #: A headline list has at least this many items, at most :data:`HEADLINE_ITEMS`.
 HEADLINE_MIN_ITEMS = 2
@@ -362,3 +373,57 @@ def _headline(text: str, unit: Unit) -> Found:
         HEADLINE_RULE,
         None,
     )
+
+
+#: A line starting with the author's name is about them up to this many words (a bio, a contact line).
+AUTHOR_LINE_WORDS = 40
+#: A line naming the author anywhere is about them when it is this short and no sentence.
+AUTHOR_MENTION_WORDS = 10
+
+
+def author_names(text: str, found: Sequence[Found], page_author: str | None = None) -> list[str]:
+    """The author names the byline rules of ``found`` lifted (as the ``author`` field gets them),
+    then ``page_author``; those of two words or more (a first name alone says too little)."""
+    names = [
+        author_name(group_text(text, removal, match, "author").strip())
+        for removal, rule, match in found
+        if rule.meta == "author" and match is not None
+    ]
+    return [name for name in [*names, page_author or ""] if len(name.split()) >= 2]
+
+
+def author_lines(
+    text: str, found: Sequence[Found], units: Sequence[Unit], free: Bools, *, page_author: str | None = None
+) -> list[Found]:
+    """Lines about the author (:data:`AUTHOR_RULE`): a unit of at most :data:`AUTHOR_LINE_WORDS`
+    words that starts with an author's name (after a list marker; the name followed by a space, a
+    comma or a bracket: "Grace Greaves is a senior writer ...", "Sara Moretti (redazione) è
+    raggiungibile a ..."), or one of at most :data:`AUTHOR_MENTION_WORDS` words and no sentence that
+    names them. The names are :func:`author_names`'. ``free``: the units nothing removes and no
+    gate keeps."""
+    names = author_names(text, found, page_author)
+    if not names:
+        return []
+    out: list[Found] = []
+    for unit, ok in zip(units, free.tolist(), strict=True):
+        line = unit.text.lstrip(_BULLET)
+        if ok and any(_about(line, name) for name in names):
+            out.append(
+                (
+                    Removal(AUTHOR_RULE.id, "author_bio_line", unit.start, unit.end, unit.text),
+                    AUTHOR_RULE,
+                    None,
+                )
+            )
+    return out
+
+
+def _about(line: str, name: str) -> bool:
+    words = len(line.split())
+    if (
+        line.startswith(name)
+        and line[len(name) : len(name) + 1] in (" ", ",", "(")
+        and words <= AUTHOR_LINE_WORDS
+    ):
+        return True
+    return words <= AUTHOR_MENTION_WORDS and name.lower() in line.lower() and not ends_sentence(line)

@@ -327,6 +327,7 @@ STRUCTURE_RULE_IDS = (
     "structure.block_tail",
     "structure.headline",
     "structure.caption",
+    "structure.author",
 )
 
 _NEVER = re.compile(r"(?!)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 from pipeline.core.config import BoilerplateConfig
 from pipeline.core.record import Doc
@@ -24,9 +24,12 @@ from stages.boilerplate.engine import (
 from stages.boilerplate.learned import MODEL_PREFIX, Pending, decide, load_model, pending, touched
 from stages.boilerplate.model import LineModel
 from stages.boilerplate.neighbours import (
+    AUTHOR_RULE,
     CAPTION_RULE,
     HEADLINE_RULE,
     TAIL_RULE,
+    UnitRule,
+    author_lines,
     captions,
     headlines,
     neighbours,
@@ -234,7 +237,12 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         if TAIL_RULE.id not in self.disabled_structure:
             below = tails(doc.text, both, html=html, units=units, kept=kept)
             both = sorted([*both, *below], key=lambda f: f[0].start) if below else both
-        for rule, find in ((CAPTION_RULE, captions), (HEADLINE_RULE, headlines)):
+        by_shape: tuple[tuple[Rule, UnitRule], ...] = (
+            (CAPTION_RULE, captions),
+            (HEADLINE_RULE, headlines),
+            (AUTHOR_RULE, partial(author_lines, page_author=doc.author)),
+        )
+        for rule, find in by_shape:
             if rule.id in self.disabled_structure:
                 continue
             units = text_units(doc.text, html=html) if units is None else units

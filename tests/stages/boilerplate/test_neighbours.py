@@ -386,3 +386,36 @@ def test_the_stage_takes_a_credits_caption_and_can_turn_it_off(tmp_path: Path) -
     kept = Doc(id="d", source="s", raw=text, text=text)
     _stage(tmp_path, disabled_rules=("structure.caption",)).process_docs([kept])
     assert "wedding day" in kept.text and "Hannah Mbeki" not in kept.text
+
+
+# --- lines about the byline's author (structure.author) -----------------------------------------------
+
+
+def _stage_on(text: str, **kw: object) -> Doc:
+    doc = Doc(id="d", source="s", raw=text, text=text)
+    Boilerplate(BoilerplateConfig(model="none", **kw)).process_docs([doc])  # type: ignore[arg-type]
+    return doc
+
+
+def test_lines_about_the_bylines_author_go() -> None:
+    text = (
+        f"By Grace Greaves\n\n{STORY}\n\n{BODY}\n\n"
+        "Grace Greaves is a senior writer who focuses on crime and the courts.\n\n"
+        "VIEW ALL ARTICLES BY GRACE GREAVES"
+    )
+    doc = _stage_on(text)
+    assert doc.author == "Grace Greaves"
+    assert [r.rule for r in doc.removed if r.rule == "structure.author"] == ["structure.author"] * 2
+    assert "senior writer" not in doc.text and "VIEW ALL" not in doc.text and "harbour walls" in doc.text
+    kept = _stage_on(text, disabled_rules=("structure.author",))
+    assert "senior writer" in kept.text and "By Grace Greaves" not in kept.text
+
+
+def test_a_sentence_naming_the_author_inside_the_story_stays() -> None:
+    # the author in the middle of a sentence, or a long sentence naming them: the story's
+    quote = "The mayor told Grace Greaves that the harbour walls would be rebuilt by the end of the year."
+    doc = _stage_on(f"By Grace Greaves\n\n{STORY}\n\n{quote}\n\n{BODY}")
+    assert quote in doc.text and [r.rule for r in doc.removed if r.rule.startswith("structure")] == []
+    # a first name alone is no author name to look for
+    doc = _stage_on(f"By Grace\n\n{STORY}\n\nGrace said the walls would hold.")
+    assert "Grace said" in doc.text
