@@ -323,19 +323,6 @@ def test_a_label_over_the_articles_own_points_stays() -> None:
     assert _headlines(f"{STORY}\n\n{steps}\n\nThe work starts in spring.") == []
 
 
-def test_the_stage_takes_other_stories_headlines_and_can_turn_it_off(tmp_path: Path) -> None:
-    text = f"{STORY}\n\nCatch up: Rare butterfly returns to the county\n\n{BODY}\n\nElsewhere on the site"
-    doc = Doc(id="d", source="s", raw=text, text=text)
-    _stage(tmp_path).process_docs([doc])
-    assert [(r.rule, r.snippet) for r in doc.removed] == [
-        ("structure.headline", "Catch up: Rare butterfly returns to the county"),
-        ("mine.elsewhere", "Elsewhere on the site"),
-    ]
-    kept = Doc(id="d", source="s", raw=text, text=text)
-    _stage(tmp_path, disabled_rules=("structure.headline",)).process_docs([kept])
-    assert "Rare butterfly" in kept.text and "Elsewhere on the site" not in kept.text
-
-
 # --- the caption above a removed credit (structure.caption) -------------------------------------------
 
 
@@ -375,19 +362,6 @@ def test_a_caption_is_right_above_its_credit_and_no_title() -> None:
     assert _captions(text, credit) == [title]
 
 
-def test_the_stage_takes_a_credits_caption_and_can_turn_it_off(tmp_path: Path) -> None:
-    text = f"{STORY}\n\nThe couple on their wedding day\n(Pic: Hannah Mbeki)\n\n{BODY}"
-    doc = Doc(id="d", source="s", raw=text, text=text)
-    _stage(tmp_path).process_docs([doc])
-    assert [(r.rule, r.snippet) for r in doc.removed] == [
-        ("structure.caption", "The couple on their wedding day"),
-        ("image.caption_credit", "(Pic: Hannah Mbeki)"),
-    ]
-    kept = Doc(id="d", source="s", raw=text, text=text)
-    _stage(tmp_path, disabled_rules=("structure.caption",)).process_docs([kept])
-    assert "wedding day" in kept.text and "Hannah Mbeki" not in kept.text
-
-
 # --- lines about the byline's author (structure.author) -----------------------------------------------
 
 
@@ -419,3 +393,39 @@ def test_a_sentence_naming_the_author_inside_the_story_stays() -> None:
     # a first name alone is no author name to look for
     doc = _stage_on(f"By Grace\n\n{STORY}\n\nGrace said the walls would hold.")
     assert "Grace said" in doc.text
+
+
+@pytest.mark.parametrize(
+    ("rule", "middle", "removed", "stays"),
+    [
+        (
+            "structure.headline",
+            f"Catch up: Rare butterfly returns to the county\n\n{BODY}\n\nElsewhere on the site",
+            [
+                ("structure.headline", "Catch up: Rare butterfly returns to the county"),
+                ("mine.elsewhere", "Elsewhere on the site"),
+            ],
+            "Rare butterfly",
+        ),
+        (
+            "structure.caption",
+            "The couple on their wedding day\n(Pic: Hannah Mbeki)",
+            [
+                ("structure.caption", "The couple on their wedding day"),
+                ("image.caption_credit", "(Pic: Hannah Mbeki)"),
+            ],
+            "wedding day",
+        ),
+    ],
+)
+def test_the_stage_takes_the_structure_and_can_turn_it_off(
+    tmp_path: Path, rule: str, middle: str, removed: list[tuple[str, str]], stays: str
+) -> None:
+    text = f"{STORY}\n\n{middle}\n\n{BODY}"
+    doc = Doc(id="d", source="s", raw=text, text=text)
+    _stage(tmp_path).process_docs([doc])
+    assert [(r.rule, r.snippet) for r in doc.removed] == removed
+    kept = Doc(id="d", source="s", raw=text, text=text)
+    _stage(tmp_path, disabled_rules=(rule,)).process_docs([kept])
+    assert stays in kept.text
+    assert [r.rule for r in kept.removed] == [r for r, _ in removed if r != rule]
