@@ -308,7 +308,11 @@ def captions(text: str, found: Sequence[Found], units: Sequence[Unit], free: Boo
         if between.strip() or between.count("\n") > 1 or not is_item(unit.text) or is_header(unit.text):
             continue
         out.append(
-            (Removal(CAPTION_RULE.id, "image_credit", unit.start, unit.end, unit.text), CAPTION_RULE, None)
+            (
+                Removal(CAPTION_RULE.id, "image_credit", unit.start, unit.end, text[unit.start : unit.end]),
+                CAPTION_RULE,
+                None,
+            )
         )
     return out
 
@@ -381,49 +385,56 @@ AUTHOR_LINE_WORDS = 40
 AUTHOR_MENTION_WORDS = 10
 
 
-def author_names(text: str, found: Sequence[Found], page_author: str | None = None) -> list[str]:
+def author_names(text: str, found: Sequence[Found]) -> list[str]:
     """The author names the byline rules of ``found`` lifted (as the ``author`` field gets them),
-    then ``page_author``; those of two words or more (a first name alone says too little)."""
+    those of two words or more (a first name alone says too little)."""
     names = [
         author_name(group_text(text, removal, match, "author").strip())
         for removal, rule, match in found
         if rule.meta == "author" and match is not None
     ]
-    return [name for name in [*names, page_author or ""] if len(name.split()) >= 2]
+    return [name for name in names if len(name.split()) >= 2]
 
 
 def author_lines(
     text: str, found: Sequence[Found], units: Sequence[Unit], free: Bools, *, page_author: str | None = None
 ) -> list[Found]:
     """Lines about the author (:data:`AUTHOR_RULE`): a unit of at most :data:`AUTHOR_LINE_WORDS`
-    words that starts with an author's name (after a list marker; the name followed by a space, a
-    comma or a bracket: "Grace Greaves is a senior writer ...", "Sara Moretti (redazione) è
-    raggiungibile a ..."), or one of at most :data:`AUTHOR_MENTION_WORDS` words and no sentence that
-    names them. The names are :func:`author_names`'. ``free``: the units nothing removes and no
-    gate keeps."""
-    names = author_names(text, found, page_author)
-    if not names:
+    words that starts with the name a byline rule lifted (:func:`author_names`; after a list
+    marker, the name followed by a space, a comma or a bracket: "Grace Greaves is a senior writer
+    ...", "Sara Moretti (redazione) è raggiungibile a ..."), or one of at most
+    :data:`AUTHOR_MENTION_WORDS` words and no sentence that names them or ``page_author`` (the
+    page's author metadata, which may be an organisation: "BBC News has seen letters ..." is the
+    story's) as whole words. ``free``: the units nothing removes and no gate keeps."""
+    bylines = author_names(text, found)
+    page = author_name(page_author) if page_author else ""
+    mentioned = [*bylines, page] if len(page.split()) >= 2 else bylines
+    if not mentioned:
         return []
     out: list[Found] = []
     for unit, ok in zip(units, free.tolist(), strict=True):
         line = unit.text.lstrip(_BULLET)
-        if ok and any(_about(line, name) for name in names):
-            out.append(
-                (
-                    Removal(AUTHOR_RULE.id, "author_bio_line", unit.start, unit.end, unit.text),
-                    AUTHOR_RULE,
-                    None,
-                )
+        if ok and (any(_starts_with(line, n) for n in bylines) or any(_names(line, n) for n in mentioned)):
+            removal = Removal(
+                AUTHOR_RULE.id, "author_bio_line", unit.start, unit.end, text[unit.start : unit.end]
             )
+            out.append((removal, AUTHOR_RULE, None))
     return out
 
 
-def _about(line: str, name: str) -> bool:
-    words = len(line.split())
-    if (
+def _starts_with(line: str, name: str) -> bool:
+    """``line`` starts with ``name`` and a space, comma or bracket, and has at most
+    :data:`AUTHOR_LINE_WORDS` words."""
+    return (
         line.startswith(name)
         and line[len(name) : len(name) + 1] in (" ", ",", "(")
-        and words <= AUTHOR_LINE_WORDS
-    ):
-        return True
-    return words <= AUTHOR_MENTION_WORDS and name.lower() in line.lower() and not ends_sentence(line)
+        and len(line.split()) <= AUTHOR_LINE_WORDS
+    )
+
+
+def _names(line: str, name: str) -> bool:
+    """``line`` is a short non-sentence (:data:`AUTHOR_MENTION_WORDS` words at most) that holds
+    ``name`` as whole words, in any case."""
+    if len(line.split()) > AUTHOR_MENTION_WORDS or ends_sentence(line):
+        return False
+    return re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", line.lower()) is not None

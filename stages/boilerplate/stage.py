@@ -247,7 +247,8 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
                 continue
             units = text_units(doc.text, html=html) if units is None else units
             free = ~touched(units, both) if kept is None else ~touched(units, both) & ~kept
-            free[:1] &= not html  # an extraction's first unit is the page's own headline
+            if html or kept is None:  # an extraction's first unit is the page's headline; without
+                free[:1] = False  # the model's gates to find a text record's title, its first unit stays
             more = find(doc.text, both, units, free)
             both = sorted([*both, *more], key=lambda f: f[0].start) if more else both
         use = self.over_budget(doc.text, both, size)

@@ -429,3 +429,38 @@ def test_the_stage_takes_the_structure_and_can_turn_it_off(
     _stage(tmp_path, disabled_rules=(rule,)).process_docs([kept])
     assert stays in kept.text
     assert [r.rule for r in kept.removed] == [r for r, _ in removed if r != rule]
+
+
+def test_structural_removals_keep_the_ledger_exact_on_units_of_several_lines() -> None:
+    text = (
+        f"By Grace Greaves\n\n{STORY}\n\nThe couple on their\nwedding day in Eastmoor\n(Pic: John Smith)\n\n"
+        f"{BODY}\n\nGrace Greaves is a senior writer\ncovering local politics and the harbour\n"
+    )
+    doc = _stage_on(text)
+    structural = [r for r in doc.removed if r.rule in ("structure.caption", "structure.author")]
+    assert [r.rule for r in structural] == ["structure.caption", "structure.author"]
+    assert all(text[r.start : r.end] == r.snippet for r in doc.removed)
+    assert "\n" in structural[0].snippet and "\n" in structural[1].snippet
+
+
+def test_without_the_models_gates_a_text_records_first_unit_stays() -> None:
+    """With ``model = "none"`` no gate finds a text record's title: its first unit is never taken
+    by shape (a "Label: headline" title is no teaser, a title above its picture's credit no
+    caption)."""
+    title = "Eastmoor: Seafront makeover wins backing despite cost fears"
+    doc = _stage_on(f"{title}\nBy Tom Reeve\n\n{BODY}\n\n{BODY}")
+    assert doc.text.startswith(title) and doc.author == "Tom Reeve"
+    title = "Seafront makeover wins backing despite cost fears"
+    doc = _stage_on(f"{title}\n(Pic: John Smith)\n\n{BODY}")
+    assert doc.text.startswith(title) and "John Smith" not in doc.text
+
+
+def test_the_author_is_named_as_whole_words_and_the_pages_author_only_in_short_lines() -> None:
+    doc = _stage_on(f"By Ann Lee\n\n{STORY}\n\nJoann Leeds wins the harbour regatta\n\n{BODY}")
+    assert "Joann Leeds wins" in doc.text  # "ann lee" inside "joann leeds" is no mention
+    # the page's author metadata may be an organisation: its sentences are the story's
+    claim = "BBC News has seen letters showing the council was warned about the wall's condition in 2019."
+    text = f"Harbour walls to be rebuilt\n\n{BODY}\n\n{claim}\n\nMore from BBC News\n\n(Pic: John Smith)"
+    page = Doc(id="d", source="s", raw=text, text=text, format="html", author="BBC News")
+    Boilerplate(BoilerplateConfig(model="none")).process_docs([page])
+    assert claim in page.text and "More from BBC News" not in page.text
