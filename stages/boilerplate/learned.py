@@ -211,6 +211,11 @@ def ends_sentence(text: str) -> bool:
     return bool(core) and core[-1] in _SENTENCE_MARKS
 
 
+def is_sentence(text: str) -> bool:
+    """A sentence of the body: at least :data:`TOPIC_SENTENCE_WORDS` words and a sentence's end."""
+    return ends_sentence(text) and len(text.split()) >= TOPIC_SENTENCE_WORDS
+
+
 def reads_as_prose(text: str) -> bool:
     """At least :data:`PROSE_WORDS` words and a sentence's end: body text, not a call to action's
     few words. (A text of 20 words has 39 characters or more: shorter ones are not split.)"""
@@ -258,7 +263,7 @@ def protected(units: Sequence[Unit], scored: Bools, html: bool, ruled: Bools | N
             sentences.append((i, u.text))
         elif not html:
             rest.append(i)
-            if ends_sentence(u.text) and len(u.text.split()) >= TOPIC_SENTENCE_WORDS:
+            if is_sentence(u.text):
                 sentences.append((i, u.text))
     title = _title(units, rest, sentences, body_at)
     if title is not None:

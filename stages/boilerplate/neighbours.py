@@ -42,7 +42,14 @@ from typing import TypeAlias
 from pipeline.core.record import Removal
 from stages.boilerplate.codes import Bools
 from stages.boilerplate.engine import Found, author_name, group_text
-from stages.boilerplate.learned import content_words, ends_sentence, heading_like, off_topic, touched
+from stages.boilerplate.learned import (
+    content_words,
+    ends_sentence,
+    heading_like,
+    is_sentence,
+    off_topic,
+    touched,
+)
 from stages.boilerplate.rulepack import STRUCTURE_RULE_IDS, code_rule
 from stages.boilerplate.units import Unit, text_units
 
@@ -357,17 +364,15 @@ def headlines(text: str, found: Sequence[Found], units: Sequence[Unit], free: Bo
     return out if out and reads_as_article(units) else []
 
 
-#: A unit of at least this many words that ends like a sentence is prose for :func:`reads_as_article`.
-SENTENCE_WORDS = 8
 #: The share of a text's characters its body prose must hold for :func:`headlines` to read it.
 ARTICLE_PROSE_SHARE = 0.4
 
 
 def reads_as_article(units: Sequence[Unit]) -> bool:
-    """Whether sentences (units of :data:`SENTENCE_WORDS` or more words that end like one) hold at
-    least :data:`ARTICLE_PROSE_SHARE` of the units' characters: an article, beside which a list of
+    """Whether sentences (:func:`~stages.boilerplate.learned.is_sentence` units) hold at least
+    :data:`ARTICLE_PROSE_SHARE` of the units' characters: an article, beside which a list of
     headlines is another story's. On a listing or collection page the headlines are the content."""
-    prose = sum(len(u.text) for u in units if ends_sentence(u.text) and len(u.text.split()) >= SENTENCE_WORDS)
+    prose = sum(len(u.text) for u in units if is_sentence(u.text))
     return prose >= ARTICLE_PROSE_SHARE * sum(len(u.text) for u in units)
 
 

@@ -242,15 +242,17 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
             (HEADLINE_RULE, headlines),
             (AUTHOR_RULE, partial(author_lines, page_author=doc.author)),
         )
-        for rule, find in by_shape:
-            if rule.id in self.disabled_structure:
-                continue
+        rules = [(rule, find) for rule, find in by_shape if rule.id not in self.disabled_structure]
+        if rules:
             units = text_units(doc.text, html=html) if units is None else units
             free = ~touched(units, both) if kept is None else ~touched(units, both) & ~kept
             if html or kept is None:  # an extraction's first unit is the page's headline; without
                 free[:1] = False  # the model's gates to find a text record's title, its first unit stays
-            more = find(doc.text, both, units, free)
-            both = sorted([*both, *more], key=lambda f: f[0].start) if more else both
+            for _, find in rules:  # each sees what the ones before it took
+                more = find(doc.text, both, units, free)
+                if more:
+                    free &= ~touched(units, more)
+                    both = sorted([*both, *more], key=lambda f: f[0].start)
         use = self.over_budget(doc.text, both, size)
         if use is not None and both is not found and self.over_budget(doc.text, found, size) is None:
             return found, None
