@@ -127,7 +127,14 @@ AUTHOR_RULE = code_rule(
     'author), or is a short non-sentence line naming them ("View all articles by ...").',
     "structure",
 )
-RULES = (HEADER_RULE, ITEM_RULE, TAIL_RULE, HEADLINE_RULE, CAPTION_RULE, AUTHOR_RULE)
+REST_RULE = code_rule(
+    STRUCTURE_RULE_IDS[6],
+    "structure",
+    "The rest of a block of lines (no blank line between them) that removals took most of, when "
+    "it is short lines that end no sentence: a menu's first entry, a list's header or last headline.",
+    "structure",
+)
+RULES = (HEADER_RULE, ITEM_RULE, TAIL_RULE, HEADLINE_RULE, CAPTION_RULE, AUTHOR_RULE, REST_RULE)
 
 
 def is_header(line: str) -> bool:
@@ -443,3 +450,59 @@ def _names(line: str, name: str) -> bool:
     if len(line.split()) > AUTHOR_MENTION_WORDS or ends_sentence(line):
         return False
     return re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", line.lower()) is not None
+
+
+def _short_line(line: str) -> bool:
+    """At most :data:`ITEM_WORDS` words and :data:`ITEM_CHARS` characters, no sentence end: a
+    menu entry, a label, a headline, a button."""
+    return (
+        len(line) <= ITEM_CHARS
+        and len(line.split()) <= ITEM_WORDS
+        and line.rstrip(_CLOSING)[-1:] not in _SENTENCE_END
+    )
+
+
+def blocks(text: str, units: Sequence[Unit]) -> list[list[int]]:
+    """The units grouped into blocks: runs of units with no blank line between them."""
+    out: list[list[int]] = []
+    for i, u in enumerate(units):
+        if out and text.count("\n", units[i - 1].end, u.start) <= 1:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
+
+
+def rests(
+    text: str, found: Sequence[Found], units: Sequence[Unit], free: Bools, *, html: bool = False
+) -> list[Found]:
+    """The units left of a block (:func:`blocks`) the removals ``found`` took at least half of,
+    when every one left is a short line (:func:`_short_line`) and ``free``. Only in a text record
+    whose paragraphs are set apart by blank lines (``html``: an extraction, one line a paragraph)."""
+    if html or "\n\n" not in text.strip():
+        return []
+    removed = touched(units, found)
+    if not removed.any():
+        return []
+    starts = [r.start for r, _, _ in found]
+    out: list[Found] = []
+    for block in blocks(text, units):
+        gone = [i for i in block if removed[i]]
+        left = [i for i in block if not removed[i]]
+        if not gone or not left or 2 * len(gone) < len(block):
+            continue
+        if not all(free[i] and _short_line(units[i].text) for i in left):
+            continue
+        k = max(0, bisect_right(starts, units[gone[0]].start) - 1)
+        category = found[k][0].category
+        out.extend(
+            (
+                Removal(
+                    REST_RULE.id, category, units[i].start, units[i].end, text[units[i].start : units[i].end]
+                ),
+                REST_RULE,
+                None,
+            )
+            for i in left
+        )
+    return out

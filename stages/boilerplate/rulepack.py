@@ -328,6 +328,7 @@ STRUCTURE_RULE_IDS = (
     "structure.headline",
     "structure.caption",
     "structure.author",
+    "structure.block_rest",
 )
 
 _NEVER = re.compile(r"(?!)")

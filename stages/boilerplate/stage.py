@@ -27,12 +27,14 @@ from stages.boilerplate.neighbours import (
     AUTHOR_RULE,
     CAPTION_RULE,
     HEADLINE_RULE,
+    REST_RULE,
     TAIL_RULE,
     UnitRule,
     author_lines,
     captions,
     headlines,
     neighbours,
+    rests,
     tails,
 )
 from stages.boilerplate.rulepack import SITE_PREFIX, STRUCTURE_RULE_IDS, Rule, check_disabled, load_rules
@@ -241,6 +243,7 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
             (CAPTION_RULE, captions),
             (HEADLINE_RULE, headlines),
             (AUTHOR_RULE, partial(author_lines, page_author=doc.author)),
+            (REST_RULE, partial(rests, html=html)),
         )
         rules = [(rule, find) for rule, find in by_shape if rule.id not in self.disabled_structure]
         if rules:

@@ -16,12 +16,14 @@ from stages.boilerplate.neighbours import (
     HEADER_RULE,
     HEADLINE_RULE,
     ITEM_RULE,
+    REST_RULE,
     TAIL_RULE,
     captions,
     headlines,
     is_header,
     is_item,
     neighbours,
+    rests,
     tails,
     teaser,
 )
@@ -426,9 +428,11 @@ def test_the_stage_takes_the_structure_and_can_turn_it_off(
     _stage(tmp_path).process_docs([doc])
     assert [(r.rule, r.snippet) for r in doc.removed] == removed
     kept = Doc(id="d", source="s", raw=text, text=text)
-    _stage(tmp_path, disabled_rules=(rule,)).process_docs([kept])
+    # a caption is also the rest of its credit's block (structure.block_rest): both off
+    off = (rule, "structure.block_rest")
+    _stage(tmp_path, disabled_rules=off).process_docs([kept])
     assert stays in kept.text
-    assert [r.rule for r in kept.removed] == [r for r, _ in removed if r != rule]
+    assert [r.rule for r in kept.removed] == [r for r, _ in removed if r not in off]
 
 
 def test_structural_removals_keep_the_ledger_exact_on_units_of_several_lines() -> None:
@@ -464,3 +468,71 @@ def test_the_author_is_named_as_whole_words_and_the_pages_author_only_in_short_l
     page = Doc(id="d", source="s", raw=text, text=text, format="html", author="BBC News")
     Boilerplate(BoilerplateConfig(model="none")).process_docs([page])
     assert claim in page.text and "More from BBC News" not in page.text
+
+
+MENU = "My account\nNewsletter\nE-paper"
+
+
+def _free(text: str) -> np.ndarray:
+    return np.ones(len(text_units(text, html=False)), dtype=bool)
+
+
+@pytest.mark.parametrize(
+    ("block", "removed", "left"),
+    [
+        (MENU, "Newsletter\nE-paper", ["My account"]),  # a menu's first entry
+        (  # a list's header and first headline, the rest taken
+            "Editor's choice\nBakery marks 100 years\nOwl rescued from chimney\nPier reopens to the public",
+            "Owl rescued from chimney\nPier reopens to the public",
+            ["Editor's choice", "Bakery marks 100 years"],
+        ),
+        (MENU, "E-paper", []),  # less than half of the block went
+        (  # what is left is a sentence: a notice's text, not its button
+            "We use cookies to improve the site and to show you relevant ads.\nAccept",
+            "Accept",
+            [],
+        ),
+    ],
+)
+def test_the_rest_of_a_block_removals_took_most_of(block: str, removed: str, left: list[str]) -> None:
+    text = f"{STORY}\n\n{block}\n\n{BODY}"
+    found = [_removed(text, removed, "navigation")]
+    out = rests(text, found, text_units(text, html=False), _free(text))
+    assert [r.snippet for r, _, _ in out] == left
+    assert all(rule is REST_RULE and r.category == "navigation" for r, rule, _ in out)
+    assert all(text[r.start : r.end] == r.snippet for r, _, _ in out)
+
+
+def test_the_rest_of_a_block_only_in_text_set_apart_by_blank_lines() -> None:
+    text = f"{STORY}\n\n{MENU}\n\n{BODY}"
+    found = [_removed(text, "Newsletter\nE-paper", "navigation")]
+    units = text_units(text, html=False)
+    # an HTML extraction sets every paragraph on a line of its own: no blocks to read
+    assert rests(text, found, units, _free(text), html=True) == []
+    # a unit the gates keep (a text record's title) is not taken
+    kept = _free(text)
+    kept[next(i for i, u in enumerate(units) if u.text == "My account")] = False
+    assert rests(text, found, units, kept) == []
+    flat = text.replace("\n\n", "\n")
+    assert (
+        rests(
+            flat,
+            [_removed(flat, "Newsletter\nE-paper", "navigation")],
+            text_units(flat, html=False),
+            _free(flat),
+        )
+        == []
+    )
+
+
+def test_the_stage_takes_the_rest_of_a_block_and_can_turn_it_off(tmp_path: Path) -> None:
+    text = f"{STORY}\n\nSite menu\nElsewhere on the site\n\n{BODY}"
+    doc = Doc(id="d", source="s", raw=text, text=text)
+    _stage(tmp_path).process_docs([doc])
+    assert [(r.rule, r.category, r.snippet) for r in doc.removed] == [
+        ("structure.block_rest", "related_links", "Site menu"),
+        ("mine.elsewhere", "related_links", "Elsewhere on the site"),
+    ]
+    kept = Doc(id="d", source="s", raw=text, text=text)
+    _stage(tmp_path, disabled_rules=("structure.block_rest",)).process_docs([kept])
+    assert "Site menu" in kept.text and "Elsewhere" not in kept.text
