@@ -84,7 +84,7 @@ class Recipe:
 
 
 #: The synthetic corpus the shipped model was trained on.
-#: The shipped model's synthetic corpus: 6,000 documents (lm-5; lm-3 had 3,000). On the tuning split
+#: The shipped model's synthetic corpus: 6,000 documents (lm-5, lm-6; lm-3 had 3,000). On the tuning split
 #: (a model fitted on the ``fit`` part, scored on ``dev``) twice the documents took 0.011 more
 #: boilerplate at equal preservation; 10,000 took no more than 6,000.
 TRAIN_RECIPE = Recipe(n=6000)
