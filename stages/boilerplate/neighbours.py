@@ -39,6 +39,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TypeAlias
 
+import numpy as np
+
 from pipeline.core.record import Removal
 from stages.boilerplate.codes import Bools
 from stages.boilerplate.engine import Found, author_name, group_text
@@ -462,39 +464,72 @@ def _short_line(line: str) -> bool:
     )
 
 
+def _breaks(gap: str) -> int:
+    """The line breaks in ``gap``, of any kind ``str.splitlines`` knows (``\\n``, ``\\r\\n``, ``\\r``,
+    ``\\u2028`` ...)."""
+    return len((gap + "x").splitlines()) - 1
+
+
 def blocks(text: str, units: Sequence[Unit]) -> list[list[int]]:
-    """The units grouped into blocks: runs of units with no blank line between them."""
+    """The units grouped into blocks: runs of units with no blank line between them (a line of
+    spaces or tabs is blank)."""
     out: list[list[int]] = []
     for i, u in enumerate(units):
-        if out and text.count("\n", units[i - 1].end, u.start) <= 1:
+        if out and _breaks(text[units[i - 1].end : u.start]) <= 1:
             out[-1].append(i)
         else:
             out.append([i])
     return out
 
 
+#: A unit counts as removed for :func:`rests` when removals cover this share of its characters:
+#: an inline notice cut out of a paragraph leaves the paragraph standing.
+REST_COVERED = 0.8
+
+
+def covered(units: Sequence[Unit], found: Sequence[Found], share: float = REST_COVERED) -> Bools:
+    """The units whose characters the removals ``found`` (sorted by start, not overlapping) cover
+    by at least ``share``."""
+    out = np.zeros(len(units), dtype=bool)
+    k = 0
+    for i, u in enumerate(units):
+        while k < len(found) and found[k][0].end <= u.start:
+            k += 1
+        got, j = 0, k
+        while j < len(found) and found[j][0].start < u.end:
+            got += min(u.end, found[j][0].end) - max(u.start, found[j][0].start)
+            j += 1
+        out[i] = got >= share * (u.end - u.start)
+    return out
+
+
 def rests(
     text: str, found: Sequence[Found], units: Sequence[Unit], free: Bools, *, html: bool = False
 ) -> list[Found]:
-    """The units left of a block (:func:`blocks`) the removals ``found`` took at least half of,
-    when every one left is a short line (:func:`_short_line`) and ``free``. Only in a text record
-    whose paragraphs are set apart by blank lines (``html``: an extraction, one line a paragraph)."""
-    if html or "\n\n" not in text.strip():
+    """The units left of a block (:func:`blocks`) whose units the removals ``found`` (sorted by
+    start, not overlapping) took at least half of (:func:`covered`), when every one left is a
+    short line (:func:`_short_line`) and ``free``. Only in a text record whose paragraphs blank
+    lines set apart: three blocks or more, and never a block holding most of the text's units (a
+    record of one line per paragraph under a title). ``html``: an extraction, one line a paragraph."""
+    if html or not found:
         return []
-    removed = touched(units, found)
+    groups = blocks(text, units)
+    if len(groups) < 3:
+        return []
+    removed = covered(units, found)
     if not removed.any():
         return []
-    starts = [r.start for r, _, _ in found]
+    ends = [r.end for r, _, _ in found]
     out: list[Found] = []
-    for block in blocks(text, units):
+    for block in groups:
         gone = [i for i in block if removed[i]]
         left = [i for i in block if not removed[i]]
-        if not gone or not left or 2 * len(gone) < len(block):
+        if not gone or not left or 2 * len(gone) < len(block) or 2 * len(block) > len(units):
             continue
         if not all(free[i] and _short_line(units[i].text) for i in left):
             continue
-        k = max(0, bisect_right(starts, units[gone[0]].start) - 1)
-        category = found[k][0].category
+        # the block's first removed unit's removal: the first one that ends after the unit starts
+        category = found[bisect_right(ends, units[gone[0]].start)][0].category
         out.extend(
             (
                 Removal(

@@ -418,6 +418,12 @@ def test_a_sentence_naming_the_author_inside_the_story_stays() -> None:
             ],
             "wedding day",
         ),
+        (
+            "structure.block_rest",
+            "Site menu\nElsewhere on the site",
+            [("structure.block_rest", "Site menu"), ("mine.elsewhere", "Elsewhere on the site")],
+            "Site menu",
+        ),
     ],
 )
 def test_the_stage_takes_the_structure_and_can_turn_it_off(
@@ -525,14 +531,60 @@ def test_the_rest_of_a_block_only_in_text_set_apart_by_blank_lines() -> None:
     )
 
 
-def test_the_stage_takes_the_rest_of_a_block_and_can_turn_it_off(tmp_path: Path) -> None:
-    text = f"{STORY}\n\nSite menu\nElsewhere on the site\n\n{BODY}"
-    doc = Doc(id="d", source="s", raw=text, text=text)
-    _stage(tmp_path).process_docs([doc])
-    assert [(r.rule, r.category, r.snippet) for r in doc.removed] == [
-        ("structure.block_rest", "related_links", "Site menu"),
-        ("mine.elsewhere", "related_links", "Elsewhere on the site"),
+def test_an_inline_removal_does_not_make_its_paragraph_a_removed_unit() -> None:
+    """A notice cut out of a paragraph leaves the paragraph standing: the sub-heading above it in
+    the same block is the story's, not what is left of a removed block."""
+    para = (
+        "Engineers said the walls of the harbour had cracked in three places during the winter storms. "
+        "By signing up you agree to our privacy policy."
+    )
+    text = f"{STORY}\n\nRepairs begin in spring\n{para}\n\n{BODY}"
+    found = [_removed(text, "By signing up you agree to our privacy policy.", "signup_notice")]
+    assert rests(text, found, text_units(text, html=False), _free(text)) == []
+
+
+def test_the_rest_takes_the_category_of_its_own_blocks_removal() -> None:
+    # the removal starts inside its unit (after a list marker): the one before it is another block's
+    text = f"{STORY}\n\nAdvertisement\n\nHarbour Gazette\n» Sign up for our morning newsletter\n\n{BODY}"
+    found = [
+        _removed(text, "Advertisement", "ad_marker"),
+        _removed(text, "Sign up for our morning newsletter", "newsletter_cta"),
     ]
-    kept = Doc(id="d", source="s", raw=text, text=text)
-    _stage(tmp_path, disabled_rules=("structure.block_rest",)).process_docs([kept])
-    assert "Site menu" in kept.text and "Elsewhere" not in kept.text
+    out = rests(text, found, text_units(text, html=False), _free(text))
+    assert [(r.snippet, r.category) for r, _, _ in out] == [("Harbour Gazette", "newsletter_cta")]
+
+
+@pytest.mark.parametrize("blank", ["\n \n", "\n\t\n", "\r\n\r\n"])
+def test_blank_lines_of_spaces_or_crlf_set_blocks_apart(blank: str) -> None:
+    text = f"{STORY}\n\n{MENU}\n\n{BODY}".replace("\n\n", blank)
+    if "\r" in blank:
+        text = text.replace("\n", "\r\n").replace("\r\r\n", "\r\n")
+    found = [
+        _removed(text, text[text.index("Newsletter") : text.index("E-paper") + len("E-paper")], "navigation")
+    ]
+    out = rests(text, found, text_units(text, html=False), _free(text))
+    assert [r.snippet for r, _, _ in out] == ["My account"]
+
+
+def test_a_record_of_one_line_per_paragraph_under_a_title_is_no_block() -> None:
+    """One blank line after the title and none after: the body is one block of short lines (a
+    fixtures list among them), not a widget to finish."""
+    text = (
+        "Weekend fixtures announced for the coastal league\n\n"
+        "Harbour FC v Coast United\nTown Rovers v City Athletic\n"
+        "Sign up for our newsletter\nFollow us on Facebook\nShare this article\n"
+    )
+    found = [
+        _removed(
+            text, "Sign up for our newsletter\nFollow us on Facebook\nShare this article", "share_prompt"
+        )
+    ]
+    assert rests(text, found, text_units(text, html=False), _free(text)) == []
+    # with paragraphs set apart further down, a block holding most of the text's units is still none
+    longer = text + "\nThe league said the dates were final.\n\nTickets go on sale on Monday."
+    found = [
+        _removed(
+            longer, "Sign up for our newsletter\nFollow us on Facebook\nShare this article", "share_prompt"
+        )
+    ]
+    assert rests(longer, found, text_units(longer, html=False), _free(longer)) == []
