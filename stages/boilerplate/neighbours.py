@@ -148,9 +148,10 @@ def is_header(line: str) -> bool:
     return line[-1] not in ".?;," and line.isupper() and any(c.isalpha() for c in line)
 
 
-def is_item(line: str) -> bool:
-    """A headline's or a link's shape: 2 to :data:`ITEM_WORDS` words, no sentence end."""
-    if len(line) > ITEM_CHARS or not 2 <= len(line.split()) <= ITEM_WORDS:
+def is_item(line: str, min_words: int = 2) -> bool:
+    """A headline's or a link's shape: ``min_words`` (2; 1 for a menu entry, a label or a button)
+    to :data:`ITEM_WORDS` words, at most :data:`ITEM_CHARS` characters, no sentence end."""
+    if len(line) > ITEM_CHARS or not min_words <= len(line.split()) <= ITEM_WORDS:
         return False
     return line.rstrip(_CLOSING)[-1:] not in _SENTENCE_END
 
@@ -454,16 +455,6 @@ def _names(line: str, name: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", line.lower()) is not None
 
 
-def _short_line(line: str) -> bool:
-    """At most :data:`ITEM_WORDS` words and :data:`ITEM_CHARS` characters, no sentence end: a
-    menu entry, a label, a headline, a button."""
-    return (
-        len(line) <= ITEM_CHARS
-        and len(line.split()) <= ITEM_WORDS
-        and line.rstrip(_CLOSING)[-1:] not in _SENTENCE_END
-    )
-
-
 def _breaks(gap: str) -> int:
     """The line breaks in ``gap``, of any kind ``str.splitlines`` knows (``\\n``, ``\\r\\n``, ``\\r``,
     ``\\u2028`` ...)."""
@@ -508,7 +499,7 @@ def rests(
 ) -> list[Found]:
     """The units left of a block (:func:`blocks`) whose units the removals ``found`` (sorted by
     start, not overlapping) took at least half of (:func:`covered`), when every one left is a
-    short line (:func:`_short_line`) and ``free``. Only in a text record whose paragraphs blank
+    short line (:func:`is_item` of one word or more) and ``free``. Only in a text record whose paragraphs blank
     lines set apart: three blocks or more, and never a block holding most of the text's units (a
     record of one line per paragraph under a title). ``html``: an extraction, one line a paragraph."""
     if html or not found:
@@ -526,7 +517,7 @@ def rests(
         left = [i for i in block if not removed[i]]
         if not gone or not left or 2 * len(gone) < len(block) or 2 * len(block) > len(units):
             continue
-        if not all(free[i] and _short_line(units[i].text) for i in left):
+        if not all(free[i] and is_item(units[i].text, min_words=1) for i in left):
             continue
         # the block's first removed unit's removal: the first one that ends after the unit starts
         category = found[bisect_right(ends, units[gone[0]].start)][0].category
