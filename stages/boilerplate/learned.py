@@ -27,10 +27,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -115,14 +115,31 @@ class Pending:
     #: The units the gates keep from the model (:func:`protected`: body prose, the title); the
     #: structural rules do not take them either (None: none).
     kept: Bools | None = None
+    #: The scored units a learned soft site line matches, with its rule: the model takes them at
+    #: ``boilerplate.site_soft_threshold`` (:func:`taken_units`).
+    soft: Mapping[int, Rule] = field(default_factory=dict)
 
 
-def pending(text: str, html: bool, found: list[Found], model: LineModel) -> Pending:
+def pending(
+    text: str, html: bool, found: list[Found], model: LineModel, soft: Sequence[Found] = ()
+) -> Pending:
+    """``soft``: where the site's soft lines match (:meth:`SiteRules.rules_for
+    <stages.boilerplate.siterules.SiteRules.rules_for>` with ``soft``)."""
     units = text_units(text, html=html)
     ruled = touched(units, found)
     scored = candidates(units, found, html, model.spec.max_line_chars, ruled=ruled)
     kept = protected(units, scored, html, ruled)
-    return Pending(text, html, found, units, scored & ~kept, ruled, kept)
+    scored &= ~kept
+    by_unit: dict[int, Rule] = {}
+    if soft:
+        starts = [u.start for u in units]
+        for removal, rule, _ in soft:  # the units a soft line's match covers whole
+            i = bisect_left(starts, removal.start)
+            while i < len(units) and units[i].end <= removal.end:
+                if scored[i]:
+                    by_unit.setdefault(i, rule)
+                i += 1
+    return Pending(text, html, found, units, scored, ruled, kept, by_unit)
 
 
 def touched(units: Sequence[Unit], found: Sequence[Found]) -> Bools:
@@ -200,6 +217,8 @@ ISOLATED_MIN_P = 0.97
 _SENTENCE_MARKS = ".!?\u2026"
 _SENTENCE_CLOSERS = "\"'\u201d\u2019\u00bb)]"
 _NOT_HEADING_END = ".!?:;,\u2026"
+#: How a label line ends ("Most read:", "More news »", "See also..."): a title never stands under one.
+_LABEL_MARK = re.compile(r"(?:\s[-\u2013\u2014|]|[:»>›→…]|\.\.\.)$")
 _CHROME_MARKS = frozenset("|\u203a\u00bb/\u2022\u00b7\u00a9@#>")
 _DATE_OR_TIME = re.compile(r"\d[:.h]\d\d|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\b(?:19|20)\d\d\b")
 
@@ -251,6 +270,7 @@ def protected(units: Sequence[Unit], scored: Bools, html: bool, ruled: Bools | N
     rest: list[int] = []  # the units the model may read that are not prose: the title is among them
     body_at = len(units)  # where body text starts
     sentences: list[tuple[int, str]] = []  # where the title's words are looked for
+    listed = -2  # the last of the headline-shaped lines right under a removed label
     for i, u in enumerate(units):
         if not scored[i]:
             # a long unit no rule took is body text: the title comes before it
@@ -262,13 +282,22 @@ def protected(units: Sequence[Unit], scored: Bools, html: bool, ruled: Bools | N
             body_at = min(body_at, i)
             sentences.append((i, u.text))
         elif not html:
-            rest.append(i)
+            # the lines right under a removed label ("Most read:") are its list, not a title
+            if (listed == i - 1 or _label_removed(units, ruled, i - 1)) and heading_like(u.text):
+                listed = i
+            else:
+                rest.append(i)
             if is_sentence(u.text):
                 sentences.append((i, u.text))
     title = _title(units, rest, sentences, body_at)
     if title is not None:
         out[title] = True
     return out
+
+
+def _label_removed(units: Sequence[Unit], ruled: Bools | None, i: int) -> bool:
+    """Whether unit ``i`` is a label line (:data:`_LABEL_MARK`) that a rule removed."""
+    return i >= 0 and ruled is not None and bool(ruled[i]) and _LABEL_MARK.search(units[i].text) is not None
 
 
 def _title(
@@ -309,12 +338,14 @@ def decide(
     docs: Sequence[Pending],
     threshold: Callable[[bool], float],
     adjacent: float | None = None,
+    soft: float | None = None,
 ) -> list[list[Found]]:
     """Per document, the model's removals (as :data:`~stages.boilerplate.engine.Found` tuples of
-    :func:`model_rule`), scored in one batch over all ``docs``. ``threshold``: a document's
-    threshold given whether it is an HTML extraction
+    :func:`model_rule`, or of the soft site line a removal needed), scored in one batch over all
+    ``docs``. ``threshold``: a document's threshold given whether it is an HTML extraction
     (:meth:`~pipeline.core.config.BoilerplateConfig.threshold_for`); ``adjacent``: the threshold
-    of the units next to the model's removals (:func:`taken_units`)."""
+    of the units next to the model's removals, ``soft``: of the units a soft site line matches
+    (:func:`taken_units`)."""
     batch = Batch.of([([u.text for u in d.units], d.html) for d in docs], [d.scored for d in docs])
     if not batch.units or not batch.scored.any():
         return [[] for _ in docs]
@@ -323,8 +354,13 @@ def decide(
     sizes = [len(d.units) for d in docs]
     bounds = np.concatenate(([0], np.cumsum(sizes)))
     per_doc = [
-        taken_units(d, p[a:b], threshold(d.html), adjacent)
+        taken_units(d, p[a:b], threshold(d.html), adjacent, soft)
         for d, a, b in zip(docs, bounds, bounds[1:], strict=False)
+    ]
+    # per document with soft site lines, the units only they had taken (for the ledger)
+    needed = [
+        t & ~taken_units(d, p[a:b], threshold(d.html), adjacent) if d.soft else None
+        for d, t, a, b in zip(docs, per_doc, bounds, bounds[1:], strict=False)
     ]
     # the category head answers only for the unit each removal is recorded under: a run's best
     bests = np.asarray(
@@ -341,16 +377,20 @@ def decide(
     category = dict(zip(bests.tolist(), names, strict=True))
     rule = model_rule(model.version)
     return [
-        removals(rule, d, p[a:b], t, category, int(a))
-        for d, t, a, b in zip(docs, per_doc, bounds, bounds[1:], strict=False)
+        removals(rule, d, p[a:b], t, category, int(a), n)
+        for d, t, n, a, b in zip(docs, per_doc, needed, bounds, bounds[1:], strict=False)
     ]
 
 
-def taken_units(doc: Pending, p: F64, threshold: float, adjacent: float | None = None) -> Bools:
+def taken_units(
+    doc: Pending, p: F64, threshold: float, adjacent: float | None = None, soft: float | None = None
+) -> Bools:
     """The units of ``doc`` the model takes given their probabilities ``p``: those it may take at
     or above ``threshold``, but a unit with nothing removed either side of it (by a rule or by the
     model) only at :data:`ISOLATED_MIN_P` or when it is :func:`off_topic`: a sub-heading or a
     score line shares words with its article, a stray "Watch now" or "More stories »" does not.
+    A unit a soft site line matches (``doc.soft``) goes at ``soft`` when that is lower, alone or
+    not: the site's other documents vouch that it is not the article's.
 
     Then the units next to what the model takes at :data:`GROW_MIN_P` or more, at ``adjacent``
     (below ``threshold``; None: not at all), if they do not end like a sentence: the model is
@@ -361,12 +401,17 @@ def taken_units(doc: Pending, p: F64, threshold: float, adjacent: float | None =
     ("Units next to the model's removals")."""
     n = len(doc.units)
     ruled = touched(doc.units, doc.found) if doc.ruled is None else doc.ruled
-    taken = doc.scored & (p >= threshold)
+    lowered = np.zeros(n, dtype=bool)
+    limit: float | F64 = threshold
+    if doc.soft and soft is not None and soft < threshold:
+        lowered[list(doc.soft)] = True
+        limit = np.where(lowered, soft, threshold)
+    taken = doc.scored & (p >= limit)
     gone = ruled | taken
     alone = np.zeros(n, dtype=bool)
     if n > 2:
         alone[1:-1] = ~gone[:-2] & ~gone[2:]
-    out: Bools = taken & (~alone | (p >= ISOLATED_MIN_P))
+    out: Bools = taken & (~alone | (p >= ISOLATED_MIN_P) | lowered)
     doubtful = np.flatnonzero(taken & ~out)
     if len(doubtful):
         words = content_words(doc.text)
@@ -439,18 +484,23 @@ def removals(
     taken: Bools,
     category: dict[int, str] | None = None,
     offset: int = 0,
+    needed: Bools | None = None,
 ) -> list[Found]:
     """The removals of one document given its units' probabilities ``p`` and the units the model
     takes (:func:`taken_units`): adjacent ones merged, recorded under ``rule``
-    (:func:`model_rule`). ``category``: the category head's answer by unit index in the batch
-    (``offset`` + index in the document)."""
+    (:func:`model_rule`), or under the soft site line of a run the model took only because of
+    it (``needed``: the units it would not have taken without the soft lines). ``category``: the
+    category head's answer by unit index in the batch (``offset`` + index in the document)."""
     out: list[Found] = []
     spans = runs(taken)
     for (first, last), best in zip(spans, run_bests(p, spans), strict=True):
         a, b = doc.units[first].start, doc.units[last].end
         name = (category or {}).get(offset + best, MODEL_CATEGORY)
-        removal = Removal(rule.id, name, a, b, doc.text[a:b], round(float(p[best]), 4))
-        out.append((removal, rule, None))
+        by = rule
+        if needed is not None and needed[first : last + 1].any():
+            by = next((doc.soft[i] for i in range(first, last + 1) if i in doc.soft), rule)
+        removal = Removal(by.id, name, a, b, doc.text[a:b], round(float(p[best]), 4))
+        out.append((removal, by, None))
     return out
 
 

@@ -339,9 +339,9 @@ def headlines(text: str, found: Sequence[Found], units: Sequence[Unit], free: Bo
     :data:`HEADLINE_RULE`): a label line (:func:`is_header`) over :data:`HEADLINE_MIN_ITEMS` or more
     headlines (:func:`is_headline`) most of which are :func:`foreign`, or one :func:`teaser` whose
     headline is foreign, unless it is one of several ``label: text`` lines in a row; only in a text
-    that :func:`reads_as_article`. ``free``: the units nothing removes and no gate keeps (``found``,
-    the removals so far, is for the signature :class:`~stages.boilerplate.stage.Boilerplate` calls
-    every unit-based structural rule with)."""
+    that :func:`reads_as_article`. The label may be one another rule already took (a learned site
+    line, a pack rule): its headlines still go. ``free``: the units nothing removes and no gate
+    keeps; ``found``: the removals so far."""
     words: Counter[str] | None = None  # the document's content words, once a shape is found
 
     def foreign_here(texts: Sequence[str]) -> int:
@@ -350,9 +350,10 @@ def headlines(text: str, found: Sequence[Found], units: Sequence[Unit], free: Bo
         return sum(foreign(t, words) for t in texts)
 
     out: list[Found] = []
+    removed = touched(units, found)
     i, n = 0, len(units)
     while i < n:
-        if not free[i]:
+        if not (free[i] or removed[i]):
             i += 1
             continue
         line = units[i].text
@@ -362,10 +363,10 @@ def headlines(text: str, found: Sequence[Found], units: Sequence[Unit], free: Bo
                 j += 1
             items = [u.text for u in units[i + 1 : j]]
             if len(items) >= HEADLINE_MIN_ITEMS and 2 * foreign_here(items) >= len(items):
-                out.extend(_headline(text, u) for u in units[i:j])
+                out.extend(_headline(text, u) for u in units[i + removed[i] : j])
                 i = j
                 continue
-        elif is_item(line):
+        elif free[i] and is_item(line):
             headline = teaser(line)
             if headline is not None and not _listed(units, i) and foreign_here([headline]):
                 out.append(_headline(text, units[i]))

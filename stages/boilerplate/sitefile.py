@@ -30,6 +30,8 @@ def _line_data(host: str, ln: SiteLine) -> dict[str, Any]:
     entry: dict[str, Any] = {"id": site_rule_id(host, ln)}
     entry["shape" if ln.shaped else "text"] = ln.text
     entry |= {"docs": ln.docs, "share": ln.share}
+    if ln.soft:
+        entry["soft"] = True
     if ln.examples:
         entry["examples"] = list(ln.examples)
     if ln.block is not None:
@@ -63,7 +65,8 @@ def _to_data(rules: SiteRules) -> dict[str, Any]:
 _TOML_HEADER = (
     "# Lines learned by `cleanwire learn-sites`: each repeats across many documents of one site.\n"
     "# `text` is an exact line; `shape` a line with placeholders ({NUM}, {DATE}, {TIME}, {NAME}; {{ and }}\n"
-    "# for braces) and the `examples` it was learned from; a `block` takes up to `items` short lines after it.\n"
+    "# for braces) and the `examples` it was learned from; a `block` takes up to `items` short lines after it;\n"
+    "# a `soft` line removes nothing by itself: where it stands the model's threshold is lower.\n"
     "# Review before use: delete an entry to keep that line. Use with `cleanwire run --site-rules FILE`.\n"
 )
 
@@ -86,7 +89,7 @@ def save_site_rules(rules: SiteRules, path: str | Path) -> Path:
 
 _TOP_KEYS = frozenset({"learn", "sites"})
 _SITE_KEYS = frozenset({"host", "n_docs", "lines"})
-_LINE_KEYS = frozenset({"id", "text", "shape", "docs", "share", "examples", "block"})
+_LINE_KEYS = frozenset({"id", "text", "shape", "docs", "share", "examples", "block", "soft"})
 _BLOCK_KEYS = frozenset({"items", "item_words", "item_chars", "min_words", "marker", "examples"})
 _LEARN_KEYS = frozenset(f.name for f in fields(LearnConfig))
 
@@ -134,9 +137,18 @@ def _line_from(entry: Mapping[str, Any], where: str) -> SiteLine | None:
         shaped=shaped,
         examples=tuple(str(x) for x in entry.get("examples", ())),
         block=block,
+        soft=_flag(entry.get("soft", False), "soft"),
     )
+    if line.soft and block is not None:
+        raise ValueError(f"{text!r}: a soft line heads no block")
     re.compile(line.regex)
     return line
+
+
+def _flag(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false, not {value!r}")
+    return value
 
 
 def _with_id(entry: Mapping[str, Any], host: str, line: SiteLine, where: str) -> SiteLine:

@@ -33,6 +33,13 @@ short lines that change from document to document ("Most read" over three headli
 as the header of a *block*: the rule takes the header and up to as many short lines after it as
 were seen (``item_words``/``item_chars`` as long as the longest seen, none ending in a full stop).
 
+A line or shape that is neither topical nor bound to one story but misses the share tests (a
+sign-up confirmation under a quarter of a site's articles, a sentence printed between two
+paragraphs) is learned *soft* when it is in ``min_repeat`` documents and ``soft_share`` of them:
+it removes nothing by itself, but where it stands the model's threshold is
+``boilerplate.site_soft_threshold`` (the boilerplate stage, :mod:`stages.boilerplate.learned`). A
+stock sentence that several articles share stays: the model scores it as prose.
+
 The result, :class:`~stages.boilerplate.siterules.SiteRules` (the rules the boilerplate stage
 runs, :mod:`stages.boilerplate.siterules`), is saved as TOML or JSON for review and reuse by
 :mod:`stages.boilerplate.sitefile`. The documents' prose and the test of whether a line is bound
@@ -52,7 +59,6 @@ from functools import cached_property
 from stages.boilerplate.normalise import typographic_view
 from stages.boilerplate.shapes import (
     MAX_NAME_RUN,
-    escape,
     generalise,
     is_shaped,
     literal_text,
@@ -61,7 +67,15 @@ from stages.boilerplate.shapes import (
     parse_shape,
     shape_regex,
 )
-from stages.boilerplate.siterules import Block, LearnConfig, SiteLine, SiteRules, line_key
+from stages.boilerplate.siterules import (
+    Block,
+    LearnConfig,
+    SiteLine,
+    SiteRules,
+    exact_regex,
+    line_key,
+    unmarked,
+)
 from stages.boilerplate.sitestory import Seen, Site
 
 _WORD = re.compile(r"[^\W\d_]{6,}")
@@ -171,7 +185,18 @@ class _Candidate:
     text: str
     shaped: bool
     seen: list[Seen]
-    strong: bool
+    #: :func:`_verdict`'s: ``strong``, ``weak`` or ``no``
+    verdict: str
+    #: learned soft when not learned as a rule (:func:`_verdict`)
+    soft: bool = False
+
+    @property
+    def strong(self) -> bool:
+        return self.verdict == "strong"
+
+    @property
+    def rank(self) -> int:
+        return ("no", "weak", "strong").index(self.verdict)
 
     @property
     def docs(self) -> int:
@@ -179,28 +204,39 @@ class _Candidate:
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
-        return re.compile(shape_regex(self.text if self.shaped else escape(self.text)))
+        return re.compile(shape_regex(self.text) if self.shaped else exact_regex(self.text))
 
     @cached_property
     def skeleton(self) -> str:
-        """The skeleton most of its lines have, case folded (where other sites' rules are looked up)."""
-        return Counter(s.masked.skeleton.casefold() for s in self.seen).most_common(1)[0][0]
+        """The skeleton most of its lines have, case folded and without end marks (where other
+        sites' rules are looked up)."""
+        return Counter(unmarked(s.masked.skeleton.casefold()) for s in self.seen).most_common(1)[0][0]
 
 
-def _verdict(text: str, shaped: bool, seen: Sequence[Seen], site: Site, cfg: LearnConfig) -> str:
-    """``strong`` (learned on its own), ``weak`` (learned if another site has it) or ``no``."""
+def _at_least(docs: int, share: float, n: int, floor: int) -> bool:
+    return share > 0 and docs >= max(floor, math.ceil(share * n - 1e-9))
+
+
+def _verdict(text: str, shaped: bool, seen: Sequence[Seen], site: Site, cfg: LearnConfig) -> tuple[str, bool]:
+    """``strong`` (learned on its own), ``weak`` (learned if another site has it) or ``no``, and
+    whether it may be learned soft when it is not learned so (``soft_share``; a sentence between
+    two long paragraphs too: the model judges it where it stands)."""
     docs, n = len({s.doc for s in seen}), site.n
     if _topical(seen, text, shaped, cfg):
-        return "no"
+        return "no", False
+    soft = _at_least(docs, cfg.soft_share, n, cfg.min_repeat)
     if _is_sentence(text, cfg):
-        if sum(s.embedded for s in seen) > cfg.max_embedded * len(seen):
-            return "no"
-        verdict = "strong" if docs >= max(cfg.min_repeat, math.ceil(cfg.sentence_share * n - 1e-9)) else "no"
-    elif docs >= max(cfg.min_repeat, math.ceil(cfg.min_share * n - 1e-9)):
+        embedded = sum(s.embedded for s in seen) > cfg.max_embedded * len(seen)
+        verdict = (
+            "strong" if not embedded and _at_least(docs, cfg.sentence_share, n, cfg.min_repeat) else "no"
+        )
+    elif _at_least(docs, cfg.min_share, n, cfg.min_repeat):
         verdict = "strong"
     else:
-        verdict = "weak" if docs >= max(cfg.cross_repeat, math.ceil(cfg.cross_share * n - 1e-9)) else "no"
-    return "no" if verdict != "no" and site.story_bound(seen, cfg) else verdict
+        verdict = "weak" if _at_least(docs, cfg.cross_share, n, cfg.cross_repeat) else "no"
+    if (verdict != "no" or soft) and site.story_bound(seen, cfg):
+        return "no", False
+    return verdict, soft
 
 
 def _valid_shape(shape: str, seen: Sequence[Seen], cfg: LearnConfig) -> bool:
@@ -221,21 +257,22 @@ def _valid_shape(shape: str, seen: Sequence[Seen], cfg: LearnConfig) -> bool:
 def _candidates(site: Site, cfg: LearnConfig) -> list[_Candidate]:
     """The lines and shapes learned from the candidate lines of one site.
 
-    Exact lines are counted ignoring case (the rule ignores it too); shapes per skeleton. A
+    Exact lines are counted ignoring case and the label marks they end in (the rule ignores
+    both: :func:`~stages.boilerplate.siterules.unmarked`); shapes per skeleton. A
     shape is made from all the lines of its skeleton or, when that one is too general (two
     different menu items make ``{NAME}``), from those no exact line took."""
     by_key: dict[str, list[Seen]] = defaultdict(list)
     by_skeleton: dict[str, list[Seen]] = defaultdict(list)
     for s in site.seen:
-        by_key[s.key.casefold()].append(s)
+        by_key[unmarked(s.key).casefold()].append(s)
         if s.masked.kinds:
             by_skeleton[s.masked.skeleton].append(s)
     exact = []
     for group in by_key.values():
         text = Counter(s.key for s in group).most_common(1)[0][0]
-        verdict = _verdict(text, False, group, site, cfg)
-        if verdict != "no":
-            exact.append(_Candidate(text, False, group, verdict == "strong"))
+        verdict, soft = _verdict(text, False, group, site, cfg)
+        if verdict != "no" or soft:
+            exact.append(_Candidate(text, False, group, verdict, soft))
     taken = {s.key.casefold() for c in exact if c.strong for s in c.seen}
     shapes = []
     for group in by_skeleton.values():
@@ -245,14 +282,12 @@ def _candidates(site: Site, cfg: LearnConfig) -> list[_Candidate]:
             shape = generalise([s.masked for s in pool])
             if not is_shaped(shape) or not _valid_shape(shape, pool, cfg):
                 continue
-            verdict = _verdict(shape, True, pool, site, cfg)
-            if verdict != "no":
-                shapes.append(_Candidate(shape, True, pool, verdict == "strong"))
+            verdict, soft = _verdict(shape, True, pool, site, cfg)
+            if verdict != "no" or soft:
+                shapes.append(_Candidate(shape, True, pool, verdict, soft))
                 break
     # an exact line that a shape covers is left to the shape (one entry to review)
-    exact = [
-        c for c in exact if not any(sh.strong >= c.strong and sh.pattern.fullmatch(c.text) for sh in shapes)
-    ]
+    exact = [c for c in exact if not any(sh.rank >= c.rank and sh.pattern.fullmatch(c.text) for sh in shapes)]
     return exact + shapes
 
 
@@ -260,7 +295,7 @@ def _block(cand: _Candidate, cfg: LearnConfig, learned: Callable[[str], bool]) -
     """The block that ``cand`` heads, if it heads one (see the module docstring). A run stops at
     a line the site learned on its own (a cookie button over the title, the byline and the
     date is no header)."""
-    if _is_sentence(cand.text, cfg) or not _is_item(cand.text, cfg):
+    if _is_sentence(cand.text, cfg) or not _is_item(cand.text if cand.shaped else unmarked(cand.text), cfg):
         return None
     runs = []
     for s in cand.seen:
@@ -283,28 +318,28 @@ def _block(cand: _Candidate, cfg: LearnConfig, learned: Callable[[str], bool]) -
     )
 
 
-def _site_lines(cands: Sequence[_Candidate], n: int, cfg: LearnConfig) -> list[SiteLine]:
-    """The learned lines of one site, block headers with their blocks."""
-    lines = [
-        SiteLine(
-            text=c.text,
-            docs=c.docs,
-            share=round(c.docs / n, 4),
-            shaped=c.shaped,
-            examples=tuple(dict.fromkeys(s.key for s in c.seen))[:3] if c.shaped else (),
-        )
-        for c in cands
-    ]
+def _line(c: _Candidate, n: int, soft: bool = False) -> SiteLine:
+    examples = tuple(dict.fromkeys(s.key for s in c.seen))[:3] if c.shaped else ()
+    return SiteLine(
+        text=c.text, docs=c.docs, share=round(c.docs / n, 4), shaped=c.shaped, examples=examples, soft=soft
+    )
+
+
+def _site_lines(
+    cands: Sequence[_Candidate], soft: Sequence[_Candidate], n: int, cfg: LearnConfig
+) -> list[SiteLine]:
+    """The learned lines of one site, block headers with their blocks, and its ``soft`` lines."""
+    lines = [_line(c, n) for c in cands]
     patterns = [re.compile(ln.regex) for ln in lines]
 
     def learned(line: str) -> bool:
         return any(p.fullmatch(line) for p in patterns)
 
-    out = []
+    out = [_line(c, n, soft=True) for c in soft]
     for cand, line in zip(cands, lines, strict=True):
         block = _block(cand, cfg, learned)
         out.append(line if block is None else replace(line, block=block))
-    return sorted(out, key=lambda ln: (-ln.docs, ln.text))
+    return sorted(out, key=lambda ln: (ln.soft, -ln.docs, ln.text))
 
 
 def learn_site_rules(
@@ -343,9 +378,10 @@ def learn_site_rules(
                 strong[c.skeleton].append((host, c.pattern))
     learned: dict[str, tuple[SiteLine, ...]] = {}
     for host, cands in found.items():
-        kept = [c for c in cands if c.strong or _elsewhere(c, host, strong)]
-        if kept:
-            learned[host] = tuple(_site_lines(kept, sites[host].n, cfg))
+        kept = [c for c in cands if c.strong or (c.verdict == "weak" and _elsewhere(c, host, strong))]
+        soft = [c for c in cands if c.soft and not any(c is k for k in kept)]
+        if kept or soft:
+            learned[host] = tuple(_site_lines(kept, soft, sites[host].n, cfg))
     return SiteRules(lines=learned, n_docs={h: sites[h].n for h in learned}, config=cfg)
 
 

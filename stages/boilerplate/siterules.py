@@ -54,6 +54,10 @@ class LearnConfig:
     item_words: int = 20
     item_chars: int = 160
     max_items: int = 10
+    #: A line that misses the tests above but is in ``min_repeat`` documents and this share of
+    #: them is learned *soft*: it lowers the model's threshold where it stands
+    #: (``boilerplate.site_soft_threshold``) and removes nothing by itself. 0: none.
+    soft_share: float = 0.1
 
     def __post_init__(self) -> None:
         if self.min_docs < 2 or self.min_repeat < 2 or self.cross_repeat < 2:
@@ -70,8 +74,9 @@ class LearnConfig:
         ):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise RuleError(f"site learning needs 0 < {name} <= 1")
-        if not 0.0 <= self.max_embedded <= 1.0:
-            raise RuleError("site learning needs 0 <= max_embedded <= 1")
+        for name in ("max_embedded", "soft_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise RuleError(f"site learning needs 0 <= {name} <= 1")
 
 
 def host_of(url: str | None) -> str | None:
@@ -92,6 +97,24 @@ def line_key(line: str) -> str:
     """The form a line is compared in: NFC, list marker dropped, whitespace collapsed, stripped."""
     key = _SPACES.sub(" ", unicodedata.normalize("NFC", line)).strip()
     return LIST_MARKER.sub("", key, count=1)
+
+
+#: The mark a label ends in ("More news:", "Latest »", "See also…", "Top stories -"), as
+#: :func:`~stages.boilerplate.normalise.typographic_view` writes it (an arrow is ``>``).
+LABEL_MARK = r"(?:[:»›>|-]|…|\.\.\.)"
+_LABEL_TAIL = re.compile(rf"(?:\s*{LABEL_MARK})+$")
+
+
+def unmarked(key: str) -> str:
+    """``key`` without the label marks it ends in (unless that leaves nothing): a site writes one
+    header as "Most read:", "Most read »" and "Most read…", one line for the learner."""
+    return _LABEL_TAIL.sub("", key) or key
+
+
+def exact_regex(text: str) -> str:
+    """The expression of an exact learned line: its words as :func:`unmarked` leaves them, then any
+    label marks."""
+    return shape_regex(escape(unmarked(line_key(text)))) + rf"(?:\s*{LABEL_MARK})*"
 
 
 def line_hash(key: str) -> str:
@@ -131,19 +154,23 @@ class SiteLine:
     shaped: bool = False
     examples: tuple[str, ...] = ()
     block: Block | None = None
+    #: A soft line (:attr:`LearnConfig.soft_share`): site evidence for the model, not a rule.
+    soft: bool = False
     #: The id a reviewed file gives the line when it is not the one made from its text (the
     #: reviewer edited the text or shape and kept the id): the file's id stays the rule's id.
     given_id: str | None = field(default=None, compare=False)
 
     @property
     def hash(self) -> str:
-        return line_hash(line_key(self.text))
+        """Of the shape, or of the exact line without its end marks (one id for all its variants)."""
+        return line_hash(line_key(self.text) if self.shaped else unmarked(line_key(self.text)))
 
     @property
     def regex(self) -> str:
         """What the rule matches: the shape's expression (an exact line is a shape without
-        placeholders: spaces match any white space, letters ignore case)."""
-        return shape_regex(self.text if self.shaped else escape(line_key(self.text)))
+        placeholders: spaces match any white space, letters ignore case, and it may end in any
+        label marks: :func:`unmarked`)."""
+        return shape_regex(self.text) if self.shaped else exact_regex(self.text)
 
 
 @dataclass(frozen=True)
@@ -158,18 +185,28 @@ class SiteRules:
         return sum(len(v) for v in self.lines.values())
 
     @cached_property
-    def _rules(self) -> dict[str, tuple[Rule, ...]]:
-        return {host: tuple(_rule_for(host, ln) for ln in lines) for host, lines in self.lines.items()}
+    def _rules(self) -> dict[bool, dict[str, tuple[Rule, ...]]]:
+        """The rules of the lines (False) and of the soft lines (True), per host."""
+        return {
+            soft: {
+                host: rules
+                for host, lines in self.lines.items()
+                if (rules := tuple(_rule_for(host, ln) for ln in lines if bool(ln.soft) == soft))
+            }
+            for soft in (False, True)
+        }
 
     @property
     def rules(self) -> tuple[Rule, ...]:
-        """The rules of every host."""
-        return tuple(r for rules in self._rules.values() for r in rules)
+        """The rules of every host (soft lines' among them)."""
+        return tuple(r for per_host in self._rules.values() for rules in per_host.values() for r in rules)
 
-    def rules_for(self, url: str | None) -> tuple[Rule, ...]:
-        """The line rules learned for the host of ``url`` (empty for unknown hosts)."""
+    def rules_for(self, url: str | None, *, soft: bool = False) -> tuple[Rule, ...]:
+        """The line rules learned for the host of ``url`` (empty for unknown hosts); ``soft``:
+        those of its soft lines, which the boilerplate stage runs apart (they only lower the
+        model's threshold)."""
         host = host_of(url)
-        return self._rules.get(host, ()) if host else ()
+        return self._rules[soft].get(host, ()) if host else ()
 
     @cached_property
     def ids(self) -> frozenset[str]:
@@ -198,6 +235,8 @@ def _rule_for(host: str, line: SiteLine) -> Rule:
     --check``) are the lines it was learned from: the text of an exact line, the examples of a
     shape, a block header over the items seen under it."""
     seen = f"learned: repeats in {line.docs} documents ({line.share:.0%}) of {host}"
+    if line.soft:
+        seen += "; soft: removed where the model scores it boilerplate at the site threshold"
     heads = line.examples if line.shaped else (line.text,)
     if line.block is None:
         return Rule(

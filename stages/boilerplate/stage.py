@@ -21,7 +21,7 @@ from stages.boilerplate.engine import (
     find_removals,
     rule_set,
 )
-from stages.boilerplate.learned import MODEL_PREFIX, Pending, decide, load_model, pending, touched
+from stages.boilerplate.learned import Pending, decide, load_model, pending, touched
 from stages.boilerplate.model import LineModel
 from stages.boilerplate.neighbours import (
     AUTHOR_RULE,
@@ -154,6 +154,7 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         self.site_rules = site_rules.without(disabled_sites)
         # per host with learned lines: (that host's learned rules, pack + learned rules prepared)
         self._site_sets: dict[int, tuple[tuple[Rule, ...], RuleSet]] = {}
+        self._soft_sets: dict[int, tuple[tuple[Rule, ...], RuleSet]] = {}
         # loaded (once per process) here, so that a missing or bad model file is a ConfigError
         # (ModelError) when the pipeline is built, from Python as from the command line, not a
         # stage_error on every record; a worker unpickles the stage and loads it on first use
@@ -181,11 +182,12 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         site = self.site_rules.rules_for(url)
         if not site:
             return self.rule_set
-        cached = self._site_sets.get(id(site))
-        if cached is None or cached[0] is not site:
-            cached = (site, RuleSet(self.rules + site))
-            self._site_sets[id(site)] = cached
-        return cached[1]
+        return _cached(self._site_sets, site, self.rules + site)
+
+    def soft_set_for(self, url: str | None) -> RuleSet | None:
+        """The host's soft site lines prepared (None: it has none)."""
+        soft = self.site_rules.rules_for(url, soft=True)
+        return _cached(self._soft_sets, soft, soft) if soft else None
 
     def over_budget(self, text: str, found: Sequence[Found], size: _Size | None = None) -> BudgetUse | None:
         """The budget use when ``found`` exceeds the budget (see :class:`BudgetUse`), else None.
@@ -207,13 +209,16 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         if model is None:
             self.apply(doc, found)
             return None
-        return pending(doc.text, doc.format == "html", found, model)
+        soft = self.soft_set_for(doc.url)
+        where = find_removals(doc.text, soft) if soft is not None else []
+        return pending(doc.text, doc.format == "html", found, model, where)
 
     def answer_all(self, items: Sequence[Pending]) -> list[list[Found]]:
         """The model's removals, per document, scored in one batch (scores do not depend on it)."""
         model = self.model
         assert model is not None  # prepare hands out items only with a model
-        return decide(model, items, self.config.threshold_for, self.config.model_threshold_adjacent)
+        cfg = self.config
+        return decide(model, items, cfg.threshold_for, cfg.model_threshold_adjacent, cfg.site_soft_threshold)
 
     def finish(self, doc: Doc, item: Pending, answer: list[Found]) -> None:
         self.apply(doc, item.found, answer, item.units, item.kept)
@@ -279,11 +284,8 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
             return
         found, use = self._with_structure(doc, found, units, kept, size)
         if use is not None:
-            who = (
-                "rules and the model"
-                if any(r.rule.startswith(MODEL_PREFIX) for r, _, _ in found)
-                else "rules"
-            )
+            # the model's removals carry its score (under a soft site line's id too)
+            who = "rules and the model" if any(r.score is not None for r, _, _ in found) else "rules"
             detail = (
                 f"{who} would remove {use.share:.0%} of the text ({use.risky} characters) > "
                 f"boilerplate.max_removed_share={self.config.max_removed_share:.0%}; most by {_biggest(found)}"
@@ -299,3 +301,14 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         if self.config.extract_metadata:
             doc.author = doc.author or result.author
             doc.date = doc.date or result.date
+
+
+def _cached(
+    cache: dict[int, tuple[tuple[Rule, ...], RuleSet]], key: tuple[Rule, ...], rules: tuple[Rule, ...]
+) -> RuleSet:
+    """``rules`` prepared once per ``key`` (the tuple ``SiteRules`` hands out for one host)."""
+    cached = cache.get(id(key))
+    if cached is None or cached[0] is not key:
+        cached = (key, RuleSet(rules))
+        cache[id(key)] = cached
+    return cached[1]

@@ -28,6 +28,7 @@ from pipeline.core.config import ExtractConfig
 from pipeline.core.record import Doc
 from pipeline.core.stage import DocStage, DropRecord, RejectRecord
 from stages.extract.cascade import DETACHED_TAGS, Detached, main_text
+from stages.extract.orphans import drop_orphan_labels, link_list_labels
 from stages.extract.pagemeta import deeper_than, page_metadata
 from stages.extract.widgets import load_table, prune_widgets
 
@@ -43,6 +44,8 @@ class Extracted:
     full_cascade: bool = False
     #: how many widget subtrees ``extract.prune_widgets`` removed (:mod:`stages.extract.widgets`)
     widgets_pruned: int = 0
+    #: how many lines labelling a link list that extraction left out went (:mod:`stages.extract.orphans`)
+    orphan_labels: int = 0
 
 
 #: The flag of a record whose page took trafilatura's full cascade (``Doc.flags``; the manifest
@@ -51,6 +54,8 @@ FULL_CASCADE_FLAG = "extract_full_cascade"
 #: The flag added once per widget subtree ``extract.prune_widgets`` removed from a page (so the
 #: manifest's ``counts.flags`` counts the elements and ``cleanwire explain`` shows them per page).
 WIDGET_FLAG = "extract_widget_pruned"
+#: The flag added once per orphan label line dropped (``extract.drop_orphan_labels``).
+ORPHAN_FLAG = "extract_orphan_label"
 
 
 _TITLE_END = re.compile(r"[.;,]$")
@@ -322,6 +327,7 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
     meta = page_metadata(tree, url, extensive_dates=cfg.extensive_dates)
     redirect = redirect_target(refresh, url or meta.url)  # the page's canonical URL when not given
     drop_inert(tree)
+    labels = link_list_labels(tree, (meta.title, meta.author)) if cfg.drop_orphan_labels else []
     detached = Detached(tree, DETACHED_TAGS)
     pruned = prune_widgets(tree, load_table(cfg.widget_table)) if cfg.prune_widgets else None
     got = main_text(
@@ -343,7 +349,7 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
             )
     if not (got.text or "").strip():
         raise RejectRecord("no_content", "trafilatura found no main text")
-    body = drop_self_links(str(got.text), url)
+    body, orphans = drop_orphan_labels(drop_self_links(str(got.text), url), labels)
     body, title = place_title(body, (meta.title or "").strip() or None, prepend=cfg.prepend_title)
     return Extracted(
         text=body,
@@ -353,6 +359,7 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
         sitename=meta.sitename or None,
         full_cascade=got.full_cascade,
         widgets_pruned=widgets,
+        orphan_labels=orphans,
     )
 
 
@@ -454,3 +461,4 @@ class Extract(DocStage):
         if got.full_cascade:
             doc.flags.append(FULL_CASCADE_FLAG)
         doc.flags.extend([WIDGET_FLAG] * got.widgets_pruned)
+        doc.flags.extend([ORPHAN_FLAG] * got.orphan_labels)

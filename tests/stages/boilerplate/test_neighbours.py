@@ -307,6 +307,25 @@ def test_a_label_over_other_stories_headlines_goes() -> None:
     assert _headlines(text) == promo.splitlines()
 
 
+def test_the_headlines_under_a_label_another_rule_removed_go() -> None:
+    """A site's learned line or a pack rule took the label: its headlines are still another
+    story's, and go; the label's own removal is not made twice."""
+    label = "Le choix de la rédaction:"
+    items = ["Gemeenteraad stemt in met recordbegroting", "Het weer: zo wordt het weekend"]
+    text = f"{STORY}\n\n{label}\n" + "\n".join(items) + "\n\nThe work starts in spring."
+    units = text_units(text, html=False)
+    taken = [_removed(text, label, "site_repeated")]
+    free = np.array([u.text != label for u in units])
+    found = headlines(text, taken, units, free)
+    assert [r.snippet for r, _, _ in found] == items
+    # the article's own points under a removed label stay (they repeat its words)
+    own = "Harbour walls cracked in three places\nCouncil approves harbour budget"
+    text = f"{STORY}\n\n{label}\n{own}\n\nThe work starts in spring."
+    units = text_units(text, html=False)
+    free = np.array([u.text != label for u in units])
+    assert headlines(text, [_removed(text, label, "site_repeated")], units, free) == []
+
+
 def test_a_label_over_the_articles_own_points_stays() -> None:
     points = "What we know so far:\nHarbour walls cracked in three places\nCouncil approves harbour budget"
     assert _headlines(f"{STORY}\n\n{points}\n\nThe work starts in spring.") == []

@@ -177,6 +177,15 @@ def test_the_same_line_twice_is_a_duplicate_id_too(tmp_path: Path) -> None:
             "[[sites]]\nhost = 'a'\nlines = [{text = 'x', block = {items = 2}}]\n",
             "site 1, line 1, block: missing",
         ),
+        (
+            "[[sites]]\nhost = 'a'\nlines = [{text = 'x', soft = 'yes'}]\n",
+            "site 1, line 1: soft must be true",
+        ),
+        (
+            "[[sites]]\nhost = 'a'\nlines = [{text = 'x', soft = true, block = {items = 2, item_words = 5, "
+            "item_chars = 40}}]\n",
+            "site 1, line 1: 'x': a soft line heads no block",
+        ),
     ],
 )
 def test_bad_values_are_named_where_they_are(tmp_path: Path, content: str, message: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -16,10 +17,11 @@ from pipeline.core.config import BoilerplateConfig
 from pipeline.core.errors import RuleError
 from pipeline.core.record import Doc
 from stages.boilerplate.neighbours import RULES as STRUCTURE_RULES
+from stages.boilerplate.normalise import typographic_view
 from stages.boilerplate.rulepack import load_rules
 from stages.boilerplate.sitefile import load_site_rules, save_site_rules
 from stages.boilerplate.sitelearn import learn_site_rules
-from stages.boilerplate.siterules import LearnConfig, SiteRules, covered_by, host_of, site_rule_id
+from stages.boilerplate.siterules import LearnConfig, SiteRules, covered_by, host_of, site_rule_id, unmarked
 from stages.boilerplate.stage import Boilerplate
 from tests.conftest import FIXTURES
 
@@ -86,14 +88,106 @@ def test_min_docs_guards_small_sites() -> None:
 
 
 def test_thresholds_share_and_length() -> None:
-    strict = learn_site_rules(_pairs(), LearnConfig(min_share=0.6))
+    strict = learn_site_rules(_pairs(), LearnConfig(min_share=0.6, soft_share=0))
     assert GROUP not in {ln.text for ln in strict.lines["harbourgazette.example"]}  # 3 of 6 docs
+    # under the share of a rule, in min_repeat documents: learned soft
+    soft = learn_site_rules(_pairs(), LearnConfig(min_share=0.6))
+    assert [ln.text for ln in soft.lines["harbourgazette.example"] if ln.soft] == [GROUP]
     short = learn_site_rules(_pairs(), LearnConfig(max_words=6))
     assert "hilltop.example" not in short.lines  # the printer's line has 7 words
     with pytest.raises(RuleError):
         LearnConfig(min_docs=1)
     with pytest.raises(RuleError):
         LearnConfig(min_share=0.0)
+
+
+def test_a_label_is_one_line_whatever_mark_it_ends_in() -> None:
+    """A site writes its promo header as "Most read:", "Most read »" and "Most read…": one line to
+    learn, and its rule takes every variant (and the bare label)."""
+    marks = [":", " »", "…", " ->", "...", ":", " |"]
+    docs = [("m.example", f"{t}\n{b}\nMost read{m}") for (t, b), m in zip(STORIES, marks, strict=False)]
+    (line,) = learn_site_rules(docs).lines["m.example"]
+    assert line.text == "Most read:" and line.docs == 7
+    rule = re.compile(line.regex)
+    assert all(rule.fullmatch(typographic_view(f"Most read{m}")) for m in [*marks, "", " >", " →"])
+    assert not rule.fullmatch("Most read today") and not rule.fullmatch("Most read.")
+    assert unmarked("Most read »") == "Most read" and unmarked("»") == "»"
+
+
+def test_a_labels_id_and_its_evidence_on_other_sites_ignore_the_end_mark() -> None:
+    def site(host: str, marks: list[str]) -> list[tuple[str | None, str]]:
+        return [(host, f"{t}\n{b}\nMost read{m}") for (t, b), m in zip(STORIES, marks, strict=False)]
+
+    one = learn_site_rules(site("m.example", [":"] * 4 + [" »"] * 3)).lines["m.example"]
+    other = learn_site_rules(site("m.example", [":"] * 3 + [" »"] * 4)).lines["m.example"]
+    assert [site_rule_id("m.example", ln) for ln in one] == [site_rule_id("m.example", ln) for ln in other]
+    # learned on its own on a.example as "Most read »", it carries over to b.example's "Most read:"
+    # (2 of 8 documents: under the share a line needs on its own)
+    b_docs = [
+        ("b.example", f"{t}\n{b}" + ("\nMost read:" if i < 2 else "")) for i, (t, b) in enumerate(STORIES)
+    ]
+    rules = learn_site_rules([*site("a.example", [" »"] * 6), *b_docs], LearnConfig(soft_share=0))
+    assert [ln.text for ln in rules.lines["b.example"]] == ["Most read:"]
+
+
+# --- soft lines -------------------------------------------------------------------------------------
+
+SIGNED = "Sie haben sich erfolgreich für Freizeit-Tipps angemeldet."
+
+
+#: A second paragraph for each of :data:`STORIES`, in words of its own.
+MORE = [
+    "Commuters travelling towards Skellow complained that connecting buses still leave before arrival.",
+    "Both stranded walkers were brought ashore safely, although coastguards criticised their footwear.",
+    "Families sponsoring individual benches may choose engraved plaques commemorating relatives.",
+    "Skippers threatened protests, arguing electricity charges already doubled since autumn.",
+    "Teachers praised pupils rehearsing weekly throughout winter despite repeated heating failures.",
+    "Stallholders selling smoked mackerel expect tourists arriving aboard weekend cruise vessels.",
+    "Motorists should follow diversion signage through Orchard Lane while contractors resurface.",
+    "Librarians hope students preparing examinations will appreciate quieter evening reading rooms.",
+]
+
+
+def _soft_site(every: int, n: int = 8) -> list[tuple[str | None, str]]:
+    """``n`` stories of two long paragraphs; every ``every``-th has :data:`SIGNED` between them."""
+    out: list[tuple[str | None, str]] = []
+    for i, ((title, body), more) in enumerate(zip(STORIES[:n], MORE, strict=True)):
+        notice = f"\n{SIGNED}" if i % every == 0 else ""
+        out.append(("s.example", f"{title}\n{body} {more}{notice}\n{more} {body}"))
+    return out
+
+
+def test_a_sentence_between_paragraphs_on_a_few_pages_is_learned_soft() -> None:
+    # in 4 of 8 documents, but always between two long paragraphs: no rule, a soft line
+    (line,) = learn_site_rules(_soft_site(2)).lines["s.example"]
+    assert (line.text, line.docs, line.soft) == (SIGNED, 4, True)
+    assert SiteRules(lines={"s.example": (line,)}).rules_for("https://s.example/1") == ()
+    assert [
+        r.id for r in SiteRules(lines={"s.example": (line,)}).rules_for("https://s.example/1", soft=True)
+    ] == [site_rule_id("s.example", line)]
+    # in fewer than min_repeat documents, or with soft lines off: nothing
+    assert learn_site_rules(_soft_site(3)).lines["s.example"][0].docs == 3
+    assert "s.example" not in learn_site_rules(_soft_site(4)).lines  # 2 documents
+    assert "s.example" not in learn_site_rules(_soft_site(2), LearnConfig(soft_share=0)).lines
+
+
+def test_the_stage_hands_the_model_where_a_soft_line_stands() -> None:
+    stage = Boilerplate(BoilerplateConfig(), site_rules=learn_site_rules(_soft_site(2)))
+    _, text = _soft_site(2)[0]
+    item = stage.prepare(Doc(id="a", source="s", raw=text, text=text, url="https://www.s.example/1"))
+    assert item is not None and [item.units[i].text for i in item.soft] == [SIGNED]
+    item = stage.prepare(Doc(id="b", source="s", raw=text, text=text, url="https://other.example/1"))
+    assert item is not None and not item.soft
+
+
+def test_soft_lines_round_trip_and_can_be_disabled(tmp_path: Path) -> None:
+    rules = learn_site_rules(_soft_site(2))
+    path = save_site_rules(rules, tmp_path / "r.toml")
+    assert "soft = true" in path.read_text(encoding="utf-8")
+    assert load_site_rules(path).lines == rules.lines
+    (rid,) = rules.ids
+    stage = Boilerplate(BoilerplateConfig(disabled_rules=(rid,)), site_rules=rules)
+    assert stage.soft_set_for("https://s.example/1") is None
 
 
 def test_lines_known_to_the_packs_are_not_learned() -> None:
