@@ -81,30 +81,46 @@ def _element_before(el: Any) -> Any:
             return None
 
 
-def _label_before(el: Any, avoid: frozenset[str]) -> str | None:
-    """The short text of the element right before ``el`` (see :func:`_element_before`), or None."""
+def _is_label(text: str) -> bool:
+    return bool(text) and len(text) <= LABEL_CHARS and len(text.split()) <= LABEL_WORDS
+
+
+def label_lines(text: str) -> frozenset[str]:
+    """The lines of an extracted text (spaces folded) that could be a label, its first (the
+    headline) left out: the only labels worth looking for on the page."""
+    return frozenset(k for k in map(_key, text.split("\n")[1:]) if _is_label(k))
+
+
+def _label_before(el: Any, avoid: frozenset[str], wanted: frozenset[str] | None) -> str | None:
+    """The short text of the element right before ``el`` (see :func:`_element_before`), or None;
+    with ``wanted``, only one of those."""
     prev = _element_before(el)
     if prev is None or prev.tag == "h1":
         return None
     text = _key(prev.text_content())
-    if not text or len(text) > LABEL_CHARS or len(text.split()) > LABEL_WORDS:
+    if not _is_label(text) or (wanted is not None and text not in wanted):
         return None
     if any(re.search(rf"(?<!\w){re.escape(a)}(?!\w)", text) for a in avoid):
         return None
     return text
 
 
-def link_list_labels(tree: Any, avoid: Iterable[str | None] = ()) -> list[Label]:
+def link_list_labels(
+    tree: Any, avoid: Iterable[str | None] = (), wanted: frozenset[str] | None = None
+) -> list[Label]:
     """The labels of the link lists of a parsed page (lxml), in document order; a label holding
-    one of ``avoid`` (the page's title and author) is none."""
+    one of ``avoid`` (the page's title and author) is none; with ``wanted`` (e.g.
+    :func:`label_lines` of the extracted text), only those are looked for."""
+    if wanted is not None and not wanted:
+        return []
     keep_out = frozenset(k for k in (_key(a) for a in avoid if a) if k)
     out = []
     for el in tree.iter("ul", "ol"):
-        links = _link_texts(el)
-        if links is None:
+        label = _label_before(el, keep_out, wanted)
+        if label is None:
             continue
-        label = _label_before(el, keep_out)
-        if label is not None:
+        links = _link_texts(el)
+        if links is not None:
             out.append(Label(label, links))
     return out
 
