@@ -255,6 +255,11 @@ def heading_like(text: str) -> bool:
     return "http" not in low and "www." not in low and _DATE_OR_TIME.search(text) is None
 
 
+#: The prose units above a text record's title that the model may still read (a cookie banner's
+#: sentences); more of them, and the "title" is more likely a sub-heading of the body.
+MAX_PROSE_ABOVE_TITLE = 2
+
+
 def protected(units: Sequence[Unit], scored: Bools, html: bool, ruled: Bools | None = None) -> Bools:
     """The units among ``scored`` the model may not take, whatever it scores (so it does not
     score them at all):
@@ -292,6 +297,10 @@ def protected(units: Sequence[Unit], scored: Bools, html: bool, ruled: Bools | N
     title = _title(units, rest, sentences, body_at)
     if title is not None:
         out[title] = True
+        # a long sentence or two above the title is a banner's (cookies, consent), not the article's
+        above = np.flatnonzero(out[:title])
+        if 0 < len(above) <= MAX_PROSE_ABOVE_TITLE:
+            out[above] = False
     return out
 
 

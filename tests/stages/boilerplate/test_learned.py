@@ -440,6 +440,27 @@ def test_the_title_after_a_consent_notice_is_the_heading_on_the_story() -> None:
     assert not todo.scored[texts.index(SCHOOL)] and todo.scored[texts.index(BUTTONS)]
 
 
+def test_a_long_sentence_above_the_title_is_left_to_the_model() -> None:
+    """A cookie banner's sentence reads as prose, but above the title it is no article text: the
+    model reads it. Body prose below the title stays protected; so does prose above a "title"
+    that three prose units precede (more likely a sub-heading of the body)."""
+    banner = (
+        "We and our partners use cookies to personalise content and ads, and to analyse our traffic, "
+        "and you can change your choices at any time."
+    )
+    title = "Upwold school rated outstanding by inspectors"
+    lede = "Inspectors have rated Upwold Primary School outstanding in every area, the school said on Monday after a two-day visit last month."
+    units = text_units("\n\n".join([banner, "Accept all", title, lede]), html=False)
+    kept = protected(units, np.ones(len(units), dtype=bool), False)
+    assert [u.text for u, k in zip(units, kept, strict=True) if k] == [title, lede]
+    three = "\n\n".join(
+        [banner, lede.replace("Monday", "Tuesday"), lede.replace("Monday", "Friday"), title, lede]
+    )
+    units = text_units(three, html=False)
+    kept = protected(units, np.ones(len(units), dtype=bool), False)
+    assert kept[:3].all()
+
+
 def test_a_headline_under_a_removed_label_is_no_title() -> None:
     """A promo block below the lede, its label removed by a rule: its first headline shares the
     town's name with the sentences below it, but a title never stands under "Most read:"."""
