@@ -403,13 +403,41 @@ AUTHOR_MENTION_WORDS = 10
 
 def author_names(text: str, found: Sequence[Found]) -> list[str]:
     """The author names the byline rules of ``found`` lifted (as the ``author`` field gets them),
-    those of two words or more (a first name alone says too little)."""
+    and those of the model's one-line byline removals (:func:`byline_name`), of two words or more
+    (a first name alone says too little)."""
     names = [
         author_name(group_text(text, removal, match, "author").strip())
         for removal, rule, match in found
         if rule.meta == "author" and match is not None
     ]
+    names += [
+        byline_name(removal.snippet)
+        for removal, _, match in found
+        if match is None
+        and removal.category == "byline"
+        and removal.score is not None
+        and "\n" not in removal.snippet
+    ]
     return [name for name in names if len(name.split()) >= 2]
+
+
+#: What may come before a byline's name: a label ("Autor:", "Texto:") or a preposition.
+_BYLINE_LEAD = re.compile(
+    r"^(?:[^\W\d_]+\s*:\s*|(?:(?:written|words|reporting|text|story|posted)\s+)?(?:by|von|par|por|di|door|da|de|av|af)\s+)",
+    re.IGNORECASE,
+)
+#: A name: two to four capitalised words (with the particles names have).
+_NAME = re.compile(
+    r"[A-ZÀ-Ý][\w’'.-]+(?:\s+(?:(?:de|da|van|von|di|del|der|la|le)\s+)?[A-ZÀ-Ý][\w’'.-]+){1,3}"
+)
+
+
+def byline_name(line: str) -> str:
+    """The name a byline line gives ("Von Katrin Aschenbrenner, Redakteurin" -> "Katrin
+    Aschenbrenner", "Autor: Gerlinde Haas · Lokalredaktion" -> "Gerlinde Haas"), or ""."""
+    rest = _BYLINE_LEAD.sub("", line.strip().lstrip(_BULLET), count=1)
+    m = _NAME.match(rest)
+    return author_name(m.group()) if m else ""
 
 
 def author_lines(

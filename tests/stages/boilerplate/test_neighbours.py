@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ from stages.boilerplate.neighbours import (
     ITEM_RULE,
     REST_RULE,
     TAIL_RULE,
+    author_lines,
+    byline_name,
     captions,
     headlines,
     is_header,
@@ -404,6 +407,38 @@ def test_lines_about_the_bylines_author_go() -> None:
     assert "senior writer" not in doc.text and "VIEW ALL" not in doc.text and "harbour walls" in doc.text
     kept = _stage_on(text, disabled_rules=("structure.author",))
     assert "senior writer" in kept.text and "By Grace Greaves" not in kept.text
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ("Von Katrin Aschenbrenner, Redakteurin", "Katrin Aschenbrenner"),
+        ("Autor: Gerlinde Haas · Lokalredaktion", "Gerlinde Haas"),
+        ("Posted by Declan Thornbury", "Declan Thornbury"),
+        ("Lucía Mendaza | Redactora de Local", "Lucía Mendaza"),
+        ("BY AISHA RAHMAN", "Aisha Rahman"),
+        ("the council said on Monday", ""),
+    ],
+)
+def test_the_name_of_a_byline_line(line: str, name: str) -> None:
+    assert byline_name(line) == name
+
+
+def test_a_byline_the_model_removed_names_the_author_too() -> None:
+    """No byline rule knows "Autor: ... · ...": the model takes the line (category byline), and the
+    name it gives finds the author's bio further down."""
+    byline = "Autor: Gerlinde Haas · Lokalredaktion"
+    bio = "Gerlinde Haas ist Redakteurin in der Lokalredaktion Ulmenau und schreibt vor allem über Verkehr."
+    text = f"{STORY}\n\n{byline}\n\n{BODY}\n\n{bio}"
+    units = text_units(text, html=False)
+    start = text.index(byline)
+    model = (Removal("model:t", "byline", start, start + len(byline), byline, 0.97), HEADER_RULE, None)
+    free = np.array([u.text not in (byline,) for u in units])
+    found = author_lines(text, [model], units, free)
+    assert [r.snippet for r, _, _ in found] == [bio]
+    # a removal of the model's in another category names nobody
+    other = (dataclasses.replace(model[0], category="navigation"), HEADER_RULE, None)
+    assert author_lines(text, [other], units, free) == []
 
 
 def test_a_sentence_naming_the_author_inside_the_story_stays() -> None:
