@@ -73,7 +73,9 @@ def learn_from_inputs(inputs: tuple[str, ...], config: Config, learn: LearnConfi
 def describe(rules: SiteRules, path: Path) -> str:
     hosts = ", ".join(f"{h} ({len(v)})" for h, v in list(rules.lines.items())[:8])
     more = " …" if len(rules.lines) > 8 else ""
-    return f"learned {len(rules)} line(s) for {len(rules.lines)} site(s) -> {path}" + (
+    soft = sum(ln.soft for lines in rules.lines.values() for ln in lines)
+    of_them = f" ({soft} soft: they lower the model's threshold, no rule)" if soft else ""
+    return f"learned {len(rules)} line(s){of_them} for {len(rules.lines)} site(s) -> {path}" + (
         f"\n  {hosts}{more}" if hosts else ""
     )
 

@@ -13,6 +13,7 @@ import tomli_w
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.cli.sites import describe
 from pipeline.core.config import BoilerplateConfig
 from pipeline.core.errors import RuleError
 from pipeline.core.record import Doc
@@ -184,6 +185,9 @@ def test_soft_lines_round_trip_and_can_be_disabled(tmp_path: Path) -> None:
     rules = learn_site_rules(_soft_site(2))
     path = save_site_rules(rules, tmp_path / "r.toml")
     assert "soft = true" in path.read_text(encoding="utf-8")
+    assert describe(rules, path).startswith(
+        "learned 1 line(s) (1 soft: they lower the model's threshold, no rule) for 1 site(s)"
+    )
     assert load_site_rules(path).lines == rules.lines
     (rid,) = rules.ids
     stage = Boilerplate(BoilerplateConfig(disabled_rules=(rid,)), site_rules=rules)
