@@ -16,7 +16,8 @@ shape becomes a rule for its host when
   (``long_words`` words) in more than ``max_embedded`` of its occurrences: a quote or a stock
   sentence that a few articles share is text, a notice printed under every article is not;
 * it is not topical (in more than ``max_topical`` of its occurrences the article's prose uses
-  ``topical`` of its telling words, as a title or a quote does) and not bound to one story: not
+  two or more, and ``topical``, of its telling words, as a title or a quote does: a masthead that
+  shares its town's name with the stories is no title) and not bound to one story: not
   in reprints of one story (``story_share``, ``story_overlap``), nor, more often than chance
   gives, in all the rewrites of one story (documents sharing ``story_words`` of their telling
   words; ``story_p``, ``story_lift``): the title of a story printed four times, or also listed as
@@ -170,13 +171,13 @@ def _telling(seen: Iterable[Seen], df: Mapping[str, int], n: int, cfg: LearnConf
 
 def _topical(seen: Sequence[Seen], text: str, shaped: bool, cfg: LearnConfig) -> bool:
     """Is the line (or shape) ``text`` topical, as a title or a quote is: does the prose of its
-    document use ``topical`` of its telling words, in more than ``max_topical`` of its
-    occurrences? Only the words of the shape count, not the names or numbers it masks."""
+    document use two or more, and ``topical``, of its telling words, in more than ``max_topical``
+    of its occurrences? Only the words of the shape count, not the names or numbers it masks."""
     own = {_stem(w) for w in _WORD.findall(literal_text(text) if shaped else text)}
     hits = 0
     for s in seen:
         telling = [shared for w, shared in s.telling if w in own]
-        hits += len(telling) > 1 and sum(telling) >= cfg.topical * len(telling)
+        hits += len(telling) > 1 and sum(telling) >= max(2, cfg.topical * len(telling))
     return hits > cfg.max_topical * len(seen)
 
 

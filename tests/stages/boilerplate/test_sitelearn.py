@@ -534,6 +534,19 @@ REWRITES = [
 ]
 
 
+def test_a_masthead_that_shares_one_word_with_the_stories_is_learned() -> None:
+    """The outlet's name holds its town's, which its stories use: one shared word makes no title
+    (a title shares two or more of its telling words with its article)."""
+    docs: list[tuple[str | None, str]] = [
+        (
+            "sk.example",
+            f"Skellow Courier\n{title}\n{body}" + (" The Skellow harbour board agreed." if i < 2 else ""),
+        )
+        for i, (title, body) in enumerate(STORIES[:6])
+    ]
+    assert [ln.text for ln in learn_site_rules(docs).lines["sk.example"]] == ["Skellow Courier"]
+
+
 def test_the_title_of_a_story_told_again_is_not_learned_though_other_pages_list_it() -> None:
     docs: list[tuple[str | None, str]] = [
         ("w.example", f"{WALL}\n{body}\nWeekend edition on sale Saturday") for body in REWRITES
