@@ -297,9 +297,10 @@ def protected(units: Sequence[Unit], scored: Bools, html: bool, ruled: Bools | N
     title = _title(units, rest, sentences, body_at)
     if title is not None:
         out[title] = True
-        # a long sentence or two above the title is a banner's (cookies, consent), not the article's
-        above = np.flatnonzero(out[:title])
-        if 0 < len(above) <= MAX_PROSE_ABOVE_TITLE:
+        # a long sentence or two above the title is a banner's (cookies, consent), not the
+        # article's: when all the body text above it is such scored prose (no long paragraph)
+        above = [i for i, _ in sentences if i < title and (out[i] or not scored[i])]
+        if 0 < len(above) <= MAX_PROSE_ABOVE_TITLE and all(scored[i] for i in above):
             out[above] = False
     return out
 

@@ -403,41 +403,120 @@ AUTHOR_MENTION_WORDS = 10
 
 def author_names(text: str, found: Sequence[Found]) -> list[str]:
     """The author names the byline rules of ``found`` lifted (as the ``author`` field gets them),
-    and those of the model's one-line byline removals (:func:`byline_name`), of two words or more
-    (a first name alone says too little)."""
+    those of two words or more (a first name alone says too little)."""
     names = [
         author_name(group_text(text, removal, match, "author").strip())
         for removal, rule, match in found
         if rule.meta == "author" and match is not None
     ]
-    names += [
-        byline_name(removal.snippet)
-        for removal, _, match in found
-        if match is None
-        and removal.category == "byline"
-        and removal.score is not None
-        and "\n" not in removal.snippet
-    ]
     return [name for name in names if len(name.split()) >= 2]
 
 
-#: What may come before a byline's name: a label ("Autor:", "Texto:") or a preposition.
+def model_byline_names(found: Sequence[Found]) -> list[str]:
+    """The names of the model's one-line byline removals in ``found`` (:func:`byline_name`)."""
+    names = (
+        byline_name(removal.snippet)
+        for removal, _, match in found
+        if match is None and removal.category == "byline" and removal.score is not None
+    )
+    return [name for name in names if name]
+
+
+#: What comes before a byline's name: a one-word label ("Autor:", "Texto:") or a preposition.
 _BYLINE_LEAD = re.compile(
     r"^(?:[^\W\d_]+\s*:\s*|(?:(?:written|words|reporting|text|story|posted)\s+)?(?:by|von|par|por|di|door|da|de|av|af)\s+)",
     re.IGNORECASE,
 )
-#: A name: two to four capitalised words (with the particles names have).
-_NAME = re.compile(
-    r"[A-ZÀ-Ý][\w’'.-]+(?:\s+(?:(?:de|da|van|von|di|del|der|la|le)\s+)?[A-ZÀ-Ý][\w’'.-]+){1,3}"
+#: The particles inside names ("Maria de la Cruz", "Ahmed al-Sayed").
+_PARTICLES = frozenset(
+    {
+        "de",
+        "da",
+        "das",
+        "do",
+        "dos",
+        "van",
+        "von",
+        "der",
+        "den",
+        "di",
+        "del",
+        "della",
+        "la",
+        "le",
+        "du",
+        "al",
+        "el",
+        "y",
+        "zu",
+        "ten",
+        "ter",
+    }
 )
+#: A name does not start with an article: "The Council", "Die Redaktion" are no one's.
+_ARTICLES = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "der",
+        "die",
+        "das",
+        "le",
+        "la",
+        "les",
+        "el",
+        "los",
+        "las",
+        "il",
+        "lo",
+        "gli",
+        "het",
+        "de",
+        "o",
+        "os",
+        "as",
+        "um",
+        "uma",
+        "un",
+        "une",
+        "ein",
+        "eine",
+    }
+)
+#: Where a name ends in a byline: a role or a date after a mark.
+_NAME_END = re.compile(r"\s*(?:[,|·•;(]|\s[-\u2013\u2014]\s|\.\s|\.$)")
 
 
 def byline_name(line: str) -> str:
-    """The name a byline line gives ("Von Katrin Aschenbrenner, Redakteurin" -> "Katrin
-    Aschenbrenner", "Autor: Gerlinde Haas · Lokalredaktion" -> "Gerlinde Haas"), or ""."""
-    rest = _BYLINE_LEAD.sub("", line.strip().lstrip(_BULLET), count=1)
-    m = _NAME.match(rest)
-    return author_name(m.group()) if m else ""
+    """The name a byline line gives after its label or preposition ("Von Katrin Aschenbrenner,
+    Redakteurin" -> "Katrin Aschenbrenner", "Autor: Gerlinde Haas · Lokalredaktion" -> "Gerlinde
+    Haas"), or before a role ("Lucía Mendaza | Redactora"): two or three capitalised words (and the
+    particles between them), not starting with an article; "" for a line of another shape."""
+    line = " ".join(line.split()).lstrip(_BULLET)
+    lead = _BYLINE_LEAD.match(line)
+    rest = line[lead.end() :] if lead else line
+    cut = _NAME_END.search(rest)
+    if lead is None and (cut is None or cut.group().strip() in (".", "")):
+        return ""  # without a label or preposition, only "Name, role" or "Name | role" is a byline
+    words = (rest[: cut.start()] if cut else rest).split()
+    name: list[str] = []
+    for w in words:
+        if (
+            (w[:1].isupper() and w[1:2] != ".")
+            or (len(w) == 2 and w[0].isupper() and w[1] == ".")
+            or w.lower().rstrip("-'’") in _PARTICLES
+            or w.lower().startswith(("al-", "d'", "d’"))
+        ):
+            name.append(w)
+        else:
+            break
+    while name and not name[-1][:1].isupper():  # a name ends with a capitalised word
+        name.pop()
+    capitals = [w for w in name if w[:1].isupper()]
+    if not 2 <= len(capitals) <= 3 or name[0].lower() in _ARTICLES:
+        return ""
+    return author_name(" ".join(name))
 
 
 def author_lines(
@@ -451,14 +530,15 @@ def author_lines(
     page's author metadata, which may be an organisation: "BBC News has seen letters ..." is the
     story's) as whole words. ``free``: the units nothing removes and no gate keeps."""
     bylines = author_names(text, found)
+    starts = [*bylines, *model_byline_names(found)]  # the model's names only start a line about them
     page = author_name(page_author) if page_author else ""
     mentioned = [*bylines, page] if len(page.split()) >= 2 else bylines
-    if not mentioned:
+    if not (mentioned or starts):
         return []
     out: list[Found] = []
     for unit, ok in zip(units, free.tolist(), strict=True):
         line = unit.text.lstrip(_BULLET)
-        if ok and (any(_starts_with(line, n) for n in bylines) or any(_names(line, n) for n in mentioned)):
+        if ok and (any(_starts_with(line, n) for n in starts) or any(_names(line, n) for n in mentioned)):
             removal = Removal(
                 AUTHOR_RULE.id, "author_bio_line", unit.start, unit.end, text[unit.start : unit.end]
             )

@@ -176,7 +176,7 @@ def _topical(seen: Sequence[Seen], text: str, shaped: bool, cfg: LearnConfig) ->
     own = {_stem(w) for w in _WORD.findall(literal_text(text) if shaped else text)}
     hits = 0
     for s in seen:
-        telling = [shared for w, shared in s.telling if w in own]
+        telling = list({w: shared for w, shared in s.telling if w in own}.values())  # each word once
         hits += len(telling) > 1 and sum(telling) >= max(2, cfg.topical * len(telling))
     return hits > cfg.max_topical * len(seen)
 

@@ -28,7 +28,7 @@ from pipeline.core.config import ExtractConfig
 from pipeline.core.record import Doc
 from pipeline.core.stage import DocStage, DropRecord, RejectRecord
 from stages.extract.cascade import DETACHED_TAGS, Detached, main_text
-from stages.extract.orphans import drop_orphan_labels, label_lines, link_list_labels
+from stages.extract.orphans import drop_orphan_labels, label_lines, link_list_labels, link_lists
 from stages.extract.pagemeta import deeper_than, page_metadata
 from stages.extract.widgets import load_table, prune_widgets
 
@@ -327,6 +327,7 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
     meta = page_metadata(tree, url, extensive_dates=cfg.extensive_dates)
     redirect = redirect_target(refresh, url or meta.url)  # the page's canonical URL when not given
     drop_inert(tree)
+    lists = link_lists(tree) if cfg.drop_orphan_labels else []  # before aside/footer/widgets go
     detached = Detached(tree, DETACHED_TAGS)
     pruned = prune_widgets(tree, load_table(cfg.widget_table)) if cfg.prune_widgets else None
     got = main_text(
@@ -349,8 +350,8 @@ def extract_html(html: str, *, url: str | None = None, config: ExtractConfig | N
     if not (got.text or "").strip():
         raise RejectRecord("no_content", "trafilatura found no main text")
     body, orphans = drop_self_links(str(got.text), url), 0
-    if cfg.drop_orphan_labels:  # the lists extraction left out are still in the tree
-        labels = link_list_labels(tree, (meta.title, meta.author), label_lines(body))
+    if lists:
+        labels = link_list_labels(lists, (meta.title, meta.author), label_lines(body))
         body, orphans = drop_orphan_labels(body, labels)
     body, title = place_title(body, (meta.title or "").strip() or None, prepend=cfg.prepend_title)
     return Extracted(

@@ -16,8 +16,10 @@ the label goes before the text reaches the boilerplate stage, in any wording:
   first line (its headline). Where the list was kept (a listing page's content, an article's
   further reading), its label stays with it.
 
-:func:`link_list_labels` reads the labels off the parsed page (before widget pruning, which may
-take the list); :func:`drop_orphan_labels` drops the orphans from the extracted text.
+:func:`link_lists` reads the lists and the elements before them off the parsed page (before
+extraction detaches ``aside`` and ``footer``, and before widget pruning, which may take a list);
+:func:`link_list_labels` reads the labels of those the extracted text may hold, and
+:func:`drop_orphan_labels` drops the orphans from it.
 """
 
 from __future__ import annotations
@@ -91,37 +93,37 @@ def label_lines(text: str) -> frozenset[str]:
     return frozenset(k for k in map(_key, text.split("\n")[1:]) if _is_label(k))
 
 
-def _label_before(el: Any, avoid: frozenset[str], wanted: frozenset[str] | None) -> str | None:
-    """The short text of the element right before ``el`` (see :func:`_element_before`), or None;
-    with ``wanted``, only one of those."""
-    prev = _element_before(el)
-    if prev is None or prev.tag == "h1":
-        return None
-    text = _key(prev.text_content())
-    if not _is_label(text) or (wanted is not None and text not in wanted):
-        return None
-    if any(re.search(rf"(?<!\w){re.escape(a)}(?!\w)", text) for a in avoid):
-        return None
-    return text
+def link_lists(tree: Any) -> list[tuple[Any, Any]]:
+    """Every ``<ul>``/``<ol>`` of a parsed page (lxml) with the element right before it (see
+    :func:`_element_before`), in document order: read before extraction detaches ``aside`` and
+    ``footer`` or widget pruning drops subtrees, so a list there keeps its label. No text is read."""
+    pairs = []
+    for el in tree.iter("ul", "ol"):
+        prev = _element_before(el)
+        if prev is not None and prev.tag != "h1":
+            pairs.append((el, prev))
+    return pairs
 
 
 def link_list_labels(
-    tree: Any, avoid: Iterable[str | None] = (), wanted: frozenset[str] | None = None
+    lists: list[tuple[Any, Any]], avoid: Iterable[str | None] = (), wanted: frozenset[str] | None = None
 ) -> list[Label]:
-    """The labels of the link lists of a parsed page (lxml), in document order; a label holding
-    one of ``avoid`` (the page's title and author) is none; with ``wanted`` (e.g.
+    """The labels of the link lists among ``lists`` (:func:`link_lists`), in document order; a
+    label holding one of ``avoid`` (the page's title and author) is none; with ``wanted`` (e.g.
     :func:`label_lines` of the extracted text), only those are looked for."""
     if wanted is not None and not wanted:
         return []
     keep_out = frozenset(k for k in (_key(a) for a in avoid if a) if k)
     out = []
-    for el in tree.iter("ul", "ol"):
-        label = _label_before(el, keep_out, wanted)
-        if label is None:
+    for el, prev in lists:
+        text = _key(prev.text_content())
+        if not _is_label(text) or (wanted is not None and text not in wanted):
+            continue
+        if any(re.search(rf"(?<!\w){re.escape(a)}(?!\w)", text) for a in keep_out):
             continue
         links = _link_texts(el)
         if links is not None:
-            out.append(Label(label, links))
+            out.append(Label(text, links))
     return out
 
 

@@ -459,6 +459,11 @@ def test_a_long_sentence_above_the_title_is_left_to_the_model() -> None:
     units = text_units(three, html=False)
     kept = protected(units, np.ones(len(units), dtype=bool), False)
     assert kept[:3].all()
+    # a long paragraph above (one the model does not read) is body text: the gate stays
+    units = text_units("\n\n".join([banner, lede, title, lede]), html=False)
+    scored = np.array([i != 1 for i in range(len(units))])
+    kept = protected(units, scored, False, np.zeros(len(units), dtype=bool))
+    assert kept[0]
 
 
 def test_a_headline_under_a_removed_label_is_no_title() -> None:

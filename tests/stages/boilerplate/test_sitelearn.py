@@ -545,6 +545,11 @@ def test_a_masthead_that_shares_one_word_with_the_stories_is_learned() -> None:
         for i, (title, body) in enumerate(STORIES[:6])
     ]
     assert [ln.text for ln in learn_site_rules(docs).lines["sk.example"]] == ["Skellow Courier"]
+    # a word the line holds twice is still one word
+    twice = [(h, t.replace("Skellow Courier", "Skellow Courier, Skellow's paper")) for h, t in docs]
+    assert [ln.text for ln in learn_site_rules(twice).lines["sk.example"]] == [
+        "Skellow Courier, Skellow's paper"
+    ]
 
 
 def test_the_title_of_a_story_told_again_is_not_learned_though_other_pages_list_it() -> None:

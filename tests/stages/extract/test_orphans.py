@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from pipeline.core.config import ExtractConfig
 from pipeline.core.record import Doc
 from stages.extract.extractor import ORPHAN_FLAG, Extract, extract_html, parse_html
-from stages.extract.orphans import Label, drop_orphan_labels, link_list_labels
+from stages.extract.orphans import Label, drop_orphan_labels, link_list_labels, link_lists
 
 PARAS = [
     "The council approved the harbour budget on Monday after a long debate about the harbour walls.",
@@ -34,11 +36,15 @@ def _links(*texts: str) -> str:
 PROMO = f"<p><strong>Le ultime -</strong></p>{_links(*LINKS)}"
 
 
+def _lists(html: str) -> list[tuple[object, object]]:
+    return link_lists(parse_html(html))
+
+
 def test_a_link_lists_label_is_read_off_the_page() -> None:
-    assert link_list_labels(parse_html(_page(PROMO))) == [Label("Le ultime -", tuple(LINKS))]
+    assert link_list_labels(_lists(_page(PROMO))) == [Label("Le ultime -", tuple(LINKS))]
     # the list opens its parent: the label is the element before the parent
     nested = f"<div><h3>Most read</h3><div>{_links(*LINKS)}</div></div>"
-    assert [lab.text for lab in link_list_labels(parse_html(_page(nested)))] == ["Most read"]
+    assert [lab.text for lab in link_list_labels(_lists(_page(nested)))] == ["Most read"]
 
 
 @pytest.mark.parametrize(
@@ -53,7 +59,7 @@ def test_a_link_lists_label_is_read_off_the_page() -> None:
     ],
 )
 def test_what_is_no_labelled_link_list(block: str) -> None:
-    assert link_list_labels(parse_html(_page(block))) == []
+    assert link_list_labels(_lists(_page(block))) == []
 
 
 def test_an_orphan_label_goes_and_a_label_with_its_list_stays() -> None:
@@ -87,11 +93,11 @@ SHARE = _links("Facebook", "Twitter", "Email")
 
 def test_a_headline_or_byline_over_a_share_bar_is_no_label() -> None:
     page = _page(f"<p>By Jane Doe</p>{SHARE}")
-    assert [lab.text for lab in link_list_labels(parse_html(page))] == ["By Jane Doe"]
-    assert link_list_labels(parse_html(page), ("Harbour walls", "Jane Doe")) == []  # the page's author
-    assert link_list_labels(parse_html(page), ("Jane D",)) != []  # a whole name, not part of one
+    assert [lab.text for lab in link_list_labels(_lists(page))] == ["By Jane Doe"]
+    assert link_list_labels(_lists(page), ("Harbour walls", "Jane Doe")) == []  # the page's author
+    assert link_list_labels(_lists(page), ("Jane D",)) != []  # a whole name, not part of one
     h1 = f"<html><body><article><h1>Harbour walls to be rebuilt</h1>{SHARE}<p>{PARAS[0]}</p></article></body></html>"
-    assert link_list_labels(parse_html(h1)) == []
+    assert link_list_labels(_lists(h1)) == []
     got = extract_html(
         _page(f"<p>By Jane Doe</p>{SHARE}").replace("<head>", '<head><meta name="author" content="Jane Doe">')
     )
@@ -118,8 +124,29 @@ def test_a_deeply_nested_list_is_read_without_recursion() -> None:
         + "</body></html>"
     )
     deep = "<div>" * depth + _links(*LINKS) + "</div>" * depth
-    assert [lab.text for lab in link_list_labels(parse_html(html))] == ["Most read"]
+    assert [lab.text for lab in link_list_labels(_lists(html))] == ["Most read"]
     assert (
-        link_list_labels(parse_html(f"<html><body><p>Most read</p>{deep}</body></html>"))[0].text
-        == "Most read"
+        link_list_labels(_lists(f"<html><body><p>Most read</p>{deep}</body></html>"))[0].text == "Most read"
     )
+
+
+@pytest.mark.parametrize(
+    ("block", "config"),
+    [
+        (f"<h3>Most read</h3><aside>{_links(*LINKS)}</aside>", ExtractConfig()),  # detached on the fast path
+        (f"<h3>Most read</h3><footer>{_links(*LINKS)}</footer>", ExtractConfig()),
+        (
+            f'<h3>Most read</h3><div class="related-links">{_links(*LINKS)}</div>',
+            ExtractConfig(prune_widgets=True),
+        ),
+    ],
+)
+def test_a_list_extraction_or_pruning_took_out_of_the_tree_still_leaves_an_orphan(
+    block: str, config: ExtractConfig
+) -> None:
+    """The lists are read before extraction detaches aside and footer, or widget pruning drops a
+    subtree: the label that reached the text still goes."""
+    off = extract_html(_page(block), config=dataclasses.replace(config, drop_orphan_labels=False))
+    assert "Most read" in off.text.splitlines()
+    on = extract_html(_page(block), config=config)
+    assert "Most read" not in on.text.splitlines() and on.orphan_labels == 1
