@@ -380,7 +380,8 @@ def learn_site_rules(
     learned: dict[str, tuple[SiteLine, ...]] = {}
     for host, cands in found.items():
         kept = [c for c in cands if c.strong or (c.verdict == "weak" and _elsewhere(c, host, strong))]
-        soft = [c for c in cands if c.soft and not any(c is k for k in kept)]
+        ruled = {id(c) for c in kept}
+        soft = [c for c in cands if c.soft and id(c) not in ruled]
         if kept or soft:
             learned[host] = tuple(_site_lines(kept, soft, sites[host].n, cfg))
     return SiteRules(lines=learned, n_docs={h: sites[h].n for h in learned}, config=cfg)

@@ -30,6 +30,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from stages.extract.cascade import nonspace
+
 #: A link list has at least this many items with a link...
 MIN_LINKS = 2
 #: ... whose links hold at least this share of its text (non-space characters).
@@ -43,10 +45,6 @@ _SPACES = re.compile(r"\s+")
 
 def _key(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
-
-
-def _solid(text: str) -> int:
-    return len(text) - sum(map(str.isspace, text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +62,7 @@ def _link_texts(el: Any) -> tuple[str, ...] | None:
     if sum(1 for li in items if li.find(".//a") is not None) < MIN_LINKS:
         return None
     texts = tuple(t for t in (_key(a.text_content()) for a in links) if t)
-    if sum(map(_solid, texts)) < LINK_SHARE * _solid(el.text_content()):
+    if sum(map(nonspace, texts)) < LINK_SHARE * nonspace(el.text_content()):
         return None
     return texts
 
