@@ -45,7 +45,7 @@ from pipeline.training.fit import Matrix, categories, fit_model, probabilities
 from pipeline.training.labels import BOILERPLATE, CONTENT
 from stages.boilerplate.codes import F64
 from stages.boilerplate.engine import Found
-from stages.boilerplate.learned import Pending, model_rule, protected, removals, taken_units, touched
+from stages.boilerplate.learned import Pending, gates, model_rule, removals, taken_units, touched
 from stages.boilerplate.stage import Boilerplate
 from stages.normalize import normalize_layout, strip_extracted_bullets
 
@@ -168,14 +168,14 @@ def cleaned(
         return ""
     found: list[Found] = list(ex.found) if rules else []
     by_model: list[Found] = []
-    kept = None
+    kept, title = None, None
     if p is not None:
         if rules:  # as the stage decides: the gates keep prose and the title from the model
-            kept = protected(ex.units, ex.scored, ex.html, touched(ex.units, found))
+            kept, title = gates(ex.units, ex.scored, ex.html, touched(ex.units, found))
             scored = ex.scored & ~kept
         else:  # the model alone: every unit it reads, the HTML headline excepted
             scored = np.asarray([not (ex.html and u.index == 0) for u in ex.units], dtype=bool)
-        todo = Pending(ex.text, ex.html, found, ex.units, scored)
+        todo = Pending(ex.text, ex.html, found, ex.units, scored, title=title)
         adjacent = config.boilerplate.model_threshold_adjacent if rules else None
         taken = taken_units(todo, p, threshold, adjacent)
         by_model = removals(model_rule("cv"), todo, p, taken, category, offset)

@@ -25,6 +25,7 @@ from stages.boilerplate.learned import (
     BUILTIN_MODEL,
     ISOLATED_MIN_P,
     Pending,
+    above_title,
     content_words,
     ends_sentence,
     grown,
@@ -249,6 +250,56 @@ def test_a_unit_alone_below_the_isolated_gate_goes_only_when_it_is_off_topic() -
     match = GATED.replace(PARAGRAPHS[2], about)
     assert 0.85 <= raw_scores(match)[SCORE_LINE] < ISOLATED_MIN_P
     assert SCORE_LINE in pipeline.clean_text(match).text.split("\n\n")
+
+
+#: A consent banner's sentence of our own that no rule takes and the built-in model doubts
+BANNER = "Your privacy matters to us, so we only measure visits with your permission."
+CHROME_LINES = ["Accept all", "Home", "News", "Sport", "Weather", "Sign in"]
+
+
+def test_the_rest_of_the_chrome_above_a_title_goes_once_most_of_it_is_gone() -> None:
+    text = "\n".join([BANNER, *CHROME_LINES]) + "\n\n" + "\n\n".join(PARAGRAPHS)
+    assert raw_scores(text)[BANNER] < Config().boilerplate.model_threshold
+    result = pipeline.clean_text(text)
+    assert result.text.split("\n\n") == PARAGRAPHS
+    [first] = [r for r in result.removed if BANNER in r.snippet]
+    assert first.rule.startswith("model:") and first.snippet.startswith(BANNER)
+    # above a title with no chrome around it, the model judges it alone, and doubts it
+    assert BANNER in pipeline.clean_text(BANNER + "\n\n" + "\n\n".join(PARAGRAPHS)).text
+
+
+def _above(
+    gone: list[int], scored: list[int] | None = None, texts: dict[int, str] | None = None
+) -> list[int]:
+    """The units :func:`above_title` takes over a title at index ``len(gone)`` (``texts``: the
+    units above it that are not "Line <i>")."""
+    above = [(texts or {}).get(i, f"Line {i}") for i in range(len(gone))]
+    lines = [*above, PARAGRAPHS[0], *PARAGRAPHS[1:3]]
+    text = "\n\n".join(lines)
+    units = text_units(text, html=False)
+    n = len(units)
+    ok = np.array((scored or [1] * len(gone)) + [0] * (n - len(gone)), dtype=bool)
+    todo = Pending(text, False, [], units, ok, title=len(gone))
+    out = above_title(todo, np.array(gone + [0] * (n - len(gone)), dtype=bool))
+    return np.flatnonzero(out).tolist()
+
+
+def test_above_title_takes_the_units_above_the_last_removed_one() -> None:
+    assert _above([0, 1, 1, 1]) == [0]
+    assert _above([1, 0, 1, 1]) == [1]
+    assert _above([0, 1, 1, 1], scored=[0, 1, 1, 1]) == []  # a unit the gates keep stays
+    # the units between the chrome and the title stay (the story's first sentences when the
+    # title found is a video's)
+    assert _above([1, 1, 1, 0]) == []
+    assert _above([1, 1, 0, 0, 1, 1, 1, 1, 0]) == [2, 3]
+    # less than two thirds of the units above the title removed: nothing more
+    assert _above([0, 1, 0, 1]) == []
+    assert _above([0, 1]) == []  # one of two: half
+    assert _above([1]) == []  # one unit above the title: nothing to judge by
+    # two sentences among them: the story starts above the title found (a teaser's under a label)
+    first, second = PARAGRAPHS[1], PARAGRAPHS[2]
+    assert _above([0, 1, 1, 1, 1, 1], texts={0: first}) == [0]
+    assert _above([0, 1, 0, 1, 1, 1, 1, 1, 1], texts={0: first, 2: second}) == []
 
 
 def test_off_topic_compares_content_words_with_the_rest_of_the_document() -> None:
