@@ -241,9 +241,6 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         left = neighbours(doc.text, found, self.disabled_structure)
         both = sorted([*found, *left], key=lambda f: f[0].start) if left else found
         html = doc.format == "html"
-        if TAIL_RULE.id not in self.disabled_structure:
-            below = tails(doc.text, both, html=html, units=units, kept=kept)
-            both = sorted([*both, *below], key=lambda f: f[0].start) if below else both
         by_shape: tuple[tuple[Rule, UnitRule], ...] = (
             (CAPTION_RULE, captions),
             (HEADLINE_RULE, headlines),
@@ -251,9 +248,18 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
             (REST_RULE, partial(rests, html=html)),
         )
         rules = [(rule, find) for rule, find in by_shape if rule.id not in self.disabled_structure]
+        with_tails = TAIL_RULE.id not in self.disabled_structure
+        if not (rules or with_tails):
+            return self._within_budget(doc.text, found, both, size)
+        units = text_units(doc.text, html=html) if units is None else units
+        ruled = touched(units, both)  # kept up to date as removals are added: tails and free need it
+        if with_tails:
+            below = tails(doc.text, both, html=html, units=units, kept=kept, ruled=ruled)
+            if below:
+                both = sorted([*both, *below], key=lambda f: f[0].start)
+                ruled |= touched(units, below)
         if rules:
-            units = text_units(doc.text, html=html) if units is None else units
-            free = ~touched(units, both) if kept is None else ~touched(units, both) & ~kept
+            free = ~ruled if kept is None else ~ruled & ~kept
             if html or kept is None:  # an extraction's first unit is the page's headline; without
                 free[:1] = False  # the model's gates to find a text record's title, its first unit stays
             for _, find in rules:  # each sees what the ones before it took
@@ -261,8 +267,16 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
                 if more:
                     free &= ~touched(units, more)
                     both = sorted([*both, *more], key=lambda f: f[0].start)
-        use = self.over_budget(doc.text, both, size)
-        if use is not None and both is not found and self.over_budget(doc.text, found, size) is None:
+        return self._within_budget(doc.text, found, both, size)
+
+    def _within_budget(
+        self, text: str, found: Sequence[Found], both: Sequence[Found], size: _Size
+    ) -> tuple[Sequence[Found], BudgetUse | None]:
+        """``both`` (``found`` and the structural removals) with what it would spend over the
+        budget (None: within it); ``found`` alone when only the structural removals take the
+        text over it."""
+        use = self.over_budget(text, both, size)
+        if use is not None and both is not found and self.over_budget(text, found, size) is None:
             return found, None
         return both, use
 
