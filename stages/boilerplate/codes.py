@@ -181,11 +181,13 @@ def _powers(m: int) -> tuple[U64, U64]:
 
 
 def _fmix(h: U64) -> U64:
+    """murmur3's fmix64, on a new array (``h`` is left as it is), updated in place after that."""
     h = h ^ (h >> _S33)
-    h = h * _M1
-    h = h ^ (h >> _S33)
-    h = h * _M2
-    return h ^ (h >> _S33)
+    h *= _M1
+    h ^= h >> _S33
+    h *= _M2
+    h ^= h >> _S33
+    return h
 
 
 class Prefix:
@@ -208,3 +210,11 @@ class Prefix:
         with np.errstate(over="ignore"):
             h = self.pw[b - 1] * (self.s[b] - self.s[a])
             return _fmix(h ^ salt)
+
+    def windows(self, k: int, salt: int) -> U64:
+        """:meth:`spans` of every slice ``codes[a : a + k]`` in order (``a = 0, 1, ...``), all
+        salted with ``salt``: from slices of the prefix sums, with no gather."""
+        m = len(self.s) - k
+        with np.errstate(over="ignore"):
+            h = self.pw[k - 1 : k - 1 + m] * (self.s[k:] - self.s[:m])
+            return _fmix(h ^ np.uint64(salt))

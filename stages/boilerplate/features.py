@@ -94,29 +94,30 @@ def hashed_features(units: Sequence[str], spec: FeatureSpec) -> Hashed:
 
 def _char_ngrams(c: U32, n: int, orders: Sequence[int]) -> _Part:
     """Character n-grams of "\\n" + unit + "\\n" (normalised code points ``c``), all orders in one
-    go; the group of an n-gram is its order."""
+    go; the group of an n-gram is its order. An order's n-grams start at every offset, so their
+    units and hashes are read off slices (:meth:`~stages.boilerplate.codes.Prefix.windows`), not
+    gathered; those holding a line break other than at their ends are then dropped."""
     text = np.concatenate(([10], c, [10])).astype(np.uint32)
     pre = Prefix(text)
     nl = text == 10
     nlc = np.concatenate(([0], np.cumsum(nl)))  # newlines in text[:k]
     size = len(text)
-    starts_parts: list[I64] = []
-    orders_parts: list[I64] = []
+    rows: list[I64] = []
+    hashes: list[U64] = []
+    groups: list[I64] = []
     for k in orders:
         if size < k:
             continue
-        a = np.arange(size - k + 1)
-        ok = ~(nl[a] & nl[a + 1]) if k == 2 else (nlc[a + k - 1] - nlc[a + 1]) == 0
-        a = a[ok]
-        starts_parts.append(a)
-        orders_parts.append(np.full(len(a), k, dtype=np.int64))
-    a = np.concatenate(starts_parts) if starts_parts else np.zeros(0, dtype=np.int64)
-    k_all = np.concatenate(orders_parts) if orders_parts else np.zeros(0, dtype=np.int64)
-    rows = nlc[a + 1] - 1
-    inside = rows < n
-    a, k_all, rows = a[inside], k_all[inside], rows[inside]
-    h = pre.spans(a, a + k_all, (_SALT_CHAR + k_all).astype(np.uint64))
-    return rows, h, k_all  # group ids 2..5 for the char orders
+        m = size - k + 1  # the n-grams text[a : a + k] for a < m
+        unit = nlc[1 : m + 1] - 1  # the unit of each: that of its first character after a line break
+        ok = ~(nl[:m] & nl[1 : m + 1]) if k == 2 else nlc[k - 1 : k - 1 + m] == nlc[1 : m + 1]
+        ok &= unit < n
+        rows.append(unit[ok])
+        hashes.append(pre.windows(k, _SALT_CHAR + k)[ok])
+        groups.append(np.full(int(ok.sum()), k, dtype=np.int64))
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(rows), np.concatenate(hashes), np.concatenate(groups)  # groups 2..5: the orders
 
 
 def _word_spans(c: U32) -> tuple[U32, IntP, IntP, I64]:

@@ -563,5 +563,5 @@ def runs(taken: Bools) -> list[tuple[int, int]]:
 
 def run_bests(p: F64, spans: Sequence[tuple[int, int]]) -> list[int]:
     """The unit each run of ``spans`` (:func:`runs`) is recorded under: its highest ``p``, the
-    first of equals."""
-    return [first + int(np.argmax(p[first : last + 1])) for first, last in spans]
+    first of equals. (Most runs are one unit: no argmax for them.)"""
+    return [first if first == last else first + int(np.argmax(p[first : last + 1])) for first, last in spans]

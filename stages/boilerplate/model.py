@@ -173,7 +173,8 @@ class LineModel:
         picked = dense[np.ix_(rows, self.dense_columns)].astype(np.float64)
         z = (picked[:, None, :] * head.w_dense.astype(np.float64)[None, :, :]).sum(axis=2) + head.bias
         # every category at once: each feature's row of weights, summed per unit in the order the
-        # features come (a stable sort by unit; sums along axis 0 add row after row)
+        # features come (a stable sort by unit; sums along axis 0 add row after row), in float64
+        # as the rows are read (the same sums as a float64 copy of the weights, without the copy)
         asked = np.flatnonzero(row_of >= 0)
         order = asked[np.argsort(row_of[asked], kind="stable")]
         unit_rows = row_of[order]
@@ -181,7 +182,7 @@ class LineModel:
         weights *= hashed.vals[order, None]
         firsts = np.flatnonzero(np.concatenate(([True], unit_rows[1:] != unit_rows[:-1])))
         if len(firsts):
-            z[unit_rows[firsts]] += np.add.reduceat(weights.astype(np.float64), firsts, axis=0)
+            z[unit_rows[firsts]] += np.add.reduceat(weights, firsts, axis=0, dtype=np.float64)
         return [head.categories[j] for j in np.argmax(z, axis=1).tolist()]
 
     # --- the artifact -------------------------------------------------------------------------------

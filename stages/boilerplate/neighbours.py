@@ -199,19 +199,21 @@ def tails(
     html: bool,
     units: Sequence[Unit] | None = None,
     kept: Bools | None = None,
+    ruled: Bools | None = None,
 ) -> list[Found]:
     """The block tails (see the module docstring) below the removals ``found`` (sorted by start,
     not overlapping, the other structural removals among them), in text order. ``html``: the
     text is an HTML extraction; ``units``: its units (:func:`~stages.boilerplate.units.text_units`),
     made here when not given; ``kept``: the units the model's gates keep (the title, body prose),
-    which a tail never takes."""
+    which a tail never takes; ``ruled``: the units ``found`` overlaps (:func:`touched`), worked out
+    here when not given."""
     limits = [_tail_limit(removal.category) for removal, _, _ in found]
     if not any(limits):
         return []
     if units is None:
         units = text_units(text, html=html)
     starts = [u.start for u in units]
-    free = ~touched(units, found)
+    free = ~(touched(units, found) if ruled is None else ruled)
     takeable = free if kept is None else free & ~kept
     words = None
     out: list[Found] = []
