@@ -217,8 +217,9 @@ class _Scan:
 
     @cached_property
     def folded(self) -> bytes | None:
-        """The view with its ASCII letters lower-cased, one byte a character
-        (:func:`~pipeline.core.prefilter.ascii_folded`; None when literals matched ignoring case
+        """The view with its ASCII letters lower-cased and every other character ``?``, one byte a
+        character (:func:`~pipeline.core.prefilter.ascii_folded`: a literal holding ``?`` may be
+        "found" where it is not, and its rule then runs for nothing; None when literals matched ignoring case
         cannot be looked for that way, see :func:`~pipeline.core.prefilter.foldable`). Made once
         per text, when a literal is first looked for ignoring case: the inline rules' literals
         and the gated rules' are all looked for in it."""

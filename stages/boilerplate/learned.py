@@ -13,8 +13,9 @@ The decision, per document:
   (none of its words occurs anywhere else in the document, see :func:`off_topic`);
 * a unit with P(boilerplate) >= ``boilerplate.model_threshold`` is removed, and with it the units
   next to it that do not end like a sentence and score at least
-  ``boilerplate.model_threshold_adjacent``, and above a text record's title the page chrome's
-  last units once most of it is gone (:func:`taken_units`, :func:`above_title`); adjacent removed units
+  ``boilerplate.model_threshold_adjacent``, and above a text record's title, once most of the
+  page chrome there is gone, the units above its last removed one (:func:`taken_units`,
+  :func:`above_title`); adjacent removed units
   make one removal, recorded in the ledger as rule ``model:<version>`` with its score (the highest
   of its units) and the category the model's category head names (``model`` without one);
 * model removals count against the removal budget like a ``normal``-confidence rule's; and the
@@ -43,7 +44,7 @@ from stages.boilerplate.codes import F64, Bools, luts
 from stages.boilerplate.engine import Found
 from stages.boilerplate.model import Batch, LineModel, ModelError
 from stages.boilerplate.rulepack import Rule, code_rule
-from stages.boilerplate.units import Unit, text_units
+from stages.boilerplate.units import Unit, solid, text_units
 
 #: The model files shipped in the package.
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -218,9 +219,9 @@ GROW_MIN_P = 0.95
 #: one-line paragraph) goes only at this probability.
 ISOLATED_MIN_P = 0.97
 #: Above a text record's title, once this share of the units is removed, the rest above the last
-#: removed one goes (:func:`above_title`). Chosen on the tuning split: 0.66 / 0.5 took 0.9314 /
-#: 0.9316 of its boilerplate per document at preservation 0.9970 / 0.9960 (0.9287 and 0.9970
-#: without); taking every unit above the title, not only those above the last removed one, cost a
+#: removed one goes (:func:`above_title`). Chosen on the tuning split: 0.66 (and 2/3) / 0.5 took
+#: 0.9314 / 0.9316 of its boilerplate per document at preservation 0.9970 / 0.9960 (0.9287 and
+#: 0.9970 without); taking every unit above the title, not only those above the last removed one, cost a
 #: document whose title was a video's its first two sentences.
 CHROME_SHARE = 2 / 3
 
@@ -279,15 +280,15 @@ def gates(
     units: Sequence[Unit], scored: Bools, html: bool, ruled: Bools | None = None
 ) -> tuple[Bools, int | None]:
     """The units among ``scored`` the model may not take, whatever it scores (so it does not
-    score them at all):
+    score them at all), and a text record's title (its unit's index; None: a text record without
+    one, or an HTML extraction):
 
     * body prose (:func:`reads_as_prose`): twenty words or more that end like a sentence;
     * in a text record, the title (:func:`_title`). The menus, log-in and consent lines above it
       are what the model takes; the title looks like a teaser headline to it, and would go with
       them. (An HTML extraction's headline is its first unit, which the model never reads.)
 
-    ``ruled``: the units the rules' removals overlap (:func:`touched`; default: none). Also the
-    title's index (None: a text record without one, or an HTML extraction).
+    ``ruled``: the units the rules' removals overlap (:func:`touched`; default: none).
     """
     out = np.zeros(len(units), dtype=bool)
     rest: list[int] = []  # the units the model may read that are not prose: the title is among them
@@ -426,7 +427,11 @@ def taken_units(
     caption's credit line), and a block's edge that is not a sentence is rarely the article's. Only the model's removals grow
     so: a rule's match is exact, and next to it the article often goes on with a short
     paragraph. ``adjacent`` is ``boilerplate.model_threshold_adjacent``; measured in the README
-    ("Units next to the model's removals")."""
+    ("Units next to the model's removals").
+
+    Last, above a text record's title, the page chrome the model doubted (:func:`above_title`),
+    whatever it scores: it joins the model's removal next to it, or is one of its own under the
+    model's rule with its (low) score."""
     n = len(doc.units)
     ruled = touched(doc.units, doc.found) if doc.ruled is None else doc.ruled
     lowered = np.zeros(n, dtype=bool)
@@ -450,29 +455,44 @@ def taken_units(
         for i in np.flatnonzero(weak).tolist():
             weak[i] = not ends_sentence(doc.units[i].text)
         out |= grown(out & (p >= GROW_MIN_P), weak)
-    return out | above_title(doc, ruled | out)
+    return out | above_title(doc, out)
 
 
-def above_title(doc: Pending, gone: Bools) -> Bools:
-    """The scored units above the last removed unit over a text record's title, when the rules
-    and the model removed (``gone``) at least :data:`CHROME_SHARE` of the units above the title:
-    the rest of the page's chrome, which the model doubted on its own (a cookie banner's sentence
-    above its buttons, a menu's "My account"). Not when two of those units end like sentences,
-    and never the units between the chrome and the title: when the title found is not the
-    story's (a video's, a teaser's under "In other news"), the story's first sentences stand
-    above it."""
+def above_title(doc: Pending, taken: Bools) -> Bools:
+    """The scored units above the last removed unit over a text record's title, when the rules'
+    removals (covering a unit whole) and the model's (``taken``) are at least
+    :data:`CHROME_SHARE` of the units above the title: the rest of the page's chrome, which the
+    model doubted on its own (a cookie banner's sentence above its buttons, a menu's "My
+    account"). Not when two of the units left above the last removed one end like sentences
+    (the gates' body prose among them), and never the units between the chrome and the title:
+    when the title found is not the story's (a video's, a teaser's under "In other news"), the
+    story's first sentences stand above it. (Three units above the title at least: with fewer,
+    two thirds removed leave nothing above the last removed one.)"""
     out = np.zeros(len(doc.units), dtype=bool)
     title = doc.title
-    if title is None or title < 2:
+    if doc.html or title is None or title < 3:
         return out
-    above = gone[:title]
+    above = taken[:title] | _covered_whole(doc, title)
     if above.mean() < CHROME_SHARE:
         return out
     last = int(np.flatnonzero(above)[-1])
-    rest = doc.scored[:last] & ~above[:last]
-    if sum(ends_sentence(doc.units[i].text) for i in np.flatnonzero(rest).tolist()) > 1:
+    left = np.flatnonzero(~above[:last]).tolist()
+    if sum(ends_sentence(doc.units[i].text) for i in left) > 1:
         return out  # sentences: the story starts above the title found (a teaser's, a video's)
-    out[:last] = rest
+    out[:last] = doc.scored[:last] & ~above[:last]
+    return out
+
+
+def _covered_whole(doc: Pending, upto: int) -> Bools:
+    """Of ``doc``'s first ``upto`` units, those the rules' removals cover whole (every
+    character but white space): a paragraph with a notice glued onto it is not removed."""
+    out = np.zeros(upto, dtype=bool)
+    spans = [(r.start, r.end) for r, _, _ in doc.found if r.start < doc.units[upto - 1].end]
+    if not spans:
+        return out
+    for i, u in enumerate(doc.units[:upto]):
+        parts = [doc.text[max(a, u.start) : min(b, u.end)] for a, b in spans if a < u.end and b > u.start]
+        out[i] = bool(parts) and solid("".join(parts)) == solid(u.text)
     return out
 
 

@@ -109,3 +109,21 @@ def _after_closing(text: str, i: int) -> int:
             j += 1
         return j
     return i
+
+
+#: Texts longer than this are counted without splitting them (:func:`solid`).
+SPLIT_BELOW = 256
+
+
+def solid(text: str) -> int:
+    """Non-whitespace characters (``str.split`` and ``str.isspace`` share one definition).
+
+    Every whitespace character but the space is unprintable (``str.isprintable``), so in a text
+    that is printable once its line breaks and tabs are gone, the rest is spaces: counting them is
+    ~2x quicker than splitting a 4 KB text into words (a short snippet splits quicker).
+    """
+    if len(text) > SPLIT_BELOW:
+        rest = text.replace("\n", "").replace("\t", "")
+        if rest.isprintable():
+            return len(rest) - rest.count(" ")
+    return len("".join(text.split()))

@@ -46,7 +46,8 @@ from stages.boilerplate.rulepack import (
 )
 from stages.boilerplate.sitelearn import learn_site_rules
 from stages.boilerplate.siterules import host_of
-from stages.boilerplate.stage import Boilerplate, _solid, budget_use
+from stages.boilerplate.stage import Boilerplate, budget_use
+from stages.boilerplate.units import solid
 from tests.conftest import FIXTURES
 
 RULES = load_rules(("builtin",))
@@ -517,4 +518,4 @@ def test_same_removals_with_unusual_patterns(parts: list[tuple[str, str]]) -> No
     ).map("".join)
 )
 def test_the_budget_counts_non_blank_characters_as_split_does(text: str) -> None:
-    assert _solid(text) == len("".join(text.split()))
+    assert solid(text) == len("".join(text.split()))

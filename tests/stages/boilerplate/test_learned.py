@@ -269,23 +269,29 @@ def test_the_rest_of_the_chrome_above_a_title_goes_once_most_of_it_is_gone() -> 
 
 
 def _above(
-    gone: list[int], scored: list[int] | None = None, texts: dict[int, str] | None = None
+    taken: list[int],
+    scored: list[int] | None = None,
+    texts: dict[int, str] | None = None,
+    ruled: tuple[str, ...] = (),
 ) -> list[int]:
-    """The units :func:`above_title` takes over a title at index ``len(gone)`` (``texts``: the
-    units above it that are not "Line <i>")."""
-    above = [(texts or {}).get(i, f"Line {i}") for i in range(len(gone))]
-    lines = [*above, PARAGRAPHS[0], *PARAGRAPHS[1:3]]
-    text = "\n\n".join(lines)
+    """The units :func:`above_title` takes over a title at index ``len(taken)``, given the
+    model's removals ``taken`` (``texts``: the units above it that are not "Line <i>";
+    ``scored``: which of them the model reads, default all; ``ruled``: snippets a rule removed)."""
+    above = [(texts or {}).get(i, f"Line {i}") for i in range(len(taken))]
+    text = "\n\n".join([*above, PARAGRAPHS[0], *PARAGRAPHS[1:3]])
     units = text_units(text, html=False)
-    n = len(units)
-    ok = np.array((scored or [1] * len(gone)) + [0] * (n - len(gone)), dtype=bool)
-    todo = Pending(text, False, [], units, ok, title=len(gone))
-    out = above_title(todo, np.array(gone + [0] * (n - len(gone)), dtype=bool))
-    return np.flatnonzero(out).tolist()
+    rest = [0] * (len(units) - len(taken))
+    ok = np.array([1] * len(taken) if scored is None else scored, dtype=bool)
+    found = sorted((_rule_removal(text, snippet) for snippet in ruled), key=lambda f: f[0].start)
+    todo = Pending(
+        text, False, found, units, np.concatenate([ok, np.array(rest, dtype=bool)]), title=len(taken)
+    )
+    return np.flatnonzero(above_title(todo, np.array(taken + rest, dtype=bool))).tolist()
 
 
 def test_above_title_takes_the_units_above_the_last_removed_one() -> None:
     assert _above([0, 1, 1, 1]) == [0]
+    assert _above([0, 1, 1]) == [0]  # two of three
     assert _above([1, 0, 1, 1]) == [1]
     assert _above([0, 1, 1, 1], scored=[0, 1, 1, 1]) == []  # a unit the gates keep stays
     # the units between the chrome and the title stay (the story's first sentences when the
@@ -294,12 +300,22 @@ def test_above_title_takes_the_units_above_the_last_removed_one() -> None:
     assert _above([1, 1, 0, 0, 1, 1, 1, 1, 0]) == [2, 3]
     # less than two thirds of the units above the title removed: nothing more
     assert _above([0, 1, 0, 1]) == []
-    assert _above([0, 1]) == []  # one of two: half
-    assert _above([1]) == []  # one unit above the title: nothing to judge by
-    # two sentences among them: the story starts above the title found (a teaser's under a label)
-    first, second = PARAGRAPHS[1], PARAGRAPHS[2]
+    assert _above([0, 0, 1, 1, 1]) == []  # three of five
+    # two sentences left above the last removed unit, the gates' body prose among them: the
+    # story starts above the title found (a teaser's under a label)
+    first, second = PARAGRAPHS[1], "Both were unhurt."
     assert _above([0, 1, 1, 1, 1, 1], texts={0: first}) == [0]
     assert _above([0, 1, 0, 1, 1, 1, 1, 1, 1], texts={0: first, 2: second}) == []
+    kept = [0, 1, 1, 1, 1, 1, 1, 1, 1]
+    assert _above([0, 0, 1, 1, 1, 1, 1, 1, 1], scored=kept, texts={0: first, 1: second}) == []
+    assert _above([0, 0, 1, 1, 1, 1, 1, 1, 1], scored=kept, texts={1: second}) == [1]
+
+
+def test_above_title_counts_a_rule_removal_that_covers_a_unit_whole() -> None:
+    glued = "Line 3 and the story goes on"
+    assert _above([0, 1, 1, 0], ruled=("Line 3",)) == [0]
+    # a paragraph a notice is glued onto is not removed
+    assert _above([0, 1, 1, 0], texts={3: glued}, ruled=("Line 3",)) == []
 
 
 def test_off_topic_compares_content_words_with_the_rest_of_the_document() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stages.boilerplate.codes import norm_unit
+from stages.boilerplate.codes import Prefix, norm_unit
 from stages.boilerplate.dense import DENSE, dense_features
 from stages.boilerplate.features import FeatureSpec, hashed_features
 from stages.boilerplate.learned import BUILTIN_MODEL, load_model
@@ -212,3 +212,15 @@ def test_the_category_head_answers_each_unit_as_scored_alone(builtin: LineModel)
         ]
         assert name == head.categories[int(np.argmax(z))]
     assert len(set(names)) > 1  # the units get different answers
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_prefix_windows_are_the_spans_of_every_slice(k: int) -> None:
+    """The n-gram hashes read off slices of the prefix sums are :meth:`Prefix.spans` of each
+    ``k``-slice, in order (the features hash them so)."""
+    codes = np.frombuffer("Harbour wall — repaired, ça va\nWatch now".encode("utf-32-le"), dtype=np.uint32)
+    prefix = Prefix(codes)
+    starts = np.arange(len(codes) - k + 1, dtype=np.intp)
+    salt = 0x9E3779B97F4A7C15
+    expected = prefix.spans(starts, starts + k, np.full(len(starts), salt, dtype=np.uint64))
+    assert prefix.windows(k, salt).tolist() == expected.tolist()
