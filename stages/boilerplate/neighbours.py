@@ -429,6 +429,13 @@ _BYLINE_LEAD = re.compile(
     r"^(?:[^\W\d_]+\s*:\s*|(?:(?:written|words|reporting|text|story|posted)\s+)?(?:by|von|par|por|di|door|da|de|av|af)\s+)",
     re.IGNORECASE,
 )
+#: The same after up to three more words: "Texte et photos :", "Propos recueillis par", "A cura di".
+#: Tried after the one-word lead and after a name with its role, so that "Maria de la Cruz,
+#: reporter" keeps its whole name.
+_LONG_BYLINE_LEAD = re.compile(
+    r"^(?:[^\W\d_]+\s+){1,3}?(?:[^\W\d_]+\s*:\s*|(?:by|von|par|por|di|door|da|de|av|af)\s+)",
+    re.IGNORECASE,
+)
 #: The particles inside names ("Maria de la Cruz", "Ahmed al-Sayed").
 _PARTICLES = frozenset(
     {
@@ -493,13 +500,26 @@ _NAME_END = re.compile(r"\s*(?:[,|·•;(]|\s[-\u2013\u2014]\s|\.\s|\.$)")
 def byline_name(line: str) -> str:
     """The name a byline line gives after its label or preposition ("Von Katrin Aschenbrenner,
     Redakteurin" -> "Katrin Aschenbrenner", "Autor: Gerlinde Haas · Lokalredaktion" -> "Gerlinde
-    Haas"), or before a role ("Lucía Mendaza | Redactora"): two or three capitalised words (and the
-    particles between them), not starting with an article; "" for a line of another shape."""
+    Haas"), or before a role ("Lucía Mendaza | Redactora"), or after a longer label ("Propos
+    recueillis par Manon Marchand"): two or three capitalised words (and the particles between
+    them), not starting with an article; "" for a line of another shape."""
     line = " ".join(line.split()).lstrip(_BULLET)
-    lead = _BYLINE_LEAD.match(line)
-    rest = line[lead.end() :] if lead else line
+    for lead in (_BYLINE_LEAD, None, _LONG_BYLINE_LEAD):
+        name = _name_after(line, lead)
+        if name:
+            return name
+    return ""
+
+
+def _name_after(line: str, lead: re.Pattern[str] | None) -> str:
+    """:func:`byline_name` after a match of ``lead`` at the line's start ("" when it does not
+    match), or with None, before a role."""
+    found = lead.match(line) if lead is not None else None
+    if lead is not None and found is None:
+        return ""
+    rest = line[found.end() :] if found else line
     cut = _NAME_END.search(rest)
-    if lead is None and (cut is None or cut.group().strip() in (".", "")):
+    if found is None and (cut is None or cut.group().strip() in (".", "")):
         return ""  # without a label or preposition, only "Name, role" or "Name | role" is a byline
     words = (rest[: cut.start()] if cut else rest).split()
     name: list[str] = []

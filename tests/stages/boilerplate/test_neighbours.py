@@ -420,6 +420,13 @@ def test_lines_about_the_bylines_author_go() -> None:
         ("By Maria de la Cruz, Madrid", "Maria de la Cruz"),
         ("By Jane Smith. Updated March 3", "Jane Smith"),
         ("Lucía Mendaza | Redactora de Local", "Lucía Mendaza"),  # a name before a role
+        ("Maria de la Cruz, Madrid", "Maria de la Cruz"),  # "Maria de" is no label
+        # a longer label: up to four words before the colon or the preposition
+        ("Propos recueillis par Manon Marchand", "Manon Marchand"),
+        ("Texte et photos : Élodie Perrin", "Élodie Perrin"),
+        ("A cura di Sara Moretti", "Sara Moretti"),
+        ("Photos and words by Rhys Pemberton", "Rhys Pemberton"),
+        ("Five of the best walks by Rhys Pemberton", ""),  # five words before "by": a headline
         ("The Harbour Council said on Monday", ""),  # no label, preposition or role: no byline
         ("Jane Smith.", ""),
         ("Posted by The Council", ""),  # an article starts no one's name
