@@ -459,8 +459,10 @@ def taken_units(
 
 
 def above_title(doc: Pending, taken: Bools) -> Bools:
-    """The scored units above the last removed unit over a text record's title, when the rules'
-    removals (covering a unit whole) and the model's (``taken``) are at least
+    """The units above the last removed unit over a text record's title that the gates leave to
+    the model (``doc.kept``; scored, or too long for it to read: a cookie banner's long text) and
+    no rule touches, when the rules' removals (covering a unit whole) and the model's
+    (``taken``) are at least
     :data:`CHROME_SHARE` of the units above the title: the rest of the page's chrome, which the
     model doubted on its own (a cookie banner's sentence above its buttons, a menu's "My
     account"). Not when two of the units left above the last removed one end like sentences
@@ -479,7 +481,9 @@ def above_title(doc: Pending, taken: Bools) -> Bools:
     left = np.flatnonzero(~above[:last]).tolist()
     if sum(ends_sentence(doc.units[i].text) for i in left) > 1:
         return out  # sentences: the story starts above the title found (a teaser's, a video's)
-    out[:last] = doc.scored[:last] & ~above[:last]
+    ruled = touched(doc.units, doc.found) if doc.ruled is None else doc.ruled
+    free = doc.scored[:last] if doc.kept is None else ~doc.kept[:last] & ~ruled[:last]
+    out[:last] = free & ~above[:last]
     return out
 
 

@@ -273,19 +273,21 @@ def _above(
     scored: list[int] | None = None,
     texts: dict[int, str] | None = None,
     ruled: tuple[str, ...] = (),
+    kept: list[int] | None = None,
 ) -> list[int]:
     """The units :func:`above_title` takes over a title at index ``len(taken)``, given the
     model's removals ``taken`` (``texts``: the units above it that are not "Line <i>";
-    ``scored``: which of them the model reads, default all; ``ruled``: snippets a rule removed)."""
+    ``scored``: which of them the model reads, default all; ``ruled``: snippets a rule removed;
+    ``kept``: which of them the gates keep, default: those the model does not read)."""
     above = [(texts or {}).get(i, f"Line {i}") for i in range(len(taken))]
     text = "\n\n".join([*above, PARAGRAPHS[0], *PARAGRAPHS[1:3]])
     units = text_units(text, html=False)
     rest = [0] * (len(units) - len(taken))
     ok = np.array([1] * len(taken) if scored is None else scored, dtype=bool)
     found = sorted((_rule_removal(text, snippet) for snippet in ruled), key=lambda f: f[0].start)
-    todo = Pending(
-        text, False, found, units, np.concatenate([ok, np.array(rest, dtype=bool)]), title=len(taken)
-    )
+    scored_all = np.concatenate([ok, np.array(rest, dtype=bool)])
+    gated = ~scored_all if kept is None else np.array(kept + [1] * len(rest), dtype=bool)
+    todo = Pending(text, False, found, units, scored_all, kept=gated, title=len(taken))
     return np.flatnonzero(above_title(todo, np.array(taken + rest, dtype=bool))).tolist()
 
 
@@ -309,6 +311,12 @@ def test_above_title_takes_the_units_above_the_last_removed_one() -> None:
     kept = [0, 1, 1, 1, 1, 1, 1, 1, 1]
     assert _above([0, 0, 1, 1, 1, 1, 1, 1, 1], scored=kept, texts={0: first, 1: second}) == []
     assert _above([0, 0, 1, 1, 1, 1, 1, 1, 1], scored=kept, texts={1: second}) == [1]
+
+
+def test_above_title_takes_a_unit_too_long_for_the_model_that_the_gates_leave_to_it() -> None:
+    banner = "We and our partners use technologies to personalise content. " * 4  # over 200 characters
+    assert _above([1, 0, 1, 1], scored=[1, 0, 1, 1], kept=[0, 0, 0, 0], texts={1: banner}) == [1]
+    assert _above([1, 0, 1, 1], scored=[1, 0, 1, 1], kept=[0, 1, 0, 0], texts={1: banner}) == []
 
 
 def test_above_title_counts_a_rule_removal_that_covers_a_unit_whole() -> None:
