@@ -228,7 +228,8 @@ def tails(
         if not run:
             continue
         if i < len(units) and free[i]:  # the article goes on right below
-            words = words if words is not None else content_words(text)
+            if words is None:  # of what is left: a headline another list repeats is off topic still
+                words = content_words("\n".join(u.text for u, f in zip(units, free, strict=True) if f))
             if not off_topic(run[-1].text, words):
                 run.pop()
             if removal.category in LIST_TAIL and len(run) < 2:

@@ -206,6 +206,21 @@ def test_tail_before_the_article_goes_on_keeps_only_off_topic_last_units() -> No
     ]
 
 
+def test_a_headline_another_removed_list_repeats_is_still_off_topic() -> None:
+    """Its words in the "Most read" list below do not make it the article's."""
+    most_read = "Most read\nSailing club wins lottery funding\nNew zebra crossing for school road"
+    text = (
+        f"{BODY}\n\nRead next:\nBakery marks 100 years\nSailing club wins lottery funding\n\n{BODY}\n\n"
+        f"{most_read}"
+    )
+    taken = ["Bakery marks 100 years", "Sailing club wins lottery funding"]
+    assert _tails(text, ("Read next:", "promo_block"), (most_read, "related_links")) == taken
+    # kept below the article, the same headline is the article's word for it (and one headline
+    # left is no list)
+    kept = text.replace(f"\n\n{most_read}", "\n\nSailing club wins lottery funding")
+    assert _tails(kept, ("Read next:", "promo_block")) == []
+
+
 def test_no_tail_below_other_categories_or_outside_units() -> None:
     text = f"{BODY}\n\nFollow us on X\nBakery marks 100 years in the high street\n\n{BODY}"
     assert _tails(text, ("Follow us on X", "share_prompt")) == []
