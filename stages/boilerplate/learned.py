@@ -221,8 +221,8 @@ ISOLATED_MIN_P = 0.97
 #: Above a text record's title, once this share of the units is removed, the rest above the last
 #: removed one goes (:func:`above_title`). Chosen on the tuning split: 0.66 (and 2/3) / 0.5 took
 #: 0.9314 / 0.9316 of its boilerplate per document at preservation 0.9970 / 0.9960 (0.9287 and
-#: 0.9970 without); taking every unit above the title, not only those above the last removed one, cost a
-#: document whose title was a video's its first two sentences.
+#: 0.9970 without); taking every unit above the title, not only those above the last removed
+#: one, cost a document whose title was a video's its first two sentences.
 CHROME_SHARE = 2 / 3
 
 _SENTENCE_MARKS = ".!?\u2026"
@@ -461,11 +461,10 @@ def taken_units(
 def above_title(doc: Pending, taken: Bools) -> Bools:
     """The units above the last removed unit over a text record's title that the gates leave to
     the model (``doc.kept``; scored, or too long for it to read: a cookie banner's long text) and
-    no rule touches, when the rules' removals (covering a unit whole) and the model's
-    (``taken``) are at least
-    :data:`CHROME_SHARE` of the units above the title: the rest of the page's chrome, which the
-    model doubted on its own (a cookie banner's sentence above its buttons, a menu's "My
-    account"). Not when two of the units left above the last removed one end like sentences
+    no rule touches, when the rules' removals (covering a unit whole) and the model's (``taken``)
+    are at least :data:`CHROME_SHARE` of the units above the title: the rest of the page's
+    chrome, which the model doubted on its own (a cookie banner's sentence above its buttons, a
+    menu's "My account"). Not when two of the units left above the last removed one end like sentences
     (the gates' body prose among them), and never the units between the chrome and the title:
     when the title found is not the story's (a video's, a teaser's under "In other news"), the
     story's first sentences stand above it. (Three units above the title at least: with fewer,
