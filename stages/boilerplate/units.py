@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from itertools import accumulate, pairwise
+from itertools import pairwise
 
-from pipeline.core.blocks import EXTRACTED_BULLET, SPACES, block_groups, has_run, stripped_lines
+from pipeline.core.blocks import EXTRACTED_BULLET, SPACES, block_groups, has_run
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is ~4x slower to build, and texts have many units
@@ -42,18 +42,25 @@ def text_units(text: str, *, html: bool) -> list[Unit]:
     ends: list[int] = []
     texts: list[str] = []
     layout: list[str] = []
-    for start, stripped in stripped_lines(text):
+    rank: list[int] = []  # per line, 1 + its index among the non-blank lines (0: a blank line)
+    # the lines as stripped_lines gives them, inlined (no generator to resume per line)
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        stripped = raw.strip()  # the line break itself is whitespace: strip takes it too
         if stripped:
+            start = pos + raw.index(stripped[0])  # only blanks before it
             starts.append(start)
             ends.append(start + len(stripped))
             texts.append(stripped)
+            rank.append(len(texts))
             line = SPACES.sub(" ", stripped) if has_run(stripped) else stripped
             layout.append(EXTRACTED_BULLET.sub("", line) if html else line)
         else:
             layout.append("")
+            rank.append(0)
+        pos += len(raw)
     if not texts:
         return []
-    rank = list(accumulate(1 if line else 0 for line in layout))  # 1 + the non-blank index of a line
     out: list[Unit] = []
     glued = glue_points(text)
     for group in block_groups(layout):
