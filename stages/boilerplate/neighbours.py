@@ -638,12 +638,17 @@ def rests(
     groups = blocks(text, units)
     if len(groups) < 3:
         return []
+    # a block of one unit leaves nothing beside what was removed: in a record of one paragraph a
+    # line (most), no block needs the removals' cover worked out
+    shared = [block for block in groups if len(block) > 1]
+    if not shared:
+        return []
     removed = covered(units, found)
     if not removed.any():
         return []
     ends = [r.end for r, _, _ in found]
     out: list[Found] = []
-    for block in groups:
+    for block in shared:
         gone = [i for i in block if removed[i]]
         left = [i for i in block if not removed[i]]
         if not gone or not left or 2 * len(gone) < len(block) or 2 * len(block) > len(units):
