@@ -597,7 +597,8 @@ def blocks(text: str, units: Sequence[Unit]) -> list[list[int]]:
     spaces or tabs is blank)."""
     out: list[list[int]] = []
     for i, u in enumerate(units):
-        if out and _breaks(text[units[i - 1].end : u.start]) <= 1:
+        # most gaps are one blank line, "\n\n": two breaks, not counted
+        if out and (gap := text[units[i - 1].end : u.start]) != "\n\n" and _breaks(gap) <= 1:
             out[-1].append(i)
         else:
             out.append([i])
