@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.core.blocks import SPACES, block_groups, join_blocks, layout_lines
+from pipeline.core.blocks import SPACES, block_groups, join_blocks, layout_lines, stripped_lines
 from stages.boilerplate.engine import split_lines
 from stages.boilerplate.units import glue_points, text_units
 from stages.normalize import normalize_layout, strip_extracted_bullets
@@ -155,3 +155,21 @@ def test_glue_points_are_each_lower_mark_upper(text: str) -> None:
         and text[i + 1].isupper()
     ]
     assert glue_points(text) == expected
+
+
+#: Line breaks of every kind ``str.splitlines`` knows, blanks that ``str.strip`` takes, a list marker.
+_LINES = st.text(
+    alphabet=st.sampled_from(list("ab C\t\n\r\x0b\x0c\x1c\x85\u2028\u00a0\u2003-•")), max_size=80
+)
+
+
+@given(_LINES)
+def test_split_lines_and_text_units_read_the_lines_as_stripped_lines_does(text: str) -> None:
+    # both walk the lines themselves (no generator per line): the same offsets and contents
+    lines = [(start, stripped) for start, stripped in stripped_lines(text) if stripped]
+    assert [(ln.start, ln.text) for ln in split_lines(text)] == lines
+    assert all(ln.end == ln.start + len(ln.text) for ln in split_lines(text))
+    units = text_units(text, html=False)  # no sentence marks: no glued pieces
+    assert sorted(k for u in units for k in u.lines) == list(range(len(lines)))
+    for u in units:
+        assert (u.start, u.end) == (lines[u.lines[0]][0], lines[u.lines[-1]][0] + len(lines[u.lines[-1]][1]))
