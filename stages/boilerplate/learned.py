@@ -255,10 +255,11 @@ def reads_as_prose(text: str) -> bool:
 def heading_like(text: str) -> bool:
     """A headline's shape: 4-20 words, an upper-case start, mostly lower-case letters, no
     sentence or label end (``.``, ``:``, ...), no menu separators, links, dates or times."""
-    words = text.split()
-    if not HEADING_MIN_WORDS <= len(words) <= HEADING_MAX_WORDS or not text[0].isupper():
+    # the tests of one character first: they turn away two in five of the title gate's units unsplit
+    if not text[:1].isupper() or text[-1] in _NOT_HEADING_END:
         return False
-    if text[-1] in _NOT_HEADING_END or not _CHROME_MARKS.isdisjoint(text):
+    words = len(text.split(None, HEADING_MAX_WORDS))  # no more than one word too many is split off
+    if not HEADING_MIN_WORDS <= words <= HEADING_MAX_WORDS or not _CHROME_MARKS.isdisjoint(text):
         return False
     if 2 * sum(map(str.islower, text)) < sum(map(str.isalpha, text)):
         return False

@@ -598,7 +598,8 @@ def blocks(text: str, units: Sequence[Unit]) -> list[list[int]]:
     spaces or tabs is blank)."""
     out: list[list[int]] = []
     for i, u in enumerate(units):
-        if out and _breaks(text[units[i - 1].end : u.start]) <= 1:
+        # most gaps are one blank line, "\n\n": two breaks, not counted
+        if out and (gap := text[units[i - 1].end : u.start]) != "\n\n" and _breaks(gap) <= 1:
             out[-1].append(i)
         else:
             out.append([i])
@@ -639,12 +640,17 @@ def rests(
     groups = blocks(text, units)
     if len(groups) < 3:
         return []
+    # a block of one unit leaves nothing beside what was removed: in a record of one paragraph a
+    # line (most), no block needs the removals' cover worked out
+    shared = [block for block in groups if len(block) > 1]
+    if not shared:
+        return []
     removed = covered(units, found)
     if not removed.any():
         return []
     ends = [r.end for r, _, _ in found]
     out: list[Found] = []
-    for block in groups:
+    for block in shared:
         gone = [i for i in block if removed[i]]
         left = [i for i in block if not removed[i]]
         if not gone or not left or 2 * len(gone) < len(block) or 2 * len(block) > len(units):

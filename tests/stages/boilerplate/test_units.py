@@ -5,12 +5,12 @@ from __future__ import annotations
 from itertools import pairwise
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.core.blocks import SPACES, block_groups, join_blocks, layout_lines
+from pipeline.core.blocks import SPACES, block_groups, join_blocks, layout_lines, stripped_lines
 from stages.boilerplate.engine import split_lines
-from stages.boilerplate.units import glue_points, text_units
+from stages.boilerplate.units import SPLIT_BELOW, WHITE_SPACE, glue_points, solid, text_units
 from stages.normalize import normalize_layout, strip_extracted_bullets
 
 WRAPPED = (
@@ -155,3 +155,42 @@ def test_glue_points_are_each_lower_mark_upper(text: str) -> None:
         and text[i + 1].isupper()
     ]
     assert glue_points(text) == expected
+
+
+#: Line breaks of every kind ``str.splitlines`` knows, blanks that ``str.strip`` takes, a list marker.
+_LINES = st.text(
+    alphabet=st.sampled_from(list("ab C\t\n\r\x0b\x0c\x1c\x85\u2028\u00a0\u2003-•")), max_size=80
+)
+
+
+@given(_LINES)
+def test_split_lines_and_text_units_read_the_lines_as_stripped_lines_does(text: str) -> None:
+    # both walk the lines themselves (no generator per line): the same offsets and contents
+    lines = [(start, stripped) for start, stripped in stripped_lines(text) if stripped]
+    assert [(ln.start, ln.text) for ln in split_lines(text)] == lines
+    assert all(ln.end == ln.start + len(ln.text) for ln in split_lines(text))
+    units = text_units(text, html=False)  # no sentence marks: no glued pieces
+    assert sorted(k for u in units for k in u.lines) == list(range(len(lines)))
+    for u in units:
+        assert (u.start, u.end) == (lines[u.lines[0]][0], lines[u.lines[-1]][0] + len(lines[u.lines[-1]][1]))
+
+
+def test_every_white_space_character_is_in_the_table() -> None:
+    # solid looks long texts up in WHITE_SPACE: every code point (surrogates too) counted as split has it
+    every = "".join(map(chr, range(0x110000)))
+    assert solid(every) == len("".join(every.split())) == 0x110000 - int(WHITE_SPACE.sum())
+    assert not WHITE_SPACE[-1]  # the entry for every code point above the table
+
+
+@settings(max_examples=20)  # long examples are slow to draw; the table test covers every character
+@given(
+    st.lists(
+        st.sampled_from(
+            ["word", " ", "\n", "\t", "\r\n", "\xa0", "\u3000", "\u2028", "\x1f", "\u200b", "\ud800"]
+        ),
+        min_size=SPLIT_BELOW + 1,  # every piece is a character or more: longer than SPLIT_BELOW
+        max_size=2 * SPLIT_BELOW,
+    ).map("".join)
+)
+def test_a_long_text_is_counted_as_split_does(text: str) -> None:
+    assert solid(text) == len("".join(text.split()))
