@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import AnyStr, NamedTuple, TypeAlias
 
+from pipeline.core.blocks import stripped_lines
 from pipeline.core.prefilter import (
     START_CHARS,
     LineFilter,
@@ -63,16 +64,10 @@ _MARKER_CHARS = "-*•·"  # what LIST_MARKER can start with: other lines skip t
 def split_lines(text: str) -> list[Line]:
     """Non-blank lines with the offsets of their stripped content."""
     out: list[Line] = []
-    pos = 0
-    # the lines as :func:`~pipeline.core.blocks.stripped_lines` gives them, inlined (no generator
-    # to resume per line): the offset of the first non-blank character and the content stripped
-    for raw in text.splitlines(keepends=True):
-        stripped = raw.strip()  # the line break itself is whitespace: strip takes it too
+    for start, stripped in stripped_lines(text):
         if stripped:
-            start = pos + raw.index(stripped[0])
             body = LIST_MARKER.sub("", stripped, count=1) if stripped[0] in _MARKER_CHARS else stripped
             out.append(Line(len(out), start, start + len(stripped), stripped, body))
-        pos += len(raw)
     return out
 
 

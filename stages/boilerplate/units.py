@@ -19,7 +19,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from pipeline.core.blocks import EXTRACTED_BULLET, SPACES, block_groups, has_run
+from pipeline.core.blocks import EXTRACTED_BULLET, SPACES, block_groups, has_run, stripped_lines
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is ~4x slower to build, and texts have many units
@@ -45,12 +45,8 @@ def text_units(text: str, *, html: bool) -> list[Unit]:
     texts: list[str] = []
     layout: list[str] = []
     rank: list[int] = []  # per line, 1 + its index among the non-blank lines (0: a blank line)
-    # the lines as stripped_lines gives them, inlined (no generator to resume per line)
-    pos = 0
-    for raw in text.splitlines(keepends=True):
-        stripped = raw.strip()  # the line break itself is whitespace: strip takes it too
+    for start, stripped in stripped_lines(text):
         if stripped:
-            start = pos + raw.index(stripped[0])  # only blanks before it
             starts.append(start)
             ends.append(start + len(stripped))
             texts.append(stripped)
@@ -60,7 +56,6 @@ def text_units(text: str, *, html: bool) -> list[Unit]:
         else:
             layout.append("")
             rank.append(0)
-        pos += len(raw)
     if not texts:
         return []
     out: list[Unit] = []
