@@ -38,13 +38,14 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.core.blocks import nonspace
 from pipeline.core.config import BUILTIN_MODEL_FILE, BUILTIN_MODEL_SHA256
 from pipeline.core.record import Removal
 from stages.boilerplate.codes import F64, Bools, luts
 from stages.boilerplate.engine import Found
 from stages.boilerplate.model import Batch, LineModel, ModelError
 from stages.boilerplate.rulepack import Rule, code_rule
-from stages.boilerplate.units import Unit, solid, text_units
+from stages.boilerplate.units import Unit, text_units
 
 #: The model files shipped in the package.
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -496,7 +497,7 @@ def _covered_whole(doc: Pending, upto: int) -> Bools:
         return out
     for i, u in enumerate(doc.units[:upto]):
         parts = [doc.text[max(a, u.start) : min(b, u.end)] for a, b in spans if a < u.end and b > u.start]
-        out[i] = bool(parts) and solid("".join(parts)) == solid(u.text)
+        out[i] = bool(parts) and nonspace("".join(parts)) == nonspace(u.text)
     return out
 
 

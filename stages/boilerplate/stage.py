@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import ClassVar
 
+from pipeline.core.blocks import nonspace
 from pipeline.core.config import BoilerplateConfig
 from pipeline.core.record import Doc
 from pipeline.core.stage import BatchedDocStage, RejectRecord
@@ -41,7 +42,7 @@ from stages.boilerplate.neighbours import (
 from stages.boilerplate.rulepack import SITE_PREFIX, STRUCTURE_RULE_IDS, Rule, check_disabled, load_rules
 from stages.boilerplate.sitefile import load_site_rules
 from stages.boilerplate.siterules import SiteRules
-from stages.boilerplate.units import Unit, solid, text_units
+from stages.boilerplate.units import Unit, text_units
 
 #: Removals smaller than this (non-blank characters, ``normal`` confidence) never trip the budget:
 #: a one-sentence article under a three-headline promo list is cleaned, not flagged. A misfire that
@@ -66,7 +67,7 @@ class BudgetUse:
 
 @dataclass(slots=True)
 class _Size:
-    """``solid(text)``, counted when first asked for and then remembered: the budget checks of
+    """``nonspace(text)``, counted when first asked for and then remembered: the budget checks of
     one document ask for it up to three times (~35 us each on a 4 KB text)."""
 
     text: str
@@ -74,14 +75,16 @@ class _Size:
 
     def __call__(self) -> int:
         if self.counted < 0:
-            self.counted = solid(self.text)
+            self.counted = nonspace(self.text)
         return self.counted
 
 
 def _counted(found: Sequence[Found]) -> Iterator[tuple[str, int]]:
     """Each removal that counts against the budget (not by a ``confidence = "high"`` rule): its
     rule id and its non-blank characters."""
-    return ((removal.rule, solid(removal.snippet)) for removal, rule, _ in found if rule.confidence != "high")
+    return (
+        (removal.rule, nonspace(removal.snippet)) for removal, rule, _ in found if rule.confidence != "high"
+    )
 
 
 def _risky(found: Sequence[Found]) -> int:
@@ -105,7 +108,7 @@ def budget_use(text: str, found: Sequence[Found]) -> BudgetUse:
     the budget guards against is a rule misfiring on article text, and only the flexible rules
     (headline lists, captions, learned site lines) can do that.
     """
-    return BudgetUse(risky=_risky(found), size=solid(text))
+    return BudgetUse(risky=_risky(found), size=nonspace(text))
 
 
 class Boilerplate(BatchedDocStage[Pending, list[Found]]):
@@ -214,7 +217,7 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         ``text``'s non-blank characters. The removal budget spares small removals
         (``budget_min_chars``); this does not: the model may not empty a short document either.
         Its removals are then not made (the rules' still are)."""
-        taken = sum(solid(removal.snippet) for removal, _, _ in by_model)
+        taken = sum(nonspace(removal.snippet) for removal, _, _ in by_model)
         return taken > self.config.max_removed_share * max(1, (size or _Size(text))())
 
     def _with_structure(

@@ -17,8 +17,6 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import pairwise
 
-import numpy as np
-
 from pipeline.core.blocks import EXTRACTED_BULLET, SPACES, block_groups, has_run, stripped_lines
 
 
@@ -113,27 +111,3 @@ def _after_closing(text: str, i: int) -> int:
             j += 1
         return j
     return i
-
-
-#: Texts longer than this are counted without splitting them (:func:`solid`): from about 500
-#: characters on, the table is quicker.
-SPLIT_BELOW = 512
-#: White space as ``str.isspace`` (and so ``str.split``) has it, by code point: every such
-#: character is below U+3001; the last entry, False, stands for every code point from U+3001 on.
-WHITE_SPACE = np.array([chr(c).isspace() for c in range(0x3002)], dtype=bool)
-WHITE_SPACE.flags.writeable = False
-
-
-def solid(text: str) -> int:
-    """Non-whitespace characters (``str.split`` and ``str.isspace`` share one definition).
-
-    A long text's code points are looked up in :data:`WHITE_SPACE`: ~3x quicker than splitting a
-    4 KB text into words, which most texts needed before (a no-break or zero-width space made
-    them unprintable, so only the spaces could not be counted by ``str.count``). A short snippet
-    splits quicker.
-    """
-    if len(text) > SPLIT_BELOW:
-        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        blank = WHITE_SPACE[np.minimum(codes, len(WHITE_SPACE) - 1)]
-        return len(text) - int(np.count_nonzero(blank))
-    return len("".join(text.split()))

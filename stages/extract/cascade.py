@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from pipeline.core.blocks import nonspace
 from pipeline.core.config import ExtractConfig
 from stages.extract import selectors
 
@@ -105,11 +106,6 @@ class Detached:
 
 
 # --- the doubt signal -----------------------------------------------------------------------
-
-
-def nonspace(text: str) -> int:
-    """Characters of ``text`` that are not whitespace."""
-    return len("".join(text.split()))
 
 
 def visible_chars(tree: Any) -> int:

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from stages.extract.cascade import nonspace
+from pipeline.core.blocks import nonspace
 
 #: A link list has at least this many items with a link...
 MIN_LINKS = 2

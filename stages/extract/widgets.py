@@ -22,7 +22,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from stages.extract.cascade import nonspace
+from pipeline.core.blocks import nonspace
 
 #: Never pruned, whatever their class or id.
 PROTECTED_TAGS = frozenset({"html", "body", "main", "article", "head"})

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.corpus import fallback_pool, paragraph_pool, synth_text
+from pipeline.core.blocks import nonspace
 from pipeline.core.config import BoilerplateConfig
 from pipeline.core.prefilter import (
     FOLD_UNSAFE,
@@ -47,7 +48,6 @@ from stages.boilerplate.rulepack import (
 from stages.boilerplate.sitelearn import learn_site_rules
 from stages.boilerplate.siterules import host_of
 from stages.boilerplate.stage import Boilerplate, budget_use
-from stages.boilerplate.units import solid
 from tests.conftest import FIXTURES
 
 RULES = load_rules(("builtin",))
@@ -518,4 +518,4 @@ def test_same_removals_with_unusual_patterns(parts: list[tuple[str, str]]) -> No
     ).map("".join)
 )
 def test_the_budget_counts_non_blank_characters_as_split_does(text: str) -> None:
-    assert solid(text) == len("".join(text.split()))
+    assert nonspace(text) == len("".join(text.split()))

@@ -8,9 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.core.blocks import SPACES, block_groups, join_blocks, layout_lines, stripped_lines
+from pipeline.core.blocks import (
+    SPACES,
+    SPLIT_BELOW,
+    WHITE_SPACE,
+    block_groups,
+    join_blocks,
+    layout_lines,
+    nonspace,
+    stripped_lines,
+)
 from stages.boilerplate.engine import split_lines
-from stages.boilerplate.units import SPLIT_BELOW, WHITE_SPACE, glue_points, solid, text_units
+from stages.boilerplate.units import glue_points, text_units
 from stages.normalize import normalize_layout, strip_extracted_bullets
 
 WRAPPED = (
@@ -176,9 +185,9 @@ def test_split_lines_and_text_units_read_the_lines_as_stripped_lines_does(text: 
 
 
 def test_every_white_space_character_is_in_the_table() -> None:
-    # solid looks long texts up in WHITE_SPACE: every code point (surrogates too) counted as split has it
+    # nonspace looks long texts up in WHITE_SPACE: every code point (surrogates too) counted as split has it
     every = "".join(map(chr, range(0x110000)))
-    assert solid(every) == len("".join(every.split())) == 0x110000 - int(WHITE_SPACE.sum())
+    assert nonspace(every) == len("".join(every.split())) == 0x110000 - int(WHITE_SPACE.sum())
     assert not WHITE_SPACE[-1]  # the entry for every code point above the table
 
 
@@ -193,4 +202,4 @@ def test_every_white_space_character_is_in_the_table() -> None:
     ).map("".join)
 )
 def test_a_long_text_is_counted_as_split_does(text: str) -> None:
-    assert solid(text) == len("".join(text.split()))
+    assert nonspace(text) == len("".join(text.split()))
