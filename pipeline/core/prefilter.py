@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
@@ -103,15 +104,21 @@ class LineFilter:
     def admits_start(self, line: str) -> bool:
         return self.start is None or self.start.match(line[:START_CHARS]) is not None
 
-    def may_contain(self, line: str) -> bool:
-        """False only when no match can fit in ``line``."""
-        if not self.has_needs or (self.needs_folded and not foldable(line)):
+    def may_contain(self, line: str, folded: Callable[[], bytes | None] | None = None) -> bool:
+        """False only when no match can fit in ``line``. ``folded``: gives ``line`` as
+        :func:`ascii_folded` does (None when it is not :func:`foldable`), for a caller that looks
+        for many filters' literals in one long text and folds it once; without it ``line`` is
+        lower-cased here, when a literal is looked for ignoring case."""
+        if not self.has_needs or (folded is None and self.needs_folded and not foldable(line)):
             return True
         if any(t in line for t in self.needs):
             return True
         if not self.needs_folded:
             return False
-        lowered = line.lower()  # only when a literal is looked for ignoring case
+        if folded is not None:
+            view = folded()
+            return view is None or any(t.encode("ascii") in view for t in self.needs_folded)
+        lowered = line.lower()
         return any(t in lowered for t in self.needs_folded)
 
     def admits(self, line: str) -> bool:

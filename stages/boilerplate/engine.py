@@ -219,22 +219,12 @@ class _Scan:
     def folded(self) -> bytes | None:
         """The view with its ASCII letters lower-cased and every other character ``?``, one byte a
         character (:func:`~pipeline.core.prefilter.ascii_folded`: a literal holding ``?`` may be
-        "found" where it is not, and its rule then runs for nothing; None when literals matched ignoring case
-        cannot be looked for that way, see :func:`~pipeline.core.prefilter.foldable`). Made once
-        per text, when a literal is first looked for ignoring case: the inline rules' literals
-        and the gated rules' are all looked for in it."""
+        "found" where it is not, and its rule then runs for nothing; None when literals matched
+        ignoring case cannot be looked for that way, see :func:`~pipeline.core.prefilter.foldable`).
+        Made once per text, when a literal is first looked for ignoring case: the inline rules'
+        literals (:meth:`LineFilter.may_contain` with it) and the gated rules' are all looked for
+        in it, not each in ``str.lower`` of the whole text."""
         return ascii_folded(self.view) if foldable(self.view) else None
-
-    def may_hold(self, literals: LineFilter) -> bool:
-        """:meth:`LineFilter.may_contain` of the whole view: False only when the view holds none
-        of ``literals`` (those matched ignoring case are looked for in :attr:`folded`, where
-        ``str.lower`` of a 4 KB text per rule would take twice as long as folding it once)."""
-        if not literals.has_needs or any(t in self.view for t in literals.needs):
-            return True
-        if not literals.needs_folded:
-            return False
-        folded = self.folded
-        return folded is None or any(t.encode("ascii") in folded for t in literals.needs_folded)
 
     def add(self, rule: Rule, start: int, end: int, match: re.Match[str] | None, covered: range) -> None:
         removal = Removal(rule.id, rule.category, start, end, self.text[start:end])
@@ -251,7 +241,7 @@ class _Scan:
         starts: list[int] = []
         ends: list[int] = []
         for rule, literals in rules:
-            if not self.may_hold(literals):
+            if not literals.may_contain(self.view, lambda: self.folded):
                 continue
             for m in rule.pattern.finditer(self.view):
                 if m.end() > m.start():
