@@ -34,8 +34,10 @@ from stages.boilerplate.dates import parse_date
 from stages.boilerplate.normalise import typographic_view
 from stages.boilerplate.rulepack import (
     LIST_MARKER,
+    SITE_PREFIX,
     Rule,
 )
+from stages.boilerplate.units import glued_pieces
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build, and texts have many lines
@@ -151,6 +153,11 @@ class RuleSet:
         self.gated = {
             k: filt for k, (rule, filt) in enumerate(self.claiming) if filt.broad and filt.has_needs
         }
+        #: Learned site lines, which also take a piece of a line that a scrape glued onto a paragraph
+        #: (the site learner counts such pieces as lines: :func:`~.units.glued_pieces`).
+        self.pieces = tuple(
+            r for r in self.rules if r.kind == "line" and r.where == "any" and r.id.startswith(SITE_PREFIX)
+        )
         #: Lines before ``head`` or in the last ``tail`` are in reach of some head/tail rule.
         self.head = max((r.window for r, _ in self.claiming if r.where == "head"), default=0)
         self.tail = max((r.window for r, _ in self.claiming if r.where == "tail"), default=0)
@@ -320,6 +327,26 @@ class _Scan:
                     self.add(rule, ln.start, ln.end, match, range(i, i + 1))
                     return
 
+    def claim_pieces(self, rules: Sequence[Rule]) -> None:
+        """Pieces of free lines cut at their glue points ("... on Monday.Sign up to ..."), each
+        offered to ``rules`` (learned site lines) whole; a line a piece is taken from is touched."""
+        text = self.text
+        for ln in self.lines:
+            if not self.free(ln):
+                continue
+            at = ln.end - len(ln.body)
+            pieces = glued_pieces(text[at : ln.end])
+            if len(pieces) < 2:
+                continue
+            for a, b in pieces:
+                piece = self.view[at + a : at + b]
+                for rule in rules:
+                    match = rule.pattern.fullmatch(piece)
+                    if match:
+                        self.add(rule, at + a, at + b, match, range(0))
+                        self.touched.add(ln.index)
+                        break
+
     def adjacent(self, rules: Sequence[Rule]) -> bool:
         """Lines next to a removal of a rule's anchor category; True when one was taken.
 
@@ -370,12 +397,15 @@ def find_removals(text: str, rules: Sequence[Rule] | RuleSet) -> list[Found]:
     """Every span the rules take out of ``text``, non-overlapping, in text order.
 
     Order of play: inline rules first (anywhere), then each line is offered to the block and line
-    rules in rule order, then adjacent rules grow removals until nothing changes.
+    rules in rule order, then learned site lines take what a scrape glued into a line
+    (:meth:`_Scan.claim_pieces`), then adjacent rules grow removals until nothing changes.
     """
     prepared = rule_set(rules)
     scan = _Scan(text)
     scan.inline(prepared.inline)
     scan.claim_all(prepared)
+    if prepared.pieces:
+        scan.claim_pieces(prepared.pieces)
     while prepared.adjacent and scan.adjacent(prepared.adjacent):
         pass
     return scan.result()

@@ -1,8 +1,10 @@
 """Per-site learning: lines that repeat across the documents of one site are boilerplate there.
 
 A first pass over a dump feeds ``(host, text)`` pairs to :func:`learn_site_rules`, a pure
-function. Lines are compared as the rule engine reads them (NFC, spaces folded, list marker
-dropped, the typographic view of :mod:`stages.boilerplate.normalise`), and also by *shape*
+function. A line is cut where a scrape glued a sentence onto the one before it
+(:func:`~stages.boilerplate.units.glued_pieces`: "... on Monday.By registering you accept ..."),
+and the learned rule takes such a piece out of the line it is glued into. Lines are compared
+as the rule engine reads them (NFC, spaces folded, list marker dropped, the typographic view of :mod:`stages.boilerplate.normalise`), and also by *shape*
 (:mod:`stages.boilerplate.shapes`): with numbers, dates, times and capitalised names masked,
 "Updated 3 hours ago by Jane Doe" and "Updated 11 hours ago by John Smith" are one candidate,
 learned as ``Updated {NUM} hours ago by {NAME}``; a part that never changed stays text. A line or
@@ -78,6 +80,7 @@ from stages.boilerplate.siterules import (
     unmarked,
 )
 from stages.boilerplate.sitestory import Seen, Site
+from stages.boilerplate.units import glued_pieces
 
 _WORD = re.compile(r"[^\W\d_]{6,}")
 _SENTENCE_END = re.compile(r"(?<!\.\.)[.!?…][\"')\]»]*$")
@@ -125,7 +128,7 @@ def _doc_lines(
     mark, or all with a letter or digit); it stops at a line the packs already take (a block is
     learned from what is left). A line above the article's first two paragraphs has no run:
     what follows it holds the title."""
-    keys = [typographic_view(line_key(raw)) for raw in text.splitlines()]
+    keys = [typographic_view(line_key(raw[a:b])) for raw in text.splitlines() for a, b in glued_pieces(raw)]
     keys = [k for k in keys if k]
     short = [len(k) <= cfg.max_chars and _words(k) <= cfg.max_words for k in keys]
     taken = [s and known is not None and known(k) for k, s in zip(keys, short, strict=True)]

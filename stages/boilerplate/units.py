@@ -74,6 +74,11 @@ def text_units(text: str, *, html: bool) -> list[Unit]:
     return out
 
 
+def glued_pieces(line: str) -> list[tuple[int, int]]:
+    """The spans of ``line`` between its :func:`glue_points` (the whole line when it has none)."""
+    return list(pairwise((0, *glue_points(line), len(line))))
+
+
 def glue_points(text: str) -> list[int]:
     """The offsets in ``text`` where a sentence was glued onto the one before it with no space
     (``"... on Monday.Sign up to our newsletter"``): after a word of two letters or more ending in

@@ -254,6 +254,28 @@ def test_stage_removes_learned_lines_only_on_their_site() -> None:
     assert elsewhere.removed == []
 
 
+def test_a_notice_glued_onto_paragraphs_is_learned_and_cut_out_where_glued() -> None:
+    """A scrape that lost the break before a notice glues it onto a paragraph ("... board
+    said.By registering ..."): the learner counts the piece as a line of its own, and the
+    learned line takes it out of the line it is glued into, the paragraph left whole."""
+    notice = "By registering you accept the terms of use of Harbour Gazette."
+    docs = [
+        (title, f"{title}\n\n{body}" + (notice if i % 3 else f"\n\n{notice}"))
+        for i, (title, body) in enumerate(STORIES)
+    ]
+    rules = learn_site_rules([("harbourgazette.example", text) for _, text in docs])
+    (line,) = rules.lines["harbourgazette.example"]
+    assert (line.text, line.docs, line.soft) == (notice, 8, False)
+    stage = Boilerplate(RULES_ONLY, site_rules=rules)
+    text = docs[1][1]
+    doc = Doc(id="a", source="s", raw=text, text=text, url="https://harbourgazette.example/x")
+    stage.process_docs([doc])
+    assert doc.text == f"{STORIES[1][0]}\n\n{STORIES[1][1]}"
+    (removal,) = doc.removed
+    assert text[removal.start : removal.end] == notice
+    assert removal.rule == site_rule_id("harbourgazette.example", line)
+
+
 def test_learned_site_rules_can_be_disabled_by_id_and_unknown_site_ids_are_refused() -> None:
     learned = learn_site_rules(_pairs())
     tip_id = next(site_rule_id(h, ln) for h, lines in learned.lines.items() for ln in lines if ln.text == TIP)
