@@ -161,6 +161,11 @@ class BoilerplateConfig:
     #: took 0.940 / 0.941 / 0.944 / 0.945 of the boilerplate (0.935 without soft lines) at
     #: preservation 0.9978 / 0.9978 / 0.9973 / 0.9962 (0.9978).
     site_soft_threshold: float = 0.6
+    #: The model's threshold for a unit that names its own site ("offers from The Daily Lantern and
+    #: its partners", "... has been with the Brackenridge Sentinel since 2019"; the name is taken
+    #: from the URL's host: :mod:`stages.boilerplate.sitename`). Applied only when lower than the
+    #: document's threshold; 1 turns it off. Measured in the README ("A line that names its site").
+    model_threshold_site_name: float = 0.3
 
     def threshold_for(self, html: bool) -> float:
         """The model's threshold for a document: :attr:`model_threshold_html` for an HTML extraction."""
@@ -463,6 +468,7 @@ RANGES: dict[str, Range] = {
     "boilerplate.model_threshold_html": Range(0, 1, low_open=True),
     "boilerplate.model_threshold_adjacent": Range(0, 1, low_open=True),
     "boilerplate.site_soft_threshold": Range(0, 1, low_open=True),
+    "boilerplate.model_threshold_site_name": Range(0, 1, low_open=True),
     "language.seed": Range(0),
     "language.sample_chars": Range(1),
     "language.min_chars": Range(0),
@@ -526,6 +532,7 @@ ADDED: dict[tuple[str, str], Any] = {
     ("extract", "drop_orphan_labels"): False,
     # only learned soft site lines read it, and a site-rules file is hashed by its content
     ("boilerplate", "site_soft_threshold"): 0.6,
+    ("boilerplate", "model_threshold_site_name"): 1.0,
 }
 
 

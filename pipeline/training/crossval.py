@@ -46,6 +46,7 @@ from pipeline.training.labels import BOILERPLATE, CONTENT
 from stages.boilerplate.codes import F64
 from stages.boilerplate.engine import Found
 from stages.boilerplate.learned import Pending, gates, model_rule, removals, taken_units, touched
+from stages.boilerplate.sitename import SiteName
 from stages.boilerplate.stage import Boilerplate
 from stages.normalize import normalize_layout, strip_extracted_bullets
 
@@ -175,9 +176,11 @@ def cleaned(
             scored = ex.scored & ~kept
         else:  # the model alone: every unit it reads, the HTML headline excepted
             scored = np.asarray([not (ex.html and u.index == 0) for u in ex.units], dtype=bool)
-        todo = Pending(ex.text, ex.html, found, ex.units, scored, title=title)
+        site = SiteName.of(ex.item.url) if rules else None  # the URL's name (no page metadata here)
+        todo = Pending(ex.text, ex.html, found, ex.units, scored, title=title, site=site)
         adjacent = config.boilerplate.model_threshold_adjacent if rules else None
-        taken = taken_units(todo, p, threshold, adjacent)
+        named = config.boilerplate.model_threshold_site_name if rules else None
+        taken = taken_units(todo, p, threshold, adjacent, named=named)
         by_model = removals(model_rule("cv"), todo, p, taken, category, offset)
     doc = Doc(id=ex.item.id, source=ex.item.set, raw="", format=ex.item.format, url=ex.item.url, text=ex.text)
     stage.apply(doc, found, by_model, ex.units, kept)

@@ -45,6 +45,7 @@ from stages.boilerplate.codes import F64, Bools, luts
 from stages.boilerplate.engine import Found
 from stages.boilerplate.model import Batch, LineModel, ModelError
 from stages.boilerplate.rulepack import Rule, code_rule
+from stages.boilerplate.sitename import SiteName
 from stages.boilerplate.units import Unit, text_units
 
 #: The model files shipped in the package.
@@ -124,13 +125,20 @@ class Pending:
     #: A text record's title, the index of its unit (:func:`gates`); None: none found, or an HTML
     #: extraction.
     title: int | None = None
+    #: The site's name, as a line may write it (None: the document has no URL to take it from).
+    site: SiteName | None = None
 
 
 def pending(
-    text: str, html: bool, found: list[Found], model: LineModel, soft: Sequence[Found] = ()
+    text: str,
+    html: bool,
+    found: list[Found],
+    model: LineModel,
+    soft: Sequence[Found] = (),
+    site: SiteName | None = None,
 ) -> Pending:
     """``soft``: where the site's soft lines match (:meth:`SiteRules.rules_for
-    <stages.boilerplate.siterules.SiteRules.rules_for>` with ``soft``)."""
+    <stages.boilerplate.siterules.SiteRules.rules_for>` with ``soft``); ``site``: the site's name."""
     units = text_units(text, html=html)
     ruled = touched(units, found)
     scored = candidates(units, found, html, model.spec.max_line_chars, ruled=ruled)
@@ -145,7 +153,7 @@ def pending(
                 if scored[i]:
                     by_unit.setdefault(i, rule)
                 i += 1
-    return Pending(text, html, found, units, scored, ruled, kept, by_unit, title)
+    return Pending(text, html, found, units, scored, ruled, kept, by_unit, title, site)
 
 
 def touched(units: Sequence[Unit], found: Sequence[Found]) -> Bools:
@@ -370,13 +378,14 @@ def decide(
     threshold: Callable[[bool], float],
     adjacent: float | None = None,
     soft: float | None = None,
+    named: float | None = None,
 ) -> list[list[Found]]:
     """Per document, the model's removals (as :data:`~stages.boilerplate.engine.Found` tuples of
     :func:`model_rule`, or of the soft site line a removal needed), scored in one batch over all
     ``docs``. ``threshold``: a document's threshold given whether it is an HTML extraction
     (:meth:`~pipeline.core.config.BoilerplateConfig.threshold_for`); ``adjacent``: the threshold
-    of the units next to the model's removals, ``soft``: of the units a soft site line matches
-    (:func:`taken_units`)."""
+    of the units next to the model's removals, ``soft``: of the units a soft site line matches,
+    ``named``: of the units that name their site (:func:`taken_units`)."""
     batch = Batch.of([([u.text for u in d.units], d.html) for d in docs], [d.scored for d in docs])
     if not batch.units or not batch.scored.any():
         return [[] for _ in docs]
@@ -385,12 +394,12 @@ def decide(
     sizes = [len(d.units) for d in docs]
     bounds = np.concatenate(([0], np.cumsum(sizes)))
     per_doc = [
-        taken_units(d, p[a:b], threshold(d.html), adjacent, soft)
+        taken_units(d, p[a:b], threshold(d.html), adjacent, soft, named)
         for d, a, b in zip(docs, bounds, bounds[1:], strict=False)
     ]
     # per document with soft site lines, the units only they had taken (for the ledger)
     needed = [
-        t & ~taken_units(d, p[a:b], threshold(d.html), adjacent) if d.soft else None
+        t & ~taken_units(d, p[a:b], threshold(d.html), adjacent, named=named) if d.soft else None
         for d, t, a, b in zip(docs, per_doc, bounds, bounds[1:], strict=False)
     ]
     # the category head answers only for the unit each removal is recorded under: a run's best
@@ -414,14 +423,22 @@ def decide(
 
 
 def taken_units(
-    doc: Pending, p: F64, threshold: float, adjacent: float | None = None, soft: float | None = None
+    doc: Pending,
+    p: F64,
+    threshold: float,
+    adjacent: float | None = None,
+    soft: float | None = None,
+    named: float | None = None,
 ) -> Bools:
     """The units of ``doc`` the model takes given their probabilities ``p``: those it may take at
     or above ``threshold``, but a unit with nothing removed either side of it (by a rule or by the
     model) only at :data:`ISOLATED_MIN_P` or when it is :func:`off_topic`: a sub-heading or a
     score line shares words with its article, a stray "Watch now" or "More stories »" does not.
     A unit a soft site line matches (``doc.soft``) goes at ``soft`` when that is lower, alone or
-    not: the site's other documents vouch that it is not the article's.
+    not: the site's other documents vouch that it is not the article's. So does a unit that names
+    its site (``doc.site``, :mod:`~stages.boilerplate.sitename`) at ``named``: a notice, a footer,
+    a line about the author; the story's own sentences seldom name the site, and the model reads
+    those that do ("told the Daily Lantern") as prose.
 
     Then the units next to what the model takes at :data:`GROW_MIN_P` or more, at ``adjacent``
     (below ``threshold``; None: not at all), if they do not end like a sentence: the model is
@@ -441,6 +458,15 @@ def taken_units(
     if doc.soft and soft is not None and soft < threshold:
         lowered[list(doc.soft)] = True
         limit = np.where(lowered, soft, threshold)
+    if doc.site is not None and named is not None and named < threshold:
+        maybe = np.flatnonzero(doc.scored & (p >= named) & (p < limit))
+        if len(maybe):
+            lower = np.full(n, threshold) if isinstance(limit, float) else limit.copy()
+            for i in maybe.tolist():
+                if doc.site.named_in(doc.units[i].text):
+                    lowered[i] = True
+                    lower[i] = named
+            limit = lower
     taken = doc.scored & (p >= limit)
     gone = ruled | taken
     alone = np.zeros(n, dtype=bool)

@@ -41,6 +41,7 @@ from stages.boilerplate.neighbours import (
 )
 from stages.boilerplate.rulepack import SITE_PREFIX, STRUCTURE_RULE_IDS, Rule, check_disabled, load_rules
 from stages.boilerplate.sitefile import load_site_rules
+from stages.boilerplate.sitename import SiteName
 from stages.boilerplate.siterules import SiteRules
 from stages.boilerplate.units import Unit, text_units
 
@@ -200,14 +201,22 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
             return None
         soft = self.soft_set_for(doc.url)
         where = find_removals(doc.text, soft) if soft is not None else []
-        return pending(doc.text, doc.format == "html", found, model, where)
+        site = SiteName.of(doc.url, doc.sitename) if self.config.model_threshold_site_name < 1 else None
+        return pending(doc.text, doc.format == "html", found, model, where, site)
 
     def answer_all(self, items: Sequence[Pending]) -> list[list[Found]]:
         """The model's removals, per document, scored in one batch (scores do not depend on it)."""
         model = self.model
         assert model is not None  # prepare hands out items only with a model
         cfg = self.config
-        return decide(model, items, cfg.threshold_for, cfg.model_threshold_adjacent, cfg.site_soft_threshold)
+        return decide(
+            model,
+            items,
+            cfg.threshold_for,
+            cfg.model_threshold_adjacent,
+            cfg.site_soft_threshold,
+            cfg.model_threshold_site_name,
+        )
 
     def finish(self, doc: Doc, item: Pending, answer: list[Found]) -> None:
         self.apply(doc, item.found, answer, item.units, item.kept)

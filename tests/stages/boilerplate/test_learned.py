@@ -662,6 +662,38 @@ def test_grown_takes_whole_runs_of_weak_units_touching_a_seed() -> None:
     assert not grown(seeds, np.array([0, 0, 0, 0, 0, 1, 0, 0], dtype=bool)).any()
 
 
+#: A story on a site whose name its notices and a line about the author use; so does one of its
+#: sentences ("told the Harbour Gazette"), which the model reads as prose.
+NAMED = """Harbour fees to rise in April
+
+Mooring fees at the harbour will go up again in April, the board said on Monday, the third rise in two years.
+
+Boat owners said the increase would push some of them to moor elsewhere along the coast.
+
+The board said the money would pay for new pontoons and dredging of the inner basin.
+
+A spokesperson told the Harbour Gazette that the fees were still lower than in other ports.
+
+Tom Fisher has covered the coast for the Harbour Gazette since 2015."""
+BIO = "Tom Fisher has covered the coast for the Harbour Gazette since 2015."
+
+
+def test_a_line_that_names_its_site_goes_at_the_lower_threshold() -> None:
+    def clean(url: str | None, **settings: float) -> Doc:
+        doc = Doc(id="a", source="s", raw=NAMED, text=NAMED, url=url)
+        Boilerplate(BoilerplateConfig(**settings)).process_docs([doc])  # type: ignore[arg-type]
+        return doc
+
+    doc = clean("https://www.harbourgazette.co.uk/news/1")
+    assert BIO not in doc.text and "A spokesperson told the Harbour Gazette" in doc.text
+    (removal,) = doc.removed
+    assert removal.snippet == BIO and removal.rule.startswith("model:")
+    assert removal.score is not None and 0.3 <= removal.score < 0.9  # under the model's threshold
+    assert BIO in clean(None).text  # no URL: no name to look for
+    assert BIO in clean("https://www.elsewhere.example/1").text
+    assert BIO in clean("https://www.harbourgazette.co.uk/news/1", model_threshold_site_name=1.0).text
+
+
 def test_the_adjacent_threshold_is_a_checked_setting() -> None:
     assert Config().boilerplate.model_threshold_adjacent == 0.6
     off = Config().with_overrides({"boilerplate.model_threshold_adjacent": 1.0})
