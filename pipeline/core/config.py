@@ -166,6 +166,10 @@ class BoilerplateConfig:
     #: from the URL's host: :mod:`stages.boilerplate.sitename`). Applied only when lower than the
     #: document's threshold; 1 turns it off. Measured in the README ("A line that names its site").
     model_threshold_site_name: float = 0.3
+    #: The model's threshold for a short line that is no sentence and shares no word with its
+    #: document (an ad label, a widget's few words: ``learned.label_like`` and ``off_topic``),
+    #: wherever it stands. 1 turns it off. Measured in the README ("Labels the model doubted").
+    model_threshold_label: float = 0.8
 
     def threshold_for(self, html: bool) -> float:
         """The model's threshold for a document: :attr:`model_threshold_html` for an HTML extraction."""
@@ -469,6 +473,7 @@ RANGES: dict[str, Range] = {
     "boilerplate.model_threshold_adjacent": Range(0, 1, low_open=True),
     "boilerplate.site_soft_threshold": Range(0, 1, low_open=True),
     "boilerplate.model_threshold_site_name": Range(0, 1, low_open=True),
+    "boilerplate.model_threshold_label": Range(0, 1, low_open=True),
     "language.seed": Range(0),
     "language.sample_chars": Range(1),
     "language.min_chars": Range(0),
@@ -533,6 +538,7 @@ ADDED: dict[tuple[str, str], Any] = {
     # only learned soft site lines read it, and a site-rules file is hashed by its content
     ("boilerplate", "site_soft_threshold"): 0.6,
     ("boilerplate", "model_threshold_site_name"): 1.0,
+    ("boilerplate", "model_threshold_label"): 1.0,
 }
 
 

@@ -45,7 +45,7 @@ from pipeline.training.fit import Matrix, categories, fit_model, probabilities
 from pipeline.training.labels import BOILERPLATE, CONTENT
 from stages.boilerplate.codes import F64
 from stages.boilerplate.engine import Found
-from stages.boilerplate.learned import Pending, gates, model_rule, removals, taken_units, touched
+from stages.boilerplate.learned import Pending, Thresholds, gates, model_rule, removals, taken_units, touched
 from stages.boilerplate.sitename import SiteName
 from stages.boilerplate.stage import Boilerplate
 from stages.normalize import normalize_layout, strip_extracted_bullets
@@ -178,9 +178,20 @@ def cleaned(
             scored = np.asarray([not (ex.html and u.index == 0) for u in ex.units], dtype=bool)
         site = SiteName.of(ex.item.url) if rules else None  # the URL's name (no page metadata here)
         todo = Pending(ex.text, ex.html, found, ex.units, scored, title=title, site=site)
-        adjacent = config.boilerplate.model_threshold_adjacent if rules else None
-        named = config.boilerplate.model_threshold_site_name if rules else None
-        taken = taken_units(todo, p, threshold, adjacent, named=named)
+        # as the stage decides, at this threshold; the model alone: at it only
+        b = config.boilerplate
+        limits = (
+            Thresholds(
+                threshold,
+                b.model_threshold_adjacent,
+                None,
+                b.model_threshold_site_name,
+                b.model_threshold_label,
+            )
+            if rules
+            else Thresholds(threshold)
+        )
+        taken = taken_units(todo, p, limits)
         by_model = removals(model_rule("cv"), todo, p, taken, category, offset)
     doc = Doc(id=ex.item.id, source=ex.item.set, raw="", format=ex.item.format, url=ex.item.url, text=ex.text)
     stage.apply(doc, found, by_model, ex.units, kept)

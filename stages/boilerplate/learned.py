@@ -32,14 +32,14 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.core.blocks import nonspace
-from pipeline.core.config import BUILTIN_MODEL_FILE, BUILTIN_MODEL_SHA256
+from pipeline.core.config import BUILTIN_MODEL_FILE, BUILTIN_MODEL_SHA256, BoilerplateConfig
 from pipeline.core.record import Removal
 from stages.boilerplate.codes import F64, Bools, luts
 from stages.boilerplate.engine import Found
@@ -235,7 +235,7 @@ ISOLATED_MIN_P = 0.97
 CHROME_SHARE = 2 / 3
 
 _SENTENCE_MARKS = ".!?\u2026"
-_SENTENCE_CLOSERS = "\"'\u201d\u2019\u00bb)]"
+_SENTENCE_CLOSERS = "\"'\u201c\u201d\u2019\u00ab\u00bb)]"
 _NOT_HEADING_END = ".!?:;,\u2026"
 #: How a label line ends ("Most read:", "More news »", "See also..."): a title never stands under one.
 _LABEL_MARK = re.compile(r"(?:\s[-\u2013\u2014|]|[:»>›→…]|\.\.\.)$")
@@ -248,6 +248,16 @@ def ends_sentence(text: str) -> bool:
     quotes and brackets."""
     core = text.rstrip(_SENTENCE_CLOSERS)
     return bool(core) and core[-1] in _SENTENCE_MARKS
+
+
+#: A :func:`label_like` line has at most this many words.
+LABEL_WORDS = 5
+
+
+def label_like(text: str) -> bool:
+    """A label's shape: at most :data:`LABEL_WORDS` words, no digit (a score line, "Linie 210"),
+    no sentence's end."""
+    return len(text.split()) <= LABEL_WORDS and not any(c.isdigit() for c in text) and not ends_sentence(text)
 
 
 def is_sentence(text: str) -> bool:
@@ -372,20 +382,43 @@ def _title(
     return first
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    """The model's thresholds for a document (see :func:`taken_units`); None: that way is off.
+    Set by ``boilerplate.*`` (:meth:`of`)."""
+
+    #: ``model_threshold`` (``model_threshold_html`` for an HTML extraction)
+    base: float
+    #: ``model_threshold_adjacent``: the units next to the model's sure removals
+    adjacent: float | None = None
+    #: ``site_soft_threshold``: the units a learned soft site line matches
+    soft: float | None = None
+    #: ``model_threshold_site_name``: the units that name their site
+    named: float | None = None
+    #: ``model_threshold_label``: short off-topic lines that are no sentence
+    label: float | None = None
+
+    @classmethod
+    def of(cls, config: BoilerplateConfig, html: bool) -> Thresholds:
+        return cls(
+            config.threshold_for(html),
+            config.model_threshold_adjacent,
+            config.site_soft_threshold,
+            config.model_threshold_site_name,
+            config.model_threshold_label,
+        )
+
+    def below(self, value: float | None) -> float | None:
+        """``value`` when it is under :attr:`base` (a lower threshold that applies), else None."""
+        return value if value is not None and value < self.base else None
+
+
 def decide(
-    model: LineModel,
-    docs: Sequence[Pending],
-    threshold: Callable[[bool], float],
-    adjacent: float | None = None,
-    soft: float | None = None,
-    named: float | None = None,
+    model: LineModel, docs: Sequence[Pending], thresholds: Callable[[bool], Thresholds]
 ) -> list[list[Found]]:
     """Per document, the model's removals (as :data:`~stages.boilerplate.engine.Found` tuples of
     :func:`model_rule`, or of the soft site line a removal needed), scored in one batch over all
-    ``docs``. ``threshold``: a document's threshold given whether it is an HTML extraction
-    (:meth:`~pipeline.core.config.BoilerplateConfig.threshold_for`); ``adjacent``: the threshold
-    of the units next to the model's removals, ``soft``: of the units a soft site line matches,
-    ``named``: of the units that name their site (:func:`taken_units`)."""
+    ``docs``. ``thresholds``: a document's, given whether it is an HTML extraction."""
     batch = Batch.of([([u.text for u in d.units], d.html) for d in docs], [d.scored for d in docs])
     if not batch.units or not batch.scored.any():
         return [[] for _ in docs]
@@ -394,12 +427,11 @@ def decide(
     sizes = [len(d.units) for d in docs]
     bounds = np.concatenate(([0], np.cumsum(sizes)))
     per_doc = [
-        taken_units(d, p[a:b], threshold(d.html), adjacent, soft, named)
-        for d, a, b in zip(docs, bounds, bounds[1:], strict=False)
+        taken_units(d, p[a:b], thresholds(d.html)) for d, a, b in zip(docs, bounds, bounds[1:], strict=False)
     ]
     # per document with soft site lines, the units only they had taken (for the ledger)
     needed = [
-        t & ~taken_units(d, p[a:b], threshold(d.html), adjacent, named=named) if d.soft else None
+        t & ~taken_units(d, p[a:b], replace(thresholds(d.html), soft=None)) if d.soft else None
         for d, t, a, b in zip(docs, per_doc, bounds, bounds[1:], strict=False)
     ]
     # the category head answers only for the unit each removal is recorded under: a run's best
@@ -422,26 +454,22 @@ def decide(
     ]
 
 
-def taken_units(
-    doc: Pending,
-    p: F64,
-    threshold: float,
-    adjacent: float | None = None,
-    soft: float | None = None,
-    named: float | None = None,
-) -> Bools:
+def taken_units(doc: Pending, p: F64, thresholds: Thresholds) -> Bools:
     """The units of ``doc`` the model takes given their probabilities ``p``: those it may take at
-    or above ``threshold``, but a unit with nothing removed either side of it (by a rule or by the
+    or above the ``thresholds``' base, but a unit with nothing removed either side of it (by a rule or by the
     model) only at :data:`ISOLATED_MIN_P` or when it is :func:`off_topic`: a sub-heading or a
     score line shares words with its article, a stray "Watch now" or "More stories »" does not.
-    A unit a soft site line matches (``doc.soft``) goes at ``soft`` when that is lower, alone or
-    not: the site's other documents vouch that it is not the article's. So does a unit that names
-    its site (``doc.site``, :mod:`~stages.boilerplate.sitename`) at ``named``: a notice, a footer,
-    a line about the author; the story's own sentences seldom name the site, and the model reads
-    those that do ("told the Daily Lantern") as prose.
+    Lower thresholds apply where they are below the base. A unit a soft site line matches
+    (``doc.soft``) goes at ``soft``, alone or not: the site's other documents vouch that it is not
+    the article's. So does a unit that names its site (``doc.site``,
+    :mod:`~stages.boilerplate.sitename`) at ``named``: a notice, a footer, a line about the author;
+    the story's own sentences seldom name the site, and the model reads those that do ("told the
+    Daily Lantern") as prose. And a short line the model doubted, at ``label``, when it is
+    :func:`label_like` and off topic: an ad label, a widget's few words between two paragraphs
+    ("Contenido de marca", "Essai gratuit pendant sept jours").
 
-    Then the units next to what the model takes at :data:`GROW_MIN_P` or more, at ``adjacent``
-    (below ``threshold``; None: not at all), if they do not end like a sentence: the model is
+    Then the units next to what the model takes at :data:`GROW_MIN_P` or more, at ``adjacent``,
+    if they do not end like a sentence: the model is
     surer of a block's middle than of its edges (a list's last headline, a video's title, a
     caption's credit line), and a block's edge that is not a sentence is rarely the article's. Only the model's removals grow
     so: a rule's match is exact, and next to it the article often goes on with a short
@@ -452,13 +480,14 @@ def taken_units(
     whatever it scores: it joins the model's removal next to it, or is one of its own under the
     model's rule with its (low) score."""
     n = len(doc.units)
+    threshold = thresholds.base
     ruled = touched(doc.units, doc.found) if doc.ruled is None else doc.ruled
     lowered = np.zeros(n, dtype=bool)
     limit: float | F64 = threshold
-    if doc.soft and soft is not None and soft < threshold:
+    if doc.soft and (soft := thresholds.below(thresholds.soft)) is not None:
         lowered[list(doc.soft)] = True
         limit = np.where(lowered, soft, threshold)
-    if doc.site is not None and named is not None and named < threshold:
+    if doc.site is not None and (named := thresholds.below(thresholds.named)) is not None:
         maybe = np.flatnonzero(doc.scored & (p >= named) & (p < limit))
         if len(maybe):
             lower = np.full(n, threshold) if isinstance(limit, float) else limit.copy()
@@ -474,11 +503,20 @@ def taken_units(
         alone[1:-1] = ~gone[:-2] & ~gone[2:]
     out: Bools = taken & (~alone | (p >= ISOLATED_MIN_P) | lowered)
     doubtful = np.flatnonzero(taken & ~out)
+    words: Counter[str] | None = None
     if len(doubtful):
         words = content_words(doc.text)
         for i in doubtful.tolist():
             out[i] = off_topic(doc.units[i].text, words)
-    if adjacent is not None and adjacent < threshold and out.any():
+    if (label := thresholds.below(thresholds.label)) is not None:
+        short = np.flatnonzero(doc.scored & ~out & (p >= label))
+        for i in short.tolist():
+            text = doc.units[i].text
+            if label_like(text):
+                words = content_words(doc.text) if words is None else words
+                out[i] = off_topic(text, words)
+    adjacent = thresholds.below(thresholds.adjacent)
+    if adjacent is not None and out.any():
         weak = doc.scored & ~out & (p >= adjacent)
         for i in np.flatnonzero(weak).tolist():
             weak[i] = not ends_sentence(doc.units[i].text)

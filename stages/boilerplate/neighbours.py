@@ -173,13 +173,21 @@ def _line_before(text: str, start: int) -> tuple[int, int] | None:
     return first, end
 
 
-def neighbours(text: str, found: Sequence[Found], disabled: frozenset[str] = frozenset()) -> list[Found]:
+def neighbours(
+    text: str, found: Sequence[Found], disabled: frozenset[str] = frozenset(), kept: Sequence[Unit] = ()
+) -> list[Found]:
     """The block headers and items next to the removals ``found`` (sorted by start, not
-    overlapping), as removals of their own, in text order."""
+    overlapping), as removals of their own, in text order; never a line of the units ``kept``
+    (in text order: those the model's gates keep, a text record's title between two menus)."""
     out: list[Found] = []
     previous_end = 0
+    kept_ends = [u.end for u in kept]
     for k, (removal, _, _) in enumerate(found):
         span = _line_before(text, removal.start) if removal.category in BLOCK_CATEGORIES else None
+        if span is not None and kept:
+            j = bisect_right(kept_ends, span[0])  # the first kept unit that ends after the line starts
+            if j < len(kept) and kept[j].start < span[1]:
+                span = None
         if span is not None and span[0] >= previous_end:
             line = text[span[0] : span[1]]
             between = text[previous_end : span[0]]

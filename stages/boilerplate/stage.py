@@ -23,7 +23,7 @@ from stages.boilerplate.engine import (
     find_removals,
     rule_set,
 )
-from stages.boilerplate.learned import Pending, decide, load_model, pending, touched
+from stages.boilerplate.learned import Pending, Thresholds, decide, load_model, pending, touched
 from stages.boilerplate.model import LineModel
 from stages.boilerplate.neighbours import (
     AUTHOR_RULE,
@@ -145,6 +145,8 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         # per host with learned lines: (that host's learned rules, pack + learned rules prepared)
         self._site_sets: dict[int, tuple[tuple[Rule, ...], RuleSet]] = {}
         self._soft_sets: dict[int, tuple[tuple[Rule, ...], RuleSet]] = {}
+        #: the model's thresholds for a text record (False) and for an HTML extraction (True)
+        self._thresholds = {html: Thresholds.of(cfg, html) for html in (False, True)}
         # loaded (once per process) here, so that a missing or bad model file is a ConfigError
         # (ModelError) when the pipeline is built, from Python as from the command line, not a
         # stage_error on every record; a worker unpickles the stage and loads it on first use
@@ -208,15 +210,7 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         """The model's removals, per document, scored in one batch (scores do not depend on it)."""
         model = self.model
         assert model is not None  # prepare hands out items only with a model
-        cfg = self.config
-        return decide(
-            model,
-            items,
-            cfg.threshold_for,
-            cfg.model_threshold_adjacent,
-            cfg.site_soft_threshold,
-            cfg.model_threshold_site_name,
-        )
+        return decide(model, items, self._thresholds.__getitem__)
 
     def finish(self, doc: Doc, item: Pending, answer: list[Found]) -> None:
         self.apply(doc, item.found, answer, item.units, item.kept)
@@ -236,7 +230,8 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
         would take the document over the removal budget that ``found`` alone keeps to; and what
         the removals returned would spend over the budget (None: within it). ``kept``: the units
         (of ``units``) the gates keep, which no tail takes."""
-        left = neighbours(doc.text, found, self.disabled_structure)
+        protected = [u for u, k in zip(units, kept, strict=True) if k] if units and kept is not None else []
+        left = neighbours(doc.text, found, self.disabled_structure, protected)
         both = sorted([*found, *left], key=lambda f: f[0].start) if left else found
         html = doc.format == "html"
         by_shape: tuple[tuple[Rule, UnitRule], ...] = (

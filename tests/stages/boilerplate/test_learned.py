@@ -25,6 +25,7 @@ from stages.boilerplate.learned import (
     BUILTIN_MODEL,
     ISOLATED_MIN_P,
     Pending,
+    Thresholds,
     above_title,
     content_words,
     ends_sentence,
@@ -588,7 +589,7 @@ def _taken(p: list[float], *, adjacent: float | None, ruled_first: bool = False)
     found = [_rule_removal(text, NEXT[0])] if ruled_first else []
     scored = np.array([not (ruled_first and i == 0) for i in range(len(units))])
     todo = Pending(text, False, found, units, scored)
-    out = taken_units(todo, np.array(p), 0.85, adjacent)
+    out = taken_units(todo, np.array(p), Thresholds(0.85, adjacent=adjacent))
     return [u.text for u, t in zip(units, out, strict=True) if t]
 
 
@@ -620,16 +621,16 @@ def test_a_soft_site_line_lowers_the_threshold_where_it_stands() -> None:
     todo = Pending(text, False, [], units, scored, soft={2: soft})
     p = np.array([0.1, 0.1, 0.65, 0.1, 0.1])
     # alone between two units the model keeps, at 0.65: kept without the site's word
-    assert not taken_units(Pending(text, False, [], units, scored), p, 0.85).any()
-    assert not taken_units(todo, p, 0.85, None, None).any()
-    assert not taken_units(todo, p, 0.85, None, 0.7).any()
-    taken = taken_units(todo, p, 0.85, None, 0.6)
+    assert not taken_units(Pending(text, False, [], units, scored), p, Thresholds(0.85)).any()
+    assert not taken_units(todo, p, Thresholds(0.85)).any()
+    assert not taken_units(todo, p, Thresholds(0.85, soft=0.7)).any()
+    taken = taken_units(todo, p, Thresholds(0.85, soft=0.6))
     assert [u.text for u, t in zip(units, taken, strict=True) if t] == ["Get our app"]
 
     def ledger(p: list[float]) -> list[tuple[str, str, float | None]]:
         """What ``decide`` records: under the soft line what only it had the model take."""
-        taken = taken_units(todo, np.array(p), 0.85, None, 0.6)
-        needed = taken & ~taken_units(todo, np.array(p), 0.85)
+        taken = taken_units(todo, np.array(p), Thresholds(0.85, soft=0.6))
+        needed = taken & ~taken_units(todo, np.array(p), Thresholds(0.85))
         found = removals(model_rule("t"), todo, np.array(p), taken, None, 0, needed)
         return [(r.rule, r.snippet, r.score) for r, _, _ in found]
 
@@ -694,6 +695,29 @@ def test_a_line_that_names_its_site_goes_at_the_lower_threshold() -> None:
     assert BIO in clean("https://www.harbourgazette.co.uk/news/1", model_threshold_site_name=1.0).text
 
 
+@pytest.mark.parametrize(
+    ("line", "p", "label", "taken"),
+    [
+        ("Contenido de marca", 0.85, 0.8, True),  # an ad label the model doubted, shares no word
+        ("Contenido de marca", 0.85, None, False),  # off
+        ("Contenido de marca", 0.75, 0.8, False),  # under it
+        ("Get 40 percent off today", 0.85, 0.8, False),  # a digit: a score line, "Linie 210"
+        ("Bring an umbrella.", 0.85, 0.8, False),  # a sentence
+        ("Harbour works timetable", 0.85, 0.8, False),  # on topic: a sub-heading
+        ("Sign in to read more of our stories today", 0.85, 0.8, False),  # more than five words
+    ],
+)
+def test_a_short_off_topic_line_the_model_doubted_goes_at_the_label_threshold(
+    line: str, p: float, label: float | None, taken: bool
+) -> None:
+    units = ["Harbour works start in April", "The harbour works will start in April, the council said.", line]
+    units += ["The works will take two years and cost four million pounds, it said."]
+    text = "\n\n".join(units)
+    todo = Pending(text, False, [], text_units(text, html=False), np.array([False, False, True, False]))
+    out = taken_units(todo, np.array([0.0, 0.0, p, 0.0]), Thresholds(0.9, label=label))
+    assert out.tolist() == [False, False, taken, False]
+
+
 def test_the_adjacent_threshold_is_a_checked_setting() -> None:
     assert Config().boilerplate.model_threshold_adjacent == 0.6
     off = Config().with_overrides({"boilerplate.model_threshold_adjacent": 1.0})
@@ -711,6 +735,8 @@ def test_the_adjacent_threshold_is_a_checked_setting() -> None:
         ('He said "no."', True),
         ("(See below.)", True),
         ("\u00abC'est fini.\u00bb", True),
+        ("\u00bbDas ist das sch\u00f6nste Kompliment.\u00ab", True),  # German quotes close with \u00ab
+        ("\u201eDas ist gut.\u201c", True),  # and with \u201c
         ("Sign up now", False),
         ("Read more:", False),
         ('"quoted"', False),
@@ -720,7 +746,7 @@ def test_the_adjacent_threshold_is_a_checked_setting() -> None:
     ],
 )
 def test_ends_sentence_is_the_sentence_end_pattern(text: str, ends: bool) -> None:
-    pattern = re.compile(r"[.!?\u2026][\"'\u201d\u2019\u00bb)\]]*$")  # what it replaced
+    pattern = re.compile(r"[.!?\u2026][\"'\u201c\u201d\u2019\u00ab\u00bb)\]]*$")  # what it replaced
     assert ends_sentence(text) is ends
     assert (pattern.search(text) is not None) is ends
 

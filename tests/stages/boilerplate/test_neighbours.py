@@ -95,6 +95,16 @@ def test_item_between_two_removals_of_one_category() -> None:
     assert removal.category == "related_links"
 
 
+def test_an_item_is_never_a_unit_the_gates_keep() -> None:
+    """A text record's title between two removed menus is no item left behind."""
+    text = "Mein Konto\n\nLandwirte klagen über nasses Frühjahr\n\nStand: heute\n\nBody."
+    found = [_removed(text, "Mein Konto", "navigation"), _removed(text, "Stand: heute", "navigation")]
+    [(removal, rule, _)] = neighbours(text, found)
+    assert rule is ITEM_RULE and removal.snippet == "Landwirte klagen über nasses Frühjahr"
+    title = [u for u in text_units(text, html=False) if u.text.startswith("Landwirte")]
+    assert neighbours(text, found, kept=title) == []
+
+
 @pytest.mark.parametrize(
     "case",
     [
