@@ -464,7 +464,8 @@ def taken_units(doc: Pending, p: F64, thresholds: Thresholds) -> Bools:
     the article's. So does a unit that names its site (``doc.site``,
     :mod:`~stages.boilerplate.sitename`) at ``named``: a notice, a footer, a line about the author;
     the story's own sentences seldom name the site, and the model reads those that do ("told the
-    Daily Lantern") as prose. And a short line the model doubted, at ``label``, when it is
+    Daily Lantern") as prose; not in a document whose body prose or title names its site (a
+    theatre's or a shop's page about itself, where its name is the content's). And a short line the model doubted, at ``label``, when it is
     :func:`label_like` and off topic: an ad label, a widget's few words between two paragraphs
     ("Contenido de marca", "Essai gratuit pendant sept jours").
 
@@ -489,7 +490,7 @@ def taken_units(doc: Pending, p: F64, thresholds: Thresholds) -> Bools:
         limit = np.where(lowered, soft, threshold)
     if doc.site is not None and (named := thresholds.below(thresholds.named)) is not None:
         maybe = np.flatnonzero(doc.scored & (p >= named) & (p < limit))
-        if len(maybe):
+        if len(maybe) and not _names_itself(doc, doc.site):
             lower = np.full(n, threshold) if isinstance(limit, float) else limit.copy()
             for i in maybe.tolist():
                 if doc.site.named_in(doc.units[i].text):
@@ -522,6 +523,13 @@ def taken_units(doc: Pending, p: F64, thresholds: Thresholds) -> Bools:
             weak[i] = not ends_sentence(doc.units[i].text)
         out |= grown(out & (p >= GROW_MIN_P), weak)
     return out | above_title(doc, out)
+
+
+def _names_itself(doc: Pending, site: SiteName) -> bool:
+    """Whether a unit the gates keep (body prose, the title) names the site."""
+    if doc.kept is None:
+        return False
+    return any(site.named_in(doc.units[i].text) for i in np.flatnonzero(doc.kept).tolist())
 
 
 def above_title(doc: Pending, taken: Bools) -> Bools:

@@ -32,20 +32,16 @@ MAX_SKIPPED = 2
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "gob", "ac", "edu", "nic", "or", "ne"})
 _WORD = re.compile(r"[^\W_]+")
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_HAS_UMLAUT = re.compile("[äöüßÄÖÜ]")
 _LEADING_ARTICLE = re.compile(r"^(?:the|la|le|les|il|lo|el|los|las|de|het|der|die|das|o|a|os|as)\s+", re.I)
 
 
 def _plain(word: str) -> str:
     """Lower case, accents dropped."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _spellings(word: str) -> tuple[str, ...]:
-    """How a word may appear in a host name: accents dropped, or German umlauts spelled out."""
-    plain = _plain(word)
-    german = _plain(word.lower().translate(_UMLAUTS))
-    return (plain,) if german == plain else (plain, german)
 
 
 def _letters(text: str) -> str:
@@ -84,8 +80,18 @@ class SiteName:
 
     def named_in(self, text: str) -> bool:
         """Does ``text`` name the site: a run of its words that spells one of the names?"""
-        words = [_spellings(w) for w in _WORD.findall(text)]
-        return any(_spells(name, words, i) for name in self.spellings for i in range(len(words)))
+        plain = _WORD.findall(_plain(text))
+        words: list[tuple[str, ...]] = [(p,) for p in plain]
+        if _HAS_UMLAUT.search(text):  # the same words, umlauts spelled out ("Seeländer": "seelaender")
+            german = _WORD.findall(_plain(text.lower().translate(_UMLAUTS)))
+            if len(german) == len(plain):
+                words = [(p,) if p == g else (p, g) for p, g in zip(plain, german, strict=True)]
+        return any(
+            _spells(name, words, i)
+            for name in self.spellings
+            for i, first in enumerate(plain)
+            if first and name[0] == first[0]
+        )
 
 
 def _spells(name: str, words: list[tuple[str, ...]], i: int) -> bool:

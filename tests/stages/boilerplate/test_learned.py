@@ -693,6 +693,17 @@ def test_a_line_that_names_its_site_goes_at_the_lower_threshold() -> None:
     assert BIO in clean(None).text  # no URL: no name to look for
     assert BIO in clean("https://www.elsewhere.example/1").text
     assert BIO in clean("https://www.harbourgazette.co.uk/news/1", model_threshold_site_name=1.0).text
+    # a site whose own prose names it (a theatre's page about itself): its name is content there
+    about = (
+        "Harbour Gazette readers can now visit the newsroom on the quay every Saturday morning from May,"
+        " the editor said, and see how the paper is made."
+    )
+    text = NAMED.replace(
+        "Boat owners said the increase would push some of them to moor elsewhere along the coast.", about
+    )
+    doc = Doc(id="b", source="s", raw=text, text=text, url="https://www.harbourgazette.co.uk/news/2")
+    Boilerplate(BoilerplateConfig()).process_docs([doc])
+    assert BIO in doc.text
 
 
 @pytest.mark.parametrize(
