@@ -17,7 +17,9 @@ or one headline among removed ones. Their shape and their place give them away:
   the article goes on right below the run, its last unit must share no content word with the
   document (:func:`~stages.boilerplate.learned.off_topic`; a sub-heading announces what follows),
   and a list's run must then keep two units: one headline-shaped line between a promo and the
-  body is more often the body's own.
+  body is more often the body's own. Units that start with the list mark the removal's last
+  line starts with ("» ", "- ") are the rest of its list whatever they say and whatever block
+  the category head named (:func:`_last_mark`).
 
 Each goes to the ledger under its own rule (``structure.block_header``, ``structure.block_item``,
 ``structure.block_tail``) with the category of the removal it belongs to; they are
@@ -215,8 +217,9 @@ def tails(
     made here when not given; ``kept``: the units the model's gates keep (the title, body prose),
     which a tail never takes; ``ruled``: the units ``found`` overlaps (:func:`touched`), worked out
     here when not given."""
+    marks = [_last_mark(text, r) if r.category in BLOCK_CATEGORIES else "" for r, _, _ in found]
     limits = [_tail_limit(removal.category) for removal, _, _ in found]
-    if not any(limits):
+    if not any(limits) and not any(marks):
         return []
     if units is None:
         units = text_units(text, html=html)
@@ -225,16 +228,20 @@ def tails(
     takeable = free if kept is None else free & ~kept
     words = None
     out: list[Found] = []
-    for (removal, _, _), limit in zip(found, limits, strict=True):
-        if not limit:
+    for (removal, _, _), limit, mark in zip(found, limits, marks, strict=True):
+        if not (limit or mark):
             continue
-        i = bisect_left(starts, removal.end)
-        run: list[Unit] = []
-        while i < len(units) and len(run) < limit and takeable[i] and is_item(units[i].text):
-            run.append(units[i])
-            i += 1
+        first = bisect_left(starts, removal.end)
+        # the rest of a marked list: item-shaped units starting with the mark its last line
+        # starts with, whatever the article below says and whatever block the category head named
+        run = _run(units, takeable, first, TAIL_ITEMS, mark) if mark else []
+        if run:
+            out.extend(_tail(text, removal, run))
+            continue
+        run = _run(units, takeable, first, limit)
         if not run:
             continue
+        i = first + len(run)
         if i < len(units) and free[i]:  # the article goes on right below
             if words is None:  # of what is left: a headline another list repeats is off topic still
                 words = content_words("\n".join(u.text for u, f in zip(units, free, strict=True) if f))
@@ -242,11 +249,32 @@ def tails(
                 run.pop()
             if removal.category in LIST_TAIL and len(run) < 2:
                 run.clear()
-        out.extend(
-            (Removal(TAIL_RULE.id, removal.category, u.start, u.end, text[u.start : u.end]), TAIL_RULE, None)
-            for u in run
-        )
+        out.extend(_tail(text, removal, run))
     return out
+
+
+def _run(units: Sequence[Unit], takeable: Bools, i: int, limit: int, mark: str = "") -> list[Unit]:
+    """Up to ``limit`` takeable item-shaped units from ``units[i]`` on, all starting with ``mark``."""
+    run: list[Unit] = []
+    while i < len(units) and len(run) < limit and takeable[i] and is_item(units[i].text):
+        if not units[i].text.startswith(mark):
+            break
+        run.append(units[i])
+        i += 1
+    return run
+
+
+def _tail(text: str, removal: Removal, run: Sequence[Unit]) -> list[Found]:
+    return [
+        (Removal(TAIL_RULE.id, removal.category, u.start, u.end, text[u.start : u.end]), TAIL_RULE, None)
+        for u in run
+    ]
+
+
+def _last_mark(text: str, removal: Removal) -> str:
+    """The list mark ("»", "-", "•") the removal's last line starts with, or ""."""
+    mark = text[text.rfind("\n", removal.start, removal.end) + 1 : removal.end].lstrip()[:1]
+    return mark if mark and mark in _MARKS else ""
 
 
 def _tail_limit(category: str) -> int:
@@ -282,6 +310,8 @@ def foreign(text: str, document: Counter[str]) -> bool:
 
 
 _BULLET = "-\u2013\u2014\u2022\u00b7*\u203a\u00bb>\u2192 "
+#: The marks a list's items start with (:data:`_BULLET` without the space).
+_MARKS = _BULLET.strip()
 
 
 def is_headline(line: str) -> bool:

@@ -207,6 +207,19 @@ def test_tail_stops_where_the_article_goes_on(below: str, taken: list[str]) -> N
     assert _tails(text, ("READ MORE: Owl rescued from chimney", "promo_block")) == taken
 
 
+def test_the_rest_of_a_marked_list_goes_whatever_its_removal_was_named() -> None:
+    """Items that start with the mark the removal's last line starts with are the rest of its
+    list: one of them, on the article's topic, right above the article, and under a removal the
+    category head named a video's, goes too; unmarked lines below it stay."""
+    lst = "More news\n» Owl rescued from chimney\n» Bakery marks 100 years"
+    rest = "» Harbour walls to be rebuilt"
+    text = f"{BODY}\n\n{lst}\n\n{rest}\n\n{BODY}"
+    assert _tails(text, (lst, "video_caption")) == [rest]
+    assert _tails(text, (lst, "promo_block")) == [rest]
+    assert _tails(text.replace(rest, rest.lstrip("» ")), (lst, "promo_block")) == []  # unmarked: on topic
+    assert _tails(text, (lst, "byline")) == []  # no block
+
+
 def test_tail_before_the_article_goes_on_keeps_only_off_topic_last_units() -> None:
     text = f"{BODY}\n\nMore stories\nBakery marks 100 years\nOwl rescued from chimney\nHarbour walls: the plan\n\n{BODY}"
     # the last unit shares "harbour" with the document: a sub-heading; two headlines are left
