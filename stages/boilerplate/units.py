@@ -6,9 +6,10 @@ A hard-wrapped paragraph, or a line continued in lower case, is one unit, so the
 half of a sentence. ``text[unit.start:unit.end]`` spans the unit's lines (the line breaks between
 them included); :attr:`Unit.text` is its lines (stripped) joined by one space: what the model reads.
 
-One exception: a one-line unit is cut where a sentence was glued onto the one before it without a
-space (:func:`glue_points`), so a notice a scrape glued onto a paragraph is a unit of its own,
-which the model can take without the paragraph. Its pieces share the line (:attr:`Unit.lines`).
+One exception: a unit is cut where a sentence was glued onto the one before it without a space
+(:func:`glue_points`), so a notice a scrape glued onto a paragraph (a hard-wrapped one too) is a
+unit of its own, which the model can take without the paragraph. Its pieces share the line they
+were cut from (:attr:`Unit.lines`).
 """
 
 from __future__ import annotations
@@ -70,7 +71,15 @@ def text_units(text: str, *, html: bool) -> list[Unit]:
                 out.append(Unit(len(out), x, y, text[x:y], (k,)))
             continue
         ks = tuple([rank[i] - 1 for i in group])
-        out.append(Unit(len(out), starts[ks[0]], ends[ks[-1]], " ".join([texts[k] for k in ks]), ks))
+        a, b = starts[ks[0]], ends[ks[-1]]
+        cuts = glued[bisect_right(glued, a) : bisect_left(glued, b)] if glued else None
+        if not cuts:
+            out.append(Unit(len(out), a, b, " ".join([texts[k] for k in ks]), ks))
+            continue
+        for x, y in pairwise((a, *cuts, b)):  # a hard-wrapped paragraph a notice was glued onto
+            parts = [part.strip() for part in text[x:y].splitlines()]
+            lines = tuple(k for k in ks if starts[k] < y and ends[k] > x)
+            out.append(Unit(len(out), x, y, " ".join(p for p in parts if p), lines))
     return out
 
 

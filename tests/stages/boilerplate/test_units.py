@@ -140,6 +140,19 @@ def test_a_glued_notice_is_a_unit_of_its_own() -> None:
     assert units[1].lines == units[2].lines == (1,)
 
 
+def test_a_notice_glued_onto_a_hard_wrapped_paragraph_is_a_unit_of_its_own() -> None:
+    text = "Title here\n\nGusts of up to 112 mph brought down trees\nacross the region.ADVERTISEMENT\n\nMore text."
+    units = text_units(text, html=False)
+    assert [u.text for u in units] == [
+        "Title here",
+        "Gusts of up to 112 mph brought down trees across the region.",
+        "ADVERTISEMENT",
+        "More text.",
+    ]
+    assert text[units[2].start : units[2].end] == "ADVERTISEMENT"
+    assert (units[1].lines, units[2].lines) == ((1, 2), (2,))
+
+
 @given(st.text(alphabet="ab Cd.\n\t-•é", max_size=200))
 def test_join_blocks_is_normalize_layout(text: str) -> None:
     lines = layout_lines(text)
