@@ -504,18 +504,20 @@ def taken_units(doc: Pending, p: F64, thresholds: Thresholds) -> Bools:
         alone[1:-1] = ~gone[:-2] & ~gone[2:]
     out: Bools = taken & (~alone | (p >= ISOLATED_MIN_P) | lowered)
     doubtful = np.flatnonzero(taken & ~out)
-    words: Counter[str] | None = None
-    if len(doubtful):
-        words = content_words(doc.text)
+    label = thresholds.below(thresholds.label)
+    short = [] if label is None else [i for i in np.flatnonzero(doc.scored & ~out & (p >= label)).tolist()]
+    if len(doubtful) or short:
+        # off topic against what is left: a byline's name that its author's bio repeats, a
+        # headline another removed list repeats, are no words of the article
+        left = ~(ruled | out)
+        words = content_words(
+            "\n".join([u.text for u, keep in zip(doc.units, left.tolist(), strict=True) if keep])
+        )
         for i in doubtful.tolist():
             out[i] = off_topic(doc.units[i].text, words)
-    if (label := thresholds.below(thresholds.label)) is not None:
-        short = np.flatnonzero(doc.scored & ~out & (p >= label))
-        for i in short.tolist():
+        for i in short:
             text = doc.units[i].text
-            if label_like(text):
-                words = content_words(doc.text) if words is None else words
-                out[i] = off_topic(text, words)
+            out[i] = out[i] or (label_like(text) and off_topic(text, words))
     adjacent = thresholds.below(thresholds.adjacent)
     if adjacent is not None and out.any():
         weak = doc.scored & ~out & (p >= adjacent)

@@ -729,6 +729,24 @@ def test_a_short_off_topic_line_the_model_doubted_goes_at_the_label_threshold(
     assert out.tolist() == [False, False, taken, False]
 
 
+def test_off_topic_is_judged_against_what_is_left() -> None:
+    """A byline alone between two paragraphs shares its name only with its author's bio, which is
+    removed too: it is off topic, as a line of another block is."""
+    units = [
+        "Harbour works start in April",
+        "Adaeze Abbott, Science Correspondent",
+        "The harbour works will start in April, the council said on Monday after a long debate.",
+        "The works will take two years and cost four million pounds, the council said.",
+        "Adaeze Abbott has covered science for the paper since 2019",
+    ]
+    text = "\n\n".join(units)
+    todo = Pending(text, False, [], text_units(text, html=False), np.array([False, True, False, False, True]))
+    p = np.array([0.0, 0.93, 0.0, 0.0, 0.99])  # the byline alone: under ISOLATED_MIN_P
+    assert taken_units(todo, p, Thresholds(0.9)).tolist() == [False, True, False, False, True]
+    p[4] = 0.1  # the bio stays: the name is the article's words then
+    assert taken_units(todo, p, Thresholds(0.9)).tolist() == [False, False, False, False, False]
+
+
 def test_the_adjacent_threshold_is_a_checked_setting() -> None:
     assert Config().boilerplate.model_threshold_adjacent == 0.6
     off = Config().with_overrides({"boilerplate.model_threshold_adjacent": 1.0})
