@@ -11,7 +11,8 @@ some with a ``charset=``), JSONL (``id``, ``url``, ``html`` as text), CSV and Pa
 the page is text, decoded by whoever wrote the file (as a browser decodes it, WHATWG); in the
 others it is bytes cleanwire decodes. ``cleanwire run --workers 1`` cleans each, and every page
 must come out with the same ``text``, ``title``, ``author``, ``lang``, ``date``, ``removed`` and
-``encoding_fixes`` from all of them, and as the same HTML from every reader. What legitimately
+``encoding_fixes`` from all of them (among those that give its URL, and among those that do not:
+with its URL a line that names the site may go), and as the same HTML from every reader. What legitimately
 differs is asserted as such below: ``encoding`` (a page's codec vs the text container's own),
 ``sitename`` (derived from the URL that only the WARC and the JSONL give), ``url``, ``id``,
 ``source``.
@@ -41,6 +42,7 @@ from pipeline.core.record import Doc, Status
 from pipeline.io.formats.decoding import charset_from_markup, decode
 from pipeline.io.layout import OutputLayout
 from pipeline.io.readers import Source
+from stages.boilerplate.sitename import SiteName
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "formats"
 MANIFEST: dict[str, dict[str, Any]] = json.loads((FIXTURE / "pages.json").read_text(encoding="utf-8"))
@@ -218,12 +220,34 @@ def test_every_reader_hands_over_the_same_html(container: str, read: dict[str, d
 def test_every_page_cleans_the_same_from_every_container(
     field: str, cleaned: dict[str, dict[str, Any]]
 ) -> None:
-    diverging = {
-        name: {container: cleaned[container][name][field] for container in CONTAINERS}
-        for name in MANIFEST
-        if len({json.dumps(cleaned[c][name][field], sort_keys=True, default=str) for c in CONTAINERS}) > 1
-    }
-    assert diverging == {}
+    """The same among the containers that give the page's URL, and among those that do not: the
+    URL is evidence of its own (the site's name, see the next test)."""
+    for group in (WITH_URL, tuple(c for c in CONTAINERS if c not in WITH_URL)):
+        diverging = {
+            name: {container: cleaned[container][name][field] for container in group}
+            for name in MANIFEST
+            if len({json.dumps(cleaned[c][name][field], sort_keys=True, default=str) for c in group}) > 1
+        }
+        assert diverging == {}, group
+
+
+def test_a_url_changes_a_page_only_by_the_lines_that_name_its_site(
+    cleaned: dict[str, dict[str, Any]],
+) -> None:
+    """With the URL, a line that names the site (``Entermedia 주요뉴스`` on entermedia.co.kr) goes at
+    the model's lower threshold for such lines; nothing else differs."""
+    changed = 0
+    for name in MANIFEST:
+        with_url, without = cleaned["jsonl"][name], cleaned["files"][name]
+        if with_url["text"] == without["text"]:
+            continue
+        changed += 1
+        site = SiteName.of(with_url["url"])
+        assert site is not None, name
+        before = {(r["start"], r["end"]) for r in without["removed"]}
+        extra = [r for r in with_url["removed"] if (r["start"], r["end"]) not in before]
+        assert any(r["rule"].startswith("model:") and site.named_in(r["snippet"]) for r in extra), name
+    assert changed <= 2  # of 32 pages
 
 
 def test_the_encoding_column_names_what_was_decoded(cleaned: dict[str, dict[str, Any]]) -> None:

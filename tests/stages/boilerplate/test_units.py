@@ -125,32 +125,25 @@ def test_a_line_is_cut_where_a_sentence_was_glued_on(line: str, pieces: list[str
     assert [u.text for u in text_units(line, html=False)] == pieces
 
 
-def test_a_glued_notice_is_a_unit_of_its_own() -> None:
-    text = (
-        "Title here\n\nThe council met on Monday.Please check your spam folder for our email.\n\nMore text."
-    )
-    units = text_units(text, html=False)
-    assert [u.text for u in units] == [
-        "Title here",
-        "The council met on Monday.",
-        "Please check your spam folder for our email.",
-        "More text.",
-    ]
-    assert all(text[u.start : u.end] == u.text for u in units)
-    assert units[1].lines == units[2].lines == (1,)
-
-
-def test_a_notice_glued_onto_a_hard_wrapped_paragraph_is_a_unit_of_its_own() -> None:
-    text = "Title here\n\nGusts of up to 112 mph brought down trees\nacross the region.ADVERTISEMENT\n\nMore text."
-    units = text_units(text, html=False)
-    assert [u.text for u in units] == [
-        "Title here",
-        "Gusts of up to 112 mph brought down trees across the region.",
-        "ADVERTISEMENT",
-        "More text.",
-    ]
-    assert text[units[2].start : units[2].end] == "ADVERTISEMENT"
-    assert (units[1].lines, units[2].lines) == ((1, 2), (2,))
+@pytest.mark.parametrize(
+    ("paragraph", "text", "lines"),
+    [
+        ("The council met on Monday.", "The council met on Monday.", (1,)),
+        # a hard-wrapped paragraph: the notice glued onto its last line
+        (
+            "Gusts of up to 112 mph brought down trees\nacross the region.",
+            "Gusts of up to 112 mph brought down trees across the region.",
+            (1, 2),
+        ),
+    ],
+)
+def test_a_glued_notice_is_a_unit_of_its_own(paragraph: str, text: str, lines: tuple[int, ...]) -> None:
+    notice = "Please check your spam folder for our email."
+    doc = f"Title here\n\n{paragraph}{notice}\n\nMore text."
+    units = text_units(doc, html=False)
+    assert [u.text for u in units] == ["Title here", text, notice, "More text."]
+    assert doc[units[2].start : units[2].end] == notice
+    assert (units[1].lines, units[2].lines) == (lines, (lines[-1],))
 
 
 @given(st.text(alphabet="ab Cd.\n\t-•é", max_size=200))
