@@ -26,6 +26,7 @@ from stages.boilerplate.learned import (
     ISOLATED_MIN_P,
     Pending,
     Thresholds,
+    _mostly_lower,
     above_title,
     content_words,
     ends_sentence,
@@ -403,6 +404,24 @@ def test_protected_units_are_not_scored() -> None:
 )
 def test_heading_like(text: str, heading: bool) -> None:
     assert heading_like(text) is heading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join(map(chr, range(128))),
+        "Fußball-WM: Die Mannschaft überzeugt",  # not ASCII: each character tested
+        "ALL CAPS HEADLINE with some lower",
+        "Mostly lower case, A FEW CAPS",
+        "1234 !?",
+    ],
+)
+def test_mostly_lower_counts_as_str_does(text: str) -> None:
+    # an ASCII text's letters are counted by deleting bytes: the same counts as islower/isalpha
+    lower, letters = sum(map(str.islower, text)), sum(map(str.isalpha, text))
+    assert _mostly_lower(text) is (2 * lower >= letters)
+    for c in map(chr, range(128)):
+        assert _mostly_lower(c) is (2 * c.islower() >= c.isalpha())
 
 
 def test_only_the_first_heading_before_the_body_is_the_title() -> None:
