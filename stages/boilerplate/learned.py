@@ -267,13 +267,19 @@ def label_like(text: str) -> bool:
 
 def is_sentence(text: str) -> bool:
     """A sentence of the body: at least :data:`TOPIC_SENTENCE_WORDS` words and a sentence's end."""
-    return ends_sentence(text) and len(text.split()) >= TOPIC_SENTENCE_WORDS
+    return ends_sentence(text) and has_words(text, TOPIC_SENTENCE_WORDS)
 
 
 def reads_as_prose(text: str) -> bool:
     """At least :data:`PROSE_WORDS` words and a sentence's end: body text, not a call to action's
     few words. (A text of 20 words has 39 characters or more: shorter ones are not split.)"""
-    return len(text) >= 2 * PROSE_WORDS - 1 and ends_sentence(text) and len(text.split()) >= PROSE_WORDS
+    return len(text) >= 2 * PROSE_WORDS - 1 and ends_sentence(text) and has_words(text, PROSE_WORDS)
+
+
+def has_words(text: str, n: int) -> bool:
+    """Whether ``text`` has at least ``n`` words (``str.split``'s), splitting off no more than ``n``
+    pieces: a paragraph's other words are not made into strings."""
+    return len(text.split(None, n - 1)) >= n
 
 
 def heading_like(text: str) -> bool:

@@ -31,6 +31,7 @@ from stages.boilerplate.learned import (
     content_words,
     ends_sentence,
     grown,
+    has_words,
     heading_like,
     latin_script,
     load_model,
@@ -404,6 +405,12 @@ def test_protected_units_are_not_scored() -> None:
 )
 def test_heading_like(text: str, heading: bool) -> None:
     assert heading_like(text) is heading
+
+
+@pytest.mark.parametrize("text", ["", "one", "a b ", "  a\u00a0b\n\nc  ", "x " * 25, "word " * 19 + "end."])
+def test_has_words_as_split_counts(text: str) -> None:
+    for n in range(1, 30):
+        assert has_words(text, n) is (len(text.split()) >= n)
 
 
 @pytest.mark.parametrize(
