@@ -337,18 +337,26 @@ def _context_features(
         "prev_ends_colon": ~first & _shift(ends_colon, -1, False),
         "prev_ends_sentence": ~first & _shift(ends_sent, -1, False),
         "next_ends_sentence": ~last & _shift(ends_sent, 1, False),
-        "dup_in_doc": _dup_in_doc(units, doc),
+        "dup_in_doc": _dup_in_doc(units, doc, lens),
         "log_lines_doc": np.log1p(size) / 5,
         "share_short_near": _share_short_near(short, doc),
         "too_long": lens > max_line_chars,
     }
 
 
-def _dup_in_doc(units: Sequence[str], doc: I64) -> Bools:
-    """Whether the unit occurs again in its document."""
-    keys = list(zip(doc.tolist(), units, strict=True))
-    seen = Counter(keys)
-    return np.fromiter((seen[k] > 1 for k in keys), dtype=bool, count=len(units))
+def _dup_in_doc(units: Sequence[str], doc: I64, lens: I64) -> Bools:
+    """Whether the unit occurs again in its document. Only the units that share their length
+    (``lens``) with another unit of their document are compared: a third of a batch's, and few of
+    its long ones (hashing every unit's text cost as much as the other context features)."""
+    out = np.zeros(len(units), dtype=bool)
+    pair = doc * (int(lens.max()) + 1) + lens  # (document, length) as one number
+    _, inverse, counts = np.unique(pair, return_inverse=True, return_counts=True)
+    maybe = np.flatnonzero(counts[inverse] > 1)
+    if len(maybe):
+        keys = [(d, units[i]) for d, i in zip(doc[maybe].tolist(), maybe.tolist(), strict=True)]
+        seen = Counter(keys)
+        out[maybe] = [seen[k] > 1 for k in keys]
+    return out
 
 
 def _share_short_near(short: Bools, doc: I64) -> F32:

@@ -184,6 +184,18 @@ def test_shape_features_of_the_rows_needed_are_those_of_all_rows() -> None:
     )
 
 
+def test_dup_in_doc_is_a_unit_that_occurs_again_in_its_document() -> None:
+    # the same length is not the same text, and a copy in another document does not count
+    units = ["Share", "Share", "Print", "Home", "Share", "Print", "Menu", "Print", "Home"]
+    doc = np.asarray([0, 0, 0, 0, 1, 1, 1, 2, 2], dtype=np.int64)
+    column = dense_features(units, [False, False, False], doc)[:, DENSE.index("dup_in_doc")]
+    expected = [
+        sum(u == v and d == e for v, e in zip(units, doc, strict=True)) > 1
+        for u, d in zip(units, doc, strict=True)
+    ]
+    assert column.tolist() == [float(x) for x in expected] == [1, 1, 0, 0, 0, 0, 0, 0, 0]
+
+
 def test_the_category_head_answers_each_unit_as_scored_alone(builtin: LineModel) -> None:
     """categories_of picks the units' features out of a batch of several documents and sums every
     category at once: each answer is the arg-max of the head's scores for that unit alone."""
