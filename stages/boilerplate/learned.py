@@ -343,10 +343,12 @@ def gates(
     body_at = len(units)  # where body text starts
     sentences: list[tuple[int, str]] = []  # where the title's words are looked for
     listed = -2  # the last of the headline-shaped lines right under a removed label
-    for i, u in enumerate(units):
-        if not scored[i]:
+    # the masks as lists: read a unit at a time, a list's item costs a third of an array's
+    is_ruled = [False] * len(units) if ruled is None else ruled.tolist()
+    for i, (u, is_scored) in enumerate(zip(units, scored.tolist(), strict=True)):
+        if not is_scored:
             # a long unit no rule took is body text: the title comes before it
-            if (ruled is None or not ruled[i]) and not (html and i == 0):
+            if not is_ruled[i] and not (html and i == 0):
                 body_at = min(body_at, i)
                 sentences.append((i, u.text))
         elif reads_as_prose(u.text):
@@ -355,7 +357,7 @@ def gates(
             sentences.append((i, u.text))
         elif not html:
             # the lines right under a removed label ("Most read:") are its list, not a title
-            if (listed == i - 1 or _label_removed(units, ruled, i - 1)) and heading_like(u.text):
+            if (listed == i - 1 or _label_removed(units, is_ruled, i - 1)) and heading_like(u.text):
                 listed = i
             else:
                 rest.append(i)
@@ -372,9 +374,9 @@ def gates(
     return out, title
 
 
-def _label_removed(units: Sequence[Unit], ruled: Bools | None, i: int) -> bool:
-    """Whether unit ``i`` is a label line (:data:`_LABEL_MARK`) that a rule removed."""
-    return i >= 0 and ruled is not None and bool(ruled[i]) and _LABEL_MARK.search(units[i].text) is not None
+def _label_removed(units: Sequence[Unit], ruled: Sequence[bool], i: int) -> bool:
+    """Whether unit ``i`` is a label line (:data:`_LABEL_MARK`) that a rule removed (``ruled``)."""
+    return i >= 0 and ruled[i] and _LABEL_MARK.search(units[i].text) is not None
 
 
 def _title(
@@ -607,13 +609,14 @@ def grown(seeds: Bools, weak: Bools) -> Bools:
     """The ``weak`` units joined to a ``seeds`` unit by a run of weak units: each maximal run of
     adjacent weak units with a seed right above or below it."""
     out = np.zeros(len(seeds), dtype=bool)
+    is_weak = weak.tolist()  # read a unit at a time: a list's item costs a third of an array's
     i, n = 0, len(seeds)
     while i < n:
-        if not weak[i]:
+        if not is_weak[i]:
             i += 1
             continue
         j = i
-        while j < n and weak[j]:
+        while j < n and is_weak[j]:
             j += 1
         if (i > 0 and seeds[i - 1]) or (j < n and seeds[j]):
             out[i:j] = True

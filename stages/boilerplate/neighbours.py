@@ -391,23 +391,24 @@ def headlines(text: str, found: Sequence[Found], units: Sequence[Unit], free: Bo
         return sum(foreign(t, words) for t in texts)
 
     out: list[Found] = []
-    removed = touched(units, found)
+    # the masks as lists: read a unit at a time, a list's item costs a third of an array's
+    is_free, removed = free.tolist(), touched(units, found).tolist()
     i, n = 0, len(units)
     while i < n:
-        if not (free[i] or removed[i]):
+        if not (is_free[i] or removed[i]):
             i += 1
             continue
         line = units[i].text
         if is_header(line):
             j = i + 1
-            while j < n and j - i <= HEADLINE_ITEMS and free[j] and is_headline(units[j].text):
+            while j < n and j - i <= HEADLINE_ITEMS and is_free[j] and is_headline(units[j].text):
                 j += 1
             items = [u.text for u in units[i + 1 : j]]
             if len(items) >= HEADLINE_MIN_ITEMS and 2 * foreign_here(items) >= len(items):
                 out.extend(_headline(text, u) for u in units[i + removed[i] : j])
                 i = j
                 continue
-        elif free[i] and is_item(line):
+        elif is_free[i] and is_item(line):
             headline = teaser(line)
             if headline is not None and not _listed(units, i) and foreign_here([headline]):
                 out.append(_headline(text, units[i]))
