@@ -10,7 +10,6 @@ cuts a stream of records into such batches: the one place that decides batch bou
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 
 import pyarrow as pa
 
@@ -42,7 +41,7 @@ def make_safe(doc: Doc) -> None:
     if doc.passthrough:
         doc.passthrough = {safe_str(k): safe_str(v) for k, v in doc.passthrough.items()}
     if any(not _is_safe(r.snippet) or not _is_safe(r.rule) for r in doc.removed):
-        doc.removed = [replace(r, snippet=safe_str(r.snippet), rule=safe_str(r.rule)) for r in doc.removed]
+        doc.removed = [r._replace(snippet=safe_str(r.snippet), rule=safe_str(r.rule)) for r in doc.removed]
 
 
 def _string_data(array: pa.Array) -> Iterator[pa.Buffer]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +29,7 @@ class Step:
             "stage": self.stage,
             "status": self.status,
             "reason": self.reason,
-            "removed": [dataclasses.asdict(r) for r in self.removed],
+            "removed": [r._asdict() for r in self.removed],
             "fixes": self.fixes,
             "notes": self.notes,
             "chars_before": len(self.text_before),

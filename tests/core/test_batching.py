@@ -77,3 +77,13 @@ def test_batches_close_at_the_record_count_or_the_character_budget() -> None:
     assert [b.num_rows for b in batched(docs, 3, 25)] == [3, 1, 2]
     assert [b.num_rows for b in batched(docs, 3)] == [3, 3]
     assert [b.num_rows for b in batched(docs, 64, 1)] == [1] * 6
+
+
+def test_a_removal_is_immutable_and_equal_by_its_fields() -> None:
+    removal = Removal("r", "c", 0, 3, "cut")
+    with pytest.raises(AttributeError):
+        removal.start = 1  # type: ignore[misc]
+    assert removal == Removal("r", "c", 0, 3, "cut", None) and hash(removal) == hash(
+        Removal("r", "c", 0, 3, "cut")
+    )
+    assert removal._replace(score=0.5).score == 0.5 and removal._asdict()["snippet"] == "cut"

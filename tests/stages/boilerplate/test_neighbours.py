@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -490,7 +489,7 @@ def test_a_byline_the_model_removed_names_the_author_too() -> None:
     found = author_lines(text, [model], units, free)
     assert [r.snippet for r, _, _ in found] == [bio]
     # a removal of the model's in another category names nobody
-    other = (dataclasses.replace(model[0], category="navigation"), HEADER_RULE, None)
+    other = (model[0]._replace(category="navigation"), HEADER_RULE, None)
     assert author_lines(text, [other], units, free) == []
     # the model's name starts a line about the author; a short line that only mentions it stays
     # (the model may have misread the line's category: its name is less sure than a rule's)
@@ -503,9 +502,7 @@ def test_a_byline_the_model_removed_names_the_author_too() -> None:
             text,
             [
                 (
-                    dataclasses.replace(
-                        model[0], start=text.index(byline), end=text.index(byline) + len(byline)
-                    ),
+                    model[0]._replace(start=text.index(byline), end=text.index(byline) + len(byline)),
                     HEADER_RULE,
                     None,
                 )
