@@ -100,9 +100,9 @@ def block_groups(lines: Sequence[str]) -> list[list[int]]:
         if not line:
             joinable = wrapped = False
             continue
-        continues = STARTS_LOWER.match(line) is not None
         if groups and (
-            (continues and (joinable or wrapped))
+            # whether the line starts in lower case is asked only when it could join the block
+            ((joinable or wrapped) and STARTS_LOWER.match(line) is not None)
             or (wrapped and (paragraphs or (joinable and len(groups) > 1)))
         ):
             groups[-1].append(i)
