@@ -40,45 +40,42 @@ def text_units(text: str, *, html: bool) -> list[Unit]:
     groups (the same line as :func:`~pipeline.core.blocks.layout_lines` has it: runs of spaces
     collapsed; a blank line is ``""``)."""
     starts: list[int] = []
-    ends: list[int] = []
     texts: list[str] = []
     layout: list[str] = []
-    rank: list[int] = []  # per line, 1 + its index among the non-blank lines (0: a blank line)
     for start, stripped in stripped_lines(text):
         if stripped:
             starts.append(start)
-            ends.append(start + len(stripped))
             texts.append(stripped)
-            rank.append(len(texts))
             line = SPACES.sub(" ", stripped) if has_run(stripped) else stripped
             layout.append(EXTRACTED_BULLET.sub("", line) if html else line)
         else:
             layout.append("")
-            rank.append(0)
     if not texts:
         return []
     out: list[Unit] = []
     glued = glue_points(text)
+    k = 0  # the blocks take the non-blank lines in order: a block's first line is the k-th of them
     for group in block_groups(layout):
         if len(group) == 1:  # most units are one line: no join
-            k = rank[group[0]] - 1
-            a, b = starts[k], ends[k]
+            a, b = starts[k], starts[k] + len(texts[k])
             cuts = glued[bisect_right(glued, a) : bisect_left(glued, b)] if glued else None
             if not cuts:
                 out.append(Unit(len(out), a, b, texts[k], (k,)))
-                continue
-            for x, y in pairwise((a, *cuts, b)):
-                out.append(Unit(len(out), x, y, text[x:y], (k,)))
+            else:
+                for x, y in pairwise((a, *cuts, b)):
+                    out.append(Unit(len(out), x, y, text[x:y], (k,)))
+            k += 1
             continue
-        ks = tuple([rank[i] - 1 for i in group])
-        a, b = starts[ks[0]], ends[ks[-1]]
+        ks = tuple(range(k, k + len(group)))
+        k += len(group)
+        a, b = starts[ks[0]], starts[ks[-1]] + len(texts[ks[-1]])
         cuts = glued[bisect_right(glued, a) : bisect_left(glued, b)] if glued else None
         if not cuts:
-            out.append(Unit(len(out), a, b, " ".join([texts[k] for k in ks]), ks))
+            out.append(Unit(len(out), a, b, " ".join([texts[j] for j in ks]), ks))
             continue
         for x, y in pairwise((a, *cuts, b)):  # a hard-wrapped paragraph a notice was glued onto
             parts = [part.strip() for part in text[x:y].splitlines()]
-            lines = tuple(k for k in ks if starts[k] < y and ends[k] > x)
+            lines = tuple(j for j in ks if starts[j] < y and starts[j] + len(texts[j]) > x)
             out.append(Unit(len(out), x, y, " ".join(p for p in parts if p), lines))
     return out
 
