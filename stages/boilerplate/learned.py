@@ -46,7 +46,7 @@ from stages.boilerplate.engine import Found
 from stages.boilerplate.model import Batch, LineModel, ModelError
 from stages.boilerplate.rulepack import Rule, code_rule
 from stages.boilerplate.sitename import SiteName
-from stages.boilerplate.units import Unit, text_units
+from stages.boilerplate.units import Unit, bounds, text_units
 
 #: The model files shipped in the package.
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -162,10 +162,11 @@ def touched(units: Sequence[Unit], found: Sequence[Found]) -> Bools:
         return np.zeros(len(units), dtype=bool)
     starts = np.asarray([r.start for r, _, _ in found] + [-1])  # -1: no span ends after the unit
     ends = np.asarray([r.end for r, _, _ in found])
+    unit_starts, unit_ends = bounds(units)
     # per unit, the start of the first span that ends after the unit starts: it overlaps the unit
     # when it starts before the unit ends
-    first = starts[np.searchsorted(ends, np.asarray([u.start for u in units], dtype=np.int64), side="right")]
-    out: Bools = (first >= 0) & (first < np.asarray([u.end for u in units], dtype=np.int64))
+    first = starts[np.searchsorted(ends, unit_starts, side="right")]
+    out: Bools = (first >= 0) & (first < unit_ends)
     return out
 
 

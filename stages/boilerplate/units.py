@@ -15,10 +15,15 @@ were cut from (:attr:`Unit.lines`).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise
 
+import numpy as np
+
 from pipeline.core.blocks import EXTRACTED_BULLET, SPACES, block_groups, has_run, stripped_lines
+from stages.boilerplate.codes import I64
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is ~4x slower to build, and texts have many units
@@ -31,7 +36,27 @@ class Unit:
     lines: tuple[int, ...]
 
 
-def text_units(text: str, *, html: bool) -> list[Unit]:
+class Units(list[Unit]):
+    """The units of one text, in order, as :func:`text_units` makes them; not to be changed after.
+    Their offsets as arrays (:func:`bounds`) are made once: the model's gates and the structural
+    rules ask for them a few times a text."""
+
+    @cached_property
+    def bounds(self) -> tuple[I64, I64]:
+        return _bounds(self)
+
+
+def bounds(units: Sequence[Unit]) -> tuple[I64, I64]:
+    """The starts and the ends of ``units`` as arrays (a :class:`Units` list's made once)."""
+    return units.bounds if isinstance(units, Units) else _bounds(units)
+
+
+def _bounds(units: Sequence[Unit]) -> tuple[I64, I64]:
+    starts = np.asarray([u.start for u in units], dtype=np.int64)
+    return starts, np.asarray([u.end for u in units], dtype=np.int64)
+
+
+def text_units(text: str, *, html: bool) -> Units:
     """The units of ``text``, in order. ``html``: the text came from an HTML extraction, whose
     list-item markers ``normalize`` drops before it joins lines.
 
@@ -51,8 +76,8 @@ def text_units(text: str, *, html: bool) -> list[Unit]:
         else:
             layout.append("")
     if not texts:
-        return []
-    out: list[Unit] = []
+        return Units()
+    out = Units()
     glued = glue_points(text)
     k = 0  # the blocks take the non-blank lines in order: a block's first line is the k-th of them
     for group in block_groups(layout):

@@ -18,8 +18,11 @@ from pipeline.core.blocks import (
     nonspace,
     stripped_lines,
 )
+from pipeline.core.record import Removal
 from stages.boilerplate.engine import split_lines
-from stages.boilerplate.units import glue_points, text_units
+from stages.boilerplate.learned import touched
+from stages.boilerplate.rulepack import code_rule
+from stages.boilerplate.units import Units, bounds, glue_points, text_units
 from stages.normalize import normalize_layout, strip_extracted_bullets
 
 WRAPPED = (
@@ -209,3 +212,18 @@ def test_every_white_space_character_is_in_the_table() -> None:
 )
 def test_a_long_text_is_counted_as_split_does(text: str) -> None:
     assert nonspace(text) == len("".join(text.split()))
+
+
+def test_a_texts_units_give_their_offsets_once_and_touched_reads_them() -> None:
+    units = text_units(WRAPPED + "\n\nSign up now\n\nLast line.", html=False)
+    assert isinstance(units, Units) and bounds(units) is bounds(units)  # made once
+    starts, ends = bounds(list(units))  # a plain list's are made each time, the same
+    assert starts.tolist() == [u.start for u in units] and ends.tolist() == [u.end for u in units]
+    rule = code_rule("t", "t", "t", "t")
+    at = units[-2].start
+    found = [(Removal("t", "t", at - 1, at + 4, "x"), rule, None)]
+    assert (
+        touched(units, found).tolist()
+        == touched(list(units), found).tolist()
+        == [False] * (len(units) - 2) + [True, False]
+    )
