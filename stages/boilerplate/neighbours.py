@@ -86,7 +86,8 @@ BLOCK_CATEGORIES = frozenset(
     }
 )
 
-_LABEL_END = re.compile(r"(?:[:»>›→…!]|\.\.\.)$")
+#: What a label ends with (``str.endswith``: a regex anchored at the end is tried at every offset).
+_LABEL_ENDS = (":", "»", ">", "›", "→", "…", "!", "...")
 _CLOSING = "\"'”’»)]"
 _SENTENCE_END = ".?!;,:"
 
@@ -145,7 +146,8 @@ def is_header(line: str) -> bool:
     """A label's shape: a few words ending in a label mark, or in capitals."""
     if len(line) > HEADER_CHARS or not 1 <= len(line.split()) <= HEADER_WORDS:
         return False
-    if _LABEL_END.search(line):
+    # a stripped line's end; one line break after it is let through, as a regex's ``$`` would
+    if (line[:-1] if line[-1] == "\n" else line).endswith(_LABEL_ENDS):
         return True
     return line[-1] not in ".?;," and line.isupper() and any(c.isalpha() for c in line)
 
