@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -541,7 +542,7 @@ def taken_units(doc: Pending, p: F64, thresholds: Thresholds) -> Bools:
         # off topic against what is left: a byline's name that its author's bio repeats, a
         # headline another removed list repeats, are no words of the article
         left = ~(ruled | out)
-        words = content_words(
+        words = WordCounts(
             "\n".join([u.text for u, keep in zip(doc.units, left.tolist(), strict=True) if keep])
         )
         for i in doubtful.tolist():
@@ -638,6 +639,44 @@ def _words(text: str) -> list[str]:
     return _CONTENT_WORD.findall(text.lower())
 
 
+class WordCount(Protocol):
+    """How often each content word occurs in a text: :func:`content_words`, or :class:`WordCounts`."""
+
+    def __getitem__(self, word: str, /) -> int: ...
+
+
+#: A character a content word is a run of.
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+class WordCounts:
+    """``content_words(text)[word]``, counted for the words asked for only: a unit's few words
+    looked up in a whole document, whose every word :func:`content_words` would make a string of
+    (~5x quicker for the units :func:`taken_units` doubts)."""
+
+    def __init__(self, text: str) -> None:
+        self.lowered = text.lower()
+        self.counted: dict[str, int] = {}
+
+    def __getitem__(self, word: str) -> int:
+        n = self.counted.get(word)
+        if n is None:
+            n = self.counted[word] = _runs_of(self.lowered, word)
+        return n
+
+
+def _runs_of(lowered: str, word: str) -> int:
+    """How many of the runs of letters in ``lowered`` that :data:`_CONTENT_WORD` finds are
+    ``word`` (a run of four letters or more): its occurrences with no letter either side."""
+    count, size = 0, len(word)
+    at = lowered.find(word)
+    while at >= 0:
+        if not (at and _LETTER.match(lowered, at - 1)) and _LETTER.match(lowered, at + size) is None:
+            count += 1
+        at = lowered.find(word, at + size)  # one starting inside this one has a letter before it
+    return count
+
+
 def on_topic(unit: str, below: set[str]) -> bool:
     """Whether at least two of the content words of ``unit``, and at least a third of them, are
     among ``below``: the content words of the first :data:`LEDE_SENTENCES` sentences below it. A
@@ -652,7 +691,7 @@ def _topic_share(own: set[str], shared: int) -> bool:
     return shared >= 2 and 3 * shared >= len(own)
 
 
-def off_topic(unit: str, document: Counter[str]) -> bool:
+def off_topic(unit: str, document: WordCount) -> bool:
     """Whether none of ``unit``'s content words occurs in the rest of the document, whose content
     words (``unit`` among them) are ``document``; False for a unit without content words."""
     own = content_words(unit)

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TypeAlias
 
@@ -47,6 +46,8 @@ from pipeline.core.record import Removal
 from stages.boilerplate.codes import Bools
 from stages.boilerplate.engine import Found, author_name, group_text
 from stages.boilerplate.learned import (
+    WordCount,
+    WordCounts,
     content_words,
     ends_sentence,
     heading_like,
@@ -246,7 +247,7 @@ def tails(
         i = first + len(run)
         if i < len(units) and free[i]:  # the article goes on right below
             if words is None:  # of what is left: a headline another list repeats is off topic still
-                words = content_words("\n".join(u.text for u, f in zip(units, free, strict=True) if f))
+                words = WordCounts("\n".join(u.text for u, f in zip(units, free, strict=True) if f))
             if not off_topic(run[-1].text, words):
                 run.pop()
             if removal.category in LIST_TAIL and len(run) < 2:
@@ -298,7 +299,7 @@ _TEASER_MARK = re.compile(r"\s*(?:[:»›>→➔]|\s-|…|\.\.\.)\s*")
 _NUMBER = re.compile(r"(?<!\w)\d+(?:[.,]\d+)*(?!\w)")
 
 
-def foreign(text: str, document: Counter[str]) -> bool:
+def foreign(text: str, document: WordCount) -> bool:
     """Whether fewer than half of ``text``'s content words occur elsewhere in the document (whose
     content words, ``text``'s among them, are ``document``): another story's headline, not one of
     the article's sub-headings or list items, which repeat its people, places and things. False
@@ -385,11 +386,11 @@ def headlines(text: str, found: Sequence[Found], units: Sequence[Unit], free: Bo
     that :func:`reads_as_article`. The label may be one another rule already took (a learned site
     line, a pack rule): its headlines still go. ``free``: the units nothing removes and no gate
     keeps; ``found``: the removals so far."""
-    words: Counter[str] | None = None  # the document's content words, once a shape is found
+    words: WordCounts | None = None  # the document's content words, once a shape is found
 
     def foreign_here(texts: Sequence[str]) -> int:
         nonlocal words
-        words = content_words(text) if words is None else words
+        words = WordCounts(text) if words is None else words
         return sum(foreign(t, words) for t in texts)
 
     out: list[Found] = []

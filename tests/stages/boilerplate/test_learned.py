@@ -12,6 +12,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pipeline
 from pipeline.cli import cli
@@ -26,6 +28,7 @@ from stages.boilerplate.learned import (
     ISOLATED_MIN_P,
     Pending,
     Thresholds,
+    WordCounts,
     _mostly_lower,
     above_title,
     content_words,
@@ -335,6 +338,24 @@ def test_off_topic_compares_content_words_with_the_rest_of_the_document() -> Non
     assert not off_topic("Watch now", document)  # "watch" occurs again
     assert not off_topic("Harbour", document)
     assert not off_topic("» 1 2 3", document)  # no content word: nothing to judge by
+    assert off_topic("Watch now", WordCounts("Watch now\n\nThe wall was repaired."))
+    assert not off_topic(
+        "Watch now", WordCounts("Watch now\n\nThe harbour wall was repaired. Watch the harbour.")
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["abcd", "Abcd", "ab", "abcdabcd", " ", "\n", "1", "_", "-", "é", "İ", "ΣΟΦΟΣ", "ς"])
+    )
+)
+def test_word_counts_count_as_content_words(parts: list[str]) -> None:
+    # a word counts where no letter stands either side of it, as the runs content_words finds
+    text = "".join(parts)
+    counts, lazy = content_words(text), WordCounts(text)
+    for word in [*counts, "abcd", "bcda", "abcdabcd", "σοφος"]:
+        assert lazy[word] == counts[word], word
 
 
 MULTILINGUAL = """Council approves harbour budget
