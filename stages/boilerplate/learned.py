@@ -467,13 +467,10 @@ def decide(
         for d, t, a, b in zip(docs, per_doc, bounds, bounds[1:], strict=False)
     ]
     # the category head answers only for the unit each removal is recorded under: a run's best
+    spans = [runs(t) for t in per_doc]
+    best = [run_bests(p[a:b], s) for s, a, b in zip(spans, bounds, bounds[1:], strict=False)]
     bests = np.asarray(
-        [
-            int(a) + i
-            for t, a, b in zip(per_doc, bounds, bounds[1:], strict=False)
-            for i in run_bests(p[a:b], runs(t))
-        ],
-        dtype=np.intp,
+        [int(a) + i for of_doc, a in zip(best, bounds, strict=False) for i in of_doc], dtype=np.intp
     )
     if not len(bests):
         return [[] for _ in docs]
@@ -481,8 +478,8 @@ def decide(
     category = dict(zip(bests.tolist(), names, strict=True))
     rule = model_rule(model.version)
     return [
-        removals(rule, d, p[a:b], t, category, int(a), n)
-        for d, t, n, a, b in zip(docs, per_doc, needed, bounds, bounds[1:], strict=False)
+        _removals(rule, d, p[a:b], s, r, category, int(a), n)
+        for d, s, r, n, a, b in zip(docs, spans, best, needed, bounds, bounds[1:], strict=False)
     ]
 
 
@@ -712,9 +709,24 @@ def removals(
     (:func:`model_rule`), or under the soft site line of a run the model took only because of
     it (``needed``: the units it would not have taken without the soft lines). ``category``: the
     category head's answer by unit index in the batch (``offset`` + index in the document)."""
-    out: list[Found] = []
     spans = runs(taken)
-    for (first, last), best in zip(spans, run_bests(p, spans), strict=True):
+    return _removals(rule, doc, p, spans, run_bests(p, spans), category, offset, needed)
+
+
+def _removals(
+    rule: Rule,
+    doc: Pending,
+    p: F64,
+    spans: Sequence[tuple[int, int]],
+    bests: Sequence[int],
+    category: dict[int, str] | None,
+    offset: int,
+    needed: Bools | None,
+) -> list[Found]:
+    """:func:`removals` given the runs of the units taken (:func:`runs`) and the unit each is
+    recorded under (:func:`run_bests`), which :func:`decide` has worked out already."""
+    out: list[Found] = []
+    for (first, last), best in zip(spans, bests, strict=True):
         a, b = doc.units[first].start, doc.units[last].end
         name = (category or {}).get(offset + best, MODEL_CATEGORY)
         by = rule
