@@ -738,9 +738,19 @@ def _removals(
 
 
 def runs(taken: Bools) -> list[tuple[int, int]]:
-    """The first and last index of each maximal run of ``taken`` units, in order."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([False], taken, [False])).astype(np.int8)))
-    return list(zip(edges[::2].tolist(), (edges[1::2] - 1).tolist(), strict=True))
+    """The first and last index of each maximal run of ``taken`` units, in order. (A loop over the
+    flags as a list: ~4x quicker than numpy's edges for a text's few dozen units.)"""
+    out: list[tuple[int, int]] = []
+    first = -1  # where the run being walked started (-1: none)
+    for i, is_taken in enumerate(taken.tolist()):
+        if is_taken and first < 0:
+            first = i
+        elif not is_taken and first >= 0:
+            out.append((first, i - 1))
+            first = -1
+    if first >= 0:
+        out.append((first, len(taken) - 1))
+    return out
 
 
 def run_bests(p: F64, spans: Sequence[tuple[int, int]]) -> list[int]:
