@@ -485,26 +485,29 @@ def decide(
 
 def taken_units(doc: Pending, p: F64, thresholds: Thresholds) -> Bools:
     """The units of ``doc`` the model takes given their probabilities ``p``: those it may take at
-    or above the ``thresholds``' base, but a unit with nothing removed either side of it (by a rule or by the
-    model) only at :data:`ISOLATED_MIN_P` or when it is :func:`off_topic`: a sub-heading or a
-    score line shares words with its article, a stray "Watch now" or "More stories »" does not.
+    or above the ``thresholds``' base, but a unit with nothing removed either side of it (by a rule
+    or by the model) only at :data:`ISOLATED_MIN_P` or when it is :func:`off_topic` (against what
+    is left: the units no rule and no sure removal of the model takes): a sub-heading or a score
+    line shares words with its article, a stray "Watch now" or "More stories »" does not.
+
     Lower thresholds apply where they are below the base. A unit a soft site line matches
     (``doc.soft``) goes at ``soft``, alone or not: the site's other documents vouch that it is not
     the article's. So does a unit that names its site (``doc.site``,
     :mod:`~stages.boilerplate.sitename`) at ``named``: a notice, a footer, a line about the author;
     the story's own sentences seldom name the site, and the model reads those that do ("told the
-    Daily Lantern") as prose; not in a document whose body prose or title names its site (a
-    theatre's or a shop's page about itself, where its name is the content's). And a short line the model doubted, at ``label``, when it is
-    :func:`label_like` and off topic: an ad label, a widget's few words between two paragraphs
-    ("Contenido de marca", "Essai gratuit pendant sept jours").
+    Daily Lantern") as prose. Not in a document whose body prose or title names its site (a
+    theatre's or a shop's page about itself, where its name is the content's). And a short line
+    the model doubted goes at ``label`` when it is :func:`label_like` and off topic: an ad label, a
+    widget's few words between two paragraphs ("Contenido de marca", "Essai gratuit pendant sept
+    jours").
 
     Then the units next to what the model takes at :data:`GROW_MIN_P` or more, at ``adjacent``,
-    if they do not end like a sentence: the model is
-    surer of a block's middle than of its edges (a list's last headline, a video's title, a
-    caption's credit line), and a block's edge that is not a sentence is rarely the article's. Only the model's removals grow
-    so: a rule's match is exact, and next to it the article often goes on with a short
-    paragraph. ``adjacent`` is ``boilerplate.model_threshold_adjacent``; measured in the README
-    ("Units next to the model's removals").
+    if they do not end like a sentence: the model is surer of a block's middle than of its edges
+    (a list's last headline, a video's title, a caption's credit line), and a block's edge that
+    is not a sentence is rarely the article's. Only the model's removals grow so: a rule's match
+    is exact, and next to it the article often goes on with a short paragraph. ``adjacent`` is
+    ``boilerplate.model_threshold_adjacent``; measured in the README ("Units next to the model's
+    removals").
 
     Last, above a text record's title, the page chrome the model doubted (:func:`above_title`),
     whatever it scores: it joins the model's removal next to it, or is one of its own under the
@@ -534,7 +537,8 @@ def taken_units(doc: Pending, p: F64, thresholds: Thresholds) -> Bools:
     out: Bools = taken & (~alone | (p >= ISOLATED_MIN_P) | lowered)
     doubtful = np.flatnonzero(taken & ~out)
     label = thresholds.below(thresholds.label)
-    short = [] if label is None else [i for i in np.flatnonzero(doc.scored & ~out & (p >= label)).tolist()]
+    # the short lines the model doubted (those it took alone among them, already in ``doubtful``)
+    short = [] if label is None else np.flatnonzero(doc.scored & ~taken & (p >= label)).tolist()
     if len(doubtful) or short:
         # off topic against what is left: a byline's name that its author's bio repeats, a
         # headline another removed list repeats, are no words of the article
@@ -546,7 +550,7 @@ def taken_units(doc: Pending, p: F64, thresholds: Thresholds) -> Bools:
             out[i] = off_topic(doc.units[i].text, words)
         for i in short:
             text = doc.units[i].text
-            out[i] = out[i] or (label_like(text) and off_topic(text, words))
+            out[i] = label_like(text) and off_topic(text, words)
     adjacent = thresholds.below(thresholds.adjacent)
     if adjacent is not None and out.any():
         weak = doc.scored & ~out & (p >= adjacent)
