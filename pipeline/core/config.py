@@ -164,11 +164,13 @@ class BoilerplateConfig:
     #: The model's threshold for a unit that names its own site ("offers from The Daily Lantern and
     #: its partners", "... has been with the Brackenridge Sentinel since 2019"; the name is taken
     #: from the URL's host: :mod:`stages.boilerplate.sitename`). Applied only when lower than the
-    #: document's threshold; 1 turns it off. Measured in the README ("A line that names its site").
+    #: document's threshold (at or above it, e.g. 1, it is off). Measured in the README ("A line that
+    #: names its site").
     model_threshold_site_name: float = 0.3
     #: The model's threshold for a short line that is no sentence and shares no word with its
     #: document (an ad label, a widget's few words: ``learned.label_like`` and ``off_topic``),
-    #: wherever it stands. 1 turns it off. Measured in the README ("Labels the model doubted").
+    #: wherever it stands. At or above the document's threshold it is off. Measured in the README
+    #: ("Labels the model doubted").
     model_threshold_label: float = 0.8
 
     def threshold_for(self, html: bool) -> float:

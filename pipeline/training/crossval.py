@@ -21,7 +21,7 @@ import dataclasses
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -177,17 +177,10 @@ def cleaned(
         else:  # the model alone: every unit it reads, the HTML headline excepted
             scored = np.asarray([not (ex.html and u.index == 0) for u in ex.units], dtype=bool)
         site = SiteName.of(ex.item.url) if rules else None  # the URL's name (no page metadata here)
-        todo = Pending(ex.text, ex.html, found, ex.units, scored, title=title, site=site)
-        # as the stage decides, at this threshold; the model alone: at it only
-        b = config.boilerplate
+        todo = Pending(ex.text, ex.html, found, ex.units, scored, kept=kept, title=title, site=site)
+        # as the stage decides, at this threshold (no learned site lines here); the model alone: at it only
         limits = (
-            Thresholds(
-                threshold,
-                b.model_threshold_adjacent,
-                None,
-                b.model_threshold_site_name,
-                b.model_threshold_label,
-            )
+            replace(Thresholds.of(config.boilerplate, ex.html), base=threshold, soft=None)
             if rules
             else Thresholds(threshold)
         )

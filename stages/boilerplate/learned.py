@@ -457,20 +457,21 @@ def decide(
     hashed, dense = model.features(batch)
     p = model.probabilities(batch, hashed, dense)
     sizes = [len(d.units) for d in docs]
-    bounds = np.concatenate(([0], np.cumsum(sizes)))
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
     per_doc = [
-        taken_units(d, p[a:b], thresholds(d.html)) for d, a, b in zip(docs, bounds, bounds[1:], strict=False)
+        taken_units(d, p[a:b], thresholds(d.html))
+        for d, a, b in zip(docs, offsets, offsets[1:], strict=False)
     ]
     # per document with soft site lines, the units only they had taken (for the ledger)
     needed = [
         t & ~taken_units(d, p[a:b], replace(thresholds(d.html), soft=None)) if d.soft else None
-        for d, t, a, b in zip(docs, per_doc, bounds, bounds[1:], strict=False)
+        for d, t, a, b in zip(docs, per_doc, offsets, offsets[1:], strict=False)
     ]
     # the category head answers only for the unit each removal is recorded under: a run's best
     spans = [runs(t) for t in per_doc]
-    best = [run_bests(p[a:b], s) for s, a, b in zip(spans, bounds, bounds[1:], strict=False)]
+    best = [run_bests(p[a:b], s) for s, a, b in zip(spans, offsets, offsets[1:], strict=False)]
     bests = np.asarray(
-        [int(a) + i for of_doc, a in zip(best, bounds, strict=False) for i in of_doc], dtype=np.intp
+        [int(a) + i for of_doc, a in zip(best, offsets, strict=False) for i in of_doc], dtype=np.intp
     )
     if not len(bests):
         return [[] for _ in docs]
@@ -479,7 +480,7 @@ def decide(
     rule = model_rule(model.version)
     return [
         _removals(rule, d, p[a:b], s, r, category, int(a), n)
-        for d, s, r, n, a, b in zip(docs, spans, best, needed, bounds, bounds[1:], strict=False)
+        for d, s, r, n, a, b in zip(docs, spans, best, needed, offsets, offsets[1:], strict=False)
     ]
 
 
@@ -522,8 +523,8 @@ def taken_units(doc: Pending, p: F64, thresholds: Thresholds) -> Bools:
         limit = np.where(lowered, soft, threshold)
     if doc.site is not None and (named := thresholds.below(thresholds.named)) is not None:
         maybe = np.flatnonzero(doc.scored & (p >= named) & (p < limit))
-        if len(maybe) and not _names_itself(doc, doc.site):
-            lower = np.full(n, threshold) if isinstance(limit, float) else limit.copy()
+        if len(maybe) and not _names_itself(doc, doc.site, ruled):
+            lower = np.full(n, threshold, dtype=np.float64) if np.ndim(limit) == 0 else np.array(limit)
             for i in maybe.tolist():
                 if doc.site.named_in(doc.units[i].text):
                     lowered[i] = True
@@ -542,10 +543,7 @@ def taken_units(doc: Pending, p: F64, thresholds: Thresholds) -> Bools:
     if len(doubtful) or short:
         # off topic against what is left: a byline's name that its author's bio repeats, a
         # headline another removed list repeats, are no words of the article
-        left = ~(ruled | out)
-        words = WordCounts(
-            "\n".join([u.text for u, keep in zip(doc.units, left.tolist(), strict=True) if keep])
-        )
+        words = WordCounts(_left_text(doc, out, ruled))
         for i in doubtful.tolist():
             out[i] = off_topic(doc.units[i].text, words)
         for i in short:
@@ -560,11 +558,38 @@ def taken_units(doc: Pending, p: F64, thresholds: Thresholds) -> Bools:
     return out | above_title(doc, out)
 
 
-def _names_itself(doc: Pending, site: SiteName) -> bool:
-    """Whether a unit the gates keep (body prose, the title) names the site."""
-    if doc.kept is None:
-        return False
-    return any(site.named_in(doc.units[i].text) for i in np.flatnonzero(doc.kept).tolist())
+def _left_text(doc: Pending, removed: Bools, ruled: Bools) -> str:
+    """The text of the units not ``removed``, without what the rules' removals (``doc.found``,
+    which overlap the ``ruled`` units) take out of them: a paragraph an inline notice was cut from
+    still counts."""
+    parts: list[str] = []
+    spans = [(r.start, r.end) for r, _, _ in doc.found]
+    j = 0
+    for u, gone, touched_ in zip(doc.units, removed.tolist(), ruled.tolist(), strict=True):
+        if gone:
+            continue
+        if not touched_:
+            parts.append(u.text)
+            continue
+        while j < len(spans) and spans[j][1] <= u.start:
+            j += 1
+        pos, k = u.start, j
+        while k < len(spans) and spans[k][0] < u.end:
+            parts.append(doc.text[pos : max(pos, spans[k][0])])
+            pos = max(pos, spans[k][1])
+            k += 1
+        parts.append(doc.text[pos : max(pos, u.end)])
+    return "\n".join(parts)
+
+
+def _names_itself(doc: Pending, site: SiteName, ruled: Bools) -> bool:
+    """Whether the document's own text names the site: the title or body prose the gates keep, or
+    a paragraph too long for the model (not scored) that no rule touches and that reads as prose."""
+    kept = doc.kept.tolist() if doc.kept is not None else [False] * len(doc.units)
+    for u, keep, scored, touched_ in zip(doc.units, kept, doc.scored.tolist(), ruled.tolist(), strict=True):
+        if (keep or (not scored and not touched_ and reads_as_prose(u.text))) and site.named_in(u.text):
+            return True
+    return False
 
 
 def above_title(doc: Pending, taken: Bools) -> Bools:

@@ -276,7 +276,8 @@ def _tail(text: str, removal: Removal, run: Sequence[Unit]) -> list[Found]:
 
 def _last_mark(text: str, removal: Removal) -> str:
     """The list mark ("»", "-", "•") the removal's last line starts with, or ""."""
-    mark = text[text.rfind("\n", removal.start, removal.end) + 1 : removal.end].lstrip()[:1]
+    at = text.rfind("\n", removal.start, removal.end)  # the last line's start (the removal's own if one line)
+    mark = text[removal.start if at < 0 else at + 1 : removal.end].lstrip()[:1]
     return mark if mark and mark in _MARKS else ""
 
 

@@ -41,7 +41,8 @@ def _plain(word: str) -> str:
     if word.isascii():
         return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    # composed again: a Hangul syllable decomposes into letters that are no accents
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
 def _letters(text: str) -> str:
@@ -58,6 +59,11 @@ def host_label(url: str | None) -> str | None:
     if len(labels) < 2:
         return None
     name = labels[-3] if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL else labels[-2]
+    if name.startswith("xn--"):  # an internationalised name, as its letters
+        try:
+            name = name.encode("ascii").decode("idna")
+        except UnicodeError:
+            return None
     letters = _letters(name)
     return letters if len(letters) >= MIN_LABEL else None
 

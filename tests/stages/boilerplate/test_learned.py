@@ -751,6 +751,15 @@ def test_a_line_that_names_its_site_goes_at_the_lower_threshold() -> None:
     doc = Doc(id="b", source="s", raw=text, text=text, url="https://www.harbourgazette.co.uk/news/2")
     Boilerplate(BoilerplateConfig()).process_docs([doc])
     assert BIO in doc.text
+    # so does a paragraph too long for the model to read
+    longer = (
+        about
+        + " The tours, which last an hour, start at the front desk and end in the print room downstairs."
+    )
+    text = text.replace(about, longer)
+    doc = Doc(id="c", source="s", raw=text, text=text, url="https://www.harbourgazette.co.uk/news/3")
+    Boilerplate(BoilerplateConfig()).process_docs([doc])
+    assert len(longer) > 200 and BIO in doc.text
 
 
 @pytest.mark.parametrize(
@@ -792,6 +801,10 @@ def test_off_topic_is_judged_against_what_is_left() -> None:
     assert taken_units(todo, p, Thresholds(0.9)).tolist() == [False, True, False, False, True]
     p[4] = 0.1  # the bio stays: the name is the article's words then
     assert taken_units(todo, p, Thresholds(0.9)).tolist() == [False, False, False, False, False]
+    # a rule's inline removal inside the bio leaves the rest of its words to count
+    cut = Pending(text, False, [_rule_removal(text, "has covered")], todo.units, todo.scored)
+    assert taken_units(cut, p, Thresholds(0.9)).tolist() == [False, False, False, False, False]
+    assert taken_units(cut, p, Thresholds(1)).tolist() == [False] * 5  # an int base threshold works
 
 
 def test_the_adjacent_threshold_is_a_checked_setting() -> None:
@@ -822,7 +835,9 @@ def test_the_adjacent_threshold_is_a_checked_setting() -> None:
     ],
 )
 def test_ends_sentence_is_the_sentence_end_pattern(text: str, ends: bool) -> None:
-    pattern = re.compile(r"[.!?\u2026][\"'\u201c\u201d\u2019\u00ab\u00bb)\]]*$")  # what it replaced
+    pattern = re.compile(
+        r"[.!?\u2026][\"'\u201c\u201d\u2019\u00ab\u00bb)\]]*$"
+    )  # what it computes, as a regex
     assert ends_sentence(text) is ends
     assert (pattern.search(text) is not None) is ends
 

@@ -217,6 +217,9 @@ def test_the_rest_of_a_marked_list_goes_whatever_its_removal_was_named() -> None
     assert _tails(text, (lst, "promo_block")) == [rest]
     assert _tails(text.replace(rest, rest.lstrip("» ")), (lst, "promo_block")) == []  # unmarked: on topic
     assert _tails(text, (lst, "byline")) == []  # no block
+    # a one-line removal's mark is its own line's, not the document's first character's
+    one = f"- Weather desk report\n\n{BODY}\n\nShare this article\n\n- Harbour walls rebuilt\n\n{BODY}"
+    assert _tails(one, ("Share this article", "share_prompt")) == []
 
 
 def test_tail_before_the_article_goes_on_keeps_only_off_topic_last_units() -> None:
