@@ -237,7 +237,8 @@ ISOLATED_MIN_P = 0.97
 CHROME_SHARE = 2 / 3
 
 _SENTENCE_MARKS = ".!?\u2026"
-_SENTENCE_CLOSERS = "\"'\u201c\u201d\u2019\u00ab\u00bb)]"
+#: What may close a sentence after its end mark (quotes, German ones included, and brackets).
+SENTENCE_CLOSERS = "\"'\u201c\u201d\u2019\u00ab\u00bb)]"
 _NOT_HEADING_END = ".!?:;,\u2026"
 #: How a label line ends ("Most read:", "More news »", "See also..."): a title never stands under one.
 _LABEL_MARK = re.compile(r"(?:\s[-\u2013\u2014|]|[:»>›→…]|\.\.\.)$")
@@ -253,7 +254,7 @@ _ASCII_LETTERS = _ASCII_LOWER + _ASCII_LOWER.upper()
 def ends_sentence(text: str) -> bool:
     """Whether ``text`` ends like a sentence: ``.``, ``!``, ``?`` or ``…``, then perhaps closing
     quotes and brackets."""
-    core = text.rstrip(_SENTENCE_CLOSERS)
+    core = text.rstrip(SENTENCE_CLOSERS)
     return bool(core) and core[-1] in _SENTENCE_MARKS
 
 

@@ -46,6 +46,7 @@ from pipeline.core.record import Removal
 from stages.boilerplate.codes import Bools
 from stages.boilerplate.engine import Found, author_name, group_text
 from stages.boilerplate.learned import (
+    SENTENCE_CLOSERS,
     WordCount,
     WordCounts,
     content_words,
@@ -89,7 +90,6 @@ BLOCK_CATEGORIES = frozenset(
 
 #: What a label ends with (``str.endswith``: a regex anchored at the end is tried at every offset).
 _LABEL_ENDS = (":", "»", ">", "›", "→", "…", "!", "...")
-_CLOSING = "\"'”’»)]"
 _SENTENCE_END = ".?!;,:"
 
 
@@ -158,7 +158,7 @@ def is_item(line: str, min_words: int = 2) -> bool:
     to :data:`ITEM_WORDS` words, at most :data:`ITEM_CHARS` characters, no sentence end."""
     if len(line) > ITEM_CHARS or not min_words <= len(line.split()) <= ITEM_WORDS:
         return False
-    return line.rstrip(_CLOSING)[-1:] not in _SENTENCE_END
+    return line.rstrip(SENTENCE_CLOSERS)[-1:] not in _SENTENCE_END
 
 
 def _line_before(text: str, start: int) -> tuple[int, int] | None:

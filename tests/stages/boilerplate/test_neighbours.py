@@ -62,6 +62,8 @@ def test_header_shape(line: str, header: bool) -> None:
         ("› Bakery in the centre closes after 80 years", True),
         ("Council tax bills: full list of changes", True),
         ('"It is the greatest compliment we could receive."', False),  # a sentence in quotes
+        ("\u00bbDas ist das sch\u00f6nste Kompliment.\u00ab", False),  # in German quotes
+        ("\u201eDas ist gut, sagte sie.\u201c", False),
         ("The pier reopened on Monday.", False),
         ("Home", False),
     ],
