@@ -8,7 +8,7 @@ The decision, per document:
   longer than the model reads;
 * gates it cannot override: body prose (twenty words or more ending like a sentence) and a text
   record's title (the headline-shaped unit whose words the text below repeats, see
-  :func:`protected`) are not even scored, and
+  :func:`gates`) are not even scored, and
   a unit with nothing removed on either side needs :data:`ISOLATED_MIN_P`, unless it is off topic
   (none of its words occurs anywhere else in the document, see :func:`off_topic`);
 * a unit with P(boilerplate) >= ``boilerplate.model_threshold`` is removed, and with it the units
@@ -113,11 +113,11 @@ class Pending:
     html: bool
     found: list[Found]
     units: list[Unit]
-    #: The units the model may take (see :func:`candidates` and :func:`protected`).
+    #: The units the model may take (see :func:`candidates` and :func:`gates`).
     scored: Bools
     #: The units a rule's removal overlaps (None: worked out from ``found``).
     ruled: Bools | None = None
-    #: The units the gates keep from the model (:func:`protected`: body prose, the title); the
+    #: The units the gates keep from the model (:func:`gates`: body prose, the title); the
     #: structural rules do not take them either (None: none).
     kept: Bools | None = None
     #: The scored units a learned soft site line matches, with its rule: the model takes them at
@@ -320,11 +320,6 @@ def _mostly_lower(text: str) -> bool:
 #: The prose units above a text record's title that the model may still read (a cookie banner's
 #: sentences); more of them, and the "title" is more likely a sub-heading of the body.
 MAX_PROSE_ABOVE_TITLE = 2
-
-
-def protected(units: Sequence[Unit], scored: Bools, html: bool, ruled: Bools | None = None) -> Bools:
-    """The units :func:`gates` keep from the model."""
-    return gates(units, scored, html, ruled)[0]
 
 
 def gates(
@@ -563,24 +558,32 @@ def _left_text(doc: Pending, removed: Bools, ruled: Bools) -> str:
     """The text of the units not ``removed``, without what the rules' removals (``doc.found``,
     which overlap the ``ruled`` units) take out of them: a paragraph an inline notice was cut from
     still counts."""
-    parts: list[str] = []
+    outside = _outside_rules(doc, ruled.tolist(), len(doc.units))
+    return "\n".join([t for t, gone in zip(outside, removed.tolist(), strict=True) if not gone])
+
+
+def _outside_rules(doc: Pending, ruled: Sequence[bool], upto: int) -> list[str]:
+    """Per unit of ``doc``'s first ``upto``, its text outside the rules' removals (``doc.found``,
+    sorted and not overlapping, which overlap the ``ruled`` units), its pieces joined by a line
+    break; a unit they do not overlap: its text."""
     spans = [(r.start, r.end) for r, _, _ in doc.found]
+    out: list[str] = []
     j = 0
-    for u, gone, touched_ in zip(doc.units, removed.tolist(), ruled.tolist(), strict=True):
-        if gone:
-            continue
+    for u, touched_ in zip(doc.units[:upto], ruled[:upto], strict=True):
         if not touched_:
-            parts.append(u.text)
+            out.append(u.text)
             continue
         while j < len(spans) and spans[j][1] <= u.start:
             j += 1
+        pieces: list[str] = []
         pos, k = u.start, j
         while k < len(spans) and spans[k][0] < u.end:
-            parts.append(doc.text[pos : max(pos, spans[k][0])])
+            pieces.append(doc.text[pos : max(pos, spans[k][0])])
             pos = max(pos, spans[k][1])
             k += 1
-        parts.append(doc.text[pos : max(pos, u.end)])
-    return "\n".join(parts)
+        pieces.append(doc.text[pos : max(pos, u.end)])
+        out.append("\n".join(pieces))
+    return out
 
 
 def _names_itself(doc: Pending, site: SiteName, ruled: Bools) -> bool:
@@ -624,14 +627,11 @@ def above_title(doc: Pending, taken: Bools) -> Bools:
 def _covered_whole(doc: Pending, upto: int) -> Bools:
     """Of ``doc``'s first ``upto`` units, those the rules' removals cover whole (every
     character but white space): a paragraph with a notice glued onto it is not removed."""
-    out = np.zeros(upto, dtype=bool)
-    spans = [(r.start, r.end) for r, _, _ in doc.found if r.start < doc.units[upto - 1].end]
-    if not spans:
-        return out
-    for i, u in enumerate(doc.units[:upto]):
-        parts = [doc.text[max(a, u.start) : min(b, u.end)] for a, b in spans if a < u.end and b > u.start]
-        out[i] = bool(parts) and nonspace("".join(parts)) == nonspace(u.text)
-    return out
+    ruled = (touched(doc.units, doc.found) if doc.ruled is None else doc.ruled)[:upto].tolist()
+    if not any(ruled):
+        return np.zeros(upto, dtype=bool)
+    outside = _outside_rules(doc, ruled, upto)
+    return np.asarray([r and nonspace(t) == 0 for r, t in zip(ruled, outside, strict=True)], dtype=bool)
 
 
 def grown(seeds: Bools, weak: Bools) -> Bools:

@@ -33,6 +33,7 @@ from stages.boilerplate.learned import (
     above_title,
     content_words,
     ends_sentence,
+    gates,
     grown,
     has_words,
     heading_like,
@@ -42,7 +43,6 @@ from stages.boilerplate.learned import (
     off_topic,
     on_topic,
     pending,
-    protected,
     removals,
     run_bests,
     runs,
@@ -458,10 +458,10 @@ def test_only_the_first_heading_before_the_body_is_the_title() -> None:
     )
     scored = np.ones(len(units), dtype=bool)
     scored[2] = False  # too long for the model: body text
-    assert protected(units, scored, False).tolist() == [True, False, False]
-    assert protected(units, scored, True).tolist() == [False, False, False]  # HTML: its first unit
+    assert gates(units, scored, False)[0].tolist() == [True, False, False]
+    assert gates(units, scored, True)[0].tolist() == [False, False, False]  # HTML: its first unit
     body_first = text_units("\n\n".join(["x " * 150 + "end.", TITLE]), html=False)
-    assert protected(body_first, np.array([False, True]), False).tolist() == [False, False]
+    assert gates(body_first, np.array([False, True]), False)[0].tolist() == [False, False]
 
 
 def test_explain_shows_the_model_and_its_score(tmp_path: Path) -> None:
@@ -574,18 +574,18 @@ def test_a_long_sentence_above_the_title_is_left_to_the_model() -> None:
     title = "Upwold school rated outstanding by inspectors"
     lede = "Inspectors have rated Upwold Primary School outstanding in every area, the school said on Monday after a two-day visit last month."
     units = text_units("\n\n".join([banner, "Accept all", title, lede]), html=False)
-    kept = protected(units, np.ones(len(units), dtype=bool), False)
+    kept = gates(units, np.ones(len(units), dtype=bool), False)[0]
     assert [u.text for u, k in zip(units, kept, strict=True) if k] == [title, lede]
     three = "\n\n".join(
         [banner, lede.replace("Monday", "Tuesday"), lede.replace("Monday", "Friday"), title, lede]
     )
     units = text_units(three, html=False)
-    kept = protected(units, np.ones(len(units), dtype=bool), False)
+    kept = gates(units, np.ones(len(units), dtype=bool), False)[0]
     assert kept[:3].all()
     # a long paragraph above (one the model does not read) is body text: the gate stays
     units = text_units("\n\n".join([banner, lede, title, lede]), html=False)
     scored = np.array([i != 1 for i in range(len(units))])
-    kept = protected(units, scored, False, np.zeros(len(units), dtype=bool))
+    kept = gates(units, scored, False, np.zeros(len(units), dtype=bool))[0]
     assert kept[0]
 
 
@@ -603,10 +603,10 @@ def test_a_headline_under_a_removed_label_is_no_title() -> None:
     units = text_units(text, html=False)
     scored = np.array([u.text not in ("Most read:",) for u in units])
     ruled = ~scored
-    kept = protected(units, scored, False, ruled)
+    kept = gates(units, scored, False, ruled)[0]
     assert not kept[[u.text for u in units].index(promo[1])]
     # not removed, the label is text like any other, and the headline under it may be the title
-    kept = protected(units, np.ones(len(units), dtype=bool), False, np.zeros(len(units), dtype=bool))
+    kept = gates(units, np.ones(len(units), dtype=bool), False, np.zeros(len(units), dtype=bool))[0]
     assert kept[[u.text for u in units].index(promo[1])]
 
 
