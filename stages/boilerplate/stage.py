@@ -203,8 +203,10 @@ class Boilerplate(BatchedDocStage[Pending, list[Found]]):
             return None
         soft = self.soft_set_for(doc.url)
         where = find_removals(doc.text, soft) if soft is not None else []
-        site = SiteName.of(doc.url, doc.sitename) if self.config.model_threshold_site_name < 1 else None
-        return pending(doc.text, doc.format == "html", found, model, where, site)
+        html = doc.format == "html"
+        limits = self._thresholds[html]
+        site = SiteName.of(doc.url, doc.sitename) if limits.below(limits.named) is not None else None
+        return pending(doc.text, html, found, model, where, site)
 
     def answer_all(self, items: Sequence[Pending]) -> list[list[Found]]:
         """The model's removals, per document, scored in one batch (scores do not depend on it)."""

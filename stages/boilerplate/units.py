@@ -81,24 +81,20 @@ def text_units(text: str, *, html: bool) -> Units:
     glued = glue_points(text)
     k = 0  # the blocks take the non-blank lines in order: a block's first line is the k-th of them
     for group in block_groups(layout):
-        if len(group) == 1:  # most units are one line: no join
-            a, b = starts[k], starts[k] + len(texts[k])
-            cuts = glued[bisect_right(glued, a) : bisect_left(glued, b)] if glued else None
-            if not cuts:
-                out.append(Unit(len(out), a, b, texts[k], (k,)))
-            else:
-                for x, y in pairwise((a, *cuts, b)):
-                    out.append(Unit(len(out), x, y, text[x:y], (k,)))
-            k += 1
-            continue
-        ks = tuple(range(k, k + len(group)))
-        k += len(group)
+        size = len(group)
+        ks = (k,) if size == 1 else tuple(range(k, k + size))
+        k += size
         a, b = starts[ks[0]], starts[ks[-1]] + len(texts[ks[-1]])
         cuts = glued[bisect_right(glued, a) : bisect_left(glued, b)] if glued else None
-        if not cuts:
-            out.append(Unit(len(out), a, b, " ".join([texts[j] for j in ks]), ks))
+        if not cuts:  # most units are one line: no join
+            out.append(
+                Unit(len(out), a, b, texts[k - 1] if size == 1 else " ".join([texts[j] for j in ks]), ks)
+            )
             continue
-        for x, y in pairwise((a, *cuts, b)):  # a hard-wrapped paragraph a notice was glued onto
+        for x, y in pairwise((a, *cuts, b)):  # a notice glued onto a paragraph (hard-wrapped or not)
+            if size == 1:
+                out.append(Unit(len(out), x, y, text[x:y], ks))
+                continue
             parts = [part.strip() for part in text[x:y].splitlines()]
             lines = tuple(j for j in ks if starts[j] < y and starts[j] + len(texts[j]) > x)
             out.append(Unit(len(out), x, y, " ".join(p for p in parts if p), lines))
